@@ -1,0 +1,43 @@
+//! `mocap bench …`: benchmarks that print measured figures (speed and memory targets live here,
+//! not in timed tests).
+
+pub mod bvh;
+pub mod c3d;
+pub mod solver;
+pub mod subs;
+pub mod takes;
+
+/// Arguments of `mocap bench`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    which: Which,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Which {
+    /// C3D read/write throughput and memory (generated 1-hour take), vs ezc3d when installed.
+    C3d(c3d::Args),
+    /// BVH parse throughput/memory and forward kinematics, vs pybvh when installed.
+    Bvh(bvh::Args),
+    /// Solver accuracy on real motion with synthetic markers and corruption.
+    Accuracy(solver::AccuracyArgs),
+    /// Solver speed (frames/s single core, batch scaling, live multi-actor latency).
+    Solve(solver::SolveArgs),
+    /// Subtitle parse/write throughput.
+    Subs(subs::Args),
+    /// Take library search latency on a generated library.
+    Takes(takes::Args),
+}
+
+/// Runs `mocap bench`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.which {
+        Which::C3d(a) => c3d::run(a),
+        Which::Bvh(a) => bvh::run(a),
+        Which::Accuracy(a) => solver::run_accuracy(a),
+        Which::Solve(a) => solver::run_solve(a),
+        Which::Subs(a) => subs::run(a),
+        Which::Takes(a) => takes::run(a),
+    }
+}

@@ -1,0 +1,17 @@
+//! `mocap bench subs` (in progress).
+
+/// Arguments of `mocap bench subs`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Arguments (not implemented yet).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    rest: Vec<String>,
+}
+
+/// Runs `mocap bench subs`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "`mocap bench subs` is not implemented yet (arguments: {:?})",
+        args.rest
+    )
+}

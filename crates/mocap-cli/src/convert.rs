@@ -1,0 +1,17 @@
+//! `mocap convert` (in progress).
+
+/// Arguments of `mocap convert`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Arguments (not implemented yet).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    rest: Vec<String>,
+}
+
+/// Runs `mocap convert`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "`mocap convert` is not implemented yet (arguments: {:?})",
+        args.rest
+    )
+}

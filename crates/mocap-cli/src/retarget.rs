@@ -1,0 +1,17 @@
+//! `mocap retarget` (in progress).
+
+/// Arguments of `mocap retarget`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Arguments (not implemented yet).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    rest: Vec<String>,
+}
+
+/// Runs `mocap retarget`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "`mocap retarget` is not implemented yet (arguments: {:?})",
+        args.rest
+    )
+}

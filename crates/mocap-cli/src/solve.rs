@@ -1,0 +1,17 @@
+//! `mocap solve` (in progress).
+
+/// Arguments of `mocap solve`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Arguments (not implemented yet).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    rest: Vec<String>,
+}
+
+/// Runs `mocap solve`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "`mocap solve` is not implemented yet (arguments: {:?})",
+        args.rest
+    )
+}

@@ -1,0 +1,17 @@
+//! `mocap subs` (in progress).
+
+/// Arguments of `mocap subs`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Arguments (not implemented yet).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    rest: Vec<String>,
+}
+
+/// Runs `mocap subs`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "`mocap subs` is not implemented yet (arguments: {:?})",
+        args.rest
+    )
+}

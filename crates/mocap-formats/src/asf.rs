@@ -1,0 +1,1 @@
+//! asf reader and writer (in progress).

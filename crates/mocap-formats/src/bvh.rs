@@ -1,0 +1,1 @@
+//! bvh reader and writer (in progress).

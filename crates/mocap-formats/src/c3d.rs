@@ -1,0 +1,1 @@
+//! c3d reader and writer (in progress).

@@ -1,0 +1,1 @@
+//! trc reader and writer (in progress).

@@ -1,0 +1,1 @@
+//! mocap-solver (in progress).

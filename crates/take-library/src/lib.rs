@@ -1,0 +1,1 @@
+//! take-library (in progress).
