@@ -1,6 +1,68 @@
-//! Mocap Studio desktop application (placeholder until the studio app issue lands).
+//! `mocap-studio`: the desktop app. See `mocap_studio::cli::Args` for the command line.
 
-fn main() -> anyhow::Result<()> {
-    println!("mocap-studio: the studio app is not built yet; use the `mocap` CLI.");
-    Ok(())
+// Bevy system parameters (`Res<T>`, `Query<…>`, `Commands`) carry lifetimes that every Bevy
+// codebase elides; spelling them out everywhere would only add noise.
+#![allow(elided_lifetimes_in_paths)]
+
+use anyhow::Result;
+use bevy::asset::UnapprovedPathMode;
+use bevy::prelude::*;
+use bevy::render::RenderPlugin;
+use bevy::window::WindowResolution;
+use bevy_egui::EguiPlugin;
+use clap::Parser;
+use mocap_studio::{
+    camera::CameraPlugin, capture::CapturePlugin, cli::Args, core_plugins,
+    playback::PlaybackCommand, session::SessionCommand, ui::UiPlugin, viewport::ViewportPlugin,
+};
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: "Mocap Studio".into(),
+                    resolution: WindowResolution::new(args.width, args.height),
+                    ..default()
+                }),
+                ..default()
+            })
+            .set(AssetPlugin {
+                // Files opened by the user (glTF characters) live anywhere on disk.
+                unapproved_path_mode: UnapprovedPathMode::Allow,
+                ..default()
+            })
+            .set(RenderPlugin {
+                // Scripted screenshots must not catch shaders still compiling in the background.
+                synchronous_pipeline_compilation: args.screenshot.is_some(),
+                ..default()
+            }),
+    )
+    .add_plugins(EguiPlugin::default())
+    .add_plugins(core_plugins())
+    .add_plugins((
+        CameraPlugin,
+        ViewportPlugin,
+        UiPlugin {
+            persist: !args.is_scripted(),
+        },
+        CapturePlugin {
+            screenshot: args.screenshot.clone(),
+            exit_after_frames: args.exit_after_frames,
+        },
+    ));
+    if args.wants_demo() {
+        app.world_mut().write_message(SessionCommand::LoadDemo);
+        app.world_mut().write_message(PlaybackCommand::Play);
+    }
+    if !args.files.is_empty() {
+        app.world_mut()
+            .write_message(SessionCommand::Open(args.files.clone()));
+    }
+    match app.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => std::process::exit(code.get() as i32),
+    }
 }

@@ -1,17 +1,527 @@
-//! `mocap takes` (in progress).
+//! `mocap takes`: the take library (catalogue, review notes, approval ledger, evidence).
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use take_library::evidence::{verify_manifest, write_manifest};
+use take_library::import::{MediaProbe, ProbeOutcome};
+use take_library::naming::NamingPattern;
+use take_library::util::{format_utc_ms, parse_utc_date};
+use take_library::{
+    FileKind, Library, NewNote, OpenMode, TakeDetail, TakeQuery, TakeStatus, TakeTiming, UserKey,
+};
 
 /// Arguments of `mocap takes`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// The project's take library (SQLite file; `import` creates it).
+    #[arg(long, global = true, value_name = "DB")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: TakesCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum TakesCommand {
+    /// Scan a capture folder and add its takes (idempotent; reports moved and changed files).
+    Import {
+        /// Folder to scan (recursively).
+        folder: PathBuf,
+        /// Naming regex with named groups `scene` and `take`, matched against the file name up to
+        /// its first `.` (default: `Scene_012_Take_003`, `S012_T003`, `<name>_<NN>`).
+        #[arg(long)]
+        pattern: Option<String>,
+        /// Who imports (recorded in the ledger); default $USER.
+        #[arg(long)]
+        by: Option<String>,
+        /// Print the import report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List or search takes.
+    List {
+        /// Print JSON (every take with id, name, scene, status, files with hashes, notes).
+        #[arg(long)]
+        json: bool,
+        /// Words to find in names, descriptions, actors, tags and notes (prefix match).
+        #[arg(long)]
+        text: Option<String>,
+        /// Scene name.
+        #[arg(long)]
+        scene: Option<String>,
+        /// Actor name.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Status (none, circled, approved, rejected, needs-fix).
+        #[arg(long)]
+        status: Option<String>,
+        /// Tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Captured on or after this UTC date (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// Captured on or before this UTC date (YYYY-MM-DD).
+        #[arg(long)]
+        until: Option<String>,
+        /// At most this many takes (0 = all).
+        #[arg(long, default_value_t = 0)]
+        limit: usize,
+    },
+    /// Set a take's status (a ledger event).
+    Status {
+        /// Take id or name.
+        take: String,
+        /// none, circled, approved, rejected or needs-fix.
+        status: String,
+        /// Who decides.
+        #[arg(long)]
+        by: String,
+        /// Why.
+        #[arg(long)]
+        comment: Option<String>,
+        /// Sign the event with this ed25519 key file (`mocap takes keygen`).
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Add a note at a frame or frame range (a ledger event).
+    Note {
+        /// Take id or name.
+        take: String,
+        /// First frame (0-based frame index into the take).
+        #[arg(long)]
+        frame: Option<u64>,
+        /// Last frame of a range (inclusive).
+        #[arg(long)]
+        to: Option<u64>,
+        /// Reply to this note id (frames default to the parent's).
+        #[arg(long)]
+        reply_to: Option<i64>,
+        /// Who writes it.
+        #[arg(long)]
+        by: String,
+        /// Sign the event with this ed25519 key file.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The note.
+        text: String,
+    },
+    /// Mark a note resolved (or open again with --reopen); a ledger event.
+    Resolve {
+        /// Note id.
+        note: i64,
+        /// Who.
+        #[arg(long)]
+        by: String,
+        /// Mark it open again.
+        #[arg(long)]
+        reopen: bool,
+        /// Sign the event with this ed25519 key file.
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Check the ledger chain, the tables against it and the files on disk (exit 1 naming the
+    /// first bad event).
+    Verify {
+        /// Skip re-hashing take files.
+        #[arg(long)]
+        no_files: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// An event hash recorded earlier (e.g. an evidence manifest's chain head) that must
+        /// still be in the chain; repeatable. Detects a rewritten ledger tail.
+        #[arg(long, value_name = "HASH")]
+        anchor: Vec<String>,
+    },
+    /// Export a take's rights-evidence manifest, or check one with --verify.
+    Evidence {
+        /// Take id or name.
+        #[arg(required_unless_present = "verify", conflicts_with = "verify")]
+        take: Option<String>,
+        /// Manifest to write.
+        #[arg(short = 'o', long, required_unless_present = "verify")]
+        output: Option<PathBuf>,
+        /// Check this manifest against its files and its own hashes.
+        #[arg(long, value_name = "FILE")]
+        verify: Option<PathBuf>,
+    },
+    /// Write a self-contained HTML review report (takes, statuses, notes with timecodes).
+    Report {
+        /// Only this scene.
+        #[arg(long)]
+        scene: Option<String>,
+        /// HTML file to write.
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
+    /// Create an ed25519 signing key file (never overwrites).
+    Keygen {
+        /// Key file to create.
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
+}
+
+/// Reads duration and rate with the C3D/BVH readers.
+struct FormatsProbe;
+
+impl MediaProbe for FormatsProbe {
+    fn probe(&self, kind: FileKind, path: &Path) -> ProbeOutcome {
+        let timing = |frames: usize, rate| {
+            ProbeOutcome::Timing(TakeTiming {
+                duration_frames: frames as u64,
+                rate,
+            })
+        };
+        match kind {
+            FileKind::C3d => match mocap_formats::c3d::read_path(path) {
+                Ok(f) => timing(f.points.frame_count(), f.points.rate),
+                Err(e) => ProbeOutcome::Failed(e.to_string()),
+            },
+            FileKind::Bvh => match mocap_formats::bvh::read_path(path) {
+                Ok(f) => timing(f.motion.frame_count(), f.motion.rate),
+                Err(e) => ProbeOutcome::Failed(e.to_string()),
+            },
+            _ => ProbeOutcome::Unsupported,
+        }
+    }
+}
+
+fn db_path(args: &Args) -> Result<&Path> {
+    args.db
+        .as_deref()
+        .context("this command needs the library: pass --db FILE")
+}
+
+fn open(args: &Args, mode: OpenMode) -> Result<Library> {
+    let path = db_path(args)?;
+    Ok(Library::open(path, mode)?)
+}
+
+fn load_key(path: Option<&Path>) -> Result<Option<UserKey>> {
+    Ok(match path {
+        Some(p) => Some(UserKey::load(p)?),
+        None => None,
+    })
+}
+
+fn take_json(t: &TakeDetail) -> serde_json::Value {
+    json!({
+        "id": t.summary.id,
+        "name": t.summary.name,
+        "scene": t.summary.scene,
+        "number": t.summary.number,
+        "status": t.summary.status.as_str(),
+        "session": t.session,
+        "duration_frames": t.summary.duration_frames,
+        "rate_fps": t.summary.rate_fps,
+        "captured_utc": t.summary.captured_utc_ms.map(format_utc_ms),
+        "description": t.description,
+        "actors": t.actors,
+        "tags": t.tags,
+        "marker_set": t.marker_set,
+        "character": t.character,
+        "start_timecode": t.start_timecode,
+        "files": t.files.iter().map(|f| json!({
+            "id": f.id,
+            "kind": f.kind.as_str(),
+            "path": f.path,
+            "sha256": f.sha256,
+            "size_bytes": f.size_bytes,
+        })).collect::<Vec<_>>(),
+        "notes": t.notes.iter().map(|n| json!({
+            "id": n.id,
+            "reply_to": n.reply_to,
+            "frame_start": n.frame_start,
+            "frame_end": n.frame_end,
+            "author": n.author,
+            "created_utc": format_utc_ms(n.created_utc_ms),
+            "text": n.text,
+            "resolved": n.resolved,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn date_arg(text: Option<&str>, flag: &str) -> Result<Option<i64>> {
+    text.map(|d| {
+        parse_utc_date(d).with_context(|| format!("--{flag} `{d}` is not a date; use YYYY-MM-DD"))
+    })
+    .transpose()
 }
 
 /// Runs `mocap takes`.
-pub fn run(args: Args) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "`mocap takes` is not implemented yet (arguments: {:?})",
-        args.rest
-    )
+pub fn run(args: Args) -> Result<()> {
+    match &args.command {
+        TakesCommand::Import {
+            folder,
+            pattern,
+            by,
+            json,
+        } => {
+            let pattern = match pattern {
+                Some(p) => NamingPattern::custom(p)?,
+                None => NamingPattern::default(),
+            };
+            let author = by
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "mocap".into());
+            let mut lib = open(&args, OpenMode::CreateIfMissing)?;
+            let r = lib.import_folder(folder, &pattern, &FormatsProbe, &author)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+                return Ok(());
+            }
+            println!(
+                "{} take(s) added, {} file(s) added, {} unchanged, {} moved, {} changed, {} skipped",
+                r.takes_added.len(),
+                r.files_added.len(),
+                r.files_unchanged,
+                r.files_moved.len(),
+                r.files_changed.len(),
+                r.skipped.len()
+            );
+            for t in &r.takes_added {
+                println!("new take: {t}");
+            }
+            for (from, to) in &r.files_moved {
+                println!("moved: {from} -> {to}");
+            }
+            for (path, old, new) in &r.files_changed {
+                println!("changed: {path} (sha256 {old} -> {new})");
+            }
+            for path in &r.files_missing {
+                println!("missing: {path}");
+            }
+            for (path, why) in &r.timing_unread {
+                println!("duration unknown: {path}: {why}");
+            }
+            for (path, why) in &r.skipped {
+                println!("skipped: {path}: {why}");
+            }
+            Ok(())
+        }
+        TakesCommand::List {
+            json,
+            text,
+            scene,
+            actor,
+            status,
+            tag,
+            from,
+            until,
+            limit,
+        } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let q = TakeQuery {
+                text: text.clone(),
+                scene: scene.clone(),
+                actor: actor.clone(),
+                status: status.as_deref().map(TakeStatus::parse).transpose()?,
+                tag: tag.clone(),
+                captured_from_utc_ms: date_arg(from.as_deref(), "from")?,
+                captured_before_utc_ms: date_arg(until.as_deref(), "until")?
+                    .map(|d| d + 86_400_000),
+                limit: if *limit == 0 { usize::MAX >> 1 } else { *limit },
+                offset: 0,
+            };
+            let found = lib.search(&q)?;
+            let details = found
+                .takes
+                .iter()
+                .map(|t| lib.take(t.id))
+                .collect::<take_library::Result<Vec<_>>>()?;
+            if *json {
+                let all: Vec<_> = details.iter().map(take_json).collect();
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                for t in &details {
+                    println!(
+                        "{:>6}  {:<28} scene {:<10} {:<10} {} file(s), {} note(s)",
+                        t.summary.id,
+                        t.summary.name,
+                        t.summary.scene,
+                        t.summary.status.as_str(),
+                        t.files.len(),
+                        t.notes.len()
+                    );
+                }
+                println!("{} take(s)", found.total);
+            }
+            Ok(())
+        }
+        TakesCommand::Status {
+            take,
+            status,
+            by,
+            comment,
+            key,
+        } => {
+            let status = TakeStatus::parse(status)?;
+            let key = load_key(key.as_deref())?;
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let id = lib.resolve_take(take)?;
+            let (previous, event) =
+                lib.set_status(id, status, by, comment.as_deref(), key.as_ref())?;
+            println!(
+                "take {id}: {previous} -> {status} (ledger event #{} {})",
+                event.seq, event.hash
+            );
+            Ok(())
+        }
+        TakesCommand::Note {
+            take,
+            frame,
+            to,
+            reply_to,
+            by,
+            key,
+            text,
+        } => {
+            if frame.is_none() && reply_to.is_none() {
+                bail!("a note needs --frame N (or --reply-to NOTE)");
+            }
+            if to.is_some() && frame.is_none() {
+                bail!("--to needs --frame");
+            }
+            let key = load_key(key.as_deref())?;
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let id = lib.resolve_take(take)?;
+            let (note, event) = lib.add_note(
+                &NewNote {
+                    take_id: id,
+                    reply_to: *reply_to,
+                    frame_start: *frame,
+                    frame_end: *to,
+                    author: by.clone(),
+                    text: text.clone(),
+                },
+                key.as_ref(),
+            )?;
+            println!(
+                "note {} on take {id}, frames {}..={} (ledger event #{} {})",
+                note.id, note.frame_start, note.frame_end, event.seq, event.hash
+            );
+            Ok(())
+        }
+        TakesCommand::Resolve {
+            note,
+            by,
+            reopen,
+            key,
+        } => {
+            let key = load_key(key.as_deref())?;
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            lib.set_note_resolved(*note, !reopen, by, key.as_ref())?;
+            println!(
+                "note {note} {}",
+                if *reopen { "reopened" } else { "resolved" }
+            );
+            Ok(())
+        }
+        TakesCommand::Verify {
+            no_files,
+            json,
+            anchor,
+        } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let mut report = lib.verify(!no_files)?;
+            for hash in anchor {
+                if lib.find_event(hash)?.is_none() {
+                    report.problems.push(take_library::Problem {
+                        seq: None,
+                        take_id: None,
+                        message: format!(
+                            "anchor {hash} is not in the ledger: events recorded before it was noted were rewritten or removed"
+                        ),
+                    });
+                }
+            }
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                for p in &report.problems {
+                    println!("problem: {p}");
+                }
+            }
+            match report.first_problem() {
+                None => {
+                    if !json {
+                        println!(
+                            "ledger intact: {} event(s), head {}, {} file(s) re-hashed",
+                            report.events_checked, report.head, report.files_checked
+                        );
+                    }
+                    Ok(())
+                }
+                Some(first) => bail!(
+                    "verification failed at {first} ({} problem(s) in total)",
+                    report.problems.len()
+                ),
+            }
+        }
+        TakesCommand::Evidence {
+            take,
+            output,
+            verify,
+        } => {
+            if let Some(manifest) = verify {
+                let check = verify_manifest(manifest)?;
+                for p in &check.problems {
+                    println!("problem: {p}");
+                }
+                if let Some(first) = check.problems.first() {
+                    bail!(
+                        "evidence manifest {} does not verify: {first} ({} problem(s) in total)",
+                        manifest.display(),
+                        check.problems.len()
+                    );
+                }
+                println!(
+                    "evidence intact: {} event(s) and {} file(s) checked",
+                    check.events_checked, check.files_checked
+                );
+                return Ok(());
+            }
+            let (Some(take), Some(output)) = (take, output) else {
+                bail!("use `evidence TAKE -o FILE` or `evidence --verify FILE`");
+            };
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let id = lib.resolve_take(take)?;
+            let m = lib.evidence(id, &format!("mocap {}", env!("CARGO_PKG_VERSION")))?;
+            write_manifest(&m, output)?;
+            println!(
+                "wrote {} ({} event(s), {} file(s), chain head #{} {})",
+                output.display(),
+                m.events.len(),
+                m.files.len(),
+                m.chain_head.count,
+                m.chain_head.hash
+            );
+            Ok(())
+        }
+        TakesCommand::Report { scene, output } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let html = lib.report_html(
+                scene.as_deref(),
+                &format!("mocap {}", env!("CARGO_PKG_VERSION")),
+            )?;
+            std::fs::write(output, html)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!("wrote {}", output.display());
+            Ok(())
+        }
+        TakesCommand::Keygen { output } => {
+            let key = UserKey::generate()?;
+            key.save(output)?;
+            println!(
+                "wrote {} (public key {})",
+                output.display(),
+                key.public_key_hex()
+            );
+            Ok(())
+        }
+    }
 }

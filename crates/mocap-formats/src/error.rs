@@ -28,14 +28,14 @@ impl std::fmt::Display for Location {
 /// to do next.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
-    /// The file could not be opened, read or written.
-    #[error("{path}: {source}")]
+    /// The file could not be opened, read or written. (The OS error is part of the message and
+    /// deliberately not a `source()`, so `{:#}` chains do not repeat it.)
+    #[error("{path}: {error}; check the path and permissions")]
     Io {
         /// The file.
         path: PathBuf,
         /// The OS error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The content is malformed at a known position.
     #[error("{path}: {location}: {message}")]
@@ -85,7 +85,7 @@ impl FormatError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 

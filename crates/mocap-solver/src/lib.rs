@@ -1,1 +1,30 @@
-//! mocap-solver (in progress).
+//! The mocap solver: labelled optical markers → skeleton motion, marker repair, filters and
+//! retargeting. Headless (no Bevy/egui/wgpu/winit); shared by the studio app and the `mocap` CLI.
+//!
+//! Units: the solver works in millimetres and seconds unless a function says otherwise.
+
+// --- model, calibration and solve (IK) ---
+pub mod calibrate;
+pub mod ik;
+pub mod markerset;
+pub mod model;
+pub mod pipeline;
+pub mod solve_error;
+pub mod solve_linalg;
+pub mod synth;
+
+// --- repair, filters, contacts, retargeting ---
+pub mod fill;
+pub mod filter;
+pub mod foot;
+pub mod gaps;
+pub mod retarget;
+pub mod spikes;
+pub mod swaps;
+
+// --- shared by the repair side ---
+pub mod clean;
+pub mod error;
+mod repair_linalg;
+
+pub use error::SolverError;

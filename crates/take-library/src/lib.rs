@@ -1,1 +1,35 @@
-//! take-library (in progress).
+//! The take library: a per-project SQLite catalogue of capture takes, their files (by path and
+//! SHA-256), review statuses and frame-anchored notes, plus a tamper-evident approval ledger.
+//!
+//! Headless: no UI dependencies. Queries return plain structs ([`TakeSummary`], [`TakeDetail`],
+//! [`Note`]) a UI can keep; edits that make sense to undo go through [`Library::execute`], which
+//! returns the inverse [`Command`]. Every status change, note and approval is appended to the
+//! ledger ([`ledger`]) in the same transaction as the change itself.
+//!
+//! Several processes (the studio app, the `mocap` CLI) may use one library file at the same time:
+//! the database runs in WAL mode with a busy timeout, and writes take the write lock up front.
+
+pub mod error;
+pub mod evidence;
+pub mod import;
+pub mod keys;
+pub mod ledger;
+pub mod library;
+pub mod model;
+pub mod naming;
+pub mod report;
+pub mod schema;
+pub mod synth;
+pub mod util;
+pub mod verify;
+
+pub use error::{LibraryError, Result};
+pub use keys::UserKey;
+pub use ledger::LedgerEvent;
+pub use library::{Command, Library, NewDerived, NewFile, NewNote, NewTake, TakeMetadata};
+pub use model::{
+    DerivedVersion, FileKind, Note, SearchResult, TakeDetail, TakeFile, TakeQuery, TakeStatus,
+    TakeSummary, TakeTiming,
+};
+pub use schema::OpenMode;
+pub use verify::{Problem, VerifyReport};

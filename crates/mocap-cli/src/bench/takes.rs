@@ -1,17 +1,159 @@
-//! `mocap bench takes` (in progress).
+//! `mocap bench takes`: take-library search latency on a generated library.
+
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::time::Instant;
+use take_library::{Library, OpenMode, TakeQuery, TakeStatus};
 
 /// Arguments of `mocap bench takes`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Arguments (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// Number of generated takes.
+    #[arg(long, default_value_t = 100_000)]
+    takes: usize,
+    /// Timed runs of each query.
+    #[arg(long, default_value_t = 30)]
+    repeats: usize,
+    /// Rows fetched per query (a UI page); the total match count is always computed.
+    #[arg(long, default_value_t = 200)]
+    page: usize,
+    /// Keep the generated library at this path (default: a temporary file, deleted after).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Target: median latency of every query at most this many milliseconds.
+    #[arg(long, default_value_t = 20.0)]
+    target_ms: f64,
 }
 
 /// Runs `mocap bench takes`.
-pub fn run(args: Args) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "`mocap bench takes` is not implemented yet (arguments: {:?})",
-        args.rest
-    )
+pub fn run(args: Args) -> Result<()> {
+    let (db, temporary) = match &args.db {
+        Some(p) => (p.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("mocap-bench-takes-{}.db", std::process::id())),
+            true,
+        ),
+    };
+    if db.exists() {
+        anyhow::bail!("{} exists; pass a new --db path", db.display());
+    }
+    let result = bench(&args, &db);
+    if temporary {
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+        }
+    }
+    result
+}
+
+fn bench(args: &Args, db: &std::path::Path) -> Result<()> {
+    let t0 = Instant::now();
+    let mut lib = Library::open(db, OpenMode::CreateIfMissing)?;
+    let n = take_library::synth::generate(&mut lib, args.takes, 0x7a4e)
+        .context("generating the library")?;
+    let gen_s = t0.elapsed().as_secs_f64();
+    drop(lib); // closing checkpoints the WAL into the database file
+    let size = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "generated {n} takes in {gen_s:.1} s ({:.0} takes/s), database {:.1} MiB",
+        n as f64 / gen_s.max(1e-9),
+        size as f64 / (1 << 20) as f64
+    );
+
+    // Fresh connection, as a UI or CLI would have.
+    let mut lib = Library::open(db, OpenMode::MustExist)?;
+    let day = 86_400_000_i64;
+    let jan1 = 1_767_225_600_000_i64;
+    let page = args.page;
+    let q = |f: &dyn Fn(&mut TakeQuery)| {
+        let mut q = TakeQuery {
+            limit: page,
+            ..Default::default()
+        };
+        f(&mut q);
+        q
+    };
+    let queries: Vec<(&str, TakeQuery)> = vec![
+        ("text 'parry'", q(&|q| q.text = Some("parry".into()))),
+        (
+            "text 'sword stairs' (AND)",
+            q(&|q| q.text = Some("sword stairs".into())),
+        ),
+        ("text prefix 'emb'", q(&|q| q.text = Some("emb".into()))),
+        ("scene 1234", q(&|q| q.scene = Some("1234".into()))),
+        ("actor Alice", q(&|q| q.actor = Some("Alice".into()))),
+        (
+            "status approved",
+            q(&|q| q.status = Some(TakeStatus::Approved)),
+        ),
+        ("tag stunt", q(&|q| q.tag = Some("stunt".into()))),
+        (
+            "captured on one day",
+            q(&|q| {
+                q.captured_from_utc_ms = Some(jan1 + 10 * day);
+                q.captured_before_utc_ms = Some(jan1 + 11 * day);
+            }),
+        ),
+        (
+            "actor+tag+status",
+            q(&|q| {
+                q.actor = Some("Chen".into());
+                q.tag = Some("fight".into());
+                q.status = Some(TakeStatus::NeedsFix);
+            }),
+        ),
+        (
+            "text+actor+date range",
+            q(&|q| {
+                q.text = Some("door".into());
+                q.actor = Some("Dana".into());
+                q.captured_from_utc_ms = Some(jan1);
+                q.captured_before_utc_ms = Some(jan1 + 30 * day);
+            }),
+        ),
+        ("no filter (first page)", q(&|_| {})),
+    ];
+    println!(
+        "{:<28} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "query", "matches", "rows", "median ms", "p95 ms", "max ms"
+    );
+    let mut worst = 0.0f64;
+    for (name, query) in &queries {
+        let warm = lib.search(query)?;
+        let mut times = Vec::with_capacity(args.repeats);
+        for _ in 0..args.repeats.max(1) {
+            let t = Instant::now();
+            let r = lib.search(query)?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(r);
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        let p95 = times[((times.len() as f64 * 0.95) as usize).min(times.len() - 1)];
+        let max = times[times.len() - 1];
+        worst = worst.max(median);
+        println!(
+            "{name:<28} {:>8} {:>8} {median:>9.2} {p95:>9.2} {max:>9.2}",
+            warm.total,
+            warm.takes.len()
+        );
+    }
+    let t = Instant::now();
+    let report = lib.verify(false)?;
+    println!(
+        "verify (ledger + tables, no file re-hash): {} events in {:.2} s, intact: {}",
+        report.events_checked,
+        t.elapsed().as_secs_f64(),
+        report.is_intact()
+    );
+    println!(
+        "worst median {worst:.2} ms vs target {:.0} ms: {}",
+        args.target_ms,
+        if worst <= args.target_ms {
+            "PASS"
+        } else {
+            "FAIL"
+        }
+    );
+    Ok(())
 }

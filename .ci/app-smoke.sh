@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Smoke test of the studio app: render the demo under Xvfb, save a screenshot, check it.
+#
+# Usage: .ci/app-smoke.sh PATH/TO/mocap-studio [OUT.png]
+#   e.g. cargo build -p mocap-studio && .ci/app-smoke.sh "$CARGO_TARGET_DIR/debug/mocap-studio"
+#
+# Needs: xvfb (xvfb-run), xauth, mesa-vulkan-drivers (lavapipe, software Vulkan), python3 (stdlib
+# only). Without a GPU wgpu picks lavapipe by itself; expect ~3-6 frames/s.
+#
+# Checks (on the PNG, with a stdlib-only PNG decoder):
+#   - it is the 1280x720 window;
+#   - the egui panels are there: the menu bar, the right-hand inspector column and the timeline's
+#     transport row are mostly the panel fill colour and contain text;
+#   - the viewport shows a lit character: enough bright, unsaturated (mannequin) pixels with
+#     varied shading (not a flat silhouette), outside the HUD box.
+set -euo pipefail
+
+BIN=${1:?usage: $0 PATH/TO/mocap-studio [OUT.png]}
+WORK=$(mktemp -d)
+OUT=${2:-$WORK/app-smoke.png}
+FRAMES=${SMOKE_FRAMES:-30}
+
+# A private runtime dir and an empty config dir: no saved layout or settings from the machine.
+export XDG_RUNTIME_DIR="$WORK/runtime"
+mkdir -m 700 -p "$XDG_RUNTIME_DIR"
+export XDG_CONFIG_HOME="$WORK/config"
+
+echo "app-smoke: $BIN --demo --screenshot $OUT --exit-after-frames $FRAMES"
+start=$(date +%s)
+timeout 600 xvfb-run -a -s '-screen 0 1280x720x24' \
+    "$BIN" --demo --screenshot "$OUT" --exit-after-frames "$FRAMES" >"$WORK/app.log" 2>&1 || {
+    rc=$?
+    echo "app-smoke: the app exited with $rc; last log lines:" >&2
+    tail -n 40 "$WORK/app.log" >&2
+    exit 1
+}
+echo "app-smoke: rendered and saved in $(( $(date +%s) - start )) s"
+if grep -q "panicked" "$WORK/app.log"; then
+    echo "app-smoke: the app panicked" >&2
+    grep -A5 "panicked" "$WORK/app.log" >&2
+    exit 1
+fi
+
+python3 - "$OUT" <<'PY'
+import struct, sys, zlib
+
+path = sys.argv[1]
+with open(path, "rb") as f:
+    data = f.read()
+if data[:8] != b"\x89PNG\r\n\x1a\n":
+    sys.exit(f"{path}: not a PNG")
+pos, idat, width, height, ctype, depth = 8, b"", 0, 0, 0, 0
+while pos < len(data):
+    (n,) = struct.unpack(">I", data[pos:pos + 4])
+    kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+    pos += 12 + n
+    if kind == b"IHDR":
+        width, height, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+        if depth != 8 or ctype not in (2, 6) or interlace:
+            sys.exit(f"unsupported PNG: depth {depth}, colour type {ctype}, interlace {interlace}")
+    elif kind == b"IDAT":
+        idat += body
+bpp = 3 if ctype == 2 else 4
+raw = zlib.decompress(idat)
+stride = width * bpp
+rows, prev, i = [], bytearray(stride), 0
+for _ in range(height):
+    ft, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+    i += 1 + stride
+    for x in range(stride):
+        a = line[x - bpp] if x >= bpp else 0
+        b = prev[x]
+        c = prev[x - bpp] if x >= bpp else 0
+        if ft == 1:
+            line[x] = (line[x] + a) & 255
+        elif ft == 2:
+            line[x] = (line[x] + b) & 255
+        elif ft == 3:
+            line[x] = (line[x] + (a + b) // 2) & 255
+        elif ft == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    rows.append(line)
+    prev = line
+
+def px(x, y):
+    r = rows[y]
+    return r[x * bpp], r[x * bpp + 1], r[x * bpp + 2]
+
+def lum(p):
+    return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]
+
+fail = []
+if (width, height) != (1280, 720):
+    fail.append(f"window is {width}x{height}, expected 1280x720")
+
+def region_stats(x0, y0, x1, y1):
+    """(fraction of panel-fill pixels, fraction of text-like bright pixels)."""
+    fill = text = n = 0
+    for y in range(y0, y1, 2):
+        for x in range(x0, x1, 2):
+            p = px(x, y)
+            l = lum(p)
+            n += 1
+            if max(p) - min(p) < 12 and 8 <= l <= 60:
+                fill += 1
+            if l > 140:
+                text += 1
+    return fill / n, text / n
+
+W, H = width, height
+for name, box in {
+    "inspector (right)": (int(W * 0.76), int(H * 0.06), W - 4, H - 4),
+    "timeline transport (bottom)": (4, int(H * 0.755), int(W * 0.72), int(H * 0.805)),
+    "menu bar (top)": (4, 2, int(W * 0.5), int(H * 0.025)),
+}.items():
+    f, t = region_stats(*box)
+    print(f"app-smoke: {name}: panel fill {f:.0%}, text {t:.1%}")
+    if f < 0.5 or t < 0.004:
+        fail.append(f"{name} does not look like an egui panel with text (fill {f:.0%}, text {t:.1%})")
+
+# Character: bright, unsaturated pixels in the viewport, outside the HUD box (top-left).
+vx0, vy0, vx1, vy1 = 8, int(H * 0.08), int(W * 0.72), int(H * 0.68)
+hud = (0, 0, 360, int(H * 0.2))
+lums = []
+for y in range(vy0, vy1):
+    for x in range(vx0, vx1):
+        if hud[0] <= x < hud[2] and hud[1] <= y < hud[3]:
+            continue
+        p = px(x, y)
+        l = lum(p)
+        # The grid's far haze is ~90; the lit mannequin is ~110-200.
+        if l > 110 and (max(p) - min(p)) < 0.3 * max(p):
+            lums.append(l)
+n = len(lums)
+mean = sum(lums) / n if n else 0.0
+sd = (sum((v - mean) ** 2 for v in lums) / n) ** 0.5 if n else 0.0
+print(f"app-smoke: viewport: {n} character pixels, luminance {mean:.0f} +- {sd:.1f}")
+if n < 400:
+    fail.append(f"no character in the viewport ({n} bright unsaturated pixels, need >= 400)")
+elif sd < 8:
+    fail.append(f"the character is flat, not lit (luminance spread {sd:.1f} < 8)")
+
+if fail:
+    for f in fail:
+        print("app-smoke: FAIL:", f, file=sys.stderr)
+    sys.exit(1)
+print(f"app-smoke: OK ({path})")
+PY

@@ -1,1 +1,0 @@
-//! c3d reader and writer (in progress).

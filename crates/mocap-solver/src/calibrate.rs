@@ -1,0 +1,403 @@
+//! Subject calibration: fit each marker's offset in its segment's frame (and, without a
+//! measured skeleton, a uniform skeleton scale) from a static or range-of-motion trial, or from
+//! the first frames of a take.
+//!
+//! Alternates (1) a pose solve of the selected frames with the current offsets and (2) a
+//! per-marker least-squares offset update `o = Σ wᶠ Rᶠᵀ(pᶠ − tᶠ) / Σ wᶠ` (robust weights,
+//! lightly regularised towards the marker set's initial guess), until offsets move less than
+//! 0.05 mm. The result saves to and loads from JSON (`--subject S.json`).
+
+use crate::ik::{IkSolver, RobustLoss, SolveOptions};
+use crate::markerset::{self, MarkerSet, PlacedMarker};
+use crate::model::{ModelOptions, SolverModel};
+use crate::solve_error::SolveError;
+use mocap_data::{DVec3, MarkerTrajectories, Skeleton};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Format tag written into subject files.
+pub const SUBJECT_FORMAT: &str = "mocap-studio-subject/1";
+
+/// Options of [`calibrate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationOptions {
+    /// Use frames `first_frame..first_frame + frame_window` of the trial (0-based sample
+    /// indices; clipped to the take).
+    pub first_frame: usize,
+    /// Length of the frame window (frames).
+    pub frame_window: usize,
+    /// At most this many frames (evenly spaced in the window) enter the fit.
+    pub max_frames: usize,
+    /// Alternations of pose solve and offset fit.
+    pub iterations: usize,
+    /// Strength of the pull towards the marker set's initial offsets, in frame-equivalents.
+    pub prior_frames: f64,
+    /// Also fit a uniform scale of the skeleton (when it is a template, not measured).
+    pub fit_scale: bool,
+    /// Robust loss used for the pose solves and offset weights.
+    pub loss: RobustLoss,
+}
+
+impl Default for CalibrationOptions {
+    fn default() -> Self {
+        Self {
+            first_frame: 0,
+            frame_window: 600,
+            max_frames: 120,
+            iterations: 12,
+            prior_frames: 2.0,
+            fit_scale: false,
+            loss: RobustLoss::Cauchy { scale_mm: 30.0 },
+        }
+    }
+}
+
+/// A calibrated subject: marker offsets on one skeleton (and the scale applied to it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubjectCalibration {
+    /// Always [`SUBJECT_FORMAT`].
+    pub format: String,
+    /// Marker set the calibration started from.
+    pub markerset: String,
+    /// Actor (label prefix) of the trial.
+    pub actor: String,
+    /// Uniform scale applied to the skeleton's offsets (1 for a measured skeleton).
+    pub skeleton_scale: f64,
+    /// Calibrated markers: offsets in mm in their segment's frame (of the scaled skeleton).
+    pub markers: Vec<PlacedMarker>,
+    /// Frames used in the fit.
+    pub frames_used: usize,
+    /// RMS marker residual over the fit frames after calibration, mm.
+    pub marker_rms_mm: f64,
+}
+
+impl SubjectCalibration {
+    /// Serialises to pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Parses a subject file.
+    pub fn from_json(text: &str) -> Result<Self, SolveError> {
+        let s: Self =
+            serde_json::from_str(text).map_err(|e| SolveError::BadSubject(e.to_string()))?;
+        if s.format != SUBJECT_FORMAT {
+            return Err(SolveError::BadSubject(format!(
+                "format `{}` is not `{SUBJECT_FORMAT}`",
+                s.format
+            )));
+        }
+        if !(s.skeleton_scale.is_finite() && s.skeleton_scale > 0.0) {
+            return Err(SolveError::BadSubject(format!(
+                "skeleton_scale {} is not a positive number",
+                s.skeleton_scale
+            )));
+        }
+        if s.markers
+            .iter()
+            .any(|m| !m.offset_mm.iter().all(|v| v.is_finite()) || !m.weight.is_finite())
+        {
+            return Err(SolveError::BadSubject(
+                "a marker offset or weight is not finite".into(),
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Writes the JSON file.
+    pub fn save(&self, path: &Path) -> Result<(), SolveError> {
+        std::fs::write(path, self.to_json()).map_err(|source| SolveError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Reads a JSON file.
+    pub fn load(path: &Path) -> Result<Self, SolveError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SolveError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_json(&text)
+    }
+}
+
+/// A copy of `skeleton` with every offset, end site and position limit multiplied by `scale`.
+pub fn scale_skeleton(skeleton: &Skeleton, scale: f64) -> Skeleton {
+    let mut s = skeleton.clone();
+    for j in &mut s.joints {
+        j.offset *= scale;
+        j.end_site = j.end_site.map(|e| e * scale);
+        for (c, l) in j.channels.iter().zip(j.limits.iter_mut()) {
+            if !c.is_rotation()
+                && let Some((lo, hi)) = l
+            {
+                *lo *= scale;
+                *hi *= scale;
+            }
+        }
+    }
+    s
+}
+
+/// Frames of the window with at least 80 % of the bound markers visible, evenly subsampled.
+fn pick_frames(take: &MarkerTrajectories, cols: &[usize], opts: &CalibrationOptions) -> Vec<usize> {
+    let end = opts
+        .first_frame
+        .saturating_add(opts.frame_window)
+        .min(take.frame_count());
+    let need = (cols.len() * 4).div_ceil(5).max(1);
+    let good: Vec<usize> = (opts.first_frame.min(end)..end)
+        .filter(|&f| {
+            let pos = take.frame_positions(f);
+            let val = take.frame_valid(f);
+            cols.iter()
+                .filter(|&&c| val[c] && pos[c].iter().all(|v| v.is_finite()))
+                .count()
+                >= need
+        })
+        .collect();
+    let k = opts.max_frames.max(1);
+    if good.len() <= k {
+        return good;
+    }
+    (0..k).map(|i| good[i * good.len() / k]).collect()
+}
+
+/// Calibrates `actor`'s markers of `set` (initial offsets `initial`, usually `set.place(model)`)
+/// on `skeleton` from `trial`. Errors when too few markers match or the trial is degenerate.
+pub fn calibrate(
+    skeleton: &Skeleton,
+    model_options: &ModelOptions,
+    set: &MarkerSet,
+    trial: &MarkerTrajectories,
+    actor: &str,
+    opts: &CalibrationOptions,
+) -> Result<SubjectCalibration, SolveError> {
+    let base_model = SolverModel::new(skeleton, model_options)?;
+    let (initial, unplaced) = set.place(&base_model);
+    let mut binding = markerset::bind(&base_model, &initial, &trial.labels, actor);
+    binding.missing.extend(
+        unplaced
+            .iter()
+            .map(|n| format!("{n} (segment not in the skeleton)")),
+    );
+    markerset::check_binding(&binding, set.markers.len())?;
+    let cols: Vec<usize> = binding.markers.iter().map(|m| m.take_index).collect();
+    let frames = pick_frames(trial, &cols, opts);
+    if frames.is_empty() {
+        return Err(SolveError::DegenerateCalibration(format!(
+            "no frame in {}..{} shows at least 80 % of the {} markers",
+            opts.first_frame,
+            opts.first_frame.saturating_add(opts.frame_window),
+            cols.len()
+        )));
+    }
+    // Markers must spread in space: a trial with every marker at one point (or on a line)
+    // cannot place a skeleton.
+    let f0 = frames[0];
+    let pts: Vec<DVec3> = cols
+        .iter()
+        .filter_map(|&c| trial.position(f0, c))
+        .map(|p| DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64) * trial.unit.to_mm())
+        .collect();
+    if crate::solve_linalg::second_principal_variance(&pts) < 100.0 {
+        return Err(SolveError::DegenerateCalibration(
+            "the markers are (nearly) collinear or coincident".into(),
+        ));
+    }
+
+    let mut scale = 1.0;
+    if opts.fit_scale {
+        scale = fit_scale(skeleton, model_options, set, trial, actor, &frames, opts)?;
+    }
+    let sk = scale_skeleton(skeleton, scale);
+    let model = SolverModel::new(&sk, model_options)?;
+    let (prior, _) = set.place(&model);
+    let binding = markerset::bind(&model, &prior, &trial.labels, actor);
+    let mut markers = binding.markers.clone();
+    let solve_opts = SolveOptions {
+        loss: opts.loss,
+        parallel: false,
+        max_iterations: 20,
+        // Early iterations have large residuals by design: never "fail" a frame here.
+        fail_median_mm: 1e6,
+        ..SolveOptions::default()
+    };
+    let mut rms = f64::INFINITY;
+    let mut relax = 1.6f64;
+    let mut world = crate::model::WorldPose::new(model.joints.len());
+    for _ in 0..opts.iterations.max(1) {
+        let solver = IkSolver::new(model.clone(), markers.clone(), solve_opts.clone())?;
+        let mut ws = solver.workspace();
+        let m = markers.len();
+        let mut acc = vec![DVec3::ZERO; m];
+        let mut wsum = vec![0.0f64; m];
+        let (mut sq, mut cnt) = (0.0f64, 0usize);
+        let mut last: Option<crate::model::Pose> = None;
+        for &f in &frames {
+            solver.load_frame(trial, f, &mut ws);
+            // Sequential warm start through the selected frames (cold on the first): poses
+            // follow the improving offsets instead of staying in an early local minimum.
+            let (mut pose, cold) = match &last {
+                Some(p) => (p.clone(), false),
+                None => (model.rest_pose(), true),
+            };
+            let rep = solver.solve_frame(&mut ws, &mut pose, None, cold);
+            if !rep.ok {
+                last = None;
+                continue;
+            }
+            model.forward(&pose, &mut world);
+            for (i, bm) in markers.iter().enumerate() {
+                if !ws.visible[i] {
+                    continue;
+                }
+                let r = ws.residual_mm[i];
+                sq += r * r;
+                cnt += 1;
+                let w = opts.loss.eval(r).1;
+                let rot = world.rotation[bm.segment];
+                let t = world.position_mm[bm.segment];
+                acc[i] += rot.inverse() * (ws.observed[i] - t) * w;
+                wsum[i] += w;
+            }
+            last = Some(pose);
+        }
+        if cnt == 0 {
+            return Err(SolveError::DegenerateCalibration(
+                "no calibration frame could be solved".into(),
+            ));
+        }
+        let new_rms = (sq / cnt as f64).sqrt();
+        if new_rms > rms * 1.001 {
+            relax = 1.0;
+        }
+        rms = new_rms;
+        let mut moved = 0.0f64;
+        for (i, bm) in markers.iter_mut().enumerate() {
+            let p = prior
+                .iter()
+                .find(|p| p.name == bm.name)
+                .map(|p| DVec3::from_array(p.offset_mm))
+                .unwrap_or(bm.offset_mm);
+            let mu = opts.prior_frames.max(0.0);
+            if wsum[i] + mu <= 0.0 {
+                continue;
+            }
+            let fit = (acc[i] + p * mu) / (wsum[i] + mu);
+            // Over-relaxed update: alternating pose/offset fits converge slowly along
+            // directions the poses can partly absorb; stepping 1.6× further speeds that up
+            // (relaxation drops back to 1 when the residual grows).
+            let new = bm.offset_mm + (fit - bm.offset_mm) * relax;
+            moved = moved.max((new - bm.offset_mm).length());
+            bm.offset_mm = new;
+        }
+        if moved < 0.05 {
+            break;
+        }
+    }
+    Ok(SubjectCalibration {
+        format: SUBJECT_FORMAT.into(),
+        markerset: set.name.clone(),
+        actor: actor.to_string(),
+        skeleton_scale: scale,
+        markers: markers
+            .iter()
+            .map(|b| PlacedMarker {
+                name: b.name.clone(),
+                segment: model.joints[b.segment].name.clone(),
+                offset_mm: b.offset_mm.to_array(),
+                weight: b.weight,
+            })
+            .collect(),
+        frames_used: frames.len(),
+        marker_rms_mm: rms,
+    })
+}
+
+/// Golden-section search of a uniform skeleton scale in [0.5, 2] minimising the robust marker
+/// cost of pose solves with the marker set's initial offsets on the scaled skeleton.
+fn fit_scale(
+    skeleton: &Skeleton,
+    model_options: &ModelOptions,
+    set: &MarkerSet,
+    trial: &MarkerTrajectories,
+    actor: &str,
+    frames: &[usize],
+    opts: &CalibrationOptions,
+) -> Result<f64, SolveError> {
+    let sub: Vec<usize> = frames
+        .iter()
+        .step_by(frames.len().div_ceil(20).max(1))
+        .copied()
+        .collect();
+    let eval = |s: f64| -> Result<f64, SolveError> {
+        let model = SolverModel::new(&scale_skeleton(skeleton, s), model_options)?;
+        let (placed, _) = set.place(&model);
+        let b = markerset::bind(&model, &placed, &trial.labels, actor);
+        let solver = IkSolver::new(
+            model.clone(),
+            b.markers,
+            SolveOptions {
+                loss: opts.loss,
+                parallel: false,
+                ..SolveOptions::default()
+            },
+        )?;
+        let mut ws = solver.workspace();
+        let mut pose = model.rest_pose();
+        let mut cost = 0.0;
+        for &f in &sub {
+            solver.load_frame(trial, f, &mut ws);
+            solver.solve_frame(&mut ws, &mut pose, None, true);
+            for r in ws.residual_mm.iter().filter(|r| r.is_finite()) {
+                cost += opts.loss.eval(*r).0;
+            }
+        }
+        Ok(cost)
+    };
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut a, mut b) = (0.5f64, 2.0f64);
+    let mut c = b - g * (b - a);
+    let mut d = a + g * (b - a);
+    let mut fc = eval(c)?;
+    let mut fd = eval(d)?;
+    for _ in 0..18 {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = eval(c)?;
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = eval(d)?;
+        }
+    }
+    Ok(0.5 * (a + b))
+}
+
+/// Binds a calibrated subject's markers to `take` for `actor` on `model` (the skeleton scaled by
+/// the subject's `skeleton_scale`).
+pub fn bind_subject(
+    model: &SolverModel,
+    subject: &SubjectCalibration,
+    take: &MarkerTrajectories,
+    actor: &str,
+) -> Result<markerset::MarkerBinding, SolveError> {
+    for m in &subject.markers {
+        if model.joint_index(&m.segment).is_none() {
+            return Err(SolveError::BadSubject(format!(
+                "marker {} sits on segment {}, which this skeleton lacks (calibrated on another skeleton?)",
+                m.name, m.segment
+            )));
+        }
+    }
+    let b = markerset::bind(model, &subject.markers, &take.labels, actor);
+    markerset::check_binding(&b, subject.markers.len())?;
+    Ok(b)
+}

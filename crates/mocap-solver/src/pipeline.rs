@@ -1,0 +1,285 @@
+//! The whole solve of a take, without file I/O: find the actors (label prefixes), calibrate or
+//! load each subject, bind markers, solve every actor, and compare joints with a reference.
+//! `mocap solve` and the real-data tests drive this.
+
+use crate::calibrate::{self, CalibrationOptions, SubjectCalibration};
+use crate::ik::{IkSolver, SolveOptions, TakeSolve};
+use crate::markerset::{self, MarkerSet};
+use crate::model::{ModelOptions, SolverModel};
+use crate::solve_error::SolveError;
+use mocap_data::{DVec3, MarkerTrajectories, Skeleton};
+
+/// Where marker offsets come from.
+#[derive(Debug, Clone)]
+pub enum Calibration<'a> {
+    /// The marker set's initial offsets, unrefined.
+    Preset,
+    /// Calibrate on the take itself (the window in [`CalibrationOptions`]).
+    FromTake,
+    /// Calibrate on a separate static / range-of-motion trial.
+    Trial(&'a MarkerTrajectories),
+    /// A saved subject (one for every actor).
+    Subject(&'a SubjectCalibration),
+}
+
+/// Options of [`solve_take`].
+#[derive(Debug, Clone, Default)]
+pub struct PipelineOptions {
+    /// Model building.
+    pub model: ModelOptions,
+    /// Per-frame / batch solve.
+    pub solve: SolveOptions,
+    /// Calibration (when calibrating).
+    pub calibration: CalibrationOptions,
+    /// Solve only these actors (label prefixes); all found when empty.
+    pub actors: Vec<String>,
+}
+
+/// One actor's solve.
+#[derive(Debug, Clone)]
+pub struct ActorSolve {
+    /// Actor name (label prefix; empty when labels have none).
+    pub actor: String,
+    /// The solver used (model, bound markers).
+    pub solver: IkSolver,
+    /// The per-frame result.
+    pub result: TakeSolve,
+    /// The calibration used (absent for [`Calibration::Preset`]).
+    pub subject: Option<SubjectCalibration>,
+    /// Marker-set markers the take lacks for this actor (solved without them).
+    pub missing: Vec<String>,
+    /// Wall-clock seconds of the batch solve (calibration excluded).
+    pub solve_s: f64,
+}
+
+/// Actors of `take` for `set`: label prefixes with at least a quarter of the set's names (at
+/// least 4).
+pub fn find_actors(take: &MarkerTrajectories, set: &MarkerSet) -> Vec<String> {
+    let names: Vec<&str> = set.markers.iter().map(|m| m.name.as_str()).collect();
+    markerset::actors_in_take(
+        &take.labels,
+        names.iter().copied(),
+        (set.markers.len() / 4).max(4),
+    )
+}
+
+/// Solves every actor of `take` with `set` on `skeleton`. `progress(frames_done, total)` is
+/// called during the batch solves (summed over actors).
+pub fn solve_take(
+    skeleton: &Skeleton,
+    set: &MarkerSet,
+    take: &MarkerTrajectories,
+    calibration: Calibration<'_>,
+    options: &PipelineOptions,
+    progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+) -> Result<Vec<ActorSolve>, SolveError> {
+    let mut actors = find_actors(take, set);
+    if !options.actors.is_empty() {
+        actors.retain(|a| options.actors.iter().any(|w| w == a));
+    }
+    if actors.is_empty() {
+        // Report the binding of the most likely prefix to say what is missing.
+        let model = SolverModel::new(skeleton, &options.model)?;
+        let (placed, unplaced) = set.place(&model);
+        let prefix = take
+            .labels
+            .first()
+            .map(|l| markerset::split_label(l).0.to_string())
+            .unwrap_or_default();
+        let mut b = markerset::bind(&model, &placed, &take.labels, &prefix);
+        b.missing.extend(
+            unplaced
+                .iter()
+                .map(|n| format!("{n} (segment not in the skeleton)")),
+        );
+        markerset::check_binding(&b, set.markers.len())?;
+        actors.push(prefix);
+    }
+    let total = take.frame_count() * actors.len();
+    let mut out = Vec::with_capacity(actors.len());
+    for (ai, actor) in actors.iter().enumerate() {
+        let subject = match calibration {
+            Calibration::Preset => None,
+            Calibration::FromTake => Some(calibrate::calibrate(
+                skeleton,
+                &options.model,
+                set,
+                take,
+                actor,
+                &options.calibration,
+            )?),
+            Calibration::Trial(trial) => {
+                // The trial may label the subject differently: use its only actor if the
+                // take's name is absent.
+                let trial_actors = find_actors(trial, set);
+                let name = if trial_actors.iter().any(|a| a == actor) {
+                    actor.clone()
+                } else if trial_actors.len() == 1 {
+                    trial_actors[0].clone()
+                } else {
+                    actor.clone()
+                };
+                let mut s = calibrate::calibrate(
+                    skeleton,
+                    &options.model,
+                    set,
+                    trial,
+                    &name,
+                    &options.calibration,
+                )?;
+                s.actor = actor.clone();
+                Some(s)
+            }
+            Calibration::Subject(s) => Some(s.clone()),
+        };
+        let sk = match &subject {
+            Some(s) if (s.skeleton_scale - 1.0).abs() > 1e-12 => {
+                calibrate::scale_skeleton(skeleton, s.skeleton_scale)
+            }
+            _ => skeleton.clone(),
+        };
+        let model = SolverModel::new(&sk, &options.model)?;
+        let binding = match &subject {
+            Some(s) => calibrate::bind_subject(&model, s, take, actor)?,
+            None => {
+                let (placed, unplaced) = set.place(&model);
+                let mut b = markerset::bind(&model, &placed, &take.labels, actor);
+                b.missing.extend(
+                    unplaced
+                        .iter()
+                        .map(|n| format!("{n} (segment not in the skeleton)")),
+                );
+                markerset::check_binding(&b, set.markers.len())?;
+                b
+            }
+        };
+        let solver = IkSolver::new(model, binding.markers, options.solve.clone())?;
+        let base = ai * take.frame_count();
+        let cb = |d: usize| {
+            if let Some(p) = progress {
+                p(base + d, total);
+            }
+        };
+        let t0 = std::time::Instant::now();
+        let result = solver.solve_take(take, Some(&cb))?;
+        let solve_s = t0.elapsed().as_secs_f64();
+        out.push(ActorSolve {
+            actor: actor.clone(),
+            solver,
+            result,
+            subject,
+            missing: binding.missing,
+            solve_s,
+        });
+    }
+    Ok(out)
+}
+
+/// Position differences between two sets of joint trajectories matched by joint name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JointComparison {
+    /// RMS distance over matched joints and frames, mm.
+    pub rms_mm: f64,
+    /// Largest distance, mm.
+    pub max_mm: f64,
+    /// Per matched joint: name and RMS distance (mm).
+    pub per_joint_rms_mm: Vec<(String, f64)>,
+    /// Frames compared.
+    pub frames: usize,
+}
+
+/// Compares joint world positions `a` (frame-major, `a_names.len()` joints per frame, mm) with
+/// `b` over joints whose names match (ASCII case-insensitive) and the first
+/// `min(frames_a, frames_b)` frames, skipping frames where `frame_ok` (for `a`) is false.
+/// `None` when no joint names match.
+pub fn compare_joint_positions(
+    a_names: &[String],
+    a: &[DVec3],
+    b_names: &[String],
+    b: &[DVec3],
+    frame_ok: Option<&[bool]>,
+) -> Option<JointComparison> {
+    let pairs: Vec<(usize, usize)> = a_names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            b_names
+                .iter()
+                .position(|m| m.eq_ignore_ascii_case(n))
+                .map(|j| (i, j))
+        })
+        .collect();
+    if pairs.is_empty() || a_names.is_empty() || b_names.is_empty() {
+        return None;
+    }
+    let frames = (a.len() / a_names.len()).min(b.len() / b_names.len());
+    let mut per = vec![(0.0f64, 0usize); pairs.len()];
+    let (mut s, mut n, mut mx, mut used) = (0.0, 0usize, 0.0f64, 0usize);
+    for f in 0..frames {
+        if let Some(ok) = frame_ok
+            && !ok.get(f).copied().unwrap_or(false)
+        {
+            continue;
+        }
+        used += 1;
+        for (k, (i, j)) in pairs.iter().enumerate() {
+            let d = (a[f * a_names.len() + i] - b[f * b_names.len() + j]).length();
+            s += d * d;
+            n += 1;
+            mx = mx.max(d);
+            per[k].0 += d * d;
+            per[k].1 += 1;
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    Some(JointComparison {
+        rms_mm: (s / n as f64).sqrt(),
+        max_mm: mx,
+        per_joint_rms_mm: pairs
+            .iter()
+            .zip(&per)
+            .map(|((i, _), (s, c))| (a_names[*i].clone(), (s / (*c).max(1) as f64).sqrt()))
+            .collect(),
+        frames: used,
+    })
+}
+
+/// Rotation about the vertical axis by a multiple of 90° (`0..4`), applied to points in a
+/// right-handed Y-up or Z-up space.
+pub fn quarter_turn(p: DVec3, up: mocap_data::UpAxis, k: usize) -> DVec3 {
+    let mut q = p;
+    for _ in 0..(k % 4) {
+        q = match up {
+            mocap_data::UpAxis::Y => DVec3::new(q.z, q.y, -q.x),
+            mocap_data::UpAxis::Z => DVec3::new(-q.y, q.x, q.z),
+        };
+    }
+    q
+}
+
+/// Lab conventions differ by a quarter turn about the up axis (CMU's AMC world is the C3D lab
+/// with X→Z, Y→X, Z→Y; the generic Z-up→Y-up conversion maps X→X). Returns the number of
+/// quarter turns `k` (0–3) that, applied to `a`, best matches `b` on joints of the same name
+/// (mean distance of the first joint in common over all frames), with the comparison made that
+/// way. `None` when no joint names match.
+pub fn compare_joint_positions_any_heading(
+    a_names: &[String],
+    a: &[DVec3],
+    b_names: &[String],
+    b: &[DVec3],
+    up: mocap_data::UpAxis,
+    frame_ok: Option<&[bool]>,
+) -> Option<(usize, JointComparison)> {
+    let mut best: Option<(usize, JointComparison)> = None;
+    for k in 0..4 {
+        let turned: Vec<DVec3> = a.iter().map(|p| quarter_turn(*p, up, k)).collect();
+        if let Some(c) = compare_joint_positions(a_names, &turned, b_names, b, frame_ok)
+            && best.as_ref().is_none_or(|(_, bc)| c.rms_mm < bc.rms_mm)
+        {
+            best = Some((k, c));
+        }
+    }
+    best
+}

@@ -1,0 +1,337 @@
+//! Solver core tests on a synthetic humanoid: analytic Jacobian, exact recovery, robustness,
+//! limits, determinism of the parallel batch, several actors, bad input.
+
+mod solve_common;
+
+use mocap_data::{DVec3, MarkerSample, MarkerTrajectories};
+use mocap_solver::ik::{IkSolver, RobustLoss, SolveOptions};
+use mocap_solver::markerset::{self, MarkerSet, PlacedMarker};
+use mocap_solver::model::{ModelOptions, SolverModel};
+use mocap_solver::solve_error::SolveError;
+use mocap_solver::synth::{self, compare_motions};
+use solve_common::{humanoid, walk_motion};
+
+fn setup(
+    frames: usize,
+) -> (
+    SolverModel,
+    Vec<PlacedMarker>,
+    mocap_data::Motion,
+    MarkerTrajectories,
+) {
+    let sk = humanoid();
+    let model = SolverModel::new(&sk, &ModelOptions::default()).expect("model");
+    let placed = MarkerSet::automatic(&model).place(&model).0;
+    let motion = walk_motion(&sk, frames);
+    let take = synth::markers_from_motion(&model, &placed, &motion).expect("synth");
+    (model, placed, motion, take)
+}
+
+fn solver(
+    model: &SolverModel,
+    placed: &[PlacedMarker],
+    take: &MarkerTrajectories,
+    opts: SolveOptions,
+) -> IkSolver {
+    let b = markerset::bind(model, placed, &take.labels, "");
+    assert!(b.missing.is_empty());
+    IkSolver::new(model.clone(), b.markers, opts).expect("solver")
+}
+
+#[test]
+fn analytic_jacobian_matches_finite_differences() {
+    let (model, placed, motion, take) = setup(40);
+    let s = solver(&model, &placed, &take, SolveOptions::default());
+    let mut ws = s.workspace();
+    let pose = model.pose_from_channels(motion.frame(33));
+    let jac = s.jacobian(&pose, &mut ws);
+    let n = s.active_dof_count();
+    assert_eq!(
+        n, model.dof_count,
+        "every DOF moves a marker with the automatic set"
+    );
+    let m = s.markers().len();
+    let h = 1e-6;
+    let mut worst = 0.0f64;
+    for k in 0..n {
+        let mut step = vec![0.0; n];
+        step[k] = h;
+        let mut plus = pose.clone();
+        s.apply_active_step(&mut plus, &step, &mut ws);
+        step[k] = -h;
+        let mut minus = pose.clone();
+        s.apply_active_step(&mut minus, &step, &mut ws);
+        let pp = s.marker_positions(&plus, &mut ws);
+        let pm = s.marker_positions(&minus, &mut ws);
+        for i in 0..m {
+            let fd = (pp[i] - pm[i]) / (2.0 * h);
+            for r in 0..3 {
+                let a = jac[(3 * i + r) * n + k];
+                let e = (a - fd[r]).abs() / (1.0 + fd[r].abs());
+                worst = worst.max(e);
+            }
+        }
+    }
+    assert!(
+        worst < 1e-5,
+        "analytic vs finite-difference Jacobian: worst rel. error {worst}"
+    );
+}
+
+#[test]
+fn exact_markers_recover_the_pose() {
+    let (model, placed, motion, take) = setup(120);
+    let s = solver(&model, &placed, &take, SolveOptions::default());
+    let res = s.solve_take(&take, None).expect("solve");
+    assert!(res.frame_ok.iter().all(|ok| *ok));
+    let err = compare_motions(&model, &motion, &res.motion, &[], None);
+    assert!(err.max_mm <= 0.1, "joint error {err:?}");
+    assert!(err.rotation_err_deg < 0.05, "{err:?}");
+    let (rms, max) = res.marker_rms_max_mm();
+    assert!(rms < 0.05 && max < 0.1, "marker residuals {rms} {max}");
+    // Warm start: most frames converge in very few iterations.
+    let mut it = res.iterations.clone();
+    it.sort();
+    assert!(
+        it[it.len() / 2] <= 4,
+        "median iterations {}",
+        it[it.len() / 2]
+    );
+}
+
+fn swap_run(take: &mut MarkerTrajectories, a: usize, b: usize, frames: std::ops::Range<usize>) {
+    for f in frames {
+        let sa = take.sample(f, a);
+        let sb = take.sample(f, b);
+        take.set_sample(f, a, sb);
+        take.set_sample(f, b, sa);
+    }
+}
+
+#[test]
+fn robust_loss_resists_a_swapped_marker() {
+    let (model, placed, motion, mut take) = setup(60);
+    // Swap a hand marker with a head marker for 30 frames: a gross labelling error.
+    let a = take.marker_index("lhand_m1").expect("marker");
+    let b = take.marker_index("head_m2").expect("marker");
+    swap_run(&mut take, a, b, 20..50);
+    let robust = solver(&model, &placed, &take, SolveOptions::default())
+        .solve_take(&take, None)
+        .expect("solve");
+    let plain = solver(
+        &model,
+        &placed,
+        &take,
+        SolveOptions {
+            loss: RobustLoss::None,
+            ..SolveOptions::default()
+        },
+    )
+    .solve_take(&take, None)
+    .expect("solve");
+    let er = compare_motions(&model, &motion, &robust.motion, &[], None);
+    let ep = compare_motions(&model, &motion, &plain.motion, &[], None);
+    assert!(
+        er.mpjpe_mm < 1.0,
+        "robust solve with a swapped pair: {er:?}"
+    );
+    assert!(
+        ep.mpjpe_mm > 3.0 * er.mpjpe_mm,
+        "plain LS should suffer: {ep:?} vs {er:?}"
+    );
+    // The swapped markers show up in the per-marker residuals.
+    let m = robust.marker_names.len();
+    let ia = robust
+        .marker_names
+        .iter()
+        .position(|n| n == "lhand_m1")
+        .expect("name");
+    assert!(robust.residual_mm[30 * m + ia] > 100.0);
+}
+
+#[test]
+fn joint_limits_are_respected() {
+    let sk = humanoid();
+    // Truth from an unlimited copy, with the knees hyperextended to -25°.
+    let mut free = sk.clone();
+    for j in &mut free.joints {
+        j.limits.clear();
+    }
+    let free_model = SolverModel::new(&free, &ModelOptions::default()).expect("model");
+    let mut motion = walk_motion(&free, 30);
+    let knee = free.joint_index("ltibia").expect("knee");
+    let col = free.channel_offsets()[knee];
+    for f in 0..30 {
+        motion.frame_mut(f)[col] = -25.0;
+    }
+    let placed = MarkerSet::automatic(&free_model).place(&free_model).0;
+    let take = synth::markers_from_motion(&free_model, &placed, &motion).expect("synth");
+    let model = SolverModel::new(&sk, &ModelOptions::default()).expect("model");
+    let s = solver(&model, &placed, &take, SolveOptions::default());
+    let res = s.solve_take(&take, None).expect("solve");
+    for f in 0..30 {
+        let v = res.motion.frame(f)[col];
+        assert!(
+            v >= -5.0 - 1e-3,
+            "frame {f}: knee {v}° beyond the -5° limit"
+        );
+        assert!(v < -4.0, "frame {f}: knee should sit on the limit, got {v}");
+    }
+}
+
+#[test]
+fn parallel_batch_is_identical_to_serial() {
+    let (model, placed, _motion, mut take) = setup(150);
+    let mut rng = synth::SynthRng::new(3);
+    synth::add_noise(&mut take, 2.0, &mut rng);
+    synth::occlude(&mut take, 0.05, 1, 20, &mut rng);
+    let opts = SolveOptions {
+        chunk_frames: 32,
+        temporal_weight: 0.05,
+        ..SolveOptions::default()
+    };
+    let serial = solver(
+        &model,
+        &placed,
+        &take,
+        SolveOptions {
+            parallel: false,
+            ..opts.clone()
+        },
+    )
+    .solve_take(&take, None)
+    .expect("serial");
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        let par = pool.install(|| {
+            solver(
+                &model,
+                &placed,
+                &take,
+                SolveOptions {
+                    parallel: true,
+                    ..opts.clone()
+                },
+            )
+            .solve_take(&take, None)
+            .expect("parallel")
+        });
+        assert_eq!(par.motion.values.len(), serial.motion.values.len());
+        let same = par
+            .motion
+            .values
+            .iter()
+            .zip(&serial.motion.values)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "parallel ({threads} threads) differs from serial");
+        assert_eq!(par.frame_ok, serial.frame_ok);
+        assert_eq!(par.iterations, serial.iterations);
+    }
+}
+
+#[test]
+fn two_actors_in_one_take_are_solved_independently() {
+    let (model, placed, motion, one) = setup(60);
+    // Second actor: same skeleton, motion shifted by 2 m along X and 25 frames in phase.
+    let sk = humanoid();
+    let mut motion2 = walk_motion(&sk, 85);
+    motion2.values.drain(..25 * motion2.channels_per_frame);
+    for f in 0..60 {
+        motion2.frame_mut(f)[0] += 2000.0;
+    }
+    let two = synth::markers_from_motion(&model, &placed, &motion2).expect("synth");
+    let m = one.marker_count();
+    let mut labels = Vec::new();
+    for l in &one.labels {
+        labels.push(format!("Actor1:{l}"));
+    }
+    for l in &two.labels {
+        labels.push(format!("Actor2:{l}"));
+    }
+    let mut take =
+        MarkerTrajectories::new(labels, 60, one.rate, one.unit, one.up_axis).expect("take");
+    for f in 0..60 {
+        for k in 0..m {
+            take.set_sample(f, k, one.sample(f, k));
+            take.set_sample(f, m + k, two.sample(f, k));
+        }
+    }
+    let names: Vec<&str> = placed.iter().map(|p| p.name.as_str()).collect();
+    let actors = markerset::actors_in_take(&take.labels, names.iter().copied(), 4);
+    assert_eq!(actors, vec!["Actor1".to_string(), "Actor2".to_string()]);
+    for (actor, truth) in actors.iter().zip([&motion, &motion2]) {
+        let b = markerset::bind(&model, &placed, &take.labels, actor);
+        assert_eq!(b.markers.len(), m);
+        let s = IkSolver::new(model.clone(), b.markers, SolveOptions::default()).expect("solver");
+        let res = s.solve_take(&take, None).expect("solve");
+        let e = compare_motions(&model, truth, &res.motion, &[], None);
+        assert!(e.max_mm < 0.1, "{actor}: {e:?}");
+    }
+}
+
+#[test]
+fn missing_markers_warn_or_fail_clearly() {
+    let (model, placed, _motion, take) = setup(10);
+    // Drop 5 columns: still solvable, the binding lists them.
+    let keep: Vec<String> = take.labels.iter().skip(5).cloned().collect();
+    let b = markerset::bind(&model, &placed, &keep, "");
+    assert_eq!(b.missing.len(), 5);
+    markerset::check_binding(&b, placed.len()).expect("enough markers remain");
+    // Keep only 6 of 48: a clear error naming what is missing.
+    let few: Vec<String> = take.labels.iter().take(6).cloned().collect();
+    let b = markerset::bind(&model, &placed, &few, "");
+    match markerset::check_binding(&b, placed.len()) {
+        Err(SolveError::TooFewMarkers {
+            found,
+            needed,
+            missing,
+            ..
+        }) => {
+            assert_eq!(found, 6);
+            assert!(needed > 6);
+            assert!(!missing.is_empty());
+        }
+        other => panic!("expected TooFewMarkers, got {other:?}"),
+    }
+}
+
+#[test]
+fn nan_samples_gaps_and_a_vanishing_actor_never_panic() {
+    let (model, placed, motion, mut take) = setup(90);
+    let m = take.marker_count();
+    // NaN / inf samples flagged valid (a corrupt file), and frames 30..45 with no markers.
+    for f in 0..90 {
+        let p = take.sample(f, f % m);
+        take.set_sample(
+            f,
+            f % m,
+            MarkerSample {
+                position: [f32::NAN, f32::INFINITY, 0.0],
+                ..p
+            },
+        );
+    }
+    for f in 30..45 {
+        for k in 0..m {
+            take.set_sample(f, k, MarkerSample::GAP);
+        }
+    }
+    let s = solver(&model, &placed, &take, SolveOptions::default());
+    let res = s.solve_take(&take, None).expect("solve");
+    for f in 0..90 {
+        assert_eq!(res.frame_ok[f], !(30..45).contains(&f), "frame {f}");
+    }
+    assert!(res.motion.values.iter().all(|v| v.is_finite()));
+    let e = compare_motions(&model, &motion, &res.motion, &[], Some(&res.frame_ok));
+    assert!(e.max_mm < 0.1, "{e:?}");
+    assert_eq!(e.frames, 75);
+    // A take with no markers at all: every frame failed, no panic.
+    let mut empty = take.clone();
+    empty.valid_mut().iter_mut().for_each(|v| *v = false);
+    let res = s.solve_take(&empty, None).expect("solve");
+    assert!(res.frame_ok.iter().all(|ok| !ok));
+    let _ = DVec3::ZERO;
+}

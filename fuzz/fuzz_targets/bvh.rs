@@ -1,0 +1,10 @@
+#![no_main]
+//! Any bytes: the BVH reader returns Ok or a FormatError, never panics or over-allocates.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(file) = mocap_formats::bvh::parse(data) {
+        let mut out = Vec::new();
+        let _ = mocap_formats::bvh::write(&file.skeleton, &file.motion, &mut out);
+    }
+});

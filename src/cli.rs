@@ -1,0 +1,76 @@
+//! Command line of `mocap-studio`.
+//!
+//! `mocap-studio [--demo] [FILES…] [--screenshot OUT.png] [--exit-after-frames N]` — these flag
+//! names are a contract relied on by external checks.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Mocap Studio: review, solve, clean and deliver motion capture.
+#[derive(Debug, Clone, Parser, PartialEq)]
+#[command(name = "mocap-studio", version, about)]
+pub struct Args {
+    /// Open the generated demo performance (the default when no files are given).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Files to open: C3D, TRC, BVH, ASF+AMC, glTF/GLB.
+    #[arg(value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+
+    /// Save a PNG of the window after --exit-after-frames frames (default 60), then exit.
+    #[arg(long, value_name = "OUT.png")]
+    pub screenshot: Option<PathBuf>,
+
+    /// Render this many frames, then exit (after saving the screenshot, if asked).
+    #[arg(long, value_name = "N")]
+    pub exit_after_frames: Option<u32>,
+
+    /// Window width in logical pixels.
+    #[arg(long, default_value_t = 1280)]
+    pub width: u32,
+
+    /// Window height in logical pixels.
+    #[arg(long, default_value_t = 720)]
+    pub height: u32,
+}
+
+impl Args {
+    /// Whether the demo take is loaded: `--demo`, or no files at all.
+    pub fn wants_demo(&self) -> bool {
+        self.demo || self.files.is_empty()
+    }
+
+    /// Scripted (CI) run: no saved layout or settings are read or written.
+    pub fn is_scripted(&self) -> bool {
+        self.screenshot.is_some() || self.exit_after_frames.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_flags_parse() {
+        let a = Args::try_parse_from([
+            "mocap-studio",
+            "--demo",
+            "--screenshot",
+            "out.png",
+            "--exit-after-frames",
+            "90",
+        ])
+        .unwrap();
+        assert!(a.demo && a.wants_demo() && a.is_scripted());
+        assert_eq!(a.screenshot, Some(PathBuf::from("out.png")));
+        assert_eq!(a.exit_after_frames, Some(90));
+        let b = Args::try_parse_from(["mocap-studio", "take.c3d", "character.glb", "motion.bvh"])
+            .unwrap();
+        assert_eq!(b.files.len(), 3);
+        assert!(!b.wants_demo() && !b.is_scripted());
+        assert!(Args::try_parse_from(["mocap-studio"]).unwrap().wants_demo());
+        assert!(Args::try_parse_from(["mocap-studio", "--exit-after-frames", "x"]).is_err());
+    }
+}

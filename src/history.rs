@@ -1,0 +1,280 @@
+//! Undoable edits of the take and the undo/redo stack.
+//!
+//! Every command that edits data is an [`EditCommand`]; applying it records its inverse on the
+//! [`UndoStack`] (Ctrl+Z undoes, Ctrl+Shift+Z / Ctrl+Y redo). Playback and camera commands are
+//! not edits and are not recorded.
+
+use bevy::prelude::*;
+use mocap_data::{FrameIndex, Timecode};
+
+use crate::session::{AppLog, LogLevel, Session, SessionSet, Take};
+
+/// Systems that apply edits and history commands (after [`SessionSet`]).
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HistorySet;
+
+/// Owns the [`UndoStack`] and applies [`EditCommand`] / [`HistoryCommand`] messages.
+pub struct HistoryPlugin;
+
+impl Plugin for HistoryPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<UndoStack>()
+            .add_message::<EditCommand>()
+            .add_message::<HistoryCommand>()
+            .configure_sets(PreUpdate, HistorySet.after(SessionSet))
+            .add_systems(PreUpdate, apply_edits.in_set(HistorySet));
+    }
+}
+
+/// An edit of the active take. Each variant carries the new value; its inverse is computed when
+/// it is applied.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum EditCommand {
+    /// Set or clear the in point (first frame of the working range).
+    SetInPoint(Option<FrameIndex>),
+    /// Set or clear the out point (last frame of the working range, inclusive).
+    SetOutPoint(Option<FrameIndex>),
+    /// Change the timecode of frame 0.
+    SetStartTimecode(Timecode),
+    /// Rename marker `index`.
+    RenameMarker {
+        /// Marker index in the take's trajectories.
+        index: usize,
+        /// The new label.
+        label: String,
+    },
+}
+
+impl EditCommand {
+    /// Short description for the Edit menu ("Undo Set in point").
+    pub fn describe(&self) -> String {
+        match self {
+            Self::SetInPoint(Some(f)) => format!("Set in point to {f}"),
+            Self::SetInPoint(None) => "Clear in point".into(),
+            Self::SetOutPoint(Some(f)) => format!("Set out point to {f}"),
+            Self::SetOutPoint(None) => "Clear out point".into(),
+            Self::SetStartTimecode(tc) => format!("Set start timecode to {tc}"),
+            Self::RenameMarker { label, .. } => format!("Rename marker to {label}"),
+        }
+    }
+
+    /// Applies the edit to `take`; returns the edit that undoes it.
+    pub fn apply(&self, take: &mut Take) -> Result<EditCommand, String> {
+        let last = take.frame_count.saturating_sub(1);
+        Ok(match self {
+            Self::SetInPoint(f) => {
+                let before = take.in_frame;
+                take.in_frame = f.map(|f| f.min(last));
+                Self::SetInPoint(before)
+            }
+            Self::SetOutPoint(f) => {
+                let before = take.out_frame;
+                take.out_frame = f.map(|f| f.min(last));
+                Self::SetOutPoint(before)
+            }
+            Self::SetStartTimecode(tc) => {
+                let before = take.start_timecode;
+                take.start_timecode = *tc;
+                Self::SetStartTimecode(before)
+            }
+            Self::RenameMarker { index, label } => {
+                let markers = take.markers.as_mut().ok_or("the take has no markers")?;
+                let slot = markers
+                    .labels
+                    .get_mut(*index)
+                    .ok_or_else(|| format!("no marker {index}"))?;
+                let before = std::mem::replace(slot, label.clone());
+                Self::RenameMarker {
+                    index: *index,
+                    label: before,
+                }
+            }
+        })
+    }
+}
+
+/// Undo / redo requests.
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryCommand {
+    /// Revert the last edit.
+    Undo,
+    /// Re-apply the last undone edit.
+    Redo,
+}
+
+/// One applied edit: what was done and how to revert it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    /// The edit as applied.
+    pub forward: EditCommand,
+    /// The edit that reverts it.
+    pub inverse: EditCommand,
+    /// The session generation it applies to (edits of a replaced take are dropped).
+    pub generation: u64,
+}
+
+/// Undo and redo stacks.
+#[derive(Resource, Debug, Default)]
+pub struct UndoStack {
+    /// Applied edits, oldest first.
+    pub done: Vec<HistoryEntry>,
+    /// Undone edits, most recently undone last.
+    pub undone: Vec<HistoryEntry>,
+}
+
+impl UndoStack {
+    /// Description of what Undo would revert.
+    pub fn undo_label(&self) -> Option<String> {
+        self.done.last().map(|e| e.forward.describe())
+    }
+    /// Description of what Redo would re-apply.
+    pub fn redo_label(&self) -> Option<String> {
+        self.undone.last().map(|e| e.forward.describe())
+    }
+}
+
+fn apply_edits(
+    mut edits: MessageReader<EditCommand>,
+    mut history: MessageReader<HistoryCommand>,
+    mut session: ResMut<Session>,
+    mut stack: ResMut<UndoStack>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
+) {
+    let generation = session.generation;
+    // A new take invalidates the history of the old one.
+    if stack
+        .done
+        .last()
+        .is_some_and(|e| e.generation != generation)
+        || stack
+            .undone
+            .last()
+            .is_some_and(|e| e.generation != generation)
+    {
+        stack.done.clear();
+        stack.undone.clear();
+    }
+    let now = time.elapsed_secs_f64();
+    let Some(take) = session.take.as_mut() else {
+        edits.clear();
+        history.clear();
+        return;
+    };
+    for edit in edits.read() {
+        match edit.apply(take) {
+            Ok(inverse) => {
+                stack.done.push(HistoryEntry {
+                    forward: edit.clone(),
+                    inverse,
+                    generation,
+                });
+                stack.undone.clear();
+            }
+            Err(e) => log.push(LogLevel::Error, format!("{}: {e}", edit.describe()), now),
+        }
+    }
+    for cmd in history.read() {
+        let (from_done, entry) = match cmd {
+            HistoryCommand::Undo => (true, stack.done.pop()),
+            HistoryCommand::Redo => (false, stack.undone.pop()),
+        };
+        let Some(entry) = entry else { continue };
+        let to_apply = if from_done {
+            &entry.inverse
+        } else {
+            &entry.forward
+        };
+        match to_apply.apply(take) {
+            Ok(_) if from_done => stack.undone.push(entry),
+            Ok(_) => stack.done.push(entry),
+            Err(e) => log.push(LogLevel::Error, format!("Undo failed: {e}"), now),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{SessionCommand, SessionPlugin};
+
+    fn app() -> App {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins)
+            .add_plugins((SessionPlugin, HistoryPlugin));
+        app.world_mut().write_message(SessionCommand::LoadDemo);
+        app.update();
+        app
+    }
+
+    fn take(app: &App) -> &Take {
+        app.world().resource::<Session>().take.as_ref().unwrap()
+    }
+
+    #[test]
+    fn edits_undo_and_redo() {
+        let mut app = app();
+        app.world_mut()
+            .write_message(EditCommand::SetInPoint(Some(100)));
+        app.update();
+        app.world_mut()
+            .write_message(EditCommand::SetOutPoint(Some(5000)));
+        app.update();
+        assert_eq!(take(&app).range(), (100, 1199), "out clamped to the take");
+        app.world_mut().write_message(HistoryCommand::Undo);
+        app.update();
+        assert_eq!(take(&app).out_frame, None);
+        assert_eq!(take(&app).in_frame, Some(100));
+        app.world_mut().write_message(HistoryCommand::Undo);
+        app.update();
+        assert_eq!(take(&app).in_frame, None);
+        // Undo with an empty stack is a no-op.
+        app.world_mut().write_message(HistoryCommand::Undo);
+        app.update();
+        app.world_mut().write_message(HistoryCommand::Redo);
+        app.update();
+        assert_eq!(take(&app).in_frame, Some(100));
+        let stack = app.world().resource::<UndoStack>();
+        assert_eq!(stack.undo_label().as_deref(), Some("Set in point to 100"));
+        assert_eq!(stack.redo_label().as_deref(), Some("Set out point to 5000"));
+        // A new edit clears the redo stack.
+        app.world_mut().write_message(EditCommand::RenameMarker {
+            index: 0,
+            label: "NECK".into(),
+        });
+        app.update();
+        assert!(app.world().resource::<UndoStack>().undone.is_empty());
+        let labels = &take(&app).markers.as_ref().unwrap().labels;
+        assert_eq!(labels[0], "NECK");
+        app.world_mut().write_message(HistoryCommand::Undo);
+        app.update();
+        assert_eq!(take(&app).markers.as_ref().unwrap().labels[0], "C7");
+    }
+
+    #[test]
+    fn failed_edit_is_logged_not_recorded() {
+        let mut app = app();
+        app.world_mut().write_message(EditCommand::RenameMarker {
+            index: 999,
+            label: "X".into(),
+        });
+        app.update();
+        assert!(app.world().resource::<UndoStack>().done.is_empty());
+        let log = app.world().resource::<AppLog>();
+        assert!(log.entries.iter().any(|e| e.level == LogLevel::Error));
+    }
+
+    #[test]
+    fn loading_a_new_take_clears_history() {
+        let mut app = app();
+        app.world_mut()
+            .write_message(EditCommand::SetInPoint(Some(10)));
+        app.update();
+        app.world_mut().write_message(SessionCommand::LoadDemo);
+        app.update();
+        app.world_mut().write_message(HistoryCommand::Undo);
+        app.update();
+        assert_eq!(take(&app).in_frame, None);
+        assert!(app.world().resource::<UndoStack>().done.is_empty());
+    }
+}

@@ -1,0 +1,46 @@
+//! Mocap Studio, the desktop application: a Bevy viewport with egui panels docked around it.
+//!
+//! One plugin per concern, each with a public `SystemSet`:
+//! [`session::SessionPlugin`] (what is loaded), [`playback::PlaybackPlugin`] (the clock),
+//! [`history::HistoryPlugin`] (undoable edits), [`camera::CameraPlugin`],
+//! [`viewport::ViewportPlugin`] (grid, markers, bones, mannequin), [`ui::UiPlugin`] (egui shell)
+//! and [`capture::CapturePlugin`] (scripted screenshot runs).
+//!
+//! Render-free plugins ([`core_plugins`]) run under `MinimalPlugins` in tests.
+
+// Bevy system parameters (`Res<T>`, `Query<…>`, `Commands`) carry lifetimes that every Bevy
+// codebase elides; spelling them out everywhere would only add noise.
+#![allow(elided_lifetimes_in_paths)]
+
+pub mod camera;
+pub mod capture;
+pub mod cli;
+pub mod demo;
+pub mod history;
+pub mod mannequin;
+pub mod playback;
+pub mod session;
+pub mod settings;
+pub mod timeline;
+pub mod ui;
+pub mod viewport;
+
+use bevy::app::PluginGroupBuilder;
+use bevy::prelude::*;
+
+/// The plugins that need no window or GPU: session, playback, history.
+pub struct CorePlugins;
+
+impl PluginGroup for CorePlugins {
+    fn build(self) -> PluginGroupBuilder {
+        PluginGroupBuilder::start::<Self>()
+            .add(session::SessionPlugin)
+            .add(playback::PlaybackPlugin)
+            .add(history::HistoryPlugin)
+    }
+}
+
+/// The render-free plugin group (alias kept short for tests).
+pub fn core_plugins() -> CorePlugins {
+    CorePlugins
+}

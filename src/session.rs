@@ -1,0 +1,523 @@
+//! The open session: the active take (skeleton, motion, markers, events) and the app log.
+//!
+//! Data flows one way: files or the demo generator → [`Session`] → viewport entities and panel view
+//! models. Loading happens in [`SessionSet`] from [`SessionCommand`] messages; a failed load is
+//! logged (and shown as a toast by the UI), never a crash.
+
+use std::path::{Path, PathBuf};
+
+use bevy::prelude::*;
+use mocap_data::{
+    Event, FrameIndex, FrameRate, LengthUnit, MarkerTrajectories, Motion, Skeleton, Timecode,
+    TimecodeFormat, UpAxis,
+};
+
+use crate::demo;
+
+/// Systems that load data into the [`Session`].
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionSet;
+
+/// Owns the [`Session`] and [`AppLog`] resources and applies [`SessionCommand`]s.
+pub struct SessionPlugin;
+
+impl Plugin for SessionPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Session>()
+            .init_resource::<AppLog>()
+            .add_message::<SessionCommand>()
+            .add_systems(PreUpdate, apply_session_commands.in_set(SessionSet));
+    }
+}
+
+/// Requests that change what is loaded.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum SessionCommand {
+    /// Replace the take with the generated demo performance.
+    LoadDemo,
+    /// Open files (C3D, TRC, BVH, ASF+AMC, glTF/GLB); each contributes to the current take.
+    Open(Vec<PathBuf>),
+    /// Close the take.
+    Close,
+    /// Write the take's skeleton and motion as BVH (through `mocap_formats::bvh`).
+    ExportBvh(PathBuf),
+}
+
+/// One take: what was captured in one recording, possibly with a character solved onto it.
+#[derive(Debug, Clone)]
+pub struct Take {
+    /// Display name (file stem or "Demo").
+    pub name: String,
+    /// Files this take was assembled from.
+    pub sources: Vec<PathBuf>,
+    /// Sampling rate of the take's frames (markers' rate if any, else the motion's).
+    pub rate: FrameRate,
+    /// Number of frames (samples) in the take.
+    pub frame_count: usize,
+    /// Timecode of frame 0, in the format the source gave it.
+    pub start_timecode: Timecode,
+    /// Character skeleton, in its own unit and up axis.
+    pub skeleton: Option<Skeleton>,
+    /// Channel values for `skeleton`.
+    pub motion: Option<Motion>,
+    /// Optical markers, in their own unit and up axis.
+    pub markers: Option<MarkerTrajectories>,
+    /// Per marker: the segment (joint name) it is attached to, when known (demo, solved takes).
+    pub marker_segments: Vec<Option<String>>,
+    /// Events (foot strikes, slate marks…), seconds from frame 0.
+    pub events: Vec<Event>,
+    /// First frame of the working range (inclusive), if set.
+    pub in_frame: Option<FrameIndex>,
+    /// Last frame of the working range (inclusive), if set.
+    pub out_frame: Option<FrameIndex>,
+}
+
+impl Take {
+    /// The working range `[in, out]`, inclusive, clamped to the take.
+    pub fn range(&self) -> (FrameIndex, FrameIndex) {
+        let last = self.frame_count.saturating_sub(1);
+        let a = self.in_frame.unwrap_or(0).min(last);
+        let b = self.out_frame.unwrap_or(last).min(last);
+        if a <= b { (a, b) } else { (b, a) }
+    }
+
+    /// Builds the demo take.
+    pub fn demo() -> Result<Self, demo::DemoError> {
+        let d = demo::generate()?;
+        Ok(Self {
+            name: "Demo — walk, turn, wave".into(),
+            sources: Vec::new(),
+            rate: d.markers.rate,
+            frame_count: d.markers.frame_count().max(d.motion.frame_count()),
+            start_timecode: d.start_timecode,
+            skeleton: Some(d.skeleton),
+            motion: Some(d.motion),
+            markers: Some(d.markers),
+            marker_segments: d.marker_segments.into_iter().map(Some).collect(),
+            events: d.events,
+            in_frame: None,
+            out_frame: None,
+        })
+    }
+}
+
+/// The loaded data. `generation` changes whenever the take's content (not its in/out points) is
+/// replaced, so the viewport knows to rebuild its entities.
+#[derive(Resource, Debug, Default)]
+pub struct Session {
+    /// The active take, if any.
+    pub take: Option<Take>,
+    /// Bumped when the take's skeleton/markers are replaced.
+    pub generation: u64,
+    /// glTF/GLB character files requested (spawned by the viewport through Bevy's glTF loader).
+    pub characters: Vec<PathBuf>,
+    /// An ASF skeleton waiting for its AMC motion.
+    pub pending_asf: Option<(PathBuf, mocap_formats::asf::AsfSkeleton)>,
+}
+
+/// Severity of a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Informational.
+    Info,
+    /// Something was skipped or approximated.
+    Warning,
+    /// An operation failed.
+    Error,
+}
+
+/// One log line shown in the Log panel (and as a toast when recent).
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    /// Severity.
+    pub level: LogLevel,
+    /// Message text.
+    pub text: String,
+    /// Wall-clock seconds since app start when it was logged.
+    pub at_s: f64,
+}
+
+/// Messages for the user (log panel + toasts).
+#[derive(Resource, Debug, Default)]
+pub struct AppLog {
+    /// All entries, oldest first.
+    pub entries: Vec<LogEntry>,
+}
+
+impl AppLog {
+    /// Appends an entry and mirrors it to the terminal log.
+    pub fn push(&mut self, level: LogLevel, text: impl Into<String>, at_s: f64) {
+        let text = text.into();
+        match level {
+            LogLevel::Info => info!("{text}"),
+            LogLevel::Warning => warn!("{text}"),
+            LogLevel::Error => error!("{text}"),
+        }
+        self.entries.push(LogEntry { level, text, at_s });
+    }
+}
+
+fn apply_session_commands(
+    mut commands: MessageReader<SessionCommand>,
+    mut session: ResMut<Session>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
+    settings: Option<Res<crate::settings::Settings>>,
+) {
+    let now = time.elapsed_secs_f64();
+    let up_for_trc = settings.map_or(UpAxis::Y, |s| s.default_up_axis);
+    for cmd in commands.read() {
+        match cmd {
+            SessionCommand::LoadDemo => match Take::demo() {
+                Ok(take) => {
+                    log.push(
+                        LogLevel::Info,
+                        format!(
+                            "Demo take generated: {} frames at {} Hz, {} markers",
+                            take.frame_count,
+                            take.rate,
+                            take.markers.as_ref().map_or(0, |m| m.marker_count())
+                        ),
+                        now,
+                    );
+                    session.take = Some(take);
+                    session.generation += 1;
+                }
+                Err(e) => log.push(LogLevel::Error, format!("Demo generation failed: {e}"), now),
+            },
+            SessionCommand::Open(paths) => {
+                for path in paths {
+                    match open_path(&mut session, path, up_for_trc) {
+                        Ok(what) => log.push(
+                            LogLevel::Info,
+                            format!("Opened {}: {what}", path.display()),
+                            now,
+                        ),
+                        Err(e) => log.push(
+                            LogLevel::Error,
+                            format!("Cannot open {}: {e}", path.display()),
+                            now,
+                        ),
+                    }
+                }
+            }
+            SessionCommand::ExportBvh(path) => match export_bvh(&session, path) {
+                Ok(what) => log.push(
+                    LogLevel::Info,
+                    format!("Exported {}: {what}", path.display()),
+                    now,
+                ),
+                Err(e) => log.push(
+                    LogLevel::Error,
+                    format!("Cannot export {}: {e}", path.display()),
+                    now,
+                ),
+            },
+            SessionCommand::Close => {
+                session.take = None;
+                session.characters.clear();
+                session.generation += 1;
+            }
+        }
+    }
+}
+
+/// What kind of file a path is, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenKind {
+    /// C3D markers (read by `mocap_formats::c3d`).
+    C3d,
+    /// TRC markers (`mocap_formats::trc`).
+    Trc,
+    /// BVH skeleton + motion (`mocap_formats::bvh`).
+    Bvh,
+    /// Acclaim skeleton (`mocap_formats::asf`), paired with an `.amc`.
+    Asf,
+    /// Acclaim motion (`mocap_formats::asf`), paired with an `.asf`.
+    Amc,
+    /// glTF / GLB character, loaded by Bevy's glTF loader.
+    Gltf,
+}
+
+/// Classifies a path by its extension (case-insensitive).
+pub fn open_kind(path: &Path) -> Option<OpenKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "c3d" => OpenKind::C3d,
+        "trc" => OpenKind::Trc,
+        "bvh" => OpenKind::Bvh,
+        "asf" => OpenKind::Asf,
+        "amc" => OpenKind::Amc,
+        "gltf" | "glb" => OpenKind::Gltf,
+        _ => return None,
+    })
+}
+
+/// Opens one file into the session. Returns a one-line summary.
+///
+/// Marker files (C3D, TRC) fill the take's markers and skeleton files (BVH, ASF+AMC) its
+/// character; a file whose part the current take already has starts a new take. Readers are
+/// `mocap-formats`'; nothing is parsed here.
+fn open_path(session: &mut Session, path: &Path, up_for_trc: UpAxis) -> Result<String, String> {
+    if !path.exists() {
+        return Err("no such file".into());
+    }
+    let kind = open_kind(path).ok_or(
+        "unknown file type (expected .c3d, .trc, .bvh, .asf, .amc, .gltf, .glb)".to_string(),
+    )?;
+    let err = |e: mocap_formats::FormatError| e.to_string();
+    match kind {
+        OpenKind::Gltf => {
+            session.characters.push(path.to_path_buf());
+            session.generation += 1;
+            Ok("glTF character (Bevy's glTF loader; see the log if it fails)".into())
+        }
+        OpenKind::C3d => {
+            let file = mocap_formats::c3d::read_path(path).map_err(err)?;
+            let summary = format!(
+                "{} markers × {} frames at {} Hz ({}, {:?}-up), {} events{}",
+                file.points.marker_count(),
+                file.points.frame_count(),
+                file.points.rate,
+                file.points.unit,
+                file.points.up_axis,
+                file.events.len(),
+                if file.warnings.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} repaired problems", file.warnings.len())
+                }
+            );
+            set_markers(session, path, file.points, file.events);
+            Ok(summary)
+        }
+        OpenKind::Trc => {
+            let opts = mocap_formats::trc::TrcOptions {
+                up_axis: up_for_trc,
+            };
+            let file = mocap_formats::trc::read_path_with(path, &opts).map_err(err)?;
+            let summary = format!(
+                "{} markers × {} frames at {} Hz ({}, {:?}-up assumed)",
+                file.markers.marker_count(),
+                file.markers.frame_count(),
+                file.markers.rate,
+                file.markers.unit,
+                file.markers.up_axis
+            );
+            set_markers(session, path, file.markers, Vec::new());
+            Ok(summary)
+        }
+        OpenKind::Bvh => {
+            let file = mocap_formats::bvh::read_path(path).map_err(err)?;
+            let summary = format!(
+                "{} joints, {} frames at {} Hz ({} assumed)",
+                file.skeleton.joints.len(),
+                file.motion.frame_count(),
+                file.motion.rate,
+                file.skeleton.unit
+            );
+            set_character(session, path, file.skeleton, file.motion);
+            Ok(summary)
+        }
+        OpenKind::Asf => {
+            let asf = mocap_formats::asf::read_asf_path(path).map_err(err)?;
+            let n = asf.bones.len();
+            session.pending_asf = Some((path.to_path_buf(), asf));
+            Ok(format!("{n} bones; open the matching .amc for its motion"))
+        }
+        OpenKind::Amc => {
+            let asf = match session.pending_asf.take() {
+                Some((_, asf)) => asf,
+                None => {
+                    let sibling = path.with_extension("asf");
+                    let found = if sibling.exists() {
+                        Some(sibling)
+                    } else {
+                        single_asf_in(path.parent().unwrap_or(Path::new(".")))
+                    };
+                    let asf_path =
+                        found.ok_or("open its .asf skeleton first (none found beside it)")?;
+                    mocap_formats::asf::read_asf_path(&asf_path).map_err(err)?
+                }
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+            // Acclaim files carry neither unit nor rate: CMU conventions (120 Hz), shown in cm.
+            let opts = mocap_formats::asf::AmcOptions {
+                unit: LengthUnit::Centimetre,
+                rate: FrameRate::FPS_120,
+            };
+            let motion = mocap_formats::asf::parse_amc_with(&text, &asf, &opts).map_err(err)?;
+            let skeleton = asf.to_skeleton(LengthUnit::Centimetre);
+            let summary = format!(
+                "{} joints, {} frames at {} Hz (assumed)",
+                skeleton.joints.len(),
+                motion.frame_count(),
+                motion.rate
+            );
+            set_character(session, path, skeleton, motion);
+            Ok(summary)
+        }
+    }
+}
+
+fn export_bvh(session: &Session, path: &Path) -> Result<String, String> {
+    let take = session.take.as_ref().ok_or("no take is open")?;
+    let (Some(sk), Some(motion)) = (&take.skeleton, &take.motion) else {
+        return Err("the take has no skeleton and motion".into());
+    };
+    mocap_formats::bvh::write_path(sk, motion, path).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{} joints, {} frames at {} Hz ({})",
+        sk.joints.len(),
+        motion.frame_count(),
+        motion.rate,
+        sk.unit
+    ))
+}
+
+fn single_asf_in(dir: &Path) -> Option<PathBuf> {
+    let mut found = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| open_kind(p) == Some(OpenKind::Asf));
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
+}
+
+fn new_take(path: &Path, rate: FrameRate) -> Take {
+    Take {
+        name: path
+            .file_stem()
+            .map_or_else(|| "take".into(), |s| s.to_string_lossy().into_owned()),
+        sources: Vec::new(),
+        rate,
+        frame_count: 0,
+        start_timecode: Timecode::from_frame_count(0, TimecodeFormat::ndf(30)),
+        skeleton: None,
+        motion: None,
+        markers: None,
+        marker_segments: Vec::new(),
+        events: Vec::new(),
+        in_frame: None,
+        out_frame: None,
+    }
+}
+
+fn set_markers(
+    session: &mut Session,
+    path: &Path,
+    markers: MarkerTrajectories,
+    events: Vec<Event>,
+) {
+    let reuse = session.take.as_ref().is_some_and(|t| t.markers.is_none());
+    if !reuse {
+        session.take = Some(new_take(path, markers.rate));
+    }
+    if let Some(take) = session.take.as_mut() {
+        take.rate = markers.rate;
+        take.frame_count = take.frame_count.max(markers.frame_count());
+        take.marker_segments = vec![None; markers.marker_count()];
+        take.markers = Some(markers);
+        take.events = events;
+        take.sources.push(path.to_path_buf());
+    }
+    session.generation += 1;
+}
+
+fn set_character(session: &mut Session, path: &Path, skeleton: Skeleton, motion: Motion) {
+    let reuse = session.take.as_ref().is_some_and(|t| t.skeleton.is_none());
+    if !reuse {
+        session.take = Some(new_take(path, motion.rate));
+    }
+    if let Some(take) = session.take.as_mut() {
+        if take.markers.is_none() {
+            take.rate = motion.rate;
+        }
+        take.frame_count = take.frame_count.max(motion.frame_count());
+        take.skeleton = Some(skeleton);
+        take.motion = Some(motion);
+        take.sources.push(path.to_path_buf());
+    }
+    session.generation += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> App {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins).add_plugins(SessionPlugin);
+        app
+    }
+
+    #[test]
+    fn load_demo_fills_the_session() {
+        let mut app = app();
+        app.world_mut().write_message(SessionCommand::LoadDemo);
+        app.update();
+        let s = app.world().resource::<Session>();
+        let take = s.take.as_ref().unwrap();
+        assert_eq!(take.frame_count, 1200);
+        assert_eq!(take.rate, FrameRate::FPS_120);
+        assert_eq!(s.generation, 1);
+        assert_eq!(take.range(), (0, 1199));
+    }
+
+    #[test]
+    fn opening_a_missing_or_unknown_file_logs_an_error_and_keeps_running() {
+        let mut app = app();
+        app.world_mut().write_message(SessionCommand::Open(vec![
+            PathBuf::from("/nonexistent/take.c3d"),
+            PathBuf::from("Cargo.toml"),
+        ]));
+        app.update();
+        let log = app.world().resource::<AppLog>();
+        let errors: Vec<_> = log
+            .entries
+            .iter()
+            .filter(|e| e.level == LogLevel::Error)
+            .collect();
+        assert_eq!(errors.len(), 2, "{:?}", log.entries);
+        assert!(errors[0].text.contains("no such file"));
+        assert!(errors[1].text.contains("unknown file type"));
+    }
+
+    #[test]
+    fn demo_exports_as_bvh_and_reads_back() {
+        let mut app = app();
+        app.world_mut().write_message(SessionCommand::LoadDemo);
+        app.update();
+        let path = std::env::temp_dir().join(format!("mocap-studio-{}.bvh", std::process::id()));
+        app.world_mut()
+            .write_message(SessionCommand::ExportBvh(path.clone()));
+        app.update();
+        let back = mocap_formats::bvh::read_path(&path).unwrap();
+        let take = app.world().resource::<Session>().take.clone().unwrap();
+        let (sk, motion) = (take.skeleton.unwrap(), take.motion.unwrap());
+        assert_eq!(back.skeleton.joints.len(), sk.joints.len());
+        assert_eq!(back.motion.frame_count(), motion.frame_count());
+        assert_eq!(back.motion.rate, motion.rate);
+        // Same pose: the right hand at the wave.
+        let hand = sk.joint_index("RightHand").unwrap();
+        let a = mocap_data::fk::pose(&sk, motion.frame(1100))[hand].translation;
+        let b = mocap_data::fk::pose(&back.skeleton, back.motion.frame(1100))[hand].translation;
+        assert!((a - b).length() < 0.05, "{a} vs {b}");
+        std::fs::remove_file(&path).unwrap();
+        // Exporting with no take is an error message.
+        app.world_mut().write_message(SessionCommand::Close);
+        app.world_mut()
+            .write_message(SessionCommand::ExportBvh(path.clone()));
+        app.update();
+        let log = app.world().resource::<AppLog>();
+        assert_eq!(log.entries.last().unwrap().level, LogLevel::Error);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn open_kind_by_extension() {
+        assert_eq!(open_kind(Path::new("a/b.GLB")), Some(OpenKind::Gltf));
+        assert_eq!(open_kind(Path::new("x.c3d")), Some(OpenKind::C3d));
+        assert_eq!(open_kind(Path::new("x.txt")), None);
+    }
+}

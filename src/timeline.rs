@@ -1,0 +1,605 @@
+//! Timeline: timecode display, lanes under the ruler, and the timeline panel.
+//!
+//! The panel is a pure function of a [`TimelineView`] returning [`UiCommand`]s; it never touches
+//! the ECS. Lanes are computed once per take ([`TimelineLanes`]), not per frame.
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+use mocap_data::{FrameIndex, FrameRate, Timecode, TimecodeFormat};
+use serde::{Deserialize, Serialize};
+
+use crate::history::EditCommand;
+use crate::playback::{MAX_SPEED, MIN_SPEED, PlaybackCommand};
+use crate::session::Take;
+use crate::ui::UiCommand;
+
+/// Rates the timecode can be displayed at (independent of the take's sampling rate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum DisplayRate {
+    /// 23.976 fps (24000/1001), non-drop.
+    Fps23_976,
+    /// 24 fps.
+    Fps24,
+    /// 25 fps.
+    Fps25,
+    /// 29.97 fps drop-frame.
+    Fps29_97Df,
+    /// 30 fps.
+    #[default]
+    Fps30,
+    /// 50 fps.
+    Fps50,
+    /// 59.94 fps drop-frame.
+    Fps59_94Df,
+    /// 60 fps.
+    Fps60,
+}
+
+impl DisplayRate {
+    /// All choices, in menu order.
+    pub const ALL: [DisplayRate; 8] = [
+        Self::Fps23_976,
+        Self::Fps24,
+        Self::Fps25,
+        Self::Fps29_97Df,
+        Self::Fps30,
+        Self::Fps50,
+        Self::Fps59_94Df,
+        Self::Fps60,
+    ];
+
+    /// The exact frame rate.
+    pub fn rate(self) -> FrameRate {
+        match self {
+            Self::Fps23_976 => FrameRate::FPS_23_976,
+            Self::Fps24 => FrameRate::FPS_24,
+            Self::Fps25 => FrameRate::FPS_25,
+            Self::Fps29_97Df => FrameRate::FPS_29_97,
+            Self::Fps30 => FrameRate::FPS_30,
+            Self::Fps50 => FrameRate::FPS_50,
+            Self::Fps59_94Df => FrameRate::FPS_59_94,
+            Self::Fps60 => FrameRate::FPS_60,
+        }
+    }
+
+    /// Timecode counting for this rate (drop-frame for 29.97 and 59.94).
+    pub fn format(self) -> TimecodeFormat {
+        TimecodeFormat::for_rate(self.rate())
+    }
+
+    /// Menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Fps23_976 => "23.976",
+            Self::Fps24 => "24",
+            Self::Fps25 => "25",
+            Self::Fps29_97Df => "29.97 DF",
+            Self::Fps30 => "30",
+            Self::Fps50 => "50",
+            Self::Fps59_94Df => "59.94 DF",
+            Self::Fps60 => "60",
+        }
+    }
+}
+
+/// Timecode of take frame `frame` (sampled at `take_rate`), counted at `display` from the take's
+/// start timecode. The start timecode is converted through real time when its format differs.
+pub fn timecode_at(
+    frame: FrameIndex,
+    take_rate: FrameRate,
+    start: Timecode,
+    display: DisplayRate,
+) -> Timecode {
+    let disp = display.rate();
+    let fmt = display.format();
+    let start_count = if start.format == fmt {
+        start.to_frame_count()
+    } else {
+        // Real seconds of the start timecode at its own rate, then frames at the display rate.
+        let start_rate = if start.format.drop_frame {
+            FrameRate::new(start.format.nominal_fps * 1000, 1001).unwrap_or(FrameRate::FPS_30)
+        } else {
+            FrameRate::integer(start.format.nominal_fps).unwrap_or(FrameRate::FPS_30)
+        };
+        disp.seconds_to_frame_round(start_rate.frames_to_seconds(start.to_frame_count()))
+    };
+    // Exact rational: frame × (disp_num × take_den) / (disp_den × take_num), floored.
+    let num = frame as i128 * disp.num() as i128 * take_rate.den() as i128;
+    let den = disp.den() as i128 * take_rate.num() as i128;
+    let offset = if den > 0 { (num / den) as i64 } else { 0 };
+    Timecode::from_frame_count(start_count + offset, fmt)
+}
+
+/// One lane of marks under the ruler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lane {
+    /// Name shown at the left of the lane.
+    pub name: String,
+    /// Spans `[first, last]` (inclusive frames) with a colour and a tooltip.
+    pub spans: Vec<(FrameIndex, FrameIndex, [u8; 3], String)>,
+    /// Instant marks (frame, colour, tooltip).
+    pub ticks: Vec<(FrameIndex, [u8; 3], String)>,
+}
+
+/// Lanes of the current take, rebuilt when the session changes.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct TimelineLanes {
+    /// Lanes, top to bottom.
+    pub lanes: Vec<Lane>,
+    /// Session generation they were built from.
+    pub generation: u64,
+}
+
+/// Builds one lane from a take, or `None` when the take has nothing for it.
+pub type LaneBuilder = fn(&Take) -> Option<Lane>;
+
+/// The lane mechanism: builders registered by plugins, run top to bottom whenever the session
+/// changes. Later issues add review notes, subtitles and audio lanes with
+/// [`LaneRegistry::register`] from their own plugins; the timeline panel draws whatever is built.
+#[derive(Resource, Debug, Clone)]
+pub struct LaneRegistry {
+    /// Builders in display order.
+    pub builders: Vec<LaneBuilder>,
+}
+
+impl Default for LaneRegistry {
+    fn default() -> Self {
+        Self {
+            builders: vec![gaps_lane, events_lane],
+        }
+    }
+}
+
+impl LaneRegistry {
+    /// Adds a lane below the existing ones.
+    pub fn register(&mut self, builder: LaneBuilder) {
+        self.builders.push(builder);
+    }
+
+    /// Runs every builder on `take`.
+    pub fn build(&self, take: &Take) -> Vec<Lane> {
+        self.builders.iter().filter_map(|b| b(take)).collect()
+    }
+}
+
+/// The default lanes (marker gaps, events) for a take.
+pub fn build_lanes(take: &Take) -> Vec<Lane> {
+    LaneRegistry::default().build(take)
+}
+
+/// Marker gaps: one span per gap of any marker.
+pub fn gaps_lane(take: &Take) -> Option<Lane> {
+    let m = take.markers.as_ref()?;
+    let n = m.marker_count();
+    let mut spans = Vec::new();
+    let fc = m.frame_count();
+    for k in 0..n {
+        let mut push = |s: usize, e: usize| {
+            spans.push((
+                s,
+                e,
+                [235, 87, 87],
+                format!("{}: gap of {} frames ({s}–{e})", m.labels[k], e + 1 - s),
+            ));
+        };
+        let mut start: Option<usize> = None;
+        for f in 0..fc {
+            match (m.frame_valid(f)[k], start) {
+                (false, None) => start = Some(f),
+                (true, Some(s)) => {
+                    push(s, f - 1);
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            push(s, fc - 1);
+        }
+    }
+    spans.sort_by_key(|s| s.0);
+    Some(Lane {
+        name: format!("Gaps ({})", spans.len()),
+        spans,
+        ticks: Vec::new(),
+    })
+}
+
+/// Events (foot strikes, …) as ticks, coloured by side.
+pub fn events_lane(take: &Take) -> Option<Lane> {
+    if take.events.is_empty() {
+        return None;
+    }
+    let ticks = take
+        .events
+        .iter()
+        .map(|e| {
+            let f = take.rate.seconds_to_frame_round(e.time_s).max(0) as usize;
+            let colour = match (e.context.as_str(), e.label.as_str()) {
+                ("Left", "Foot Strike") => [90, 160, 255],
+                ("Left", _) => [150, 200, 255],
+                ("Right", "Foot Strike") => [255, 140, 60],
+                ("Right", _) => [255, 200, 140],
+                _ => [230, 230, 120],
+            };
+            (
+                f,
+                colour,
+                format!("{} {} @ {:.3} s", e.context, e.label, e.time_s),
+            )
+        })
+        .collect();
+    Some(Lane {
+        name: "Events".into(),
+        spans: Vec::new(),
+        ticks,
+    })
+}
+
+/// Everything the timeline panel shows (a snapshot; the panel never reads the ECS).
+#[derive(Debug, Clone)]
+pub struct TimelineView<'a> {
+    /// Current frame.
+    pub frame: FrameIndex,
+    /// Frames in the take (0 = nothing loaded).
+    pub frame_count: usize,
+    /// Take sampling rate.
+    pub rate: FrameRate,
+    /// In point, if set.
+    pub in_frame: Option<FrameIndex>,
+    /// Out point, if set.
+    pub out_frame: Option<FrameIndex>,
+    /// Whether the clock runs.
+    pub playing: bool,
+    /// Speed magnitude.
+    pub speed: f64,
+    /// +1 / −1.
+    pub direction: f64,
+    /// Loop on.
+    pub looping: bool,
+    /// Timecode of the current frame, formatted.
+    pub timecode: String,
+    /// Timecode display rate.
+    pub display_rate: DisplayRate,
+    /// Show frame numbers on the ruler instead of timecode.
+    pub show_frames: bool,
+    /// Lanes under the ruler.
+    pub lanes: &'a [Lane],
+    /// Start timecode of the take (for labels).
+    pub start_timecode: Option<Timecode>,
+}
+
+const LANE_H: f32 = 16.0;
+const RULER_H: f32 = 24.0;
+const NAME_W: f32 = 96.0;
+
+/// The timeline panel: transport bar, ruler with scrubbing, lanes.
+pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let pb = |c: PlaybackCommand| UiCommand::Playback(c);
+    ui.horizontal(|ui| {
+        let icon = |s: &str| egui::RichText::new(s).size(15.0);
+        if ui
+            .button(icon("⏮"))
+            .on_hover_text("Go to in point (Home)")
+            .clicked()
+        {
+            out.push(pb(PlaybackCommand::GoToStart));
+        }
+        if ui
+            .button(icon("⏴"))
+            .on_hover_text("Previous frame (←)")
+            .clicked()
+        {
+            out.push(pb(PlaybackCommand::Step(-1)));
+        }
+        let play_label = if v.playing { "⏸" } else { "▶" };
+        if ui
+            .button(icon(play_label))
+            .on_hover_text("Play / pause (Space); J/K/L shuttle")
+            .clicked()
+        {
+            out.push(pb(PlaybackCommand::TogglePlay));
+        }
+        if ui
+            .button(icon("⏵"))
+            .on_hover_text("Next frame (→)")
+            .clicked()
+        {
+            out.push(pb(PlaybackCommand::Step(1)));
+        }
+        if ui
+            .button(icon("⏭"))
+            .on_hover_text("Go to out point (End)")
+            .clicked()
+        {
+            out.push(pb(PlaybackCommand::GoToEnd));
+        }
+        let mut looping = v.looping;
+        if ui
+            .toggle_value(&mut looping, "🔁 Loop")
+            .on_hover_text("Loop between in and out")
+            .changed()
+        {
+            out.push(pb(PlaybackCommand::SetLoop(looping)));
+        }
+        ui.separator();
+        ui.label(
+            egui::RichText::new(&v.timecode)
+                .monospace()
+                .size(16.0)
+                .strong(),
+        )
+        .on_hover_text(format!("Timecode at {} fps", v.display_rate.label()));
+        ui.label(
+            egui::RichText::new(format!(
+                "{:>5} / {}",
+                v.frame,
+                v.frame_count.saturating_sub(1)
+            ))
+            .monospace(),
+        )
+        .on_hover_text(format!("Frame (take rate {} Hz)", v.rate));
+        ui.separator();
+        let mut speed = v.speed;
+        let dir = if v.direction < 0.0 { "◀ " } else { "" };
+        ui.label(format!("{dir}Speed"));
+        if ui
+            .add(
+                egui::Slider::new(&mut speed, MIN_SPEED..=MAX_SPEED)
+                    .logarithmic(true)
+                    .max_decimals(2)
+                    .suffix("×"),
+            )
+            .changed()
+        {
+            out.push(pb(PlaybackCommand::SetSpeed(speed)));
+        }
+        ui.separator();
+        if ui
+            .button("In")
+            .on_hover_text("Set in point at the current frame (I)")
+            .clicked()
+        {
+            out.push(UiCommand::Edit(EditCommand::SetInPoint(Some(v.frame))));
+        }
+        if ui
+            .button("Out")
+            .on_hover_text("Set out point at the current frame (O)")
+            .clicked()
+        {
+            out.push(UiCommand::Edit(EditCommand::SetOutPoint(Some(v.frame))));
+        }
+        if (v.in_frame.is_some() || v.out_frame.is_some()) && ui.button("Clear range").clicked() {
+            out.push(UiCommand::Edit(EditCommand::SetInPoint(None)));
+            out.push(UiCommand::Edit(EditCommand::SetOutPoint(None)));
+        }
+        ui.separator();
+        let mut rate = v.display_rate;
+        egui::ComboBox::from_id_salt("tc_rate")
+            .selected_text(format!("TC {}", rate.label()))
+            .show_ui(ui, |ui| {
+                for r in DisplayRate::ALL {
+                    ui.selectable_value(&mut rate, r, r.label());
+                }
+            });
+        if rate != v.display_rate {
+            out.push(UiCommand::SetDisplayRate(rate));
+        }
+        let mut frames = v.show_frames;
+        if ui
+            .toggle_value(&mut frames, "# Frames")
+            .on_hover_text("Ruler in frame numbers instead of timecode")
+            .changed()
+        {
+            out.push(UiCommand::SetShowFrames(frames));
+        }
+    });
+    if v.frame_count == 0 {
+        ui.weak("No take loaded. File → Open…, drop files here, or File → Demo take.");
+        return out;
+    }
+    let height = RULER_H + LANE_H * v.lanes.len() as f32 + 6.0;
+    let (rect, response) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), height.max(ui.available_height())),
+        egui::Sense::click_and_drag(),
+    );
+    let painter = ui.painter_at(rect);
+    let track = egui::Rect::from_min_max(
+        egui::pos2(rect.left() + NAME_W, rect.top()),
+        egui::pos2(rect.right() - 8.0, rect.bottom()),
+    );
+    let last = v.frame_count.saturating_sub(1).max(1);
+    let x_of = |f: f32| track.left() + track.width() * f / last as f32;
+    let visuals = ui.visuals();
+    painter.rect_filled(rect, 2.0, visuals.extreme_bg_color);
+    // In/out range shading.
+    let (a, b) = (v.in_frame.unwrap_or(0), v.out_frame.unwrap_or(last));
+    let range_rect = egui::Rect::from_min_max(
+        egui::pos2(x_of(a as f32), rect.top()),
+        egui::pos2(x_of(b as f32), rect.bottom()),
+    );
+    painter.rect_filled(
+        range_rect,
+        0.0,
+        egui::Color32::from_rgba_unmultiplied(80, 140, 255, 22),
+    );
+    // Ruler ticks: the smallest step that keeps labels apart.
+    let px_per_frame = track.width() / last as f32;
+    let steps = [
+        1usize, 2, 5, 10, 12, 24, 30, 60, 120, 240, 600, 1200, 2400, 6000, 12000,
+    ];
+    let step = steps
+        .iter()
+        .copied()
+        // Leave room for the longest label ("00:00:00;00" or a frame number).
+        .find(|s| *s as f32 * px_per_frame >= if v.show_frames { 56.0 } else { 96.0 })
+        .unwrap_or(24000);
+    let text_col = visuals.text_color();
+    let mut f = 0;
+    while f <= last {
+        let x = x_of(f as f32);
+        painter.line_segment(
+            [egui::pos2(x, rect.top()), egui::pos2(x, rect.top() + 8.0)],
+            egui::Stroke::new(1.0, text_col.gamma_multiply(0.6)),
+        );
+        let label = if v.show_frames {
+            f.to_string()
+        } else if let Some(start) = v.start_timecode {
+            timecode_at(f, v.rate, start, v.display_rate).to_string()
+        } else {
+            f.to_string()
+        };
+        painter.text(
+            egui::pos2(x + 3.0, rect.top() + 9.0),
+            egui::Align2::LEFT_TOP,
+            label,
+            egui::FontId::monospace(10.0),
+            text_col.gamma_multiply(0.8),
+        );
+        // Minor ticks.
+        if step >= 5 {
+            for k in 1..5 {
+                let mf = f + step * k / 5;
+                if mf > last {
+                    break;
+                }
+                let mx = x_of(mf as f32);
+                painter.line_segment(
+                    [egui::pos2(mx, rect.top()), egui::pos2(mx, rect.top() + 4.0)],
+                    egui::Stroke::new(1.0, text_col.gamma_multiply(0.3)),
+                );
+            }
+        }
+        f += step;
+    }
+    // Lanes.
+    let mut lane_tip: Option<String> = None;
+    for (i, lane) in v.lanes.iter().enumerate() {
+        let y0 = rect.top() + RULER_H + i as f32 * LANE_H;
+        let lane_rect = egui::Rect::from_min_max(
+            egui::pos2(rect.left(), y0),
+            egui::pos2(rect.right(), y0 + LANE_H - 2.0),
+        );
+        painter.rect_filled(lane_rect, 0.0, visuals.faint_bg_color);
+        painter.text(
+            egui::pos2(rect.left() + 6.0, y0 + LANE_H * 0.5 - 1.0),
+            egui::Align2::LEFT_CENTER,
+            &lane.name,
+            egui::FontId::proportional(11.0),
+            text_col,
+        );
+        let hover = response.hover_pos();
+        let mut tip: Option<&str> = None;
+        for (s, e, c, t) in &lane.spans {
+            let r = egui::Rect::from_min_max(
+                egui::pos2(x_of(*s as f32), y0 + 2.0),
+                egui::pos2(
+                    x_of(*e as f32).max(x_of(*s as f32) + 2.0),
+                    y0 + LANE_H - 4.0,
+                ),
+            );
+            painter.rect_filled(r, 1.0, egui::Color32::from_rgb(c[0], c[1], c[2]));
+            if hover.is_some_and(|p| r.expand(2.0).contains(p)) {
+                tip = Some(t);
+            }
+        }
+        for (fr, c, t) in &lane.ticks {
+            let x = x_of(*fr as f32);
+            let r = egui::Rect::from_min_max(
+                egui::pos2(x - 1.0, y0 + 2.0),
+                egui::pos2(x + 1.0, y0 + LANE_H - 4.0),
+            );
+            painter.rect_filled(r, 0.0, egui::Color32::from_rgb(c[0], c[1], c[2]));
+            if hover.is_some_and(|p| r.expand(3.0).contains(p)) {
+                tip = Some(t);
+            }
+        }
+        if let Some(t) = tip {
+            lane_tip = Some(t.to_string());
+        }
+    }
+    // Playhead.
+    let px = x_of(v.frame as f32);
+    painter.line_segment(
+        [egui::pos2(px, rect.top()), egui::pos2(px, rect.bottom())],
+        egui::Stroke::new(2.0, egui::Color32::from_rgb(255, 196, 0)),
+    );
+    painter.add(egui::Shape::convex_polygon(
+        vec![
+            egui::pos2(px - 6.0, rect.top()),
+            egui::pos2(px + 6.0, rect.top()),
+            egui::pos2(px, rect.top() + 8.0),
+        ],
+        egui::Color32::from_rgb(255, 196, 0),
+        egui::Stroke::NONE,
+    ));
+    if let Some(t) = lane_tip {
+        response.clone().on_hover_text_at_pointer(t);
+    }
+    // Scrubbing.
+    if (response.dragged() || response.clicked())
+        && let Some(p) = response.interact_pointer_pos()
+    {
+        let t = ((p.x - track.left()) / track.width()).clamp(0.0, 1.0);
+        let frame = (t * last as f32).round() as usize;
+        if frame != v.frame || response.drag_started() {
+            out.push(pb(PlaybackCommand::Seek(frame)));
+        }
+        if response.drag_started() && v.playing {
+            out.push(pb(PlaybackCommand::Pause));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timecode_from_start_at_display_rates() {
+        let start = Timecode::parse("01:00:00:00", 30).unwrap();
+        // 120 Hz take, frame 120 = 1 s later.
+        let tc = timecode_at(120, FrameRate::FPS_120, start, DisplayRate::Fps30);
+        assert_eq!(tc.to_string(), "01:00:01:00");
+        let tc = timecode_at(60, FrameRate::FPS_120, start, DisplayRate::Fps30);
+        assert_eq!(tc.to_string(), "01:00:00:15");
+        let tc = timecode_at(119, FrameRate::FPS_120, start, DisplayRate::Fps25);
+        assert_eq!(tc.to_string(), "01:00:00:24");
+        // 29.97 DF: the start is converted through real time; 1 minute later drops 2 numbers.
+        let start_df = Timecode::parse("00:00:59;29", 30).unwrap();
+        let start_df = Timecode {
+            format: DisplayRate::Fps29_97Df.format(),
+            ..start_df
+        };
+        let one_frame = FrameRate::FPS_29_97;
+        let tc = timecode_at(1, one_frame, start_df, DisplayRate::Fps29_97Df);
+        assert_eq!(tc.to_string(), "00:01:00;02");
+    }
+
+    #[test]
+    fn gap_lane_finds_demo_gaps() {
+        let take = Take::demo().unwrap();
+        let lanes = build_lanes(&take);
+        let gaps = &lanes[0];
+        assert_eq!(gaps.spans.len(), crate::demo::DEMO_GAPS.len());
+        let rwra = gaps.spans.iter().find(|s| s.3.starts_with("RWRA")).unwrap();
+        assert_eq!(rwra.0, 240);
+        assert!((275..=276).contains(&rwra.1), "{rwra:?}");
+        assert_eq!(lanes[1].name, "Events");
+        assert!(!lanes[1].ticks.is_empty());
+        // Plugins add lanes through the registry.
+        let mut reg = LaneRegistry::default();
+        reg.register(|t| {
+            Some(Lane {
+                name: format!("Notes for {}", t.name),
+                spans: Vec::new(),
+                ticks: vec![(10, [255, 255, 255], "note".into())],
+            })
+        });
+        let lanes = reg.build(&take);
+        assert_eq!(lanes.len(), 3);
+        assert!(lanes[2].name.starts_with("Notes for Demo"));
+    }
+}

@@ -1,0 +1,856 @@
+//! The 3D viewport content: ground grid, markers, skeleton bones, mannequin, lights, picking.
+//!
+//! ## Spaces (converted in exactly one place)
+//! Bevy's world is **metres, Y-up**. Each data container keeps its own unit and up axis; its root
+//! entity gets the transform from [`take_space_transform`] (scale to metres, rotate Z-up to Y-up),
+//! and everything under it (joint entities, the marker mesh) stays in the data's native units.
+//!
+//! ## Shaders
+//! `shaders/grid.wgsl` and `shaders/markers.wgsl` are compiled into the binary with
+//! `include_str!` and registered under fixed handles, so the binary renders correctly when run
+//! from any directory (no asset folder needed).
+
+use bevy::asset::LoadState;
+use bevy::asset::{RenderAssetUsages, uuid_handle};
+use bevy::camera::visibility::NoFrustumCulling;
+use bevy::gizmos::config::{DefaultGizmoConfigGroup, GizmoConfigStore};
+use bevy::gltf::GltfAssetLabel;
+use bevy::mesh::skinning::{SkinnedMesh, SkinnedMeshInverseBindposes};
+use bevy::mesh::{Indices, PrimitiveTopology, VertexAttributeValues};
+use bevy::prelude::*;
+use bevy::render::render_resource::{AsBindGroup, ShaderType};
+use bevy::shader::ShaderRef;
+use bevy::world_serialization::WorldAssetRoot;
+use mocap_data::{LengthUnit, UpAxis};
+
+use crate::camera::{CameraCommand, SceneBounds, SceneCamera, ViewportInput};
+use crate::mannequin;
+use crate::playback::{Playback, PlaybackSet};
+use crate::session::{AppLog, LogLevel, Session};
+use crate::settings::Settings;
+
+/// Viewport content systems (after playback).
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ViewportSet;
+
+/// Registers the grid and marker materials and keeps the scene in sync with the session.
+pub struct ViewportPlugin;
+
+const GRID_SHADER: Handle<Shader> = uuid_handle!("6f1b8c1e-4f0a-4c3e-9a57-2b1c7d9e0a11");
+const MARKER_SHADER: Handle<Shader> = uuid_handle!("0d3a5e7c-8b2f-4e61-a9c4-5f7e1b3d2c22");
+
+impl Plugin for ViewportPlugin {
+    fn build(&self, app: &mut App) {
+        let mut shaders = app.world_mut().resource_mut::<Assets<Shader>>();
+        // Fixed handles: inserting cannot fail for a fresh id; log instead of panicking anyway.
+        if let Err(e) = shaders.insert(
+            GRID_SHADER.id(),
+            Shader::from_wgsl(include_str!("../shaders/grid.wgsl"), "shaders/grid.wgsl"),
+        ) {
+            error!("grid shader: {e}");
+        }
+        if let Err(e) = shaders.insert(
+            MARKER_SHADER.id(),
+            Shader::from_wgsl(
+                include_str!("../shaders/markers.wgsl"),
+                "shaders/markers.wgsl",
+            ),
+        ) {
+            error!("marker shader: {e}");
+        }
+        app.add_plugins((
+            MaterialPlugin::<GridMaterial>::default(),
+            MaterialPlugin::<MarkerMaterial>::default(),
+        ))
+        .init_resource::<Selection>()
+        .init_resource::<MarkerWorld>()
+        .init_resource::<BoneLinks>()
+        .configure_sets(Update, ViewportSet.after(PlaybackSet))
+        .configure_sets(PostUpdate, ViewportSet)
+        .add_systems(Startup, spawn_environment)
+        .add_systems(
+            Update,
+            (
+                rebuild_scene,
+                pose_skeleton,
+                update_markers,
+                apply_visibility_settings,
+                follow_grid,
+                report_gltf_failures,
+            )
+                .chain()
+                .in_set(ViewportSet),
+        )
+        // Bones, picking and bounds read joint world transforms: after this frame's propagation,
+        // or the bones would trail the mannequin by a frame.
+        .add_systems(
+            PostUpdate,
+            (draw_bones, pick_marker, update_bounds)
+                .chain()
+                .in_set(ViewportSet)
+                .after(TransformSystems::Propagate),
+        );
+    }
+}
+
+/// The transform that takes positions in `unit` / `up` to Bevy world space (metres, Y-up).
+/// Z-up data is rotated −90° about X: `(x, y, z)` → `(x, z, −y)`, as
+/// [`UpAxis::convert_point`] does.
+pub fn take_space_transform(unit: LengthUnit, up: UpAxis) -> Transform {
+    let scale = unit.factor_to(LengthUnit::Metre) as f32;
+    let rotation = match up {
+        UpAxis::Y => Quat::IDENTITY,
+        UpAxis::Z => Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2),
+    };
+    Transform {
+        translation: Vec3::ZERO,
+        rotation,
+        scale: Vec3::splat(scale),
+    }
+}
+
+/// Ground grid material (`shaders/grid.wgsl`).
+#[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
+pub struct GridMaterial {
+    /// Colours and spacing.
+    #[uniform(0)]
+    pub params: GridParams,
+}
+
+/// Uniform block of [`GridMaterial`] (colours are linear RGBA).
+#[derive(ShaderType, Debug, Clone, Copy)]
+pub struct GridParams {
+    /// Minor line colour.
+    pub minor_color: Vec4,
+    /// Major line colour.
+    pub major_color: Vec4,
+    /// X axis colour.
+    pub x_axis_color: Vec4,
+    /// Z axis colour.
+    pub z_axis_color: Vec4,
+    /// x: minor cell (m), y: cells per major line, z: fade start (m), w: fade end (m).
+    pub params: Vec4,
+}
+
+impl Material for GridMaterial {
+    fn fragment_shader() -> ShaderRef {
+        ShaderRef::Handle(GRID_SHADER)
+    }
+    fn alpha_mode(&self) -> AlphaMode {
+        AlphaMode::Blend
+    }
+    fn enable_prepass() -> bool {
+        false
+    }
+    fn enable_shadows() -> bool {
+        false
+    }
+}
+
+/// Marker billboard material (`shaders/markers.wgsl`).
+#[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
+pub struct MarkerMaterial {
+    /// Size and highlight colour.
+    #[uniform(0)]
+    pub params: MarkerParams,
+}
+
+/// Uniform block of [`MarkerMaterial`].
+#[derive(ShaderType, Debug, Clone, Copy)]
+pub struct MarkerParams {
+    /// x: radius in metres, y: scale of the selected marker, z: minimum radius in pixels.
+    pub size: Vec4,
+    /// Ring colour of the selected marker (linear).
+    pub selected_color: Vec4,
+}
+
+impl Material for MarkerMaterial {
+    fn vertex_shader() -> ShaderRef {
+        ShaderRef::Handle(MARKER_SHADER)
+    }
+    fn fragment_shader() -> ShaderRef {
+        ShaderRef::Handle(MARKER_SHADER)
+    }
+    fn enable_prepass() -> bool {
+        false
+    }
+    fn enable_shadows() -> bool {
+        false
+    }
+}
+
+/// The selected marker (UI state, not an undoable edit).
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Selection {
+    /// Index into the take's marker trajectories.
+    pub marker: Option<usize>,
+}
+
+/// World positions (m, Y-up) of the markers at the current frame; `None` in a gap.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct MarkerWorld {
+    /// Per marker.
+    pub positions: Vec<Option<Vec3>>,
+}
+
+/// Root of one data container's space (see [`take_space_transform`]).
+#[derive(Component, Debug)]
+pub struct TakeSpace;
+
+/// A skeleton joint entity; `index` into the take's skeleton.
+#[derive(Component, Debug)]
+pub struct JointEntity {
+    /// Joint index.
+    pub index: usize,
+}
+
+/// The marker mesh entity.
+#[derive(Component, Debug)]
+pub struct MarkerCloud {
+    mesh: Handle<Mesh>,
+}
+
+/// The mannequin mesh entity.
+#[derive(Component, Debug)]
+pub struct Mannequin;
+
+/// A glTF character being loaded or shown.
+#[derive(Component, Debug)]
+pub struct GltfCharacter {
+    path: std::path::PathBuf,
+    reported: bool,
+}
+
+/// Reports glTF load failures in the app log (toast) instead of only the terminal.
+fn report_gltf_failures(
+    asset_server: Res<AssetServer>,
+    mut chars: Query<(&mut GltfCharacter, &WorldAssetRoot)>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
+) {
+    for (mut c, root) in &mut chars {
+        if c.reported {
+            continue;
+        }
+        match asset_server.load_state(root.0.id()) {
+            LoadState::Failed(e) => {
+                c.reported = true;
+                log.push(
+                    LogLevel::Error,
+                    format!("Cannot load {}: {e}", c.path.display()),
+                    time.elapsed_secs_f64(),
+                );
+            }
+            LoadState::Loaded => c.reported = true,
+            _ => {}
+        }
+    }
+}
+
+/// The ground grid entity.
+#[derive(Component, Debug)]
+pub struct Grid;
+
+fn srgb(c: [u8; 3]) -> Color {
+    Color::srgb_u8(c[0], c[1], c[2])
+}
+
+fn spawn_environment(
+    mut commands: Commands,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut grids: ResMut<Assets<GridMaterial>>,
+    mut gizmo_store: ResMut<GizmoConfigStore>,
+) {
+    commands.insert_resource(GlobalAmbientLight {
+        color: Color::srgb(0.75, 0.8, 0.9),
+        brightness: 350.0,
+        affects_lightmapped_meshes: true,
+    });
+    commands.spawn((
+        Name::new("Key light"),
+        DirectionalLight {
+            illuminance: 6_000.0,
+            shadow_maps_enabled: false,
+            ..default()
+        },
+        Transform::from_xyz(3.0, 6.0, 4.0).looking_at(Vec3::ZERO, Vec3::Y),
+    ));
+    commands.spawn((
+        Name::new("Fill light"),
+        DirectionalLight {
+            illuminance: 1_800.0,
+            color: Color::srgb(0.75, 0.82, 1.0),
+            shadow_maps_enabled: false,
+            ..default()
+        },
+        Transform::from_xyz(-4.0, 2.0, -3.0).looking_at(Vec3::ZERO, Vec3::Y),
+    ));
+    let line = |c: [f32; 4]| Vec4::from_array(c);
+    commands.spawn((
+        Name::new("Ground grid"),
+        Grid,
+        Mesh3d(meshes.add(Plane3d::default().mesh().size(1.0, 1.0))),
+        MeshMaterial3d(grids.add(GridMaterial {
+            params: GridParams {
+                minor_color: line([0.40, 0.42, 0.46, 0.16]),
+                major_color: line([0.50, 0.53, 0.58, 0.42]),
+                x_axis_color: line([0.80, 0.28, 0.28, 0.8]),
+                z_axis_color: line([0.28, 0.45, 0.88, 0.8]),
+                params: Vec4::new(0.1, 10.0, 12.0, 60.0),
+            },
+        })),
+        Transform::from_scale(Vec3::new(400.0, 1.0, 400.0)),
+        NoFrustumCulling,
+    ));
+    // Bones draw on top of the mannequin.
+    let (cfg, _) = gizmo_store.config_mut::<DefaultGizmoConfigGroup>();
+    cfg.depth_bias = -1.0;
+    cfg.line.width = 2.5;
+}
+
+/// Keeps the grid plane centred under the camera focus so it never ends (the shader fades it).
+fn follow_grid(
+    cams: Query<&crate::camera::OrbitCamera>,
+    mut grid: Query<&mut Transform, With<Grid>>,
+) {
+    let (Ok(cam), Ok(mut t)) = (cams.single(), grid.single_mut()) else {
+        return;
+    };
+    t.translation = Vec3::new(cam.focus.x, 0.0, cam.focus.z);
+}
+
+fn to_quat(q: mocap_data::DQuat) -> Quat {
+    Quat::from_xyzw(q.x as f32, q.y as f32, q.z as f32, q.w as f32).normalize()
+}
+
+fn to_vec3(v: mocap_data::DVec3) -> Vec3 {
+    Vec3::new(v.x as f32, v.y as f32, v.z as f32)
+}
+
+/// Marker colour from its segment (when known) or its label's side prefix (`L…` / `R…`).
+pub fn marker_colour(settings: &Settings, segment: Option<&str>, label: &str) -> [u8; 3] {
+    let c = &settings.colours;
+    let side = |s: &str| {
+        let l = s.to_ascii_lowercase();
+        if l.starts_with("left") {
+            Some(true)
+        } else if l.starts_with("right") {
+            Some(false)
+        } else {
+            None
+        }
+    };
+    let by_segment = segment.and_then(side);
+    // Vicon-style labels carry the subject name: "Subject:LFHD".
+    let label = label.rsplit(':').next().unwrap_or(label);
+    let by_label = {
+        let mut ch = label.chars();
+        match (ch.next(), ch.next()) {
+            (Some('L'), Some(n)) if n.is_ascii_uppercase() => Some(true),
+            (Some('R'), Some(n)) if n.is_ascii_uppercase() && label != "RBAK" => Some(false),
+            _ => None,
+        }
+    };
+    let lower_limb = segment.is_some_and(|s| {
+        let s = s.to_ascii_lowercase();
+        s.contains("leg") || s.contains("foot") || s.contains("toe")
+    });
+    let base = match by_segment.or(if segment.is_some() { None } else { by_label }) {
+        Some(true) => c.marker_left,
+        Some(false) => c.marker_right,
+        None => c.marker_centre,
+    };
+    if lower_limb {
+        // Legs a shade darker than arms on the same side.
+        base.map(|x| (x as f32 * 0.78) as u8)
+    } else {
+        base
+    }
+}
+
+fn rebuild_scene(
+    mut commands: Commands,
+    session: Res<Session>,
+    settings: Res<Settings>,
+    mut built: Local<Option<u64>>,
+    roots: Query<Entity, With<TakeSpace>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut std_materials: ResMut<Assets<StandardMaterial>>,
+    mut marker_materials: ResMut<Assets<MarkerMaterial>>,
+    mut bindposes: ResMut<Assets<SkinnedMeshInverseBindposes>>,
+    mut selection: ResMut<Selection>,
+    mut bounds: ResMut<SceneBounds>,
+    mut camera: MessageWriter<CameraCommand>,
+    asset_server: Res<AssetServer>,
+    mut links: ResMut<BoneLinks>,
+) {
+    if *built == Some(session.generation) {
+        return;
+    }
+    *built = Some(session.generation);
+    for e in &roots {
+        commands.entity(e).despawn();
+    }
+    selection.marker = None;
+    bounds.take = None;
+    // glTF / GLB characters: Bevy's glTF loader; glTF is metres, Y-up, like Bevy's world.
+    for path in &session.characters {
+        let handle = asset_server.load(GltfAssetLabel::Scene(0).from_asset(path.clone()));
+        commands.spawn((
+            Name::new(format!("glTF {}", path.display())),
+            TakeSpace,
+            GltfCharacter {
+                path: path.clone(),
+                reported: false,
+            },
+            WorldAssetRoot(handle),
+            Transform::default(),
+            Visibility::default(),
+        ));
+    }
+    let Some(take) = &session.take else { return };
+    bounds.take = take_bounds(take);
+    camera.write(CameraCommand::FrameTake);
+
+    if let Some(sk) = &take.skeleton {
+        links.0 = mannequin::drawable_links(sk);
+        let root = commands
+            .spawn((
+                Name::new(format!("Skeleton space ({}, {:?}-up)", sk.unit, sk.up_axis)),
+                TakeSpace,
+                take_space_transform(sk.unit, sk.up_axis),
+                Visibility::default(),
+            ))
+            .id();
+        let mut joint_entities: Vec<Entity> = Vec::with_capacity(sk.joints.len());
+        for (i, j) in sk.joints.iter().enumerate() {
+            let parent = j
+                .parent
+                .and_then(|p| joint_entities.get(p).copied())
+                .unwrap_or(root);
+            let e = commands
+                .spawn((
+                    Name::new(j.name.clone()),
+                    JointEntity { index: i },
+                    Transform::from_translation(to_vec3(j.offset))
+                        .with_rotation(to_quat(j.rest_rotation)),
+                    Visibility::default(),
+                    ChildOf(parent),
+                ))
+                .id();
+            joint_entities.push(e);
+        }
+        let m = mannequin::build(sk);
+        if !m.positions.is_empty() {
+            let mut mesh = Mesh::new(
+                PrimitiveTopology::TriangleList,
+                RenderAssetUsages::default(),
+            );
+            mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, m.positions);
+            mesh.insert_attribute(Mesh::ATTRIBUTE_NORMAL, m.normals);
+            mesh.insert_attribute(
+                Mesh::ATTRIBUTE_JOINT_INDEX,
+                VertexAttributeValues::Uint16x4(m.joints),
+            );
+            mesh.insert_attribute(Mesh::ATTRIBUTE_JOINT_WEIGHT, m.weights);
+            mesh.insert_indices(Indices::U32(m.indices));
+            let inv: Vec<Mat4> = m
+                .inverse_bindposes
+                .iter()
+                .map(Mat4::from_cols_array)
+                .collect();
+            commands.spawn((
+                Name::new("Mannequin"),
+                Mannequin,
+                Mesh3d(meshes.add(mesh)),
+                MeshMaterial3d(std_materials.add(StandardMaterial {
+                    base_color: srgb(settings.colours.mannequin),
+                    perceptual_roughness: 0.55,
+                    reflectance: 0.4,
+                    ..default()
+                })),
+                SkinnedMesh {
+                    inverse_bindposes: bindposes.add(SkinnedMeshInverseBindposes::from(inv)),
+                    joints: joint_entities,
+                },
+                NoFrustumCulling,
+                ChildOf(root),
+            ));
+        }
+    }
+
+    if let Some(markers) = &take.markers {
+        let n = markers.marker_count();
+        let mut mesh = Mesh::new(
+            PrimitiveTopology::TriangleList,
+            RenderAssetUsages::default(),
+        );
+        let corners = [[-1.0f32, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]];
+        let mut colours = Vec::with_capacity(n * 4);
+        for k in 0..n {
+            let seg = take.marker_segments.get(k).and_then(|s| s.as_deref());
+            let c = srgb(marker_colour(&settings, seg, &markers.labels[k])).to_linear();
+            colours.extend(std::iter::repeat_n(c.to_f32_array(), 4));
+        }
+        let mut indices = Vec::with_capacity(n * 6);
+        for k in 0..n as u32 {
+            let b = k * 4;
+            indices.extend_from_slice(&[b, b + 1, b + 2, b, b + 2, b + 3]);
+        }
+        mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, vec![[0.0f32; 3]; n * 4]);
+        mesh.insert_attribute(
+            Mesh::ATTRIBUTE_UV_0,
+            (0..n).flat_map(|_| corners).collect::<Vec<_>>(),
+        );
+        mesh.insert_attribute(Mesh::ATTRIBUTE_UV_1, vec![[0.0f32; 2]; n * 4]);
+        mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, colours);
+        mesh.insert_indices(Indices::U32(indices));
+        let handle = meshes.add(mesh);
+        let sel = srgb(settings.colours.marker_selected).to_linear();
+        let root = commands
+            .spawn((
+                Name::new(format!(
+                    "Marker space ({}, {:?}-up)",
+                    markers.unit, markers.up_axis
+                )),
+                TakeSpace,
+                take_space_transform(markers.unit, markers.up_axis),
+                Visibility::default(),
+            ))
+            .id();
+        commands.spawn((
+            Name::new("Markers"),
+            MarkerCloud {
+                mesh: handle.clone(),
+            },
+            Mesh3d(handle),
+            MeshMaterial3d(marker_materials.add(MarkerMaterial {
+                params: MarkerParams {
+                    size: Vec4::new(settings.marker_radius_mm / 1000.0, 1.5, 2.5, 0.0),
+                    selected_color: Vec4::from_array(sel.to_f32_array()),
+                },
+            })),
+            Transform::default(),
+            NoFrustumCulling,
+            ChildOf(root),
+        ));
+    }
+}
+
+/// World-space (m, Y-up) bounds of a take over all its frames (every 10th frame sampled):
+/// valid markers and skeleton joints.
+pub fn take_bounds(take: &crate::session::Take) -> Option<(Vec3, Vec3)> {
+    let mut lo = Vec3::splat(f32::MAX);
+    let mut hi = Vec3::splat(f32::MIN);
+    let mut add = |p: Vec3| {
+        if p.is_finite() {
+            lo = lo.min(p);
+            hi = hi.max(p);
+        }
+    };
+    if let Some(m) = &take.markers {
+        let space = take_space_transform(m.unit, m.up_axis);
+        for f in (0..m.frame_count()).step_by(10) {
+            for (p, ok) in m.frame_positions(f).iter().zip(m.frame_valid(f)) {
+                if *ok {
+                    add(space.transform_point(Vec3::from_array(*p)));
+                }
+            }
+        }
+    }
+    if let (Some(sk), Some(motion)) = (&take.skeleton, &take.motion) {
+        let space = take_space_transform(sk.unit, sk.up_axis);
+        if motion.channels_per_frame == sk.channel_count() {
+            for f in (0..motion.frame_count()).step_by(10) {
+                for j in mocap_data::fk::pose(sk, motion.frame(f)) {
+                    add(space.transform_point(to_vec3(j.translation)));
+                }
+            }
+        }
+    }
+    (lo.x <= hi.x).then_some((lo, hi))
+}
+
+fn pose_skeleton(
+    session: Res<Session>,
+    playback: Res<Playback>,
+    mut joints: Query<(&JointEntity, &mut Transform)>,
+) {
+    let Some(take) = &session.take else { return };
+    let (Some(sk), Some(motion)) = (&take.skeleton, &take.motion) else {
+        return;
+    };
+    if motion.frame_count() == 0 || motion.channels_per_frame != sk.channel_count() {
+        return;
+    }
+    // The motion may be shorter than the take (markers longer): hold its last frame.
+    let f = playback.frame().min(motion.frame_count() - 1);
+    let values = motion.frame(f);
+    let offsets = sk.channel_offsets();
+    for (je, mut t) in &mut joints {
+        let Some(joint) = sk.joints.get(je.index) else {
+            continue;
+        };
+        let start = offsets[je.index];
+        let vals = values
+            .get(start..start + joint.channels.len())
+            .unwrap_or(&[]);
+        let (r, tr) = mocap_data::fk::local_transform(sk, je.index, vals);
+        t.translation = to_vec3(tr);
+        t.rotation = to_quat(r);
+    }
+}
+
+fn update_markers(
+    session: Res<Session>,
+    playback: Res<Playback>,
+    selection: Res<Selection>,
+    clouds: Query<(&MarkerCloud, &ChildOf)>,
+    roots: Query<&Transform, With<TakeSpace>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut world: ResMut<MarkerWorld>,
+) {
+    world.positions.clear();
+    let Some(markers) = session.take.as_ref().and_then(|t| t.markers.as_ref()) else {
+        return;
+    };
+    let Ok((cloud, parent)) = clouds.single() else {
+        return;
+    };
+    let space = roots.get(parent.parent()).copied().unwrap_or_default();
+    let n = markers.marker_count();
+    if markers.frame_count() == 0 {
+        return;
+    }
+    let f = playback.frame().min(markers.frame_count() - 1);
+    let pos = markers.frame_positions(f);
+    let valid = markers.frame_valid(f);
+    let Some(mut mesh) = meshes.get_mut(&cloud.mesh) else {
+        return;
+    };
+    let mut positions = Vec::with_capacity(n * 4);
+    let mut corners = Vec::with_capacity(n * 4);
+    let mut flags = Vec::with_capacity(n * 4);
+    let quad = [[-1.0f32, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]];
+    for k in 0..n {
+        let ok = valid[k] && pos[k].iter().all(|c| c.is_finite());
+        positions.extend(std::iter::repeat_n(pos[k], 4));
+        // A gap collapses its quad to a point: nothing is drawn.
+        corners.extend(if ok { quad } else { [[0.0; 2]; 4] });
+        let s = if selection.marker == Some(k) {
+            1.0
+        } else {
+            0.0
+        };
+        flags.extend(std::iter::repeat_n([s, 0.0f32], 4));
+        world
+            .positions
+            .push(ok.then(|| space.transform_point(Vec3::from_array(pos[k]))));
+    }
+    mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, positions);
+    mesh.insert_attribute(Mesh::ATTRIBUTE_UV_0, corners);
+    mesh.insert_attribute(Mesh::ATTRIBUTE_UV_1, flags);
+}
+
+/// Which parent→joint links are drawn as bones (see [`mannequin::drawable_links`]).
+#[derive(Resource, Debug, Default, Clone)]
+pub struct BoneLinks(pub Vec<bool>);
+
+fn draw_bones(
+    session: Res<Session>,
+    settings: Res<Settings>,
+    links: Res<BoneLinks>,
+    joints: Query<(&JointEntity, &GlobalTransform)>,
+    mut gizmos: Gizmos,
+) {
+    if !settings.show_bones {
+        return;
+    }
+    let Some(sk) = session.take.as_ref().and_then(|t| t.skeleton.as_ref()) else {
+        return;
+    };
+    let mut world: Vec<Option<GlobalTransform>> = vec![None; sk.joints.len()];
+    for (je, gt) in &joints {
+        if let Some(slot) = world.get_mut(je.index) {
+            *slot = Some(*gt);
+        }
+    }
+    let colour = srgb(settings.colours.bones);
+    for (i, j) in sk.joints.iter().enumerate() {
+        let Some(gt) = world[i] else { continue };
+        let p = gt.translation();
+        if let Some(parent) = j.parent.and_then(|p| world[p])
+            && links.0.get(i).copied().unwrap_or(true)
+        {
+            gizmos.line(parent.translation(), p, colour);
+        }
+        if let Some(e) = j.end_site {
+            gizmos.line(p, gt.transform_point(to_vec3(e)), colour);
+        }
+        gizmos.sphere(Isometry3d::from_translation(p), 0.012, colour);
+    }
+}
+
+fn pick_marker(
+    input: Res<ViewportInput>,
+    buttons: Res<ButtonInput<MouseButton>>,
+    keys: Res<ButtonInput<KeyCode>>,
+    windows: Query<&Window>,
+    cams: Query<(&Camera, &GlobalTransform), With<SceneCamera>>,
+    world: Res<MarkerWorld>,
+    mut selection: ResMut<Selection>,
+) {
+    if !input.hovered
+        || !buttons.just_pressed(MouseButton::Left)
+        || keys.any_pressed([KeyCode::AltLeft, KeyCode::AltRight])
+    {
+        return;
+    }
+    let (Ok(window), Ok((camera, cam_t))) = (windows.single(), cams.single()) else {
+        return;
+    };
+    let (Some(cursor), Some(rect)) = (window.cursor_position(), input.rect) else {
+        return;
+    };
+    let local = cursor - rect.min;
+    selection.marker = pick_nearest(&world.positions, local, 12.0, |p| {
+        camera.world_to_viewport(cam_t, p).ok()
+    });
+}
+
+/// Index of the marker whose projection is nearest to `cursor` (viewport pixels), within
+/// `max_px`.
+pub fn pick_nearest(
+    positions: &[Option<Vec3>],
+    cursor: Vec2,
+    max_px: f32,
+    project: impl Fn(Vec3) -> Option<Vec2>,
+) -> Option<usize> {
+    positions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let s = project((*p)?)?;
+            let d = s.distance(cursor);
+            (d <= max_px).then_some((i, d))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+fn update_bounds(
+    world: Res<MarkerWorld>,
+    selection: Res<Selection>,
+    joints: Query<&GlobalTransform, With<JointEntity>>,
+    mut bounds: ResMut<SceneBounds>,
+) {
+    let mut lo = Vec3::splat(f32::MAX);
+    let mut hi = Vec3::splat(f32::MIN);
+    let mut any = false;
+    for p in world
+        .positions
+        .iter()
+        .flatten()
+        .copied()
+        .chain(joints.iter().map(|g| g.translation()))
+    {
+        lo = lo.min(p);
+        hi = hi.max(p);
+        any = true;
+    }
+    bounds.all = any.then_some((lo, hi));
+    bounds.selection = selection
+        .marker
+        .and_then(|m| world.positions.get(m).copied().flatten())
+        .map(|p| (p - Vec3::splat(0.15), p + Vec3::splat(0.15)));
+}
+
+fn apply_visibility_settings(
+    settings: Res<Settings>,
+    mut q: ParamSet<(
+        Query<&mut Visibility, With<MarkerCloud>>,
+        Query<&mut Visibility, With<Mannequin>>,
+        Query<&mut Visibility, With<Grid>>,
+    )>,
+    mut clear: ResMut<ClearColor>,
+) {
+    if !settings.is_changed() {
+        return;
+    }
+    let vis = |on: bool| {
+        if on {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        }
+    };
+    for mut v in &mut q.p0() {
+        *v = vis(settings.show_markers);
+    }
+    for mut v in &mut q.p1() {
+        *v = vis(settings.show_mannequin);
+    }
+    for mut v in &mut q.p2() {
+        *v = vis(settings.show_grid);
+    }
+    clear.0 = srgb(settings.colours.background);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn z_up_millimetres_become_y_up_metres() {
+        let t = take_space_transform(LengthUnit::Millimetre, UpAxis::Z);
+        let p = t.transform_point(Vec3::new(100.0, 200.0, 1700.0));
+        let expect = UpAxis::Z.convert_point(UpAxis::Y, [0.1, 0.2, 1.7]);
+        assert!(
+            (p - Vec3::new(expect[0] as f32, expect[1] as f32, expect[2] as f32)).length() < 1e-5
+        );
+        let t = take_space_transform(LengthUnit::Centimetre, UpAxis::Y);
+        assert!(
+            (t.transform_point(Vec3::new(0.0, 95.0, 0.0)) - Vec3::new(0.0, 0.95, 0.0)).length()
+                < 1e-6
+        );
+    }
+
+    #[test]
+    fn demo_take_bounds_cover_the_walk() {
+        let take = crate::session::Take::demo().unwrap();
+        let (lo, hi) = take_bounds(&take).unwrap();
+        // The walk starts at z = -2.5 m, turns to +X; head height ~1.8 m; feet near the floor.
+        assert!(lo.z < -2.3 && hi.x > 1.5, "{lo} {hi}");
+        assert!(lo.y > -0.1 && lo.y < 0.15, "{lo}");
+        assert!(hi.y > 1.6 && hi.y < 2.3, "{hi}");
+    }
+
+    #[test]
+    fn colours_by_side_and_segment() {
+        let s = Settings::default();
+        let c = &s.colours;
+        assert_eq!(marker_colour(&s, None, "LASI"), c.marker_left);
+        assert_eq!(marker_colour(&s, None, "RASI"), c.marker_right);
+        assert_eq!(marker_colour(&s, None, "Gordon:LKNE"), c.marker_left);
+        assert_eq!(marker_colour(&s, None, "C7"), c.marker_centre);
+        assert_eq!(marker_colour(&s, Some("Spine1"), "RBAK"), c.marker_centre);
+        assert_ne!(
+            marker_colour(&s, Some("LeftLeg"), "LKNE"),
+            c.marker_left,
+            "legs darker"
+        );
+    }
+
+    #[test]
+    fn picking_takes_the_nearest_within_reach() {
+        let pts = [
+            Some(Vec3::new(10.0, 0.0, 0.0)),
+            None,
+            Some(Vec3::new(14.0, 0.0, 0.0)),
+        ];
+        let proj = |p: Vec3| Some(p.truncate());
+        assert_eq!(pick_nearest(&pts, Vec2::new(13.0, 0.0), 5.0, proj), Some(2));
+        assert_eq!(pick_nearest(&pts, Vec2::new(11.0, 0.0), 5.0, proj), Some(0));
+        assert_eq!(pick_nearest(&pts, Vec2::new(40.0, 0.0), 5.0, proj), None);
+    }
+}

@@ -1,0 +1,234 @@
+//! Headless ECS tests of the studio's render-free plugins (`MinimalPlugins` + `CorePlugins`):
+//! loading, real-time playback, J/K/L shuttle, loop within in/out, undo. No window, no GPU.
+//!
+//! Real-data tests read `MOCAP_TEST_DATA` (the shared data folder): unset → notice and return;
+//! set and a file missing → fail.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use mocap_data::FrameRate;
+use mocap_studio::core_plugins;
+use mocap_studio::history::{EditCommand, HistoryCommand};
+use mocap_studio::playback::{Playback, PlaybackCommand};
+use mocap_studio::session::{AppLog, LogLevel, Session, SessionCommand};
+
+/// An app advancing exactly `step` of virtual time per update.
+fn app(step: Duration) -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_plugins(core_plugins())
+        .insert_resource(TimeUpdateStrategy::ManualDuration(step));
+    app
+}
+
+fn run(app: &mut App, updates: usize) {
+    for _ in 0..updates {
+        app.update();
+    }
+}
+
+fn playback(app: &App) -> &Playback {
+    app.world().resource::<Playback>()
+}
+
+fn send<M: Message>(app: &mut App, m: M) {
+    app.world_mut().write_message(m);
+}
+
+const SIXTIETH: Duration = Duration::from_nanos(16_666_667);
+
+#[test]
+fn demo_plays_in_real_time_at_120_hz() {
+    let mut app = app(SIXTIETH);
+    send(&mut app, SessionCommand::LoadDemo);
+    send(&mut app, PlaybackCommand::Play);
+    app.update();
+    let start = playback(&app).frame();
+    assert_eq!(playback(&app).rate, FrameRate::FPS_120);
+    assert_eq!(playback(&app).frame_count, 1200);
+    // One second of 60 Hz display frames is 120 take frames.
+    run(&mut app, 60);
+    let advanced = playback(&app).frame() - start;
+    assert!(
+        (119..=121).contains(&advanced),
+        "advanced {advanced} frames in 1 s"
+    );
+}
+
+#[test]
+fn jkl_shuttle_through_messages() {
+    let mut app = app(SIXTIETH);
+    send(&mut app, SessionCommand::LoadDemo);
+    app.update();
+    send(&mut app, PlaybackCommand::Seek(600));
+    send(&mut app, PlaybackCommand::ShuttleForward);
+    send(&mut app, PlaybackCommand::ShuttleForward); // L L: 2× forward
+    app.update();
+    let p = playback(&app);
+    assert!(p.playing && p.speed == 2.0 && p.direction > 0.0);
+    let f0 = p.frame();
+    run(&mut app, 30); // 0.5 s at 2× = 1 s of take = 120 frames
+    let f1 = playback(&app).frame();
+    assert!((118..=122).contains(&(f1 - f0)), "{f0} → {f1}");
+    send(&mut app, PlaybackCommand::ShuttleReverse); // J: 1× reverse
+    app.update();
+    let f2 = playback(&app).frame();
+    run(&mut app, 30);
+    let f3 = playback(&app).frame();
+    assert!((58..=62).contains(&(f2 - f3)), "{f2} → {f3}");
+    send(&mut app, PlaybackCommand::ShuttleStop); // K
+    app.update();
+    let f4 = playback(&app).frame();
+    run(&mut app, 10);
+    assert_eq!(playback(&app).frame(), f4);
+}
+
+#[test]
+fn loops_inside_in_out_and_undo_restores_the_range() {
+    let mut app = app(SIXTIETH);
+    send(&mut app, SessionCommand::LoadDemo);
+    app.update();
+    send(&mut app, EditCommand::SetInPoint(Some(100)));
+    send(&mut app, EditCommand::SetOutPoint(Some(219)));
+    app.update();
+    assert_eq!(playback(&app).range, (100, 219));
+    send(&mut app, PlaybackCommand::GoToStart);
+    send(&mut app, PlaybackCommand::Play);
+    app.update();
+    let mut seen_wrap = false;
+    let mut last = playback(&app).frame();
+    for _ in 0..120 {
+        app.update();
+        let f = playback(&app).frame();
+        assert!((100..=219).contains(&f), "frame {f} left the range");
+        seen_wrap |= f < last;
+        last = f;
+    }
+    assert!(seen_wrap, "2 s of playback in a 1 s range must wrap");
+    // Without loop it stops at the out point.
+    send(&mut app, PlaybackCommand::SetLoop(false));
+    run(&mut app, 80);
+    assert_eq!(playback(&app).frame(), 219);
+    assert!(!playback(&app).playing);
+    // Undo both edits: the range is the whole take again.
+    send(&mut app, HistoryCommand::Undo);
+    send(&mut app, HistoryCommand::Undo);
+    app.update();
+    app.update();
+    assert_eq!(playback(&app).range, (0, 1199));
+    send(&mut app, HistoryCommand::Redo);
+    app.update();
+    app.update();
+    assert_eq!(playback(&app).range, (100, 1199));
+}
+
+#[test]
+fn speed_range_and_slow_motion() {
+    let mut app = app(SIXTIETH);
+    send(&mut app, SessionCommand::LoadDemo);
+    send(&mut app, PlaybackCommand::SetSpeed(0.1));
+    send(&mut app, PlaybackCommand::Play);
+    app.update();
+    let f0 = playback(&app).frame();
+    run(&mut app, 60); // 1 s at 0.1× = 12 frames
+    let d = playback(&app).frame() - f0;
+    assert!((11..=13).contains(&d), "{d}");
+    send(&mut app, PlaybackCommand::SetSpeed(100.0));
+    app.update();
+    assert_eq!(playback(&app).speed, 4.0);
+}
+
+fn data_dir() -> Option<PathBuf> {
+    match std::env::var_os("MOCAP_TEST_DATA") {
+        Some(d) => Some(PathBuf::from(d)),
+        None => {
+            eprintln!("MOCAP_TEST_DATA is not set: skipping the real-data test");
+            None
+        }
+    }
+}
+
+fn require(path: PathBuf) -> PathBuf {
+    assert!(path.exists(), "missing test data file {}", path.display());
+    path
+}
+
+#[test]
+fn opens_real_c3d_asf_amc_and_bvh() {
+    let Some(dir) = data_dir() else { return };
+    let c3d = require(dir.join("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d"));
+    let asf = require(dir.join("c3d_plus_skeleton/cmu_subject39_walk/39.asf"));
+    let amc = require(dir.join("c3d_plus_skeleton/cmu_subject39_walk/39_01.amc"));
+    let bvh = require(dir.join("bvh/bandai_dataset-1_walk_normal_001.bvh"));
+
+    let mut app = app(SIXTIETH);
+    send(&mut app, SessionCommand::Open(vec![asf, amc, c3d]));
+    app.update();
+    let log = app.world().resource::<AppLog>();
+    let errors: Vec<_> = log
+        .entries
+        .iter()
+        .filter(|e| e.level == LogLevel::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let take = app.world().resource::<Session>().take.clone().unwrap();
+    let markers = take.markers.as_ref().unwrap();
+    assert!(markers.marker_count() > 30);
+    assert_eq!(markers.rate, FrameRate::FPS_120);
+    let sk = take.skeleton.as_ref().unwrap();
+    assert!(sk.joints.len() > 20);
+    assert_eq!(
+        take.frame_count,
+        markers
+            .frame_count()
+            .max(take.motion.as_ref().unwrap().frame_count())
+    );
+    // The mannequin builds from a real skeleton with normalised weights.
+    let m = mocap_studio::mannequin::build(sk);
+    assert!(m.positions.len() > 1000);
+    assert!(
+        m.weights
+            .iter()
+            .all(|w| (w.iter().sum::<f32>() - 1.0).abs() < 1e-5)
+    );
+
+    // A BVH replaces the character (the take already has one) in a new take.
+    send(&mut app, SessionCommand::Open(vec![bvh]));
+    app.update();
+    let take = app.world().resource::<Session>().take.clone().unwrap();
+    assert!(take.markers.is_none());
+    let motion = take.motion.as_ref().unwrap();
+    assert!(motion.frame_count() > 100);
+    assert_eq!(playback(&app).frame_count, take.frame_count);
+}
+
+#[test]
+fn a_broken_file_is_an_error_message_not_a_crash() {
+    let dir = std::env::temp_dir().join(format!("mocap-studio-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("broken.c3d");
+    std::fs::write(&bad, b"\x02\x50this is not a c3d file").unwrap();
+    let mut app = app(SIXTIETH);
+    send(&mut app, SessionCommand::LoadDemo);
+    app.update();
+    send(&mut app, SessionCommand::Open(vec![bad.clone()]));
+    app.update();
+    let log = app.world().resource::<AppLog>();
+    let last = log.entries.last().unwrap();
+    assert_eq!(last.level, LogLevel::Error);
+    assert!(last.text.contains("broken.c3d"), "{}", last.text);
+    // The demo take is still there.
+    assert_eq!(
+        app.world()
+            .resource::<Session>()
+            .take
+            .as_ref()
+            .unwrap()
+            .frame_count,
+        1200
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
