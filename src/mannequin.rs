@@ -315,6 +315,8 @@ mod tests {
 
     fn sk_all_channels() -> Vec<mocap_data::Channel> {
         use mocap_data::Channel::*;
-        vec![Xposition, Yposition, Zposition, Zrotation, Xrotation, Yrotation]
+        vec![
+            Xposition, Yposition, Zposition, Zrotation, Xrotation, Yrotation,
+        ]
     }
 }

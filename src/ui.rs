@@ -17,7 +17,7 @@ use bevy_egui::{
     EguiContexts, EguiGlobalSettings, EguiPrimaryContextPass, PrimaryEguiContext, egui,
 };
 use egui_dock::{DockArea, DockState, NodeIndex, Style, TabViewer};
-use mocap_data::{LengthUnit, UpAxis};
+use mocap_data::{LengthUnit, Timecode, UpAxis};
 use serde::{Deserialize, Serialize};
 
 use crate::camera::{CameraCommand, SceneCamera, ViewPreset, ViewportInput};
@@ -95,6 +95,8 @@ pub enum UiCommand {
     ResetLayout,
     /// Reopen a closed tab.
     OpenTab(Tab),
+    /// Tell the user something went wrong (log + toast).
+    Report(String),
     /// Quit the app.
     Quit,
 }
@@ -419,6 +421,8 @@ fn dispatch_commands(
     mut settings: ResMut<Settings>,
     mut dialogs: ResMut<FileDialogs>,
     mut layout: Option<ResMut<DockLayout>>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
 ) {
     for cmd in commands.read() {
         match cmd.clone() {
@@ -475,6 +479,7 @@ fn dispatch_commands(
                     l.0 = default_layout();
                 }
             }
+            UiCommand::Report(text) => log.push(LogLevel::Warning, text, time.elapsed_secs_f64()),
             UiCommand::OpenTab(tab) => {
                 if let Some(l) = layout.as_mut()
                     && l.0.find_tab(&tab).is_none()
@@ -589,6 +594,39 @@ struct InspectorView<'a> {
     marker_world: &'a MarkerWorld,
 }
 
+/// Editable start timecode (at the take's timecode base; `;` before the frames = drop-frame).
+/// Commits on Enter / focus loss as an undoable edit; a malformed entry is reported, not applied.
+fn start_timecode_field(ui: &mut egui::Ui, current: Timecode) -> Option<UiCommand> {
+    let id = ui.id().with("start_tc_edit");
+    let mut text = ui
+        .data_mut(|d| d.get_temp::<String>(id))
+        .unwrap_or_else(|| current.to_string());
+    let r = ui
+        .add(
+            egui::TextEdit::singleline(&mut text)
+                .desired_width(110.0)
+                .font(egui::TextStyle::Monospace),
+        )
+        .on_hover_text(format!(
+            "Timecode of frame 0 at {} fps (HH:MM:SS:FF; ';' for drop-frame). Undoable.",
+            current.format.nominal_fps
+        ));
+    if r.changed() {
+        ui.data_mut(|d| d.insert_temp(id, text.clone()));
+    }
+    if !r.lost_focus() {
+        return None;
+    }
+    ui.data_mut(|d| d.remove::<String>(id));
+    match Timecode::parse(&text, current.format.nominal_fps) {
+        Ok(tc) if tc != current => Some(UiCommand::Edit(EditCommand::SetStartTimecode(tc))),
+        Ok(_) => None,
+        Err(e) => Some(UiCommand::Report(format!(
+            "Start timecode not changed: {e}"
+        ))),
+    }
+}
+
 fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
     let mut out = Vec::new();
     let unit = v.settings.display_unit;
@@ -614,7 +652,7 @@ fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
                     ));
                     ui.end_row();
                     ui.label("Start TC");
-                    ui.label(t.start_timecode.to_string());
+                    out.extend(start_timecode_field(ui, t.start_timecode));
                     ui.end_row();
                     let (a, b) = t.range();
                     ui.label("Range");
@@ -1120,7 +1158,20 @@ fn ui_system(
 /// egui caches the layouts, so repeating it each frame costs a hash lookup, and it also covers
 /// atlas rebuilds (scale factor changes).
 fn warm_glyphs(ctx: &egui::Context) {
-    let text = "0123456789:;.,/×-–—@#%()[] fpsmsHzframeplaybackrenderCPUtake◀▶⏸⏴⏵⏮⏭🔁";
+    // egui positions glyphs at sub-pixel offsets and rasterises each offset bin separately, so
+    // lay the digits out at every column offset of a monospace row (and shifted proportional
+    // rows), not just once.
+    const GLYPHS: &str = "0123456789:;.,/×-–—@#%()[] fpsmsHzframeplaybackrenderCPUtake◀▶⏸⏴⏵⏮⏭🔁";
+    let text: String = (0..12)
+        .map(|shift| {
+            format!(
+                "{}{GLYPHS}\n{}{GLYPHS}",
+                "0".repeat(shift),
+                ".".repeat(shift)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut fonts: Vec<egui::FontId> = ctx.global_style().text_styles.values().cloned().collect();
     for size in [10.0, 11.0, 12.0, 15.0, 16.0] {
         fonts.push(egui::FontId::monospace(size));
@@ -1128,7 +1179,7 @@ fn warm_glyphs(ctx: &egui::Context) {
     }
     ctx.fonts_mut(|f| {
         for font in fonts {
-            let _ = f.layout_no_wrap(text.to_string(), font, egui::Color32::WHITE);
+            let _ = f.layout_no_wrap(text.clone(), font, egui::Color32::WHITE);
         }
     });
 }

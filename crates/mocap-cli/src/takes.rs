@@ -143,9 +143,18 @@ enum TakesCommand {
         /// Manifest to write.
         #[arg(short = 'o', long, required_unless_present = "verify")]
         output: Option<PathBuf>,
-        /// Check this manifest against its files and its own hashes.
+        /// Check this manifest against its files and its own hashes (and, with --db, against the
+        /// library's ledger).
         #[arg(long, value_name = "FILE")]
         verify: Option<PathBuf>,
+    },
+    /// Print the ledger (all events, or one take's), oldest first.
+    Log {
+        /// Take id or name (default: every event).
+        take: Option<String>,
+        /// Print JSON (events exactly as stored, with hashes and signatures).
+        #[arg(long)]
+        json: bool,
     },
     /// Write a self-contained HTML review report (takes, statuses, notes with timecodes).
     Report {
@@ -216,7 +225,7 @@ fn take_json(t: &TakeDetail) -> serde_json::Value {
         "status": t.summary.status.as_str(),
         "session": t.session,
         "duration_frames": t.summary.duration_frames,
-        "rate_fps": t.summary.rate_fps,
+        "rate_fps": t.summary.rate.map(take_library::model::rate_text),
         "captured_utc": t.summary.captured_utc_ms.map(format_utc_ms),
         "description": t.description,
         "actors": t.actors,
@@ -468,7 +477,13 @@ pub fn run(args: Args) -> Result<()> {
             verify,
         } => {
             if let Some(manifest) = verify {
-                let check = verify_manifest(manifest)?;
+                let mut check = verify_manifest(manifest)?;
+                // With --db, the manifest must also agree with the library's ledger.
+                if args.db.is_some() {
+                    let m = take_library::evidence::read_manifest(manifest)?;
+                    let mut lib = open(&args, OpenMode::MustExist)?;
+                    check.problems.extend(lib.check_manifest(&m)?);
+                }
                 for p in &check.problems {
                     println!("problem: {p}");
                 }
@@ -500,6 +515,34 @@ pub fn run(args: Args) -> Result<()> {
                 m.chain_head.count,
                 m.chain_head.hash
             );
+            Ok(())
+        }
+        TakesCommand::Log { take, json } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let take_id = take.as_deref().map(|t| lib.resolve_take(t)).transpose()?;
+            let events = lib.events(take_id)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&events)?);
+                return Ok(());
+            }
+            for e in &events {
+                println!(
+                    "#{:<6} {} take {:<6} {:<16} {}{} {}",
+                    e.seq,
+                    format_utc_ms(e.time_utc_ms),
+                    e.take_id
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    e.author,
+                    if e.signature.is_some() {
+                        "[signed] "
+                    } else {
+                        ""
+                    },
+                    e.body,
+                    &e.hash[..e.hash.len().min(16)]
+                );
+            }
             Ok(())
         }
         TakesCommand::Report { scene, output } => {

@@ -140,6 +140,7 @@ pub struct Workspace {
     cols: Vec<DVec3>,
     a: Vec<f64>,
     d: Vec<f64>,
+    col: Vec<f64>,
     g: Vec<f64>,
     step: Vec<f64>,
     full_step: Vec<f64>,
@@ -401,6 +402,7 @@ impl IkSolver {
             cols: vec![DVec3::ZERO; maxchain],
             a: vec![0.0; n * n],
             d: vec![0.0; n * n],
+            col: vec![0.0; n],
             g: vec![0.0; n],
             step: vec![0.0; n],
             full_step: vec![0.0; self.model.dof_count],
@@ -909,7 +911,7 @@ impl IkSolver {
                 ws.d[i * n + i] = 1.0;
             }
         }
-        if !tree_cholesky(&mut ws.d, n, &self.pattern) {
+        if !tree_cholesky(&mut ws.d, n, &self.pattern, &mut ws.col) {
             return false;
         }
         for k in 0..n {
@@ -1052,13 +1054,43 @@ impl IkSolver {
         })
     }
 
+    /// `out = b ⊕ (b ⊖ a)`: one more step of the motion from `a` to `b` (translations and Euler
+    /// angles linearly, quaternions by the same relative rotation), within the joint limits.
+    pub fn extrapolate(&self, a: &Pose, b: &Pose, out: &mut Pose) {
+        for (j, joint) in self.model.joints.iter().enumerate() {
+            out.translation_mm[j] = b.translation_mm[j] * 2.0 - a.translation_mm[j];
+            match joint.rotation {
+                RotationDofs::Fixed => out.rotation[j] = b.rotation[j],
+                RotationDofs::Euler { axes, count } => {
+                    let mut e = b.euler_rad[j];
+                    for &ax in &axes[..count] {
+                        let mut v = 2.0 * b.euler_rad[j][ax] - a.euler_rad[j][ax];
+                        if let Some((lo, hi)) = joint.limits_rad[ax] {
+                            v = v.clamp(lo, hi);
+                        }
+                        e[ax] = v;
+                    }
+                    out.euler_rad[j] = e;
+                    out.rotation[j] = crate::model::euler_to_quat(joint.rotation_order, e);
+                }
+                RotationDofs::Ball => {
+                    let delta = a.rotation[j].inverse() * b.rotation[j];
+                    out.rotation[j] = (b.rotation[j] * delta).normalize();
+                    self.model.project_ball(j, out);
+                }
+            }
+        }
+    }
+
     fn solve_chunk(&self, take: &MarkerTrajectories, start: usize, end: usize) -> ChunkOut {
         let cpf = self.model.skeleton.channel_count();
         let m = self.markers.len();
         let mut ws = self.workspace();
         let mut pose = self.model.rest_pose();
         let mut prev = self.model.rest_pose();
+        let mut prev2 = self.model.rest_pose();
         let mut have_prev = false;
+        let mut have_prev2 = false;
         let mut out = ChunkOut {
             values: vec![0.0; (end - start) * cpf],
             ok: Vec::with_capacity(end - start),
@@ -1070,9 +1102,15 @@ impl IkSolver {
         for f in first..end {
             self.load_frame(take, f, &mut ws);
             let cold = !have_prev;
+            if have_prev && have_prev2 {
+                // Warm start by constant-velocity extrapolation of the last two solutions.
+                self.extrapolate(&prev2, &prev, &mut pose);
+            }
             let prior = (have_prev && self.options.temporal_weight > 0.0).then_some(&prev);
             let rep = self.solve_frame(&mut ws, &mut pose, prior, cold);
             if rep.ok {
+                prev2.copy_from(&prev);
+                have_prev2 = have_prev;
                 prev.copy_from(&pose);
                 have_prev = true;
             } else {
@@ -1081,6 +1119,7 @@ impl IkSolver {
                     pose.copy_from(&prev);
                 }
                 have_prev = false;
+                have_prev2 = false;
             }
             if f >= start {
                 let i = f - start;

@@ -60,8 +60,9 @@ pub fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64]) {
 /// indices in `pattern[k]` (all `< k`: the DOFs of the joint's ancestors and its own earlier
 /// DOFs); with that ordering there is no fill-in, so the cost is `Σ |pattern[k]|²/2` instead of
 /// `n³/6`. `a` holds the upper triangle row-major (`a[i*n + j]`, `i ≤ j`) and is overwritten
-/// with `U` in the same layout. Returns `false` when `A` is not positive definite.
-pub fn tree_cholesky(a: &mut [f64], n: usize, pattern: &[Vec<usize>]) -> bool {
+/// with `U` in the same layout; `col` is scratch of at least the longest pattern's length.
+/// Returns `false` when `A` is not positive definite.
+pub fn tree_cholesky(a: &mut [f64], n: usize, pattern: &[Vec<usize>], col: &mut [f64]) -> bool {
     for k in (0..n).rev() {
         let d = a[k * n + k];
         if d.is_nan() || d <= 0.0 {
@@ -71,18 +72,22 @@ pub fn tree_cholesky(a: &mut [f64], n: usize, pattern: &[Vec<usize>]) -> bool {
         a[k * n + k] = d;
         let inv = 1.0 / d;
         let pat = &pattern[k];
-        for &i in pat {
-            a[i * n + k] *= inv;
+        let col = &mut col[..pat.len()];
+        // Column k of U, gathered once (it is read for every pair below).
+        for (c, &i) in col.iter_mut().zip(pat) {
+            let v = a[i * n + k] * inv;
+            a[i * n + k] = v;
+            *c = v;
         }
         for (x, &i) in pat.iter().enumerate() {
-            let uik = a[i * n + k];
+            let uik = col[x];
             if uik == 0.0 {
                 continue;
             }
-            for &j in &pat[x..] {
-                // i ≤ j < k: A(i, j) −= U(i, k)·U(j, k)
-                let ujk = a[j * n + k];
-                a[i * n + j] -= uik * ujk;
+            // i ≤ j < k: A(i, j) −= U(i, k)·U(j, k), along row i.
+            let row = &mut a[i * n..(i + 1) * n];
+            for (&j, &ujk) in pat[x..].iter().zip(&col[x..]) {
+                row[j] -= uik * ujk;
             }
         }
     }
@@ -309,7 +314,7 @@ mod tests {
         let mut x1 = b;
         cholesky_solve(&dense_l, n, &mut x1);
         let mut u = a.clone();
-        assert!(tree_cholesky(&mut u, n, &pattern));
+        assert!(tree_cholesky(&mut u, n, &pattern, &mut [0.0; 5]));
         let mut x2 = b;
         tree_cholesky_solve(&u, n, &pattern, &mut x2);
         for k in 0..n {

@@ -41,20 +41,21 @@ pub enum LibraryError {
         /// Newest schema version this build knows.
         known: i64,
     },
-    /// SQLite reported an error.
+    /// SQLite reported an error (the detail is part of the message, not a separate source, so
+    /// error chains print it once).
     #[error(
         "database error: {0} (if the database is busy, retry; if it is damaged, restore it from a backup)"
     )]
-    Sql(#[from] rusqlite::Error),
+    Sql(rusqlite::Error),
     /// Reading or writing a file failed.
-    #[error("cannot {action} {path}: {source}", path = .path.display())]
+    #[error("cannot {action} {path}: {error}", path = .path.display())]
     Io {
         /// What was being done ("read", "hash", "write", …).
         action: &'static str,
         /// The file concerned.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (part of the message).
+        error: std::io::Error,
     },
     /// No take matches the given id or name.
     #[error("no take named or numbered `{0}`: list the takes with `mocap takes list`")]
@@ -91,6 +92,12 @@ pub enum LibraryError {
     },
 }
 
+impl From<rusqlite::Error> for LibraryError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sql(e)
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = LibraryError> = std::result::Result<T, E>;
 
@@ -99,12 +106,12 @@ impl LibraryError {
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
-        source: std::io::Error,
+        error: std::io::Error,
     ) -> Self {
         Self::Io {
             action,
             path: path.into(),
-            source,
+            error,
         }
     }
 

@@ -99,6 +99,40 @@ fn manifest_hash(m: &EvidenceManifest) -> Result<String> {
 }
 
 impl Library {
+    /// Checks a manifest against this library: same library id, and every event it lists (and
+    /// its chain head) still in the chain at the same position with the same hash. Returns the
+    /// problems found (empty = consistent).
+    pub fn check_manifest(&mut self, m: &EvidenceManifest) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let id = self.library_id()?;
+        if id != m.library_id {
+            problems.push(format!(
+                "the manifest comes from library {}, this is library {id}",
+                m.library_id
+            ));
+            return Ok(problems);
+        }
+        let head = std::iter::once((m.chain_head.count, m.chain_head.hash.as_str()))
+            .filter(|(count, _)| *count > 0);
+        for (seq, hash) in m
+            .events
+            .iter()
+            .map(|e| (e.seq, e.hash.as_str()))
+            .chain(head)
+        {
+            match self.find_event(hash)? {
+                Some(found) if found == seq => {}
+                Some(found) => problems.push(format!(
+                    "event {hash} is #{found} in the library but #{seq} in the manifest"
+                )),
+                None => problems.push(format!(
+                    "event #{seq} ({hash}) is no longer in the library's ledger: it was rewritten"
+                )),
+            }
+        }
+        Ok(problems)
+    }
+
     /// Builds the evidence manifest of a take. `tool` names the exporting tool and version.
     pub fn evidence(&mut self, take_id: i64, tool: &str) -> Result<EvidenceManifest> {
         let detail = self.take(take_id)?;
@@ -121,7 +155,7 @@ impl Library {
                 scene: detail.summary.scene,
                 status: detail.summary.status.as_str().into(),
                 duration_frames: detail.summary.duration_frames,
-                rate_fps: detail.summary.rate_fps,
+                rate_fps: detail.summary.rate.map(crate::model::rate_text),
             },
             files: detail
                 .files
@@ -148,10 +182,8 @@ pub fn write_manifest(m: &EvidenceManifest, path: &Path) -> Result<()> {
     std::fs::write(path, text + "\n").map_err(|e| LibraryError::io("write", path, e))
 }
 
-/// Reads and checks a manifest: its own hash, every event's hash and signature, the head, the
-/// files list against the last event's content hashes, and every file on disk (at its recorded
-/// path, or next to the manifest under the same file name).
-pub fn verify_manifest(path: &Path) -> Result<EvidenceCheck> {
+/// Reads a manifest (format checked, nothing else).
+pub fn read_manifest(path: &Path) -> Result<EvidenceManifest> {
     let text = std::fs::read_to_string(path).map_err(|e| LibraryError::io("read", path, e))?;
     let bad = |detail: String| LibraryError::Manifest {
         path: path.to_path_buf(),
@@ -168,6 +200,14 @@ pub fn verify_manifest(path: &Path) -> Result<EvidenceCheck> {
             m.format
         )));
     }
+    Ok(m)
+}
+
+/// Reads and checks a manifest: its own hash, every event's hash and signature, the head, the
+/// files list against the last event's content hashes, and every file on disk (at its recorded
+/// path, or next to the manifest under the same file name).
+pub fn verify_manifest(path: &Path) -> Result<EvidenceCheck> {
+    let m = read_manifest(path)?;
     let mut check = EvidenceCheck::default();
     let mut p = |s: String| check.problems.push(s);
     let h = manifest_hash(&m)?;

@@ -5,6 +5,13 @@
 //! (canonical JSON), the previous event's hash and the signer's public key. The optional ed25519
 //! signature signs the 32 raw bytes of the event hash. The head (last hash and event count) is
 //! also kept in the `meta` table, so deleting the last events or appending forged ones is noticed.
+//!
+//! What this proves, and what it does not: any edit, deletion, insertion or reordering of events
+//! made without also rewriting every later event *and* the head record is detected by
+//! [`crate::verify`]. Someone with write access who rewrites the whole tail consistently is
+//! detected only against a hash noted before (an evidence manifest's `chain_head`, checked with
+//! `mocap takes verify --anchor HASH`), and can never produce a valid signature for a user key
+//! they do not hold: treat only signed approvals from known public keys as attributable.
 
 use crate::error::{LibraryError, Result};
 use crate::keys::UserKey;

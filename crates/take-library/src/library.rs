@@ -163,12 +163,9 @@ pub fn normalize_scene(scene: &str) -> String {
     }
 }
 
-fn rate_text(num: Option<i64>, den: Option<i64>) -> Option<String> {
-    match (num, den) {
-        (Some(n), Some(1)) => Some(n.to_string()),
-        (Some(n), Some(d)) => Some(format!("{n}/{d}")),
-        _ => None,
-    }
+fn rate_from(num: Option<u32>, den: Option<u32>) -> Option<FrameRate> {
+    // A rate that is not a valid FrameRate can only come from a raw edit: shown as unknown.
+    FrameRate::new(num?, den?).ok()
 }
 
 const SUMMARY_COLUMNS: &str = "t.id, t.name, s.name, t.number, t.status, t.duration_frames, t.rate_num, t.rate_den, t.captured_utc_ms";
@@ -185,7 +182,7 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TakeSummary> {
         duration_frames: r
             .get::<_, Option<i64>>(5)?
             .and_then(|d| u64::try_from(d).ok()),
-        rate_fps: rate_text(r.get(6)?, r.get(7)?),
+        rate: rate_from(r.get(6)?, r.get(7)?),
         captured_utc_ms: r.get(8)?,
     })
 }

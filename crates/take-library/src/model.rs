@@ -172,11 +172,10 @@ pub struct TakeSummary {
     pub number: Option<i64>,
     /// Review status.
     pub status: TakeStatus,
-    /// Length in frames at `rate_fps`; `None` when not read (unknown format or reader missing).
+    /// Length in frames at `rate`; `None` when not read (unknown format or reader missing).
     pub duration_frames: Option<u64>,
-    /// Frame rate as an exact rational string (`"120"`, `"24000/1001"`) in frames per second; `None`
-    /// when unknown.
-    pub rate_fps: Option<String>,
+    /// Capture rate (exact rational, frames per second); `None` when unknown.
+    pub rate: Option<FrameRate>,
     /// Capture time: earliest modification time of the take's files, milliseconds since the Unix
     /// epoch (UTC).
     pub captured_utc_ms: Option<i64>,
@@ -278,6 +277,15 @@ pub struct TakeQuery {
     pub limit: usize,
     /// Rows to skip (paging).
     pub offset: usize,
+}
+
+/// An exact rate as text: `"120"` or `"24000/1001"` (frames per second).
+pub fn rate_text(rate: FrameRate) -> String {
+    if rate.den() == 1 {
+        rate.num().to_string()
+    } else {
+        format!("{}/{}", rate.num(), rate.den())
+    }
 }
 
 /// Result of a search.

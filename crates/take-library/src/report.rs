@@ -5,7 +5,7 @@ use crate::error::{LibraryError, Result};
 use crate::library::{Library, normalize_scene};
 use crate::model::{TakeDetail, TakeQuery};
 use crate::util::format_utc_ms;
-use mocap_data::{FrameRate, Timecode, TimecodeFormat};
+use mocap_data::{Timecode, TimecodeFormat};
 use std::fmt::Write as _;
 
 /// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and attribute values.
@@ -24,14 +24,9 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-fn parse_rate(text: &str) -> Option<FrameRate> {
-    let (n, d) = text.split_once('/').unwrap_or((text, "1"));
-    FrameRate::new(n.parse().ok()?, d.parse().ok()?).ok()
-}
-
 /// Timecode of `frame` (0-based) in a take, offset by its start timecode when known.
 fn timecode(t: &TakeDetail, frame: u64) -> Option<String> {
-    let rate = parse_rate(t.summary.rate_fps.as_deref()?)?;
+    let rate = t.summary.rate?;
     let format = TimecodeFormat::for_rate(rate);
     let start = t
         .start_timecode
@@ -39,8 +34,8 @@ fn timecode(t: &TakeDetail, frame: u64) -> Option<String> {
         .and_then(|s| Timecode::parse(s, format.nominal_fps).ok())
         .map(|tc| tc.to_frame_count())
         .unwrap_or(0);
-    let frame = i64::try_from(frame).ok()?;
-    Some(Timecode::from_frame_count(start + frame, format).to_string())
+    let frame = start.checked_add(i64::try_from(frame).ok()?)?;
+    Some(Timecode::from_frame_count(frame, format).to_string())
 }
 
 impl Library {
@@ -120,12 +115,13 @@ td,th{{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:t
                     e(&t.summary.scene)
                 );
             }
-            let duration = match (&t.summary.duration_frames, &t.summary.rate_fps) {
+            let duration = match (t.summary.duration_frames, t.summary.rate) {
                 (Some(d), Some(r)) => {
-                    let secs = parse_rate(r)
-                        .map(|rate| rate.frames_to_seconds(*d as i64))
-                        .unwrap_or(0.0);
-                    format!("{d} frames @ {r} fps ({secs:.2} s)")
+                    let secs = r.frames_to_seconds(i64::try_from(d).unwrap_or(i64::MAX));
+                    format!(
+                        "{d} frames @ {} fps ({secs:.2} s)",
+                        crate::model::rate_text(r)
+                    )
                 }
                 _ => "unknown".into(),
             };

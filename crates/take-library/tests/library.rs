@@ -135,7 +135,7 @@ fn custom_pattern_and_probe_fill_timing() {
     let id = lib.resolve_take("Scene_007_Take_002").expect("take");
     let t = lib.take(id).expect("detail");
     assert_eq!(t.summary.duration_frames, Some(378));
-    assert_eq!(t.summary.rate_fps.as_deref(), Some("120"));
+    assert_eq!(t.summary.rate, Some(mocap_data::FrameRate::FPS_120));
     // Notes are bounded by the known duration.
     let note = |frame| NewNote {
         take_id: id,
@@ -489,6 +489,20 @@ fn evidence_manifest_round_trip_and_tampering() {
         verify_manifest(&path),
         Err(LibraryError::Manifest { .. })
     ));
+
+    // Against the library: consistent now, not after the chain is rewritten.
+    assert_eq!(lib.check_manifest(&m).expect("check"), Vec::<String>::new());
+    let first = m.events[0].seq;
+    let c = rusqlite::Connection::open(&db).expect("raw");
+    c.execute(
+        "UPDATE ledger SET hash = CASE WHEN substr(hash, 1, 2) = '00' THEN 'ff' ELSE '00' END || substr(hash, 3) WHERE seq = ?1",
+        [first],
+    )
+    .expect("tamper");
+    drop(c);
+    let problems = lib.check_manifest(&m).expect("check");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains(&format!("#{first}")), "{problems:?}");
 }
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -789,5 +803,35 @@ fn import_does_not_follow_folder_symlink_loops() {
             .any(|(p, why)| p.ends_with("loop") && why.contains("link")),
         "{:?}",
         r.skipped
+    );
+}
+
+#[test]
+fn damaged_database_pages_give_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::build_library(dir.path(), 3);
+    common::checkpoint(&db);
+    let mut bytes = std::fs::read(&db).expect("read");
+    assert!(bytes.len() > 16_384, "library unexpectedly small");
+    // Garble the second and third pages (schema and table b-trees live early in the file).
+    for b in &mut bytes[4096..12_288] {
+        *b = 0xA5;
+    }
+    std::fs::write(&db, &bytes).expect("write");
+    let outcome = Library::open(&db, OpenMode::MustExist).and_then(|mut lib| lib.verify(true));
+    match outcome {
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("backup") || msg.contains("not a take library"),
+                "{msg}"
+            );
+        }
+        Ok(report) => assert!(!report.is_intact(), "damage went unnoticed"),
+    }
+    assert_eq!(
+        std::fs::read(&db).expect("read"),
+        bytes,
+        "a damaged library must not be rewritten"
     );
 }
