@@ -67,7 +67,7 @@ pub fn generate() -> Result<DemoTake, DemoError> {
 }
 
 fn rot_channels() -> Vec<Channel> {
-    vec![Channel::Zrotation, Channel::Xrotation, Channel::Yrotation]
+    Channel::ROTATION_ZXY.to_vec()
 }
 
 /// The demo skeleton: 23 joints, centimetres, Y-up, facing +Z, arms hanging (A-pose-ish rest).
@@ -122,14 +122,7 @@ pub fn demo_skeleton() -> Skeleton {
             Some([0.0, 0.0, 6.0]),
         );
     }
-    joints[hips].channels = vec![
-        Channel::Xposition,
-        Channel::Yposition,
-        Channel::Zposition,
-        Channel::Zrotation,
-        Channel::Xrotation,
-        Channel::Yrotation,
-    ];
+    joints[hips].channels = Channel::POSITION_ROTATION_ZXY.to_vec();
     Skeleton {
         joints,
         unit: LengthUnit::Centimetre,

@@ -390,14 +390,7 @@ mod tests {
     #[test]
     fn two_bone_chain() {
         let mut root = Joint::new("root", None, DVec3::ZERO);
-        root.channels = vec![
-            Channel::Xposition,
-            Channel::Yposition,
-            Channel::Zposition,
-            Channel::Zrotation,
-            Channel::Xrotation,
-            Channel::Yrotation,
-        ];
+        root.channels = Channel::POSITION_ROTATION_ZXY.to_vec();
         root.rotation_order = RotationOrder::Zxy;
         let mut child = Joint::new("child", Some(0), DVec3::new(10.0, 0.0, 0.0));
         child.channels = vec![Channel::Zrotation];

@@ -21,6 +21,19 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// The usual root channels: translation, then rotations in Z, X, Y order (BVH `ZXY`).
+    pub const POSITION_ROTATION_ZXY: [Channel; 6] = [
+        Self::Xposition,
+        Self::Yposition,
+        Self::Zposition,
+        Self::Zrotation,
+        Self::Xrotation,
+        Self::Yrotation,
+    ];
+
+    /// The usual ball-joint channels: rotations in Z, X, Y order (BVH `ZXY`).
+    pub const ROTATION_ZXY: [Channel; 3] = [Self::Zrotation, Self::Xrotation, Self::Yrotation];
+
     /// Parses a BVH channel name (case-insensitive).
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s.to_ascii_lowercase().as_str() {

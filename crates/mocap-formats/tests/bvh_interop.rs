@@ -119,9 +119,9 @@ fn python_bvh_reads_our_generated_file() {
     ];
     root.rotation_order = RotationOrder::Zyx;
     let mut spine = Joint::new("mixamorig:Spine", Some(0), DVec3::new(0.0, 10.25, -0.5));
-    spine.channels = vec![Channel::Zrotation, Channel::Xrotation, Channel::Yrotation];
+    spine.channels = Channel::ROTATION_ZXY.to_vec();
     let mut head = Joint::new("Head", Some(1), DVec3::new(0.0, 30.0, 0.0));
-    head.channels = vec![Channel::Zrotation, Channel::Xrotation, Channel::Yrotation];
+    head.channels = Channel::ROTATION_ZXY.to_vec();
     head.end_site = Some(DVec3::new(0.0, 12.0, 0.0));
     let sk = Skeleton {
         joints: vec![root, spine, head],
@@ -204,7 +204,7 @@ print(json.dumps(b.joint_positions().tolist()))\n";
         .enumerate()
     {
         let mut j = Joint::new(format!("L{i}"), Some(i), DVec3::from_array(*off));
-        j.channels = vec![Channel::Zrotation, Channel::Xrotation, Channel::Yrotation];
+        j.channels = Channel::ROTATION_ZXY.to_vec();
         joints.push(j);
     }
     joints[3].end_site = Some(DVec3::new(0.0, -5.0, 10.0));

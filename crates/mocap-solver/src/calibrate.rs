@@ -201,7 +201,7 @@ pub fn calibrate(
         .filter_map(|&c| trial.position(f0, c))
         .map(|p| DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64) * trial.unit.to_mm())
         .collect();
-    if crate::solve_linalg::second_principal_variance(&pts) < 100.0 {
+    if crate::linalg::second_principal_variance(&pts) < 100.0 {
         return Err(SolveError::DegenerateCalibration(
             "the markers are (nearly) collinear or coincident".into(),
         ));

@@ -10,7 +10,7 @@
 
 use crate::SolverError;
 use crate::gaps::{FrameRange, Gap, MarkerSelection, marker_gaps};
-use crate::repair_linalg::{horn, second_principal_variance, solve};
+use crate::linalg::{rigid_fit, second_principal_variance, solve};
 use glam::DVec3;
 use mocap_data::{MarkerSample, MarkerTrajectories};
 use serde::{Deserialize, Serialize};
@@ -407,7 +407,7 @@ fn rigid(
     for f in gap.start..gap.end() {
         let now = cluster(f).ok_or(SkipReason::NoDonors)?;
         let predict = |c: &(Vec<DVec3>, DVec3)| -> Option<DVec3> {
-            let (q, tr) = horn(&c.0, &now)?;
+            let (q, tr) = rigid_fit(&c.0, &now, &vec![1.0; now.len()])?;
             Some(q * c.1 + tr)
         };
         let p = match (&ca, &cb) {

@@ -11,7 +11,7 @@
 
 use crate::SolverError;
 use crate::gaps::{FrameRange, MarkerSelection};
-use crate::repair_linalg::solve;
+use crate::linalg::solve;
 use mocap_data::MarkerTrajectories;
 use serde::{Deserialize, Serialize};
 

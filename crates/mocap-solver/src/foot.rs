@@ -440,16 +440,9 @@ mod tests {
 
     /// A leg: root (6 ch) → hip → knee → foot (3 rotation channels each), Y-up, millimetres.
     fn leg() -> Skeleton {
-        let rot = vec![Channel::Zrotation, Channel::Xrotation, Channel::Yrotation];
+        let rot = Channel::ROTATION_ZXY.to_vec();
         let mut root = Joint::new("Hips", None, DVec3::ZERO);
-        root.channels = vec![
-            Channel::Xposition,
-            Channel::Yposition,
-            Channel::Zposition,
-            Channel::Zrotation,
-            Channel::Xrotation,
-            Channel::Yrotation,
-        ];
+        root.channels = Channel::POSITION_ROTATION_ZXY.to_vec();
         let mut hip = Joint::new("UpperLeg_L", Some(0), DVec3::new(100.0, 0.0, 0.0));
         hip.channels = rot.clone();
         let mut knee = Joint::new("LowerLeg_L", Some(1), DVec3::new(0.0, -450.0, 0.0));

@@ -7,7 +7,7 @@
 //! projected), warm start from the previous frame, occluded markers dropped, and per-marker
 //! residuals reported. The normal equations `JᵀWJ + λ·diag` are small (one row block per marker
 //! touches only its segment's ancestor DOFs) and are factored by a no-fill tree Cholesky
-//! ([`crate::solve_linalg::tree_cholesky`], deepest DOFs eliminated first) on buffers
+//! ([`crate::linalg::tree_cholesky`], deepest DOFs eliminated first) on buffers
 //! owned by a [`Workspace`]: the per-frame loop does not allocate.
 //!
 //! Batch mode ([`IkSolver::solve_take`]) cuts the take into fixed chunks of
@@ -16,10 +16,10 @@
 //! in parallel (rayon), on any number of threads. An optional temporal term pulls each frame
 //! towards the previous frame's solution.
 
+use crate::linalg::{rigid_fit, rotation_fit, tree_cholesky, tree_cholesky_solve};
 use crate::markerset::BoundMarker;
 use crate::model::{Pose, RotationDofs, SolverModel, WorldPose};
 use crate::solve_error::SolveError;
-use crate::solve_linalg::{rigid_fit, rotation_fit, tree_cholesky, tree_cholesky_solve};
 use mocap_data::{DQuat, DVec3, MarkerTrajectories, Motion, UpAxis};
 use rayon::prelude::*;
 

@@ -6,11 +6,11 @@
 // --- model, calibration and solve (IK) ---
 pub mod calibrate;
 pub mod ik;
+pub mod linalg;
 pub mod markerset;
 pub mod model;
 pub mod pipeline;
 pub mod solve_error;
-pub mod solve_linalg;
 pub mod synth;
 
 // --- repair, filters, contacts, retargeting ---
@@ -25,6 +25,5 @@ pub mod swaps;
 // --- shared by the repair side ---
 pub mod clean;
 pub mod error;
-mod repair_linalg;
 
 pub use error::SolverError;

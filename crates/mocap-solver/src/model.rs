@@ -763,14 +763,7 @@ mod tests {
 
     pub(crate) fn test_skeleton() -> Skeleton {
         let mut root = Joint::new("root", None, DVec3::ZERO);
-        root.channels = vec![
-            Channel::Xposition,
-            Channel::Yposition,
-            Channel::Zposition,
-            Channel::Zrotation,
-            Channel::Xrotation,
-            Channel::Yrotation,
-        ];
+        root.channels = Channel::POSITION_ROTATION_ZXY.to_vec();
         let mut a = Joint::new("a", Some(0), DVec3::new(0.0, 10.0, 0.0));
         a.channels = vec![Channel::Xrotation, Channel::Zrotation];
         a.rest_rotation = DQuat::from_rotation_y(0.3);

@@ -127,7 +127,7 @@ pub fn cgspeed_skeleton() -> Skeleton {
                 ];
                 j.rotation_order = RotationOrder::Zyx;
             } else {
-                j.channels = vec![Channel::Zrotation, Channel::Xrotation, Channel::Yrotation];
+                j.channels = Channel::ROTATION_ZXY.to_vec();
                 j.rotation_order = RotationOrder::Zxy;
             }
             j

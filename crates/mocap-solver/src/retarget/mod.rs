@@ -533,16 +533,9 @@ impl RetargetedMotion {
             joint.rest_rotation = DQuat::IDENTITY;
             joint.rotation_order = RotationOrder::Zxy;
             joint.channels = if Some(j) == self.root_joint || joint.parent.is_none() {
-                vec![
-                    Channel::Xposition,
-                    Channel::Yposition,
-                    Channel::Zposition,
-                    Channel::Zrotation,
-                    Channel::Xrotation,
-                    Channel::Yrotation,
-                ]
+                Channel::POSITION_ROTATION_ZXY.to_vec()
             } else {
-                vec![Channel::Zrotation, Channel::Xrotation, Channel::Yrotation]
+                Channel::ROTATION_ZXY.to_vec()
             };
             joint.limits = Vec::new();
             joint.name = joint
@@ -604,16 +597,9 @@ mod tests {
         let mut add = |name: &str, parent: Option<usize>, off: DVec3| -> usize {
             let mut j = Joint::new(format!("{prefix}{name}"), parent, off * k);
             j.channels = if parent.is_none() {
-                vec![
-                    Channel::Xposition,
-                    Channel::Yposition,
-                    Channel::Zposition,
-                    Channel::Zrotation,
-                    Channel::Xrotation,
-                    Channel::Yrotation,
-                ]
+                Channel::POSITION_ROTATION_ZXY.to_vec()
             } else {
-                vec![Channel::Zrotation, Channel::Xrotation, Channel::Yrotation]
+                Channel::ROTATION_ZXY.to_vec()
             };
             joints.push(j);
             joints.len() - 1

@@ -1,5 +1,6 @@
-//! Small dense linear algebra for the solver: Cholesky on caller-owned buffers (no allocation)
-//! and weighted rigid alignment (Horn's quaternion method).
+//! Small dense linear algebra for the solver and the repair tools: Cholesky (dense and
+//! tree-structured), weighted rigid alignment (Horn's quaternion method), symmetric
+//! eigenvalues and a Gaussian-elimination solve.
 
 use mocap_data::{DQuat, DVec3};
 
@@ -272,9 +273,60 @@ pub fn second_principal_variance(pts: &[DVec3]) -> f64 {
     ev[1].max(0.0)
 }
 
+/// Solves `a · x = b` (`a` is `n × n`, row-major) by Gaussian elimination with partial pivoting.
+/// `None` when the matrix is singular (pivot below 1e-300) or the sizes disagree.
+pub fn solve(a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
+    let n = b.len();
+    if a.len() != n * n {
+        return None;
+    }
+    let mut m = a.to_vec();
+    let mut x = b.to_vec();
+    for col in 0..n {
+        let piv =
+            (col..n).max_by(|&i, &j| m[i * n + col].abs().total_cmp(&m[j * n + col].abs()))?;
+        if m[piv * n + col].abs() < 1e-300 || !m[piv * n + col].is_finite() {
+            return None;
+        }
+        if piv != col {
+            for k in 0..n {
+                m.swap(piv * n + k, col * n + k);
+            }
+            x.swap(piv, col);
+        }
+        for r in col + 1..n {
+            let f = m[r * n + col] / m[col * n + col];
+            if f != 0.0 {
+                for k in col..n {
+                    m[r * n + k] -= f * m[col * n + k];
+                }
+                x[r] -= f * x[col];
+            }
+        }
+    }
+    for r in (0..n).rev() {
+        let mut s = x[r];
+        for k in r + 1..n {
+            s -= m[r * n + k] * x[k];
+        }
+        x[r] = s / m[r * n + r];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn solve_small_system() {
+        let a = [2.0, 1.0, 0.0, 1.0, 3.0, 1.0, 0.0, 1.0, 4.0];
+        let x = solve(&a, &[3.0, 5.0, 5.0]).expect("solvable");
+        for v in x {
+            assert!((v - 1.0).abs() < 1e-12);
+        }
+        assert!(solve(&[1.0, 2.0, 2.0, 4.0], &[1.0, 2.0]).is_none());
+    }
 
     #[test]
     fn cholesky_solves_spd_system() {
