@@ -291,7 +291,7 @@ pub enum DemoError {
     /// A data-model invariant failed.
     Data(DataError),
     /// The solver's marker synthesiser refused the skeleton or motion.
-    Synth(mocap_solver::solve_error::SolveError),
+    Synth(mocap_solver::SolverError),
 }
 
 impl std::fmt::Display for DemoError {
@@ -311,8 +311,8 @@ impl From<DataError> for DemoError {
     }
 }
 
-impl From<mocap_solver::solve_error::SolveError> for DemoError {
-    fn from(e: mocap_solver::solve_error::SolveError) -> Self {
+impl From<mocap_solver::SolverError> for DemoError {
+    fn from(e: mocap_solver::SolverError) -> Self {
         Self::Synth(e)
     }
 }

@@ -7,10 +7,10 @@
 //! lightly regularised towards the marker set's initial guess), until offsets move less than
 //! 0.05 mm. The result saves to and loads from JSON (`--subject S.json`).
 
+use crate::error::SolverError;
 use crate::ik::{IkSolver, RobustLoss, SolveOptions};
 use crate::markerset::{self, MarkerSet, PlacedMarker};
 use crate::model::{ModelOptions, SolverModel};
-use crate::solve_error::SolveError;
 use mocap_data::{DVec3, MarkerTrajectories, Skeleton};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -78,17 +78,17 @@ impl SubjectCalibration {
     }
 
     /// Parses a subject file.
-    pub fn from_json(text: &str) -> Result<Self, SolveError> {
+    pub fn from_json(text: &str) -> Result<Self, SolverError> {
         let s: Self =
-            serde_json::from_str(text).map_err(|e| SolveError::BadSubject(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| SolverError::BadSubject(e.to_string()))?;
         if s.format != SUBJECT_FORMAT {
-            return Err(SolveError::BadSubject(format!(
+            return Err(SolverError::BadSubject(format!(
                 "format `{}` is not `{SUBJECT_FORMAT}`",
                 s.format
             )));
         }
         if !(s.skeleton_scale.is_finite() && s.skeleton_scale > 0.0) {
-            return Err(SolveError::BadSubject(format!(
+            return Err(SolverError::BadSubject(format!(
                 "skeleton_scale {} is not a positive number",
                 s.skeleton_scale
             )));
@@ -97,7 +97,7 @@ impl SubjectCalibration {
             .iter()
             .any(|m| !m.offset_mm.iter().all(|v| v.is_finite()) || !m.weight.is_finite())
         {
-            return Err(SolveError::BadSubject(
+            return Err(SolverError::BadSubject(
                 "a marker offset or weight is not finite".into(),
             ));
         }
@@ -105,18 +105,18 @@ impl SubjectCalibration {
     }
 
     /// Writes the JSON file.
-    pub fn save(&self, path: &Path) -> Result<(), SolveError> {
-        std::fs::write(path, self.to_json()).map_err(|source| SolveError::Io {
+    pub fn save(&self, path: &Path) -> Result<(), SolverError> {
+        std::fs::write(path, self.to_json()).map_err(|source| SolverError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })
     }
 
     /// Reads a JSON file.
-    pub fn load(path: &Path) -> Result<Self, SolveError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SolveError::Io {
+    pub fn load(path: &Path) -> Result<Self, SolverError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SolverError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         Self::from_json(&text)
     }
@@ -173,7 +173,7 @@ pub fn calibrate(
     trial: &MarkerTrajectories,
     actor: &str,
     opts: &CalibrationOptions,
-) -> Result<SubjectCalibration, SolveError> {
+) -> Result<SubjectCalibration, SolverError> {
     let base_model = SolverModel::new(skeleton, model_options)?;
     let (initial, unplaced) = set.place(&base_model);
     let mut binding = markerset::bind(&base_model, &initial, &trial.labels, actor);
@@ -186,7 +186,7 @@ pub fn calibrate(
     let cols: Vec<usize> = binding.markers.iter().map(|m| m.take_index).collect();
     let frames = pick_frames(trial, &cols, opts);
     if frames.is_empty() {
-        return Err(SolveError::DegenerateCalibration(format!(
+        return Err(SolverError::DegenerateCalibration(format!(
             "no frame in {}..{} shows at least 80 % of the {} markers",
             opts.first_frame,
             opts.first_frame.saturating_add(opts.frame_window),
@@ -202,7 +202,7 @@ pub fn calibrate(
         .map(|p| DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64) * trial.unit.to_mm())
         .collect();
     if crate::linalg::second_principal_variance(&pts) < 100.0 {
-        return Err(SolveError::DegenerateCalibration(
+        return Err(SolverError::DegenerateCalibration(
             "the markers are (nearly) collinear or coincident".into(),
         ));
     }
@@ -265,7 +265,7 @@ pub fn calibrate(
             last = Some(pose);
         }
         if cnt == 0 {
-            return Err(SolveError::DegenerateCalibration(
+            return Err(SolverError::DegenerateCalibration(
                 "no calibration frame could be solved".into(),
             ));
         }
@@ -326,13 +326,13 @@ fn fit_scale(
     actor: &str,
     frames: &[usize],
     opts: &CalibrationOptions,
-) -> Result<f64, SolveError> {
+) -> Result<f64, SolverError> {
     let sub: Vec<usize> = frames
         .iter()
         .step_by(frames.len().div_ceil(20).max(1))
         .copied()
         .collect();
-    let eval = |s: f64| -> Result<f64, SolveError> {
+    let eval = |s: f64| -> Result<f64, SolverError> {
         let model = SolverModel::new(&scale_skeleton(skeleton, s), model_options)?;
         let (placed, _) = set.place(&model);
         let b = markerset::bind(&model, &placed, &trial.labels, actor);
@@ -388,10 +388,10 @@ pub fn bind_subject(
     subject: &SubjectCalibration,
     take: &MarkerTrajectories,
     actor: &str,
-) -> Result<markerset::MarkerBinding, SolveError> {
+) -> Result<markerset::MarkerBinding, SolverError> {
     for m in &subject.markers {
         if model.joint_index(&m.segment).is_none() {
-            return Err(SolveError::BadSubject(format!(
+            return Err(SolverError::BadSubject(format!(
                 "marker {} sits on segment {}, which this skeleton lacks (calibrated on another skeleton?)",
                 m.name, m.segment
             )));

@@ -16,10 +16,10 @@
 //! in parallel (rayon), on any number of threads. An optional temporal term pulls each frame
 //! towards the previous frame's solution.
 
+use crate::error::SolverError;
 use crate::linalg::{rigid_fit, rotation_fit, tree_cholesky, tree_cholesky_solve};
 use crate::markerset::BoundMarker;
 use crate::model::{Pose, RotationDofs, SolverModel, WorldPose};
-use crate::solve_error::SolveError;
 use mocap_data::{DQuat, DVec3, MarkerTrajectories, Motion, UpAxis};
 use rayon::prelude::*;
 
@@ -256,9 +256,9 @@ impl IkSolver {
         model: SolverModel,
         markers: Vec<BoundMarker>,
         options: SolveOptions,
-    ) -> Result<Self, SolveError> {
+    ) -> Result<Self, SolverError> {
         if markers.is_empty() {
-            return Err(SolveError::TooFewMarkers {
+            return Err(SolverError::TooFewMarkers {
                 actor: "the take".into(),
                 found: 0,
                 wanted: 0,
@@ -270,7 +270,7 @@ impl IkSolver {
         let mut active_mask = vec![false; model.dof_count];
         for m in &markers {
             if m.segment >= model.joints.len() {
-                return Err(SolveError::BadSkeleton(format!(
+                return Err(SolverError::BadSkeleton(format!(
                     "marker {} names joint index {} of a {}-joint model",
                     m.name,
                     m.segment,
@@ -1007,7 +1007,7 @@ impl IkSolver {
         &self,
         take: &MarkerTrajectories,
         progress: Option<&(dyn Fn(usize) + Sync)>,
-    ) -> Result<TakeSolve, SolveError> {
+    ) -> Result<TakeSolve, SolverError> {
         let frames = take.frame_count();
         let cpf = self.model.skeleton.channel_count();
         let chunk = self.options.chunk_frames.max(1);

@@ -10,7 +10,6 @@ pub mod linalg;
 pub mod markerset;
 pub mod model;
 pub mod pipeline;
-pub mod solve_error;
 pub mod synth;
 
 // --- repair, filters, contacts, retargeting ---

@@ -12,8 +12,8 @@
 //! Take labels may carry a subject prefix (`SteveWalk:LFHD`, `Actor1:LFHD`): everything up to
 //! the last `:` is the actor name; matching uses the rest.
 
+use crate::error::SolverError;
 use crate::model::{Pose, SolverModel, WorldPose, unit_axis};
-use crate::solve_error::SolveError;
 use mocap_data::DVec3;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -137,18 +137,18 @@ pub struct MarkerBinding {
 
 impl MarkerSet {
     /// A built-in preset by name (see [`PRESET_NAMES`]).
-    pub fn preset(name: &str) -> Result<Self, SolveError> {
+    pub fn preset(name: &str) -> Result<Self, SolverError> {
         let text = match name.to_ascii_lowercase().as_str() {
             "cmu41" => CMU41_JSON,
             "fullbody53" => FULLBODY53_JSON,
-            _ => return Err(SolveError::UnknownMarkerSet(name.to_string())),
+            _ => return Err(SolverError::UnknownMarkerSet(name.to_string())),
         };
         Self::from_json(text, name)
     }
 
     /// Parses a marker-set JSON document; `source` names it in errors.
-    pub fn from_json(text: &str, source: &str) -> Result<Self, SolveError> {
-        let set: MarkerSet = serde_json::from_str(text).map_err(|e| SolveError::BadMarkerSet {
+    pub fn from_json(text: &str, source: &str) -> Result<Self, SolverError> {
+        let set: MarkerSet = serde_json::from_str(text).map_err(|e| SolverError::BadMarkerSet {
             name: source.to_string(),
             reason: e.to_string(),
         })?;
@@ -157,7 +157,7 @@ impl MarkerSet {
     }
 
     /// A preset name, or else a path to a JSON file.
-    pub fn load(name_or_path: &str) -> Result<Self, SolveError> {
+    pub fn load(name_or_path: &str) -> Result<Self, SolverError> {
         if PRESET_NAMES
             .iter()
             .any(|p| p.eq_ignore_ascii_case(name_or_path))
@@ -166,17 +166,17 @@ impl MarkerSet {
         }
         let path = Path::new(name_or_path);
         if !path.exists() {
-            return Err(SolveError::UnknownMarkerSet(name_or_path.to_string()));
+            return Err(SolverError::UnknownMarkerSet(name_or_path.to_string()));
         }
-        let text = std::fs::read_to_string(path).map_err(|source| SolveError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| SolverError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         Self::from_json(&text, name_or_path)
     }
 
-    fn check(&self, source: &str) -> Result<(), SolveError> {
-        let bad = |reason: String| SolveError::BadMarkerSet {
+    fn check(&self, source: &str) -> Result<(), SolverError> {
+        let bad = |reason: String| SolverError::BadMarkerSet {
             name: source.to_string(),
             reason,
         };
@@ -379,7 +379,7 @@ pub fn minimum_markers(set_size: usize) -> usize {
 
 /// Checks that a binding has enough markers: an error when fewer than [`minimum_markers`]
 /// remain; otherwise the names that are missing (the caller warns).
-pub fn check_binding(binding: &MarkerBinding, set_size: usize) -> Result<(), SolveError> {
+pub fn check_binding(binding: &MarkerBinding, set_size: usize) -> Result<(), SolverError> {
     let needed = minimum_markers(set_size);
     if binding.markers.len() < needed {
         let mut missing = binding
@@ -392,7 +392,7 @@ pub fn check_binding(binding: &MarkerBinding, set_size: usize) -> Result<(), Sol
         if binding.missing.len() > 12 {
             missing.push_str(", …");
         }
-        return Err(SolveError::TooFewMarkers {
+        return Err(SolverError::TooFewMarkers {
             actor: if binding.actor.is_empty() {
                 "the take".into()
             } else {
@@ -422,7 +422,7 @@ mod tests {
         }
         assert!(matches!(
             MarkerSet::load("nope"),
-            Err(SolveError::UnknownMarkerSet(_))
+            Err(SolverError::UnknownMarkerSet(_))
         ));
     }
 
@@ -444,11 +444,11 @@ mod tests {
     #[test]
     fn bad_json_is_a_clear_error() {
         let e = MarkerSet::from_json(r#"{"name":"x","markers":[]}"#, "x.json");
-        assert!(matches!(e, Err(SolveError::BadMarkerSet { .. })));
+        assert!(matches!(e, Err(SolverError::BadMarkerSet { .. })));
         let e = MarkerSet::from_json(
             r#"{"name":"x","markers":[{"name":"A","segment":"s","offset_mm":[0,0,"z"]}]}"#,
             "x.json",
         );
-        assert!(matches!(e, Err(SolveError::BadMarkerSet { .. })));
+        assert!(matches!(e, Err(SolverError::BadMarkerSet { .. })));
     }
 }

@@ -16,7 +16,7 @@
 //!
 //! Local transform, as in [`mocap_data::fk`]: `T(translation) · rest_rotation · R(channels)`.
 
-use crate::solve_error::SolveError;
+use crate::error::SolverError;
 use mocap_data::{Channel, DQuat, DVec3, Motion, RotationOrder, Skeleton};
 
 /// How a joint's rotation is parametrised.
@@ -209,12 +209,12 @@ pub fn bake_position_channels(skeleton: &Skeleton, motion: &Motion, frame: usize
 
 impl SolverModel {
     /// Builds the model of `skeleton` (any unit; converted to mm).
-    pub fn new(skeleton: &Skeleton, options: &ModelOptions) -> Result<Self, SolveError> {
+    pub fn new(skeleton: &Skeleton, options: &ModelOptions) -> Result<Self, SolverError> {
         skeleton
             .validate()
-            .map_err(|e| SolveError::BadSkeleton(e.to_string()))?;
+            .map_err(|e| SolverError::BadSkeleton(e.to_string()))?;
         if skeleton.joints.is_empty() {
-            return Err(SolveError::BadSkeleton("it has no joints".into()));
+            return Err(SolverError::BadSkeleton("it has no joints".into()));
         }
         let unit_mm = skeleton.unit.to_mm();
         let channel_offsets = skeleton.channel_offsets();
@@ -231,7 +231,7 @@ impl SolverModel {
             for (k, c) in sj.channels.iter().enumerate() {
                 if c.is_rotation() {
                     if rot_present[c.axis()] {
-                        return Err(SolveError::BadSkeleton(format!(
+                        return Err(SolverError::BadSkeleton(format!(
                             "joint {} lists the {} channel twice",
                             sj.name,
                             c.name()
@@ -286,7 +286,7 @@ impl SolverModel {
             let bone_end = first_child.or(sj.end_site).unwrap_or(DVec3::ZERO) * unit_mm;
             let off = sj.offset * unit_mm;
             if !off.is_finite() || !sj.rest_rotation.is_finite() {
-                return Err(SolveError::BadSkeleton(format!(
+                return Err(SolverError::BadSkeleton(format!(
                     "joint {} has a non-finite offset or rest rotation",
                     sj.name
                 )));
@@ -717,11 +717,11 @@ const CMU_TEMPLATE_JSON: &str = include_str!("../presets/skeletons/cmu_template.
 /// names (`root`, `lfemur`, `ltibia`, …, `lhand`; no hip-joint, finger or thumb bones), adult
 /// proportions (about 1.75 m), millimetres, Y up, facing +Z, T-pose, identity rest rotations
 /// (`presets/skeletons/cmu_template.json`). Calibration fits a uniform scale to the subject.
-pub fn template_skeleton() -> Result<Skeleton, SolveError> {
+pub fn template_skeleton() -> Result<Skeleton, SolverError> {
     let s: Skeleton = serde_json::from_str(CMU_TEMPLATE_JSON)
-        .map_err(|e| SolveError::BadSkeleton(format!("built-in template: {e}")))?;
+        .map_err(|e| SolverError::BadSkeleton(format!("built-in template: {e}")))?;
     s.validate()
-        .map_err(|e| SolveError::BadSkeleton(format!("built-in template: {e}")))?;
+        .map_err(|e| SolverError::BadSkeleton(format!("built-in template: {e}")))?;
     Ok(s)
 }
 

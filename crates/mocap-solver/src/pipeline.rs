@@ -3,10 +3,10 @@
 //! `mocap solve` and the real-data tests drive this.
 
 use crate::calibrate::{self, CalibrationOptions, SubjectCalibration};
+use crate::error::SolverError;
 use crate::ik::{IkSolver, SolveOptions, TakeSolve};
 use crate::markerset::{self, MarkerSet};
 use crate::model::{ModelOptions, SolverModel};
-use crate::solve_error::SolveError;
 use mocap_data::{DVec3, MarkerTrajectories, Skeleton};
 
 /// Where marker offsets come from.
@@ -72,7 +72,7 @@ pub fn solve_take(
     calibration: Calibration<'_>,
     options: &PipelineOptions,
     progress: Option<&(dyn Fn(usize, usize) + Sync)>,
-) -> Result<Vec<ActorSolve>, SolveError> {
+) -> Result<Vec<ActorSolve>, SolverError> {
     let mut actors = find_actors(take, set);
     if !options.actors.is_empty() {
         actors.retain(|a| options.actors.iter().any(|w| w == a));

@@ -4,9 +4,9 @@
 //! Used by `mocap bench accuracy`, the accuracy tests and the studio's demo session. All
 //! randomness comes from [`SynthRng`] (SplitMix64, seeded): the same seed gives the same take.
 
+use crate::error::SolverError;
 use crate::markerset::{MarkerSet, PlacedMarker};
 use crate::model::{Pose, SolverModel, WorldPose};
-use crate::solve_error::SolveError;
 use mocap_data::{DQuat, DVec3, LengthUnit, MarkerTrajectories, Motion};
 
 /// Small deterministic random number generator (SplitMix64) with uniform and Gaussian draws.
@@ -68,14 +68,14 @@ pub fn markers_from_motion(
     model: &SolverModel,
     placed: &[PlacedMarker],
     motion: &Motion,
-) -> Result<MarkerTrajectories, SolveError> {
+) -> Result<MarkerTrajectories, SolverError> {
     motion
         .check(&model.skeleton)
-        .map_err(|e| SolveError::BadSkeleton(format!("motion does not fit the skeleton: {e}")))?;
+        .map_err(|e| SolverError::BadSkeleton(format!("motion does not fit the skeleton: {e}")))?;
     let mut segs = Vec::with_capacity(placed.len());
     for p in placed {
         let s = model.joint_index(&p.segment).ok_or_else(|| {
-            SolveError::BadSkeleton(format!(
+            SolverError::BadSkeleton(format!(
                 "marker {} is on segment {}, which the skeleton lacks",
                 p.name, p.segment
             ))
@@ -107,7 +107,7 @@ pub fn markers_from_motion(
         vec![0; n],
         vec![true; n],
     )
-    .map_err(|e| SolveError::BadSkeleton(e.to_string()))
+    .map_err(|e| SolverError::BadSkeleton(e.to_string()))
 }
 
 /// Places marker set `set` on `model` + `motion` (see [`markers_from_motion`]). When fewer than
@@ -119,7 +119,7 @@ pub fn synthesize(
     set: &MarkerSet,
     motion: &Motion,
     min_fraction: f64,
-) -> Result<(MarkerTrajectories, Vec<PlacedMarker>, bool), SolveError> {
+) -> Result<(MarkerTrajectories, Vec<PlacedMarker>, bool), SolverError> {
     let (placed, _unplaced) = set.place(model);
     let (placed, auto) = if (placed.len() as f64) < min_fraction * set.markers.len() as f64 {
         (MarkerSet::automatic(model).place(model).0, true)
@@ -358,10 +358,10 @@ pub fn accuracy_run(
     skeleton: &mocap_data::Skeleton,
     motion: &Motion,
     config: &AccuracyConfig,
-) -> Result<AccuracyReport, SolveError> {
+) -> Result<AccuracyReport, SolverError> {
     motion
         .check(skeleton)
-        .map_err(|e| SolveError::BadSkeleton(format!("motion does not fit the skeleton: {e}")))?;
+        .map_err(|e| SolverError::BadSkeleton(format!("motion does not fit the skeleton: {e}")))?;
     let mut motion = motion.clone();
     if let Some(r) = &config.frames {
         let cpf = motion.channels_per_frame;
@@ -370,7 +370,7 @@ pub fn accuracy_run(
         motion.values = motion.values[start * cpf..end * cpf].to_vec();
     }
     if motion.frame_count() == 0 {
-        return Err(SolveError::BadSkeleton("the motion has no frames".into()));
+        return Err(SolverError::BadSkeleton("the motion has no frames".into()));
     }
     let tol = 1.0 / skeleton.unit.to_mm(); // 1 mm in the skeleton's unit
     let opts = crate::model::ModelOptions {

@@ -4,10 +4,10 @@
 mod solve_common;
 
 use mocap_data::DVec3;
+use mocap_solver::SolverError;
 use mocap_solver::calibrate::{CalibrationOptions, SubjectCalibration, calibrate, scale_skeleton};
 use mocap_solver::markerset::MarkerSet;
 use mocap_solver::model::{ModelOptions, SolverModel};
-use mocap_solver::solve_error::SolveError;
 use mocap_solver::synth::{self, SynthRng};
 use solve_common::{humanoid, walk_motion};
 
@@ -167,7 +167,7 @@ fn degenerate_trials_are_refused() {
         &CalibrationOptions::default(),
     );
     assert!(
-        matches!(e, Err(SolveError::DegenerateCalibration(_))),
+        matches!(e, Err(SolverError::DegenerateCalibration(_))),
         "{e:?}"
     );
     // No frame with enough markers.
@@ -181,7 +181,7 @@ fn degenerate_trials_are_refused() {
         &CalibrationOptions::default(),
     );
     assert!(
-        matches!(e, Err(SolveError::DegenerateCalibration(_))),
+        matches!(e, Err(SolverError::DegenerateCalibration(_))),
         "{e:?}"
     );
     // A subject file of another format is refused with a clear error.
@@ -189,6 +189,6 @@ fn degenerate_trials_are_refused() {
         SubjectCalibration::from_json(
             r#"{"format":"x","markerset":"a","actor":"","skeleton_scale":1,"markers":[],"frames_used":0,"marker_rms_mm":0}"#
         ),
-        Err(SolveError::BadSubject(_))
+        Err(SolverError::BadSubject(_))
     ));
 }

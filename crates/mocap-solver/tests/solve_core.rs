@@ -4,10 +4,10 @@
 mod solve_common;
 
 use mocap_data::{DVec3, MarkerSample, MarkerTrajectories};
+use mocap_solver::SolverError;
 use mocap_solver::ik::{IkSolver, RobustLoss, SolveOptions};
 use mocap_solver::markerset::{self, MarkerSet, PlacedMarker};
 use mocap_solver::model::{ModelOptions, SolverModel};
-use mocap_solver::solve_error::SolveError;
 use mocap_solver::synth::{self, compare_motions};
 use solve_common::{humanoid, walk_motion};
 
@@ -284,7 +284,7 @@ fn missing_markers_warn_or_fail_clearly() {
     let few: Vec<String> = take.labels.iter().take(6).cloned().collect();
     let b = markerset::bind(&model, &placed, &few, "");
     match markerset::check_binding(&b, placed.len()) {
-        Err(SolveError::TooFewMarkers {
+        Err(SolverError::TooFewMarkers {
             found,
             needed,
             missing,
