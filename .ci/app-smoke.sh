@@ -13,35 +13,49 @@
 #     transport row are mostly the panel fill colour and contain text;
 #   - the viewport shows a lit character: enough bright, unsaturated (mannequin) pixels with
 #     varied shading (not a flat silhouette), outside the HUD box.
+#
+# With MOCAP_TEST_DATA set (the shared data folder) it also opens the Soldier.glb character with the
+# Bandai walk BVH (the character plays the take through mocap_solver::retarget) and runs the same
+# checks on that screenshot (OUT2: OUT with -character before .png), where the only body on screen
+# is the retargeted character (a driven character hides the take's own mannequin and bones).
 set -euo pipefail
 
 BIN=${1:?usage: $0 PATH/TO/mocap-studio [OUT.png]}
 WORK=$(mktemp -d)
 OUT=${2:-$WORK/app-smoke.png}
 FRAMES=${SMOKE_FRAMES:-30}
+OUT2=${OUT%.png}-character.png
 
 # A private runtime dir and an empty config dir: no saved layout or settings from the machine.
 export XDG_RUNTIME_DIR="$WORK/runtime"
 mkdir -m 700 -p "$XDG_RUNTIME_DIR"
 export XDG_CONFIG_HOME="$WORK/config"
 
-echo "app-smoke: $BIN --demo --screenshot $OUT --exit-after-frames $FRAMES"
-start=$(date +%s)
-timeout 600 xvfb-run -a -s '-screen 0 1280x720x24' \
-    "$BIN" --demo --screenshot "$OUT" --exit-after-frames "$FRAMES" >"$WORK/app.log" 2>&1 || {
-    rc=$?
-    echo "app-smoke: the app exited with $rc; last log lines:" >&2
-    tail -n 40 "$WORK/app.log" >&2
-    exit 1
+# run_app OUT.png ARGS…: the app under Xvfb, screenshot after $FRAMES frames; fails on exit code or panic.
+run_app() {
+    local out=$1
+    shift
+    echo "app-smoke: $BIN $* --screenshot $out --exit-after-frames $FRAMES"
+    local start
+    start=$(date +%s)
+    timeout 600 xvfb-run -a -s '-screen 0 1280x720x24' \
+        "$BIN" "$@" --screenshot "$out" --exit-after-frames "$FRAMES" >"$WORK/app.log" 2>&1 || {
+        rc=$?
+        echo "app-smoke: the app exited with $rc; last log lines:" >&2
+        tail -n 40 "$WORK/app.log" >&2
+        exit 1
+    }
+    echo "app-smoke: rendered and saved in $(( $(date +%s) - start )) s"
+    if grep -q "panicked" "$WORK/app.log"; then
+        echo "app-smoke: the app panicked" >&2
+        grep -A5 "panicked" "$WORK/app.log" >&2
+        exit 1
+    fi
 }
-echo "app-smoke: rendered and saved in $(( $(date +%s) - start )) s"
-if grep -q "panicked" "$WORK/app.log"; then
-    echo "app-smoke: the app panicked" >&2
-    grep -A5 "panicked" "$WORK/app.log" >&2
-    exit 1
-fi
 
-python3 - "$OUT" <<'PY'
+# check_png OUT.png: the checks listed at the top.
+check_png() {
+    python3 - "$1" <<'PY'
 import struct, sys, zlib
 
 path = sys.argv[1]
@@ -148,3 +162,29 @@ if fail:
     sys.exit(1)
 print(f"app-smoke: OK ({path})")
 PY
+}
+
+run_app "$OUT" --demo
+check_png "$OUT"
+
+if [ -n "${MOCAP_TEST_DATA:-}" ]; then
+    GLB="$MOCAP_TEST_DATA/gltf/threejs_examples/Soldier.glb"
+    WALK="$MOCAP_TEST_DATA/bvh/bandai_dataset-1_walk_normal_001.bvh"
+    for f in "$GLB" "$WALK"; do
+        [ -f "$f" ] || { echo "app-smoke: missing test file $f" >&2; exit 1; }
+    done
+    run_app "$OUT2" "$GLB" "$WALK"
+    if ! grep -q "Character .*Soldier.glb: .* bones retargeted" "$WORK/app.log"; then
+        echo "app-smoke: the character was not retargeted; log:" >&2
+        grep -i "character\|error" "$WORK/app.log" >&2 || true
+        exit 1
+    fi
+    if grep -q "Cannot drive character" "$WORK/app.log"; then
+        echo "app-smoke: the character is not driven:" >&2
+        grep "Cannot drive character" "$WORK/app.log" >&2
+        exit 1
+    fi
+    check_png "$OUT2"
+else
+    echo "app-smoke: MOCAP_TEST_DATA unset: skipping the glTF character run"
+fi

@@ -3,8 +3,9 @@
 //! One plugin per concern, each with a public `SystemSet`:
 //! [`session::SessionPlugin`] (what is loaded), [`playback::PlaybackPlugin`] (the clock),
 //! [`history::HistoryPlugin`] (undoable edits), [`camera::CameraPlugin`],
-//! [`viewport::ViewportPlugin`] (grid, markers, bones, mannequin), [`ui::UiPlugin`] (egui shell)
-//! and [`capture::CapturePlugin`] (scripted screenshot runs).
+//! [`viewport::ViewportPlugin`] (grid, markers, bones, mannequin),
+//! [`character::CharacterPlugin`] (glTF characters driven by the take), [`ui::UiPlugin`] (egui
+//! shell) and [`capture::CapturePlugin`] (scripted screenshot runs).
 //!
 //! Render-free plugins ([`core_plugins`]) run under `MinimalPlugins` in tests.
 
@@ -14,6 +15,7 @@
 
 pub mod camera;
 pub mod capture;
+pub mod character;
 pub mod cli;
 pub mod demo;
 pub mod history;

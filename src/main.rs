@@ -12,8 +12,9 @@ use bevy::window::WindowResolution;
 use bevy_egui::EguiPlugin;
 use clap::Parser;
 use mocap_studio::{
-    camera::CameraPlugin, capture::CapturePlugin, cli::Args, core_plugins,
-    playback::PlaybackCommand, session::SessionCommand, ui::UiPlugin, viewport::ViewportPlugin,
+    camera::CameraPlugin, capture::CapturePlugin, character::CharacterPlugin, cli::Args,
+    core_plugins, playback::PlaybackCommand, session::SessionCommand, ui::UiPlugin,
+    viewport::ViewportPlugin,
 };
 
 fn main() -> Result<()> {
@@ -45,6 +46,7 @@ fn main() -> Result<()> {
     .add_plugins((
         CameraPlugin,
         ViewportPlugin,
+        CharacterPlugin,
         UiPlugin {
             persist: !args.is_scripted(),
         },
@@ -60,6 +62,8 @@ fn main() -> Result<()> {
     if !args.files.is_empty() {
         app.world_mut()
             .write_message(SessionCommand::Open(args.files.clone()));
+        // Like the demo, an opened take plays (a glTF character walks with a BVH at once).
+        app.world_mut().write_message(PlaybackCommand::Play);
     }
     match app.run() {
         AppExit::Success => Ok(()),

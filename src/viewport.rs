@@ -24,6 +24,7 @@ use bevy::world_serialization::WorldAssetRoot;
 use mocap_data::{LengthUnit, UpAxis};
 
 use crate::camera::{CameraCommand, SceneBounds, SceneCamera, ViewportInput};
+use crate::character::CharacterStatus;
 use crate::mannequin;
 use crate::playback::{Playback, PlaybackSet};
 use crate::session::{AppLog, LogLevel, Session};
@@ -403,6 +404,8 @@ fn rebuild_scene(
                 path: path.clone(),
                 reported: false,
             },
+            // Driven by the take's motion through `CharacterPlugin`.
+            crate::character::CharacterModel { path: path.clone() },
             WorldAssetRoot(handle),
             Transform::default(),
             Visibility::default(),
@@ -662,8 +665,10 @@ fn draw_bones(
     links: Res<BoneLinks>,
     joints: Query<(&JointEntity, &GlobalTransform)>,
     mut gizmos: Gizmos,
+    characters: Option<Res<CharacterStatus>>,
 ) {
-    if !settings.show_bones {
+    // A driven glTF character shows the motion instead (see `CharacterStatus`).
+    if !settings.show_bones || characters.is_some_and(|c| c.driven > 0) {
         return;
     }
     let Some(sk) = session.take.as_ref().and_then(|t| t.skeleton.as_ref()) else {
@@ -773,10 +778,13 @@ fn apply_visibility_settings(
         Query<&mut Visibility, With<Grid>>,
     )>,
     mut clear: ResMut<ClearColor>,
+    characters: Option<Res<CharacterStatus>>,
 ) {
-    if !settings.is_changed() {
+    let characters_changed = characters.as_ref().is_some_and(|c| c.is_changed());
+    if !settings.is_changed() && !characters_changed {
         return;
     }
+    let driven = characters.is_some_and(|c| c.driven > 0);
     let vis = |on: bool| {
         if on {
             Visibility::Inherited
@@ -788,7 +796,7 @@ fn apply_visibility_settings(
         *v = vis(settings.show_markers);
     }
     for mut v in &mut q.p1() {
-        *v = vis(settings.show_mannequin);
+        *v = vis(settings.show_mannequin && !driven);
     }
     for mut v in &mut q.p2() {
         *v = vis(settings.show_grid);
