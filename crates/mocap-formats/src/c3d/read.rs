@@ -203,29 +203,7 @@ pub(crate) fn read<R: Read + Seek>(mut r: R, path: &Path) -> Result<C3dFile, For
     a_labels.resize(ch, String::new());
     let mut a_units = params.strings_multi("ANALOG", "UNITS");
     a_units.resize(ch, String::new());
-    let gen_scale = params
-        .get("ANALOG", "GEN_SCALE")
-        .and_then(Parameter::first_f64)
-        .filter(|g| g.is_finite())
-        .unwrap_or(1.0);
-    let scales = params
-        .get("ANALOG", "SCALE")
-        .map(Parameter::values_f64)
-        .unwrap_or_default();
-    let offsets = analog_offsets(&params);
-    let factor: Vec<f64> = (0..ch)
-        .map(|c| {
-            scales
-                .get(c)
-                .copied()
-                .filter(|s| s.is_finite())
-                .unwrap_or(1.0)
-                * gen_scale
-        })
-        .collect();
-    let offset: Vec<f64> = (0..ch)
-        .map(|c| offsets.get(c).copied().unwrap_or(0.0))
-        .collect();
+    let (factor, offset) = analog_calibration(&params, ch);
     let analog_rate = analog_rate(&params, &layout, rate, &mut warnings);
 
     // --- Data ------------------------------------------------------------------------------------
@@ -576,6 +554,36 @@ fn analog_rate(
 /// (as py-c3d does; sample_17's offsets such as −32 750 = 32 786 then match the resting data),
 /// and −32 768 is read as 32 768 in any file: it is the midpoint of a 16-bit converter and
 /// meaningless as a signed offset (sample_07, "note the values of ANALOG:OFFSET"; ezc3d agrees).
+/// Per-channel analog calibration for `ch` channels: `(factor, offset)` such that the physical
+/// value is `(raw − offset) × factor`, with `factor = ANALOG:SCALE[c] × ANALOG:GEN_SCALE`
+/// (missing or non-finite entries count as 1) and `offset` from [`analog_offsets`] (missing as 0).
+pub(crate) fn analog_calibration(params: &Parameters, ch: usize) -> (Vec<f64>, Vec<f64>) {
+    let gen_scale = params
+        .get("ANALOG", "GEN_SCALE")
+        .and_then(Parameter::first_f64)
+        .filter(|g| g.is_finite())
+        .unwrap_or(1.0);
+    let scales = params
+        .get("ANALOG", "SCALE")
+        .map(Parameter::values_f64)
+        .unwrap_or_default();
+    let offsets = analog_offsets(params);
+    let factor = (0..ch)
+        .map(|c| {
+            scales
+                .get(c)
+                .copied()
+                .filter(|s| s.is_finite())
+                .unwrap_or(1.0)
+                * gen_scale
+        })
+        .collect();
+    let offset = (0..ch)
+        .map(|c| offsets.get(c).copied().unwrap_or(0.0))
+        .collect();
+    (factor, offset)
+}
+
 pub(crate) fn analog_offsets(params: &Parameters) -> Vec<f64> {
     let unsigned = params
         .get("ANALOG", "FORMAT")

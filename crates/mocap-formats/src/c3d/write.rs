@@ -1,7 +1,7 @@
 //! The C3D writer.
 
 use super::params::{ParamData, Parameter, Parameters, serialize_section, to_latin1};
-use super::read::{analog_offsets, group_events};
+use super::read::{analog_calibration, group_events};
 use super::{C3dFile, Processor, Storage};
 use crate::FormatError;
 use mocap_data::{Event, FrameRate, LengthUnit, UpAxis};
@@ -385,34 +385,12 @@ fn prepare(
             params.set("ANALOG", q);
         }
     }
-    let gen_scale = params
-        .get("ANALOG", "GEN_SCALE")
-        .and_then(Parameter::first_f64)
-        .filter(|g| g.is_finite())
-        .unwrap_or(1.0);
-    let scales = params
-        .get("ANALOG", "SCALE")
-        .map(Parameter::values_f64)
-        .unwrap_or_default();
     let unsigned_analog = !float
         && params
             .get("ANALOG", "FORMAT")
             .and_then(Parameter::string)
             .is_some_and(|s| s.trim().eq_ignore_ascii_case("UNSIGNED"));
-    let offsets = analog_offsets(&params);
-    let factor: Vec<f64> = (0..ch)
-        .map(|c| {
-            scales
-                .get(c)
-                .copied()
-                .filter(|s| s.is_finite())
-                .unwrap_or(1.0)
-                * gen_scale
-        })
-        .collect();
-    let offset: Vec<f64> = (0..ch)
-        .map(|c| offsets.get(c).copied().unwrap_or(0.0))
-        .collect();
+    let (factor, offset) = analog_calibration(&params, ch);
 
     // EVENT group: rewritten only if it would not read back as `file.events`.
     let mut read_back = group_events(&params);
