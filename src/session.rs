@@ -41,6 +41,9 @@ pub enum SessionCommand {
     Close,
     /// Write the take's skeleton and motion as BVH (through `mocap_formats::bvh`).
     ExportBvh(PathBuf),
+    /// Write the built-in mannequin playing the take's motion as GLB (through
+    /// `mocap_solver::mannequin::to_glb`, the same writer as `mocap export-glb`).
+    ExportGlb(PathBuf),
 }
 
 /// One take: what was captured in one recording, possibly with a character solved onto it.
@@ -202,6 +205,18 @@ fn apply_session_commands(
                 }
             }
             SessionCommand::ExportBvh(path) => match export_bvh(&session, path) {
+                Ok(what) => log.push(
+                    LogLevel::Info,
+                    format!("Exported {}: {what}", path.display()),
+                    now,
+                ),
+                Err(e) => log.push(
+                    LogLevel::Error,
+                    format!("Cannot export {}: {e}", path.display()),
+                    now,
+                ),
+            },
+            SessionCommand::ExportGlb(path) => match export_glb(&session, path) {
                 Ok(what) => log.push(
                     LogLevel::Info,
                     format!("Exported {}: {what}", path.display()),
@@ -375,6 +390,22 @@ fn export_bvh(session: &Session, path: &Path) -> Result<String, String> {
     ))
 }
 
+fn export_glb(session: &Session, path: &Path) -> Result<String, String> {
+    let take = session.take.as_ref().ok_or("no take is open")?;
+    let (Some(sk), Some(motion)) = (&take.skeleton, &take.motion) else {
+        return Err("the take has no skeleton and motion".into());
+    };
+    let bytes = mocap_solver::mannequin::to_glb(sk, motion, &take.name)
+        .map_err(|e| e.with_path(path).to_string())?;
+    std::fs::write(path, bytes).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "mannequin with {} joints, {} frames at {} Hz (glTF: metres, Y-up)",
+        sk.joints.len(),
+        motion.frame_count(),
+        motion.rate
+    ))
+}
+
 fn single_asf_in(dir: &Path) -> Option<PathBuf> {
     let mut found = std::fs::read_dir(dir)
         .ok()?
@@ -512,6 +543,33 @@ mod tests {
         let log = app.world().resource::<AppLog>();
         assert_eq!(log.entries.last().unwrap().level, LogLevel::Error);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn demo_exports_as_glb() {
+        let mut app = app();
+        app.world_mut().write_message(SessionCommand::LoadDemo);
+        app.update();
+        let path = std::env::temp_dir().join(format!("mocap-studio-{}.glb", std::process::id()));
+        app.world_mut()
+            .write_message(SessionCommand::ExportGlb(path.clone()));
+        app.update();
+        let log = app.world().resource::<AppLog>();
+        assert_eq!(
+            log.entries.last().unwrap().level,
+            LogLevel::Info,
+            "{:?}",
+            log.entries
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let take = app.world().resource::<Session>().take.clone().unwrap();
+        assert_eq!(&bytes[..4], b"glTF");
+        let len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+        let doc: serde_json::Value = serde_json::from_slice(&bytes[20..20 + len]).unwrap();
+        let joints = doc["skins"][0]["joints"].as_array().unwrap().len();
+        assert_eq!(joints, take.skeleton.unwrap().joints.len());
+        assert_eq!(doc["animations"].as_array().unwrap().len(), 1);
     }
 
     #[test]

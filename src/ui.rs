@@ -85,6 +85,8 @@ pub enum UiCommand {
     OpenDialog,
     /// Show the native save dialog, then export the character's motion as BVH.
     ExportBvhDialog,
+    /// Show the native save dialog, then export the mannequin with the motion as GLB.
+    ExportGlbDialog,
     /// Timecode display rate.
     SetDisplayRate(DisplayRate),
     /// Ruler in frames.
@@ -469,6 +471,16 @@ fn dispatch_commands(
                         .set_file_name("take.bvh")
                         .save_file()
                         .map(|p| UiCommand::Session(SessionCommand::ExportBvh(p)))
+                });
+            }
+            UiCommand::ExportGlbDialog => {
+                dialogs.spawn(|| {
+                    rfd::FileDialog::new()
+                        .set_title("Export the mannequin with the take's motion as GLB")
+                        .add_filter("glTF binary", &["glb"])
+                        .set_file_name("take.glb")
+                        .save_file()
+                        .map(|p| UiCommand::Session(SessionCommand::ExportGlb(p)))
                 });
             }
             UiCommand::SetDisplayRate(r) => settings.display_rate = r,
@@ -921,6 +933,13 @@ fn menu_bar(
                 .clicked()
             {
                 out.push(UiCommand::ExportBvhDialog);
+            }
+            if ui
+                .add_enabled(can_export, egui::Button::new("Export GLB…"))
+                .on_disabled_hover_text("The take has no skeleton and motion")
+                .clicked()
+            {
+                out.push(UiCommand::ExportGlbDialog);
             }
             if ui.button("Demo take").clicked() {
                 out.push(UiCommand::Session(SessionCommand::LoadDemo));

@@ -16,7 +16,7 @@ use bevy::camera::visibility::NoFrustumCulling;
 use bevy::gizmos::config::{DefaultGizmoConfigGroup, GizmoConfigStore};
 use bevy::gltf::GltfAssetLabel;
 use bevy::mesh::skinning::{SkinnedMesh, SkinnedMeshInverseBindposes};
-use bevy::mesh::{Indices, PrimitiveTopology, VertexAttributeValues};
+use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use bevy::render::render_resource::{AsBindGroup, ShaderType};
 use bevy::shader::ShaderRef;
@@ -443,25 +443,7 @@ fn rebuild_scene(
                 .id();
             joint_entities.push(e);
         }
-        let m = mannequin::build(sk);
-        if !m.positions.is_empty() {
-            let mut mesh = Mesh::new(
-                PrimitiveTopology::TriangleList,
-                RenderAssetUsages::default(),
-            );
-            mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, m.positions);
-            mesh.insert_attribute(Mesh::ATTRIBUTE_NORMAL, m.normals);
-            mesh.insert_attribute(
-                Mesh::ATTRIBUTE_JOINT_INDEX,
-                VertexAttributeValues::Uint16x4(m.joints),
-            );
-            mesh.insert_attribute(Mesh::ATTRIBUTE_JOINT_WEIGHT, m.weights);
-            mesh.insert_indices(Indices::U32(m.indices));
-            let inv: Vec<Mat4> = m
-                .inverse_bindposes
-                .iter()
-                .map(Mat4::from_cols_array)
-                .collect();
+        if let Some((mesh, inv)) = mannequin::to_bevy_mesh(mannequin::build(sk)) {
             commands.spawn((
                 Name::new("Mannequin"),
                 Mannequin,

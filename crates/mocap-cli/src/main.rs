@@ -6,6 +6,7 @@
 mod bench;
 mod clean;
 mod convert;
+mod export;
 mod info;
 mod retarget;
 mod solve;
@@ -45,6 +46,8 @@ enum Command {
     Takes(takes::Args),
     /// Subtitle tracks: info, convert, QC.
     Subs(subs::Args),
+    /// Export the built-in mannequin playing a BVH or ASF/AMC take as GLB (glTF 2.0).
+    ExportGlb(export::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -57,6 +60,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(a),
         Command::Takes(a) => takes::run(a),
         Command::Subs(a) => subs::run(a),
+        Command::ExportGlb(a) => export::run(a),
     }
 }
 

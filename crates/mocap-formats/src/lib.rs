@@ -7,6 +7,7 @@ pub mod asf;
 pub mod bvh;
 pub mod c3d;
 pub mod error;
+pub mod glb;
 pub mod trc;
 
 pub use error::{FormatError, Location};

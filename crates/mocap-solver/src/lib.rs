@@ -7,6 +7,7 @@
 pub mod calibrate;
 pub mod ik;
 pub mod linalg;
+pub mod mannequin;
 pub mod markerset;
 pub mod model;
 pub mod pipeline;

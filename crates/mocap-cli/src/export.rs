@@ -1,0 +1,63 @@
+//! `mocap export-glb`: the built-in mannequin playing a BVH or ASF/AMC take, as a GLB file
+//! (glTF 2.0 binary: metres, +Y up) for Blender, three.js and other glTF viewers.
+
+use anyhow::{Context, bail};
+use mocap_data::LengthUnit;
+use mocap_formats::{FileKind, asf, bvh};
+use std::path::PathBuf;
+
+/// Arguments of `mocap export-glb`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Input motion: a `.bvh`, or an `.amc` with `--skeleton`.
+    pub input: PathBuf,
+    /// The ASF skeleton an AMC input refers to (required for `.amc`).
+    #[arg(long, value_name = "X.asf")]
+    pub skeleton: Option<PathBuf>,
+    /// Output GLB file.
+    #[arg(short = 'o', long = "output", value_name = "OUT.glb")]
+    pub output: PathBuf,
+}
+
+/// Runs `mocap export-glb`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let (skeleton, motion) = match FileKind::from_path(&args.input) {
+        Some(FileKind::Bvh) => {
+            let f = bvh::read_path(&args.input)?;
+            (f.skeleton, f.motion)
+        }
+        Some(FileKind::Amc) => {
+            let Some(asf_path) = &args.skeleton else {
+                bail!(
+                    "{}: an AMC file needs its skeleton: add --skeleton X.asf",
+                    args.input.display()
+                )
+            };
+            let a = asf::read_asf_path(asf_path)?;
+            // `read_amc_path` lays values out for the ASF skeleton in millimetres.
+            let motion = asf::read_amc_path(&args.input, &a)?;
+            (a.to_skeleton(LengthUnit::Millimetre), motion)
+        }
+        _ => bail!(
+            "{}: unsupported input; export-glb reads .bvh, or .amc with --skeleton X.asf",
+            args.input.display()
+        ),
+    };
+    let name = args
+        .input
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("Take")
+        .to_string();
+    let bytes = mocap_solver::mannequin::to_glb(&skeleton, &motion, &name)
+        .map_err(|e| e.with_path(&args.output))?;
+    std::fs::write(&args.output, bytes)
+        .with_context(|| format!("{}: cannot write", args.output.display()))?;
+    eprintln!(
+        "wrote {} ({} joints, {} frames)",
+        args.output.display(),
+        skeleton.joints.len(),
+        motion.frame_count()
+    );
+    Ok(())
+}
