@@ -190,44 +190,18 @@ fn apply_session_commands(
             },
             SessionCommand::Open(paths) => {
                 for path in paths {
-                    match open_path(&mut session, path, up_for_trc) {
-                        Ok(what) => log.push(
-                            LogLevel::Info,
-                            format!("Opened {}: {what}", path.display()),
-                            now,
-                        ),
-                        Err(e) => log.push(
-                            LogLevel::Error,
-                            format!("Cannot open {}: {e}", path.display()),
-                            now,
-                        ),
-                    }
+                    let result = open_path(&mut session, path, up_for_trc);
+                    log_outcome(&mut log, now, "Opened", "Cannot open", path, result);
                 }
             }
-            SessionCommand::ExportBvh(path) => match export_bvh(&session, path) {
-                Ok(what) => log.push(
-                    LogLevel::Info,
-                    format!("Exported {}: {what}", path.display()),
-                    now,
-                ),
-                Err(e) => log.push(
-                    LogLevel::Error,
-                    format!("Cannot export {}: {e}", path.display()),
-                    now,
-                ),
-            },
-            SessionCommand::ExportGlb(path) => match export_glb(&session, path) {
-                Ok(what) => log.push(
-                    LogLevel::Info,
-                    format!("Exported {}: {what}", path.display()),
-                    now,
-                ),
-                Err(e) => log.push(
-                    LogLevel::Error,
-                    format!("Cannot export {}: {e}", path.display()),
-                    now,
-                ),
-            },
+            SessionCommand::ExportBvh(path) => {
+                let result = export_bvh(&session, path);
+                log_outcome(&mut log, now, "Exported", "Cannot export", path, result);
+            }
+            SessionCommand::ExportGlb(path) => {
+                let result = export_glb(&session, path);
+                log_outcome(&mut log, now, "Exported", "Cannot export", path, result);
+            }
             SessionCommand::Close => {
                 session.take = None;
                 session.characters.clear();
@@ -273,6 +247,30 @@ pub fn open_kind(path: &Path) -> Option<OpenKind> {
 /// Marker files (C3D, TRC) fill the take's markers and skeleton files (BVH, ASF+AMC) its
 /// character; a file whose part the current take already has starts a new take. Readers are
 /// `mocap-formats`'; nothing is parsed here.
+/// Logs the outcome of a file operation on `path`: `"{done} {path}: {what}"` as info, or
+/// `"{failed} {path}: {error}"` as an error (shown as a toast).
+fn log_outcome(
+    log: &mut AppLog,
+    now: f64,
+    done: &str,
+    failed: &str,
+    path: &Path,
+    result: Result<String, String>,
+) {
+    match result {
+        Ok(what) => log.push(
+            LogLevel::Info,
+            format!("{done} {}: {what}", path.display()),
+            now,
+        ),
+        Err(e) => log.push(
+            LogLevel::Error,
+            format!("{failed} {}: {e}", path.display()),
+            now,
+        ),
+    }
+}
+
 fn open_path(session: &mut Session, path: &Path, up_for_trc: UpAxis) -> Result<String, String> {
     if !path.exists() {
         return Err("no such file".into());

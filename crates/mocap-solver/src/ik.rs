@@ -552,6 +552,37 @@ impl IkSolver {
         c
     }
 
+    /// One solve of the current frame from `pose`: with `cold`, a plain least-squares solve from
+    /// the cold initialisation first, then the robust solve with the temporal prior. Returns the
+    /// LM iterations spent.
+    fn solve_from(
+        &self,
+        ws: &mut Workspace,
+        pose: &mut Pose,
+        prior: Option<&Pose>,
+        cold: bool,
+    ) -> u32 {
+        let mut iterations = 0;
+        if cold {
+            self.cold_init(ws, pose);
+            iterations += self.lm(
+                ws,
+                pose,
+                None,
+                RobustLoss::None,
+                self.options.cold_iterations,
+            );
+        }
+        iterations
+            + self.lm(
+                ws,
+                pose,
+                prior,
+                self.options.loss,
+                self.options.max_iterations,
+            )
+    }
+
     /// Solves one frame whose observations are already in `ws` (see [`Self::load_frame`]).
     /// `pose` holds the warm start on entry (ignored when `cold`) and the solution on exit;
     /// `prior` is the previous frame's solution for the temporal term.
@@ -573,44 +604,14 @@ impl IkSolver {
             };
         }
         let mut iterations = 0u32;
-        if cold {
-            self.cold_init(ws, pose);
-            iterations += self.lm(
-                ws,
-                pose,
-                None,
-                RobustLoss::None,
-                self.options.cold_iterations,
-            );
-        }
-        iterations += self.lm(
-            ws,
-            pose,
-            prior,
-            self.options.loss,
-            self.options.max_iterations,
-        );
+        iterations += self.solve_from(ws, pose, prior, cold);
         let mut median = self.median_residual(ws);
         let bad = median.is_nan() || median > self.options.fail_median_mm;
         if !cold && bad {
             // Warm start went wrong (fast motion, swaps): retry cold, keep the better.
             ws.backup.copy_from(pose);
             let keep_median = median;
-            self.cold_init(ws, pose);
-            iterations += self.lm(
-                ws,
-                pose,
-                None,
-                RobustLoss::None,
-                self.options.cold_iterations,
-            );
-            iterations += self.lm(
-                ws,
-                pose,
-                prior,
-                self.options.loss,
-                self.options.max_iterations,
-            );
+            iterations += self.solve_from(ws, pose, prior, true);
             median = self.median_residual(ws);
             if median.is_nan() || median >= keep_median {
                 pose.copy_from(&ws.backup);
