@@ -28,8 +28,8 @@ pub use keys::UserKey;
 pub use ledger::LedgerEvent;
 pub use library::{Command, Library, NewDerived, NewFile, NewNote, NewTake, TakeMetadata};
 pub use model::{
-    DerivedVersion, FileKind, Note, SearchResult, TakeDetail, TakeFile, TakeQuery, TakeStatus,
-    TakeSummary, TakeTiming,
+    DerivedVersion, FileKind, Note, SearchResult, TakeDetail, TakeFile, TakeQuery, TakeRow,
+    TakeStatus, TakeSummary, TakeTiming,
 };
 pub use schema::OpenMode;
 pub use verify::{Problem, VerifyReport};

@@ -129,6 +129,18 @@ pub enum Command {
         /// Who.
         author: String,
     },
+    /// Add a note (a ledger event); undone by [`Command::SetNoteRetracted`].
+    AddNote(NewNote),
+    /// Retract a note (hide it from the take; the row and its ledger history stay) or bring a
+    /// retracted note back (a ledger event).
+    SetNoteRetracted {
+        /// The note.
+        note_id: i64,
+        /// New flag.
+        retracted: bool,
+        /// Who.
+        author: String,
+    },
     /// Replace a take's descriptive fields.
     SetMetadata {
         /// The take.
@@ -337,6 +349,36 @@ impl Library {
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             ids.into_iter().map(|id| take_detail(c, id)).collect()
+        })
+    }
+
+    /// Searches takes like [`Library::search`] and adds, per row, the session, actors and note
+    /// counts a take browser shows (a few indexed lookups per row of the page).
+    pub fn search_rows(&mut self, q: &TakeQuery) -> Result<(Vec<TakeRow>, u64)> {
+        let found = self.search(q)?;
+        self.read(|c| {
+            let mut session = c.prepare_cached(
+                "SELECT s.name FROM take t JOIN session s ON s.id = t.session_id WHERE t.id = ?1",
+            )?;
+            let mut counts = c.prepare_cached(
+                "SELECT count(*), coalesce(sum(resolved = 0), 0) FROM note WHERE take_id = ?1 AND retracted = 0",
+            )?;
+            let mut rows = Vec::with_capacity(found.takes.len());
+            for summary in found.takes {
+                let id = summary.id;
+                let session: Option<String> =
+                    session.query_row([id], |r| r.get(0)).optional()?;
+                let (notes, open): (i64, i64) =
+                    counts.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.push(TakeRow {
+                    summary,
+                    session,
+                    actors: read_list(c, "take_actor", "actor", id)?,
+                    notes: u64::try_from(notes).unwrap_or(0),
+                    open_notes: u64::try_from(open).unwrap_or(0),
+                });
+            }
+            Ok((rows, found.total))
         })
     }
 
@@ -625,6 +667,50 @@ impl Library {
         })
     }
 
+    /// Retracts a note (or restores a retracted one); a ledger event. A retracted note is kept
+    /// (the ledger never forgets) but no longer listed, searched or reported. Returns the
+    /// previous flag.
+    pub fn set_note_retracted(
+        &mut self,
+        note_id: i64,
+        retracted: bool,
+        author: &str,
+        key: Option<&UserKey>,
+    ) -> Result<bool> {
+        self.write(|c| {
+            let (take_id, previous): (i64, bool) = c
+                .query_row(
+                    "SELECT take_id, retracted FROM note WHERE id = ?1",
+                    [note_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or(LibraryError::NoSuchNote(note_id))?;
+            c.execute(
+                "UPDATE note SET retracted = ?1 WHERE id = ?2",
+                params![retracted, note_id],
+            )?;
+            let body =
+                json!({"type": "note_retracted", "note_id": note_id, "retracted": retracted});
+            ledger::append(c, Some(take_id), author, &body, key)?;
+            refresh_fts(c, take_id)?;
+            Ok(previous)
+        })
+    }
+
+    /// The take a file belongs to, looked up by the path it was imported from.
+    pub fn take_for_path(&self, path: &Path) -> Result<Option<i64>> {
+        let text = path.to_string_lossy();
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT take_id FROM take_file WHERE path = ?1",
+                [text.as_ref()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Replaces a take's descriptive fields; returns the previous ones.
     pub fn set_metadata(&mut self, take_id: i64, m: &TakeMetadata) -> Result<TakeMetadata> {
         self.write(|c| {
@@ -667,6 +753,26 @@ impl Library {
                 Command::SetNoteResolved {
                     note_id: *note_id,
                     resolved: previous,
+                    author: author.clone(),
+                }
+            }
+            Command::AddNote(note) => {
+                let (stored, _) = self.add_note(note, key)?;
+                Command::SetNoteRetracted {
+                    note_id: stored.id,
+                    retracted: true,
+                    author: note.author.clone(),
+                }
+            }
+            Command::SetNoteRetracted {
+                note_id,
+                retracted,
+                author,
+            } => {
+                let previous = self.set_note_retracted(*note_id, *retracted, author, key)?;
+                Command::SetNoteRetracted {
+                    note_id: *note_id,
+                    retracted: previous,
                     author: author.clone(),
                 }
             }
@@ -890,7 +996,7 @@ pub(crate) fn refresh_fts(c: &Connection, take_id: i64) -> Result<()> {
     let actors = read_list(c, "take_actor", "actor", take_id)?.join(" ");
     let tags = read_list(c, "take_tag", "tag", take_id)?.join(" ");
     let notes: Vec<String> = c
-        .prepare_cached("SELECT text FROM note WHERE take_id = ?1 ORDER BY id")?
+        .prepare_cached("SELECT text FROM note WHERE take_id = ?1 AND retracted = 0 ORDER BY id")?
         .query_map([take_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     c.prepare_cached("DELETE FROM take_fts WHERE rowid = ?1")?
@@ -1038,7 +1144,7 @@ pub(crate) fn take_detail(c: &Connection, take_id: i64) -> Result<TakeDetail> {
     let m = read_metadata(c, take_id)?;
     let notes = c
         .prepare_cached(&format!(
-            "SELECT {NOTE_COLUMNS} FROM note WHERE take_id = ?1 ORDER BY id"
+            "SELECT {NOTE_COLUMNS} FROM note WHERE take_id = ?1 AND retracted = 0 ORDER BY id"
         ))?
         .query_map([take_id], note_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;

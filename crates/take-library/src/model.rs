@@ -288,6 +288,22 @@ pub fn rate_text(rate: FrameRate) -> String {
     }
 }
 
+/// One row of the studio's take browser: the summary plus what the table and tree show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TakeRow {
+    /// Summary fields.
+    #[serde(flatten)]
+    pub summary: TakeSummary,
+    /// Capture session (day) name, if known.
+    pub session: Option<String>,
+    /// Performers, sorted.
+    pub actors: Vec<String>,
+    /// Notes on the take (not counting retracted ones).
+    pub notes: u64,
+    /// Notes not yet resolved.
+    pub open_notes: u64,
+}
+
 /// Result of a search.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResult {

@@ -14,7 +14,7 @@ use std::time::Duration;
 pub const APPLICATION_ID: i64 = 0x4D43_544C;
 
 /// Newest schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a connection waits for another writer before reporting "database is locked".
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -127,6 +127,10 @@ CREATE VIRTUAL TABLE take_fts USING fts5(
     name, scene, description, actors, tags, character, marker_set, notes,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+"#,
+    // 1 -> 2: a note can be retracted (undo of "add note"); the row stays, the ledger records it.
+    r#"
+ALTER TABLE note ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
 

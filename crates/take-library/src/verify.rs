@@ -64,6 +64,7 @@ struct ExpectedNote {
     author: String,
     text: String,
     resolved: bool,
+    retracted: bool,
     seq: i64,
 }
 
@@ -161,6 +162,7 @@ pub fn verify(c: &Connection, rehash_files: bool) -> Result<VerifyReport> {
                             author: e.author.clone(),
                             text: s("text"),
                             resolved: false,
+                            retracted: false,
                             seq: e.seq,
                         },
                     );
@@ -170,6 +172,15 @@ pub fn verify(c: &Connection, rehash_files: bool) -> Result<VerifyReport> {
                 if let Some(note) = n("note_id").and_then(|id| notes.get_mut(&id)) {
                     note.resolved = body
                         .get("resolved")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    note.seq = e.seq;
+                }
+            }
+            "note_retracted" => {
+                if let Some(note) = n("note_id").and_then(|id| notes.get_mut(&id)) {
+                    note.retracted = body
+                        .get("retracted")
                         .and_then(Value::as_bool)
                         .unwrap_or(false);
                     note.seq = e.seq;
@@ -235,14 +246,15 @@ pub fn verify(c: &Connection, rehash_files: bool) -> Result<VerifyReport> {
     }
 
     // Notes: every row has its event and matches it; every event's note still exists.
-    let rows: Vec<(i64, i64, Option<i64>, i64, i64, String, String, bool)> = c
-        .prepare("SELECT id, take_id, reply_to, frame_start, frame_end, author, text, resolved FROM note ORDER BY id")?
+    type NoteRow = (i64, i64, Option<i64>, i64, i64, String, String, bool, bool);
+    let rows: Vec<NoteRow> = c
+        .prepare("SELECT id, take_id, reply_to, frame_start, frame_end, author, text, resolved, retracted FROM note ORDER BY id")?
         .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut seen = BTreeSet::new();
-    for (id, take_id, reply_to, fs, fe, author, text, resolved) in rows {
+    for (id, take_id, reply_to, fs, fe, author, text, resolved, retracted) in rows {
         seen.insert(id);
         match notes.get(&id) {
             None => other(
@@ -257,7 +269,8 @@ pub fn verify(c: &Connection, rehash_files: bool) -> Result<VerifyReport> {
                     && x.frame_end == fe
                     && x.author == author
                     && x.text == text
-                    && x.resolved == resolved;
+                    && x.resolved == resolved
+                    && x.retracted == retracted;
                 if !same {
                     other(
                         Some(x.seq),

@@ -362,6 +362,76 @@ fn commands_undo_and_ledger_records_everything() {
         t.notes[0].resolved
     );
 
+    // Adding a note is undoable: undo retracts it (hidden everywhere, kept in the ledger), redo
+    // restores the same note.
+    let count = |lib: &mut Library| lib.take(id).expect("detail").notes.len();
+    let notes_before = count(&mut lib);
+    let undo_add = lib
+        .execute(
+            &Command::AddNote(NewNote {
+                take_id: id,
+                reply_to: None,
+                frame_start: Some(3),
+                frame_end: Some(9),
+                author: "dir".into(),
+                text: "zyzzyva posture".into(),
+            }),
+            None,
+        )
+        .expect("add note");
+    assert_eq!(count(&mut lib), notes_before + 1);
+    let row_notes = |lib: &mut Library| {
+        let (rows, total) = lib
+            .search_rows(&TakeQuery {
+                text: Some("Scene_001_Take_002".into()),
+                ..Default::default()
+            })
+            .expect("rows");
+        assert_eq!(total, 1);
+        (rows[0].notes, rows[0].open_notes)
+    };
+    assert_eq!(row_notes(&mut lib).0, notes_before as u64 + 1);
+    let find = |lib: &mut Library, w: &str| {
+        names(
+            lib,
+            &TakeQuery {
+                text: Some(w.into()),
+                ..Default::default()
+            },
+        )
+    };
+    assert_eq!(find(&mut lib, "zyzzyva"), ["Scene_001_Take_002"]);
+    let Command::SetNoteRetracted { note_id: added, .. } = undo_add else {
+        panic!("undo of AddNote is a retraction: {undo_add:?}");
+    };
+    let redo = lib.execute(&undo_add, None).expect("undo add");
+    assert_eq!(count(&mut lib), notes_before);
+    assert_eq!(row_notes(&mut lib).0, notes_before as u64);
+    assert!(
+        find(&mut lib, "zyzzyva").is_empty(),
+        "retracted notes are not searched"
+    );
+    lib.execute(&redo, None).expect("redo add");
+    let notes = lib.take(id).expect("detail").notes;
+    assert_eq!(notes.len(), notes_before + 1);
+    assert!(notes.iter().any(|n| n.id == added && n.frame_end == 9));
+    assert!(lib.verify(false).expect("verify").is_intact());
+    // Retracting behind the ledger's back is caught.
+    lib.execute(&undo_add, None).expect("retract again");
+    lib.execute(&redo, None).expect("restore again");
+
+    // A take is found from one of its files' paths.
+    let path = lib.take(id).expect("detail").files[0].path.clone();
+    assert_eq!(
+        lib.take_for_path(Path::new(&path)).expect("lookup"),
+        Some(id)
+    );
+    assert_eq!(
+        lib.take_for_path(Path::new("/nowhere/x.c3d"))
+            .expect("lookup"),
+        None
+    );
+
     // Every change above that is review history is in the ledger, and the chain is intact.
     let types: Vec<String> = lib
         .events(Some(id))
@@ -372,6 +442,7 @@ fn commands_undo_and_ledger_records_everything() {
     assert_eq!(types.first().map(String::as_str), Some("take_registered"));
     assert_eq!(types.iter().filter(|t| *t == "status").count(), 3);
     assert_eq!(types.iter().filter(|t| *t == "note_resolved").count(), 2);
+    assert_eq!(types.iter().filter(|t| *t == "note_retracted").count(), 4);
     let report = lib.verify(true).expect("verify");
     assert!(report.is_intact(), "{:?}", report.problems);
 

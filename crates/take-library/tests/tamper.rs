@@ -161,7 +161,7 @@ fn tamper_db(c: &Connection, kind: usize, rng: &mut fastrand::Rng) -> String {
         }
         6 => {
             // Tables edited behind the ledger's back.
-            match rng.usize(..5) {
+            match rng.usize(..6) {
                 0 => {
                     c.execute("UPDATE take SET status = CASE status WHEN 'approved' THEN 'rejected' ELSE 'approved' END WHERE id = (SELECT id FROM take ORDER BY random() LIMIT 1)", []).expect("status");
                     "take status edited".into()
@@ -188,6 +188,10 @@ fn tamper_db(c: &Connection, kind: usize, rng: &mut fastrand::Rng) -> String {
                         .expect("file");
                     assert_eq!(n, 1);
                     "file hash edited".into()
+                }
+                4 => {
+                    c.execute("UPDATE note SET retracted = 1 - retracted WHERE id = (SELECT id FROM note ORDER BY random() LIMIT 1)", []).expect("note");
+                    "note retracted flag flipped".into()
                 }
                 _ => {
                     c.execute("UPDATE note SET resolved = 1 - resolved WHERE id = (SELECT id FROM note ORDER BY random() LIMIT 1)", []).expect("note");
