@@ -11,11 +11,17 @@
 //!   reversible [`qc::Fix`] record; [`linebreak`] re-breaks lines.
 //! * Alignment: [`align`] copies timings between tracks and snaps cue starts to speech onsets
 //!   found by [`vad`].
+//! * Timeline lane support: [`edit`] (move, retime, split, merge, retype cues; each an
+//!   undoable [`edit::Edit`]), [`snap`] (snapping to shot changes, cue edges, speech and
+//!   frames), [`waveform`] (multi-resolution min/max peaks) and [`demo`] (generated demo
+//!   tracks in English and Simplified Chinese with matching reference audio).
 //!
 //! No GUI crate is in this crate's dependency tree.
 
 pub mod align;
 pub mod ass;
+pub mod demo;
+pub mod edit;
 pub mod encoding;
 mod entities;
 pub mod error;
@@ -24,12 +30,14 @@ pub mod markup;
 pub mod model;
 pub mod profile;
 pub mod qc;
+pub mod snap;
 pub mod srt;
 mod text;
 pub mod time;
 pub mod ttml;
 pub mod vad;
 pub mod vtt;
+pub mod waveform;
 pub mod width;
 
 pub use encoding::TextEncoding;

@@ -95,6 +95,45 @@ fn from_reader<R: std::io::Read>(reader: hound::WavReader<R>) -> Result<Audio> {
     })
 }
 
+/// Encodes mono audio as a 16-bit PCM WAV file in memory (samples clipped to [-1, 1]; the
+/// RIFF and data chunk sizes are exact). [`read_wav_bytes`] reads it back.
+pub fn write_wav_bytes(audio: &Audio) -> Result<Vec<u8>> {
+    if audio.sample_rate == 0 {
+        return Err(SubError::Audio(
+            "sample rate 0: give the audio a sample rate before writing it".into(),
+        ));
+    }
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: audio.sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let err = |e: hound::Error| SubError::Audio(format!("writing WAV: {e}"));
+    let mut cur = std::io::Cursor::new(Vec::with_capacity(44 + audio.samples.len() * 2));
+    {
+        let mut w = hound::WavWriter::new(&mut cur, spec).map_err(err)?;
+        let mut w16 = w.get_i16_writer(audio.samples.len() as u32);
+        for &x in &audio.samples {
+            let v = if x.is_nan() { 0.0 } else { x.clamp(-1.0, 1.0) };
+            w16.write_sample((v * 32767.0).round() as i16);
+        }
+        w16.flush().map_err(err)?;
+        w.finalize().map_err(err)?;
+    }
+    Ok(cur.into_inner())
+}
+
+/// Writes mono audio to `path` as a 16-bit PCM WAV file (see [`write_wav_bytes`]).
+pub fn write_wav(path: &Path, audio: &Audio) -> Result<()> {
+    let bytes =
+        write_wav_bytes(audio).map_err(|e| SubError::Audio(format!("{}: {e}", path.display())))?;
+    std::fs::write(path, bytes).map_err(|error| SubError::Io {
+        path: path.display().to_string(),
+        error,
+    })
+}
+
 /// Frame energies in dBFS (frame `k` covers `k·frame_ms` … `(k+1)·frame_ms`).
 pub fn frame_energies(audio: &Audio, frame_ms: u32) -> Vec<f64> {
     let len = ((audio.sample_rate as u64 * frame_ms.max(1) as u64) / 1000).max(1) as usize;
@@ -241,5 +280,45 @@ mod tests {
             // The 2500 burst is 100 ms and followed by a 100 ms pause (< hangover): one phrase.
             assert_eq!(on, vec![1000, 2500, 5000], "{fmt:?} {bits}-bit {ch} ch");
         }
+    }
+
+    #[test]
+    fn wav_writer_round_trips() {
+        let s = synth(22_050, 500, &[(100, 400)]);
+        let mut samples = s.clone();
+        samples.extend([1.5, -1.5, f32::NAN]);
+        let audio = Audio {
+            sample_rate: 22_050,
+            samples,
+        };
+        let bytes = write_wav_bytes(&audio).expect("writes");
+        // RIFF header sizes: 44-byte header, 2 bytes per sample.
+        let data_len = audio.samples.len() as u32 * 2;
+        assert_eq!(bytes.len() as u32, 44 + data_len);
+        assert_eq!(&bytes[0..4], b"RIFF");
+        assert_eq!(bytes[4..8], (36 + data_len).to_le_bytes());
+        assert_eq!(&bytes[8..16], b"WAVEfmt ");
+        assert_eq!(&bytes[36..40], b"data");
+        assert_eq!(bytes[40..44], data_len.to_le_bytes());
+        let back = read_wav_bytes(&bytes).expect("reads back");
+        assert_eq!(back.sample_rate, 22_050);
+        assert_eq!(back.samples.len(), audio.samples.len());
+        for (a, b) in s.iter().zip(&back.samples) {
+            assert!((a - b).abs() < 1.0 / 32_000.0, "{a} vs {b}");
+        }
+        let n = back.samples.len();
+        assert!(back.samples[n - 3] > 0.999 && back.samples[n - 2] < -0.999);
+        assert_eq!(back.samples[n - 1], 0.0, "NaN written as silence");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.wav");
+        write_wav(&path, &audio).expect("file");
+        assert_eq!(read_wav(&path).expect("reads").samples, back.samples);
+        assert!(
+            write_wav_bytes(&Audio {
+                sample_rate: 0,
+                samples: vec![]
+            })
+            .is_err()
+        );
     }
 }
