@@ -25,13 +25,25 @@ fn merge(a: (f32, f32), b: (f32, f32)) -> (f32, f32) {
     (a.0.min(b.0), a.1.max(b.1))
 }
 
+/// Min and max of `samples` ((0, 0) when empty or all NaN). Eight independent lanes so the
+/// loop vectorises.
 fn min_max(samples: &[f32]) -> (f32, f32) {
-    let mut lo = f32::INFINITY;
-    let mut hi = f32::NEG_INFINITY;
-    for &x in samples {
-        lo = lo.min(x);
-        hi = hi.max(x);
+    let mut lo = [f32::INFINITY; 8];
+    let mut hi = [f32::NEG_INFINITY; 8];
+    let chunks = samples.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            lo[k] = lo[k].min(c[k]);
+            hi[k] = hi[k].max(c[k]);
+        }
     }
+    for (k, &x) in rest.iter().enumerate() {
+        lo[k] = lo[k].min(x);
+        hi[k] = hi[k].max(x);
+    }
+    let lo = lo.iter().copied().fold(f32::INFINITY, f32::min);
+    let hi = hi.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     if lo > hi { (0.0, 0.0) } else { (lo, hi) }
 }
 
