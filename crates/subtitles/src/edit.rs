@@ -238,15 +238,19 @@ pub fn set_text(track: &mut Track, index: usize, text: &str) -> Result<Edit> {
 }
 
 /// Splits cue `index` at `at_ms` (strictly inside the cue) into two cues: the first keeps the
-/// id and ends at `at_ms`, the second starts there with a new id (see the module docs).
+/// id and ends at `at_ms`, the second starts there with a new id (see the module docs) and
+/// follows the first (after any overlapping cues that start before `at_ms`).
 ///
 /// The text is split where it reads naturally: at the line break when the cue has several
 /// lines (the one nearest the split's proportional position), else at the space nearest the
 /// proportional position, else (CJK and other unspaced text) between the user-perceived
 /// characters (grapheme clusters) nearest it, preferring a break after punctuation and never
 /// inside a run of Latin letters or digits. Markup is kept when the text is plain or one span
-/// around plain text (each half gets the span); more complex markup is split at a line break
-/// of the raw text when there is one, else its visible text is split (markup dropped).
+/// around plain text (each half gets the span). More complex markup (nested spans, ASS
+/// override blocks) is split in the raw text: at a line break when there is one, else at the
+/// space outside tags nearest the proportional position (a leading ASS override block such as
+/// `{\an8}` is repeated on the second half); only text with neither is split as visible text
+/// with its markup dropped.
 pub fn split_cue(track: &mut Track, index: usize, at_ms: i64) -> Result<Edit> {
     check_index(track, index)?;
     let cue = &track.cues[index];
@@ -266,15 +270,24 @@ pub fn split_cue(track: &mut Track, index: usize, at_ms: i64) -> Result<Edit> {
     second.start = time_like(cue.start, at_ms);
     second.text = t2;
     second.id = new_id(track, &cue.id);
-    let before = vec![cue.clone()];
+    // When later cues overlap this one, the second half goes after those starting before it.
+    let passed = track.cues[index + 1..]
+        .iter()
+        .take_while(|c| c.start_ms() <= at_ms)
+        .count();
+    let before: Vec<Cue> = track.cues[index..=index + passed].to_vec();
+    let mut after = Vec::with_capacity(passed + 2);
+    after.push(first);
+    after.extend_from_slice(&before[1..]);
+    after.push(second);
     track
         .cues
-        .splice(index..=index, [first.clone(), second.clone()]);
+        .splice(index..=index + passed, after.iter().cloned());
     Ok(Edit {
         kind: EditKind::Split,
         index,
         before,
-        after: vec![first, second],
+        after,
         focus: index,
     })
 }
@@ -388,6 +401,9 @@ fn split_text(format: Format, text: &str, frac: f64) -> (String, String) {
         }
         _ => None,
     };
+    // Override blocks (ASS, and ASS-style blocks in SRT) would be lost by re-rendering.
+    let overrides = text.contains('{') && matches!(format, Format::Ass | Format::Ssa | Format::Srt);
+    let wrap = if overrides { None } else { wrap };
     let plain = markup::plain_text(&nodes);
     match wrap {
         Some(span) => {
@@ -416,11 +432,64 @@ fn split_text(format: Format, text: &str, frac: f64) -> (String, String) {
             if text.contains(sep) {
                 let parts: Vec<&str> = text.split(sep).collect();
                 let k = best_line_break(&parts, frac);
-                (parts[..k].join(sep), parts[k..].join(sep))
+                let mut second = parts[k..].join(sep);
+                carry_leading_override(format, text, &mut second);
+                (parts[..k].join(sep), second)
+            } else if let Some(split) = split_raw_at_space(format, text, frac) {
+                split
             } else {
                 split_plain(&plain, frac)
             }
         }
+    }
+}
+
+/// Splits marked-up text at the space outside tags (`<…>`, `{…}`) nearest the proportional
+/// position of the visible characters. A leading ASS override block (`{\an8}`, `{\pos(…)}`)
+/// is repeated at the start of the second part so both halves keep it.
+fn split_raw_at_space(format: Format, text: &str, frac: f64) -> Option<(String, String)> {
+    let mut depth_angle = false;
+    let mut depth_brace = false;
+    let mut visible = 0usize;
+    let mut cands: Vec<(usize, usize)> = Vec::new(); // (byte offset, visible index)
+    for (off, c) in text.char_indices() {
+        match c {
+            '<' if !depth_brace => depth_angle = true,
+            '>' if depth_angle => depth_angle = false,
+            '{' if !depth_angle => depth_brace = true,
+            '}' if depth_brace => depth_brace = false,
+            _ if depth_angle || depth_brace => {}
+            _ => {
+                if c.is_whitespace() {
+                    cands.push((off, visible));
+                }
+                visible += 1;
+            }
+        }
+    }
+    let target = frac.clamp(0.0, 1.0) * visible as f64;
+    let (off, _) = cands
+        .into_iter()
+        .filter(|&(off, _)| !text[..off].trim().is_empty() && !text[off..].trim().is_empty())
+        .min_by(|a, b| {
+            (a.1 as f64 + 0.5 - target)
+                .abs()
+                .total_cmp(&(b.1 as f64 + 0.5 - target).abs())
+        })?;
+    let first = text[..off].trim_end().to_string();
+    let mut second = text[off..].trim_start().to_string();
+    carry_leading_override(format, text, &mut second);
+    Some((first, second))
+}
+
+/// Repeats the leading ASS override block of `text` at the start of `second`.
+fn carry_leading_override(format: Format, text: &str, second: &mut String) {
+    if matches!(format, Format::Ass | Format::Ssa)
+        && text.starts_with('{')
+        && let Some(end) = text.find('}')
+        && !second.starts_with(&text[..=end])
+    {
+        second.insert_str(0, &text[..=end]);
     }
 }
 
@@ -650,6 +719,26 @@ mod tests {
     }
 
     #[test]
+    fn split_keeps_complex_markup() {
+        let (a, b) = split_text(
+            Format::Ass,
+            "{\\an8}Turn to {\\i1}your{\\i0} left now",
+            0.35,
+        );
+        assert_eq!(
+            (a.as_str(), b.as_str()),
+            ("{\\an8}Turn to", "{\\an8}{\\i1}your{\\i0} left now")
+        );
+        let (a, b) = split_text(Format::Ass, "{\\pos(10,20)}Wave\\Nnow", 0.5);
+        assert_eq!(
+            (a.as_str(), b.as_str()),
+            ("{\\pos(10,20)}Wave", "{\\pos(10,20)}now")
+        );
+        let (a, b) = split_text(Format::Srt, "<i>Turn</i> <b>and wave</b>", 0.2);
+        assert_eq!((a.as_str(), b.as_str()), ("<i>Turn</i>", "<b>and wave</b>"));
+    }
+
+    #[test]
     fn merge_joins_with_newline() {
         let mut t = track();
         let orig = t.clone();
@@ -675,6 +764,48 @@ mod tests {
         assert_eq!(t.cues[2].id, "4");
         merge_cues(&mut t, 1).expect("merge");
         assert_eq!(t.cues[1].text, "Two\nwords");
+    }
+
+    proptest::proptest! {
+        /// Any sequence of edits undone in reverse order gives back the original track, and
+        /// the track stays sorted by start.
+        #[test]
+        fn edits_undo_exactly(
+            starts in proptest::collection::vec(0i64..20_000, 1..8),
+            ops in proptest::collection::vec((0u8..6, 0usize..10, -5_000i64..5_000), 1..12),
+        ) {
+            let mut sorted = starts.clone();
+            sorted.sort_unstable();
+            let mut t = Track::new(Format::Srt);
+            t.cues = sorted
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| Cue::new((i + 1).to_string(), s, s + 1500, "one two\n三四五"))
+                .collect();
+            let orig = t.clone();
+            let mut done = Vec::new();
+            for (op, i, d) in ops {
+                let n = t.cues.len();
+                let i = i % n;
+                let (cs, ce) = (t.cues[i].start_ms(), t.cues[i].end_ms());
+                let r = match op {
+                    0 => move_cue(&mut t, i, d),
+                    1 => retime_start(&mut t, i, cs + d / 10),
+                    2 => retime_end(&mut t, i, ce + d / 10),
+                    3 => split_cue(&mut t, i, cs + d.rem_euclid(1500)),
+                    4 => merge_cues(&mut t, i),
+                    _ => set_text(&mut t, i, "x"),
+                };
+                if let Ok(e) = r {
+                    done.push(e);
+                }
+                proptest::prop_assert!(t.cues.windows(2).all(|w| w[0].start_ms() <= w[1].start_ms()));
+            }
+            for e in done.iter().rev() {
+                proptest::prop_assert!(e.revert(&mut t).is_ok());
+            }
+            proptest::prop_assert_eq!(&t, &orig);
+        }
     }
 
     #[test]
