@@ -87,6 +87,44 @@ pub enum SolverError {
     /// A subject file could not be read or does not fit.
     #[error("subject calibration unusable: {0}; recalibrate with --calibrate STATIC.c3d")]
     BadSubject(String),
+    /// An operation-stack file (`*.ops.ron`) that cannot be parsed.
+    #[error(
+        "operation stack {}:{line}:{col}: {reason}; see the format in the mocap_solver::stack docs (README: `mocap clean --ops`)",
+        path.display()
+    )]
+    BadOpStack {
+        /// The file (or `<string>` when parsed from memory).
+        path: std::path::PathBuf,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        col: usize,
+        /// What the parser expected.
+        reason: String,
+    },
+    /// An operation-stack file written by a newer version of the studio.
+    #[error(
+        "operation stack {}: format version {version} is newer than this build understands (version {supported}); update mocap",
+        path.display()
+    )]
+    UnsupportedOpStackVersion {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The version in the file.
+        version: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+    /// One entry of an operation stack failed.
+    #[error("operation stack entry #{index} ({op}): {source}")]
+    StackEntry {
+        /// 0-based index of the entry in the stack.
+        index: usize,
+        /// The operation's name (`FillGaps`, `Lowpass`, …).
+        op: &'static str,
+        /// Why it failed.
+        source: Box<SolverError>,
+    },
     /// Reading or writing a file failed.
     #[error("cannot access {path}: {error}")]
     Io {

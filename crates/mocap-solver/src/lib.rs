@@ -20,6 +20,7 @@ pub mod foot;
 pub mod gaps;
 pub mod retarget;
 pub mod spikes;
+pub mod stack;
 pub mod swaps;
 
 // --- shared by the repair side ---
