@@ -27,6 +27,16 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub exit_after_frames: Option<u32>,
 
+    /// Take library (SQLite file of `mocap takes`) to open in the Takes panel; created when
+    /// missing.
+    #[arg(long, value_name = "DB")]
+    pub library: Option<PathBuf>,
+
+    /// Dock tab to bring to the front at start-up (viewport, timeline, takes, review, cleanup,
+    /// subtitles, inspector, log).
+    #[arg(long, value_name = "TAB")]
+    pub tab: Option<String>,
+
     /// Window width in logical pixels.
     #[arg(long, default_value_t = 1280)]
     pub width: u32,

@@ -8,6 +8,7 @@ use bevy::prelude::*;
 use mocap_data::{FrameIndex, Timecode};
 
 use crate::session::{AppLog, LogLevel, Session, SessionSet, Take};
+use crate::takes::{OpenLibrary, TakeBrowser};
 
 /// Systems that apply edits and history commands (after [`SessionSet`]).
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
@@ -36,6 +37,9 @@ pub enum EditCommand {
     SetOutPoint(Option<FrameIndex>),
     /// Change the timecode of frame 0.
     SetStartTimecode(Timecode),
+    /// An edit of the take library (status, notes, metadata); applied to the open library by
+    /// [`apply_edits`], recorded in its ledger. Undo applies the library's inverse command.
+    Library(take_library::Command),
     /// Rename marker `index`.
     RenameMarker {
         /// Marker index in the take's trajectories.
@@ -55,6 +59,39 @@ impl EditCommand {
             Self::SetOutPoint(None) => "Clear out point".into(),
             Self::SetStartTimecode(tc) => format!("Set start timecode to {tc}"),
             Self::RenameMarker { label, .. } => format!("Rename marker to {label}"),
+            Self::Library(c) => describe_library(c),
+        }
+    }
+
+    /// Whether the edit changes the take library rather than the loaded take.
+    pub fn is_library(&self) -> bool {
+        matches!(self, Self::Library(_))
+    }
+
+    /// What Redo re-applies after this edit was undone with `undo_result` (what applying the
+    /// inverse returned). Usually the edit itself; a note that was added and then retracted is
+    /// brought back (the same note) rather than added a second time.
+    pub fn redo_after_undo(&self, undo_result: EditCommand) -> EditCommand {
+        match (self, &undo_result) {
+            (
+                Self::Library(take_library::Command::AddNote(_)),
+                Self::Library(take_library::Command::SetNoteRetracted { .. }),
+            ) => undo_result,
+            _ => self.clone(),
+        }
+    }
+
+    /// Applies a library edit; returns the edit that undoes it.
+    pub fn apply_to_library(
+        &self,
+        library: &mut take_library::Library,
+    ) -> Result<EditCommand, String> {
+        match self {
+            Self::Library(c) => library
+                .execute(c, crate::takes::signing_key())
+                .map(Self::Library)
+                .map_err(|e| e.to_string()),
+            _ => Err("not a library edit".into()),
         }
     }
 
@@ -62,6 +99,7 @@ impl EditCommand {
     pub fn apply(&self, take: &mut Take) -> Result<EditCommand, String> {
         let last = take.frame_count.saturating_sub(1);
         Ok(match self {
+            Self::Library(_) => return Err("a library edit needs the take library".into()),
             Self::SetInPoint(f) => {
                 let before = take.in_frame;
                 take.in_frame = f.map(|f| f.min(last));
@@ -93,6 +131,30 @@ impl EditCommand {
     }
 }
 
+fn describe_library(c: &take_library::Command) -> String {
+    use take_library::Command as C;
+    match c {
+        C::SetStatus { status, .. } => format!("Set status to {status}"),
+        C::SetNoteResolved { resolved: true, .. } => "Resolve note".into(),
+        C::SetNoteResolved {
+            resolved: false, ..
+        } => "Reopen note".into(),
+        C::AddNote(n) if n.reply_to.is_some() => "Reply".into(),
+        C::AddNote(n) => match (n.frame_start, n.frame_end) {
+            (Some(a), Some(b)) if b > a => format!("Add note at {a}–{b}"),
+            (Some(a), _) => format!("Add note at {a}"),
+            _ => "Add note".into(),
+        },
+        C::SetNoteRetracted {
+            retracted: true, ..
+        } => "Remove note".into(),
+        C::SetNoteRetracted {
+            retracted: false, ..
+        } => "Restore note".into(),
+        C::SetMetadata { .. } => "Edit take details".into(),
+    }
+}
+
 /// Undo / redo requests.
 #[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryCommand {
@@ -109,8 +171,9 @@ pub struct HistoryEntry {
     pub forward: EditCommand,
     /// The edit that reverts it.
     pub inverse: EditCommand,
-    /// The session generation it applies to (edits of a replaced take are dropped).
-    pub generation: u64,
+    /// The session generation it applies to (edits of a replaced take are dropped); `None` for
+    /// library edits, which outlive the loaded take.
+    pub generation: Option<u64>,
 }
 
 /// Undo and redo stacks.
@@ -138,58 +201,80 @@ fn apply_edits(
     mut history: MessageReader<HistoryCommand>,
     mut session: ResMut<Session>,
     mut stack: ResMut<UndoStack>,
+    library: Option<Res<OpenLibrary>>,
+    browser: Option<ResMut<TakeBrowser>>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
     let generation = session.generation;
-    // A new take invalidates the history of the old one.
-    if stack
-        .done
-        .last()
-        .is_some_and(|e| e.generation != generation)
-        || stack
-            .undone
-            .last()
-            .is_some_and(|e| e.generation != generation)
-    {
-        stack.done.clear();
-        stack.undone.clear();
-    }
+    // A new take invalidates the history of the old one (library edits stay undoable).
+    let stale = |e: &HistoryEntry| e.generation.is_some_and(|g| g != generation);
+    stack.done.retain(|e| !stale(e));
+    stack.undone.retain(|e| !stale(e));
     let now = time.elapsed_secs_f64();
-    let Some(take) = session.take.as_mut() else {
-        edits.clear();
-        history.clear();
-        return;
-    };
-    for edit in edits.read() {
-        match edit.apply(take) {
+    let mut library_changed = false;
+    let mut run =
+        |edit: &EditCommand, session: &mut ResMut<Session>| -> Result<EditCommand, String> {
+            if edit.is_library() {
+                library_changed = true;
+                library
+                    .as_ref()
+                    .and_then(|l| l.with(|lib| edit.apply_to_library(lib)))
+                    .unwrap_or_else(|| Err("no take library is open".into()))
+            } else {
+                match session.take.as_mut() {
+                    Some(take) => edit.apply(take),
+                    None => Err("no take is loaded".into()),
+                }
+            }
+        };
+    let edits: Vec<EditCommand> = edits.read().cloned().collect();
+    for edit in edits {
+        match run(&edit, &mut session) {
             Ok(inverse) => {
                 stack.done.push(HistoryEntry {
-                    forward: edit.clone(),
+                    generation: (!edit.is_library()).then_some(generation),
+                    forward: edit,
                     inverse,
-                    generation,
                 });
                 stack.undone.clear();
             }
             Err(e) => log.push(LogLevel::Error, format!("{}: {e}", edit.describe()), now),
         }
     }
-    for cmd in history.read() {
-        let (from_done, entry) = match cmd {
-            HistoryCommand::Undo => (true, stack.done.pop()),
-            HistoryCommand::Redo => (false, stack.undone.pop()),
-        };
-        let Some(entry) = entry else { continue };
-        let to_apply = if from_done {
-            &entry.inverse
-        } else {
-            &entry.forward
-        };
-        match to_apply.apply(take) {
-            Ok(_) if from_done => stack.undone.push(entry),
-            Ok(_) => stack.done.push(entry),
-            Err(e) => log.push(LogLevel::Error, format!("Undo failed: {e}"), now),
+    let requests: Vec<HistoryCommand> = history.read().copied().collect();
+    for cmd in requests {
+        match cmd {
+            HistoryCommand::Undo => {
+                let Some(mut entry) = stack.done.pop() else {
+                    continue;
+                };
+                match run(&entry.inverse, &mut session) {
+                    Ok(redo) => {
+                        entry.forward = entry.forward.redo_after_undo(redo);
+                        stack.undone.push(entry);
+                    }
+                    Err(e) => log.push(LogLevel::Error, format!("Undo failed: {e}"), now),
+                }
+            }
+            HistoryCommand::Redo => {
+                let Some(mut entry) = stack.undone.pop() else {
+                    continue;
+                };
+                match run(&entry.forward, &mut session) {
+                    Ok(inverse) => {
+                        if entry.forward.is_library() {
+                            entry.inverse = inverse;
+                        }
+                        stack.done.push(entry);
+                    }
+                    Err(e) => log.push(LogLevel::Error, format!("Redo failed: {e}"), now),
+                }
+            }
         }
+    }
+    if library_changed && let Some(mut b) = browser {
+        b.mark_dirty();
     }
 }
 

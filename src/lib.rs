@@ -2,7 +2,8 @@
 //!
 //! One plugin per concern, each with a public `SystemSet`:
 //! [`session::SessionPlugin`] (what is loaded), [`playback::PlaybackPlugin`] (the clock),
-//! [`history::HistoryPlugin`] (undoable edits), [`camera::CameraPlugin`],
+//! [`history::HistoryPlugin`] (undoable edits), [`takes::TakesPlugin`] (take library, review),
+//! [`camera::CameraPlugin`],
 //! [`viewport::ViewportPlugin`] (grid, markers, bones, mannequin),
 //! [`character::CharacterPlugin`] (glTF characters driven by the take), [`ui::UiPlugin`] (egui
 //! shell) and [`capture::CapturePlugin`] (scripted screenshot runs).
@@ -23,6 +24,8 @@ pub mod mannequin;
 pub mod playback;
 pub mod session;
 pub mod settings;
+pub mod takes;
+pub mod takes_ui;
 pub mod timeline;
 pub mod ui;
 pub mod viewport;
@@ -30,7 +33,7 @@ pub mod viewport;
 use bevy::app::PluginGroupBuilder;
 use bevy::prelude::*;
 
-/// The plugins that need no window or GPU: session, playback, history.
+/// The plugins that need no window or GPU: session, playback, history, take library.
 pub struct CorePlugins;
 
 impl PluginGroup for CorePlugins {
@@ -39,6 +42,7 @@ impl PluginGroup for CorePlugins {
             .add(session::SessionPlugin)
             .add(playback::PlaybackPlugin)
             .add(history::HistoryPlugin)
+            .add(takes::TakesPlugin)
     }
 }
 

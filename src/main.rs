@@ -12,8 +12,15 @@ use bevy::window::WindowResolution;
 use bevy_egui::EguiPlugin;
 use clap::Parser;
 use mocap_studio::{
-    camera::CameraPlugin, capture::CapturePlugin, character::CharacterPlugin, cli::Args,
-    core_plugins, playback::PlaybackCommand, session::SessionCommand, ui::UiPlugin,
+    camera::CameraPlugin,
+    capture::CapturePlugin,
+    character::CharacterPlugin,
+    cli::Args,
+    core_plugins,
+    playback::PlaybackCommand,
+    session::SessionCommand,
+    takes::LibraryCommand,
+    ui::{Tab, UiCommand, UiPlugin},
     viewport::ViewportPlugin,
 };
 
@@ -55,6 +62,20 @@ fn main() -> Result<()> {
             exit_after_frames: args.exit_after_frames,
         },
     ));
+    if let Some(db) = &args.library {
+        app.world_mut()
+            .write_message(LibraryCommand::Open(db.clone()));
+    }
+    if let Some(tab) = &args.tab {
+        match Tab::parse(tab) {
+            Some(t) => {
+                app.world_mut().write_message(UiCommand::FocusTab(t));
+            }
+            None => anyhow::bail!(
+                "--tab {tab}: no such tab (viewport, timeline, takes, review, cleanup, subtitles, inspector, log)"
+            ),
+        }
+    }
     if args.wants_demo() {
         app.world_mut().write_message(SessionCommand::LoadDemo);
         app.world_mut().write_message(PlaybackCommand::Play);

@@ -77,6 +77,8 @@ pub struct Settings {
     pub show_frames: bool,
     /// Recently opened files, most recent first.
     pub recent_files: Vec<PathBuf>,
+    /// The take library opened last (offered again in the File menu).
+    pub last_library: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -94,6 +96,7 @@ impl Default for Settings {
             display_rate: DisplayRate::Fps30,
             show_frames: false,
             recent_files: Vec::new(),
+            last_library: None,
         }
     }
 }

@@ -124,10 +124,20 @@ pub struct Lane {
 /// Lanes of the current take, rebuilt when the session changes.
 #[derive(Resource, Debug, Default, Clone)]
 pub struct TimelineLanes {
-    /// Lanes, top to bottom.
+    /// Lanes built from the take, top to bottom.
     pub lanes: Vec<Lane>,
     /// Session generation they were built from.
     pub generation: u64,
+    /// Lanes set by plugins from data outside the take (review notes, subtitles, audio), by key,
+    /// drawn below the take's lanes in key order.
+    pub extra: std::collections::BTreeMap<String, Lane>,
+}
+
+impl TimelineLanes {
+    /// Every lane, top to bottom.
+    pub fn all(&self) -> Vec<&Lane> {
+        self.lanes.iter().chain(self.extra.values()).collect()
+    }
 }
 
 /// Builds one lane from a take, or `None` when the take has nothing for it.
@@ -264,7 +274,7 @@ pub struct TimelineView<'a> {
     /// Show frame numbers on the ruler instead of timecode.
     pub show_frames: bool,
     /// Lanes under the ruler.
-    pub lanes: &'a [Lane],
+    pub lanes: Vec<&'a Lane>,
     /// Start timecode of the take (for labels).
     pub start_timecode: Option<Timecode>,
 }

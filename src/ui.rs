@@ -25,6 +25,8 @@ use crate::history::{EditCommand, HistoryCommand, UndoStack};
 use crate::playback::{Playback, PlaybackCommand};
 use crate::session::{AppLog, LogLevel, Session, SessionCommand};
 use crate::settings::{Settings, config_dir, load_json, save_json};
+use crate::takes::{LibraryCommand, OpenLibrary, TakeBrowser};
+use crate::takes_ui::{ReviewView, TakesView, review_ui, status_edit, takes_ui};
 use crate::timeline::{
     DisplayRate, LaneRegistry, TimelineLanes, TimelineView, timecode_at, timeline_ui,
 };
@@ -51,6 +53,7 @@ impl Plugin for UiPlugin {
         .init_resource::<LaneRegistry>()
         .init_resource::<FileDialogs>()
         .init_resource::<HudStats>()
+        .init_resource::<NoteFocus>()
         .add_message::<UiCommand>()
         .add_systems(PreStartup, (load_persisted, setup_egui_camera))
         .add_systems(
@@ -97,6 +100,18 @@ pub enum UiCommand {
     ResetLayout,
     /// Reopen a closed tab.
     OpenTab(Tab),
+    /// Browse / open / export through the take library.
+    Library(LibraryCommand),
+    /// Show the native dialog to open or create a take library.
+    OpenLibraryDialog,
+    /// Show the native folder dialog, then import that capture folder into the library.
+    ImportFolderDialog,
+    /// Show the native save dialog, then write the review report of a scene (or everything).
+    ExportReportDialog(Option<String>),
+    /// Bring a tab to the front (opening it when closed).
+    FocusTab(Tab),
+    /// Bring the Review tab to the front and put the cursor in its note field (N).
+    FocusNote,
     /// Tell the user something went wrong (log + toast).
     Report(String),
     /// Quit the app.
@@ -125,6 +140,13 @@ pub enum Tab {
 }
 
 impl Tab {
+    /// The tab named `name` (its title, any case).
+    pub fn parse(name: &str) -> Option<Self> {
+        ALL_TABS
+            .into_iter()
+            .find(|t| t.title().eq_ignore_ascii_case(name.trim()))
+    }
+
     fn title(self) -> &'static str {
         match self {
             Tab::Viewport => "Viewport",
@@ -377,10 +399,37 @@ pub fn shortcut_for(key: KeyCode, ctrl: bool, shift: bool) -> Option<UiCommand> 
     }
 }
 
+/// The N hotkey asked the Review panel to focus its note field.
+#[derive(Resource, Debug, Default)]
+struct NoteFocus(bool);
+
+/// The review command a key sends for the take `target` (C circle — again: uncircle —, A
+/// approve, R reject, N write a note).
+pub fn review_shortcut(
+    key: KeyCode,
+    target: Option<(i64, take_library::TakeStatus)>,
+    author: &str,
+) -> Option<UiCommand> {
+    use take_library::TakeStatus as S;
+    if key == KeyCode::KeyN {
+        return Some(UiCommand::FocusNote);
+    }
+    let (id, current) = target?;
+    let status = match key {
+        KeyCode::KeyC if current == S::Circled => S::None,
+        KeyCode::KeyC => S::Circled,
+        KeyCode::KeyA => S::Approved,
+        KeyCode::KeyR => S::Rejected,
+        _ => return None,
+    };
+    (status != current).then(|| status_edit(id, status, author, None))
+}
+
 fn keyboard_shortcuts(
     keys: Res<ButtonInput<KeyCode>>,
     input: Res<ViewportInput>,
     playback: Res<Playback>,
+    browser: Option<Res<TakeBrowser>>,
     mut out: MessageWriter<UiCommand>,
 ) {
     if input.keyboard_captured {
@@ -402,6 +451,26 @@ fn keyboard_shortcuts(
             (KeyCode::KeyO, false) => Some(UiCommand::Edit(EditCommand::SetOutPoint(Some(
                 playback.frame(),
             )))),
+            // Review keys act on the reviewed take (or the Takes panel's selection).
+            (KeyCode::KeyC | KeyCode::KeyA | KeyCode::KeyR | KeyCode::KeyN, false) if !shift => {
+                browser.as_ref().and_then(|b| {
+                    let target = b.target().and_then(|id| {
+                        let status = b
+                            .active
+                            .as_ref()
+                            .filter(|a| a.summary.id == id)
+                            .map(|a| a.summary.status)
+                            .or_else(|| {
+                                b.rows
+                                    .iter()
+                                    .find(|r| r.summary.id == id)
+                                    .map(|r| r.summary.status)
+                            })?;
+                        Some((id, status))
+                    });
+                    review_shortcut(*key, target, &b.author)
+                })
+            }
             _ => shortcut_for(*key, ctrl, shift),
         };
         if let Some(c) = cmd {
@@ -418,6 +487,8 @@ fn dispatch_commands(
     mut history: MessageWriter<HistoryCommand>,
     mut session: MessageWriter<SessionCommand>,
     mut camera: MessageWriter<CameraCommand>,
+    mut library: MessageWriter<LibraryCommand>,
+    mut note_focus: ResMut<NoteFocus>,
     mut exit: MessageWriter<AppExit>,
     mut selection: ResMut<Selection>,
     mut settings: ResMut<Settings>,
@@ -483,6 +554,57 @@ fn dispatch_commands(
                         .map(|p| UiCommand::Session(SessionCommand::ExportGlb(p)))
                 });
             }
+            UiCommand::Library(c) => {
+                if let LibraryCommand::Open(p) = &c {
+                    settings.last_library = Some(p.clone());
+                }
+                library.write(c);
+            }
+            UiCommand::OpenLibraryDialog => {
+                dialogs.spawn(|| {
+                    rfd::FileDialog::new()
+                        .set_title("Open or create a take library")
+                        .add_filter("Take library", &["db", "sqlite", "mocaplib"])
+                        .set_file_name("takes.db")
+                        .save_file()
+                        .map(|p| UiCommand::Library(LibraryCommand::Open(p)))
+                });
+            }
+            UiCommand::ImportFolderDialog => {
+                dialogs.spawn(|| {
+                    rfd::FileDialog::new()
+                        .set_title("Import a capture folder into the take library")
+                        .pick_folder()
+                        .map(|p| UiCommand::Library(LibraryCommand::ImportFolder(p)))
+                });
+            }
+            UiCommand::ExportReportDialog(scene) => {
+                dialogs.spawn(move || {
+                    let name = match &scene {
+                        Some(s) => format!("review-scene-{s}.html"),
+                        None => "review.html".into(),
+                    };
+                    rfd::FileDialog::new()
+                        .set_title("Write the review report (HTML)")
+                        .add_filter("HTML", &["html"])
+                        .set_file_name(name)
+                        .save_file()
+                        .map(|path| {
+                            UiCommand::Library(LibraryCommand::ExportReport { path, scene })
+                        })
+                });
+            }
+            UiCommand::FocusTab(tab) => {
+                if let Some(l) = layout.as_mut() {
+                    focus_tab(&mut l.0, tab);
+                }
+            }
+            UiCommand::FocusNote => {
+                if let Some(l) = layout.as_mut() {
+                    focus_tab(&mut l.0, Tab::Review);
+                }
+                note_focus.0 = true;
+            }
             UiCommand::SetDisplayRate(r) => settings.display_rate = r,
             UiCommand::SetShowFrames(f) => settings.show_frames = f,
             UiCommand::SetSettings(s) => *settings = *s,
@@ -503,6 +625,16 @@ fn dispatch_commands(
                 exit.write(AppExit::Success);
             }
         }
+    }
+}
+
+/// Brings `tab` to the front of its leaf, opening it when it was closed.
+pub fn focus_tab(dock: &mut DockState<Tab>, tab: Tab) {
+    if dock.find_tab(&tab).is_none() {
+        dock.push_to_first_leaf(tab);
+    }
+    if let Some(path) = dock.find_tab(&tab) {
+        let _ = dock.set_active_tab(path);
     }
 }
 
@@ -830,6 +962,8 @@ struct Viewer<'a> {
     hud: Option<HudView>,
     inspector: InspectorView<'a>,
     log: &'a AppLog,
+    takes: Option<TakesView<'a>>,
+    review: ReviewView<'a>,
     commands: Vec<UiCommand>,
     viewport_rect: Option<egui::Rect>,
     viewport_hovered: bool,
@@ -868,8 +1002,17 @@ impl TabViewer for Viewer<'_> {
                 });
             }
             Tab::Log => log_ui(ui, self.log),
-            Tab::Takes => placeholder_ui(ui, "Take library"),
-            Tab::Review => placeholder_ui(ui, "Review notes"),
+            Tab::Takes => match &self.takes {
+                Some(v) => {
+                    let c = takes_ui(ui, v);
+                    self.commands.extend(c);
+                }
+                None => placeholder_ui(ui, "Take library"),
+            },
+            Tab::Review => {
+                let c = review_ui(ui, &self.review);
+                self.commands.extend(c);
+            }
             Tab::Cleanup => placeholder_ui(ui, "Cleanup"),
             Tab::Subtitles => placeholder_ui(ui, "Subtitles"),
         }
@@ -881,7 +1024,12 @@ impl TabViewer for Viewer<'_> {
 
     fn scroll_bars(&self, tab: &Tab) -> [bool; 2] {
         match tab {
-            Tab::Viewport | Tab::Timeline | Tab::Log | Tab::Inspector => [false, false],
+            Tab::Viewport
+            | Tab::Timeline
+            | Tab::Log
+            | Tab::Inspector
+            | Tab::Takes
+            | Tab::Review => [false, false],
             _ => [true, true],
         }
     }
@@ -941,6 +1089,18 @@ fn menu_bar(
             {
                 out.push(UiCommand::ExportGlbDialog);
             }
+            ui.separator();
+            if ui.button("Take library…").clicked() {
+                out.push(UiCommand::OpenLibraryDialog);
+            }
+            if let Some(p) = &settings.last_library
+                && ui
+                    .button(format!("Reopen library {}", p.display()))
+                    .clicked()
+            {
+                out.push(UiCommand::Library(LibraryCommand::Open(p.clone())));
+            }
+            ui.separator();
             if ui.button("Demo take").clicked() {
                 out.push(UiCommand::Session(SessionCommand::LoadDemo));
             }
@@ -1021,11 +1181,14 @@ struct UiData<'w> {
     marker_world: Res<'w, MarkerWorld>,
     stats: Res<'w, HudStats>,
     time: Res<'w, Time<Real>>,
+    browser: Option<Res<'w, TakeBrowser>>,
+    library: Option<Res<'w, OpenLibrary>>,
 }
 
 fn ui_system(
     mut contexts: EguiContexts,
     data: UiData,
+    mut note_focus: ResMut<NoteFocus>,
     mut layout: ResMut<DockLayout>,
     mut input: ResMut<ViewportInput>,
     mut scene_cam: Query<&mut Camera, With<SceneCamera>>,
@@ -1053,7 +1216,7 @@ fn ui_system(
         timecode: timecode.clone(),
         display_rate: data.settings.display_rate,
         show_frames: data.settings.show_frames,
-        lanes: &data.lanes.lanes,
+        lanes: data.lanes.all(),
         start_timecode: take.map(|t| t.start_timecode),
     };
     let hud = (data.settings.show_hud && take.is_some()).then(|| HudView {
@@ -1091,6 +1254,39 @@ fn ui_system(
             marker_world: &data.marker_world,
         },
         log: &data.log,
+        takes: data.browser.as_ref().map(|b| TakesView {
+            path: b.path.as_deref(),
+            rows: &b.rows,
+            total: b.total,
+            scenes: &b.scenes,
+            filter: &b.filter,
+            sort: b.sort,
+            selected: b.selected,
+            active: b.active.as_ref().map(|a| a.summary.id),
+            error: b.error.as_deref(),
+            author: &b.author,
+        }),
+        review: ReviewView {
+            take: data.browser.as_ref().and_then(|b| b.active.as_ref()),
+            has_library: data
+                .library
+                .as_ref()
+                .is_some_and(|l| l.with(|_| ()).is_some()),
+            frame,
+            range: take
+                .filter(|t| t.in_frame.is_some() || t.out_frame.is_some())
+                .map(|t| t.range()),
+            rate: data.playback.rate,
+            start_timecode: take.map(|t| t.start_timecode).unwrap_or_else(|| {
+                Timecode::from_frame_count(0, data.settings.display_rate.format())
+            }),
+            display_rate: data.settings.display_rate,
+            author: data
+                .browser
+                .as_ref()
+                .map_or("studio", |b| b.author.as_str()),
+            focus_note: std::mem::take(&mut note_focus.0),
+        },
         commands: Vec::new(),
         viewport_rect: None,
         viewport_hovered: false,

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use take_library::evidence::{verify_manifest, write_manifest};
-use take_library::import::{MediaProbe, ProbeOutcome};
+use take_library::import::FormatsProbe;
 use take_library::naming::NamingPattern;
 use take_library::util::{format_utc_ms, parse_utc_date};
 use take_library::{
@@ -171,31 +171,6 @@ enum TakesCommand {
         #[arg(short = 'o', long)]
         output: PathBuf,
     },
-}
-
-/// Reads duration and rate with the C3D/BVH readers.
-struct FormatsProbe;
-
-impl MediaProbe for FormatsProbe {
-    fn probe(&self, kind: FileKind, path: &Path) -> ProbeOutcome {
-        let timing = |frames: usize, rate| {
-            ProbeOutcome::Timing(TakeTiming {
-                duration_frames: frames as u64,
-                rate,
-            })
-        };
-        match kind {
-            FileKind::C3d => match mocap_formats::c3d::read_path(path) {
-                Ok(f) => timing(f.points.frame_count(), f.points.rate),
-                Err(e) => ProbeOutcome::Failed(e.to_string()),
-            },
-            FileKind::Bvh => match mocap_formats::bvh::read_path(path) {
-                Ok(f) => timing(f.motion.frame_count(), f.motion.rate),
-                Err(e) => ProbeOutcome::Failed(e.to_string()),
-            },
-            _ => ProbeOutcome::Unsupported,
-        }
-    }
 }
 
 fn db_path(args: &Args) -> Result<&Path> {

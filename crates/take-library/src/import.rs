@@ -42,6 +42,33 @@ impl MediaProbe for NoProbe {
     }
 }
 
+/// Reads duration and rate with the `mocap-formats` C3D and BVH readers (what `mocap takes
+/// import` and the studio use).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FormatsProbe;
+
+impl MediaProbe for FormatsProbe {
+    fn probe(&self, kind: FileKind, path: &Path) -> ProbeOutcome {
+        let timing = |frames: usize, rate| {
+            ProbeOutcome::Timing(crate::model::TakeTiming {
+                duration_frames: frames as u64,
+                rate,
+            })
+        };
+        match kind {
+            FileKind::C3d => match mocap_formats::c3d::read_path(path) {
+                Ok(f) => timing(f.points.frame_count(), f.points.rate),
+                Err(e) => ProbeOutcome::Failed(e.to_string()),
+            },
+            FileKind::Bvh => match mocap_formats::bvh::read_path(path) {
+                Ok(f) => timing(f.motion.frame_count(), f.motion.rate),
+                Err(e) => ProbeOutcome::Failed(e.to_string()),
+            },
+            _ => ProbeOutcome::Unsupported,
+        }
+    }
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {

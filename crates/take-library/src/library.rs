@@ -382,6 +382,15 @@ impl Library {
         })
     }
 
+    /// Every scene name, sorted.
+    pub fn scenes(&mut self) -> Result<Vec<String>> {
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT name FROM scene ORDER BY name")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// Searches takes; see [`TakeQuery`].
     pub fn search(&mut self, q: &TakeQuery) -> Result<SearchResult> {
         use rusqlite::types::Value as V;

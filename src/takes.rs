@@ -1,0 +1,597 @@
+//! The take library in the studio: browsing, opening and reviewing takes of a project's
+//! `take-library` database (the same file the `mocap takes` CLI uses, at the same time).
+//!
+//! [`TakesPlugin`] owns the open [`Library`] and a snapshot of what the Takes and Review panels
+//! show ([`TakeBrowser`]). Panels emit [`LibraryCommand`]s (browse, open, export) and
+//! [`EditCommand::Library`] edits (status, notes); the edits go through the undo stack in
+//! [`crate::history`], so Ctrl+Z takes back an approval or a note (the ledger keeps both events).
+//! The snapshot is re-read when an edit lands and every [`REFRESH_S`] seconds, so an import or a
+//! note written by the CLI meanwhile shows up.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use bevy::prelude::*;
+use take_library::{
+    FileKind, Library, OpenMode, TakeDetail, TakeQuery, TakeRow, TakeStatus, UserKey,
+};
+
+use crate::history::{EditCommand, HistorySet};
+use crate::session::{AppLog, LogLevel, Session, SessionCommand, SessionSet};
+use crate::timeline::{Lane, TimelineLanes};
+
+/// How often the browser re-reads the library to pick up other writers, seconds.
+pub const REFRESH_S: f64 = 2.0;
+
+/// Rows shown per page in the Takes table.
+pub const PAGE_ROWS: usize = 500;
+
+/// Systems that open the library, apply [`LibraryCommand`]s and refresh the snapshot (after
+/// [`HistorySet`], which applies library edits).
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TakesSet;
+
+/// The take library, the Takes browser's state and the Review panel's data. A library is
+/// opened with [`LibraryCommand::Open`] (`mocap-studio --library DB`, or the Takes panel).
+pub struct TakesPlugin;
+
+impl Plugin for TakesPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(TakeBrowser::new(default_author()))
+            .init_resource::<OpenLibrary>()
+            .init_resource::<TimelineLanes>()
+            .add_message::<LibraryCommand>()
+            .configure_sets(PreUpdate, TakesSet.after(HistorySet).after(SessionSet))
+            .add_systems(
+                PreUpdate,
+                (apply_library_commands, follow_session, refresh)
+                    .chain()
+                    .in_set(TakesSet),
+            );
+    }
+}
+
+/// The user name written as author of notes and status changes: `$MOCAP_USER`, else `$USER`.
+pub fn default_author() -> String {
+    ["MOCAP_USER", "USER", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "studio".into())
+}
+
+/// The open library file. `Library` holds a SQLite connection (`Send`, not `Sync`), hence the
+/// mutex; only systems of this plugin and [`crate::history`] lock it, never across frames.
+#[derive(Resource, Default)]
+pub struct OpenLibrary(pub Mutex<Option<Library>>);
+
+impl OpenLibrary {
+    /// Runs `f` on the open library; `None` when no library is open.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Library) -> R) -> Option<R> {
+        let mut guard = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.as_mut().map(f)
+    }
+}
+
+/// Columns of the Takes table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortColumn {
+    /// Take name.
+    #[default]
+    Name,
+    /// Scene, then take number.
+    Scene,
+    /// Duration, seconds.
+    Duration,
+    /// Review status.
+    Status,
+    /// Performers.
+    Actors,
+    /// Number of notes.
+    Notes,
+}
+
+/// Filters of the Takes panel (all must match).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TakeFilter {
+    /// Words searched in names, scenes, descriptions, actors, tags and notes (prefix match).
+    pub text: String,
+    /// Only this status.
+    pub status: Option<TakeStatus>,
+    /// Only this scene (exact name).
+    pub scene: Option<String>,
+}
+
+impl TakeFilter {
+    /// The library query for this filter.
+    pub fn query(&self) -> TakeQuery {
+        TakeQuery {
+            text: Some(self.text.trim().to_string()).filter(|t| !t.is_empty()),
+            status: self.status,
+            scene: self.scene.clone(),
+            limit: PAGE_ROWS,
+            ..Default::default()
+        }
+    }
+}
+
+/// What the Takes and Review panels show: a snapshot re-read from the library.
+#[derive(Resource, Debug, Default)]
+pub struct TakeBrowser {
+    /// The open library file.
+    pub path: Option<PathBuf>,
+    /// Rows matching the filter (at most [`PAGE_ROWS`]), sorted by `sort`.
+    pub rows: Vec<TakeRow>,
+    /// Matches in total (may exceed `rows.len()`).
+    pub total: u64,
+    /// Every scene name in the library (for the scene filter).
+    pub scenes: Vec<String>,
+    /// Current filter.
+    pub filter: TakeFilter,
+    /// Sort column and ascending flag.
+    pub sort: (SortColumn, bool),
+    /// Row selected in the table (take id).
+    pub selected: Option<i64>,
+    /// The library take matching the take open in the session, with its notes.
+    pub active: Option<TakeDetail>,
+    /// Author of edits made from the studio.
+    pub author: String,
+    /// Last error reading the library (shown in the panel).
+    pub error: Option<String>,
+    /// Take id whose files are being opened (becomes `active` once the session has them).
+    pending_active: Option<i64>,
+    /// Re-read on the next update.
+    dirty: bool,
+    /// Time of the last re-read, seconds.
+    last_refresh_s: f64,
+    /// Session generation `active` was matched against.
+    matched_generation: Option<u64>,
+}
+
+impl TakeBrowser {
+    /// An empty browser (no library), sorted by name ascending.
+    pub fn new(author: String) -> Self {
+        Self {
+            author,
+            sort: (SortColumn::Name, true),
+            ..Default::default()
+        }
+    }
+
+    /// The take the C / A / R hotkeys and the Review panel act on: the session's take when it is
+    /// in the library, else the table's selection.
+    pub fn target(&self) -> Option<i64> {
+        self.active.as_ref().map(|t| t.summary.id).or(self.selected)
+    }
+
+    /// Asks for a re-read on the next update (after an edit).
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+}
+
+/// Requests to the take library that are not data edits (edits are [`EditCommand::Library`]).
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum LibraryCommand {
+    /// Open (or create, when missing) a library file.
+    Open(PathBuf),
+    /// Close the library.
+    Close,
+    /// Replace the filter.
+    SetFilter(TakeFilter),
+    /// Sort by a column (again: reverse).
+    SortBy(SortColumn),
+    /// Select a row.
+    Select(Option<i64>),
+    /// Open a take's capture files in the session.
+    OpenTake(i64),
+    /// Import a capture folder (as `mocap takes import`).
+    ImportFolder(PathBuf),
+    /// Write the review report (HTML) for a scene, or for every take.
+    ExportReport {
+        /// Output file.
+        path: PathBuf,
+        /// Scene, or `None` for the whole library.
+        scene: Option<String>,
+    },
+    /// Change the author name used for notes and status changes.
+    SetAuthor(String),
+}
+
+/// Sorts rows in place by `column`.
+pub fn sort_rows(rows: &mut [TakeRow], column: SortColumn, ascending: bool) {
+    let seconds = |r: &TakeRow| match (r.summary.duration_frames, r.summary.rate) {
+        (Some(d), Some(rate)) => rate.frames_to_seconds(i64::try_from(d).unwrap_or(i64::MAX)),
+        _ => -1.0,
+    };
+    rows.sort_by(|a, b| {
+        let o = match column {
+            SortColumn::Name => natural_cmp(&a.summary.name, &b.summary.name),
+            SortColumn::Scene => natural_cmp(&a.summary.scene, &b.summary.scene)
+                .then(a.summary.number.cmp(&b.summary.number)),
+            SortColumn::Duration => seconds(a).total_cmp(&seconds(b)),
+            SortColumn::Status => status_rank(a.summary.status).cmp(&status_rank(b.summary.status)),
+            SortColumn::Actors => a.actors.cmp(&b.actors),
+            SortColumn::Notes => a.notes.cmp(&b.notes),
+        }
+        .then(a.summary.id.cmp(&b.summary.id));
+        if ascending { o } else { o.reverse() }
+    });
+}
+
+/// Display order of statuses (best first).
+pub fn status_rank(s: TakeStatus) -> u8 {
+    match s {
+        TakeStatus::Approved => 0,
+        TakeStatus::Circled => 1,
+        TakeStatus::NeedsFix => 2,
+        TakeStatus::None => 3,
+        TakeStatus::Rejected => 4,
+    }
+}
+
+/// Compares names with digit runs as numbers (`Take_2` before `Take_10`).
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (x.peek().copied(), y.peek().copied()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let take_num = |it: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+                    let mut s = String::new();
+                    while let Some(c) = it.peek().copied().filter(char::is_ascii_digit) {
+                        s.push(c);
+                        it.next();
+                    }
+                    s
+                };
+                let (p, q) = (take_num(&mut x), take_num(&mut y));
+                let (pt, qt) = (p.trim_start_matches('0'), q.trim_start_matches('0'));
+                let o = pt.len().cmp(&qt.len()).then(pt.cmp(qt));
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+            (Some(c), Some(d)) => {
+                let o = c.to_lowercase().cmp(d.to_lowercase());
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+                x.next();
+                y.next();
+            }
+        }
+    }
+}
+
+/// The files of a take the session can open, in a useful order (markers, then skeletons).
+pub fn openable_files(detail: &TakeDetail) -> Vec<PathBuf> {
+    let rank = |k: FileKind| match k {
+        FileKind::C3d => Some(0),
+        FileKind::Trc => Some(1),
+        FileKind::Acclaim => Some(2),
+        FileKind::Bvh => Some(3),
+        _ => None,
+    };
+    let mut files: Vec<(u8, PathBuf)> = detail
+        .files
+        .iter()
+        .filter_map(|f| rank(f.kind).map(|r| (r, PathBuf::from(&f.path))))
+        .collect();
+    // ASF before AMC: the session pairs them in that order.
+    files.sort_by_key(|(r, p)| {
+        let amc = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("amc"));
+        (*r, amc)
+    });
+    // A take with markers and a BVH opens both; C3D + TRC of the same take: the C3D only.
+    if files.iter().any(|(r, _)| *r == 0) {
+        files.retain(|(r, _)| *r != 1);
+    }
+    files.into_iter().map(|(_, p)| p).collect()
+}
+
+fn apply_library_commands(
+    mut commands: MessageReader<LibraryCommand>,
+    mut browser: ResMut<TakeBrowser>,
+    library: Res<OpenLibrary>,
+    mut session: MessageWriter<SessionCommand>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
+) {
+    let now = time.elapsed_secs_f64();
+    for cmd in commands.read().cloned() {
+        match cmd {
+            LibraryCommand::Open(path) => match Library::open(&path, OpenMode::CreateIfMissing) {
+                Ok(lib) => {
+                    *library
+                        .0
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(lib);
+                    log.push(
+                        LogLevel::Info,
+                        format!("Opened take library {}", path.display()),
+                        now,
+                    );
+                    browser.path = Some(path);
+                    browser.selected = None;
+                    browser.active = None;
+                    browser.matched_generation = None;
+                    browser.error = None;
+                    browser.dirty = true;
+                }
+                // A foreign, corrupt or newer file is refused untouched; say so, keep going.
+                Err(e) => log.push(
+                    LogLevel::Error,
+                    format!("Cannot open take library {}: {e}", path.display()),
+                    now,
+                ),
+            },
+            LibraryCommand::Close => {
+                *library
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+                *browser = TakeBrowser::new(std::mem::take(&mut browser.author));
+            }
+            LibraryCommand::SetFilter(f) => {
+                browser.filter = f;
+                browser.dirty = true;
+            }
+            LibraryCommand::SortBy(c) => {
+                let asc = if browser.sort.0 == c {
+                    !browser.sort.1
+                } else {
+                    true
+                };
+                browser.sort = (c, asc);
+                let (col, asc) = browser.sort;
+                sort_rows(&mut browser.rows, col, asc);
+            }
+            LibraryCommand::Select(id) => browser.selected = id,
+            LibraryCommand::OpenTake(id) => match library.with(|l| l.take(id)) {
+                Some(Ok(detail)) => {
+                    let files = openable_files(&detail);
+                    if files.is_empty() {
+                        log.push(
+                            LogLevel::Warning,
+                            format!(
+                                "Take {} has no file the studio can open (C3D, TRC, BVH, ASF/AMC)",
+                                detail.summary.name
+                            ),
+                            now,
+                        );
+                        continue;
+                    }
+                    if let Some(missing) = files.iter().find(|p| !p.exists()) {
+                        log.push(
+                                LogLevel::Error,
+                                format!(
+                                    "Take {}: {} is missing (moved? re-run `mocap takes import` on its folder)",
+                                    detail.summary.name,
+                                    missing.display()
+                                ),
+                                now,
+                            );
+                        continue;
+                    }
+                    browser.pending_active = Some(id);
+                    browser.selected = Some(id);
+                    session.write(SessionCommand::Close);
+                    session.write(SessionCommand::Open(files));
+                }
+                Some(Err(e)) => log.push(LogLevel::Error, format!("Open take: {e}"), now),
+                None => {}
+            },
+            LibraryCommand::ImportFolder(folder) => {
+                let author = browser.author.clone();
+                let result = library.with(|l| {
+                    l.import_folder(
+                        &folder,
+                        &take_library::naming::NamingPattern::default(),
+                        &take_library::import::FormatsProbe,
+                        &author,
+                    )
+                });
+                match result {
+                    Some(Ok(r)) => {
+                        log.push(
+                            LogLevel::Info,
+                            format!(
+                                "Imported {}: {} new takes, {} new files, {} moved, {} changed",
+                                folder.display(),
+                                r.takes_added.len(),
+                                r.files_added.len(),
+                                r.files_moved.len(),
+                                r.files_changed.len()
+                            ),
+                            now,
+                        );
+                        browser.dirty = true;
+                    }
+                    Some(Err(e)) => log.push(
+                        LogLevel::Error,
+                        format!("Import {}: {e}", folder.display()),
+                        now,
+                    ),
+                    None => log.push(
+                        LogLevel::Warning,
+                        "Open or create a take library first (File → Take library…)",
+                        now,
+                    ),
+                }
+            }
+            LibraryCommand::ExportReport { path, scene } => {
+                let html = library.with(|l| l.report_html(scene.as_deref(), "Mocap Studio"));
+                let outcome = match html {
+                    Some(Ok(html)) => write_atomically(&path, html.as_bytes())
+                        .map_err(|e| format!("{}: {e}", path.display())),
+                    Some(Err(e)) => Err(e.to_string()),
+                    None => Err("no take library is open".into()),
+                };
+                match outcome {
+                    Ok(()) => log.push(
+                        LogLevel::Info,
+                        format!("Wrote review report {}", path.display()),
+                        now,
+                    ),
+                    Err(e) => log.push(LogLevel::Error, format!("Review report: {e}"), now),
+                }
+            }
+            LibraryCommand::SetAuthor(a) => {
+                if !a.trim().is_empty() {
+                    browser.author = a.trim().to_string();
+                }
+            }
+        }
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a failed
+/// write never leaves a half-written file where a good one was.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// Finds the library take of the session's take (by the files it was opened from).
+fn follow_session(
+    session: Res<Session>,
+    library: Res<OpenLibrary>,
+    mut browser: ResMut<TakeBrowser>,
+) {
+    if browser.matched_generation == Some(session.generation) && !session.is_changed() {
+        return;
+    }
+    let Some(take) = session.take.as_ref() else {
+        if browser.active.is_some() {
+            browser.active = None;
+        }
+        browser.matched_generation = Some(session.generation);
+        return;
+    };
+    let pending = browser.pending_active.take();
+    let found = library.with(|l| {
+        let by_path = take.sources.iter().find_map(|p| {
+            let abs = p.canonicalize().unwrap_or_else(|_| p.clone());
+            l.take_for_path(&abs)
+                .ok()
+                .flatten()
+                .or_else(|| l.take_for_path(p).ok().flatten())
+        });
+        by_path.or(pending).and_then(|id| l.take(id).ok())
+    });
+    browser.active = found.flatten();
+    if let Some(a) = &browser.active {
+        browser.selected = Some(a.summary.id);
+    }
+    browser.matched_generation = Some(session.generation);
+}
+
+fn refresh(
+    library: Res<OpenLibrary>,
+    mut browser: ResMut<TakeBrowser>,
+    mut lanes: ResMut<TimelineLanes>,
+    time: Res<Time<Real>>,
+) {
+    let now = time.elapsed_secs_f64();
+    if !browser.dirty && now - browser.last_refresh_s < REFRESH_S {
+        return;
+    }
+    browser.dirty = false;
+    browser.last_refresh_s = now;
+    let query = browser.filter.query();
+    let active_id = browser.active.as_ref().map(|a| a.summary.id);
+    let read = library.with(|l| {
+        let rows = l.search_rows(&query)?;
+        let scenes = l.scenes()?;
+        let active = active_id.map(|id| l.take(id)).transpose()?;
+        Ok::<_, take_library::LibraryError>((rows, scenes, active))
+    });
+    match read {
+        Some(Ok(((mut rows, total), scenes, active))) => {
+            let (col, asc) = browser.sort;
+            sort_rows(&mut rows, col, asc);
+            if browser.rows != rows {
+                browser.rows = rows;
+            }
+            browser.total = total;
+            browser.scenes = scenes;
+            if browser.active != active {
+                browser.active = active;
+            }
+            browser.error = None;
+        }
+        Some(Err(e)) => browser.error = Some(e.to_string()),
+        None => {}
+    }
+    let lane = browser.active.as_ref().map(notes_lane);
+    if lanes.extra.get(NOTES_LANE) != lane.as_ref() {
+        match lane {
+            Some(l) => {
+                lanes.extra.insert(NOTES_LANE.into(), l);
+            }
+            None => {
+                lanes.extra.remove(NOTES_LANE);
+            }
+        }
+    }
+}
+
+/// Key of the review notes lane in [`TimelineLanes::extra`].
+pub const NOTES_LANE: &str = "review-notes";
+
+/// Review notes as timeline marks: a span per ranged note, a tick per single-frame note; open
+/// notes amber, resolved ones grey.
+pub fn notes_lane(detail: &TakeDetail) -> Lane {
+    let mut lane = Lane {
+        name: format!("Notes ({})", detail.notes.len()),
+        spans: Vec::new(),
+        ticks: Vec::new(),
+    };
+    for n in &detail.notes {
+        let colour = if n.resolved {
+            [140, 140, 140]
+        } else {
+            [255, 196, 61]
+        };
+        let tip = format!(
+            "{}{}: {}",
+            n.author,
+            if n.resolved { " (resolved)" } else { "" },
+            n.text
+        );
+        let (a, b) = (n.frame_start as usize, n.frame_end as usize);
+        if b > a {
+            lane.spans.push((a, b, colour, tip));
+        } else {
+            lane.ticks.push((a, colour, tip));
+        }
+    }
+    lane
+}
+
+/// Signing key for ledger events written from the studio: none (events are hash-chained but
+/// unsigned); `mocap takes` signs with `--key`.
+pub fn signing_key() -> Option<&'static UserKey> {
+    None
+}
+
+/// An edit of the library as an undoable studio edit.
+pub fn library_edit(cmd: take_library::Command) -> EditCommand {
+    EditCommand::Library(cmd)
+}

@@ -1,0 +1,628 @@
+//! The Takes and Review panels: pure functions of a snapshot ([`TakesView`], [`ReviewView`])
+//! that return [`UiCommand`]s. Data edits are [`EditCommand::Library`] (undoable); browsing is
+//! [`LibraryCommand`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use bevy_egui::egui;
+use mocap_data::{FrameIndex, FrameRate, Timecode};
+use take_library::{Command, NewNote, Note, TakeDetail, TakeRow, TakeStatus};
+
+use crate::history::EditCommand;
+use crate::playback::PlaybackCommand;
+use crate::takes::{LibraryCommand, SortColumn, TakeFilter};
+use crate::timeline::{DisplayRate, timecode_at};
+use crate::ui::UiCommand;
+
+/// What the Takes panel shows.
+#[derive(Debug, Clone)]
+pub struct TakesView<'a> {
+    /// The open library file.
+    pub path: Option<&'a Path>,
+    /// Rows (sorted).
+    pub rows: &'a [TakeRow],
+    /// Matches in total.
+    pub total: u64,
+    /// Every scene.
+    pub scenes: &'a [String],
+    /// Current filter.
+    pub filter: &'a TakeFilter,
+    /// Sort column and direction.
+    pub sort: (SortColumn, bool),
+    /// Selected take id.
+    pub selected: Option<i64>,
+    /// The take open in the session (id).
+    pub active: Option<i64>,
+    /// Last read error.
+    pub error: Option<&'a str>,
+    /// Author of edits.
+    pub author: &'a str,
+}
+
+/// Colour of a status badge.
+pub fn status_colour(s: TakeStatus) -> egui::Color32 {
+    match s {
+        TakeStatus::None => egui::Color32::from_gray(110),
+        TakeStatus::Circled => egui::Color32::from_rgb(90, 160, 255),
+        TakeStatus::Approved => egui::Color32::from_rgb(80, 190, 110),
+        TakeStatus::Rejected => egui::Color32::from_rgb(220, 80, 80),
+        TakeStatus::NeedsFix => egui::Color32::from_rgb(235, 170, 50),
+    }
+}
+
+/// Short badge text of a status.
+pub fn status_label(s: TakeStatus) -> &'static str {
+    match s {
+        TakeStatus::None => "—",
+        TakeStatus::Circled => "◯ circled",
+        TakeStatus::Approved => "✔ approved",
+        TakeStatus::Rejected => "✖ rejected",
+        TakeStatus::NeedsFix => "⚠ needs fix",
+    }
+}
+
+fn badge(ui: &mut egui::Ui, s: TakeStatus) {
+    ui.label(
+        egui::RichText::new(status_label(s))
+            .color(status_colour(s))
+            .strong(),
+    );
+}
+
+/// Duration as `m:ss.s`, or `?`.
+pub fn duration_text(frames: Option<u64>, rate: Option<FrameRate>) -> String {
+    match (frames, rate) {
+        (Some(f), Some(r)) => {
+            let s = r.frames_to_seconds(i64::try_from(f).unwrap_or(i64::MAX));
+            format!("{}:{:04.1}", (s / 60.0).floor() as u64, s % 60.0)
+        }
+        _ => "?".into(),
+    }
+}
+
+/// The status command the C / A / R hotkeys (and buttons) send for `take_id`.
+pub fn status_edit(
+    take_id: i64,
+    status: TakeStatus,
+    author: &str,
+    comment: Option<String>,
+) -> UiCommand {
+    UiCommand::Edit(EditCommand::Library(Command::SetStatus {
+        take_id,
+        status,
+        author: author.to_string(),
+        comment,
+    }))
+}
+
+/// The Takes panel: library bar, filters, a tree by capture day and scene, and the table.
+pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let lib = |c| UiCommand::Library(c);
+    ui.horizontal(|ui| {
+        match v.path {
+            Some(p) => {
+                ui.label(egui::RichText::new("Library").strong());
+                ui.monospace(p.display().to_string())
+                    .on_hover_text("The same file `mocap takes --db` uses");
+            }
+            None => {
+                ui.weak("No take library open");
+            }
+        }
+        if ui.button("Open / create…").clicked() {
+            out.push(UiCommand::OpenLibraryDialog);
+        }
+        if v.path.is_some() {
+            if ui.button("Import folder…").clicked() {
+                out.push(UiCommand::ImportFolderDialog);
+            }
+            if ui
+                .button("Review report…")
+                .on_hover_text("A self-contained HTML page of the filtered scene (or everything)")
+                .clicked()
+            {
+                out.push(UiCommand::ExportReportDialog(v.filter.scene.clone()));
+            }
+        }
+    });
+    if let Some(e) = v.error {
+        ui.colored_label(egui::Color32::from_rgb(235, 87, 87), e);
+    }
+    if v.path.is_none() {
+        ui.add_space(8.0);
+        ui.weak(
+            "Open a project's take library (a .db file made by `mocap takes import`) or create \
+             one, then import capture folders. Takes are grouped by day and scene.",
+        );
+        return out;
+    }
+    // Filters.
+    ui.horizontal(|ui| {
+        let mut f = v.filter.clone();
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut f.text)
+                .hint_text("Search names, actors, tags, notes…")
+                .desired_width(220.0),
+        );
+        egui::ComboBox::from_id_salt("takes_status_filter")
+            .selected_text(f.status.map_or("Any status", status_label))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut f.status, None, "Any status");
+                for s in TakeStatus::ALL {
+                    ui.selectable_value(&mut f.status, Some(s), status_label(s));
+                }
+            });
+        egui::ComboBox::from_id_salt("takes_scene_filter")
+            .selected_text(f.scene.as_deref().unwrap_or("Any scene"))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut f.scene, None, "Any scene");
+                for s in v.scenes {
+                    ui.selectable_value(&mut f.scene, Some(s.clone()), s);
+                }
+            });
+        if f != *v.filter && (r.changed() || f.text == v.filter.text) {
+            out.push(lib(LibraryCommand::SetFilter(f)));
+        }
+        ui.weak(format!(
+            "{} of {} takes",
+            v.rows.len(),
+            v.total.max(v.rows.len() as u64)
+        ));
+    });
+    ui.separator();
+    let avail = ui.available_size();
+    ui.horizontal_top(|ui| {
+        // Tree: capture day → scene → takes.
+        ui.allocate_ui(egui::vec2(190.0_f32.min(avail.x * 0.35), avail.y), |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("takes_tree")
+                .auto_shrink([false, false])
+                .show(ui, |ui| out.extend(tree_ui(ui, v)));
+        });
+        ui.separator();
+        ui.vertical(|ui| out.extend(table_ui(ui, v)));
+    });
+    out
+}
+
+fn tree_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let mut days: BTreeMap<&str, BTreeMap<&str, Vec<&TakeRow>>> = BTreeMap::new();
+    for r in v.rows {
+        days.entry(r.session.as_deref().unwrap_or("(no day)"))
+            .or_default()
+            .entry(r.summary.scene.as_str())
+            .or_default()
+            .push(r);
+    }
+    for (day, scenes) in days {
+        egui::CollapsingHeader::new(day)
+            .id_salt(("day", day))
+            .default_open(true)
+            .show(ui, |ui| {
+                for (scene, mut takes) in scenes {
+                    takes.sort_by_key(|t| (t.summary.number, t.summary.id));
+                    let header = egui::CollapsingHeader::new(format!("Scene {scene}"))
+                        .id_salt(("scene", day, scene))
+                        .default_open(false)
+                        .show(ui, |ui| {
+                            for t in takes {
+                                let sel = v.selected == Some(t.summary.id);
+                                let text = egui::RichText::new(&t.summary.name)
+                                    .color(status_colour(t.summary.status));
+                                let r = ui.selectable_label(sel, text);
+                                if r.double_clicked() {
+                                    out.push(UiCommand::Library(LibraryCommand::OpenTake(
+                                        t.summary.id,
+                                    )));
+                                } else if r.clicked() {
+                                    out.push(UiCommand::Library(LibraryCommand::Select(Some(
+                                        t.summary.id,
+                                    ))));
+                                }
+                            }
+                        });
+                    if header.header_response.secondary_clicked() {
+                        let mut f = v.filter.clone();
+                        f.scene = Some(scene.to_string());
+                        out.push(UiCommand::Library(LibraryCommand::SetFilter(f)));
+                    }
+                }
+            });
+    }
+    out
+}
+
+const COLUMNS: [(SortColumn, &str, f32); 6] = [
+    (SortColumn::Name, "Take", 170.0),
+    (SortColumn::Scene, "Scene", 60.0),
+    (SortColumn::Duration, "Length", 60.0),
+    (SortColumn::Status, "Status", 95.0),
+    (SortColumn::Actors, "Actors", 120.0),
+    (SortColumn::Notes, "Notes", 50.0),
+];
+
+fn table_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let cell = |ui: &mut egui::Ui, w: f32, add: &mut dyn FnMut(&mut egui::Ui)| {
+        ui.allocate_ui_with_layout(
+            egui::vec2(w, 18.0),
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| {
+                ui.set_width(w);
+                ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+                add(ui);
+            },
+        );
+    };
+    ui.horizontal(|ui| {
+        for (col, name, w) in COLUMNS {
+            let arrow = match v.sort {
+                (c, true) if c == col => " ⏶",
+                (c, false) if c == col => " ⏷",
+                _ => "",
+            };
+            cell(ui, w, &mut |ui| {
+                if ui
+                    .add(
+                        egui::Label::new(egui::RichText::new(format!("{name}{arrow}")).strong())
+                            .sense(egui::Sense::click()),
+                    )
+                    .on_hover_text("Sort (again: reverse)")
+                    .clicked()
+                {
+                    out.push(UiCommand::Library(LibraryCommand::SortBy(col)));
+                }
+            });
+        }
+    });
+    ui.separator();
+    let row_h = 20.0;
+    egui::ScrollArea::vertical()
+        .id_salt("takes_table")
+        .auto_shrink([false, false])
+        .show_rows(ui, row_h, v.rows.len(), |ui, range| {
+            for r in &v.rows[range] {
+                let id = r.summary.id;
+                let selected = v.selected == Some(id);
+                let row = ui.horizontal(|ui| {
+                    cell(ui, COLUMNS[0].2, &mut |ui| {
+                        let mut text = egui::RichText::new(&r.summary.name);
+                        if v.active == Some(id) {
+                            text = text.strong().underline();
+                        }
+                        ui.add(egui::Label::new(text).selectable(false).truncate());
+                    });
+                    cell(ui, COLUMNS[1].2, &mut |ui| {
+                        ui.label(&r.summary.scene);
+                    });
+                    cell(ui, COLUMNS[2].2, &mut |ui| {
+                        ui.monospace(duration_text(r.summary.duration_frames, r.summary.rate));
+                    });
+                    cell(ui, COLUMNS[3].2, &mut |ui| badge(ui, r.summary.status));
+                    cell(ui, COLUMNS[4].2, &mut |ui| {
+                        ui.add(
+                            egui::Label::new(r.actors.join(", "))
+                                .selectable(false)
+                                .truncate(),
+                        );
+                    });
+                    cell(ui, COLUMNS[5].2, &mut |ui| {
+                        if r.open_notes > 0 {
+                            ui.label(
+                                egui::RichText::new(format!("{} ({} open)", r.notes, r.open_notes))
+                                    .color(egui::Color32::from_rgb(255, 196, 61)),
+                            );
+                        } else {
+                            ui.label(r.notes.to_string());
+                        }
+                    });
+                });
+                let resp = ui.interact(
+                    row.response.rect,
+                    egui::Id::new(("take_row", id)),
+                    egui::Sense::click(),
+                );
+                if selected {
+                    ui.painter().rect_filled(
+                        row.response.rect,
+                        2.0,
+                        ui.visuals().selection.bg_fill.gamma_multiply(0.35),
+                    );
+                }
+                if resp.double_clicked() {
+                    out.push(UiCommand::Library(LibraryCommand::OpenTake(id)));
+                } else if resp.clicked() {
+                    out.push(UiCommand::Library(LibraryCommand::Select(Some(id))));
+                }
+                resp.on_hover_text(
+                    "Click: select · double-click: open · C circle · A approve · R reject",
+                );
+            }
+        });
+    if v.rows.is_empty() {
+        ui.weak("No take matches. Import a capture folder, or clear the filters.");
+    }
+    out
+}
+
+/// What the Review panel shows.
+#[derive(Debug, Clone)]
+pub struct ReviewView<'a> {
+    /// The reviewed take (in the library), if any.
+    pub take: Option<&'a TakeDetail>,
+    /// Whether a library is open.
+    pub has_library: bool,
+    /// Current frame.
+    pub frame: FrameIndex,
+    /// The in/out range, when either is set.
+    pub range: Option<(FrameIndex, FrameIndex)>,
+    /// Rate of the loaded take (for timecodes).
+    pub rate: FrameRate,
+    /// Timecode of frame 0.
+    pub start_timecode: Timecode,
+    /// Display rate of timecodes.
+    pub display_rate: DisplayRate,
+    /// Author of edits.
+    pub author: &'a str,
+    /// Focus the note field (the N hotkey was pressed).
+    pub focus_note: bool,
+}
+
+impl ReviewView<'_> {
+    fn tc(&self, frame: u64) -> String {
+        timecode_at(
+            frame as usize,
+            self.rate,
+            self.start_timecode,
+            self.display_rate,
+        )
+        .to_string()
+    }
+
+    /// The frames a new note covers: the I/O range when set, else the current frame.
+    pub fn note_range(&self) -> (u64, u64) {
+        match self.range {
+            Some((a, b)) => (a as u64, b as u64),
+            None => (self.frame as u64, self.frame as u64),
+        }
+    }
+}
+
+/// Id of the note draft text in egui's memory.
+pub fn note_draft_id() -> egui::Id {
+    egui::Id::new("review_note_draft")
+}
+
+/// The Review panel: status with a comment, the note composer, the notes of the take.
+pub fn review_ui(ui: &mut egui::Ui, v: &ReviewView<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let Some(t) = v.take else {
+        ui.add_space(8.0);
+        ui.weak(if v.has_library {
+            "The loaded take is not in the library. Double-click a take in the Takes panel to \
+             review it."
+        } else {
+            "Open a take library in the Takes panel, then double-click a take to review it."
+        });
+        return out;
+    };
+    let id = t.summary.id;
+    ui.horizontal(|ui| {
+        ui.heading(&t.summary.name);
+        badge(ui, t.summary.status);
+        ui.weak(format!("scene {}", t.summary.scene));
+        if !t.actors.is_empty() {
+            ui.weak(t.actors.join(", "));
+        }
+    });
+    // Status with a comment.
+    let comment_id = egui::Id::new(("review_status_comment", id));
+    let mut comment: String = ui.data_mut(|d| d.get_temp(comment_id)).unwrap_or_default();
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut comment)
+                .hint_text("Comment for the status change (optional)")
+                .desired_width(240.0),
+        );
+        for (s, label, key) in [
+            (TakeStatus::Circled, "Circle", "C"),
+            (TakeStatus::Approved, "Approve", "A"),
+            (TakeStatus::Rejected, "Reject", "R"),
+            (TakeStatus::NeedsFix, "Needs fix", ""),
+        ] {
+            let b = egui::Button::new(egui::RichText::new(label).color(status_colour(s)))
+                .selected(t.summary.status == s);
+            let hover = if key.is_empty() {
+                format!("Set status to {s} (recorded in the ledger)")
+            } else {
+                format!("Set status to {s} ({key}; recorded in the ledger)")
+            };
+            if ui.add(b).on_hover_text(hover).clicked() {
+                let c = Some(comment.trim().to_string()).filter(|c| !c.is_empty());
+                out.push(status_edit(id, s, v.author, c));
+                comment.clear();
+            }
+        }
+    });
+    ui.data_mut(|d| d.insert_temp(comment_id, comment));
+    ui.separator();
+    // New note at the current frame or I/O range.
+    let (a, b) = v.note_range();
+    let where_ = if b > a {
+        format!("{} – {} (frames {a}–{b}, I/O range)", v.tc(a), v.tc(b))
+    } else {
+        format!("{} (frame {a})", v.tc(a))
+    };
+    ui.label(format!("New note at {where_}   ·   N to write one"));
+    let mut draft: String = ui
+        .data_mut(|d| d.get_temp(note_draft_id()))
+        .unwrap_or_default();
+    let mut submit = false;
+    ui.horizontal(|ui| {
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut draft)
+                .id(note_draft_id())
+                .hint_text("Type a note, Enter to add")
+                .desired_width(ui.available_width() - 60.0),
+        );
+        if v.focus_note {
+            r.request_focus();
+        }
+        if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            submit = true;
+        }
+        if ui.button("Add").clicked() {
+            submit = true;
+        }
+    });
+    if submit && !draft.trim().is_empty() {
+        out.push(UiCommand::Edit(EditCommand::Library(Command::AddNote(
+            NewNote {
+                take_id: id,
+                reply_to: None,
+                frame_start: Some(a),
+                frame_end: Some(b),
+                author: v.author.to_string(),
+                text: draft.trim().to_string(),
+            },
+        ))));
+        draft.clear();
+    }
+    ui.data_mut(|d| d.insert_temp(note_draft_id(), draft));
+    ui.separator();
+    // Notes, threaded.
+    let show_resolved_id = egui::Id::new("review_show_resolved");
+    let mut show_resolved: bool = ui
+        .data_mut(|d| d.get_temp(show_resolved_id))
+        .unwrap_or(true);
+    ui.horizontal(|ui| {
+        let open = t.notes.iter().filter(|n| !n.resolved).count();
+        ui.label(egui::RichText::new(format!("{} notes, {open} open", t.notes.len())).strong());
+        ui.checkbox(&mut show_resolved, "Show resolved");
+    });
+    ui.data_mut(|d| d.insert_temp(show_resolved_id, show_resolved));
+    egui::ScrollArea::vertical()
+        .id_salt("review_notes")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for n in t.notes.iter().filter(|n| n.reply_to.is_none()) {
+                if n.resolved && !show_resolved {
+                    continue;
+                }
+                out.extend(note_ui(ui, v, n, 0));
+                let mut replies: Vec<&Note> = Vec::new();
+                collect_replies(&t.notes, n.id, &mut replies);
+                for r in replies {
+                    out.extend(note_ui(ui, v, r, 1));
+                }
+                out.extend(reply_box(ui, v, n));
+                ui.separator();
+            }
+            if t.notes.is_empty() {
+                ui.weak("No notes yet.");
+            }
+        });
+    out
+}
+
+fn collect_replies<'a>(notes: &'a [Note], parent: i64, out: &mut Vec<&'a Note>) {
+    for n in notes.iter().filter(|n| n.reply_to == Some(parent)) {
+        out.push(n);
+        collect_replies(notes, n.id, out);
+    }
+}
+
+fn note_ui(ui: &mut egui::Ui, v: &ReviewView<'_>, n: &Note, depth: usize) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    ui.horizontal(|ui| {
+        ui.add_space(18.0 * depth as f32);
+        if depth == 0 {
+            let at = if n.frame_end > n.frame_start {
+                format!("{} – {}", v.tc(n.frame_start), v.tc(n.frame_end))
+            } else {
+                v.tc(n.frame_start)
+            };
+            if ui
+                .link(egui::RichText::new(at).monospace())
+                .on_hover_text(format!("Jump to frame {}", n.frame_start))
+                .clicked()
+            {
+                out.push(UiCommand::Playback(PlaybackCommand::Seek(
+                    n.frame_start as usize,
+                )));
+            }
+        } else {
+            ui.weak("↳");
+        }
+        ui.label(egui::RichText::new(&n.author).strong());
+        ui.weak(take_library::util::format_utc_ms(n.created_utc_ms));
+        let mut resolved = n.resolved;
+        if depth == 0 && ui.checkbox(&mut resolved, "resolved").changed() {
+            out.push(UiCommand::Edit(EditCommand::Library(
+                Command::SetNoteResolved {
+                    note_id: n.id,
+                    resolved,
+                    author: v.author.to_string(),
+                },
+            )));
+        }
+        if ui
+            .small_button("🗑")
+            .on_hover_text("Remove the note (undoable; the ledger keeps it)")
+            .clicked()
+        {
+            out.push(UiCommand::Edit(EditCommand::Library(
+                Command::SetNoteRetracted {
+                    note_id: n.id,
+                    retracted: true,
+                    author: v.author.to_string(),
+                },
+            )));
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.add_space(18.0 * depth as f32 + 6.0);
+        let text = egui::RichText::new(&n.text);
+        ui.label(if n.resolved { text.weak() } else { text });
+    });
+    out
+}
+
+fn reply_box(ui: &mut egui::Ui, v: &ReviewView<'_>, parent: &Note) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let id = egui::Id::new(("review_reply", parent.id));
+    let mut text: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
+    let mut submit = false;
+    ui.horizontal(|ui| {
+        ui.add_space(18.0);
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut text)
+                .hint_text("Reply…")
+                .desired_width(ui.available_width() - 60.0),
+        );
+        if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            submit = true;
+        }
+        if ui.small_button("Reply").clicked() {
+            submit = true;
+        }
+    });
+    if submit && !text.trim().is_empty() {
+        out.push(UiCommand::Edit(EditCommand::Library(Command::AddNote(
+            NewNote {
+                take_id: parent.take_id,
+                reply_to: Some(parent.id),
+                frame_start: None,
+                frame_end: None,
+                author: v.author.to_string(),
+                text: text.trim().to_string(),
+            },
+        ))));
+        text.clear();
+    }
+    ui.data_mut(|d| d.insert_temp(id, text));
+    out
+}
