@@ -1,5 +1,10 @@
 //! `mocap clean`: repair marker trajectories of a C3D file (swap repair → despike → gap fill →
 //! low-pass), writing a new C3D with everything else (parameters, analog, events) preserved.
+//!
+//! With `--ops OPS.ron` the operation stack in that file (the studio's clean-up stack, see
+//! `mocap_solver::stack`) is applied instead of the step flags, through the same
+//! `OpStack::apply` the app's evaluator matches bit for bit; `--save-ops OPS.ron` writes the
+//! stack equivalent of the step flags given.
 
 use anyhow::Context;
 use mocap_solver::clean::{CleanParams, CleanReport};
@@ -7,6 +12,7 @@ use mocap_solver::fill::{FillMethod, FillParams};
 use mocap_solver::filter::LowpassParams;
 use mocap_solver::gaps::{FrameRange, MarkerGapReport, MarkerSelection, gap_report};
 use mocap_solver::spikes::DespikeParams;
+use mocap_solver::stack::{EntryOutcome, OpReport, OpStack, StackReport};
 use mocap_solver::swaps::SwapParams;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -14,7 +20,7 @@ use std::path::PathBuf;
 /// Arguments of `mocap clean`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Steps run in this order: --fix-swaps, --despike, --fill, --lowpass. Frames are 0-based sample indices."
+    after_help = "Steps run in this order: --fix-swaps, --despike, --fill, --lowpass. Frames are 0-based sample indices.\nWith --ops OPS.ron the file's operation stack runs instead of the step flags (the take's sidecar is TAKE.ops.ron, saved by the studio); --save-ops OPS.ron writes the stack equivalent of the step flags."
 )]
 pub struct Args {
     /// Input C3D file.
@@ -54,6 +60,17 @@ pub struct Args {
     /// Print the full report as JSON on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Apply this operation stack (RON, as the studio saves beside the take: TAKE.ops.ron)
+    /// instead of the step flags.
+    #[arg(long, value_name = "OPS.ron", conflicts_with_all = [
+        "fill", "max_gap", "donors", "lowpass", "order", "despike", "fix_swaps", "frames",
+        "markers", "save_ops",
+    ])]
+    pub ops: Option<PathBuf>,
+    /// Also write the operation stack equivalent of the step flags to this file (a starting
+    /// point for the studio or `--ops`).
+    #[arg(long = "save-ops", value_name = "OPS.ron")]
+    pub save_ops: Option<PathBuf>,
 }
 
 fn parse_fill(s: &str) -> Result<FillMethod, String> {
@@ -110,6 +127,9 @@ fn count_gaps(t: &mocap_data::MarkerTrajectories) -> usize {
 
 /// Runs `mocap clean`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(ops) = &args.ops {
+        return run_ops(&args, ops);
+    }
     if args.fill.is_none() && args.lowpass.is_none() && !args.despike && !args.fix_swaps {
         anyhow::bail!(
             "nothing to do: give at least one of --fill METHOD, --lowpass HZ, --despike, --fix-swaps"
@@ -141,6 +161,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         MarkerSelection::Labels(args.markers.clone())
     };
+    if let Some(path) = &args.save_ops {
+        OpStack::from_clean_params(&params, args.frames, &markers).save(path)?;
+    }
     let t = &mut file.points;
     let report_before = gap_report(t, args.frames, &markers)?;
     let gaps_before = count_gaps(t);
@@ -201,6 +224,137 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "lowpass:       {} Hz, order {}, {} valid runs filtered",
                 p.cutoff_hz, p.order, summary.lowpass_runs
             );
+        }
+        println!(
+            "valid samples: {:.2}% → {:.2}%; gaps {} → {}",
+            summary.valid_percent_before,
+            summary.valid_percent_after,
+            summary.gaps_before,
+            summary.gaps_left
+        );
+        if let Some(path) = &args.save_ops {
+            println!("wrote {} (operation stack)", path.display());
+        }
+        println!("wrote {}", args.output.display());
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct OpsJsonReport<'a> {
+    input: &'a std::path::Path,
+    output: &'a std::path::Path,
+    ops: &'a std::path::Path,
+    stack: &'a OpStack,
+    summary: &'a Summary,
+    report: &'a StackReport,
+    gaps_before: &'a [MarkerGapReport],
+    gaps_after: &'a [MarkerGapReport],
+}
+
+/// One line describing what an entry did.
+fn describe(r: &OpReport) -> String {
+    match r {
+        OpReport::Fill(f) => format!(
+            "{} gaps filled ({} frames), {} left",
+            f.gaps_filled,
+            f.frames_filled,
+            f.gaps.len() - f.gaps_filled
+        ),
+        OpReport::Lowpass(l) => format!("{} valid runs filtered", l.runs_filtered),
+        OpReport::Despike(d) => format!("{} spike samples removed", d.spikes.len()),
+        OpReport::Swaps(s) => format!("{} swaps fixed", s.swaps.len()),
+        OpReport::Samples { changed } => format!("{changed} samples changed"),
+    }
+}
+
+/// `mocap clean IN --ops OPS.ron -o OUT`.
+fn run_ops(args: &Args, ops: &std::path::Path) -> anyhow::Result<()> {
+    let stack = OpStack::load(ops)?;
+    let mut file = mocap_formats::c3d::read_path(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let all = MarkerSelection::All;
+    let report_before = gap_report(&file.points, None, &all)?;
+    let gaps_before = count_gaps(&file.points);
+    let valid_before = 100.0 * file.points.valid_fraction();
+    let (out, report) = stack.apply(&file.points)?;
+    file.points = out;
+    let t = &file.points;
+    let done = || {
+        report.entries.iter().filter_map(|e| match e {
+            EntryOutcome::Done(r) => Some(r),
+            _ => None,
+        })
+    };
+    let summary = Summary {
+        frames: t.frame_count(),
+        markers: t.marker_count(),
+        gaps_before,
+        gaps_filled: done()
+            .map(|r| match r {
+                OpReport::Fill(f) => f.gaps_filled,
+                _ => 0,
+            })
+            .sum(),
+        frames_filled: done()
+            .map(|r| match r {
+                OpReport::Fill(f) => f.frames_filled,
+                _ => 0,
+            })
+            .sum(),
+        gaps_left: count_gaps(t),
+        spikes_removed: done()
+            .map(|r| match r {
+                OpReport::Despike(d) => d.spikes.len(),
+                _ => 0,
+            })
+            .sum(),
+        swaps_fixed: done()
+            .map(|r| match r {
+                OpReport::Swaps(s) => s.swaps.len(),
+                _ => 0,
+            })
+            .sum(),
+        lowpass_runs: done()
+            .map(|r| match r {
+                OpReport::Lowpass(l) => l.runs_filtered,
+                _ => 0,
+            })
+            .sum(),
+        valid_percent_before: valid_before,
+        valid_percent_after: 100.0 * t.valid_fraction(),
+    };
+    mocap_formats::c3d::write_path(&file, &args.output)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    if args.json {
+        let report_after = gap_report(&file.points, None, &all)?;
+        let j = OpsJsonReport {
+            input: &args.input,
+            output: &args.output,
+            ops,
+            stack: &stack,
+            summary: &summary,
+            report: &report,
+            gaps_before: &report_before,
+            gaps_after: &report_after,
+        };
+        println!("{}", serde_json::to_string_pretty(&j)?);
+    } else {
+        println!(
+            "{}: {} markers × {} frames; {} operations from {}",
+            args.input.display(),
+            summary.markers,
+            summary.frames,
+            stack.entries.len(),
+            ops.display()
+        );
+        for (i, (e, o)) in stack.entries.iter().zip(&report.entries).enumerate() {
+            let what = match o {
+                EntryOutcome::Disabled => "disabled".to_string(),
+                EntryOutcome::Done(r) => describe(r),
+                EntryOutcome::Failed(m) => format!("failed: {m}"),
+            };
+            println!("#{i} {:<14} {what}", e.op.name());
         }
         println!(
             "valid samples: {:.2}% → {:.2}%; gaps {} → {}",

@@ -4,6 +4,7 @@
 pub mod bvh;
 pub mod c3d;
 pub mod solver;
+pub mod stack;
 pub mod subs;
 pub mod takes;
 
@@ -28,6 +29,8 @@ enum Which {
     Subs(subs::Args),
     /// Take library search latency on a generated library.
     Takes(takes::Args),
+    /// Clean-up operation stack: full vs incremental re-evaluation (10-minute 120 Hz take).
+    Stack(stack::Args),
 }
 
 /// Runs `mocap bench`.
@@ -39,5 +42,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Which::Solve(a) => solver::run_solve(a),
         Which::Subs(a) => subs::run(a),
         Which::Takes(a) => takes::run(a),
+        Which::Stack(a) => stack::run(a),
     }
 }
