@@ -8,9 +8,7 @@ use take_library::evidence::{verify_manifest, write_manifest};
 use take_library::import::FormatsProbe;
 use take_library::naming::NamingPattern;
 use take_library::util::{format_utc_ms, parse_utc_date};
-use take_library::{
-    FileKind, Library, NewNote, OpenMode, TakeDetail, TakeQuery, TakeStatus, TakeTiming, UserKey,
-};
+use take_library::{Library, NewNote, OpenMode, TakeDetail, TakeQuery, TakeStatus, UserKey};
 
 /// Arguments of `mocap takes`.
 #[derive(clap::Args, Debug)]
