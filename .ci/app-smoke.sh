@@ -20,6 +20,8 @@
 # is the retargeted character (a driven character hides the take's own mannequin and bones).
 set -euo pipefail
 
+CI_DIR=$(cd "$(dirname "$0")" && pwd)
+export CI_DIR
 BIN=${1:?usage: $0 PATH/TO/mocap-studio [OUT.png]}
 WORK=$(mktemp -d)
 OUT=${2:-$WORK/app-smoke.png}
@@ -56,51 +58,13 @@ run_app() {
 # check_png OUT.png: the checks listed at the top.
 check_png() {
     python3 - "$1" <<'PY'
-import struct, sys, zlib
+import os, sys
+
+sys.path.insert(0, os.environ["CI_DIR"])
+from png import load
 
 path = sys.argv[1]
-with open(path, "rb") as f:
-    data = f.read()
-if data[:8] != b"\x89PNG\r\n\x1a\n":
-    sys.exit(f"{path}: not a PNG")
-pos, idat, width, height, ctype, depth = 8, b"", 0, 0, 0, 0
-while pos < len(data):
-    (n,) = struct.unpack(">I", data[pos:pos + 4])
-    kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
-    pos += 12 + n
-    if kind == b"IHDR":
-        width, height, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
-        if depth != 8 or ctype not in (2, 6) or interlace:
-            sys.exit(f"unsupported PNG: depth {depth}, colour type {ctype}, interlace {interlace}")
-    elif kind == b"IDAT":
-        idat += body
-bpp = 3 if ctype == 2 else 4
-raw = zlib.decompress(idat)
-stride = width * bpp
-rows, prev, i = [], bytearray(stride), 0
-for _ in range(height):
-    ft, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
-    i += 1 + stride
-    for x in range(stride):
-        a = line[x - bpp] if x >= bpp else 0
-        b = prev[x]
-        c = prev[x - bpp] if x >= bpp else 0
-        if ft == 1:
-            line[x] = (line[x] + a) & 255
-        elif ft == 2:
-            line[x] = (line[x] + b) & 255
-        elif ft == 3:
-            line[x] = (line[x] + (a + b) // 2) & 255
-        elif ft == 4:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    rows.append(line)
-    prev = line
-
-def px(x, y):
-    r = rows[y]
-    return r[x * bpp], r[x * bpp + 1], r[x * bpp + 2]
+width, height, px = load(path)
 
 def lum(p):
     return 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]
@@ -164,6 +128,52 @@ print(f"app-smoke: OK ({path})")
 PY
 }
 
+# check_cleanup_png OUT.png: the Cleanup tab (bottom dock) shows the marker table and stack
+# (text) and the curve plot of the selected marker (saturated red/green/blue line pixels).
+check_cleanup_png() {
+    python3 - "$1" <<'PY'
+import os, sys
+
+sys.path.insert(0, os.environ["CI_DIR"])
+from png import load
+
+path = sys.argv[1]
+W, H, px = load(path)
+fail = []
+# Bottom dock below the tab bar: left two thirds are the table and the stack, right third the plot.
+y0, y1 = int(H * 0.80), H - 4
+text = n = 0
+for y in range(y0, y1, 2):
+    for x in range(4, int(W * 0.48), 2):
+        p = px(x, y)
+        n += 1
+        if 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2] > 140:
+            text += 1
+print(f"app-smoke: cleanup table and stack: text {text / n:.1%}")
+if text / n < 0.01:
+    fail.append(f"the Cleanup table/stack has no text ({text / n:.1%})")
+curves = {"r": 0, "g": 0, "b": 0}
+for y in range(y0, y1):
+    for x in range(int(W * 0.49), int(W * 0.74)):
+        r, g, b = px(x, y)
+        if r > 170 and g < 130 and b < 130:
+            curves["r"] += 1
+        elif g > 150 and r < 140 and b < 150:
+            curves["g"] += 1
+        elif b > 190 and r < 150:
+            curves["b"] += 1
+print(f"app-smoke: cleanup curves: {curves}")
+for k, v in curves.items():
+    if v < 40:
+        fail.append(f"no {k} curve in the Cleanup plot ({v} pixels)")
+if fail:
+    for f in fail:
+        print("app-smoke: FAIL:", f, file=sys.stderr)
+    sys.exit(1)
+print(f"app-smoke: OK ({path})")
+PY
+}
+
 run_app "$OUT" --demo
 check_png "$OUT"
 
@@ -185,6 +195,30 @@ if [ -n "${MOCAP_TEST_DATA:-}" ]; then
         exit 1
     fi
     check_png "$OUT2"
+
+    # The Cleanup panel on a real take with a saved operation stack beside it (#7).
+    OUT3=${OUT%.png}-cleanup.png
+    TAKE_DIR="$WORK/cleanup-take"
+    mkdir -p "$TAKE_DIR"
+    cp "$MOCAP_TEST_DATA/c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d" "$TAKE_DIR/"
+    cat >"$TAKE_DIR/39_01.ops.ron" <<'RON'
+#![enable(implicit_some, unwrap_variant_newtypes)]
+(
+    version: 1,
+    entries: [
+        (op: Despike(threshold_mads: 8.0)),
+        (op: FillGaps(method: spline, max_gap: 30)),
+        (op: Lowpass(cutoff_hz: 6.0, order: 4), markers: Labels(["SteveWalk:LFWT"]), note: "hip jitter"),
+    ],
+)
+RON
+    run_app "$OUT3" "$TAKE_DIR/39_01.c3d" --tab cleanup --marker SteveWalk:LFWT
+    grep -q "Loaded 3 clean-up operations" "$WORK/app.log" || {
+        echo "app-smoke: the take's operation stack was not loaded; log:" >&2
+        tail -n 20 "$WORK/app.log" >&2
+        exit 1
+    }
+    check_cleanup_png "$OUT3"
 else
     echo "app-smoke: MOCAP_TEST_DATA unset: skipping the glTF character run"
 fi

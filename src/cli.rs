@@ -37,6 +37,10 @@ pub struct Args {
     #[arg(long, value_name = "TAB")]
     pub tab: Option<String>,
 
+    /// Marker to select at start-up (by label), e.g. to show its curves in the Cleanup tab.
+    #[arg(long, value_name = "LABEL")]
+    pub marker: Option<String>,
+
     /// Window width in logical pixels.
     #[arg(long, default_value_t = 1280)]
     pub width: u32,

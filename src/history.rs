@@ -40,6 +40,17 @@ pub enum EditCommand {
     /// An edit of the take library (status, notes, metadata); applied to the open library by
     /// [`apply_edits`], recorded in its ledger. Undo applies the library's inverse command.
     Library(take_library::Command),
+    /// Replace the take's clean-up operation stack (add, remove, toggle, reorder or edit an
+    /// operation). `merge` groups a run of edits (dragging a slider) into one undo step: an edit
+    /// with the same key as the previous one replaces it instead of stacking.
+    SetCleanupStack {
+        /// The new stack.
+        stack: Box<mocap_solver::stack::OpStack>,
+        /// What changed, for the Edit menu ("Add FillGaps", "Edit Lowpass").
+        what: String,
+        /// Merge key (e.g. the entry index of a parameter being dragged); `None`: never merged.
+        merge: Option<u64>,
+    },
     /// Rename marker `index`.
     RenameMarker {
         /// Marker index in the take's trajectories.
@@ -60,6 +71,7 @@ impl EditCommand {
             Self::SetStartTimecode(tc) => format!("Set start timecode to {tc}"),
             Self::RenameMarker { label, .. } => format!("Rename marker to {label}"),
             Self::Library(c) => describe_library(c),
+            Self::SetCleanupStack { what, .. } => what.clone(),
         }
     }
 
@@ -100,6 +112,17 @@ impl EditCommand {
         let last = take.frame_count.saturating_sub(1);
         Ok(match self {
             Self::Library(_) => return Err("a library edit needs the take library".into()),
+            Self::SetCleanupStack { stack, what, merge } => {
+                if take.markers.is_none() {
+                    return Err("the take has no markers to clean".into());
+                }
+                let before = std::mem::replace(&mut take.cleanup, (**stack).clone());
+                Self::SetCleanupStack {
+                    stack: Box::new(before),
+                    what: what.clone(),
+                    merge: *merge,
+                }
+            }
             Self::SetInPoint(f) => {
                 let before = take.in_frame;
                 take.in_frame = f.map(|f| f.min(last));
@@ -232,6 +255,20 @@ fn apply_edits(
     for edit in edits {
         match run(&edit, &mut session) {
             Ok(inverse) => {
+                // A continuing drag: keep the first inverse, replace the forward edit.
+                if let (
+                    EditCommand::SetCleanupStack {
+                        merge: Some(key), ..
+                    },
+                    Some(last),
+                ) = (&edit, stack.done.last_mut())
+                    && matches!(&last.forward, EditCommand::SetCleanupStack { merge: Some(k), .. } if k == key)
+                    && last.generation == Some(generation)
+                {
+                    last.forward = edit;
+                    stack.undone.clear();
+                    continue;
+                }
                 stack.done.push(HistoryEntry {
                     generation: (!edit.is_library()).then_some(generation),
                     forward: edit,

@@ -2,7 +2,7 @@
 //!
 //! One plugin per concern, each with a public `SystemSet`:
 //! [`session::SessionPlugin`] (what is loaded), [`playback::PlaybackPlugin`] (the clock),
-//! [`history::HistoryPlugin`] (undoable edits), [`takes::TakesPlugin`] (take library, review),
+//! [`history::HistoryPlugin`] (undoable edits), [`takes::TakesPlugin`] (take library, review), [`cleanup::CleanupPlugin`] (operation stack),
 //! [`camera::CameraPlugin`],
 //! [`viewport::ViewportPlugin`] (grid, markers, bones, mannequin),
 //! [`character::CharacterPlugin`] (glTF characters driven by the take), [`ui::UiPlugin`] (egui
@@ -17,6 +17,8 @@
 pub mod camera;
 pub mod capture;
 pub mod character;
+pub mod cleanup;
+pub mod cleanup_ui;
 pub mod cli;
 pub mod demo;
 pub mod history;
@@ -33,7 +35,7 @@ pub mod viewport;
 use bevy::app::PluginGroupBuilder;
 use bevy::prelude::*;
 
-/// The plugins that need no window or GPU: session, playback, history, take library.
+/// The plugins that need no window or GPU: session, playback, history, take library, clean-up.
 pub struct CorePlugins;
 
 impl PluginGroup for CorePlugins {
@@ -43,6 +45,7 @@ impl PluginGroup for CorePlugins {
             .add(playback::PlaybackPlugin)
             .add(history::HistoryPlugin)
             .add(takes::TakesPlugin)
+            .add(cleanup::CleanupPlugin)
     }
 }
 

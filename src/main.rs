@@ -76,6 +76,9 @@ fn main() -> Result<()> {
             ),
         }
     }
+    if let Some(label) = &args.marker {
+        app.insert_resource(mocap_studio::viewport::StartupMarker(label.clone()));
+    }
     if args.wants_demo() {
         app.world_mut().write_message(SessionCommand::LoadDemo);
         app.world_mut().write_message(PlaybackCommand::Play);

@@ -73,6 +73,9 @@ pub struct Take {
     pub in_frame: Option<FrameIndex>,
     /// Last frame of the working range (inclusive), if set.
     pub out_frame: Option<FrameIndex>,
+    /// Non-destructive marker clean-up: `markers` is the raw take run through this stack (see
+    /// [`crate::cleanup`]).
+    pub cleanup: mocap_solver::stack::OpStack,
 }
 
 impl Take {
@@ -100,6 +103,7 @@ impl Take {
             events: d.events,
             in_frame: None,
             out_frame: None,
+            cleanup: Default::default(),
         })
     }
 }
@@ -429,6 +433,7 @@ fn new_take(path: &Path, rate: FrameRate) -> Take {
         events: Vec::new(),
         in_frame: None,
         out_frame: None,
+        cleanup: Default::default(),
     }
 }
 

@@ -173,17 +173,35 @@ pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
     });
     ui.separator();
     let avail = ui.available_size();
-    ui.horizontal_top(|ui| {
-        // Tree: capture day → scene → takes.
-        ui.allocate_ui(egui::vec2(190.0_f32.min(avail.x * 0.35), avail.y), |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("takes_tree")
-                .auto_shrink([false, false])
-                .show(ui, |ui| out.extend(tree_ui(ui, v)));
+    if avail.x >= 640.0 {
+        // Wide: tree on the left, table on the right.
+        ui.horizontal_top(|ui| {
+            ui.allocate_ui_with_layout(
+                egui::vec2(190.0, avail.y),
+                egui::Layout::top_down(egui::Align::Min),
+                |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("takes_tree")
+                        .auto_shrink([false, false])
+                        .show(ui, |ui| out.extend(tree_ui(ui, v)));
+                },
+            );
+            ui.separator();
+            ui.vertical(|ui| out.extend(table_ui(ui, v)));
         });
-        ui.separator();
-        ui.vertical(|ui| out.extend(table_ui(ui, v)));
-    });
+    } else {
+        // Narrow (docked beside the viewport): the tree folds above the table.
+        egui::CollapsingHeader::new("Days and scenes")
+            .id_salt("takes_tree_fold")
+            .default_open(false)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("takes_tree")
+                    .max_height(avail.y * 0.4)
+                    .show(ui, |ui| out.extend(tree_ui(ui, v)));
+            });
+        out.extend(table_ui(ui, v));
+    }
     out
 }
 
@@ -245,6 +263,18 @@ const COLUMNS: [(SortColumn, &str, f32); 6] = [
 ];
 
 fn table_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    // Header and rows scroll sideways together when the panel is narrower than the columns.
+    egui::ScrollArea::horizontal()
+        .id_salt("takes_table_h")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.vertical(|ui| out.extend(table_body(ui, v)));
+        });
+    out
+}
+
+fn table_body(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
     let mut out = Vec::new();
     let cell = |ui: &mut egui::Ui, w: f32, add: &mut dyn FnMut(&mut egui::Ui)| {
         ui.allocate_ui_with_layout(

@@ -21,6 +21,8 @@ use mocap_data::{LengthUnit, Timecode, UpAxis};
 use serde::{Deserialize, Serialize};
 
 use crate::camera::{CameraCommand, SceneCamera, ViewPreset, ViewportInput};
+use crate::cleanup::{Cleanup, CleanupCommand};
+use crate::cleanup_ui::{CleanupView, cleanup_ui};
 use crate::history::{EditCommand, HistoryCommand, UndoStack};
 use crate::playback::{Playback, PlaybackCommand};
 use crate::session::{AppLog, LogLevel, Session, SessionCommand};
@@ -100,6 +102,10 @@ pub enum UiCommand {
     ResetLayout,
     /// Reopen a closed tab.
     OpenTab(Tab),
+    /// Clean-up requests (save the stack, select an entry…).
+    Cleanup(CleanupCommand),
+    /// Show the native save dialog, then export the cleaned markers (C3D or TRC).
+    ExportCleanedDialog,
     /// Browse / open / export through the take library.
     Library(LibraryCommand),
     /// Show the native dialog to open or create a take library.
@@ -488,6 +494,7 @@ fn dispatch_commands(
     mut session: MessageWriter<SessionCommand>,
     mut camera: MessageWriter<CameraCommand>,
     mut library: MessageWriter<LibraryCommand>,
+    mut cleanup: MessageWriter<CleanupCommand>,
     mut note_focus: ResMut<NoteFocus>,
     mut exit: MessageWriter<AppExit>,
     mut selection: ResMut<Selection>,
@@ -552,6 +559,20 @@ fn dispatch_commands(
                         .set_file_name("take.glb")
                         .save_file()
                         .map(|p| UiCommand::Session(SessionCommand::ExportGlb(p)))
+                });
+            }
+            UiCommand::Cleanup(c) => {
+                cleanup.write(c);
+            }
+            UiCommand::ExportCleanedDialog => {
+                dialogs.spawn(|| {
+                    rfd::FileDialog::new()
+                        .set_title("Export the cleaned markers")
+                        .add_filter("C3D", &["c3d"])
+                        .add_filter("TRC (OpenSim)", &["trc"])
+                        .set_file_name("cleaned.c3d")
+                        .save_file()
+                        .map(|p| UiCommand::Cleanup(CleanupCommand::Export(p)))
                 });
             }
             UiCommand::Library(c) => {
@@ -963,6 +984,7 @@ struct Viewer<'a> {
     inspector: InspectorView<'a>,
     log: &'a AppLog,
     takes: Option<TakesView<'a>>,
+    cleanup: Option<CleanupView<'a>>,
     review: ReviewView<'a>,
     commands: Vec<UiCommand>,
     viewport_rect: Option<egui::Rect>,
@@ -1013,7 +1035,13 @@ impl TabViewer for Viewer<'_> {
                 let c = review_ui(ui, &self.review);
                 self.commands.extend(c);
             }
-            Tab::Cleanup => placeholder_ui(ui, "Cleanup"),
+            Tab::Cleanup => match &self.cleanup {
+                Some(v) => {
+                    let c = cleanup_ui(ui, v);
+                    self.commands.extend(c);
+                }
+                None => placeholder_ui(ui, "Cleanup"),
+            },
             Tab::Subtitles => placeholder_ui(ui, "Subtitles"),
         }
     }
@@ -1029,7 +1057,8 @@ impl TabViewer for Viewer<'_> {
             | Tab::Log
             | Tab::Inspector
             | Tab::Takes
-            | Tab::Review => [false, false],
+            | Tab::Review
+            | Tab::Cleanup => [false, false],
             _ => [true, true],
         }
     }
@@ -1183,6 +1212,7 @@ struct UiData<'w> {
     time: Res<'w, Time<Real>>,
     browser: Option<Res<'w, TakeBrowser>>,
     library: Option<Res<'w, OpenLibrary>>,
+    cleanup: Option<Res<'w, Cleanup>>,
 }
 
 fn ui_system(
@@ -1265,6 +1295,27 @@ fn ui_system(
             active: b.active.as_ref().map(|a| a.summary.id),
             error: b.error.as_deref(),
             author: &b.author,
+        }),
+        cleanup: data.cleanup.as_ref().map(|c| CleanupView {
+            stack: take.filter(|t| t.markers.is_some()).map(|t| &t.cleanup),
+            saved: take.is_some_and(|t| c.saved.as_ref() == Some(&t.cleanup))
+                || take.is_some_and(|t| c.saved.is_none() && t.cleanup.entries.is_empty()),
+            source: c.source.as_deref(),
+            rows: &c.rows,
+            sort: c.sort,
+            selected_entry: c.selected_entry,
+            outcomes: &c.outcomes,
+            last_eval: c.last_eval,
+            marker: data.selection.marker,
+            raw: c.raw(),
+            result: take.and_then(|t| t.markers.as_ref()),
+            frame,
+            io: take
+                .filter(|t| t.in_frame.is_some() || t.out_frame.is_some())
+                .map(|t| {
+                    let (a, b) = t.range();
+                    mocap_solver::gaps::FrameRange::new(a, b + 1)
+                }),
         }),
         review: ReviewView {
             take: data.browser.as_ref().and_then(|b| b.active.as_ref()),

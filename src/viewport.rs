@@ -73,6 +73,7 @@ impl Plugin for ViewportPlugin {
             Update,
             (
                 rebuild_scene,
+                select_startup_marker,
                 pose_skeleton,
                 update_markers,
                 apply_visibility_settings,
@@ -367,6 +368,35 @@ pub fn marker_colour(settings: &Settings, segment: Option<&str>, label: &str) ->
     } else {
         base
     }
+}
+
+/// A marker to select once the take is loaded (`mocap-studio --marker LABEL`).
+#[derive(Resource, Debug, Clone)]
+pub struct StartupMarker(pub String);
+
+fn select_startup_marker(
+    mut commands: Commands,
+    wanted: Option<Res<StartupMarker>>,
+    session: Res<Session>,
+    mut selection: ResMut<Selection>,
+    mut log: ResMut<crate::session::AppLog>,
+) {
+    let Some(wanted) = wanted else { return };
+    let Some(markers) = session.take.as_ref().and_then(|t| t.markers.as_ref()) else {
+        return;
+    };
+    match markers.labels.iter().position(|l| *l == wanted.0) {
+        Some(k) => selection.marker = Some(k),
+        None => log.push(
+            crate::session::LogLevel::Warning,
+            format!(
+                "--marker {}: the take has no marker with that label",
+                wanted.0
+            ),
+            0.0,
+        ),
+    }
+    commands.remove_resource::<StartupMarker>();
 }
 
 fn rebuild_scene(

@@ -36,6 +36,18 @@ pub enum FillMethod {
     Pattern,
 }
 
+impl std::fmt::Display for FillMethod {
+    /// The name `FromStr` reads back (`linear`, `spline`, `rigid`, `pattern`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Linear => "linear",
+            Self::Spline => "spline",
+            Self::Rigid => "rigid",
+            Self::Pattern => "pattern",
+        })
+    }
+}
+
 impl std::str::FromStr for FillMethod {
     type Err = SolverError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -1,0 +1,571 @@
+//! The Cleanup panel: marker table, operation stack with parameters, curves. A pure function of
+//! [`CleanupView`] returning [`UiCommand`]s; every stack change is an undoable
+//! [`EditCommand::SetCleanupStack`].
+
+use bevy_egui::egui;
+use egui_plot::{Line, LineStyle, Plot, Span, VLine};
+use mocap_data::{FrameIndex, MarkerTrajectories};
+use mocap_solver::fill::{FillMethod, FillParams};
+use mocap_solver::filter::LowpassParams;
+use mocap_solver::gaps::{FrameRange, MarkerSelection};
+use mocap_solver::spikes::DespikeParams;
+use mocap_solver::stack::{OpStack, Operation, StackEntry};
+use mocap_solver::swaps::SwapParams;
+
+use crate::cleanup::{CleanupCommand, MarkerColumn, MarkerRow};
+use crate::history::EditCommand;
+use crate::playback::PlaybackCommand;
+use crate::ui::UiCommand;
+
+/// What the Cleanup panel shows.
+#[derive(Debug, Clone, Copy)]
+pub struct CleanupView<'a> {
+    /// The take's stack (`None`: no take with markers).
+    pub stack: Option<&'a OpStack>,
+    /// Whether the stack equals the saved sidecar.
+    pub saved: bool,
+    /// Marker file of the take (sidecar beside it).
+    pub source: Option<&'a std::path::Path>,
+    /// Marker rows (cleaned result).
+    pub rows: &'a [MarkerRow],
+    /// Marker table sort.
+    pub sort: (MarkerColumn, bool),
+    /// Selected stack entry.
+    pub selected_entry: Option<usize>,
+    /// Outcome line per entry.
+    pub outcomes: &'a [String],
+    /// Last evaluation: milliseconds, marker runs.
+    pub last_eval: Option<(f64, usize)>,
+    /// Selected marker.
+    pub marker: Option<usize>,
+    /// Raw markers (before the stack).
+    pub raw: Option<&'a MarkerTrajectories>,
+    /// Cleaned markers (after the stack).
+    pub result: Option<&'a MarkerTrajectories>,
+    /// Current frame.
+    pub frame: FrameIndex,
+    /// I/O range as a half-open frame range, when set.
+    pub io: Option<FrameRange>,
+}
+
+fn edit(stack: OpStack, what: impl Into<String>, merge: Option<u64>) -> UiCommand {
+    UiCommand::Edit(EditCommand::SetCleanupStack {
+        stack: Box::new(stack),
+        what: what.into(),
+        merge,
+    })
+}
+
+/// A new entry on the selected marker (or all) and the I/O range (or the whole take).
+pub fn entry_for(op: Operation, v: &CleanupView<'_>) -> StackEntry {
+    let mut e = StackEntry::new(op);
+    e.range = v.io;
+    if let (Some(m), Some(r)) = (v.marker, v.result)
+        && let Some(l) = r.labels.get(m)
+    {
+        e.markers = MarkerSelection::Labels(vec![l.clone()]);
+    }
+    e
+}
+
+/// Operations offered by the "Add" buttons.
+pub fn add_menu() -> Vec<(&'static str, Operation)> {
+    let fill = |method| {
+        Operation::FillGaps(FillParams {
+            method,
+            ..FillParams::default()
+        })
+    };
+    vec![
+        ("Fill: linear", fill(FillMethod::Linear)),
+        ("Fill: spline", fill(FillMethod::Spline)),
+        ("Fill: rigid body", fill(FillMethod::Rigid)),
+        ("Fill: pattern", fill(FillMethod::Pattern)),
+        ("Low-pass", Operation::Lowpass(LowpassParams::default())),
+        ("Despike", Operation::Despike(DespikeParams::default())),
+        ("Fix swaps", Operation::FixSwaps(SwapParams::default())),
+        ("Delete samples", Operation::DeleteSamples),
+        ("Trim to range", Operation::Trim),
+    ]
+}
+
+/// The Cleanup panel.
+pub fn cleanup_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let Some(stack) = v.stack else {
+        ui.add_space(8.0);
+        ui.weak("Open a take with markers (C3D or TRC) to clean it.");
+        return out;
+    };
+    // Toolbar.
+    ui.horizontal_wrapped(|ui| {
+        ui.menu_button("➕ Add operation", |ui| {
+            for (label, op) in add_menu() {
+                if ui.button(label).clicked() {
+                    let mut s = stack.clone();
+                    let e = entry_for(op, v);
+                    s.entries.push(e);
+                    out.push(edit(s, format!("Add {label}"), None));
+                    out.push(UiCommand::Cleanup(CleanupCommand::SelectEntry(Some(
+                        stack.entries.len(),
+                    ))));
+                    ui.close();
+                }
+            }
+        })
+        .response
+        .on_hover_text("New operations work on the selected marker (or all) over the I/O range (or the whole take)");
+        let save = if v.saved { "Saved" } else { "💾 Save stack" };
+        if ui
+            .add_enabled(v.source.is_some() && !v.saved, egui::Button::new(save))
+            .on_hover_text(match v.source {
+                Some(p) => format!(
+                    "Write {} (loaded again with the take; `mocap clean --ops` runs it)",
+                    OpStack::sidecar_path(p).display()
+                ),
+                None => "The take was not read from a marker file".into(),
+            })
+            .clicked()
+        {
+            out.push(UiCommand::Cleanup(CleanupCommand::SaveStack));
+        }
+        if ui.button("Export cleaned…").clicked() {
+            out.push(UiCommand::ExportCleanedDialog);
+        }
+        if let Some((ms, runs)) = v.last_eval {
+            ui.weak(format!("evaluated in {ms:.1} ms ({runs} marker runs)"));
+        }
+    });
+    ui.separator();
+    ui.columns(3, |cols| {
+        egui::ScrollArea::vertical()
+            .id_salt("cleanup_markers")
+            .auto_shrink([false, false])
+            .show(&mut cols[0], |ui| out.extend(marker_table(ui, v)));
+        egui::ScrollArea::vertical()
+            .id_salt("cleanup_stack")
+            .auto_shrink([false, false])
+            .show(&mut cols[1], |ui| out.extend(stack_ui(ui, v, stack)));
+        out.extend(curves_ui(&mut cols[2], v));
+    });
+    out
+}
+
+fn marker_table(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    egui::Grid::new("cleanup_marker_grid")
+        .striped(true)
+        .num_columns(5)
+        .show(ui, |ui| {
+            for (col, name) in [
+                (MarkerColumn::Label, "Marker"),
+                (MarkerColumn::Gaps, "Gaps"),
+                (MarkerColumn::Longest, "Longest"),
+                (MarkerColumn::Valid, "Valid %"),
+                (MarkerColumn::Residual, "Residual"),
+            ] {
+                let arrow = match v.sort {
+                    (c, true) if c == col => " ⏶",
+                    (c, false) if c == col => " ⏷",
+                    _ => "",
+                };
+                if ui
+                    .add(
+                        egui::Label::new(egui::RichText::new(format!("{name}{arrow}")).strong())
+                            .sense(egui::Sense::click()),
+                    )
+                    .clicked()
+                {
+                    out.push(UiCommand::Cleanup(CleanupCommand::SortMarkers(col)));
+                }
+            }
+            ui.end_row();
+            for r in v.rows {
+                let g = &r.gaps;
+                let sel = v.marker == Some(g.marker);
+                if ui.selectable_label(sel, &g.label).clicked() {
+                    out.push(UiCommand::SelectMarker(Some(g.marker)));
+                }
+                // Click the gap count: jump to the next gap after the current frame.
+                let next = g
+                    .gaps
+                    .iter()
+                    .find(|gap| gap.start > v.frame)
+                    .or(g.gaps.first());
+                let gaps_text =
+                    egui::RichText::new(g.gaps.len().to_string()).color(if g.gaps.is_empty() {
+                        ui.visuals().weak_text_color()
+                    } else {
+                        egui::Color32::from_rgb(235, 87, 87)
+                    });
+                let r_gaps = ui.add(egui::Label::new(gaps_text).sense(egui::Sense::click()));
+                if let Some(gap) = next
+                    && r_gaps
+                        .on_hover_text(format!(
+                            "Jump to the next gap: frames {}–{}",
+                            gap.start,
+                            gap.end().saturating_sub(1)
+                        ))
+                        .clicked()
+                {
+                    out.push(UiCommand::SelectMarker(Some(g.marker)));
+                    out.push(UiCommand::Playback(PlaybackCommand::Seek(gap.start)));
+                }
+                ui.monospace(g.longest_gap.to_string());
+                ui.monospace(format!("{:.1}", g.valid_percent));
+                ui.monospace(r.mean_residual.map_or("–".into(), |m| format!("{m:.2}")));
+                ui.end_row();
+            }
+        });
+    out
+}
+
+fn stack_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    if stack.entries.is_empty() {
+        ui.weak("No operations: the take is shown as captured. Add one above.");
+    }
+    let n = stack.entries.len();
+    for (i, e) in stack.entries.iter().enumerate() {
+        let selected = v.selected_entry == Some(i);
+        ui.horizontal(|ui| {
+            let mut on = e.enabled;
+            if ui
+                .checkbox(&mut on, "")
+                .on_hover_text("Enable / disable")
+                .changed()
+            {
+                let mut s = stack.clone();
+                s.entries[i].enabled = on;
+                let what = if on { "Enable" } else { "Disable" };
+                out.push(edit(s, format!("{what} {}", e.op.name()), None));
+            }
+            let title = format!("{}. {}", i + 1, summary(e));
+            if ui.selectable_label(selected, title).clicked() {
+                out.push(UiCommand::Cleanup(CleanupCommand::SelectEntry(
+                    (!selected).then_some(i),
+                )));
+            }
+            if ui
+                .add_enabled(i > 0, egui::Button::new("⏶").small())
+                .clicked()
+            {
+                let mut s = stack.clone();
+                s.entries.swap(i, i - 1);
+                out.push(edit(s, format!("Move {} up", e.op.name()), None));
+                out.push(UiCommand::Cleanup(CleanupCommand::SelectEntry(Some(i - 1))));
+            }
+            if ui
+                .add_enabled(i + 1 < n, egui::Button::new("⏷").small())
+                .clicked()
+            {
+                let mut s = stack.clone();
+                s.entries.swap(i, i + 1);
+                out.push(edit(s, format!("Move {} down", e.op.name()), None));
+                out.push(UiCommand::Cleanup(CleanupCommand::SelectEntry(Some(i + 1))));
+            }
+            if ui.small_button("🗑").on_hover_text("Remove").clicked() {
+                let mut s = stack.clone();
+                s.entries.remove(i);
+                out.push(edit(s, format!("Remove {}", e.op.name()), None));
+                out.push(UiCommand::Cleanup(CleanupCommand::SelectEntry(None)));
+            }
+        });
+        if let Some(o) = v.outcomes.get(i).filter(|o| !o.is_empty()) {
+            let colour = if o.starts_with("failed") {
+                egui::Color32::from_rgb(235, 87, 87)
+            } else {
+                ui.visuals().weak_text_color()
+            };
+            ui.label(
+                egui::RichText::new(format!("    {o}"))
+                    .small()
+                    .color(colour),
+            );
+        }
+        if selected {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                if let Some(s) = params_ui(ui, v, stack, i) {
+                    out.push(s);
+                }
+            });
+        }
+    }
+    out
+}
+
+/// One-line description of an entry: operation, key parameter, markers, range.
+pub fn summary(e: &StackEntry) -> String {
+    let op = match &e.op {
+        Operation::FillGaps(p) => format!("Fill {} ≤ {} fr", p.method, p.max_gap),
+        Operation::Lowpass(p) => format!("Low-pass {} Hz ×{}", p.cutoff_hz, p.order),
+        Operation::Despike(p) => format!("Despike {} MAD", p.threshold_mads),
+        Operation::FixSwaps(_) => "Fix swaps".into(),
+        Operation::DeleteSamples => "Delete samples".into(),
+        Operation::Trim => "Trim".into(),
+        Operation::SwapLabels { a, b } => format!("Swap {a} ↔ {b}"),
+    };
+    let markers = match &e.markers {
+        MarkerSelection::All => "all".to_string(),
+        MarkerSelection::Labels(l) => l.join(","),
+        MarkerSelection::Indices(i) => format!("{} markers", i.len()),
+    };
+    let range = e.range.map_or("all frames".into(), |r| {
+        format!("{}–{}", r.start, r.end.saturating_sub(1))
+    });
+    format!("{op} · {markers} · {range}")
+}
+
+/// The parameter editor of entry `i`; returns the edit when a value changed (drags of one entry
+/// merge into one undo step).
+fn params_ui(
+    ui: &mut egui::Ui,
+    v: &CleanupView<'_>,
+    stack: &OpStack,
+    i: usize,
+) -> Option<UiCommand> {
+    let mut e = stack.entries[i].clone();
+    let before = e.clone();
+    let merge = Some(i as u64 + 1);
+    match &mut e.op {
+        Operation::FillGaps(p) => {
+            egui::ComboBox::from_label("Method")
+                .selected_text(p.method.to_string())
+                .show_ui(ui, |ui| {
+                    for m in [
+                        FillMethod::Linear,
+                        FillMethod::Spline,
+                        FillMethod::Rigid,
+                        FillMethod::Pattern,
+                    ] {
+                        ui.selectable_value(&mut p.method, m, m.to_string());
+                    }
+                });
+            ui.add(
+                egui::DragValue::new(&mut p.max_gap)
+                    .range(1..=100_000)
+                    .prefix("max gap ")
+                    .suffix(" frames"),
+            );
+            if matches!(p.method, FillMethod::Rigid | FillMethod::Pattern) {
+                let mut donors = p.donors.join(",");
+                ui.horizontal(|ui| {
+                    ui.label("Donors");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut donors)
+                            .hint_text("automatic")
+                            .desired_width(140.0),
+                    );
+                    if let (Some(m), Some(r)) = (v.marker, v.result)
+                        && let Some(l) = r.labels.get(m)
+                        && ui
+                            .small_button("+ selected")
+                            .on_hover_text("Add the marker selected in the viewport or table")
+                            .clicked()
+                        && !p.donors.contains(l)
+                    {
+                        donors = if donors.is_empty() {
+                            l.clone()
+                        } else {
+                            format!("{donors},{l}")
+                        };
+                    }
+                });
+                p.donors = donors
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+            }
+        }
+        Operation::Lowpass(p) => {
+            ui.add(
+                egui::DragValue::new(&mut p.cutoff_hz)
+                    .range(0.1..=1000.0)
+                    .speed(0.1)
+                    .prefix("cutoff ")
+                    .suffix(" Hz"),
+            );
+            ui.add(
+                egui::DragValue::new(&mut p.order)
+                    .range(1..=8)
+                    .prefix("order "),
+            );
+        }
+        Operation::Despike(p) => {
+            ui.add(
+                egui::DragValue::new(&mut p.threshold_mads)
+                    .range(2.0..=50.0)
+                    .speed(0.1)
+                    .prefix("threshold ")
+                    .suffix(" robust SD"),
+            );
+            ui.add(
+                egui::DragValue::new(&mut p.min_deviation_mm)
+                    .range(0.0..=1000.0)
+                    .prefix("at least ")
+                    .suffix(" mm"),
+            );
+        }
+        Operation::FixSwaps(p) => {
+            ui.add(
+                egui::DragValue::new(&mut p.min_jump_mm)
+                    .range(1.0..=1000.0)
+                    .prefix("min jump ")
+                    .suffix(" mm"),
+            );
+        }
+        Operation::DeleteSamples | Operation::Trim => {}
+        Operation::SwapLabels { a, b } => {
+            ui.horizontal(|ui| {
+                ui.add(egui::TextEdit::singleline(a).desired_width(70.0));
+                ui.label("↔");
+                ui.add(egui::TextEdit::singleline(b).desired_width(70.0));
+            });
+        }
+    }
+    // Range and markers.
+    ui.horizontal(|ui| {
+        match e.range {
+            Some(r) => {
+                ui.label(format!("frames {}–{}", r.start, r.end.saturating_sub(1)));
+                if ui.small_button("all frames").clicked() {
+                    e.range = None;
+                }
+            }
+            None => {
+                ui.label("all frames");
+            }
+        }
+        if let Some(io) = v.io
+            && e.range != Some(io)
+            && ui.small_button("use I/O").clicked()
+        {
+            e.range = Some(io);
+        }
+    });
+    ui.horizontal(|ui| {
+        match &e.markers {
+            MarkerSelection::All => {
+                ui.label("all markers");
+            }
+            MarkerSelection::Labels(l) => {
+                ui.label(l.join(", "));
+                if ui.small_button("all markers").clicked() {
+                    e.markers = MarkerSelection::All;
+                }
+            }
+            MarkerSelection::Indices(_) => {}
+        }
+        if let (Some(m), Some(r)) = (v.marker, v.result)
+            && let Some(l) = r.labels.get(m)
+            && e.markers != MarkerSelection::Labels(vec![l.clone()])
+            && ui.small_button(format!("only {l}")).clicked()
+        {
+            e.markers = MarkerSelection::Labels(vec![l.clone()]);
+        }
+    });
+    let mut note = e.note.clone();
+    ui.add(
+        egui::TextEdit::singleline(&mut note)
+            .hint_text("Note (why this operation)")
+            .desired_width(f32::INFINITY),
+    );
+    e.note = note;
+    (e != before).then(|| {
+        let mut s = stack.clone();
+        let name = e.op.name();
+        s.entries[i] = e;
+        edit(s, format!("Edit {name}"), merge)
+    })
+}
+
+fn curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let (Some(m), Some(raw), Some(result)) = (v.marker, v.raw, v.result) else {
+        ui.weak("Select a marker (table or viewport) to see its X/Y/Z curves before and after.");
+        return out;
+    };
+    if m >= result.marker_count() || m >= raw.marker_count() {
+        return out;
+    }
+    ui.label(
+        egui::RichText::new(format!(
+            "{} — X/Y/Z ({}), after (solid) and before (dashed)",
+            result.labels[m],
+            result.unit.symbol()
+        ))
+        .strong(),
+    );
+    let n = result.frame_count();
+    let (a, b) = match v.io {
+        Some(r) => (r.start, r.end.min(n)),
+        None => (0, n),
+    };
+    // At most ~4000 points per curve: decimate long ranges.
+    let step = ((b - a) / 4000).max(1);
+    let series = |t: &MarkerTrajectories, axis: usize| -> Vec<Vec<[f64; 2]>> {
+        // Split at gaps so gaps are not bridged by a line.
+        let mut runs = Vec::new();
+        let mut cur: Vec<[f64; 2]> = Vec::new();
+        let mut f = a;
+        while f < b {
+            match t.position(f, m) {
+                Some(p) => cur.push([f as f64, f64::from(p[axis])]),
+                None if !cur.is_empty() => runs.push(std::mem::take(&mut cur)),
+                None => {}
+            }
+            f += step;
+        }
+        if !cur.is_empty() {
+            runs.push(cur);
+        }
+        runs
+    };
+    let colours = [
+        egui::Color32::from_rgb(235, 87, 87),
+        egui::Color32::from_rgb(90, 200, 110),
+        egui::Color32::from_rgb(90, 150, 255),
+    ];
+    let gaps_after: Vec<(usize, usize)> = v
+        .rows
+        .iter()
+        .find(|r| r.gaps.marker == m)
+        .map(|r| r.gaps.gaps.iter().map(|g| (g.start, g.end())).collect())
+        .unwrap_or_default();
+    let resp = Plot::new("cleanup_curves")
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            plot.set_plot_bounds_x(a as f64..=b.saturating_sub(1).max(a + 1) as f64);
+            for (s, e) in &gaps_after {
+                plot.span(
+                    Span::new("gap", *s as f64..=*e as f64)
+                        .fill(egui::Color32::from_rgba_unmultiplied(235, 87, 87, 40)),
+                );
+            }
+            for (axis, name) in ["X", "Y", "Z"].iter().enumerate() {
+                for run in series(raw, axis) {
+                    plot.line(
+                        Line::new(format!("{name} before"), run)
+                            .color(colours[axis].gamma_multiply(0.5))
+                            .style(LineStyle::dashed_loose()),
+                    );
+                }
+                for run in series(result, axis) {
+                    plot.line(Line::new(*name, run).color(colours[axis]));
+                }
+            }
+            plot.vline(
+                VLine::new("frame", v.frame as f64).color(egui::Color32::from_rgb(255, 196, 0)),
+            );
+            plot.pointer_coordinate()
+        });
+    if resp.response.clicked()
+        && let Some(p) = resp.inner
+    {
+        out.push(UiCommand::Playback(PlaybackCommand::Seek(
+            p.x.round().clamp(0.0, n.saturating_sub(1) as f64) as usize,
+        )));
+    }
+    out
+}
