@@ -102,6 +102,8 @@ pub struct TakeFilter {
     pub status: Option<TakeStatus>,
     /// Only this scene (exact name).
     pub scene: Option<String>,
+    /// Only this capture session (day).
+    pub session: Option<String>,
 }
 
 impl TakeFilter {
@@ -111,6 +113,7 @@ impl TakeFilter {
             text: Some(self.text.trim().to_string()).filter(|t| !t.is_empty()),
             status: self.status,
             scene: self.scene.clone(),
+            session: self.session.clone(),
             limit: PAGE_ROWS,
             ..Default::default()
         }
@@ -128,6 +131,8 @@ pub struct TakeBrowser {
     pub total: u64,
     /// Every scene name in the library (for the scene filter).
     pub scenes: Vec<String>,
+    /// Every capture session (day) name (for the session filter).
+    pub sessions: Vec<String>,
     /// Current filter.
     pub filter: TakeFilter,
     /// Sort column and ascending flag.
@@ -189,12 +194,14 @@ pub enum LibraryCommand {
     OpenTake(i64),
     /// Import a capture folder (as `mocap takes import`).
     ImportFolder(PathBuf),
-    /// Write the review report (HTML) for a scene, or for every take.
+    /// Write the review report (HTML) for a scene and/or a capture session, or for every take.
     ExportReport {
         /// Output file.
         path: PathBuf,
-        /// Scene, or `None` for the whole library.
+        /// Scene, or `None` for every scene.
         scene: Option<String>,
+        /// Capture session (day), or `None` for every session.
+        session: Option<String>,
     },
     /// Change the author name used for notes and status changes.
     SetAuthor(String),
@@ -424,8 +431,14 @@ fn apply_library_commands(
                     ),
                 }
             }
-            LibraryCommand::ExportReport { path, scene } => {
-                let html = library.with(|l| l.report_html(scene.as_deref(), "Mocap Studio"));
+            LibraryCommand::ExportReport {
+                path,
+                scene,
+                session,
+            } => {
+                let html = library.with(|l| {
+                    l.report_html_for(scene.as_deref(), session.as_deref(), "Mocap Studio")
+                });
                 let outcome = match html {
                     Some(Ok(html)) => write_atomically(&path, html.as_bytes())
                         .map_err(|e| format!("{}: {e}", path.display())),
@@ -519,11 +532,12 @@ fn refresh(
     let read = library.with(|l| {
         let rows = l.search_rows(&query)?;
         let scenes = l.scenes()?;
+        let sessions = l.sessions()?;
         let active = active_id.map(|id| l.take(id)).transpose()?;
-        Ok::<_, take_library::LibraryError>((rows, scenes, active))
+        Ok::<_, take_library::LibraryError>((rows, scenes, sessions, active))
     });
     match read {
-        Some(Ok(((mut rows, total), scenes, active))) => {
+        Some(Ok(((mut rows, total), scenes, sessions, active))) => {
             let (col, asc) = browser.sort;
             sort_rows(&mut rows, col, asc);
             if browser.rows != rows {
@@ -531,6 +545,7 @@ fn refresh(
             }
             browser.total = total;
             browser.scenes = scenes;
+            browser.sessions = sessions;
             if browser.active != active {
                 browser.active = active;
             }

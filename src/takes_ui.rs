@@ -26,6 +26,8 @@ pub struct TakesView<'a> {
     pub total: u64,
     /// Every scene.
     pub scenes: &'a [String],
+    /// Every capture session (day).
+    pub sessions: &'a [String],
     /// Current filter.
     pub filter: &'a TakeFilter,
     /// Sort column and direction.
@@ -120,10 +122,15 @@ pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
             }
             if ui
                 .button("Review report…")
-                .on_hover_text("A self-contained HTML page of the filtered scene (or everything)")
+                .on_hover_text(
+                    "A self-contained HTML page of the filtered day and scene (or everything)",
+                )
                 .clicked()
             {
-                out.push(UiCommand::ExportReportDialog(v.filter.scene.clone()));
+                out.push(UiCommand::ExportReportDialog(
+                    v.filter.scene.clone(),
+                    v.filter.session.clone(),
+                ));
             }
         }
     });
@@ -162,6 +169,16 @@ pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
                     ui.selectable_value(&mut f.scene, Some(s.clone()), s);
                 }
             });
+        if !v.sessions.is_empty() {
+            egui::ComboBox::from_id_salt("takes_session_filter")
+                .selected_text(f.session.as_deref().unwrap_or("Any day"))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut f.session, None, "Any day");
+                    for s in v.sessions {
+                        ui.selectable_value(&mut f.session, Some(s.clone()), s);
+                    }
+                });
+        }
         if f != *v.filter && (r.changed() || f.text == v.filter.text) {
             out.push(lib(LibraryCommand::SetFilter(f)));
         }
@@ -245,6 +262,7 @@ fn tree_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
                     if header.header_response.secondary_clicked() {
                         let mut f = v.filter.clone();
                         f.scene = Some(scene.to_string());
+                        f.session = (day != "(no day)").then(|| day.to_string());
                         out.push(UiCommand::Library(LibraryCommand::SetFilter(f)));
                     }
                 }

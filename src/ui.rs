@@ -112,8 +112,9 @@ pub enum UiCommand {
     OpenLibraryDialog,
     /// Show the native folder dialog, then import that capture folder into the library.
     ImportFolderDialog,
-    /// Show the native save dialog, then write the review report of a scene (or everything).
-    ExportReportDialog(Option<String>),
+    /// Show the native save dialog, then write the review report of a scene and/or capture
+    /// session (day), or of everything.
+    ExportReportDialog(Option<String>, Option<String>),
     /// Bring a tab to the front (opening it when closed).
     FocusTab(Tab),
     /// Bring the Review tab to the front and put the cursor in its note field (N).
@@ -599,11 +600,13 @@ fn dispatch_commands(
                         .map(|p| UiCommand::Library(LibraryCommand::ImportFolder(p)))
                 });
             }
-            UiCommand::ExportReportDialog(scene) => {
+            UiCommand::ExportReportDialog(scene, session) => {
                 dialogs.spawn(move || {
-                    let name = match &scene {
-                        Some(s) => format!("review-scene-{s}.html"),
-                        None => "review.html".into(),
+                    let name = match (&session, &scene) {
+                        (Some(d), Some(s)) => format!("review-{d}-scene-{s}.html"),
+                        (None, Some(s)) => format!("review-scene-{s}.html"),
+                        (Some(d), None) => format!("review-{d}.html"),
+                        (None, None) => "review.html".into(),
                     };
                     rfd::FileDialog::new()
                         .set_title("Write the review report (HTML)")
@@ -611,7 +614,11 @@ fn dispatch_commands(
                         .set_file_name(name)
                         .save_file()
                         .map(|path| {
-                            UiCommand::Library(LibraryCommand::ExportReport { path, scene })
+                            UiCommand::Library(LibraryCommand::ExportReport {
+                                path,
+                                scene,
+                                session,
+                            })
                         })
                 });
             }
@@ -1289,6 +1296,7 @@ fn ui_system(
             rows: &b.rows,
             total: b.total,
             scenes: &b.scenes,
+            sessions: &b.sessions,
             filter: &b.filter,
             sort: b.sort,
             selected: b.selected,

@@ -273,6 +273,36 @@ fn library_browse_open_review_and_undo() {
         1
     );
     assert!(errors(&app).is_empty(), "{:?}", errors(&app));
+
+    // The review report of one scene, written from the studio.
+    let report = tmp.path().join("review-scene-001.html");
+    send(
+        &mut app,
+        LibraryCommand::ExportReport {
+            path: report.clone(),
+            scene: Some("001".into()),
+            session: None,
+        },
+    );
+    app.update();
+    assert!(errors(&app).is_empty(), "{:?}", errors(&app));
+    let html = std::fs::read_to_string(&report).expect("report");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("Scene_001_Take_002") && html.contains("left foot slides"));
+    assert!(!html.contains("Scene_002_Take_001"), "only scene 001");
+    // A scene that does not exist is an error in the log, and no file is written.
+    let none = tmp.path().join("none.html");
+    send(
+        &mut app,
+        LibraryCommand::ExportReport {
+            path: none.clone(),
+            scene: Some("999".into()),
+            session: None,
+        },
+    );
+    app.update();
+    assert!(errors(&app).iter().any(|e| e.contains("999")));
+    assert!(!none.exists());
 }
 
 #[test]

@@ -159,6 +159,9 @@ enum TakesCommand {
         /// Only this scene.
         #[arg(long)]
         scene: Option<String>,
+        /// Only this capture session (day).
+        #[arg(long)]
+        session: Option<String>,
         /// HTML file to write.
         #[arg(short = 'o', long)]
         output: PathBuf,
@@ -303,6 +306,7 @@ pub fn run(args: Args) -> Result<()> {
                 actor: actor.clone(),
                 status: status.as_deref().map(TakeStatus::parse).transpose()?,
                 tag: tag.clone(),
+                session: None,
                 captured_from_utc_ms: date_arg(from.as_deref(), "from")?,
                 captured_before_utc_ms: date_arg(until.as_deref(), "until")?
                     .map(|d| d + 86_400_000),
@@ -518,10 +522,15 @@ pub fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
-        TakesCommand::Report { scene, output } => {
+        TakesCommand::Report {
+            scene,
+            session,
+            output,
+        } => {
             let mut lib = open(&args, OpenMode::MustExist)?;
-            let html = lib.report_html(
+            let html = lib.report_html_for(
                 scene.as_deref(),
+                session.as_deref(),
                 &format!("mocap {}", env!("CARGO_PKG_VERSION")),
             )?;
             std::fs::write(output, html)

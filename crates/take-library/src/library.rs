@@ -382,6 +382,15 @@ impl Library {
         })
     }
 
+    /// Every capture session (day) name, sorted.
+    pub fn sessions(&mut self) -> Result<Vec<String>> {
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT name FROM session ORDER BY name")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// Every scene name, sorted.
     pub fn scenes(&mut self) -> Result<Vec<String>> {
         self.read(|c| {
@@ -406,6 +415,12 @@ impl Library {
             let b = arg(V::Text(normalize_scene(scene)), &mut args);
             wheres.push(format!(
                 "t.scene_id IN (SELECT id FROM scene WHERE name IN ({a}, {b}))"
+            ));
+        }
+        if let Some(session) = q.session.as_deref() {
+            let p = arg(V::Text(session.trim().to_string()), &mut args);
+            wheres.push(format!(
+                "t.session_id IN (SELECT id FROM session WHERE name = {p})"
             ));
         }
         if let Some(status) = q.status {

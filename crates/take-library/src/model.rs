@@ -265,6 +265,8 @@ pub struct TakeQuery {
     pub scene: Option<String>,
     /// Exact actor name.
     pub actor: Option<String>,
+    /// Exact capture session (day) name.
+    pub session: Option<String>,
     /// Status.
     pub status: Option<TakeStatus>,
     /// Exact tag.

@@ -41,11 +41,22 @@ fn timecode(t: &TakeDetail, frame: u64) -> Option<String> {
 impl Library {
     /// The review report as a self-contained HTML document, for one scene or (with `None`) all.
     pub fn report_html(&mut self, scene: Option<&str>, generator: &str) -> Result<String> {
+        self.report_html_for(scene, None, generator)
+    }
+
+    /// The review report of one scene and/or one capture session (day); `None`, `None`: all.
+    pub fn report_html_for(
+        &mut self,
+        scene: Option<&str>,
+        session: Option<&str>,
+        generator: &str,
+    ) -> Result<String> {
         let mut ids = Vec::new();
         let mut offset = 0;
         loop {
             let page = self.search(&TakeQuery {
                 scene: scene.map(str::to_owned),
+                session: session.map(str::to_owned),
                 limit: 5000,
                 offset,
                 ..Default::default()
@@ -56,6 +67,14 @@ impl Library {
             if n == 0 || offset as u64 >= page.total {
                 break;
             }
+        }
+        if let Some(s) = session
+            && ids.is_empty()
+        {
+            return Err(LibraryError::invalid(
+                "session",
+                format!("no takes in capture session `{s}` (with this scene filter)"),
+            ));
         }
         if let Some(s) = scene
             && ids.is_empty()
@@ -80,9 +99,11 @@ impl Library {
                 &b.summary.name,
             ))
         });
-        let title = match scene {
-            Some(s) => format!("Review report: scene {}", normalize_scene(s)),
-            None => "Review report: all scenes".to_string(),
+        let title = match (scene, session) {
+            (Some(s), Some(d)) => format!("Review report: {d}, scene {}", normalize_scene(s)),
+            (Some(s), None) => format!("Review report: scene {}", normalize_scene(s)),
+            (None, Some(d)) => format!("Review report: session {d}"),
+            (None, None) => "Review report: all scenes".to_string(),
         };
         let mut h = String::new();
         let e = escape_html;

@@ -822,8 +822,9 @@ fn html_report_escapes_text_and_shows_timecodes() {
     let a = lib
         .add_take(&take("A_01", "A", mocap_data::FrameRate::FPS_24), "me")
         .expect("take");
-    lib.add_take(&take("B_01", "B", mocap_data::FrameRate::FPS_24), "me")
-        .expect("take");
+    let mut b = take("B_01", "B", mocap_data::FrameRate::FPS_24);
+    b.session = Some(("Day 2".into(), Some("2026-11-21".into())));
+    lib.add_take(&b, "me").expect("take");
     let note = NewNote {
         take_id: a,
         reply_to: None,
@@ -850,6 +851,17 @@ fn html_report_escapes_text_and_shows_timecodes() {
         "only scene A"
     );
     assert!(lib.report_html(None, "test").expect("all").contains("B_01"));
+    // Per capture session (day).
+    assert_eq!(lib.sessions().expect("sessions"), ["Day 2"]);
+    let day = lib
+        .report_html_for(None, Some("Day 2"), "test")
+        .expect("day report");
+    assert!(day.contains("B_01") && !day.contains("A_01"), "only day 2");
+    assert!(day.contains("Review report: session Day 2"));
+    assert!(
+        lib.report_html_for(Some("A"), Some("Day 2"), "test")
+            .is_err()
+    );
     assert!(matches!(
         lib.report_html(Some("Z"), "test"),
         Err(LibraryError::Invalid { .. })
