@@ -95,6 +95,8 @@ pub struct MarkerRow {
 pub struct Cleanup {
     /// Incremental evaluator over the raw markers (`None`: the take has no markers).
     evaluator: Option<StackEvaluator>,
+    /// Whether the loaded take has markers.
+    has_markers: bool,
     /// Session generation the evaluator was built for.
     generation: Option<u64>,
     /// Marker file the take came from (sidecar and export), if any.
@@ -119,9 +121,9 @@ impl Cleanup {
         self.evaluator.as_ref().map(StackEvaluator::input)
     }
 
-    /// The stack the result was computed from.
-    pub fn stack(&self) -> Option<&OpStack> {
-        self.evaluator.as_ref().map(StackEvaluator::stack)
+    /// Whether the loaded take has markers to clean.
+    pub fn has_markers(&self) -> bool {
+        self.has_markers
     }
 }
 
@@ -168,6 +170,7 @@ fn follow_take(
     let generation = session.generation;
     cleanup.generation = Some(generation);
     cleanup.evaluator = None;
+    cleanup.has_markers = false;
     cleanup.source = None;
     cleanup.saved = None;
     cleanup.selected_entry = None;
@@ -176,9 +179,9 @@ fn follow_take(
     let Some(take) = session.as_mut().take.as_mut() else {
         return;
     };
-    let Some(markers) = take.markers.clone() else {
+    if take.markers.is_none() {
         return;
-    };
+    }
     let source = marker_source(take).map(Path::to_path_buf);
     // A stack saved beside the take comes back with it.
     let mut stack = take.cleanup.clone();
@@ -208,31 +211,50 @@ fn follow_take(
         }
     }
     cleanup.source = source;
-    let t0 = Instant::now();
-    let evaluator = StackEvaluator::new(markers, stack.clone());
-    cleanup.last_eval = Some((t0.elapsed().as_secs_f64() * 1e3, 0));
+    cleanup.has_markers = true;
     take.cleanup = stack;
-    if !take.cleanup.entries.is_empty() {
+    // With an empty stack the take's markers are the raw markers: the evaluator (which keeps a
+    // copy of them) is only built on the first operation, so opening a long take stays cheap.
+    if take.cleanup.entries.is_empty() {
+        if let Some(m) = take.markers.as_ref() {
+            refresh_rows(&mut cleanup, m);
+        }
+    } else if let Some(markers) = take.markers.clone() {
+        let t0 = Instant::now();
+        let evaluator = StackEvaluator::new(markers, take.cleanup.clone());
+        cleanup.last_eval = Some((t0.elapsed().as_secs_f64() * 1e3, 0));
         take.markers = Some(evaluator.result().clone());
+        cleanup.evaluator = Some(evaluator);
+        if let Some(m) = take.markers.as_ref() {
+            refresh_rows(&mut cleanup, m);
+        }
     }
-    cleanup.evaluator = Some(evaluator);
-    refresh_rows(&mut cleanup);
 }
 
 /// Re-evaluates when the take's stack differs from the evaluated one (an edit, undo or redo).
 fn evaluate(mut session: ResMut<Session>, mut cleanup: ResMut<Cleanup>) {
-    let Some(evaluator) = cleanup.evaluator.as_ref() else {
+    if !cleanup.has_markers {
+        return;
+    }
+    let Some(take) = session.take.as_ref() else {
         return;
     };
-    let Some(stack) = session
-        .take
+    let empty = OpStack::default();
+    let evaluated = cleanup
+        .evaluator
         .as_ref()
-        .map(|t| &t.cleanup)
-        .filter(|s| *s != evaluator.stack())
-        .cloned()
-    else {
+        .map_or(&empty, StackEvaluator::stack);
+    if take.cleanup == *evaluated {
         return;
-    };
+    }
+    let stack = take.cleanup.clone();
+    if cleanup.evaluator.is_none() {
+        // First operation: the take's markers are still the raw ones.
+        let Some(raw) = take.markers.clone() else {
+            return;
+        };
+        cleanup.evaluator = Some(StackEvaluator::new(raw, OpStack::default()));
+    }
     let t0 = Instant::now();
     let (summary, result) = {
         let Some(ev) = cleanup.evaluator.as_mut() else {
@@ -251,14 +273,12 @@ fn evaluate(mut session: ResMut<Session>, mut cleanup: ResMut<Cleanup>) {
         }
         take.markers = Some(result);
     }
-    refresh_rows(&mut cleanup);
+    if let Some(m) = session.take.as_ref().and_then(|t| t.markers.as_ref()) {
+        refresh_rows(&mut cleanup, m);
+    }
 }
 
-fn refresh_rows(cleanup: &mut Cleanup) {
-    let Some(ev) = cleanup.evaluator.as_ref() else {
-        return;
-    };
-    let result = ev.result();
+fn refresh_rows(cleanup: &mut Cleanup, result: &mocap_data::MarkerTrajectories) {
     let report = gap_report(result, None, &MarkerSelection::All).unwrap_or_default();
     let n = result.marker_count();
     let mut sum = vec![0.0f64; n];
@@ -282,16 +302,12 @@ fn refresh_rows(cleanup: &mut Cleanup) {
         .collect();
     let (col, asc) = cleanup.sort;
     sort_markers(&mut cleanup.rows, col, asc);
-    cleanup.outcomes = ev
-        .stack()
-        .entries
-        .iter()
-        .enumerate()
-        .map(|(i, _)| match ev.outcome(i) {
-            Some(o) => outcome_text(o),
-            None => String::new(),
-        })
-        .collect();
+    cleanup.outcomes = match cleanup.evaluator.as_ref() {
+        Some(ev) => (0..ev.stack().entries.len())
+            .map(|i| ev.outcome(i).map(outcome_text).unwrap_or_default())
+            .collect(),
+        None => Vec::new(),
+    };
 }
 
 /// One line describing what an entry did.
@@ -357,7 +373,12 @@ fn apply_commands(
                 sort_markers(&mut cleanup.rows, *c, asc);
             }
             CleanupCommand::SaveStack | CleanupCommand::SaveStackAs(_) => {
-                let Some(stack) = cleanup.stack().cloned() else {
+                let Some(stack) = session
+                    .take
+                    .as_ref()
+                    .filter(|_| cleanup.has_markers)
+                    .map(|t| t.cleanup.clone())
+                else {
                     log.push(LogLevel::Warning, "No take with markers to clean", now);
                     continue;
                 };
@@ -400,9 +421,11 @@ fn apply_commands(
                         let take_id = browser
                             .as_ref()
                             .and_then(|b| b.active.as_ref().map(|a| a.summary.id));
-                        if let (Some(id), Some(lib), Some(stack)) =
-                            (take_id, library.as_ref(), cleanup.stack())
-                        {
+                        if let (Some(id), Some(lib), Some(stack)) = (
+                            take_id,
+                            library.as_ref(),
+                            session.take.as_ref().map(|t| &t.cleanup),
+                        ) {
                             let recorded =
                                 lib.with(|l| record_version(l, id, stack, &cleanup, path));
                             match recorded {
@@ -470,15 +493,12 @@ fn record_version(
 /// Writes the cleaned markers: a C3D source is re-read and written with its points replaced
 /// (parameters, analog and events kept, exactly as `mocap clean`); otherwise TRC.
 fn export(cleanup: &Cleanup, session: &Session, path: &Path) -> Result<(), String> {
-    let ev = cleanup
-        .evaluator
-        .as_ref()
-        .ok_or("the take has no markers")?;
     let result = session
         .take
         .as_ref()
         .and_then(|t| t.markers.clone())
-        .unwrap_or_else(|| ev.result().clone());
+        .filter(|_| cleanup.has_markers)
+        .ok_or("the take has no markers")?;
     let is_c3d = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("c3d"));

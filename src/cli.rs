@@ -41,6 +41,10 @@ pub struct Args {
     #[arg(long, value_name = "LABEL")]
     pub marker: Option<String>,
 
+    /// Print performance figures on a generated 1-hour take (no window) and exit.
+    #[arg(long)]
+    pub bench: bool,
+
     /// Window width in logical pixels.
     #[arg(long, default_value_t = 1280)]
     pub width: u32,

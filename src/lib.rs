@@ -14,6 +14,7 @@
 // codebase elides; spelling them out everywhere would only add noise.
 #![allow(elided_lifetimes_in_paths)]
 
+pub mod bench;
 pub mod camera;
 pub mod capture;
 pub mod character;

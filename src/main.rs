@@ -26,6 +26,13 @@ use mocap_studio::{
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if args.bench {
+        let dir = std::env::temp_dir().join(format!("mocap-studio-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let result = mocap_studio::bench::run(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        return result;
+    }
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins

@@ -57,7 +57,7 @@ pub fn status_colour(s: TakeStatus) -> egui::Color32 {
 pub fn status_label(s: TakeStatus) -> &'static str {
     match s {
         TakeStatus::None => "—",
-        TakeStatus::Circled => "◯ circled",
+        TakeStatus::Circled => "● circled",
         TakeStatus::Approved => "✔ approved",
         TakeStatus::Rejected => "✖ rejected",
         TakeStatus::NeedsFix => "⚠ needs fix",

@@ -1315,7 +1315,7 @@ fn ui_system(
             outcomes: &c.outcomes,
             last_eval: c.last_eval,
             marker: data.selection.marker,
-            raw: c.raw(),
+            raw: c.raw().or_else(|| take.and_then(|t| t.markers.as_ref())),
             result: take.and_then(|t| t.markers.as_ref()),
             frame,
             io: take
