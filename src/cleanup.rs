@@ -60,6 +60,44 @@ pub enum CleanupCommand {
     SelectEntry(Option<usize>),
     /// Sort the marker table by a column (again: reverse).
     SortMarkers(MarkerColumn),
+    /// Detect label swaps on the current (cleaned) markers, without changing them; the panel
+    /// lists them with a one-click fix each.
+    FindSwaps(mocap_solver::swaps::SwapParams),
+}
+
+/// A detected label swap: markers `labels` are exchanged over `frames` (half-open).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwapSpan {
+    /// The two labels.
+    pub labels: [String; 2],
+    /// Frames where the samples are exchanged, 0-based, end exclusive.
+    pub frames: FrameRange,
+}
+
+/// Pairs swap events into spans: an exchange at `frame` lasts until the next event of the same
+/// pair (the swap back) or the end of the take.
+pub fn swap_spans(events: &[mocap_solver::swaps::SwapEvent], frame_count: usize) -> Vec<SwapSpan> {
+    let mut spans = Vec::new();
+    let mut open: Vec<(usize, [usize; 2], [String; 2])> = Vec::new();
+    for e in events {
+        if let Some(i) = open.iter().position(|(_, m, _)| *m == e.markers) {
+            let (start, _, labels) = open.remove(i);
+            spans.push(SwapSpan {
+                labels,
+                frames: FrameRange::new(start, e.frame),
+            });
+        } else {
+            open.push((e.frame, e.markers, e.labels.clone()));
+        }
+    }
+    for (start, _, labels) in open {
+        spans.push(SwapSpan {
+            labels,
+            frames: FrameRange::new(start, frame_count),
+        });
+    }
+    spans.sort_by_key(|s| s.frames.start);
+    spans
 }
 
 /// Columns of the marker table.
@@ -113,6 +151,9 @@ pub struct Cleanup {
     pub last_eval: Option<(f64, usize)>,
     /// The stack as last saved or loaded from the sidecar (unsaved changes differ).
     pub saved: Option<OpStack>,
+    /// Swaps found by [`CleanupCommand::FindSwaps`] on the current result (cleared when it
+    /// changes).
+    pub swaps: Option<Vec<SwapSpan>>,
 }
 
 impl Cleanup {
@@ -176,6 +217,7 @@ fn follow_take(
     cleanup.selected_entry = None;
     cleanup.rows.clear();
     cleanup.outcomes.clear();
+    cleanup.swaps = None;
     let Some(take) = session.as_mut().take.as_mut() else {
         return;
     };
@@ -264,6 +306,7 @@ fn evaluate(mut session: ResMut<Session>, mut cleanup: ResMut<Cleanup>) {
         (summary, ev.result().clone())
     };
     cleanup.last_eval = Some((t0.elapsed().as_secs_f64() * 1e3, summary.marker_runs));
+    cleanup.swaps = None;
     if let Some(take) = session.take.as_mut() {
         // Labels edited in the session (renames) stay.
         let labels = take.markers.as_ref().map(|m| m.labels.clone());
@@ -363,6 +406,23 @@ fn apply_commands(
     for cmd in commands.read() {
         match cmd {
             CleanupCommand::SelectEntry(i) => cleanup.selected_entry = *i,
+            CleanupCommand::FindSwaps(params) => {
+                let Some(mut m) = session.take.as_ref().and_then(|t| t.markers.clone()) else {
+                    continue;
+                };
+                match mocap_solver::swaps::apply(params, &mut m, None, &MarkerSelection::All) {
+                    Ok(r) => {
+                        let spans = swap_spans(&r.swaps, m.frame_count());
+                        log.push(
+                            LogLevel::Info,
+                            format!("Found {} label swaps", spans.len()),
+                            now,
+                        );
+                        cleanup.swaps = Some(spans);
+                    }
+                    Err(e) => log.push(LogLevel::Error, format!("Find swaps: {e}"), now),
+                }
+            }
             CleanupCommand::SortMarkers(c) => {
                 let asc = if cleanup.sort.0 == *c {
                     !cleanup.sort.1

@@ -46,6 +46,8 @@ pub struct CleanupView<'a> {
     pub frame: FrameIndex,
     /// I/O range as a half-open frame range, when set.
     pub io: Option<FrameRange>,
+    /// Swaps found on the current result, if searched.
+    pub swaps: Option<&'a [crate::cleanup::SwapSpan]>,
 }
 
 fn edit(stack: OpStack, what: impl Into<String>, merge: Option<u64>) -> UiCommand {
@@ -289,6 +291,67 @@ fn stack_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack) -> Vec<UiCo
                     out.push(s);
                 }
             });
+        }
+    }
+    ui.separator();
+    out.extend(swaps_ui(ui, v, stack));
+    out
+}
+
+/// Detected label swaps with a one-click fix each (a `SwapLabels` entry over the swap's frames).
+fn swaps_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    ui.horizontal(|ui| {
+        ui.label(egui::RichText::new("Label swaps").strong());
+        if ui
+            .small_button("Find")
+            .on_hover_text(
+                "Detect swaps on the cleaned markers (nothing changes until you fix one)",
+            )
+            .clicked()
+        {
+            out.push(UiCommand::Cleanup(CleanupCommand::FindSwaps(
+                SwapParams::default(),
+            )));
+        }
+    });
+    match v.swaps {
+        None => {
+            ui.weak("Not searched since the last change.");
+        }
+        Some([]) => {
+            ui.weak("No swaps found.");
+        }
+        Some(list) => {
+            for s in list {
+                ui.horizontal(|ui| {
+                    if ui
+                        .link(format!(
+                            "{}–{}",
+                            s.frames.start,
+                            s.frames.end.saturating_sub(1)
+                        ))
+                        .clicked()
+                    {
+                        out.push(UiCommand::Playback(PlaybackCommand::Seek(s.frames.start)));
+                    }
+                    ui.label(format!("{} ↔ {}", s.labels[0], s.labels[1]));
+                    if ui.small_button("Fix").clicked() {
+                        let mut st = stack.clone();
+                        let mut e = StackEntry::new(Operation::SwapLabels {
+                            a: s.labels[0].clone(),
+                            b: s.labels[1].clone(),
+                        });
+                        e.range = Some(s.frames);
+                        st.entries.push(e);
+                        out.push(edit(
+                            st,
+                            format!("Fix swap {} ↔ {}", s.labels[0], s.labels[1]),
+                            None,
+                        ));
+                    }
+                });
+            }
         }
     }
     out

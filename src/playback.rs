@@ -22,7 +22,13 @@ impl Plugin for PlaybackPlugin {
         app.init_resource::<Playback>()
             .add_message::<PlaybackCommand>()
             .configure_sets(Update, PlaybackSet)
-            .configure_sets(PreUpdate, PlaybackSet.after(SessionSet))
+            // After edits (in/out points) so the range follows them in the same update.
+            .configure_sets(
+                PreUpdate,
+                PlaybackSet
+                    .after(SessionSet)
+                    .after(crate::history::HistorySet),
+            )
             .add_systems(
                 PreUpdate,
                 (sync_with_take, apply_playback_commands)

@@ -1315,6 +1315,7 @@ fn ui_system(
             outcomes: &c.outcomes,
             last_eval: c.last_eval,
             marker: data.selection.marker,
+            swaps: c.swaps.as_deref(),
             raw: c.raw().or_else(|| take.and_then(|t| t.markers.as_ref())),
             result: take.and_then(|t| t.markers.as_ref()),
             frame,

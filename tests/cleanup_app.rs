@@ -249,3 +249,52 @@ fn real_take_stack_saves_beside_the_take_and_exports_like_the_cli() {
         "(version: 1, entries: [ (op: Blur) ])"
     );
 }
+
+#[test]
+fn swaps_are_found_and_fixed_in_one_click() {
+    use mocap_studio::cleanup::SwapSpan;
+    let mut app = app();
+    send(&mut app, SessionCommand::LoadDemo);
+    app.update();
+    app.update();
+    let raw = markers(&app);
+    // Introduce a swap of two nearby markers over frames 300–499 with the stack itself.
+    let (a, b) = (raw.labels[0].clone(), raw.labels[1].clone());
+    let mut swap = StackEntry::new(Operation::SwapLabels {
+        a: a.clone(),
+        b: b.clone(),
+    });
+    swap.range = Some(FrameRange::new(300, 500));
+    let mut stack = OpStack::new();
+    stack.entries.push(swap);
+    set_stack(&mut app, &stack, None);
+    send(
+        &mut app,
+        CleanupCommand::FindSwaps(mocap_solver::swaps::SwapParams::default()),
+    );
+    app.update();
+    let found: Vec<SwapSpan> = app
+        .world()
+        .resource::<Cleanup>()
+        .swaps
+        .clone()
+        .expect("searched");
+    let span = found
+        .iter()
+        .find(|s| s.labels.contains(&a) && s.labels.contains(&b))
+        .unwrap_or_else(|| panic!("swap {a}/{b} found: {found:?}"));
+    assert_eq!((span.frames.start, span.frames.end), (300, 500));
+    // The panel's fix: a SwapLabels entry over the span, which restores the raw markers.
+    let mut fix = StackEntry::new(Operation::SwapLabels {
+        a: span.labels[0].clone(),
+        b: span.labels[1].clone(),
+    });
+    fix.range = Some(span.frames);
+    stack.entries.push(fix);
+    set_stack(&mut app, &stack, None);
+    assert!(same_bits(&markers(&app), &raw));
+    assert!(
+        app.world().resource::<Cleanup>().swaps.is_none(),
+        "stale list cleared"
+    );
+}
