@@ -87,7 +87,7 @@ impl Plugin for ViewportPlugin {
         // or the bones would trail the mannequin by a frame.
         .add_systems(
             PostUpdate,
-            (draw_bones, pick_marker, update_bounds)
+            (draw_bones, draw_cleanup_ghosts, pick_marker, update_bounds)
                 .chain()
                 .in_set(ViewportSet)
                 .after(TransformSystems::Propagate),
@@ -705,6 +705,61 @@ fn draw_bones(
             gizmos.line(p, gt.transform_point(to_vec3(e)), colour);
         }
         gizmos.sphere(Isometry3d::from_translation(p), 0.012, colour);
+    }
+}
+
+/// Clean-up before/after in the viewport: where the operation stack moved a marker at the
+/// current frame, a faint ghost at its raw (captured) position joined to the cleaned one; a
+/// filled gap has no ghost, only a ring around the filled marker.
+fn draw_cleanup_ghosts(
+    session: Res<Session>,
+    settings: Res<Settings>,
+    playback: Res<Playback>,
+    cleanup: Option<Res<crate::cleanup::Cleanup>>,
+    roots: Query<&Transform, With<TakeSpace>>,
+    mut gizmos: Gizmos,
+) {
+    if !settings.show_markers {
+        return;
+    }
+    let (Some(cleanup), Some(take)) = (cleanup, session.take.as_ref()) else {
+        return;
+    };
+    let (Some(raw), Some(now)) = (cleanup.raw(), take.markers.as_ref()) else {
+        return;
+    };
+    if take.cleanup.entries.is_empty()
+        || raw.marker_count() != now.marker_count()
+        || raw.frame_count() != now.frame_count()
+        || now.frame_count() == 0
+    {
+        return;
+    }
+    let Some(space) = roots.iter().next().copied() else {
+        return;
+    };
+    let f = playback.frame().min(now.frame_count() - 1);
+    let ghost = Color::srgba(1.0, 0.35, 1.0, 0.55);
+    let filled = Color::srgba(0.4, 1.0, 0.9, 0.8);
+    let r = settings.marker_radius_mm / 1000.0;
+    for k in 0..now.marker_count() {
+        let after = now.position(f, k);
+        let before = raw.position(f, k);
+        let to_world = |p: [f32; 3]| space.transform_point(Vec3::from_array(p));
+        match (before, after) {
+            (Some(b), Some(a)) if b != a => {
+                let (b, a) = (to_world(b), to_world(a));
+                gizmos.sphere(Isometry3d::from_translation(b), r, ghost);
+                gizmos.line(b, a, ghost);
+            }
+            (None, Some(a)) => {
+                gizmos.sphere(Isometry3d::from_translation(to_world(a)), r * 1.8, filled);
+            }
+            (Some(b), None) => {
+                gizmos.sphere(Isometry3d::from_translation(to_world(b)), r, ghost);
+            }
+            _ => {}
+        }
     }
 }
 

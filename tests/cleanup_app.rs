@@ -8,26 +8,18 @@
 
 use std::path::PathBuf;
 
+mod common;
+
 use bevy::prelude::*;
+use common::{app, errors, send};
 use mocap_solver::fill::{FillMethod, FillParams};
 use mocap_solver::filter::LowpassParams;
 use mocap_solver::gaps::{FrameRange, MarkerSelection};
 use mocap_solver::spikes::DespikeParams;
 use mocap_solver::stack::{OpStack, Operation, StackEntry, same_bits};
 use mocap_studio::cleanup::{Cleanup, CleanupCommand};
-use mocap_studio::core_plugins;
 use mocap_studio::history::{EditCommand, HistoryCommand, UndoStack};
-use mocap_studio::session::{AppLog, LogLevel, Session, SessionCommand};
-
-fn app() -> App {
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins).add_plugins(core_plugins());
-    app
-}
-
-fn send<M: Message>(app: &mut App, m: M) {
-    app.world_mut().write_message(m);
-}
+use mocap_studio::session::{Session, SessionCommand};
 
 fn set_stack(app: &mut App, stack: &OpStack, merge: Option<u64>) {
     send(
@@ -48,16 +40,6 @@ fn markers(app: &App) -> mocap_data::MarkerTrajectories {
         .as_ref()
         .and_then(|t| t.markers.clone())
         .expect("markers")
-}
-
-fn errors(app: &App) -> Vec<String> {
-    app.world()
-        .resource::<AppLog>()
-        .entries
-        .iter()
-        .filter(|e| e.level == LogLevel::Error)
-        .map(|e| e.text.clone())
-        .collect()
 }
 
 fn gap_count(m: &mocap_data::MarkerTrajectories) -> usize {

@@ -5,10 +5,12 @@
 
 use std::path::Path;
 
+mod common;
+
 use bevy::prelude::*;
-use mocap_studio::core_plugins;
+use common::{app, errors, send};
 use mocap_studio::history::{EditCommand, HistoryCommand, UndoStack};
-use mocap_studio::session::{AppLog, LogLevel, Session, SessionCommand};
+use mocap_studio::session::{Session, SessionCommand};
 use mocap_studio::takes::{
     LibraryCommand, NOTES_LANE, SortColumn, TakeBrowser, TakeFilter, notes_lane, sort_rows,
 };
@@ -16,28 +18,8 @@ use mocap_studio::timeline::TimelineLanes;
 use mocap_studio::ui::{UiCommand, review_shortcut};
 use take_library::{Command, Library, NewNote, OpenMode, TakeStatus};
 
-fn app() -> App {
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins).add_plugins(core_plugins());
-    app
-}
-
-fn send<M: Message>(app: &mut App, m: M) {
-    app.world_mut().write_message(m);
-}
-
 fn browser(app: &App) -> &TakeBrowser {
     app.world().resource::<TakeBrowser>()
-}
-
-fn errors(app: &App) -> Vec<String> {
-    app.world()
-        .resource::<AppLog>()
-        .entries
-        .iter()
-        .filter(|e| e.level == LogLevel::Error)
-        .map(|e| e.text.clone())
-        .collect()
 }
 
 /// A capture folder with three takes of two scenes, written as BVH from the demo performance.

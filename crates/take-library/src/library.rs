@@ -106,6 +106,13 @@ pub struct NewDerived {
     pub author: String,
 }
 
+/// A boolean column of a note that is changed through the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NoteFlag {
+    Resolved,
+    Retracted,
+}
+
 /// An undoable edit. [`Library::execute`] returns the command that undoes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -672,23 +679,7 @@ impl Library {
         author: &str,
         key: Option<&UserKey>,
     ) -> Result<bool> {
-        self.write(|c| {
-            let (take_id, previous): (i64, bool) = c
-                .query_row(
-                    "SELECT take_id, resolved FROM note WHERE id = ?1",
-                    [note_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?
-                .ok_or(LibraryError::NoSuchNote(note_id))?;
-            c.execute(
-                "UPDATE note SET resolved = ?1 WHERE id = ?2",
-                params![resolved, note_id],
-            )?;
-            let body = json!({"type": "note_resolved", "note_id": note_id, "resolved": resolved});
-            ledger::append(c, Some(take_id), author, &body, key)?;
-            Ok(previous)
-        })
+        self.set_note_flag(NoteFlag::Resolved, note_id, resolved, author, key)
     }
 
     /// Retracts a note (or restores a retracted one); a ledger event. A retracted note is kept
@@ -701,23 +692,40 @@ impl Library {
         author: &str,
         key: Option<&UserKey>,
     ) -> Result<bool> {
+        self.set_note_flag(NoteFlag::Retracted, note_id, retracted, author, key)
+    }
+
+    /// Sets one boolean column of a note with its ledger event, in one transaction.
+    fn set_note_flag(
+        &mut self,
+        flag: NoteFlag,
+        note_id: i64,
+        value: bool,
+        author: &str,
+        key: Option<&UserKey>,
+    ) -> Result<bool> {
+        let (column, event) = match flag {
+            NoteFlag::Resolved => ("resolved", "note_resolved"),
+            NoteFlag::Retracted => ("retracted", "note_retracted"),
+        };
         self.write(|c| {
             let (take_id, previous): (i64, bool) = c
                 .query_row(
-                    "SELECT take_id, retracted FROM note WHERE id = ?1",
+                    &format!("SELECT take_id, {column} FROM note WHERE id = ?1"),
                     [note_id],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?
                 .ok_or(LibraryError::NoSuchNote(note_id))?;
             c.execute(
-                "UPDATE note SET retracted = ?1 WHERE id = ?2",
-                params![retracted, note_id],
+                &format!("UPDATE note SET {column} = ?1 WHERE id = ?2"),
+                params![value, note_id],
             )?;
-            let body =
-                json!({"type": "note_retracted", "note_id": note_id, "retracted": retracted});
+            let body = json!({"type": event, "note_id": note_id, (column): value});
             ledger::append(c, Some(take_id), author, &body, key)?;
-            refresh_fts(c, take_id)?;
+            if flag == NoteFlag::Retracted {
+                refresh_fts(c, take_id)?;
+            }
             Ok(previous)
         })
     }

@@ -1,0 +1,31 @@
+//! Helpers shared by the headless app tests.
+
+// Each test binary uses a subset.
+#![allow(dead_code)]
+
+use bevy::prelude::*;
+use mocap_studio::core_plugins;
+use mocap_studio::session::{AppLog, LogLevel};
+
+/// A headless app with the render-free plugins.
+pub fn app() -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins).add_plugins(core_plugins());
+    app
+}
+
+/// Queues a message for the next update.
+pub fn send<M: Message>(app: &mut App, m: M) {
+    app.world_mut().write_message(m);
+}
+
+/// Error lines of the app log.
+pub fn errors(app: &App) -> Vec<String> {
+    app.world()
+        .resource::<AppLog>()
+        .entries
+        .iter()
+        .filter(|e| e.level == LogLevel::Error)
+        .map(|e| e.text.clone())
+        .collect()
+}
