@@ -47,6 +47,17 @@ pub enum EditCommand {
         /// The new label.
         label: String,
     },
+    /// A change of the `lang` subtitle track ([`crate::subtitles::SubtitleTracks`]), applied
+    /// (`undo` false) or reverted (`undo` true); its inverse is the same change with `undo`
+    /// flipped. Not bound to the take: subtitles outlive a take reload.
+    Subtitle {
+        /// Language of the track.
+        lang: String,
+        /// The recorded cue edit or QC fixes.
+        change: crate::subtitles::SubtitleChange,
+        /// Revert instead of apply.
+        undo: bool,
+    },
 }
 
 impl EditCommand {
@@ -60,6 +71,36 @@ impl EditCommand {
             Self::SetStartTimecode(tc) => format!("Set start timecode to {tc}"),
             Self::RenameMarker { label, .. } => format!("Rename marker to {label}"),
             Self::Library(c) => describe_library(c),
+            Self::Subtitle { lang, change, undo } => {
+                format!(
+                    "{}{} ({lang})",
+                    if *undo { "Revert " } else { "" },
+                    change.describe()
+                )
+            }
+        }
+    }
+
+    /// Whether the edit changes the subtitle tracks rather than the loaded take.
+    pub fn is_subtitle(&self) -> bool {
+        matches!(self, Self::Subtitle { .. })
+    }
+
+    /// Applies a subtitle edit; returns the edit that undoes it.
+    pub fn apply_to_subtitles(
+        &self,
+        tracks: &mut crate::subtitles::SubtitleTracks,
+    ) -> Result<EditCommand, String> {
+        match self {
+            Self::Subtitle { lang, change, undo } => {
+                tracks.apply_change(lang, change, *undo)?;
+                Ok(Self::Subtitle {
+                    lang: lang.clone(),
+                    change: change.clone(),
+                    undo: !*undo,
+                })
+            }
+            _ => Err("not a subtitle edit".into()),
         }
     }
 
@@ -100,6 +141,7 @@ impl EditCommand {
         let last = take.frame_count.saturating_sub(1);
         Ok(match self {
             Self::Library(_) => return Err("a library edit needs the take library".into()),
+            Self::Subtitle { .. } => return Err("a subtitle edit needs the subtitle tracks".into()),
             Self::SetInPoint(f) => {
                 let before = take.in_frame;
                 take.in_frame = f.map(|f| f.min(last));
@@ -203,6 +245,7 @@ fn apply_edits(
     mut stack: ResMut<UndoStack>,
     library: Option<Res<OpenLibrary>>,
     browser: Option<ResMut<TakeBrowser>>,
+    mut subtitles: Option<ResMut<crate::subtitles::SubtitleTracks>>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
@@ -221,6 +264,11 @@ fn apply_edits(
                     .as_ref()
                     .and_then(|l| l.with(|lib| edit.apply_to_library(lib)))
                     .unwrap_or_else(|| Err("no take library is open".into()))
+            } else if edit.is_subtitle() {
+                match subtitles.as_mut() {
+                    Some(s) => edit.apply_to_subtitles(s),
+                    None => Err("no subtitle tracks".into()),
+                }
             } else {
                 match session.take.as_mut() {
                     Some(take) => edit.apply(take),
@@ -233,7 +281,7 @@ fn apply_edits(
         match run(&edit, &mut session) {
             Ok(inverse) => {
                 stack.done.push(HistoryEntry {
-                    generation: (!edit.is_library()).then_some(generation),
+                    generation: (!edit.is_library() && !edit.is_subtitle()).then_some(generation),
                     forward: edit,
                     inverse,
                 });

@@ -3,6 +3,7 @@
 //! One plugin per concern, each with a public `SystemSet`:
 //! [`session::SessionPlugin`] (what is loaded), [`playback::PlaybackPlugin`] (the clock),
 //! [`history::HistoryPlugin`] (undoable edits), [`takes::TakesPlugin`] (take library, review),
+//! [`subtitles::SubtitlesPlugin`] (subtitle tracks, reference audio),
 //! [`camera::CameraPlugin`],
 //! [`viewport::ViewportPlugin`] (grid, markers, bones, mannequin),
 //! [`character::CharacterPlugin`] (glTF characters driven by the take), [`ui::UiPlugin`] (egui
@@ -24,6 +25,8 @@ pub mod mannequin;
 pub mod playback;
 pub mod session;
 pub mod settings;
+pub mod subtitles;
+pub mod subtitles_ui;
 pub mod takes;
 pub mod takes_ui;
 pub mod timeline;
@@ -33,7 +36,8 @@ pub mod viewport;
 use bevy::app::PluginGroupBuilder;
 use bevy::prelude::*;
 
-/// The plugins that need no window or GPU: session, playback, history, take library.
+/// The plugins that need no window or GPU: session, playback, history, take library,
+/// subtitles.
 pub struct CorePlugins;
 
 impl PluginGroup for CorePlugins {
@@ -43,6 +47,7 @@ impl PluginGroup for CorePlugins {
             .add(playback::PlaybackPlugin)
             .add(history::HistoryPlugin)
             .add(takes::TakesPlugin)
+            .add(subtitles::SubtitlesPlugin)
     }
 }
 

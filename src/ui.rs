@@ -25,6 +25,8 @@ use crate::history::{EditCommand, HistoryCommand, UndoStack};
 use crate::playback::{Playback, PlaybackCommand};
 use crate::session::{AppLog, LogLevel, Session, SessionCommand};
 use crate::settings::{Settings, config_dir, load_json, save_json};
+use crate::subtitles::{ReferenceAudio, SubtitleCommand, SubtitleSettings, SubtitleTracks};
+use crate::subtitles_ui::{SubtitlesView, subtitles_ui};
 use crate::takes::{LibraryCommand, OpenLibrary, TakeBrowser};
 use crate::takes_ui::{ReviewView, TakesView, review_ui, status_edit, takes_ui};
 use crate::timeline::{
@@ -102,6 +104,8 @@ pub enum UiCommand {
     OpenTab(Tab),
     /// Browse / open / export through the take library.
     Library(LibraryCommand),
+    /// Subtitle tracks: load, edit cues, QC fixes, visibility.
+    Subtitles(SubtitleCommand),
     /// Show the native dialog to open or create a take library.
     OpenLibraryDialog,
     /// Show the native folder dialog, then import that capture folder into the library.
@@ -131,7 +135,7 @@ pub enum Tab {
     Review,
     /// Cleanup tools (later issue).
     Cleanup,
-    /// Subtitles (later issue).
+    /// Subtitle tracks side by side, QC flags and fixes.
     Subtitles,
     /// Properties of the take and selection, and display settings.
     Inspector,
@@ -488,6 +492,7 @@ fn dispatch_commands(
     mut session: MessageWriter<SessionCommand>,
     mut camera: MessageWriter<CameraCommand>,
     mut library: MessageWriter<LibraryCommand>,
+    mut subtitles: MessageWriter<SubtitleCommand>,
     mut note_focus: ResMut<NoteFocus>,
     mut exit: MessageWriter<AppExit>,
     mut selection: ResMut<Selection>,
@@ -559,6 +564,9 @@ fn dispatch_commands(
                     settings.last_library = Some(p.clone());
                 }
                 library.write(c);
+            }
+            UiCommand::Subtitles(c) => {
+                subtitles.write(c);
             }
             UiCommand::OpenLibraryDialog => {
                 dialogs.spawn(|| {
@@ -962,6 +970,7 @@ struct Viewer<'a> {
     hud: Option<HudView>,
     inspector: InspectorView<'a>,
     log: &'a AppLog,
+    subtitles: Option<SubtitlesView<'a>>,
     takes: Option<TakesView<'a>>,
     review: ReviewView<'a>,
     commands: Vec<UiCommand>,
@@ -1014,7 +1023,13 @@ impl TabViewer for Viewer<'_> {
                 self.commands.extend(c);
             }
             Tab::Cleanup => placeholder_ui(ui, "Cleanup"),
-            Tab::Subtitles => placeholder_ui(ui, "Subtitles"),
+            Tab::Subtitles => match &self.subtitles {
+                Some(v) => {
+                    let c = subtitles_ui(ui, v);
+                    self.commands.extend(c);
+                }
+                None => placeholder_ui(ui, "Subtitles"),
+            },
         }
     }
 
@@ -1029,6 +1044,7 @@ impl TabViewer for Viewer<'_> {
             | Tab::Log
             | Tab::Inspector
             | Tab::Takes
+            | Tab::Subtitles
             | Tab::Review => [false, false],
             _ => [true, true],
         }
@@ -1183,6 +1199,9 @@ struct UiData<'w> {
     time: Res<'w, Time<Real>>,
     browser: Option<Res<'w, TakeBrowser>>,
     library: Option<Res<'w, OpenLibrary>>,
+    subtitles: Option<Res<'w, SubtitleTracks>>,
+    reference_audio: Option<Res<'w, ReferenceAudio>>,
+    subtitle_settings: Option<Res<'w, SubtitleSettings>>,
 }
 
 fn ui_system(
@@ -1203,6 +1222,20 @@ fn ui_system(
             timecode_at(frame, t.rate, t.start_timecode, data.settings.display_rate).to_string()
         })
         .unwrap_or_else(|| "--:--:--:--".into());
+    let subtitles = match (
+        &data.subtitles,
+        &data.reference_audio,
+        &data.subtitle_settings,
+    ) {
+        (Some(tracks), Some(audio), Some(settings)) => Some(SubtitlesView {
+            tracks,
+            audio,
+            settings,
+            playhead_ms: (data.playback.position_s * 1000.0).round() as i64,
+            rate: data.playback.rate,
+        }),
+        _ => None,
+    };
     let timeline = TimelineView {
         frame,
         frame_count: data.playback.frame_count,
@@ -1218,6 +1251,7 @@ fn ui_system(
         show_frames: data.settings.show_frames,
         lanes: data.lanes.all(),
         start_timecode: take.map(|t| t.start_timecode),
+        subtitles,
     };
     let hud = (data.settings.show_hud && take.is_some()).then(|| HudView {
         frame: (frame, data.playback.frame_count.saturating_sub(1)),
@@ -1254,6 +1288,7 @@ fn ui_system(
             marker_world: &data.marker_world,
         },
         log: &data.log,
+        subtitles,
         takes: data.browser.as_ref().map(|b| TakesView {
             path: b.path.as_deref(),
             rows: &b.rows,
