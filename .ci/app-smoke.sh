@@ -14,6 +14,11 @@
 #   - the viewport shows a lit character: enough bright, unsaturated (mannequin) pixels with
 #     varied shading (not a flat silhouette), outside the HUD box.
 #
+# Subtitles: a third run with --demo-scripts (OUT3: OUT with -scripts before .png) shows one line per
+# script (Chinese, Japanese, Korean, Arabic, Hebrew, Thai) over the viewport with Bevy text and
+# the Noto system fonts; besides the checks above, the overlay must hold six separate lines of
+# white text above the viewport's bottom edge, and the log must not report a missing font.
+#
 # With MOCAP_TEST_DATA set (the shared data folder) it also opens the Soldier.glb character with the
 # Bandai walk BVH (the character plays the take through mocap_solver::retarget) and runs the same
 # checks on that screenshot (OUT2: OUT with -character before .png), where the only body on screen
@@ -25,6 +30,7 @@ WORK=$(mktemp -d)
 OUT=${2:-$WORK/app-smoke.png}
 FRAMES=${SMOKE_FRAMES:-30}
 OUT2=${OUT%.png}-character.png
+OUT3=${OUT%.png}-scripts.png
 
 # A private runtime dir and an empty config dir: no saved layout or settings from the machine.
 export XDG_RUNTIME_DIR="$WORK/runtime"
@@ -53,9 +59,9 @@ run_app() {
     fi
 }
 
-# check_png OUT.png: the checks listed at the top.
+# check_png OUT.png [overlay]: the checks listed at the top (overlay: also the subtitle lines).
 check_png() {
-    python3 - "$1" <<'PY'
+    python3 - "$1" "${2:-}" <<'PY'
 import struct, sys, zlib
 
 path = sys.argv[1]
@@ -144,8 +150,8 @@ for y in range(vy0, vy1):
             continue
         p = px(x, y)
         l = lum(p)
-        # The grid's far haze is ~90; the lit mannequin is ~110-200.
-        if l > 110 and (max(p) - min(p)) < 0.3 * max(p):
+        # The grid's far haze is ~90; the lit mannequin is ~110-200; subtitle text is white.
+        if l > 110 and (max(p) - min(p)) < 0.3 * max(p) and min(p) <= 230:
             lums.append(l)
 n = len(lums)
 mean = sum(lums) / n if n else 0.0
@@ -155,6 +161,28 @@ if n < 400:
     fail.append(f"no character in the viewport ({n} bright unsaturated pixels, need >= 400)")
 elif sd < 8:
     fail.append(f"the character is flat, not lit (luminance spread {sd:.1f} < 8)")
+
+if len(sys.argv) > 2 and sys.argv[2] == "overlay":
+    # Subtitle lines: rows of the viewport with white (text) pixels, grouped into bands.
+    rows_with_text = []
+    for y in range(int(H * 0.2), int(H * 0.70)):
+        n_white = sum(1 for x in range(8, int(W * 0.72)) if min(px(x, y)) > 225)
+        if n_white >= 3:
+            rows_with_text.append(y)
+    bands, start, prev_y = [], None, None
+    for y in rows_with_text:
+        if start is None:
+            start = y
+        elif y - prev_y > 6:
+            bands.append((start, prev_y))
+            start = y
+        prev_y = y
+    if start is not None:
+        bands.append((start, prev_y))
+    bands = [b for b in bands if b[1] - b[0] >= 8]
+    print(f"app-smoke: subtitle overlay: {len(bands)} text lines at rows {bands}")
+    if len(bands) < 6:
+        fail.append(f"the subtitle overlay shows {len(bands)} lines of text, expected 6 (one per script)")
 
 if fail:
     for f in fail:
@@ -166,6 +194,14 @@ PY
 
 run_app "$OUT" --demo
 check_png "$OUT"
+
+run_app "$OUT3" --demo-scripts
+if grep -q "Subtitle font missing" "$WORK/app.log"; then
+    echo "app-smoke: subtitle fonts are missing (.ci/install-deps installs fonts-noto-core and fonts-noto-cjk):" >&2
+    grep "Subtitle font missing" "$WORK/app.log" >&2
+    exit 1
+fi
+check_png "$OUT3" overlay
 
 if [ -n "${MOCAP_TEST_DATA:-}" ]; then
     GLB="$MOCAP_TEST_DATA/gltf/threejs_examples/Soldier.glb"

@@ -22,7 +22,13 @@ impl Plugin for HistoryPlugin {
         app.init_resource::<UndoStack>()
             .add_message::<EditCommand>()
             .add_message::<HistoryCommand>()
-            .configure_sets(PreUpdate, HistorySet.after(SessionSet))
+            // Edits (in/out points) reach the clock in the frame they are made.
+            .configure_sets(
+                PreUpdate,
+                HistorySet
+                    .after(SessionSet)
+                    .before(crate::playback::PlaybackSet),
+            )
             .add_systems(PreUpdate, apply_edits.in_set(HistorySet));
     }
 }

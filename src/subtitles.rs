@@ -362,6 +362,22 @@ pub enum SubtitleCommand {
     SetSnap(bool),
 }
 
+/// File extensions of the subtitle formats `subtitles::read_file` reads.
+pub const SUBTITLE_EXTENSIONS: &[&str] = &["srt", "vtt", "ass", "ssa", "ttml", "dfxp", "xml"];
+
+/// What a file dropped on the window does when it is subtitles (`Open`) or a WAV
+/// (`OpenAudio`); `None` for other files.
+pub fn dropped_file_command(path: &Path) -> Option<SubtitleCommand> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    if ext == "wav" {
+        Some(SubtitleCommand::OpenAudio(path.to_path_buf()))
+    } else if SUBTITLE_EXTENSIONS.contains(&ext.as_str()) {
+        Some(SubtitleCommand::Open(path.to_path_buf()))
+    } else {
+        None
+    }
+}
+
 /// The language of a subtitle file: the last dot-separated part of its stem when it looks like
 /// a BCP-47 tag (`demo.zh-Hans.srt` → `zh-Hans`), else the track's own language, else guessed
 /// from the script of the text ([`guess_language`]).

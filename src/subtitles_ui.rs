@@ -261,8 +261,11 @@ fn lane_cues(
             (&end_edge, Part::End),
         ] {
             let key = id.with("drag-origin");
+            // The drag starts once the pointer has moved a few points: measure from the press.
             if resp.drag_started()
-                && let Some(p) = resp.interact_pointer_pos()
+                && let Some(p) = ui
+                    .input(|i| i.pointer.press_origin())
+                    .or(resp.interact_pointer_pos())
             {
                 ui.data_mut(|d| d.insert_temp(key, p.x));
             }
@@ -509,13 +512,31 @@ pub fn subtitles_ui(ui: &mut egui::Ui, v: &SubtitlesView<'_>) -> Vec<UiCommand> 
     let mut out = Vec::new();
     let tracks = &v.tracks.tracks;
     if tracks.is_empty() {
-        ui.weak(
-            "No subtitles. Start with --subtitles FILE (SRT, VTT, ASS, TTML) or File → Demo take.",
-        );
+        ui.horizontal(|ui| {
+            if ui.button("Open subtitles…").clicked() {
+                out.push(UiCommand::OpenSubtitlesDialog(false));
+            }
+            ui.weak("or drop SRT / VTT / ASS / TTML files here, or start with --subtitles FILE.");
+        });
         return out;
     }
     let master = v.tracks.master.min(tracks.len() - 1);
     ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Open…")
+            .on_hover_text("Add a language (SRT, VTT, ASS, TTML); the language comes from the file name, e.g. scene.ja.srt")
+            .clicked()
+        {
+            out.push(UiCommand::OpenSubtitlesDialog(false));
+        }
+        if ui
+            .button("Audio…")
+            .on_hover_text("Open the reference audio (WAV): waveform lane and speech snapping")
+            .clicked()
+        {
+            out.push(UiCommand::OpenSubtitlesDialog(true));
+        }
+        ui.separator();
         ui.label("Master");
         egui::ComboBox::from_id_salt("sub-master")
             .selected_text(&tracks[master].lang)
@@ -741,4 +762,106 @@ fn qc_cell(
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::subtitles::demo_tracks;
+
+    /// Runs the lanes for a pointer drag from `from` to `to` (screen points) over a few
+    /// frames; returns every command emitted.
+    fn drag(view: &SubtitlesView<'_>, from: egui::Pos2, to: egui::Pos2) -> Vec<UiCommand> {
+        let ctx = egui::Context::default();
+        let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1200.0, 400.0));
+        let area = egui::Rect::from_min_size(
+            egui::pos2(0.0, 100.0),
+            egui::vec2(1200.0, lanes_height(view)),
+        );
+        let button = |pos, pressed| egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        };
+        let mid = from + (to - from) * 0.5;
+        let frames = [
+            vec![egui::Event::PointerMoved(from)],
+            vec![button(from, true)],
+            vec![egui::Event::PointerMoved(mid)],
+            vec![egui::Event::PointerMoved(to)],
+            vec![button(to, false)],
+            vec![],
+        ];
+        let mut out = Vec::new();
+        for (k, events) in frames.into_iter().enumerate() {
+            let input = egui::RawInput {
+                screen_rect: Some(screen),
+                time: Some(k as f64 * 0.1),
+                events,
+                ..Default::default()
+            };
+            let mut full = ctx.run_ui(input, |ui| {
+                out.extend(subtitle_lanes_ui(ui, area, 100.0, 1100.0, 10_000.0, view));
+            });
+            full.textures_delta.clear();
+        }
+        out
+    }
+
+    #[test]
+    fn dragging_a_cue_moves_it_and_dragging_its_end_retimes_it() {
+        let tracks = SubtitleTracks {
+            tracks: demo_tracks(),
+            ..Default::default()
+        };
+        let audio = ReferenceAudio::default();
+        let settings = SubtitleSettings {
+            snap: false,
+            ..Default::default()
+        };
+        let view = SubtitlesView {
+            tracks: &tracks,
+            audio: &audio,
+            settings: &settings,
+            playhead_ms: 0,
+            rate: mocap_data::FrameRate::FPS_120,
+        };
+        // 1000 px for 10 s: 10 ms per point. en cue 1 (3000–6200 ms) spans x 400–720 in the
+        // first lane (y 100–118).
+        let cmds = drag(&view, egui::pos2(550.0, 109.0), egui::pos2(600.0, 109.0));
+        assert!(
+            cmds.contains(&sub(SubtitleCommand::Move {
+                lang: "en".into(),
+                index: 1,
+                delta_ms: 500,
+            })),
+            "{cmds:?}"
+        );
+        let cmds = drag(&view, egui::pos2(718.0, 109.0), egui::pos2(738.0, 109.0));
+        assert!(
+            cmds.contains(&sub(SubtitleCommand::RetimeEnd {
+                lang: "en".into(),
+                index: 1,
+                ms: 6400,
+            })),
+            "{cmds:?}"
+        );
+        // The second lane is zh-Hans.
+        let cmds = drag(&view, egui::pos2(402.0, 129.0), egui::pos2(392.0, 129.0));
+        assert!(
+            cmds.contains(&sub(SubtitleCommand::RetimeStart {
+                lang: "zh-Hans".into(),
+                index: 1,
+                ms: 2900,
+            })),
+            "{cmds:?}"
+        );
+    }
+
+    #[test]
+    fn times_format_as_clock() {
+        assert_eq!(format_ms(3_723_045), "01:02:03.045");
+        assert_eq!(format_ms(-1500), "-00:00:01.500");
+    }
 }

@@ -106,6 +106,8 @@ pub enum UiCommand {
     Library(LibraryCommand),
     /// Subtitle tracks: load, edit cues, QC fixes, visibility.
     Subtitles(SubtitleCommand),
+    /// Show the native open dialog for subtitle files (or, `true`, a reference WAV).
+    OpenSubtitlesDialog(bool),
     /// Show the native dialog to open or create a take library.
     OpenLibraryDialog,
     /// Show the native folder dialog, then import that capture folder into the library.
@@ -354,13 +356,21 @@ fn poll_file_dialogs(mut dialogs: ResMut<FileDialogs>, mut out: MessageWriter<Ui
 }
 
 fn file_drops(mut drops: MessageReader<FileDragAndDrop>, mut out: MessageWriter<UiCommand>) {
-    let paths: Vec<PathBuf> = drops
+    let mut paths: Vec<PathBuf> = drops
         .read()
         .filter_map(|d| match d {
             FileDragAndDrop::DroppedFile { path_buf, .. } => Some(path_buf.clone()),
             _ => None,
         })
         .collect();
+    // Subtitle files and WAVs go to the subtitle tracks, the rest to the session.
+    paths.retain(|p| match crate::subtitles::dropped_file_command(p) {
+        Some(c) => {
+            out.write(UiCommand::Subtitles(c));
+            false
+        }
+        None => true,
+    });
     if !paths.is_empty() {
         out.write(UiCommand::Session(SessionCommand::Open(paths)));
     }
@@ -567,6 +577,22 @@ fn dispatch_commands(
             }
             UiCommand::Subtitles(c) => {
                 subtitles.write(c);
+            }
+            UiCommand::OpenSubtitlesDialog(audio) => {
+                dialogs.spawn(move || {
+                    let d = rfd::FileDialog::new();
+                    if audio {
+                        d.set_title("Open the reference audio")
+                            .add_filter("WAV", &["wav"])
+                            .pick_file()
+                            .map(|p| UiCommand::Subtitles(SubtitleCommand::OpenAudio(p)))
+                    } else {
+                        d.set_title("Open subtitle tracks")
+                            .add_filter("Subtitles", crate::subtitles::SUBTITLE_EXTENSIONS)
+                            .pick_file()
+                            .map(|p| UiCommand::Subtitles(SubtitleCommand::Open(p)))
+                    }
+                });
             }
             UiCommand::OpenLibraryDialog => {
                 dialogs.spawn(|| {

@@ -355,3 +355,32 @@ fn fonts_are_chosen_by_script() {
     assert_eq!(font_family_for("he", "שלום"), "Noto Sans Hebrew");
     assert_eq!(font_family_for("th", "สวัสดี"), "Noto Sans Thai");
 }
+
+#[test]
+fn subtitle_flags_parse_next_to_the_contract_flags() {
+    use clap::Parser;
+    use mocap_studio::cli::Args;
+    let a = Args::try_parse_from([
+        "mocap-studio",
+        "--demo",
+        "--subtitles",
+        "a.en.srt",
+        "--subtitles",
+        "a.ar.vtt",
+        "--reference-audio",
+        "a.wav",
+        "--demo-scripts",
+        "--screenshot",
+        "out.png",
+        "--exit-after-frames",
+        "30",
+    ])
+    .expect("parse");
+    assert_eq!(a.subtitles.len(), 2);
+    assert!(a.demo_scripts && a.wants_demo() && a.is_scripted());
+    assert_eq!(
+        a.reference_audio.as_deref(),
+        Some(std::path::Path::new("a.wav"))
+    );
+    assert!(a.files.is_empty(), "subtitle files are not take files");
+}
