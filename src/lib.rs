@@ -3,7 +3,8 @@
 //! One plugin per concern, each with a public `SystemSet`:
 //! [`session::SessionPlugin`] (what is loaded), [`playback::PlaybackPlugin`] (the clock),
 //! [`history::HistoryPlugin`] (undoable edits), [`takes::TakesPlugin`] (take library, review),
-//! [`subtitles::SubtitlesPlugin`] (subtitle tracks, reference audio),
+//! [`subtitles::SubtitlesPlugin`] (subtitle tracks, reference audio; overlay and playback in
+//! [`subtitles::SubtitleOverlayPlugin`] and [`subtitles_audio::SubtitleAudioPlugin`]),
 //! [`camera::CameraPlugin`],
 //! [`viewport::ViewportPlugin`] (grid, markers, bones, mannequin),
 //! [`character::CharacterPlugin`] (glTF characters driven by the take), [`ui::UiPlugin`] (egui
@@ -26,6 +27,7 @@ pub mod playback;
 pub mod session;
 pub mod settings;
 pub mod subtitles;
+pub mod subtitles_audio;
 pub mod subtitles_ui;
 pub mod takes;
 pub mod takes_ui;

@@ -20,6 +20,7 @@ use mocap_studio::{
     playback::PlaybackCommand,
     session::SessionCommand,
     subtitles::{SubtitleCommand, SubtitleOverlayPlugin},
+    subtitles_audio::SubtitleAudioPlugin,
     takes::LibraryCommand,
     ui::{Tab, UiCommand, UiPlugin},
     viewport::ViewportPlugin,
@@ -56,6 +57,7 @@ fn main() -> Result<()> {
         ViewportPlugin,
         CharacterPlugin,
         SubtitleOverlayPlugin,
+        SubtitleAudioPlugin,
         UiPlugin {
             persist: !args.is_scripted(),
         },

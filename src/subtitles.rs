@@ -199,8 +199,10 @@ impl SubtitleChange {
 pub struct AudioClip {
     /// File name, or "generated".
     pub name: String,
-    /// The samples (mono).
-    pub audio: Audio,
+    /// Sample rate, Hz.
+    pub sample_rate_hz: u32,
+    /// The samples (mono, −1..1), shared with the playback thread.
+    pub samples: std::sync::Arc<Vec<f32>>,
     /// Min/max peaks for the waveform lane.
     pub peaks: Peaks,
     /// Speech regions `(start ms, end ms)` from `::subtitles::vad` (snapping targets).
@@ -214,7 +216,8 @@ impl AudioClip {
         let speech_ms = speech_regions(&audio, &VadParams::default());
         Self {
             name: name.into(),
-            audio,
+            sample_rate_hz: audio.sample_rate,
+            samples: std::sync::Arc::new(audio.samples),
             peaks,
             speech_ms,
         }

@@ -170,7 +170,7 @@ pub fn subtitle_lanes_ui(
             )
             .show(|ui| {
                 ui.label(format!(
-                    "Reference audio: {} · {:.1} s · {} speech regions (green; snapping targets). Click to scrub. Playback: not available (no audio output in this build).",
+                    "Reference audio: {} · {:.1} s · {} speech regions (green; snapping targets). Click to scrub (silent); plays with the clock at 1× forward.",
                     clip.name,
                     clip.peaks.duration_ms() as f64 / 1000.0,
                     clip.speech_ms.len()
