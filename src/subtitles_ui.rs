@@ -561,7 +561,7 @@ pub fn subtitles_ui(ui: &mut egui::Ui, v: &SubtitlesView<'_>) -> Vec<UiCommand> 
         ui.separator();
         let mut snap = v.settings.snap;
         if ui
-            .toggle_value(&mut snap, "🧲 Snap")
+            .toggle_value(&mut snap, "Snap")
             .on_hover_text(format!(
                 "Snap lane drags to shot changes, cue edges, speech onsets (within {} ms) and the {} fps frame grid",
                 v.settings.tolerance_ms, v.settings.rate
@@ -616,51 +616,79 @@ pub fn subtitles_ui(ui: &mut egui::Ui, v: &SubtitlesView<'_>) -> Vec<UiCommand> 
         .collect();
     let rows = order.iter().map(|t| t.track.cues.len()).max().unwrap_or(0);
     let current = tracks[master].cue_at(v.playhead_ms);
-    egui::ScrollArea::both()
+    // Fixed column widths and row height: only the visible rows are laid out (tracks have
+    // hundreds of cues), and the header lines up with them.
+    let widths: Vec<f32> = [COL_NUM, COL_TIME, COL_TIME]
+        .into_iter()
+        .chain(order.iter().flat_map(|_| [COL_TEXT, COL_QC]))
+        .collect();
+    egui::ScrollArea::horizontal()
+        .id_salt("sub-table-h")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            egui::Grid::new("sub-table")
-                .striped(true)
-                .num_columns(3 + 2 * order.len())
-                .show(ui, |ui| {
-                    ui.strong("#");
-                    ui.strong("Start");
-                    ui.strong("End");
-                    for t in &order {
-                        ui.strong(&t.lang);
-                        ui.strong("QC");
-                    }
-                    ui.end_row();
-                    for i in 0..rows {
-                        let master_cue = order[0].track.cues.get(i);
-                        let num = egui::RichText::new((i + 1).to_string());
-                        let num = if current == Some(i) {
-                            num.color(egui::Color32::from_rgb(255, 196, 0)).strong()
-                        } else {
-                            num
-                        };
-                        if ui
-                            .add(egui::Label::new(num).sense(egui::Sense::click()))
-                            .on_hover_text("Click: go to the cue")
-                            .clicked()
-                            && let Some(c) = master_cue
+            let heads: Vec<&str> = ["#", "Start", "End"]
+                .into_iter()
+                .chain(order.iter().flat_map(|t| [t.lang.as_str(), "QC"]))
+                .collect();
+            for (rect, text) in row_cells(ui, &widths, 20.0).into_iter().zip(heads) {
+                cell_ui(ui, rect).strong(text);
+            }
+            ui.separator();
+            egui::ScrollArea::vertical()
+                .id_salt("sub-table-v")
+                .auto_shrink([false, false])
+                .show_rows(ui, ROW_H, rows, |ui, range| {
+                    for i in range {
+                        let rects = row_cells(ui, &widths, ROW_H);
+                        if i % 2 == 1
+                            && let (Some(a), Some(b)) = (rects.first(), rects.last())
                         {
-                            out.push(seek_ms(v.rate, c.start_ms()));
+                            ui.painter()
+                                .rect_filled(a.union(*b), 0.0, ui.visuals().faint_bg_color);
                         }
-                        match master_cue {
-                            Some(c) => {
+                        let mut cells = rects.into_iter();
+                        let mut cell = |ui: &mut egui::Ui, f: &mut dyn FnMut(&mut egui::Ui)| {
+                            if let Some(rect) = cells.next() {
+                                f(&mut cell_ui(ui, rect));
+                            }
+                        };
+                        let master_cue = order[0].track.cues.get(i);
+                        cell(ui, &mut |ui| {
+                            let num = egui::RichText::new((i + 1).to_string());
+                            let num = if current == Some(i) {
+                                num.color(egui::Color32::from_rgb(255, 196, 0)).strong()
+                            } else {
+                                num
+                            };
+                            if ui
+                                .add(egui::Label::new(num).sense(egui::Sense::click()))
+                                .on_hover_text("Click: go to the cue")
+                                .clicked()
+                                && let Some(c) = master_cue
+                            {
+                                out.push(seek_ms(v.rate, c.start_ms()));
+                            }
+                        });
+                        cell(ui, &mut |ui| {
+                            if let Some(c) = master_cue {
                                 ui.monospace(format_ms(c.start_ms()));
+                            }
+                        });
+                        cell(ui, &mut |ui| {
+                            if let Some(c) = master_cue {
                                 ui.monospace(format_ms(c.end_ms()));
                             }
-                            None => {
-                                ui.label("");
-                                ui.label("");
-                            }
-                        }
+                        });
                         for t in &order {
-                            match t.track.cues.get(i) {
-                                Some(c) => {
-                                    out.extend(text_cell(ui, t, i, &c.text));
+                            let cue = t.track.cues.get(i);
+                            cell(ui, &mut |ui| match cue {
+                                Some(c) => out.extend(text_cell(ui, t, i, &c.text)),
+                                None => {
+                                    ui.weak("—");
+                                }
+                            });
+                            cell(ui, &mut |ui| {
+                                if let Some(c) = cue {
                                     out.extend(qc_cell(
                                         ui,
                                         t,
@@ -669,18 +697,47 @@ pub fn subtitles_ui(ui: &mut egui::Ui, v: &SubtitlesView<'_>) -> Vec<UiCommand> 
                                         c.start_ms(),
                                     ));
                                 }
-                                None => {
-                                    ui.weak("—");
-                                    ui.label("");
-                                }
-                            }
+                            });
                         }
-                        ui.end_row();
                     }
                 });
         });
     out
 }
+
+/// Allocates a table row of `height` and returns its cells' rectangles (`widths`, 4 apart).
+fn row_cells(ui: &mut egui::Ui, widths: &[f32], height: f32) -> Vec<egui::Rect> {
+    let gap = 4.0;
+    let total = widths.iter().sum::<f32>() + gap * widths.len() as f32;
+    let (row, _) = ui.allocate_exact_size(egui::vec2(total, height), egui::Sense::hover());
+    let mut x = row.left();
+    widths
+        .iter()
+        .map(|w| {
+            let r = egui::Rect::from_min_size(egui::pos2(x, row.top()), egui::vec2(*w, height));
+            x += w + gap;
+            r
+        })
+        .collect()
+}
+
+/// A child ui filling `rect` (left to right, vertically centred, clipped to it).
+fn cell_ui(ui: &mut egui::Ui, rect: egui::Rect) -> egui::Ui {
+    let mut child = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(rect)
+            .layout(egui::Layout::left_to_right(egui::Align::Center)),
+    );
+    child.set_clip_rect(rect.intersect(ui.clip_rect()));
+    child
+}
+
+/// Table column widths and row height, points.
+const COL_NUM: f32 = 32.0;
+const COL_TIME: f32 = 100.0;
+const COL_TEXT: f32 = 250.0;
+const COL_QC: f32 = 170.0;
+const ROW_H: f32 = 46.0;
 
 /// An editable cue text; commits a [`SubtitleCommand::SetText`] when focus leaves it changed.
 fn text_cell(ui: &mut egui::Ui, t: &LangTrack, index: usize, text: &str) -> Option<UiCommand> {
@@ -688,12 +745,11 @@ fn text_cell(ui: &mut egui::Ui, t: &LangTrack, index: usize, text: &str) -> Opti
     let mut s = ui
         .data_mut(|d| d.get_temp::<String>(id))
         .unwrap_or_else(|| text.to_string());
-    let rows = s.lines().count().clamp(1, 3);
     let r = ui.add_sized(
-        egui::vec2(240.0, 8.0 + 17.0 * rows as f32),
+        egui::vec2(COL_TEXT - 4.0, ROW_H - 4.0),
         egui::TextEdit::multiline(&mut s)
             .id(id.with("edit"))
-            .desired_rows(rows),
+            .desired_rows(2),
     );
     if r.changed() {
         ui.data_mut(|d| d.insert_temp(id, s.clone()));
