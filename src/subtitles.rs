@@ -1108,6 +1108,7 @@ fn update_overlay(
             p.spawn((
                 Node {
                     padding: UiRect::axes(Val::Px(10.0), Val::Px(2.0)),
+                    max_width: Val::Percent(90.0),
                     ..default()
                 },
                 BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55)),

@@ -446,6 +446,11 @@ fn text_editor(ui: &egui::Ui) -> Option<UiCommand> {
         .show(ui.ctx(), |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
                 ui.label(format!("{} cue {}", state.0, state.1 + 1));
+                // Taken before the text field sees them (Enter alone inserts a line break).
+                let ctrl_enter =
+                    ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Enter));
+                let escape =
+                    ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
                 let r = ui.add(
                     egui::TextEdit::multiline(&mut state.2)
                         .desired_rows(2)
@@ -453,14 +458,10 @@ fn text_editor(ui: &egui::Ui) -> Option<UiCommand> {
                 );
                 r.request_focus();
                 ui.horizontal(|ui| {
-                    let ctrl_enter =
-                        ui.input(|i| i.key_pressed(egui::Key::Enter) && i.modifiers.command);
                     if ui.button("OK (Ctrl+Enter)").clicked() || ctrl_enter {
                         done = Some(true);
                     }
-                    if ui.button("Cancel").clicked()
-                        || ui.input(|i| i.key_pressed(egui::Key::Escape))
-                    {
+                    if ui.button("Cancel (Esc)").clicked() || escape {
                         done = Some(false);
                     }
                 });
@@ -913,6 +914,89 @@ mod tests {
             })),
             "{cmds:?}"
         );
+    }
+
+    /// Runs `frames` of input events over the lanes; returns every command emitted.
+    fn run_frames(view: &SubtitlesView<'_>, frames: Vec<Vec<egui::Event>>) -> Vec<UiCommand> {
+        let ctx = egui::Context::default();
+        let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1200.0, 400.0));
+        let area = egui::Rect::from_min_size(
+            egui::pos2(0.0, 100.0),
+            egui::vec2(1200.0, lanes_height(view)),
+        );
+        let mut out = Vec::new();
+        for (k, events) in frames.into_iter().enumerate() {
+            let input = egui::RawInput {
+                screen_rect: Some(screen),
+                time: Some(k as f64 * 0.05),
+                events,
+                ..Default::default()
+            };
+            let mut full = ctx.run_ui(input, |ui| {
+                out.extend(subtitle_lanes_ui(ui, area, 100.0, 1100.0, 10_000.0, view));
+            });
+            full.textures_delta.clear();
+        }
+        out
+    }
+
+    #[test]
+    fn double_click_edits_the_text_inline() {
+        let tracks = SubtitleTracks {
+            tracks: demo_tracks(),
+            ..Default::default()
+        };
+        let audio = ReferenceAudio::default();
+        let settings = SubtitleSettings::default();
+        let view = SubtitlesView {
+            tracks: &tracks,
+            audio: &audio,
+            settings: &settings,
+            playhead_ms: 0,
+            rate: mocap_data::FrameRate::FPS_120,
+        };
+        let p = egui::pos2(550.0, 109.0);
+        let button = |pressed| egui::Event::PointerButton {
+            pos: p,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        };
+        let ctrl_enter = egui::Event::Key {
+            key: egui::Key::Enter,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers: egui::Modifiers::COMMAND,
+        };
+        let cmds = run_frames(
+            &view,
+            vec![
+                vec![egui::Event::PointerMoved(p)],
+                vec![button(true)],
+                vec![button(false)],
+                vec![button(true)],
+                vec![button(false)],
+                vec![],
+                vec![egui::Event::Text(" Now!".into())],
+                vec![ctrl_enter],
+                vec![],
+            ],
+        );
+        let set = cmds.iter().find_map(|c| match c {
+            UiCommand::Subtitles(SubtitleCommand::SetText { lang, index, text }) => {
+                Some((lang.clone(), *index, text.clone()))
+            }
+            _ => None,
+        });
+        let (lang, index, text) = set.unwrap_or_else(|| panic!("no SetText in {cmds:?}"));
+        assert_eq!((lang.as_str(), index), ("en", 1));
+        assert!(text.contains("Now!"), "{text:?}");
+        assert!(
+            text.contains("Start walking towards the camera"),
+            "{text:?}"
+        );
+        assert!(cmds.contains(&sub(SubtitleCommand::Select(Some(("en".into(), 1))))));
     }
 
     #[test]
