@@ -291,6 +291,14 @@ pub enum SubtitleCommand {
     OpenAudio(PathBuf),
     /// Remove a language.
     Remove(String),
+    /// Write a language's track (format from the extension) to `path`, or back to the file it
+    /// was read from (`None`).
+    Save {
+        /// Language.
+        lang: String,
+        /// Where; `None`: the track's source file.
+        path: Option<PathBuf>,
+    },
     /// Move cue `index` of `lang` by `delta_ms` (snapped when snapping is on).
     Move {
         /// Language.
@@ -744,6 +752,33 @@ fn apply_subtitle_commands(
                     now,
                 ),
             },
+            SubtitleCommand::Save { lang, path } => {
+                let target = path.or_else(|| tracks.get(&lang).and_then(|t| t.source.clone()));
+                let result = match (tracks.get(&lang), target) {
+                    (None, _) => Err(format!("no {lang} subtitle track")),
+                    (Some(_), None) => Err("generated track: choose a file (Save as…)".into()),
+                    (Some(t), Some(p)) => ::subtitles::write_file(&t.track, &p)
+                        .map(|()| p)
+                        .map_err(|e| e.to_string()),
+                };
+                match result {
+                    Ok(p) => {
+                        log.push(
+                            LogLevel::Info,
+                            format!("Subtitles ({lang}) saved to {}", p.display()),
+                            now,
+                        );
+                        if let Some(t) = tracks.get_mut(&lang) {
+                            t.source = Some(p);
+                        }
+                    }
+                    Err(e) => log.push(
+                        LogLevel::Error,
+                        format!("Cannot save the {lang} subtitles: {e}"),
+                        now,
+                    ),
+                }
+            }
             SubtitleCommand::Remove(lang) => {
                 tracks.tracks.retain(|t| t.lang != lang);
                 tracks.master = tracks.master.min(tracks.tracks.len().saturating_sub(1));

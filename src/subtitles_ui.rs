@@ -591,6 +591,29 @@ pub fn subtitles_ui(ui: &mut egui::Ui, v: &SubtitlesView<'_>) -> Vec<UiCommand> 
             if let Some(e) = &t.qc_error {
                 r.on_hover_text(e);
             }
+            if t.source.is_some()
+                && ui
+                    .small_button("Save")
+                    .on_hover_text(format!(
+                        "Write to {}",
+                        t.source
+                            .as_deref()
+                            .map_or(String::new(), |p| p.display().to_string())
+                    ))
+                    .clicked()
+            {
+                out.push(sub(SubtitleCommand::Save {
+                    lang: t.lang.clone(),
+                    path: None,
+                }));
+            }
+            if ui
+                .small_button("Save as…")
+                .on_hover_text("SRT, VTT, ASS or TTML by the file's extension")
+                .clicked()
+            {
+                out.push(UiCommand::SaveSubtitlesDialog(t.lang.clone()));
+            }
             if !t.fixes.is_empty()
                 && ui
                     .button(format!("Fix all {} ({})", t.lang, t.fixes.len()))

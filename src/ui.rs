@@ -108,6 +108,8 @@ pub enum UiCommand {
     Subtitles(SubtitleCommand),
     /// Show the native open dialog for subtitle files (or, `true`, a reference WAV).
     OpenSubtitlesDialog(bool),
+    /// Show the native save dialog, then write that language's subtitle track.
+    SaveSubtitlesDialog(String),
     /// Show the native dialog to open or create a take library.
     OpenLibraryDialog,
     /// Show the native folder dialog, then import that capture folder into the library.
@@ -577,6 +579,21 @@ fn dispatch_commands(
             }
             UiCommand::Subtitles(c) => {
                 subtitles.write(c);
+            }
+            UiCommand::SaveSubtitlesDialog(lang) => {
+                dialogs.spawn(move || {
+                    rfd::FileDialog::new()
+                        .set_title(format!("Save the {lang} subtitles"))
+                        .add_filter("Subtitles", crate::subtitles::SUBTITLE_EXTENSIONS)
+                        .set_file_name(format!("subtitles.{lang}.srt"))
+                        .save_file()
+                        .map(|p| {
+                            UiCommand::Subtitles(SubtitleCommand::Save {
+                                lang,
+                                path: Some(p),
+                            })
+                        })
+                });
             }
             UiCommand::OpenSubtitlesDialog(audio) => {
                 dialogs.spawn(move || {

@@ -384,3 +384,50 @@ fn subtitle_flags_parse_next_to_the_contract_flags() {
     );
     assert!(a.files.is_empty(), "subtitle files are not take files");
 }
+
+#[test]
+fn edited_tracks_save_and_read_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = app();
+    send(&mut app, SubtitleCommand::SetSnap(false));
+    send(
+        &mut app,
+        SubtitleCommand::Split {
+            lang: "zh-Hans".into(),
+            index: 1,
+            at_ms: 4600,
+        },
+    );
+    // A generated track has no file yet: an error, nothing written.
+    send(
+        &mut app,
+        SubtitleCommand::Save {
+            lang: "zh-Hans".into(),
+            path: None,
+        },
+    );
+    let log = app.world().resource::<mocap_studio::session::AppLog>();
+    assert!(
+        log.entries
+            .iter()
+            .any(|e| e.text.contains("Cannot save the zh-Hans subtitles")),
+        "{:?}",
+        log.entries
+    );
+    let path = dir.path().join("demo.zh-Hans.vtt");
+    send(
+        &mut app,
+        SubtitleCommand::Save {
+            lang: "zh-Hans".into(),
+            path: Some(path.clone()),
+        },
+    );
+    let saved = subtitles::read_file(&path, None).expect("read back");
+    let subs = app.world().resource::<SubtitleTracks>();
+    let zh = subs.get("zh-Hans").expect("zh");
+    assert_eq!(zh.source.as_deref(), Some(path.as_path()));
+    assert_eq!(times(&saved), times(&zh.track));
+    assert_eq!(saved.cues.len(), 8);
+    let texts = |t: &Track| t.cues.iter().map(|c| c.text.clone()).collect::<Vec<_>>();
+    assert_eq!(texts(&saved), texts(&zh.track));
+}
