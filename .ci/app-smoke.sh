@@ -14,6 +14,11 @@
 #   - the viewport shows a lit character: enough bright, unsaturated (mannequin) pixels with
 #     varied shading (not a flat silhouette), outside the HUD box.
 #
+# Subtitles: a third run with --demo-scripts (OUT3: OUT with -scripts before .png) shows one line per
+# script (Chinese, Japanese, Korean, Arabic, Hebrew, Thai) over the viewport with Bevy text and
+# the Noto system fonts; besides the checks above, the overlay must hold six separate lines of
+# white text above the viewport's bottom edge, and the log must not report a missing font.
+#
 # With MOCAP_TEST_DATA set (the shared data folder) it also opens the Soldier.glb character with the
 # Bandai walk BVH (the character plays the take through mocap_solver::retarget) and runs the same
 # checks on that screenshot (OUT2: OUT with -character before .png), where the only body on screen
@@ -27,6 +32,7 @@ WORK=$(mktemp -d)
 OUT=${2:-$WORK/app-smoke.png}
 FRAMES=${SMOKE_FRAMES:-30}
 OUT2=${OUT%.png}-character.png
+OUT3=${OUT%.png}-scripts.png
 
 # A private runtime dir and an empty config dir: no saved layout or settings from the machine.
 export XDG_RUNTIME_DIR="$WORK/runtime"
@@ -55,9 +61,9 @@ run_app() {
     fi
 }
 
-# check_png OUT.png: the checks listed at the top.
+# check_png OUT.png [overlay]: the checks listed at the top (overlay: also the subtitle lines).
 check_png() {
-    python3 - "$1" <<'PY'
+    python3 - "$1" "${2:-}" <<'PY'
 import os, sys
 
 sys.path.insert(0, os.environ["CI_DIR"])
@@ -108,8 +114,8 @@ for y in range(vy0, vy1):
             continue
         p = px(x, y)
         l = lum(p)
-        # The grid's far haze is ~90; the lit mannequin is ~110-200.
-        if l > 110 and (max(p) - min(p)) < 0.3 * max(p):
+        # The grid's far haze is ~90; the lit mannequin is ~110-200; subtitle text is white.
+        if l > 110 and (max(p) - min(p)) < 0.3 * max(p) and min(p) <= 230:
             lums.append(l)
 n = len(lums)
 mean = sum(lums) / n if n else 0.0
@@ -119,6 +125,28 @@ if n < 400:
     fail.append(f"no character in the viewport ({n} bright unsaturated pixels, need >= 400)")
 elif sd < 8:
     fail.append(f"the character is flat, not lit (luminance spread {sd:.1f} < 8)")
+
+if len(sys.argv) > 2 and sys.argv[2] == "overlay":
+    # Subtitle lines: rows of the viewport with white (text) pixels, grouped into bands.
+    rows_with_text = []
+    for y in range(int(H * 0.2), int(H * 0.70)):
+        n_white = sum(1 for x in range(8, int(W * 0.72)) if min(px(x, y)) > 225)
+        if n_white >= 3:
+            rows_with_text.append(y)
+    bands, start, prev_y = [], None, None
+    for y in rows_with_text:
+        if start is None:
+            start = y
+        elif y - prev_y > 6:
+            bands.append((start, prev_y))
+            start = y
+        prev_y = y
+    if start is not None:
+        bands.append((start, prev_y))
+    bands = [b for b in bands if b[1] - b[0] >= 8]
+    print(f"app-smoke: subtitle overlay: {len(bands)} text lines at rows {bands}")
+    if len(bands) < 6:
+        fail.append(f"the subtitle overlay shows {len(bands)} lines of text, expected 6 (one per script)")
 
 if fail:
     for f in fail:
@@ -177,6 +205,14 @@ PY
 run_app "$OUT" --demo
 check_png "$OUT"
 
+run_app "$OUT3" --demo-scripts
+if grep -q "Subtitle font missing" "$WORK/app.log"; then
+    echo "app-smoke: subtitle fonts are missing (.ci/install-deps installs fonts-noto-core and fonts-noto-cjk):" >&2
+    grep "Subtitle font missing" "$WORK/app.log" >&2
+    exit 1
+fi
+check_png "$OUT3" overlay
+
 if [ -n "${MOCAP_TEST_DATA:-}" ]; then
     GLB="$MOCAP_TEST_DATA/gltf/threejs_examples/Soldier.glb"
     WALK="$MOCAP_TEST_DATA/bvh/bandai_dataset-1_walk_normal_001.bvh"
@@ -197,7 +233,7 @@ if [ -n "${MOCAP_TEST_DATA:-}" ]; then
     check_png "$OUT2"
 
     # The Cleanup panel on a real take with a saved operation stack beside it (#7).
-    OUT3=${OUT%.png}-cleanup.png
+    OUT4=${OUT%.png}-cleanup.png
     TAKE_DIR="$WORK/cleanup-take"
     mkdir -p "$TAKE_DIR"
     cp "$MOCAP_TEST_DATA/c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d" "$TAKE_DIR/"
@@ -212,13 +248,13 @@ if [ -n "${MOCAP_TEST_DATA:-}" ]; then
     ],
 )
 RON
-    run_app "$OUT3" "$TAKE_DIR/39_01.c3d" --tab cleanup --marker SteveWalk:LFWT
+    run_app "$OUT4" "$TAKE_DIR/39_01.c3d" --tab cleanup --marker SteveWalk:LFWT
     grep -q "Loaded 3 clean-up operations" "$WORK/app.log" || {
         echo "app-smoke: the take's operation stack was not loaded; log:" >&2
         tail -n 20 "$WORK/app.log" >&2
         exit 1
     }
-    check_cleanup_png "$OUT3"
+    check_cleanup_png "$OUT4"
 else
     echo "app-smoke: MOCAP_TEST_DATA unset: skipping the glTF character run"
 fi

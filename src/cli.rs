@@ -45,6 +45,20 @@ pub struct Args {
     #[arg(long)]
     pub bench: bool,
 
+    /// Subtitle file to open (SRT, VTT, ASS, TTML; repeatable). The language comes from the
+    /// file name (`name.zh-Hans.srt`), else the file, else the script of its text.
+    #[arg(long = "subtitles", value_name = "FILE")]
+    pub subtitles: Vec<PathBuf>,
+
+    /// Reference audio (WAV) for the subtitle lanes: waveform and speech snapping.
+    #[arg(long, value_name = "WAV")]
+    pub reference_audio: Option<PathBuf>,
+
+    /// Show one subtitle line per script (Chinese, Japanese, Korean, Arabic, Hebrew, Thai) over
+    /// the viewport for the whole take (a shaping check for screenshots).
+    #[arg(long)]
+    pub demo_scripts: bool,
+
     /// Window width in logical pixels.
     #[arg(long, default_value_t = 1280)]
     pub width: u32,

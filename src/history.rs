@@ -22,7 +22,13 @@ impl Plugin for HistoryPlugin {
         app.init_resource::<UndoStack>()
             .add_message::<EditCommand>()
             .add_message::<HistoryCommand>()
-            .configure_sets(PreUpdate, HistorySet.after(SessionSet))
+            // Edits (in/out points) reach the clock in the frame they are made.
+            .configure_sets(
+                PreUpdate,
+                HistorySet
+                    .after(SessionSet)
+                    .before(crate::playback::PlaybackSet),
+            )
             .add_systems(PreUpdate, apply_edits.in_set(HistorySet));
     }
 }
@@ -58,6 +64,17 @@ pub enum EditCommand {
         /// The new label.
         label: String,
     },
+    /// A change of the `lang` subtitle track ([`crate::subtitles::SubtitleTracks`]), applied
+    /// (`undo` false) or reverted (`undo` true); its inverse is the same change with `undo`
+    /// flipped. Not bound to the take: subtitles outlive a take reload.
+    Subtitle {
+        /// Language of the track.
+        lang: String,
+        /// The recorded cue edit or QC fixes.
+        change: crate::subtitles::SubtitleChange,
+        /// Revert instead of apply.
+        undo: bool,
+    },
 }
 
 impl EditCommand {
@@ -72,6 +89,36 @@ impl EditCommand {
             Self::RenameMarker { label, .. } => format!("Rename marker to {label}"),
             Self::Library(c) => describe_library(c),
             Self::SetCleanupStack { what, .. } => what.clone(),
+            Self::Subtitle { lang, change, undo } => {
+                format!(
+                    "{}{} ({lang})",
+                    if *undo { "Revert " } else { "" },
+                    change.describe()
+                )
+            }
+        }
+    }
+
+    /// Whether the edit changes the subtitle tracks rather than the loaded take.
+    pub fn is_subtitle(&self) -> bool {
+        matches!(self, Self::Subtitle { .. })
+    }
+
+    /// Applies a subtitle edit; returns the edit that undoes it.
+    pub fn apply_to_subtitles(
+        &self,
+        tracks: &mut crate::subtitles::SubtitleTracks,
+    ) -> Result<EditCommand, String> {
+        match self {
+            Self::Subtitle { lang, change, undo } => {
+                tracks.apply_change(lang, change, *undo)?;
+                Ok(Self::Subtitle {
+                    lang: lang.clone(),
+                    change: change.clone(),
+                    undo: !*undo,
+                })
+            }
+            _ => Err("not a subtitle edit".into()),
         }
     }
 
@@ -123,6 +170,7 @@ impl EditCommand {
                     merge: *merge,
                 }
             }
+            Self::Subtitle { .. } => return Err("a subtitle edit needs the subtitle tracks".into()),
             Self::SetInPoint(f) => {
                 let before = take.in_frame;
                 take.in_frame = f.map(|f| f.min(last));
@@ -226,6 +274,7 @@ fn apply_edits(
     mut stack: ResMut<UndoStack>,
     library: Option<Res<OpenLibrary>>,
     browser: Option<ResMut<TakeBrowser>>,
+    mut subtitles: Option<ResMut<crate::subtitles::SubtitleTracks>>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
@@ -244,6 +293,11 @@ fn apply_edits(
                     .as_ref()
                     .and_then(|l| l.with(|lib| edit.apply_to_library(lib)))
                     .unwrap_or_else(|| Err("no take library is open".into()))
+            } else if edit.is_subtitle() {
+                match subtitles.as_mut() {
+                    Some(s) => edit.apply_to_subtitles(s),
+                    None => Err("no subtitle tracks".into()),
+                }
             } else {
                 match session.take.as_mut() {
                     Some(take) => edit.apply(take),
@@ -270,7 +324,7 @@ fn apply_edits(
                     continue;
                 }
                 stack.done.push(HistoryEntry {
-                    generation: (!edit.is_library()).then_some(generation),
+                    generation: (!edit.is_library() && !edit.is_subtitle()).then_some(generation),
                     forward: edit,
                     inverse,
                 });

@@ -2,7 +2,10 @@
 //!
 //! One plugin per concern, each with a public `SystemSet`:
 //! [`session::SessionPlugin`] (what is loaded), [`playback::PlaybackPlugin`] (the clock),
-//! [`history::HistoryPlugin`] (undoable edits), [`takes::TakesPlugin`] (take library, review), [`cleanup::CleanupPlugin`] (operation stack),
+//! [`history::HistoryPlugin`] (undoable edits), [`takes::TakesPlugin`] (take library, review),
+//! [`cleanup::CleanupPlugin`] (operation stack),
+//! [`subtitles::SubtitlesPlugin`] (subtitle tracks, reference audio; overlay and playback in
+//! [`subtitles::SubtitleOverlayPlugin`] and [`subtitles_audio::SubtitleAudioPlugin`]),
 //! [`camera::CameraPlugin`],
 //! [`viewport::ViewportPlugin`] (grid, markers, bones, mannequin),
 //! [`character::CharacterPlugin`] (glTF characters driven by the take), [`ui::UiPlugin`] (egui
@@ -27,6 +30,9 @@ pub mod mannequin;
 pub mod playback;
 pub mod session;
 pub mod settings;
+pub mod subtitles;
+pub mod subtitles_audio;
+pub mod subtitles_ui;
 pub mod takes;
 pub mod takes_ui;
 pub mod timeline;
@@ -36,7 +42,8 @@ pub mod viewport;
 use bevy::app::PluginGroupBuilder;
 use bevy::prelude::*;
 
-/// The plugins that need no window or GPU: session, playback, history, take library, clean-up.
+/// The plugins that need no window or GPU: session, playback, history, take library, clean-up,
+/// subtitles.
 pub struct CorePlugins;
 
 impl PluginGroup for CorePlugins {
@@ -47,6 +54,7 @@ impl PluginGroup for CorePlugins {
             .add(history::HistoryPlugin)
             .add(takes::TakesPlugin)
             .add(cleanup::CleanupPlugin)
+            .add(subtitles::SubtitlesPlugin)
     }
 }
 

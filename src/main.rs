@@ -19,6 +19,8 @@ use mocap_studio::{
     core_plugins,
     playback::PlaybackCommand,
     session::SessionCommand,
+    subtitles::{SubtitleCommand, SubtitleOverlayPlugin},
+    subtitles_audio::SubtitleAudioPlugin,
     takes::LibraryCommand,
     ui::{Tab, UiCommand, UiPlugin},
     viewport::ViewportPlugin,
@@ -61,6 +63,8 @@ fn main() -> Result<()> {
         CameraPlugin,
         ViewportPlugin,
         CharacterPlugin,
+        SubtitleOverlayPlugin,
+        SubtitleAudioPlugin,
         UiPlugin {
             persist: !args.is_scripted(),
         },
@@ -95,6 +99,19 @@ fn main() -> Result<()> {
             .write_message(SessionCommand::Open(args.files.clone()));
         // Like the demo, an opened take plays (a glTF character walks with a BVH at once).
         app.world_mut().write_message(PlaybackCommand::Play);
+    }
+    // After the demo: these add to (or, for the script test, replace) the demo's tracks.
+    for f in &args.subtitles {
+        app.world_mut()
+            .write_message(SubtitleCommand::Open(f.clone()));
+    }
+    if let Some(wav) = &args.reference_audio {
+        app.world_mut()
+            .write_message(SubtitleCommand::OpenAudio(wav.clone()));
+    }
+    if args.demo_scripts {
+        app.world_mut()
+            .write_message(SubtitleCommand::LoadScriptTest);
     }
     match app.run() {
         AppExit::Success => Ok(()),

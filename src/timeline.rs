@@ -277,6 +277,8 @@ pub struct TimelineView<'a> {
     pub lanes: Vec<&'a Lane>,
     /// Start timecode of the take (for labels).
     pub start_timecode: Option<Timecode>,
+    /// Subtitle lanes and the reference audio's waveform, drawn below the lanes.
+    pub subtitles: Option<crate::subtitles_ui::SubtitlesView<'a>>,
 }
 
 const LANE_H: f32 = 16.0;
@@ -409,7 +411,11 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
         ui.weak("No take loaded. File → Open…, drop files here, or File → Demo take.");
         return out;
     }
-    let height = RULER_H + LANE_H * v.lanes.len() as f32 + 6.0;
+    let sub_h = v
+        .subtitles
+        .as_ref()
+        .map_or(0.0, crate::subtitles_ui::lanes_height);
+    let height = RULER_H + LANE_H * v.lanes.len() as f32 + sub_h + 6.0;
     let (rect, response) = ui.allocate_exact_size(
         egui::vec2(ui.available_width(), height.max(ui.available_height())),
         egui::Sense::click_and_drag(),
@@ -528,6 +534,22 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
         if let Some(t) = tip {
             lane_tip = Some(t.to_string());
         }
+    }
+    if let Some(s) = &v.subtitles {
+        let top = rect.top() + RULER_H + LANE_H * v.lanes.len() as f32;
+        let area = egui::Rect::from_min_max(
+            egui::pos2(rect.left(), top),
+            egui::pos2(rect.right(), top + sub_h),
+        );
+        let span_ms = v.rate.frames_to_seconds(last as i64) * 1000.0;
+        out.extend(crate::subtitles_ui::subtitle_lanes_ui(
+            ui,
+            area,
+            track.left(),
+            track.right(),
+            span_ms,
+            s,
+        ));
     }
     // Playhead.
     let px = x_of(v.frame as f32);

@@ -27,6 +27,8 @@ use crate::history::{EditCommand, HistoryCommand, UndoStack};
 use crate::playback::{Playback, PlaybackCommand};
 use crate::session::{AppLog, LogLevel, Session, SessionCommand};
 use crate::settings::{Settings, config_dir, load_json, save_json};
+use crate::subtitles::{ReferenceAudio, SubtitleCommand, SubtitleSettings, SubtitleTracks};
+use crate::subtitles_ui::{SubtitlesView, subtitles_ui};
 use crate::takes::{LibraryCommand, OpenLibrary, TakeBrowser};
 use crate::takes_ui::{ReviewView, TakesView, review_ui, status_edit, takes_ui};
 use crate::timeline::{
@@ -108,6 +110,12 @@ pub enum UiCommand {
     ExportCleanedDialog,
     /// Browse / open / export through the take library.
     Library(LibraryCommand),
+    /// Subtitle tracks: load, edit cues, QC fixes, visibility.
+    Subtitles(SubtitleCommand),
+    /// Show the native open dialog for subtitle files (or, `true`, a reference WAV).
+    OpenSubtitlesDialog(bool),
+    /// Show the native save dialog, then write that language's subtitle track.
+    SaveSubtitlesDialog(String),
     /// Show the native dialog to open or create a take library.
     OpenLibraryDialog,
     /// Show the native folder dialog, then import that capture folder into the library.
@@ -138,7 +146,7 @@ pub enum Tab {
     Review,
     /// Cleanup tools (later issue).
     Cleanup,
-    /// Subtitles (later issue).
+    /// Subtitle tracks side by side, QC flags and fixes.
     Subtitles,
     /// Properties of the take and selection, and display settings.
     Inspector,
@@ -357,13 +365,21 @@ fn poll_file_dialogs(mut dialogs: ResMut<FileDialogs>, mut out: MessageWriter<Ui
 }
 
 fn file_drops(mut drops: MessageReader<FileDragAndDrop>, mut out: MessageWriter<UiCommand>) {
-    let paths: Vec<PathBuf> = drops
+    let mut paths: Vec<PathBuf> = drops
         .read()
         .filter_map(|d| match d {
             FileDragAndDrop::DroppedFile { path_buf, .. } => Some(path_buf.clone()),
             _ => None,
         })
         .collect();
+    // Subtitle files and WAVs go to the subtitle tracks, the rest to the session.
+    paths.retain(|p| match crate::subtitles::dropped_file_command(p) {
+        Some(c) => {
+            out.write(UiCommand::Subtitles(c));
+            false
+        }
+        None => true,
+    });
     if !paths.is_empty() {
         out.write(UiCommand::Session(SessionCommand::Open(paths)));
     }
@@ -486,6 +502,14 @@ fn keyboard_shortcuts(
     }
 }
 
+/// Writers of the panel plugins' messages (grouped: a system takes at most 16 parameters).
+#[derive(bevy::ecs::system::SystemParam)]
+struct PanelWriters<'w> {
+    library: MessageWriter<'w, LibraryCommand>,
+    cleanup: MessageWriter<'w, CleanupCommand>,
+    subtitles: MessageWriter<'w, SubtitleCommand>,
+}
+
 /// Applies [`UiCommand`]s by writing the owning plugins' messages.
 fn dispatch_commands(
     mut commands: MessageReader<UiCommand>,
@@ -494,8 +518,7 @@ fn dispatch_commands(
     mut history: MessageWriter<HistoryCommand>,
     mut session: MessageWriter<SessionCommand>,
     mut camera: MessageWriter<CameraCommand>,
-    mut library: MessageWriter<LibraryCommand>,
-    mut cleanup: MessageWriter<CleanupCommand>,
+    mut panels: PanelWriters,
     mut note_focus: ResMut<NoteFocus>,
     mut exit: MessageWriter<AppExit>,
     mut selection: ResMut<Selection>,
@@ -563,7 +586,7 @@ fn dispatch_commands(
                 });
             }
             UiCommand::Cleanup(c) => {
-                cleanup.write(c);
+                panels.cleanup.write(c);
             }
             UiCommand::ExportCleanedDialog => {
                 dialogs.spawn(|| {
@@ -580,7 +603,41 @@ fn dispatch_commands(
                 if let LibraryCommand::Open(p) = &c {
                     settings.last_library = Some(p.clone());
                 }
-                library.write(c);
+                panels.library.write(c);
+            }
+            UiCommand::Subtitles(c) => {
+                panels.subtitles.write(c);
+            }
+            UiCommand::SaveSubtitlesDialog(lang) => {
+                dialogs.spawn(move || {
+                    rfd::FileDialog::new()
+                        .set_title(format!("Save the {lang} subtitles"))
+                        .add_filter("Subtitles", crate::subtitles::SUBTITLE_EXTENSIONS)
+                        .set_file_name(format!("subtitles.{lang}.srt"))
+                        .save_file()
+                        .map(|p| {
+                            UiCommand::Subtitles(SubtitleCommand::Save {
+                                lang,
+                                path: Some(p),
+                            })
+                        })
+                });
+            }
+            UiCommand::OpenSubtitlesDialog(audio) => {
+                dialogs.spawn(move || {
+                    let d = rfd::FileDialog::new();
+                    if audio {
+                        d.set_title("Open the reference audio")
+                            .add_filter("WAV", &["wav"])
+                            .pick_file()
+                            .map(|p| UiCommand::Subtitles(SubtitleCommand::OpenAudio(p)))
+                    } else {
+                        d.set_title("Open subtitle tracks")
+                            .add_filter("Subtitles", crate::subtitles::SUBTITLE_EXTENSIONS)
+                            .pick_file()
+                            .map(|p| UiCommand::Subtitles(SubtitleCommand::Open(p)))
+                    }
+                });
             }
             UiCommand::OpenLibraryDialog => {
                 dialogs.spawn(|| {
@@ -990,6 +1047,7 @@ struct Viewer<'a> {
     hud: Option<HudView>,
     inspector: InspectorView<'a>,
     log: &'a AppLog,
+    subtitles: Option<SubtitlesView<'a>>,
     takes: Option<TakesView<'a>>,
     cleanup: Option<CleanupView<'a>>,
     review: ReviewView<'a>,
@@ -1049,7 +1107,13 @@ impl TabViewer for Viewer<'_> {
                 }
                 None => placeholder_ui(ui, "Cleanup"),
             },
-            Tab::Subtitles => placeholder_ui(ui, "Subtitles"),
+            Tab::Subtitles => match &self.subtitles {
+                Some(v) => {
+                    let c = subtitles_ui(ui, v);
+                    self.commands.extend(c);
+                }
+                None => placeholder_ui(ui, "Subtitles"),
+            },
         }
     }
 
@@ -1057,17 +1121,9 @@ impl TabViewer for Viewer<'_> {
         *tab != Tab::Viewport
     }
 
-    fn scroll_bars(&self, tab: &Tab) -> [bool; 2] {
-        match tab {
-            Tab::Viewport
-            | Tab::Timeline
-            | Tab::Log
-            | Tab::Inspector
-            | Tab::Takes
-            | Tab::Review
-            | Tab::Cleanup => [false, false],
-            _ => [true, true],
-        }
+    fn scroll_bars(&self, _tab: &Tab) -> [bool; 2] {
+        // Every panel scrolls its own content (tables keep their headers in view).
+        [false, false]
     }
 
     fn is_closeable(&self, tab: &Tab) -> bool {
@@ -1220,6 +1276,9 @@ struct UiData<'w> {
     browser: Option<Res<'w, TakeBrowser>>,
     library: Option<Res<'w, OpenLibrary>>,
     cleanup: Option<Res<'w, Cleanup>>,
+    subtitles: Option<Res<'w, SubtitleTracks>>,
+    reference_audio: Option<Res<'w, ReferenceAudio>>,
+    subtitle_settings: Option<Res<'w, SubtitleSettings>>,
 }
 
 fn ui_system(
@@ -1240,6 +1299,20 @@ fn ui_system(
             timecode_at(frame, t.rate, t.start_timecode, data.settings.display_rate).to_string()
         })
         .unwrap_or_else(|| "--:--:--:--".into());
+    let subtitles = match (
+        &data.subtitles,
+        &data.reference_audio,
+        &data.subtitle_settings,
+    ) {
+        (Some(tracks), Some(audio), Some(settings)) => Some(SubtitlesView {
+            tracks,
+            audio,
+            settings,
+            playhead_ms: (data.playback.position_s * 1000.0).round() as i64,
+            rate: data.playback.rate,
+        }),
+        _ => None,
+    };
     let timeline = TimelineView {
         frame,
         frame_count: data.playback.frame_count,
@@ -1255,6 +1328,7 @@ fn ui_system(
         show_frames: data.settings.show_frames,
         lanes: data.lanes.all(),
         start_timecode: take.map(|t| t.start_timecode),
+        subtitles,
     };
     let hud = (data.settings.show_hud && take.is_some()).then(|| HudView {
         frame: (frame, data.playback.frame_count.saturating_sub(1)),
@@ -1291,6 +1365,7 @@ fn ui_system(
             marker_world: &data.marker_world,
         },
         log: &data.log,
+        subtitles,
         takes: data.browser.as_ref().map(|b| TakesView {
             path: b.path.as_deref(),
             rows: &b.rows,
