@@ -12,7 +12,7 @@ use crate::vad::{Audio, write_wav_bytes};
 
 /// The script: (start ms, end ms, English, Simplified Chinese). Gaps of 600 ms are longer
 /// than the chaining window at every delivery rate and than the VAD's 250 ms hangover.
-const SCRIPT: [(i64, i64, &str, &str); 7] = [
+const SCRIPT: [(i64, i64, &str, &str); 4] = [
     (
         600,
         2400,
@@ -25,20 +25,13 @@ const SCRIPT: [(i64, i64, &str, &str); 7] = [
         "Start walking towards the camera,\nnice and slow.",
         "开始朝镜头走过来，\n慢一点。",
     ),
-    (6800, 8600, "Keep your shoulders relaxed.", "肩膀放松。"),
-    (9200, 10800, "Now turn to your left.", "现在向左转。"),
-    (11400, 13000, "Good. Hold it there.", "很好，保持住。"),
-    (
-        13600,
-        17200,
-        "Give me a big wave, like you've\njust spotted an old friend.",
-        "大大地挥一下手，\n就像看见了老朋友。",
-    ),
-    (17800, 19400, "Perfect. And cut!", "完美。停！"),
+    (6800, 7800, "Now wave!", "挥手！"),
+    (8400, 9400, "And cut!", "停！"),
 ];
 
-/// Length of the reference audio: the last cue's end plus one second of room tone.
-const AUDIO_MS: i64 = 20_400;
+/// Length of the reference audio: the studio's 10-second demo take (the last cue ends 600 ms
+/// before).
+const AUDIO_MS: i64 = 10_000;
 
 fn track(
     lang: &str,
@@ -54,8 +47,8 @@ fn track(
     t
 }
 
-/// The demo tracks as (BCP-47 language tag, track): `"en"` and `"zh-Hans"`, seven SRT cues
-/// each over about 19 seconds, with the same ids and times.
+/// The demo tracks as (BCP-47 language tag, track): `"en"` and `"zh-Hans"`, four SRT cues
+/// each over the demo take's 10 seconds, with the same ids and times.
 pub fn demo_tracks() -> Vec<(&'static str, Track)> {
     vec![
         ("en", track("en", |r| r.2)),
@@ -77,7 +70,7 @@ impl Lcg {
 /// Harmonics of the synthetic voice.
 const HARMONICS: usize = 12;
 
-/// Generated reference audio (mono, `sample_rate` Hz, 20.4 s): quiet room tone, and during
+/// Generated reference audio (mono, `sample_rate` Hz, 10 s): quiet room tone, and during
 /// each English cue a voiced phrase — a harmonic tone (about 110–150 Hz, falling through the
 /// phrase) whose loudness follows a syllable-rate envelope (4–6 syllables per second) and
 /// whose spectrum changes per syllable like vowels do. [`crate::vad::speech_regions`] finds one
@@ -164,9 +157,13 @@ mod tests {
         assert_eq!(tags, ["en", "zh-Hans"]);
         for (tag, track) in &tracks {
             assert_eq!(track.language.as_deref(), Some(*tag));
-            assert!((6..=8).contains(&track.cues.len()));
+            assert_eq!(track.cues.len(), 4, "four cues fit the 10-second demo take");
+            assert!(track.cues.iter().all(|c| c.end_ms() <= AUDIO_MS));
             let last = track.cues.last().map(|c| c.end_ms()).unwrap_or(0);
-            assert!((12_000..=20_000).contains(&last));
+            assert!(
+                (8_000..=10_000).contains(&last),
+                "last cue ends at {last} ms"
+            );
             for rate in [
                 FrameRate::FPS_25,
                 FrameRate::FPS_30,
@@ -218,7 +215,7 @@ mod tests {
         // Through WAV bytes too.
         let wav = demo_reference_wav(16_000).expect("wav");
         let back = read_wav_bytes(&wav).expect("reads");
-        assert_eq!(speech_regions(&back, &VadParams::default()).len(), 7);
+        assert_eq!(speech_regions(&back, &VadParams::default()).len(), 4);
     }
 
     #[test]
