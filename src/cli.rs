@@ -54,6 +54,11 @@ pub struct Args {
     #[arg(long, value_name = "WAV")]
     pub reference_audio: Option<PathBuf>,
 
+    /// Shot changes for subtitle snapping and QC: a CMX3600 EDL (record-in timecodes) or one
+    /// timecode per line, absolute, placed against the take's start timecode.
+    #[arg(long, value_name = "EDL")]
+    pub shots: Option<PathBuf>,
+
     /// Show one subtitle line per script (Chinese, Japanese, Korean, Arabic, Hebrew, Thai) over
     /// the viewport for the whole take (a shaping check for screenshots).
     #[arg(long)]

@@ -109,6 +109,10 @@ fn main() -> Result<()> {
         app.world_mut()
             .write_message(SubtitleCommand::OpenAudio(wav.clone()));
     }
+    if let Some(shots) = &args.shots {
+        app.world_mut()
+            .write_message(SubtitleCommand::OpenShots(shots.clone()));
+    }
     if args.demo_scripts {
         app.world_mut()
             .write_message(SubtitleCommand::LoadScriptTest);

@@ -53,7 +53,47 @@ impl Plugin for SubtitlesPlugin {
                     .chain()
                     .in_set(SubtitlesSet),
             )
-            .add_systems(PreUpdate, refresh_qc.after(HistorySet));
+            .add_systems(PreUpdate, refresh_qc.after(HistorySet))
+            .init_resource::<crate::timeline::TimelineLanes>()
+            .add_systems(PreUpdate, shots_lane.after(HistorySet));
+    }
+}
+
+/// Key of the shot-change lane in [`crate::timeline::TimelineLanes::extra`].
+pub const SHOTS_LANE: &str = "shots";
+
+/// Shot changes as ticks on a timeline lane (only when some are loaded).
+fn shots_lane(
+    settings: Res<SubtitleSettings>,
+    session: Res<crate::session::Session>,
+    mut lanes: ResMut<crate::timeline::TimelineLanes>,
+) {
+    if !settings.is_changed() && !session.is_changed() {
+        return;
+    }
+    let lane = session.take.as_ref().and_then(|t| {
+        (!settings.shot_changes_ms.is_empty()).then(|| crate::timeline::Lane {
+            name: format!("Shots ({})", settings.shot_changes_ms.len()),
+            spans: Vec::new(),
+            ticks: settings
+                .shot_changes_ms
+                .iter()
+                .map(|ms| {
+                    let f = t.rate.seconds_to_frame_round(*ms as f64 / 1000.0).max(0) as usize;
+                    (f, [200, 200, 255], format!("shot change at {} ms", ms))
+                })
+                .collect(),
+        })
+    });
+    if lanes.extra.get(SHOTS_LANE) != lane.as_ref() {
+        match lane {
+            Some(l) => {
+                lanes.extra.insert(SHOTS_LANE.into(), l);
+            }
+            None => {
+                lanes.extra.remove(SHOTS_LANE);
+            }
+        }
     }
 }
 
@@ -240,7 +280,7 @@ pub struct SubtitleSettings {
     pub tolerance_ms: i64,
     /// Frame grid (the timecode display rate) for snapping and QC.
     pub rate: FrameRate,
-    /// Shot changes, milliseconds (none known in the studio yet).
+    /// Shot changes, milliseconds from the take's first frame (from `--shots` / Shots…).
     pub shot_changes_ms: Vec<i64>,
 }
 
@@ -289,6 +329,9 @@ pub enum SubtitleCommand {
     Open(PathBuf),
     /// Read a WAV file as the reference audio.
     OpenAudio(PathBuf),
+    /// Read shot changes (CMX3600 EDL record-ins, or one timecode per line) for snapping and
+    /// QC; timecodes are absolute, placed against the take's start timecode.
+    OpenShots(PathBuf),
     /// Remove a language.
     Remove(String),
     /// Write a language's track (format from the extension) to `path`, or back to the file it
@@ -654,6 +697,28 @@ fn cue_edit(
     f(track).map_err(|e| e.to_string())
 }
 
+/// Shot changes of `path` in milliseconds from the loaded take's first frame (timecodes
+/// counted in the take's start-timecode format).
+pub fn load_shots(path: &Path, session: &crate::session::Session) -> Result<Vec<i64>, String> {
+    let take = session
+        .take
+        .as_ref()
+        .ok_or("open a take first: shot timecodes are placed against its start timecode")?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let start = take.start_timecode;
+    let fmt = start.format;
+    let shots = ::subtitles::shots::parse_shot_list(&text, fmt.nominal_fps, path)
+        .map_err(|e| e.to_string())?;
+    // Drop-frame counts run at the NTSC rate; otherwise one timecode frame is 1/nominal s.
+    let rate = if fmt.drop_frame {
+        FrameRate::new(fmt.nominal_fps * 1000, 1001)
+    } else {
+        FrameRate::integer(fmt.nominal_fps)
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(::subtitles::shots::shot_changes_ms(&shots, start, rate))
+}
+
 fn apply_subtitle_commands(
     mut commands: MessageReader<SubtitleCommand>,
     mut session_commands: MessageReader<SessionCommand>,
@@ -664,6 +729,7 @@ fn apply_subtitle_commands(
     mut edits: MessageWriter<EditCommand>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
+    session: Res<crate::session::Session>,
 ) {
     let now = time.elapsed_secs_f64();
     let mut cmds: Vec<SubtitleCommand> = session_commands
@@ -731,6 +797,17 @@ fn apply_subtitle_commands(
                     format!("Cannot open subtitles {}: {e}", path.display()),
                     now,
                 ),
+            },
+            SubtitleCommand::OpenShots(path) => match load_shots(&path, &session) {
+                Ok(ms) => {
+                    log.push(
+                        LogLevel::Info,
+                        format!("{} shot changes from {}", ms.len(), path.display()),
+                        now,
+                    );
+                    settings.shot_changes_ms = ms;
+                }
+                Err(e) => log.push(LogLevel::Error, format!("Cannot read shots: {e}"), now),
             },
             SubtitleCommand::OpenAudio(path) => match load_audio(&path) {
                 Ok(clip) => {

@@ -537,6 +537,13 @@ pub fn subtitles_ui(ui: &mut egui::Ui, v: &SubtitlesView<'_>) -> Vec<UiCommand> 
         {
             out.push(UiCommand::OpenSubtitlesDialog(true));
         }
+        if ui
+            .button("Shots…")
+            .on_hover_text("Shot changes for snapping and QC: a CMX3600 EDL (record-in timecodes) or one timecode per line")
+            .clicked()
+        {
+            out.push(UiCommand::OpenShotsDialog);
+        }
         ui.separator();
         ui.label("Master");
         egui::ComboBox::from_id_salt("sub-master")

@@ -116,6 +116,8 @@ pub enum UiCommand {
     OpenSubtitlesDialog(bool),
     /// Show the native save dialog, then write that language's subtitle track.
     SaveSubtitlesDialog(String),
+    /// Show the native open dialog for a shot list (EDL or timecodes).
+    OpenShotsDialog,
     /// Show the native dialog to open or create a take library.
     OpenLibraryDialog,
     /// Show the native folder dialog, then import that capture folder into the library.
@@ -621,6 +623,15 @@ fn dispatch_commands(
                                 path: Some(p),
                             })
                         })
+                });
+            }
+            UiCommand::OpenShotsDialog => {
+                dialogs.spawn(|| {
+                    rfd::FileDialog::new()
+                        .set_title("Open a shot list")
+                        .add_filter("EDL or timecode list", &["edl", "txt"])
+                        .pick_file()
+                        .map(|p| UiCommand::Subtitles(SubtitleCommand::OpenShots(p)))
                 });
             }
             UiCommand::OpenSubtitlesDialog(audio) => {

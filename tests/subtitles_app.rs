@@ -431,3 +431,67 @@ fn edited_tracks_save_and_read_back() {
     let texts = |t: &Track| t.cues.iter().map(|c| c.text.clone()).collect::<Vec<_>>();
     assert_eq!(texts(&saved), texts(&zh.track));
 }
+
+#[test]
+fn shot_changes_from_an_edl_snap_cue_edges_and_show_on_a_lane() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let edl = dir.path().join("sc001.edl");
+    // The demo take starts at 14:32:10:00 (30 fps non-drop): cuts 2 s and 3.5 s into it.
+    std::fs::write(
+        &edl,
+        "TITLE: DEMO\nFCM: NON-DROP FRAME\n\n\
+001  AX  V  C  01:00:00:00 01:00:02:00 14:32:08:00 14:32:12:00\n\
+002  AX  V  C  02:00:00:00 02:00:01:15 14:32:12:00 14:32:13:15\n\
+003  AX  V  C  03:00:00:00 03:00:05:00 14:32:13:15 14:32:18:15\n",
+    )
+    .expect("write");
+    let mut app = app();
+    app.world_mut().resource_mut::<ReferenceAudio>().clip = None;
+    send(&mut app, SubtitleCommand::OpenShots(edl));
+    let shots = app
+        .world()
+        .resource::<mocap_studio::subtitles::SubtitleSettings>()
+        .shot_changes_ms
+        .clone();
+    assert_eq!(shots, [2000, 3500], "the cut before the take is dropped");
+    let lanes = app
+        .world()
+        .resource::<mocap_studio::timeline::TimelineLanes>();
+    let lane = lanes
+        .extra
+        .get(mocap_studio::subtitles::SHOTS_LANE)
+        .expect("shots lane");
+    assert_eq!(
+        lane.ticks.iter().map(|t| t.0).collect::<Vec<_>>(),
+        [240, 420],
+        "frames at 120 Hz"
+    );
+    // Cue 0 ends at 2400 ms: dragging its end to 2070 snaps to the cut at 2000 ms.
+    send(
+        &mut app,
+        SubtitleCommand::RetimeEnd {
+            lang: "en".into(),
+            index: 0,
+            ms: 2070,
+        },
+    );
+    assert_eq!(en(&app).cues[0].end_ms(), 2000);
+    // A bad line is an error naming the file and line; the shots stay.
+    let bad = dir.path().join("bad.edl");
+    std::fs::write(&bad, "001  AX  V  C  01:00:00:00\n").expect("write");
+    send(&mut app, SubtitleCommand::OpenShots(bad));
+    let log = app.world().resource::<mocap_studio::session::AppLog>();
+    assert!(
+        log.entries
+            .iter()
+            .any(|e| e.text.contains("bad.edl line 1")),
+        "{:?}",
+        log.entries
+    );
+    assert_eq!(
+        app.world()
+            .resource::<mocap_studio::subtitles::SubtitleSettings>()
+            .shot_changes_ms,
+        [2000, 3500]
+    );
+}

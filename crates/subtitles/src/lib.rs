@@ -30,6 +30,7 @@ pub mod markup;
 pub mod model;
 pub mod profile;
 pub mod qc;
+pub mod shots;
 pub mod snap;
 pub mod srt;
 mod text;
