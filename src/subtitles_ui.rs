@@ -859,12 +859,6 @@ mod tests {
     /// Runs the lanes for a pointer drag from `from` to `to` (screen points) over a few
     /// frames; returns every command emitted.
     fn drag(view: &SubtitlesView<'_>, from: egui::Pos2, to: egui::Pos2) -> Vec<UiCommand> {
-        let ctx = egui::Context::default();
-        let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1200.0, 400.0));
-        let area = egui::Rect::from_min_size(
-            egui::pos2(0.0, 100.0),
-            egui::vec2(1200.0, lanes_height(view)),
-        );
         let button = |pos, pressed| egui::Event::PointerButton {
             pos,
             button: egui::PointerButton::Primary,
@@ -872,28 +866,17 @@ mod tests {
             modifiers: egui::Modifiers::NONE,
         };
         let mid = from + (to - from) * 0.5;
-        let frames = [
-            vec![egui::Event::PointerMoved(from)],
-            vec![button(from, true)],
-            vec![egui::Event::PointerMoved(mid)],
-            vec![egui::Event::PointerMoved(to)],
-            vec![button(to, false)],
-            vec![],
-        ];
-        let mut out = Vec::new();
-        for (k, events) in frames.into_iter().enumerate() {
-            let input = egui::RawInput {
-                screen_rect: Some(screen),
-                time: Some(k as f64 * 0.1),
-                events,
-                ..Default::default()
-            };
-            let mut full = ctx.run_ui(input, |ui| {
-                out.extend(subtitle_lanes_ui(ui, area, 100.0, 1100.0, 10_000.0, view));
-            });
-            full.textures_delta.clear();
-        }
-        out
+        run_frames(
+            view,
+            vec![
+                vec![egui::Event::PointerMoved(from)],
+                vec![button(from, true)],
+                vec![egui::Event::PointerMoved(mid)],
+                vec![egui::Event::PointerMoved(to)],
+                vec![button(to, false)],
+                vec![],
+            ],
+        )
     }
 
     #[test]

@@ -149,8 +149,10 @@ pub struct TakeBrowser {
     pending_active: Option<i64>,
     /// Re-read on the next update.
     dirty: bool,
-    /// Time of the last re-read, seconds.
+    /// Time of the last check for changes, seconds.
     last_refresh_s: f64,
+    /// The library's data version at the last re-read (see `Library::data_version`).
+    seen_version: Option<i64>,
     /// Session generation `active` was matched against.
     matched_generation: Option<u64>,
 }
@@ -525,8 +527,15 @@ fn refresh(
     if !browser.dirty && now - browser.last_refresh_s < REFRESH_S {
         return;
     }
-    browser.dirty = false;
     browser.last_refresh_s = now;
+    // The periodic check only re-reads when another connection has committed meanwhile (our
+    // own edits set `dirty`).
+    let version = library.with(|l| l.data_version().ok()).flatten();
+    if !browser.dirty && version.is_some() && version == browser.seen_version {
+        return;
+    }
+    browser.seen_version = version;
+    browser.dirty = false;
     let query = browser.filter.query();
     let active_id = browser.active.as_ref().map(|a| a.summary.id);
     let read = library.with(|l| {

@@ -730,6 +730,15 @@ impl Library {
         })
     }
 
+    /// A number that changes whenever another connection (the CLI, another studio) commits to
+    /// the library file; commits through this handle leave it unchanged (SQLite's
+    /// `PRAGMA data_version`). Lets a browser skip re-reading an unchanged library.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// The take a file belongs to, looked up by the path it was imported from.
     pub fn take_for_path(&self, path: &Path) -> Result<Option<i64>> {
         let text = path.to_string_lossy();

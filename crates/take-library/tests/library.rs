@@ -918,3 +918,29 @@ fn damaged_database_pages_give_an_error_not_a_panic() {
         "a damaged library must not be rewritten"
     );
 }
+
+#[test]
+fn data_version_moves_only_for_other_connections() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::build_library(dir.path(), 1);
+    let mut viewer = Library::open(&db, OpenMode::MustExist).expect("open");
+    let mut writer = Library::open(&db, OpenMode::MustExist).expect("open");
+    let v0 = viewer.data_version().expect("version");
+    let id = viewer.resolve_take("Scene_001_Take_001").expect("take");
+    viewer
+        .set_status(id, TakeStatus::Circled, "own", None, None)
+        .expect("own edit");
+    assert_eq!(viewer.data_version().expect("version"), v0, "own commits");
+    writer
+        .set_status(id, TakeStatus::Approved, "other", None, None)
+        .expect("other edit");
+    assert_ne!(
+        viewer.data_version().expect("version"),
+        v0,
+        "another connection's commit"
+    );
+    assert_eq!(
+        viewer.take(id).expect("take").summary.status,
+        TakeStatus::Approved
+    );
+}
