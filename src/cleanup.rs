@@ -179,26 +179,6 @@ pub fn marker_source(take: &Take) -> Option<&Path> {
         .map(PathBuf::as_path)
 }
 
-/// A new stack entry for `op` on the selected marker (or all) and the I/O range (or the whole
-/// take).
-pub fn new_entry(
-    op: mocap_solver::stack::Operation,
-    take: &Take,
-    marker: Option<usize>,
-) -> mocap_solver::stack::StackEntry {
-    let mut e = mocap_solver::stack::StackEntry::new(op);
-    if take.in_frame.is_some() || take.out_frame.is_some() {
-        let (a, b) = take.range();
-        e.range = Some(FrameRange::new(a, b + 1));
-    }
-    if let (Some(m), Some(markers)) = (marker, take.markers.as_ref())
-        && let Some(label) = markers.labels.get(m)
-    {
-        e.markers = MarkerSelection::Labels(vec![label.clone()]);
-    }
-    e
-}
-
 fn follow_take(
     mut session: ResMut<Session>,
     mut cleanup: ResMut<Cleanup>,

@@ -3,7 +3,7 @@
 //!
 //! [`TakesPlugin`] owns the open [`Library`] and a snapshot of what the Takes and Review panels
 //! show ([`TakeBrowser`]). Panels emit [`LibraryCommand`]s (browse, open, export) and
-//! [`EditCommand::Library`] edits (status, notes); the edits go through the undo stack in
+//! [`EditCommand::Library`](crate::history::EditCommand::Library) edits (status, notes); the edits go through the undo stack in
 //! [`crate::history`], so Ctrl+Z takes back an approval or a note (the ledger keeps both events).
 //! The snapshot is re-read when an edit lands and every [`REFRESH_S`] seconds, so an import or a
 //! note written by the CLI meanwhile shows up.
@@ -16,7 +16,7 @@ use take_library::{
     FileKind, Library, OpenMode, TakeDetail, TakeQuery, TakeRow, TakeStatus, UserKey,
 };
 
-use crate::history::{EditCommand, HistorySet};
+use crate::history::HistorySet;
 use crate::session::{AppLog, LogLevel, Session, SessionCommand, SessionSet};
 use crate::timeline::{Lane, TimelineLanes};
 
@@ -179,7 +179,7 @@ impl TakeBrowser {
     }
 }
 
-/// Requests to the take library that are not data edits (edits are [`EditCommand::Library`]).
+/// Requests to the take library that are not data edits (edits are [`EditCommand::Library`](crate::history::EditCommand::Library)).
 #[derive(Message, Debug, Clone, PartialEq)]
 pub enum LibraryCommand {
     /// Open (or create, when missing) a library file.
@@ -613,9 +613,4 @@ pub fn notes_lane(detail: &TakeDetail) -> Lane {
 /// unsigned); `mocap takes` signs with `--key`.
 pub fn signing_key() -> Option<&'static UserKey> {
     None
-}
-
-/// An edit of the library as an undoable studio edit.
-pub fn library_edit(cmd: take_library::Command) -> EditCommand {
-    EditCommand::Library(cmd)
 }
