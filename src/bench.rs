@@ -3,8 +3,13 @@
 //! the render-free plugins ([`crate::CorePlugins`]: session, playback, history, take library,
 //! clean-up) under `MinimalPlugins`. Prints one line per figure.
 //!
-//! Not covered here (see the README's performance table): rendering, egui, and glTF characters,
-//! which need a window and GPU.
+//! The second part adds [`CHARACTERS`] characters driven by a 1-hour motion through
+//! [`crate::character::CharacterPlugin`]: the project's own mannequin, written as GLB by
+//! `mocap_solver::mannequin::to_glb`, its nodes spawned as plain entities (no GPU), retargeted on
+//! load and posed every frame with transform propagation.
+//!
+//! Not covered here (see the README's performance table): rendering and egui, which need a window
+//! and GPU (the HUD's "CPU frame" shows the full frame in the app).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,6 +23,8 @@ use crate::session::{Session, SessionCommand};
 pub const FRAMES: usize = 432_000;
 /// Markers of the generated take.
 pub const MARKERS: usize = 60;
+/// Characters driven in the second part.
+pub const CHARACTERS: usize = 10;
 
 fn median_ms(mut v: Vec<Duration>) -> (f64, f64, f64) {
     v.sort();
@@ -26,15 +33,21 @@ fn median_ms(mut v: Vec<Duration>) -> (f64, f64, f64) {
     (p(0.5), p(0.99), ms(*v.last().unwrap_or(&Duration::ZERO)))
 }
 
-/// Runs the benchmark, writing the generated take into `dir`.
+/// Runs the benchmark on a take of [`FRAMES`] frames, writing the generated files into `dir`.
 pub fn run(dir: &Path) -> anyhow::Result<()> {
+    run_with(dir, FRAMES)
+}
+
+/// Runs the benchmark on a take of `frames` frames (tests use a short one).
+pub fn run_with(dir: &Path, frames: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(frames >= 2, "the bench needs at least 2 frames");
     let t0 = Instant::now();
-    let take = mocap_solver::synth::cleanup_take(MARKERS, FRAMES, 7)?;
+    let take = mocap_solver::synth::cleanup_take(MARKERS, frames, 7)?;
     let path = dir.join("bench-1h.c3d");
     mocap_formats::c3d::write_path(&mocap_formats::c3d::C3dFile::from_trajectories(take), &path)?;
     let size = std::fs::metadata(&path)?.len();
     println!(
-        "bench: generated {MARKERS} markers × {FRAMES} frames @120 Hz ({:.0} MB C3D) in {:.1} s",
+        "bench: generated {MARKERS} markers × {frames} frames @120 Hz ({:.0} MB C3D) in {:.1} s",
         size as f64 / 1e6,
         t0.elapsed().as_secs_f64()
     );
@@ -53,7 +66,7 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
         .resource::<Session>()
         .take
         .as_ref()
-        .is_some_and(|t| t.frame_count == FRAMES);
+        .is_some_and(|t| t.frame_count == frames);
     anyhow::ensure!(loaded, "the generated take did not load");
     println!(
         "bench: open take (C3D read + session + clean-up tables): {:.0} ms (target ≤ 500 ms)",
@@ -64,7 +77,7 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
     let mut jumps = Vec::new();
     let mut f: usize = 1;
     for _ in 0..300 {
-        f = (f * 7_919 + 104_729) % FRAMES;
+        f = (f * 7_919 + 104_729) % frames;
         let t0 = Instant::now();
         app.world_mut().write_message(PlaybackCommand::Seek(f));
         app.update();
@@ -81,18 +94,112 @@ pub fn run(dir: &Path) -> anyhow::Result<()> {
 
     // Playing: ECS update per frame.
     app.world_mut().write_message(PlaybackCommand::Play);
-    let mut frames = Vec::new();
+    let mut times = Vec::new();
     for _ in 0..600 {
         let t0 = Instant::now();
         app.update();
-        frames.push(t0.elapsed());
+        times.push(t0.elapsed());
     }
-    let (med, p99, max) = median_ms(frames);
+    let (med, p99, max) = median_ms(times);
     println!(
         "bench: CPU per frame while playing (core plugins, no render, no characters): median {med:.3} ms, p99 {p99:.3} ms, max {max:.3} ms (target ≤ 4 ms with 10 characters)"
     );
+    drop(app);
+    characters(dir, &path, frames)
+}
+
+/// Second part: the 1-hour take with a 1-hour skeleton motion and [`CHARACTERS`] characters.
+fn characters(dir: &Path, take_path: &Path, frames: usize) -> anyhow::Result<()> {
+    use crate::character::{CharacterModel, CharacterPlugin, CharacterStatus, spawn_gltf_nodes};
+
+    let t0 = Instant::now();
+    let skeleton = crate::demo::demo_skeleton();
+    let (motion, _) = crate::demo::demo_motion(&skeleton, frames)?;
+    let (short, _) = crate::demo::demo_motion(&skeleton, 120)?;
+    let glb = mocap_solver::mannequin::to_glb(&skeleton, &short, "bench character")?;
+    let glb_path = dir.join("bench-character.glb");
+    std::fs::write(&glb_path, &glb)?;
     println!(
-        "bench: not measured here: 10 glTF characters (needs the render app), start-up to first frame (see README)"
+        "bench: generated a {frames}-frame motion ({} joints) and the mannequin GLB ({:.0} kB) in {:.1} s",
+        skeleton.joints.len(),
+        glb.len() as f64 / 1e3,
+        t0.elapsed().as_secs_f64()
+    );
+
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_plugins(bevy::transform::TransformPlugin)
+        .add_plugins(crate::core_plugins())
+        .add_plugins(CharacterPlugin);
+    app.update();
+    app.world_mut()
+        .write_message(SessionCommand::Open(vec![take_path.to_path_buf()]));
+    app.update();
+    {
+        let mut session = app.world_mut().resource_mut::<Session>();
+        let take = session
+            .take
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("the generated take did not load"))?;
+        take.skeleton = Some(skeleton);
+        take.motion = Some(motion);
+        session.generation += 1;
+    }
+    let t0 = Instant::now();
+    for i in 0..CHARACTERS {
+        let world = app.world_mut();
+        let root = world
+            .spawn((
+                CharacterModel {
+                    path: glb_path.clone(),
+                },
+                Transform::from_xyz(i as f32 * 1.2, 0.0, 0.0),
+            ))
+            .id();
+        spawn_gltf_nodes(world, &glb, root).map_err(anyhow::Error::msg)?;
+    }
+    let mut waited = 0;
+    while app.world().resource::<CharacterStatus>().driven < CHARACTERS {
+        app.update();
+        waited += 1;
+        anyhow::ensure!(
+            waited < 50,
+            "only {} of {CHARACTERS} characters were driven: {:?}",
+            app.world().resource::<CharacterStatus>().driven,
+            crate::session::last_errors(app.world(), 3)
+        );
+    }
+    println!(
+        "bench: {CHARACTERS} characters retargeted on load ({frames} frames each): {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+
+    app.world_mut().write_message(PlaybackCommand::Play);
+    let mut times = Vec::new();
+    for _ in 0..600 {
+        let t0 = Instant::now();
+        app.update();
+        times.push(t0.elapsed());
+    }
+    let (med, p99, max) = median_ms(times);
+    println!(
+        "bench: CPU per frame while playing with {CHARACTERS} driven characters (ECS update incl. transform propagation, no render): median {med:.3} ms, p99 {p99:.3} ms, max {max:.3} ms (target ≤ 4 ms)"
+    );
+    let mut jumps = Vec::new();
+    let mut f: usize = 1;
+    for _ in 0..300 {
+        f = (f * 7_919 + 104_729) % frames;
+        let t0 = Instant::now();
+        app.world_mut().write_message(PlaybackCommand::Seek(f));
+        app.update();
+        jumps.push(t0.elapsed());
+    }
+    let (med, p99, max) = median_ms(jumps);
+    println!(
+        "bench: jump to a frame with {CHARACTERS} characters: median {med:.3} ms, p99 {p99:.3} ms, max {max:.3} ms (target ≤ 16 ms)"
+    );
+    println!(
+        "bench: not measured here: rendering and egui (need a window; the HUD shows the full CPU frame), start-up to first frame (`--exit-after-frames 3` logs it)"
     );
     Ok(())
 }

@@ -6,6 +6,9 @@
 
 use std::num::NonZeroU8;
 use std::path::PathBuf;
+use std::time::Instant;
+
+use bevy::diagnostic::FrameCount;
 
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
@@ -118,4 +121,48 @@ fn finish(
             }
         }
     }
+}
+
+/// Logs how long start-up took: from `started` (taken first thing in `main`) to the first frame
+/// presented. Bevy renders frame N while the main world runs update N+1, so the figure is taken
+/// when the third update begins (`FrameCount` = 2), i.e. once the first frame has been drawn.
+/// `mocap-studio --demo --exit-after-frames 3` prints it (the README's start-up figure).
+#[derive(Debug, Clone)]
+pub struct StartupTimePlugin {
+    /// Process start.
+    pub started: Instant,
+}
+
+#[derive(Resource, Debug, Clone)]
+struct StartupClock {
+    started: Instant,
+    logged: bool,
+}
+
+impl Plugin for StartupTimePlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(StartupClock {
+            started: self.started,
+            logged: false,
+        })
+        .add_systems(First, log_first_frame.in_set(CaptureSet));
+    }
+}
+
+fn log_first_frame(
+    frames: Res<FrameCount>,
+    mut clock: ResMut<StartupClock>,
+    mut log: ResMut<crate::session::AppLog>,
+) {
+    if clock.logged || frames.0 < 2 {
+        return;
+    }
+    clock.logged = true;
+    let ms = clock.started.elapsed().as_secs_f64() * 1e3;
+    // `AppLog::push` also writes it to the terminal.
+    log.push(
+        crate::session::LogLevel::Info,
+        format!("Start-up: first frame presented {ms:.0} ms after process start"),
+        0.0,
+    );
 }

@@ -183,6 +183,42 @@ fn to_vec3(v: mocap_data::DVec3) -> Vec3 {
     Vec3::new(v.x as f32, v.y as f32, v.z as f32)
 }
 
+/// Spawns the default scene of a glTF/GLB file (`bytes`) as plain entities below `root`: `Name`
+/// and `Transform` (each node's translation, rotation and scale), parented as in the file, as
+/// Bevy's glTF loader does but without meshes, materials or the asset server, so headless runs
+/// (tests, `--bench`) can drive characters without a GPU. Returns `(node name, entity)` pairs.
+pub fn spawn_gltf_nodes(
+    world: &mut World,
+    bytes: &[u8],
+    root: Entity,
+) -> Result<Vec<(String, Entity)>, String> {
+    let doc = bevy::gltf::gltf::Gltf::from_slice(bytes).map_err(|e| e.to_string())?;
+    let scene = doc
+        .default_scene()
+        .or_else(|| doc.scenes().next())
+        .ok_or("the file has no scene")?;
+    let mut out = Vec::new();
+    let mut stack: Vec<_> = scene.nodes().map(|n| (n, root)).collect();
+    while let Some((node, parent)) = stack.pop() {
+        let (t, r, s) = node.transform().decomposed();
+        let name = node.name().unwrap_or("").to_string();
+        let e = world
+            .spawn((
+                Name::new(name.clone()),
+                Transform {
+                    translation: Vec3::from_array(t),
+                    rotation: Quat::from_array(r),
+                    scale: Vec3::from_array(s),
+                },
+                ChildOf(parent),
+            ))
+            .id();
+        out.push((name, e));
+        stack.extend(node.children().map(|c| (c, e)));
+    }
+    Ok(out)
+}
+
 /// Retargets the take onto each new character (once per character entity; the viewport respawns
 /// characters when the take changes).
 fn build_retargets(

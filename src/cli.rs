@@ -41,6 +41,15 @@ pub struct Args {
     #[arg(long, value_name = "LABEL")]
     pub marker: Option<String>,
 
+    /// Skeleton joint to select at start-up (by name): the Inspector shows its channels.
+    #[arg(long, value_name = "NAME")]
+    pub joint: Option<String>,
+
+    /// Marker trails of N frames either side of the playhead for this run (0 = off); the saved
+    /// setting is not changed. With --marker, the selected marker's trail; else every marker's.
+    #[arg(long, value_name = "N")]
+    pub trails: Option<u32>,
+
     /// Print performance figures on a generated 1-hour take (no window) and exit.
     #[arg(long)]
     pub bench: bool,

@@ -13,7 +13,7 @@ use bevy_egui::EguiPlugin;
 use clap::Parser;
 use mocap_studio::{
     camera::CameraPlugin,
-    capture::CapturePlugin,
+    capture::{CapturePlugin, StartupTimePlugin},
     character::CharacterPlugin,
     cli::Args,
     core_plugins,
@@ -27,6 +27,7 @@ use mocap_studio::{
 };
 
 fn main() -> Result<()> {
+    let started = std::time::Instant::now();
     let args = Args::parse();
     if args.bench {
         let dir = std::env::temp_dir().join(format!("mocap-studio-bench-{}", std::process::id()));
@@ -72,6 +73,7 @@ fn main() -> Result<()> {
             screenshot: args.screenshot.clone(),
             exit_after_frames: args.exit_after_frames,
         },
+        StartupTimePlugin { started },
     ));
     if let Some(db) = &args.library {
         app.world_mut()
@@ -89,6 +91,15 @@ fn main() -> Result<()> {
     }
     if let Some(label) = &args.marker {
         app.insert_resource(mocap_studio::viewport::StartupMarker(label.clone()));
+    }
+    if let Some(name) = &args.joint {
+        app.insert_resource(mocap_studio::viewport::StartupJoint(name.clone()));
+    }
+    if let Some(n) = args.trails {
+        app.insert_resource(mocap_studio::viewport::TrailOverride {
+            frames: n,
+            all: args.marker.is_none(),
+        });
     }
     if args.wants_demo() {
         app.world_mut().write_message(SessionCommand::LoadDemo);

@@ -164,6 +164,22 @@ impl AppLog {
     }
 }
 
+/// The last `n` error lines of the app log (for reports from headless runs).
+pub fn last_errors(world: &World, n: usize) -> Vec<String> {
+    world
+        .get_resource::<AppLog>()
+        .map(|log| {
+            let errs: Vec<String> = log
+                .entries
+                .iter()
+                .filter(|e| e.level == LogLevel::Error)
+                .map(|e| e.text.clone())
+                .collect();
+            errs[errs.len().saturating_sub(n)..].to_vec()
+        })
+        .unwrap_or_default()
+}
+
 fn apply_session_commands(
     mut commands: MessageReader<SessionCommand>,
     mut session: ResMut<Session>,

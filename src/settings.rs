@@ -69,6 +69,10 @@ pub struct Settings {
     pub show_mannequin: bool,
     /// Draw the ground grid.
     pub show_grid: bool,
+    /// Marker trails: frames drawn either side of the playhead (0 = no trails).
+    pub trail_frames: u32,
+    /// Trails for every marker (`false`: the selected marker only).
+    pub trail_all: bool,
     /// Draw the HUD overlay.
     pub show_hud: bool,
     /// Timecode display rate.
@@ -92,6 +96,8 @@ impl Default for Settings {
             show_bones: true,
             show_mannequin: true,
             show_grid: true,
+            trail_frames: 0,
+            trail_all: false,
             show_hud: true,
             display_rate: DisplayRate::Fps30,
             show_frames: false,

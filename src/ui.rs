@@ -88,6 +88,8 @@ pub enum UiCommand {
     Camera(CameraCommand),
     /// Select a marker (or none).
     SelectMarker(Option<usize>),
+    /// Select a skeleton joint (or clear the selection).
+    SelectJoint(Option<usize>),
     /// Show the native open-file dialog.
     OpenDialog,
     /// Show the native save dialog, then export the character's motion as BVH.
@@ -552,7 +554,8 @@ fn dispatch_commands(
             UiCommand::Camera(c) => {
                 camera.write(c);
             }
-            UiCommand::SelectMarker(m) => selection.marker = m,
+            UiCommand::SelectMarker(m) => selection.select_marker(m),
+            UiCommand::SelectJoint(j) => selection.select_joint(j),
             UiCommand::OpenDialog => {
                 dialogs.spawn(|| {
                     let picked = rfd::FileDialog::new()
@@ -829,6 +832,7 @@ fn hud_ui(ui: &mut egui::Ui, rect: egui::Rect, hud: &HudView) {
 struct InspectorView<'a> {
     session: &'a Session,
     selection: Option<usize>,
+    joint: Option<usize>,
     frame: usize,
     settings: &'a Settings,
     marker_world: &'a MarkerWorld,
@@ -969,9 +973,12 @@ fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
                         out.push(UiCommand::Camera(CameraCommand::Frame));
                     }
                 }
-                _ => {
-                    ui.weak("Click a marker in the viewport to select it.");
-                }
+                _ => match v.session.take.as_ref().zip(v.joint) {
+                    Some((t, j)) => out.extend(joint_ui(ui, t, j, v.frame, unit)),
+                    None => {
+                        ui.weak("Click a marker or joint in the viewport to select it.");
+                    }
+                },
             }
         });
     egui::CollapsingHeader::new("Display")
@@ -982,6 +989,11 @@ fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
             ui.checkbox(&mut s.show_bones, "Bones");
             ui.checkbox(&mut s.show_mannequin, "Mannequin");
             ui.checkbox(&mut s.show_grid, "Grid");
+            ui.horizontal(|ui| {
+                ui.add(egui::Slider::new(&mut s.trail_frames, 0..=240).text("Trails ± frames"));
+                ui.checkbox(&mut s.trail_all, "all markers")
+                    .on_hover_text("Off: only the selected marker has a trail");
+            });
             ui.checkbox(&mut s.show_hud, "HUD");
             ui.add(
                 egui::Slider::new(&mut s.marker_radius_mm, 4.0..=40.0).text("Marker radius (mm)"),
@@ -1019,6 +1031,111 @@ fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
                 out.push(UiCommand::SetSettings(Box::new(s)));
             }
         });
+    out
+}
+
+/// The selected joint: name, parent, channel values at the current frame (degrees; translations
+/// in the display unit), limits, and its world position in the take's space.
+fn joint_ui(
+    ui: &mut egui::Ui,
+    take: &crate::session::Take,
+    j: usize,
+    frame: usize,
+    unit: mocap_data::LengthUnit,
+) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let Some(sk) = take.skeleton.as_ref() else {
+        return out;
+    };
+    let Some(joint) = sk.joints.get(j) else {
+        return out;
+    };
+    let fct = sk.unit.factor_to(unit);
+    egui::Grid::new("joint_grid").num_columns(2).show(ui, |ui| {
+        ui.label("Joint");
+        ui.strong(&joint.name);
+        ui.end_row();
+        ui.label("Parent");
+        match joint
+            .parent
+            .and_then(|p| sk.joints.get(p).map(|pj| (p, pj)))
+        {
+            Some((p, pj)) => {
+                if ui.link(&pj.name).clicked() {
+                    out.push(UiCommand::SelectJoint(Some(p)));
+                }
+            }
+            None => {
+                ui.weak("(root)");
+            }
+        }
+        ui.end_row();
+        let children: Vec<usize> = sk.children(j).collect();
+        if !children.is_empty() {
+            ui.label("Children");
+            ui.horizontal_wrapped(|ui| {
+                for c in children {
+                    if ui.link(&sk.joints[c].name).clicked() {
+                        out.push(UiCommand::SelectJoint(Some(c)));
+                    }
+                }
+            });
+            ui.end_row();
+        }
+        ui.label("Offset");
+        ui.label(format!(
+            "{:.1}, {:.1}, {:.1} {unit}",
+            joint.offset.x * fct,
+            joint.offset.y * fct,
+            joint.offset.z * fct
+        ));
+        ui.end_row();
+    });
+    let motion = take
+        .motion
+        .as_ref()
+        .filter(|m| m.frame_count() > 0 && m.channels_per_frame == sk.channel_count());
+    let Some(motion) = motion else {
+        ui.weak("No motion for this skeleton.");
+        return out;
+    };
+    let f = frame.min(motion.frame_count() - 1);
+    let values = motion.frame(f);
+    let start = sk.channel_offsets()[j];
+    if joint.channels.is_empty() {
+        ui.weak("No channels (fixed joint).");
+    }
+    egui::Grid::new("joint_channels")
+        .num_columns(3)
+        .striped(true)
+        .show(ui, |ui| {
+            for (c, ch) in joint.channels.iter().enumerate() {
+                let v = values.get(start + c).copied().unwrap_or(f32::NAN) as f64;
+                ui.monospace(ch.name());
+                if ch.is_rotation() {
+                    ui.monospace(format!("{v:>9.2}°"));
+                } else {
+                    ui.monospace(format!("{:>9.1} {unit}", v * fct));
+                }
+                match joint.limits.get(c).copied().flatten() {
+                    Some((lo, hi)) if ch.is_rotation() => ui.weak(format!("[{lo:.0}°, {hi:.0}°]")),
+                    Some((lo, hi)) => ui.weak(format!("[{:.0}, {:.0}]", lo * fct, hi * fct)),
+                    None => ui.weak(""),
+                };
+                ui.end_row();
+            }
+        });
+    let pose = mocap_data::fk::pose(sk, values);
+    if let Some(w) = pose.get(j) {
+        let p = w.translation * fct;
+        ui.label(format!(
+            "World position ({unit}, {:?}-up): {:.1}, {:.1}, {:.1}",
+            sk.up_axis, p.x, p.y, p.z
+        ));
+    }
+    if ui.button("Frame selection (F)").clicked() {
+        out.push(UiCommand::Camera(CameraCommand::Frame));
+    }
     out
 }
 
@@ -1371,6 +1488,7 @@ fn ui_system(
         inspector: InspectorView {
             session: &data.session,
             selection: data.selection.marker,
+            joint: data.selection.joint,
             frame,
             settings: &data.settings,
             marker_world: &data.marker_world,

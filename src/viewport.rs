@@ -74,6 +74,8 @@ impl Plugin for ViewportPlugin {
             (
                 rebuild_scene,
                 select_startup_marker,
+                select_startup_joint,
+                apply_trail_override,
                 pose_skeleton,
                 update_markers,
                 apply_visibility_settings,
@@ -87,7 +89,13 @@ impl Plugin for ViewportPlugin {
         // or the bones would trail the mannequin by a frame.
         .add_systems(
             PostUpdate,
-            (draw_bones, draw_cleanup_ghosts, pick_marker, update_bounds)
+            (
+                draw_bones,
+                draw_trails,
+                draw_cleanup_ghosts,
+                pick,
+                update_bounds,
+            )
                 .chain()
                 .in_set(ViewportSet)
                 .after(TransformSystems::Propagate),
@@ -181,11 +189,28 @@ impl Material for MarkerMaterial {
     }
 }
 
-/// The selected marker (UI state, not an undoable edit).
+/// The selected marker or joint (UI state, not an undoable edit). At most one of the two is set:
+/// picking one clears the other.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Selection {
     /// Index into the take's marker trajectories.
     pub marker: Option<usize>,
+    /// Index into the take's skeleton joints.
+    pub joint: Option<usize>,
+}
+
+impl Selection {
+    /// Selects marker `k` (or nothing), clearing any joint.
+    pub fn select_marker(&mut self, k: Option<usize>) {
+        self.marker = k;
+        self.joint = None;
+    }
+
+    /// Selects joint `j` (or nothing), clearing any marker.
+    pub fn select_joint(&mut self, j: Option<usize>) {
+        self.joint = j;
+        self.marker = None;
+    }
 }
 
 /// World positions (m, Y-up) of the markers at the current frame; `None` in a gap.
@@ -374,6 +399,61 @@ pub fn marker_colour(settings: &Settings, segment: Option<&str>, label: &str) ->
 #[derive(Resource, Debug, Clone)]
 pub struct StartupMarker(pub String);
 
+/// A joint to select once the take is loaded (`mocap-studio --joint NAME`).
+#[derive(Resource, Debug, Clone)]
+pub struct StartupJoint(pub String);
+
+/// Trails for this run (`mocap-studio --trails N`), applied over the saved settings once they
+/// are loaded, without saving them.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct TrailOverride {
+    /// Frames either side of the playhead.
+    pub frames: u32,
+    /// Every marker (else the selected one).
+    pub all: bool,
+}
+
+fn apply_trail_override(
+    mut commands: Commands,
+    wanted: Option<Res<TrailOverride>>,
+    mut settings: ResMut<Settings>,
+    session: Res<Session>,
+) {
+    let Some(t) = wanted else { return };
+    // Wait for the take, by which time the saved settings have been loaded.
+    if session.take.is_none() {
+        return;
+    }
+    settings.trail_frames = t.frames;
+    settings.trail_all = t.all;
+    commands.remove_resource::<TrailOverride>();
+}
+
+fn select_startup_joint(
+    mut commands: Commands,
+    wanted: Option<Res<StartupJoint>>,
+    session: Res<Session>,
+    mut selection: ResMut<Selection>,
+    mut log: ResMut<crate::session::AppLog>,
+) {
+    let Some(wanted) = wanted else { return };
+    let Some(sk) = session.take.as_ref().and_then(|t| t.skeleton.as_ref()) else {
+        return;
+    };
+    match sk.joint_index(&wanted.0) {
+        Some(j) => selection.select_joint(Some(j)),
+        None => log.push(
+            crate::session::LogLevel::Warning,
+            format!(
+                "--joint {}: the skeleton has no joint with that name",
+                wanted.0
+            ),
+            0.0,
+        ),
+    }
+    commands.remove_resource::<StartupJoint>();
+}
+
 fn select_startup_marker(
     mut commands: Commands,
     wanted: Option<Res<StartupMarker>>,
@@ -386,7 +466,7 @@ fn select_startup_marker(
         return;
     };
     match markers.labels.iter().position(|l| *l == wanted.0) {
-        Some(k) => selection.marker = Some(k),
+        Some(k) => selection.select_marker(Some(k)),
         None => log.push(
             crate::session::LogLevel::Warning,
             format!(
@@ -422,7 +502,7 @@ fn rebuild_scene(
     for e in &roots {
         commands.entity(e).despawn();
     }
-    selection.marker = None;
+    *selection = Selection::default();
     bounds.take = None;
     // glTF / GLB characters: Bevy's glTF loader; glTF is metres, Y-up, like Bevy's world.
     for path in &session.characters {
@@ -674,6 +754,7 @@ pub struct BoneLinks(pub Vec<bool>);
 fn draw_bones(
     session: Res<Session>,
     settings: Res<Settings>,
+    selection: Res<Selection>,
     links: Res<BoneLinks>,
     joints: Query<(&JointEntity, &GlobalTransform)>,
     mut gizmos: Gizmos,
@@ -705,7 +786,96 @@ fn draw_bones(
             gizmos.line(p, gt.transform_point(to_vec3(e)), colour);
         }
         gizmos.sphere(Isometry3d::from_translation(p), 0.012, colour);
+        if selection.joint == Some(i) {
+            let c = srgb(settings.colours.marker_selected);
+            gizmos.sphere(Isometry3d::from_translation(p), 0.03, c);
+            gizmos.sphere(Isometry3d::from_translation(p), 0.034, c);
+        }
     }
+}
+
+/// Marker trails: each shown marker's path over `±settings.trail_frames` frames around the
+/// playhead, in its marker colour, fading with distance in time; a gap breaks the line. Only
+/// the selected marker unless `settings.trail_all`.
+fn draw_trails(
+    session: Res<Session>,
+    settings: Res<Settings>,
+    playback: Res<Playback>,
+    selection: Res<Selection>,
+    clouds: Query<&ChildOf, With<MarkerCloud>>,
+    roots: Query<&Transform, With<TakeSpace>>,
+    mut gizmos: Gizmos,
+) {
+    let n = settings.trail_frames as usize;
+    if n == 0 || !settings.show_markers {
+        return;
+    }
+    let Some(take) = session.take.as_ref() else {
+        return;
+    };
+    let Some(markers) = take.markers.as_ref() else {
+        return;
+    };
+    if markers.frame_count() == 0 {
+        return;
+    }
+    let Some(space) = marker_space(&clouds, &roots) else {
+        return;
+    };
+    let f = playback.frame().min(markers.frame_count() - 1);
+    let (a, b) = trail_window(f, n, markers.frame_count());
+    let which: Vec<usize> = if settings.trail_all {
+        (0..markers.marker_count()).collect()
+    } else {
+        selection.marker.into_iter().collect()
+    };
+    for k in which {
+        if k >= markers.marker_count() {
+            continue;
+        }
+        let seg = take.marker_segments.get(k).and_then(|s| s.as_deref());
+        let [r, g, bl] = marker_colour(&settings, seg, &markers.labels[k]);
+        let base = Color::srgb_u8(r, g, bl);
+        let mut run: Vec<(Vec3, Color)> = Vec::new();
+        for t in a..=b {
+            match markers.position(t, k) {
+                Some(p) if p.iter().all(|c| c.is_finite()) => {
+                    let age = t.abs_diff(f) as f32 / n as f32;
+                    run.push((
+                        space.transform_point(Vec3::from_array(p)),
+                        base.with_alpha(1.0 - 0.85 * age),
+                    ));
+                }
+                _ => {
+                    if run.len() > 1 {
+                        gizmos.linestrip_gradient(run.drain(..));
+                    }
+                    run.clear();
+                }
+            }
+        }
+        if run.len() > 1 {
+            gizmos.linestrip_gradient(run);
+        }
+    }
+}
+
+/// The transform of the markers' take space (the marker cloud's root): the skeleton may have
+/// another root with another unit and up axis.
+fn marker_space(
+    clouds: &Query<&ChildOf, With<MarkerCloud>>,
+    roots: &Query<&Transform, With<TakeSpace>>,
+) -> Option<Transform> {
+    let parent = clouds.iter().next()?.parent();
+    roots.get(parent).ok().copied()
+}
+
+/// Frames `[a, b]` (inclusive) of a trail of `n` frames either side of `frame` in a take of
+/// `frames` frames.
+pub fn trail_window(frame: usize, n: usize, frames: usize) -> (usize, usize) {
+    let last = frames.saturating_sub(1);
+    let f = frame.min(last);
+    (f.saturating_sub(n), (f + n).min(last))
 }
 
 /// Clean-up before/after in the viewport: where the operation stack moved a marker at the
@@ -716,6 +886,7 @@ fn draw_cleanup_ghosts(
     settings: Res<Settings>,
     playback: Res<Playback>,
     cleanup: Option<Res<crate::cleanup::Cleanup>>,
+    clouds: Query<&ChildOf, With<MarkerCloud>>,
     roots: Query<&Transform, With<TakeSpace>>,
     mut gizmos: Gizmos,
 ) {
@@ -735,7 +906,7 @@ fn draw_cleanup_ghosts(
     {
         return;
     }
-    let Some(space) = roots.iter().next().copied() else {
+    let Some(space) = marker_space(&clouds, &roots) else {
         return;
     };
     let f = playback.frame().min(now.frame_count() - 1);
@@ -763,13 +934,16 @@ fn draw_cleanup_ghosts(
     }
 }
 
-fn pick_marker(
+fn pick(
     input: Res<ViewportInput>,
     buttons: Res<ButtonInput<MouseButton>>,
     keys: Res<ButtonInput<KeyCode>>,
     windows: Query<&Window>,
     cams: Query<(&Camera, &GlobalTransform), With<SceneCamera>>,
     world: Res<MarkerWorld>,
+    settings: Res<Settings>,
+    joints: Query<(&JointEntity, &GlobalTransform)>,
+    characters: Option<Res<CharacterStatus>>,
     mut selection: ResMut<Selection>,
 ) {
     if !input.hovered
@@ -785,9 +959,66 @@ fn pick_marker(
         return;
     };
     let local = cursor - rect.min;
-    selection.marker = pick_nearest(&world.positions, local, 12.0, |p| {
-        camera.world_to_viewport(cam_t, p).ok()
-    });
+    let markers: &[Option<Vec3>] = if settings.show_markers {
+        &world.positions
+    } else {
+        &[]
+    };
+    // Joints are pickable where they are drawn: bones shown and no glTF character driven.
+    let mut joint_pos: Vec<Option<Vec3>> = Vec::new();
+    if settings.show_bones && !characters.is_some_and(|c| c.driven > 0) {
+        for (je, gt) in &joints {
+            if joint_pos.len() <= je.index {
+                joint_pos.resize(je.index + 1, None);
+            }
+            joint_pos[je.index] = Some(gt.translation());
+        }
+    }
+    let project = |p: Vec3| camera.world_to_viewport(cam_t, p).ok();
+    match pick_marker_or_joint(markers, &joint_pos, local, 12.0, project) {
+        Some(Picked::Marker(k)) => selection.select_marker(Some(k)),
+        Some(Picked::Joint(j)) => selection.select_joint(Some(j)),
+        None => *selection = Selection::default(),
+    }
+}
+
+/// What a click in the viewport picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picked {
+    /// Marker index.
+    Marker(usize),
+    /// Joint index.
+    Joint(usize),
+}
+
+/// The marker or joint whose projection is nearest to `cursor` (viewport pixels), within
+/// `max_px`; a marker wins a tie (markers sit on the body, joints inside it).
+pub fn pick_marker_or_joint(
+    markers: &[Option<Vec3>],
+    joints: &[Option<Vec3>],
+    cursor: Vec2,
+    max_px: f32,
+    project: impl Fn(Vec3) -> Option<Vec2>,
+) -> Option<Picked> {
+    let nearest = |ps: &[Option<Vec3>]| {
+        ps.iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let d = project((*p)?)?.distance(cursor);
+                (d <= max_px).then_some((i, d))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    };
+    match (nearest(markers), nearest(joints)) {
+        (Some((m, dm)), Some((j, dj))) => Some(if dj < dm {
+            Picked::Joint(j)
+        } else {
+            Picked::Marker(m)
+        }),
+        (Some((m, _)), None) => Some(Picked::Marker(m)),
+        (None, Some((j, _))) => Some(Picked::Joint(j)),
+        (None, None) => None,
+    }
 }
 
 /// Index of the marker whose projection is nearest to `cursor` (viewport pixels), within
@@ -798,22 +1029,16 @@ pub fn pick_nearest(
     max_px: f32,
     project: impl Fn(Vec3) -> Option<Vec2>,
 ) -> Option<usize> {
-    positions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            let s = project((*p)?)?;
-            let d = s.distance(cursor);
-            (d <= max_px).then_some((i, d))
-        })
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(i, _)| i)
+    match pick_marker_or_joint(positions, &[], cursor, max_px, project) {
+        Some(Picked::Marker(k)) => Some(k),
+        _ => None,
+    }
 }
 
 fn update_bounds(
     world: Res<MarkerWorld>,
     selection: Res<Selection>,
-    joints: Query<&GlobalTransform, With<JointEntity>>,
+    joints: Query<(&JointEntity, &GlobalTransform)>,
     mut bounds: ResMut<SceneBounds>,
 ) {
     let mut lo = Vec3::splat(f32::MAX);
@@ -824,16 +1049,23 @@ fn update_bounds(
         .iter()
         .flatten()
         .copied()
-        .chain(joints.iter().map(|g| g.translation()))
+        .chain(joints.iter().map(|(_, g)| g.translation()))
     {
         lo = lo.min(p);
         hi = hi.max(p);
         any = true;
     }
     bounds.all = any.then_some((lo, hi));
+    let joint = selection.joint.and_then(|j| {
+        joints
+            .iter()
+            .find(|(je, _)| je.index == j)
+            .map(|(_, g)| g.translation())
+    });
     bounds.selection = selection
         .marker
         .and_then(|m| world.positions.get(m).copied().flatten())
+        .or(joint)
         .map(|p| (p - Vec3::splat(0.15), p + Vec3::splat(0.15)));
 }
 
@@ -927,5 +1159,58 @@ mod tests {
         assert_eq!(pick_nearest(&pts, Vec2::new(13.0, 0.0), 5.0, proj), Some(2));
         assert_eq!(pick_nearest(&pts, Vec2::new(11.0, 0.0), 5.0, proj), Some(0));
         assert_eq!(pick_nearest(&pts, Vec2::new(40.0, 0.0), 5.0, proj), None);
+    }
+
+    #[test]
+    fn picking_chooses_between_markers_and_joints() {
+        let markers = [Some(Vec3::new(10.0, 0.0, 0.0)), None];
+        let joints = [
+            None,
+            Some(Vec3::new(20.0, 0.0, 0.0)),
+            Some(Vec3::new(12.0, 0.0, 0.0)),
+        ];
+        let proj = |p: Vec3| Some(p.truncate());
+        let pick = |x: f32| pick_marker_or_joint(&markers, &joints, Vec2::new(x, 0.0), 5.0, proj);
+        assert_eq!(pick(9.0), Some(Picked::Marker(0)));
+        assert_eq!(pick(11.5), Some(Picked::Joint(2)));
+        // Equidistant: the marker wins.
+        assert_eq!(pick(11.0), Some(Picked::Marker(0)));
+        assert_eq!(pick(21.0), Some(Picked::Joint(1)));
+        assert_eq!(pick(30.0), None);
+        assert_eq!(
+            pick_marker_or_joint(&[], &joints, Vec2::new(19.0, 0.0), 5.0, proj),
+            Some(Picked::Joint(1))
+        );
+    }
+
+    #[test]
+    fn trail_window_clamps_to_the_take() {
+        assert_eq!(trail_window(100, 30, 1000), (70, 130));
+        assert_eq!(trail_window(10, 30, 1000), (0, 40));
+        assert_eq!(trail_window(990, 30, 1000), (960, 999));
+        assert_eq!(trail_window(5000, 30, 1000), (969, 999));
+        assert_eq!(trail_window(0, 0, 1), (0, 0));
+    }
+
+    #[test]
+    fn selecting_a_joint_clears_the_marker_and_back() {
+        let mut s = Selection::default();
+        s.select_marker(Some(3));
+        s.select_joint(Some(5));
+        assert_eq!(
+            s,
+            Selection {
+                marker: None,
+                joint: Some(5)
+            }
+        );
+        s.select_marker(Some(1));
+        assert_eq!(
+            s,
+            Selection {
+                marker: Some(1),
+                joint: None
+            }
+        );
     }
 }

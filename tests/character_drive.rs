@@ -45,36 +45,9 @@ fn app() -> App {
     app
 }
 
-/// Spawns the default scene of a glTF file as plain entities (`Name` + `Transform` with each
-/// node's translation, rotation and scale, parented as in the file) below `root`, as Bevy's glTF
-/// loader would, without it. Returns entities by node name.
 fn spawn_gltf_nodes(world: &mut World, path: &Path, root: Entity) -> Vec<(String, Entity)> {
     let bytes = std::fs::read(path).expect("read glTF");
-    let doc = bevy::gltf::gltf::Gltf::from_slice(&bytes).expect("parse glTF");
-    let scene = doc
-        .default_scene()
-        .or_else(|| doc.scenes().next())
-        .expect("a scene");
-    let mut out = Vec::new();
-    let mut stack: Vec<_> = scene.nodes().map(|n| (n, root)).collect();
-    while let Some((node, parent)) = stack.pop() {
-        let (t, r, s) = node.transform().decomposed();
-        let name = node.name().unwrap_or("").to_string();
-        let e = world
-            .spawn((
-                Name::new(name.clone()),
-                Transform {
-                    translation: Vec3::from_array(t),
-                    rotation: Quat::from_array(r),
-                    scale: Vec3::from_array(s),
-                },
-                ChildOf(parent),
-            ))
-            .id();
-        out.push((name, e));
-        stack.extend(node.children().map(|c| (c, e)));
-    }
-    out
+    mocap_studio::character::spawn_gltf_nodes(world, &bytes, root).expect("glTF scene")
 }
 
 fn entity(nodes: &[(String, Entity)], name: &str) -> Entity {
