@@ -1,15 +1,14 @@
-// Optical markers as camera-facing billboards shaded like small spheres.
+// Optical markers as camera-facing billboards shaded like small spheres, GPU-instanced.
 //
-// One mesh holds every marker of the take as a quad (4 vertices sharing the marker centre); the
-// vertex shader expands each quad in view space, so the whole marker cloud is a single draw call.
+// Every marker is one instance of the same quad mesh and material (Bevy batches them into one
+// instanced draw). Per instance: the mesh transform puts the quad's origin at the marker centre
+// (its parents convert the take's unit and up axis to Bevy metres, Y-up), and the `MeshTag`
+// holds the marker's sRGB colour in bits 0-23, bit 24 = selected, bit 25 = gap (nothing drawn).
 // Vertex inputs (Bevy mesh attribute locations):
-//   @location(0) POSITION: marker centre in take space (the mesh entity's transform converts the
-//                take's unit and up axis to Bevy metres, Y-up);
-//   @location(2) UV_0: quad corner in [-1, 1]²; (0, 0) on all four vertices collapses a gap;
-//   @location(3) UV_1: x = 1 for the selected marker;
-//   @location(5) COLOR: marker colour (segment / label), linear RGB.
+//   @location(0) POSITION: (0, 0, 0), the instance origin;
+//   @location(2) UV_0: quad corner in [-1, 1]².
 
-#import bevy_pbr::mesh_functions::{get_world_from_local, mesh_position_local_to_world}
+#import bevy_pbr::mesh_functions::{get_world_from_local, get_tag, mesh_position_local_to_world}
 #import bevy_pbr::view_transformations::{position_world_to_view, position_view_to_clip}
 #import bevy_pbr::mesh_view_bindings::view
 
@@ -25,9 +24,17 @@ struct Vertex {
     @builtin(instance_index) instance_index: u32,
     @location(0) position: vec3<f32>,
     @location(2) corner: vec2<f32>,
-    @location(3) flags: vec2<f32>,
-    @location(5) color: vec4<f32>,
 };
+
+const TAG_SELECTED: u32 = 16777216u; // 1 << 24
+const TAG_GAP: u32 = 33554432u;      // 1 << 25
+
+// sRGB transfer function, decoded (IEC 61966-2-1).
+fn srgb_to_linear(c: vec3<f32>) -> vec3<f32> {
+    let lo = c / 12.92;
+    let hi = pow((c + 0.055) / 1.055, vec3<f32>(2.4));
+    return select(hi, lo, c <= vec3<f32>(0.04045));
+}
 
 struct VertexOut {
     @builtin(position) clip_position: vec4<f32>,
@@ -40,19 +47,28 @@ struct VertexOut {
 fn vertex(v: Vertex) -> VertexOut {
     let world_from_local = get_world_from_local(v.instance_index);
     let world = mesh_position_local_to_world(world_from_local, vec4<f32>(v.position, 1.0));
-    let selected = v.flags.x > 0.5;
+    let tag = get_tag(v.instance_index);
+    let selected = (tag & TAG_SELECTED) != 0u;
+    let gap = (tag & TAG_GAP) != 0u;
+    let srgb = vec3<f32>(
+        f32((tag >> 16u) & 255u),
+        f32((tag >> 8u) & 255u),
+        f32(tag & 255u),
+    ) / 255.0;
     var view_pos = position_world_to_view(world.xyz);
     // Size of one pixel in view units at this depth (perspective: grows with distance;
     // orthographic: constant), so far markers never shrink below `size.z` pixels.
     let ortho = view.clip_from_view[3][3] > 0.5;
     let depth = select(max(-view_pos.z, 1e-4), 1.0, ortho);
     let pixel = 2.0 * depth / (view.viewport.w * view.clip_from_view[1][1]);
-    let radius = max(params.size.x, params.size.z * pixel) * select(1.0, params.size.y, selected);
+    // A gap collapses the quad to a point: nothing is rasterised.
+    let radius = max(params.size.x, params.size.z * pixel) * select(1.0, params.size.y, selected)
+        * select(1.0, 0.0, gap);
     view_pos = view_pos + vec3<f32>(v.corner * radius, radius); // towards the camera by r
     var out: VertexOut;
     out.clip_position = position_view_to_clip(view_pos);
     out.corner = v.corner;
-    out.color = v.color;
+    out.color = vec4<f32>(srgb_to_linear(srgb), 1.0);
     out.selected = select(0.0, 1.0, selected);
     return out;
 }

@@ -16,7 +16,7 @@ use bevy::camera::visibility::NoFrustumCulling;
 use bevy::gizmos::config::{DefaultGizmoConfigGroup, GizmoConfigStore};
 use bevy::gltf::GltfAssetLabel;
 use bevy::mesh::skinning::{SkinnedMesh, SkinnedMeshInverseBindposes};
-use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::mesh::{Indices, MeshTag, PrimitiveTopology};
 use bevy::prelude::*;
 use bevy::render::render_resource::{AsBindGroup, ShaderType};
 use bevy::shader::ShaderRef;
@@ -231,10 +231,17 @@ pub struct JointEntity {
     pub index: usize,
 }
 
-/// The marker mesh entity.
+/// The parent of the marker instances (shown or hidden as a whole).
 #[derive(Component, Debug)]
 pub struct MarkerCloud {
-    mesh: Handle<Mesh>,
+    material: Handle<MarkerMaterial>,
+}
+
+/// One marker's billboard instance; `index` into the take's marker trajectories.
+#[derive(Component, Debug)]
+pub struct MarkerInstance {
+    /// Marker index.
+    pub index: usize,
 }
 
 /// The mannequin mesh entity.
@@ -575,33 +582,14 @@ fn rebuild_scene(
     }
 
     if let Some(markers) = &take.markers {
-        let n = markers.marker_count();
-        let mut mesh = Mesh::new(
-            PrimitiveTopology::TriangleList,
-            RenderAssetUsages::default(),
-        );
-        let corners = [[-1.0f32, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]];
-        let mut colours = Vec::with_capacity(n * 4);
-        for k in 0..n {
-            let seg = take.marker_segments.get(k).and_then(|s| s.as_deref());
-            let c = srgb(marker_colour(&settings, seg, &markers.labels[k])).to_linear();
-            colours.extend(std::iter::repeat_n(c.to_f32_array(), 4));
-        }
-        let mut indices = Vec::with_capacity(n * 6);
-        for k in 0..n as u32 {
-            let b = k * 4;
-            indices.extend_from_slice(&[b, b + 1, b + 2, b, b + 2, b + 3]);
-        }
-        mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, vec![[0.0f32; 3]; n * 4]);
-        mesh.insert_attribute(
-            Mesh::ATTRIBUTE_UV_0,
-            (0..n).flat_map(|_| corners).collect::<Vec<_>>(),
-        );
-        mesh.insert_attribute(Mesh::ATTRIBUTE_UV_1, vec![[0.0f32; 2]; n * 4]);
-        mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, colours);
-        mesh.insert_indices(Indices::U32(indices));
-        let handle = meshes.add(mesh);
+        // GPU instancing: every marker is an entity sharing one quad mesh and one material, so
+        // Bevy draws them all as instances of one batch; per instance, the transform carries the
+        // centre and a `MeshTag` the colour and flags (see `shaders/markers.wgsl`).
+        let quad = meshes.add(marker_quad());
         let sel = srgb(settings.colours.marker_selected).to_linear();
+        let material = marker_materials.add(MarkerMaterial {
+            params: marker_params(&settings, sel),
+        });
         let root = commands
             .spawn((
                 Name::new(format!(
@@ -613,22 +601,66 @@ fn rebuild_scene(
                 Visibility::default(),
             ))
             .id();
-        commands.spawn((
-            Name::new("Markers"),
-            MarkerCloud {
-                mesh: handle.clone(),
-            },
-            Mesh3d(handle),
-            MeshMaterial3d(marker_materials.add(MarkerMaterial {
-                params: MarkerParams {
-                    size: Vec4::new(settings.marker_radius_mm / 1000.0, 1.5, 2.5, 0.0),
-                    selected_color: Vec4::from_array(sel.to_f32_array()),
+        let cloud = commands
+            .spawn((
+                Name::new("Markers"),
+                MarkerCloud {
+                    material: material.clone(),
                 },
-            })),
-            Transform::default(),
-            NoFrustumCulling,
-            ChildOf(root),
-        ));
+                Transform::default(),
+                Visibility::default(),
+                ChildOf(root),
+            ))
+            .id();
+        for (k, label) in markers.labels.iter().enumerate() {
+            commands.spawn((
+                Name::new(label.clone()),
+                MarkerInstance { index: k },
+                Mesh3d(quad.clone()),
+                MeshMaterial3d(material.clone()),
+                MeshTag(MARKER_TAG_GAP),
+                Transform::default(),
+                ChildOf(cloud),
+            ));
+        }
+    }
+}
+
+/// `MeshTag` bit of the selected marker (bits 0–23 hold its sRGB colour as `0xRRGGBB`).
+pub const MARKER_TAG_SELECTED: u32 = 1 << 24;
+/// `MeshTag` bit of a marker in a gap at this frame: the shader draws nothing.
+pub const MARKER_TAG_GAP: u32 = 1 << 25;
+
+/// Packs a marker's per-instance data for `shaders/markers.wgsl`.
+pub fn marker_tag(srgb: [u8; 3], selected: bool, gap: bool) -> u32 {
+    let [r, g, b] = srgb.map(u32::from);
+    (r << 16)
+        | (g << 8)
+        | b
+        | if selected { MARKER_TAG_SELECTED } else { 0 }
+        | if gap { MARKER_TAG_GAP } else { 0 }
+}
+
+/// The marker billboard: one quad whose four vertices sit at the marker centre (the transform's
+/// origin) with their corner in `UV_0`; the vertex shader expands it towards the camera.
+fn marker_quad() -> Mesh {
+    let mut mesh = Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    );
+    mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, vec![[0.0f32; 3]; 4]);
+    mesh.insert_attribute(
+        Mesh::ATTRIBUTE_UV_0,
+        vec![[-1.0f32, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]],
+    );
+    mesh.insert_indices(Indices::U32(vec![0, 1, 2, 0, 2, 3]));
+    mesh
+}
+
+fn marker_params(settings: &Settings, selected: LinearRgba) -> MarkerParams {
+    MarkerParams {
+        size: Vec4::new(settings.marker_radius_mm / 1000.0, 1.5, 2.5, 0.0),
+        selected_color: Vec4::from_array(selected.to_f32_array()),
     }
 }
 
@@ -700,19 +732,27 @@ fn update_markers(
     session: Res<Session>,
     playback: Res<Playback>,
     selection: Res<Selection>,
-    clouds: Query<(&MarkerCloud, &ChildOf)>,
-    roots: Query<&Transform, With<TakeSpace>>,
-    mut meshes: ResMut<Assets<Mesh>>,
+    settings: Res<Settings>,
+    clouds: Query<&ChildOf, With<MarkerCloud>>,
+    roots: Query<&Transform, (With<TakeSpace>, Without<MarkerInstance>)>,
+    mut instances: Query<(&MarkerInstance, &mut Transform, &mut MeshTag)>,
     mut world: ResMut<MarkerWorld>,
 ) {
     world.positions.clear();
-    let Some(markers) = session.take.as_ref().and_then(|t| t.markers.as_ref()) else {
+    let Some(take) = session.take.as_ref() else {
         return;
     };
-    let Ok((cloud, parent)) = clouds.single() else {
+    let Some(markers) = take.markers.as_ref() else {
         return;
     };
-    let space = roots.get(parent.parent()).copied().unwrap_or_default();
+    let Some(space) = clouds
+        .iter()
+        .next()
+        .and_then(|c| roots.get(c.parent()).ok())
+        .copied()
+    else {
+        return;
+    };
     let n = markers.marker_count();
     if markers.frame_count() == 0 {
         return;
@@ -720,31 +760,28 @@ fn update_markers(
     let f = playback.frame().min(markers.frame_count() - 1);
     let pos = markers.frame_positions(f);
     let valid = markers.frame_valid(f);
-    let Some(mut mesh) = meshes.get_mut(&cloud.mesh) else {
-        return;
-    };
-    let mut positions = Vec::with_capacity(n * 4);
-    let mut corners = Vec::with_capacity(n * 4);
-    let mut flags = Vec::with_capacity(n * 4);
-    let quad = [[-1.0f32, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]];
-    for k in 0..n {
+    world.positions.resize(n, None);
+    for (instance, mut t, mut tag) in &mut instances {
+        let k = instance.index;
+        if k >= n {
+            continue;
+        }
         let ok = valid[k] && pos[k].iter().all(|c| c.is_finite());
-        positions.extend(std::iter::repeat_n(pos[k], 4));
-        // A gap collapses its quad to a point: nothing is drawn.
-        corners.extend(if ok { quad } else { [[0.0; 2]; 4] });
-        let s = if selection.marker == Some(k) {
-            1.0
-        } else {
-            0.0
-        };
-        flags.extend(std::iter::repeat_n([s, 0.0f32], 4));
-        world
-            .positions
-            .push(ok.then(|| space.transform_point(Vec3::from_array(pos[k]))));
+        let seg = take.marker_segments.get(k).and_then(|s| s.as_deref());
+        let colour = marker_colour(&settings, seg, &markers.labels[k]);
+        let packed = marker_tag(colour, selection.marker == Some(k), !ok);
+        // Only real changes: an unchanged instance is not re-uploaded.
+        if tag.0 != packed {
+            tag.0 = packed;
+        }
+        if ok {
+            let p = Vec3::from_array(pos[k]);
+            if t.translation != p {
+                t.translation = p;
+            }
+            world.positions[k] = Some(space.transform_point(p));
+        }
     }
-    mesh.insert_attribute(Mesh::ATTRIBUTE_POSITION, positions);
-    mesh.insert_attribute(Mesh::ATTRIBUTE_UV_0, corners);
-    mesh.insert_attribute(Mesh::ATTRIBUTE_UV_1, flags);
 }
 
 /// Which parent→joint links are drawn as bones (see [`mannequin::drawable_links`]).
@@ -966,7 +1003,7 @@ fn pick(
     };
     // Joints are pickable where they are drawn: bones shown and no glTF character driven.
     let mut joint_pos: Vec<Option<Vec3>> = Vec::new();
-    if settings.show_bones && !characters.is_some_and(|c| c.driven > 0) {
+    if settings.show_bones && characters.is_none_or(|c| c.driven == 0) {
         for (je, gt) in &joints {
             if joint_pos.len() <= je.index {
                 joint_pos.resize(je.index + 1, None);
@@ -1071,6 +1108,8 @@ fn update_bounds(
 
 fn apply_visibility_settings(
     settings: Res<Settings>,
+    clouds: Query<&MarkerCloud>,
+    mut marker_materials: ResMut<Assets<MarkerMaterial>>,
     mut q: ParamSet<(
         Query<&mut Visibility, With<MarkerCloud>>,
         Query<&mut Visibility, With<Mannequin>>,
@@ -1084,6 +1123,12 @@ fn apply_visibility_settings(
         return;
     }
     let driven = characters.is_some_and(|c| c.driven > 0);
+    let sel = srgb(settings.colours.marker_selected).to_linear();
+    for cloud in &clouds {
+        if let Some(mut m) = marker_materials.get_mut(&cloud.material) {
+            m.params = marker_params(&settings, sel);
+        }
+    }
     let vis = |on: bool| {
         if on {
             Visibility::Inherited
@@ -1159,6 +1204,19 @@ mod tests {
         assert_eq!(pick_nearest(&pts, Vec2::new(13.0, 0.0), 5.0, proj), Some(2));
         assert_eq!(pick_nearest(&pts, Vec2::new(11.0, 0.0), 5.0, proj), Some(0));
         assert_eq!(pick_nearest(&pts, Vec2::new(40.0, 0.0), 5.0, proj), None);
+    }
+
+    #[test]
+    fn marker_tags_pack_colour_and_flags() {
+        assert_eq!(marker_tag([0x12, 0x34, 0x56], false, false), 0x12_3456);
+        let t = marker_tag([255, 0, 1], true, true);
+        assert_eq!(t & 0xFF_FFFF, 0xFF_0001);
+        assert_ne!(t & MARKER_TAG_SELECTED, 0);
+        assert_ne!(t & MARKER_TAG_GAP, 0);
+        assert_eq!(
+            marker_tag([255; 3], false, false) & (MARKER_TAG_SELECTED | MARKER_TAG_GAP),
+            0
+        );
     }
 
     #[test]
