@@ -19,10 +19,11 @@
 # the Noto system fonts; besides the checks above, the overlay must hold six separate lines of
 # white text above the viewport's bottom edge, and the log must not report a missing font.
 #
-# With MOCAP_TEST_DATA set (the shared data folder) it also opens the Soldier.glb character with the
-# Bandai walk BVH (the character plays the take through mocap_solver::retarget) and runs the same
-# checks on that screenshot (OUT2: OUT with -character before .png), where the only body on screen
-# is the retargeted character (a driven character hides the take's own mannequin and bones).
+# With MOCAP_TEST_DATA set (the shared data folder) it also opens two Soldier.glb characters with the
+# Bandai walk and kick BVHs as two actors of one take, each character playing one actor through
+# mocap_solver::retarget, and runs the same checks on that screenshot (OUT2: OUT with -character
+# before .png), where the only bodies on screen are the retargeted characters (driven characters
+# hide the take's own mannequins and bones).
 set -euo pipefail
 
 CI_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -216,12 +217,18 @@ check_png "$OUT3" overlay
 if [ -n "${MOCAP_TEST_DATA:-}" ]; then
     GLB="$MOCAP_TEST_DATA/gltf/threejs_examples/Soldier.glb"
     WALK="$MOCAP_TEST_DATA/bvh/bandai_dataset-1_walk_normal_001.bvh"
-    for f in "$GLB" "$WALK"; do
+    KICK="$MOCAP_TEST_DATA/bvh/bandai_dataset-1_kick_normal_001.bvh"
+    for f in "$GLB" "$WALK" "$KICK"; do
         [ -f "$f" ] || { echo "app-smoke: missing test file $f" >&2; exit 1; }
     done
-    run_app "$OUT2" "$GLB" "$WALK"
-    if ! grep -q "Character .*Soldier.glb: .* bones retargeted" "$WORK/app.log"; then
-        echo "app-smoke: the character was not retargeted; log:" >&2
+    # Two actors (walk, kick) in one take, each playing its own Soldier.
+    run_app "$OUT2" "$GLB" "$GLB" "$WALK" "$KICK"
+    if ! grep -q "actor 2 of the take" "$WORK/app.log"; then
+        echo "app-smoke: the second motion did not join the take as an actor" >&2
+        exit 1
+    fi
+    if [ "$(grep -c "Character .*Soldier.glb: .* bones retargeted" "$WORK/app.log")" -ne 2 ]; then
+        echo "app-smoke: both characters were not retargeted; log:" >&2
         grep -i "character\|error" "$WORK/app.log" >&2 || true
         exit 1
     fi

@@ -152,6 +152,7 @@ fn characters(dir: &Path, take_path: &Path, frames: usize) -> anyhow::Result<()>
             .spawn((
                 CharacterModel {
                     path: glb_path.clone(),
+                    actor: 0,
                 },
                 Transform::from_xyz(i as f32 * 1.2, 0.0, 0.0),
             ))

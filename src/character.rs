@@ -86,6 +86,8 @@ pub struct CharacterStatus {
 pub struct CharacterModel {
     /// The file the character was loaded from (read again for its skin).
     pub path: PathBuf,
+    /// The take's actor it plays (0: the primary skeleton; see [`crate::session::Take::actor`]).
+    pub actor: usize,
 }
 
 /// Why a character is not driven (set once; the error was logged).
@@ -116,6 +118,8 @@ pub struct CharacterDrive {
     pub retarget: CharacterRetarget,
     /// Joint entities, once bound.
     pub joints: Option<Vec<Entity>>,
+    /// Frame rate of the source motion (an actor may differ from the take's rate).
+    pub rate: mocap_data::FrameRate,
 }
 
 /// Builds the retarget of `motion` (of `source`) onto the skinned character in `gltf_bytes`
@@ -230,11 +234,7 @@ fn build_retargets(
 ) {
     let now = time.elapsed_secs_f64();
     for (e, c) in &chars {
-        let take = session.take.as_ref();
-        let (Some(sk), Some(motion)) = (
-            take.and_then(|t| t.skeleton.as_ref()),
-            take.and_then(|t| t.motion.as_ref()),
-        ) else {
+        let Some((sk, motion)) = session.take.as_ref().and_then(|t| t.actor(c.actor)) else {
             let reason = "no skeleton motion in the take (open a BVH or ASF+AMC) to drive it";
             log.push(
                 LogLevel::Info,
@@ -267,6 +267,7 @@ fn build_retargets(
                 commands.entity(e).insert(CharacterDrive {
                     retarget: r,
                     joints: None,
+                    rate: motion.rate,
                 });
             }
             Err(reason) => {
@@ -419,6 +420,7 @@ fn frame_character(
 /// framing stays in view; the user's orbit, pan and dolly still apply on top.
 fn drive_characters(
     playback: Res<Playback>,
+    session: Res<Session>,
     chars: Query<&CharacterDrive>,
     mut transforms: Query<&mut Transform>,
     mut cams: Query<&mut OrbitCamera>,
@@ -429,9 +431,14 @@ fn drive_characters(
         let Some(joints) = &drive.joints else {
             continue;
         };
-        let f = playback.frame();
-        apply_frame(&drive.retarget, joints, f, &mut transforms);
         let m = &drive.retarget.motion;
+        let f = match session.take.as_ref() {
+            Some(t) => {
+                crate::session::motion_frame(t.rate, playback.frame(), drive.rate, m.frame_count)
+            }
+            None => playback.frame(),
+        };
+        apply_frame(&drive.retarget, joints, f, &mut transforms);
         if hips.is_none() && m.frame_count > 0 {
             hips = m
                 .hips_world

@@ -35,8 +35,11 @@ impl Plugin for SessionPlugin {
 pub enum SessionCommand {
     /// Replace the take with the generated demo performance.
     LoadDemo,
-    /// Open files (C3D, TRC, BVH, ASF+AMC, glTF/GLB); each contributes to the current take.
+    /// Open files (C3D, TRC, BVH, ASF+AMC, glTF/GLB); each contributes to the current take. A
+    /// second skeleton motion (BVH, AMC) in the same batch joins the take as another actor.
     Open(Vec<PathBuf>),
+    /// Add a skeleton motion (BVH, or AMC with its ASF) to the open take as another actor.
+    AddActor(PathBuf),
     /// Close the take.
     Close,
     /// Write the take's skeleton and motion as BVH (through `mocap_formats::bvh`).
@@ -76,9 +79,69 @@ pub struct Take {
     /// Non-destructive marker clean-up: `markers` is the raw take run through this stack (see
     /// [`crate::cleanup`]).
     pub cleanup: mocap_solver::stack::OpStack,
+    /// Further performers beside the primary `skeleton`/`motion` (actor 0): actor `k` is
+    /// `actors[k - 1]`. Each keeps its own unit, up axis and rate.
+    pub actors: Vec<Actor>,
+}
+
+/// A performer's skeleton and motion, added to a take beside its primary one.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Display name (file stem).
+    pub name: String,
+    /// The file it was read from.
+    pub source: PathBuf,
+    /// Skeleton, in its own unit and up axis.
+    pub skeleton: Skeleton,
+    /// Channel values for `skeleton`, at their own rate.
+    pub motion: Motion,
+}
+
+/// The frame of a motion sampled at `motion_rate` shown at frame `take_frame` of a take sampled
+/// at `take_rate` (same instant, nearest frame), clamped to the motion's `frames`; a motion
+/// shorter than the take holds its last frame.
+pub fn motion_frame(
+    take_rate: FrameRate,
+    take_frame: usize,
+    motion_rate: FrameRate,
+    frames: usize,
+) -> usize {
+    let last = frames.saturating_sub(1);
+    if take_rate == motion_rate {
+        return take_frame.min(last);
+    }
+    let t = take_rate.frames_to_seconds(take_frame as i64);
+    usize::try_from(motion_rate.seconds_to_frame_round(t))
+        .unwrap_or(0)
+        .min(last)
 }
 
 impl Take {
+    /// Number of actors with a skeleton motion (the primary one, if any, and `actors`).
+    pub fn actor_count(&self) -> usize {
+        usize::from(self.skeleton.is_some() && self.motion.is_some()) + self.actors.len()
+    }
+
+    /// Skeleton and motion of actor `k` (0: the primary `skeleton`/`motion`; `k ≥ 1`:
+    /// `actors[k - 1]`).
+    pub fn actor(&self, k: usize) -> Option<(&Skeleton, &Motion)> {
+        match k {
+            0 => self.skeleton.as_ref().zip(self.motion.as_ref()),
+            _ => self.actors.get(k - 1).map(|a| (&a.skeleton, &a.motion)),
+        }
+    }
+
+    /// Display name of actor `k`.
+    pub fn actor_name(&self, k: usize) -> String {
+        match k {
+            0 => self.name.clone(),
+            _ => self
+                .actors
+                .get(k - 1)
+                .map_or_else(String::new, |a| a.name.clone()),
+        }
+    }
+
     /// The working range `[in, out]`, inclusive, clamped to the take.
     pub fn range(&self) -> (FrameIndex, FrameIndex) {
         let last = self.frame_count.saturating_sub(1);
@@ -104,6 +167,7 @@ impl Take {
             in_frame: None,
             out_frame: None,
             cleanup: Default::default(),
+            actors: Vec::new(),
         })
     }
 }
@@ -209,10 +273,22 @@ fn apply_session_commands(
                 Err(e) => log.push(LogLevel::Error, format!("Demo generation failed: {e}"), now),
             },
             SessionCommand::Open(paths) => {
+                let mut motion_opened = false;
                 for path in paths {
-                    let result = open_path(&mut session, path, up_for_trc);
+                    let result = open_path(&mut session, path, up_for_trc, &mut motion_opened);
                     log_outcome(&mut log, now, "Opened", "Cannot open", path, result);
                 }
+            }
+            SessionCommand::AddActor(path) => {
+                let result = add_actor(&mut session, path);
+                log_outcome(
+                    &mut log,
+                    now,
+                    "Added actor",
+                    "Cannot add actor",
+                    path,
+                    result,
+                );
             }
             SessionCommand::ExportBvh(path) => {
                 let result = export_bvh(&session, path);
@@ -291,7 +367,23 @@ fn log_outcome(
     }
 }
 
-fn open_path(session: &mut Session, path: &Path, up_for_trc: UpAxis) -> Result<String, String> {
+/// Adds `path`'s skeleton motion (BVH, or AMC with its ASF) to the open take as another actor;
+/// with no take, or a take without a skeleton, it opens as usual.
+fn add_actor(session: &mut Session, path: &Path) -> Result<String, String> {
+    let has_primary = session
+        .take
+        .as_ref()
+        .is_some_and(|t| t.skeleton.is_some() && t.motion.is_some());
+    let mut opened = has_primary;
+    open_path(session, path, UpAxis::Y, &mut opened)
+}
+
+fn open_path(
+    session: &mut Session,
+    path: &Path,
+    up_for_trc: UpAxis,
+    motion_opened: &mut bool,
+) -> Result<String, String> {
     if !path.exists() {
         return Err("no such file".into());
     }
@@ -349,8 +441,14 @@ fn open_path(session: &mut Session, path: &Path, up_for_trc: UpAxis) -> Result<S
                 file.motion.rate,
                 file.skeleton.unit
             );
-            set_character(session, path, file.skeleton, file.motion);
-            Ok(summary)
+            Ok(set_or_add_character(
+                session,
+                path,
+                file.skeleton,
+                file.motion,
+                motion_opened,
+                summary,
+            ))
         }
         OpenKind::Asf => {
             let asf = mocap_formats::asf::read_asf_path(path).map_err(err)?;
@@ -387,8 +485,14 @@ fn open_path(session: &mut Session, path: &Path, up_for_trc: UpAxis) -> Result<S
                 motion.frame_count(),
                 motion.rate
             );
-            set_character(session, path, skeleton, motion);
-            Ok(summary)
+            Ok(set_or_add_character(
+                session,
+                path,
+                skeleton,
+                motion,
+                motion_opened,
+                summary,
+            ))
         }
     }
 }
@@ -450,6 +554,7 @@ fn new_take(path: &Path, rate: FrameRate) -> Take {
         in_frame: None,
         out_frame: None,
         cleanup: Default::default(),
+        actors: Vec::new(),
     }
 }
 
@@ -472,6 +577,45 @@ fn set_markers(
         take.sources.push(path.to_path_buf());
     }
     session.generation += 1;
+}
+
+/// The first skeleton motion of an open batch becomes the take's character ([`set_character`]);
+/// later ones join the take as further actors.
+fn set_or_add_character(
+    session: &mut Session,
+    path: &Path,
+    skeleton: Skeleton,
+    motion: Motion,
+    motion_opened: &mut bool,
+    summary: String,
+) -> String {
+    let take_has_one = session
+        .take
+        .as_ref()
+        .is_some_and(|t| t.skeleton.is_some() && t.motion.is_some());
+    if *motion_opened
+        && take_has_one
+        && let Some(take) = session.take.as_mut()
+    {
+        let seconds = motion.rate.frames_to_seconds(motion.frame_count() as i64);
+        let at_take_rate = usize::try_from(take.rate.seconds_to_frame_round(seconds)).unwrap_or(0);
+        take.frame_count = take.frame_count.max(at_take_rate);
+        take.actors.push(Actor {
+            name: path
+                .file_stem()
+                .map_or_else(|| "actor".into(), |s| s.to_string_lossy().into_owned()),
+            source: path.to_path_buf(),
+            skeleton,
+            motion,
+        });
+        take.sources.push(path.to_path_buf());
+        let k = take.actors.len();
+        session.generation += 1;
+        return format!("{summary}; actor {} of the take", k + 1);
+    }
+    *motion_opened = true;
+    set_character(session, path, skeleton, motion);
+    summary
 }
 
 fn set_character(session: &mut Session, path: &Path, skeleton: Skeleton, motion: Motion) {

@@ -88,10 +88,12 @@ pub enum UiCommand {
     Camera(CameraCommand),
     /// Select a marker (or none).
     SelectMarker(Option<usize>),
-    /// Select a skeleton joint (or clear the selection).
-    SelectJoint(Option<usize>),
+    /// Select joint `.1` of actor `.0` (0: the primary skeleton), or clear the selection.
+    SelectJoint(usize, Option<usize>),
     /// Show the native open-file dialog.
     OpenDialog,
+    /// Native dialog to add another actor's motion (BVH / AMC) to the take.
+    AddActorDialog,
     /// Show the native save dialog, then export the character's motion as BVH.
     ExportBvhDialog,
     /// Show the native save dialog, then export the mannequin with the motion as GLB.
@@ -555,7 +557,7 @@ fn dispatch_commands(
                 camera.write(c);
             }
             UiCommand::SelectMarker(m) => selection.select_marker(m),
-            UiCommand::SelectJoint(j) => selection.select_joint(j),
+            UiCommand::SelectJoint(actor, j) => selection.select_actor_joint(actor, j),
             UiCommand::OpenDialog => {
                 dialogs.spawn(|| {
                     let picked = rfd::FileDialog::new()
@@ -568,6 +570,15 @@ fn dispatch_commands(
                         .pick_files()
                         .unwrap_or_default();
                     (!picked.is_empty()).then_some(UiCommand::Session(SessionCommand::Open(picked)))
+                });
+            }
+            UiCommand::AddActorDialog => {
+                dialogs.spawn(|| {
+                    rfd::FileDialog::new()
+                        .set_title("Add an actor's motion")
+                        .add_filter("Skeleton motion", &["bvh", "amc"])
+                        .pick_file()
+                        .map(|p| UiCommand::Session(SessionCommand::AddActor(p)))
                 });
             }
             UiCommand::ExportBvhDialog => {
@@ -833,6 +844,7 @@ struct InspectorView<'a> {
     session: &'a Session,
     selection: Option<usize>,
     joint: Option<usize>,
+    actor: usize,
     frame: usize,
     settings: &'a Settings,
     marker_world: &'a MarkerWorld,
@@ -913,6 +925,16 @@ fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
                         ));
                         ui.end_row();
                     }
+                    if !t.actors.is_empty() {
+                        ui.label("Actors");
+                        ui.label(
+                            std::iter::once(t.name.clone())
+                                .chain(t.actors.iter().map(|a| a.name.clone()))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        );
+                        ui.end_row();
+                    }
                     if let Some(s) = &t.skeleton {
                         ui.label("Skeleton");
                         ui.label(format!(
@@ -974,7 +996,7 @@ fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
                     }
                 }
                 _ => match v.session.take.as_ref().zip(v.joint) {
-                    Some((t, j)) => out.extend(joint_ui(ui, t, j, v.frame, unit)),
+                    Some((t, j)) => out.extend(joint_ui(ui, t, v.actor, j, v.frame, unit)),
                     None => {
                         ui.weak("Click a marker or joint in the viewport to select it.");
                     }
@@ -1039,12 +1061,17 @@ fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
 fn joint_ui(
     ui: &mut egui::Ui,
     take: &crate::session::Take,
+    actor: usize,
     j: usize,
     frame: usize,
     unit: mocap_data::LengthUnit,
 ) -> Vec<UiCommand> {
     let mut out = Vec::new();
-    let Some(sk) = take.skeleton.as_ref() else {
+    let sk = match actor {
+        0 => take.skeleton.as_ref(),
+        _ => take.actors.get(actor - 1).map(|a| &a.skeleton),
+    };
+    let Some(sk) = sk else {
         return out;
     };
     let Some(joint) = sk.joints.get(j) else {
@@ -1052,6 +1079,11 @@ fn joint_ui(
     };
     let fct = sk.unit.factor_to(unit);
     egui::Grid::new("joint_grid").num_columns(2).show(ui, |ui| {
+        if take.actor_count() > 1 {
+            ui.label("Actor");
+            ui.label(take.actor_name(actor));
+            ui.end_row();
+        }
         ui.label("Joint");
         ui.strong(&joint.name);
         ui.end_row();
@@ -1062,7 +1094,7 @@ fn joint_ui(
         {
             Some((p, pj)) => {
                 if ui.link(&pj.name).clicked() {
-                    out.push(UiCommand::SelectJoint(Some(p)));
+                    out.push(UiCommand::SelectJoint(actor, Some(p)));
                 }
             }
             None => {
@@ -1076,7 +1108,7 @@ fn joint_ui(
             ui.horizontal_wrapped(|ui| {
                 for c in children {
                     if ui.link(&sk.joints[c].name).clicked() {
-                        out.push(UiCommand::SelectJoint(Some(c)));
+                        out.push(UiCommand::SelectJoint(actor, Some(c)));
                     }
                 }
             });
@@ -1092,14 +1124,14 @@ fn joint_ui(
         ui.end_row();
     });
     let motion = take
-        .motion
-        .as_ref()
+        .actor(actor)
+        .map(|(_, m)| m)
         .filter(|m| m.frame_count() > 0 && m.channels_per_frame == sk.channel_count());
     let Some(motion) = motion else {
         ui.weak("No motion for this skeleton.");
         return out;
     };
-    let f = frame.min(motion.frame_count() - 1);
+    let f = crate::session::motion_frame(take.rate, frame, motion.rate, motion.frame_count());
     let values = motion.frame(f);
     let start = sk.channel_offsets()[j];
     if joint.channels.is_empty() {
@@ -1283,6 +1315,15 @@ fn menu_bar(
         ui.menu_button("File", |ui| {
             if ui.button("Open…  (Ctrl+O)").clicked() {
                 out.push(UiCommand::OpenDialog);
+            }
+            if ui
+                .add_enabled(has_character, egui::Button::new("Add actor…"))
+                .on_hover_text(
+                    "Add another performer (BVH, or AMC with its ASF beside it) to this take",
+                )
+                .clicked()
+            {
+                out.push(UiCommand::AddActorDialog);
             }
             ui.menu_button("Open recent", |ui| {
                 if settings.recent_files.is_empty() {
@@ -1489,6 +1530,7 @@ fn ui_system(
             session: &data.session,
             selection: data.selection.marker,
             joint: data.selection.joint,
+            actor: data.selection.actor,
             frame,
             settings: &data.settings,
             marker_world: &data.marker_world,

@@ -195,8 +195,10 @@ impl Material for MarkerMaterial {
 pub struct Selection {
     /// Index into the take's marker trajectories.
     pub marker: Option<usize>,
-    /// Index into the take's skeleton joints.
+    /// Index into the joints of actor `actor`'s skeleton.
     pub joint: Option<usize>,
+    /// The actor whose joint is selected (0: the primary skeleton).
+    pub actor: usize,
 }
 
 impl Selection {
@@ -206,9 +208,15 @@ impl Selection {
         self.joint = None;
     }
 
-    /// Selects joint `j` (or nothing), clearing any marker.
+    /// Selects joint `j` of the primary skeleton (or nothing), clearing any marker.
     pub fn select_joint(&mut self, j: Option<usize>) {
+        self.select_actor_joint(0, j);
+    }
+
+    /// Selects joint `j` of actor `actor` (or nothing), clearing any marker.
+    pub fn select_actor_joint(&mut self, actor: usize, j: Option<usize>) {
         self.joint = j;
+        self.actor = if j.is_some() { actor } else { 0 };
         self.marker = None;
     }
 }
@@ -224,9 +232,12 @@ pub struct MarkerWorld {
 #[derive(Component, Debug)]
 pub struct TakeSpace;
 
-/// A skeleton joint entity; `index` into the take's skeleton.
+/// A skeleton joint entity: joint `index` of actor `actor`'s skeleton (0: the take's primary
+/// skeleton, see [`crate::session::Take::actor`]).
 #[derive(Component, Debug)]
 pub struct JointEntity {
+    /// Actor index.
+    pub actor: usize,
     /// Joint index.
     pub index: usize,
 }
@@ -512,7 +523,9 @@ fn rebuild_scene(
     *selection = Selection::default();
     bounds.take = None;
     // glTF / GLB characters: Bevy's glTF loader; glTF is metres, Y-up, like Bevy's world.
-    for path in &session.characters {
+    // Character i plays actor i (cycling when there are more characters than actors).
+    let actors = session.take.as_ref().map_or(1, |t| t.actor_count().max(1));
+    for (i, path) in session.characters.iter().enumerate() {
         let handle = asset_server.load(GltfAssetLabel::Scene(0).from_asset(path.clone()));
         commands.spawn((
             Name::new(format!("glTF {}", path.display())),
@@ -522,7 +535,10 @@ fn rebuild_scene(
                 reported: false,
             },
             // Driven by the take's motion through `CharacterPlugin`.
-            crate::character::CharacterModel { path: path.clone() },
+            crate::character::CharacterModel {
+                path: path.clone(),
+                actor: i % actors,
+            },
             WorldAssetRoot(handle),
             Transform::default(),
             Visibility::default(),
@@ -532,11 +548,25 @@ fn rebuild_scene(
     bounds.take = take_bounds(take);
     camera.write(CameraCommand::FrameTake);
 
-    if let Some(sk) = &take.skeleton {
-        links.0 = mannequin::drawable_links(sk);
+    links.0.clear();
+    for k in 0..=take.actors.len() {
+        let sk = match k {
+            0 => take.skeleton.as_ref(),
+            _ => take.actors.get(k - 1).map(|a| &a.skeleton),
+        };
+        let Some(sk) = sk else {
+            links.0.push(Vec::new());
+            continue;
+        };
+        links.0.push(mannequin::drawable_links(sk));
         let root = commands
             .spawn((
-                Name::new(format!("Skeleton space ({}, {:?}-up)", sk.unit, sk.up_axis)),
+                Name::new(format!(
+                    "Skeleton space: {} ({}, {:?}-up)",
+                    take.actor_name(k),
+                    sk.unit,
+                    sk.up_axis
+                )),
                 TakeSpace,
                 take_space_transform(sk.unit, sk.up_axis),
                 Visibility::default(),
@@ -551,7 +581,7 @@ fn rebuild_scene(
             let e = commands
                 .spawn((
                     Name::new(j.name.clone()),
-                    JointEntity { index: i },
+                    JointEntity { actor: k, index: i },
                     Transform::from_translation(to_vec3(j.offset))
                         .with_rotation(to_quat(j.rest_rotation)),
                     Visibility::default(),
@@ -562,7 +592,7 @@ fn rebuild_scene(
         }
         if let Some((mesh, inv)) = mannequin::to_bevy_mesh(mannequin::build(sk)) {
             commands.spawn((
-                Name::new("Mannequin"),
+                Name::new(format!("Mannequin: {}", take.actor_name(k))),
                 Mannequin,
                 Mesh3d(meshes.add(mesh)),
                 MeshMaterial3d(std_materials.add(StandardMaterial {
@@ -685,7 +715,7 @@ pub fn take_bounds(take: &crate::session::Take) -> Option<(Vec3, Vec3)> {
             }
         }
     }
-    if let (Some(sk), Some(motion)) = (&take.skeleton, &take.motion) {
+    for (sk, motion) in (0..=take.actors.len()).filter_map(|k| take.actor(k)) {
         let space = take_space_transform(sk.unit, sk.up_axis);
         if motion.channels_per_frame == sk.channel_count() {
             for f in (0..motion.frame_count()).step_by(10) {
@@ -704,17 +734,26 @@ fn pose_skeleton(
     mut joints: Query<(&JointEntity, &mut Transform)>,
 ) {
     let Some(take) = &session.take else { return };
-    let (Some(sk), Some(motion)) = (&take.skeleton, &take.motion) else {
-        return;
-    };
-    if motion.frame_count() == 0 || motion.channels_per_frame != sk.channel_count() {
-        return;
-    }
-    // The motion may be shorter than the take (markers longer): hold its last frame.
-    let f = playback.frame().min(motion.frame_count() - 1);
-    let values = motion.frame(f);
-    let offsets = sk.channel_offsets();
+    // Per actor: skeleton, its frame's values and channel offsets (None: nothing to pose).
+    let posed: Vec<Option<(&mocap_data::Skeleton, &[f32], Vec<usize>)>> = (0..=take.actors.len())
+        .map(|k| {
+            let (sk, motion) = take.actor(k)?;
+            if motion.frame_count() == 0 || motion.channels_per_frame != sk.channel_count() {
+                return None;
+            }
+            let f = crate::session::motion_frame(
+                take.rate,
+                playback.frame(),
+                motion.rate,
+                motion.frame_count(),
+            );
+            Some((sk, motion.frame(f), sk.channel_offsets()))
+        })
+        .collect();
     for (je, mut t) in &mut joints {
+        let Some(Some((sk, values, offsets))) = posed.get(je.actor) else {
+            continue;
+        };
         let Some(joint) = sk.joints.get(je.index) else {
             continue;
         };
@@ -784,9 +823,9 @@ fn update_markers(
     }
 }
 
-/// Which parent→joint links are drawn as bones (see [`mannequin::drawable_links`]).
+/// Per actor, which parent→joint links are drawn as bones (see [`mannequin::drawable_links`]).
 #[derive(Resource, Debug, Default, Clone)]
-pub struct BoneLinks(pub Vec<bool>);
+pub struct BoneLinks(pub Vec<Vec<bool>>);
 
 fn draw_bones(
     session: Res<Session>,
@@ -801,32 +840,40 @@ fn draw_bones(
     if !settings.show_bones || characters.is_some_and(|c| c.driven > 0) {
         return;
     }
-    let Some(sk) = session.take.as_ref().and_then(|t| t.skeleton.as_ref()) else {
+    let Some(take) = session.take.as_ref() else {
         return;
     };
-    let mut world: Vec<Option<GlobalTransform>> = vec![None; sk.joints.len()];
-    for (je, gt) in &joints {
-        if let Some(slot) = world.get_mut(je.index) {
-            *slot = Some(*gt);
-        }
-    }
     let colour = srgb(settings.colours.bones);
-    for (i, j) in sk.joints.iter().enumerate() {
-        let Some(gt) = world[i] else { continue };
-        let p = gt.translation();
-        if let Some(parent) = j.parent.and_then(|p| world[p])
-            && links.0.get(i).copied().unwrap_or(true)
-        {
-            gizmos.line(parent.translation(), p, colour);
+    for k in 0..=take.actors.len() {
+        let Some((sk, _)) = take.actor(k) else {
+            continue;
+        };
+        let mut world: Vec<Option<GlobalTransform>> = vec![None; sk.joints.len()];
+        for (je, gt) in &joints {
+            if je.actor == k
+                && let Some(slot) = world.get_mut(je.index)
+            {
+                *slot = Some(*gt);
+            }
         }
-        if let Some(e) = j.end_site {
-            gizmos.line(p, gt.transform_point(to_vec3(e)), colour);
-        }
-        gizmos.sphere(Isometry3d::from_translation(p), 0.012, colour);
-        if selection.joint == Some(i) {
-            let c = srgb(settings.colours.marker_selected);
-            gizmos.sphere(Isometry3d::from_translation(p), 0.03, c);
-            gizmos.sphere(Isometry3d::from_translation(p), 0.034, c);
+        let drawn = links.0.get(k);
+        for (i, j) in sk.joints.iter().enumerate() {
+            let Some(gt) = world[i] else { continue };
+            let p = gt.translation();
+            if let Some(parent) = j.parent.and_then(|p| world[p])
+                && drawn.and_then(|l| l.get(i)).copied().unwrap_or(true)
+            {
+                gizmos.line(parent.translation(), p, colour);
+            }
+            if let Some(e) = j.end_site {
+                gizmos.line(p, gt.transform_point(to_vec3(e)), colour);
+            }
+            gizmos.sphere(Isometry3d::from_translation(p), 0.012, colour);
+            if selection.joint == Some(i) && selection.actor == k {
+                let c = srgb(settings.colours.marker_selected);
+                gizmos.sphere(Isometry3d::from_translation(p), 0.03, c);
+                gizmos.sphere(Isometry3d::from_translation(p), 0.034, c);
+            }
         }
     }
 }
@@ -1003,18 +1050,20 @@ fn pick(
     };
     // Joints are pickable where they are drawn: bones shown and no glTF character driven.
     let mut joint_pos: Vec<Option<Vec3>> = Vec::new();
+    let mut joint_ids: Vec<(usize, usize)> = Vec::new();
     if settings.show_bones && characters.is_none_or(|c| c.driven == 0) {
         for (je, gt) in &joints {
-            if joint_pos.len() <= je.index {
-                joint_pos.resize(je.index + 1, None);
-            }
-            joint_pos[je.index] = Some(gt.translation());
+            joint_pos.push(Some(gt.translation()));
+            joint_ids.push((je.actor, je.index));
         }
     }
     let project = |p: Vec3| camera.world_to_viewport(cam_t, p).ok();
     match pick_marker_or_joint(markers, &joint_pos, local, 12.0, project) {
         Some(Picked::Marker(k)) => selection.select_marker(Some(k)),
-        Some(Picked::Joint(j)) => selection.select_joint(Some(j)),
+        Some(Picked::Joint(j)) => {
+            let (actor, index) = joint_ids[j];
+            selection.select_actor_joint(actor, Some(index));
+        }
         None => *selection = Selection::default(),
     }
 }
@@ -1096,7 +1145,7 @@ fn update_bounds(
     let joint = selection.joint.and_then(|j| {
         joints
             .iter()
-            .find(|(je, _)| je.index == j)
+            .find(|(je, _)| je.index == j && je.actor == selection.actor)
             .map(|(_, g)| g.translation())
     });
     bounds.selection = selection
@@ -1255,20 +1304,10 @@ mod tests {
         let mut s = Selection::default();
         s.select_marker(Some(3));
         s.select_joint(Some(5));
-        assert_eq!(
-            s,
-            Selection {
-                marker: None,
-                joint: Some(5)
-            }
-        );
+        assert_eq!((s.marker, s.joint, s.actor), (None, Some(5), 0));
+        s.select_actor_joint(2, Some(4));
+        assert_eq!((s.marker, s.joint, s.actor), (None, Some(4), 2));
         s.select_marker(Some(1));
-        assert_eq!(
-            s,
-            Selection {
-                marker: Some(1),
-                joint: None
-            }
-        );
+        assert_eq!((s.marker, s.joint, s.actor), (Some(1), None, 0));
     }
 }

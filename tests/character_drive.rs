@@ -139,16 +139,24 @@ fn bone_angles(
     nodes: &[(String, Entity)],
     source_frame: usize,
 ) -> Vec<(&'static str, f32)> {
+    actor_bone_angles(app, nodes, 0, source_frame)
+}
+
+/// [`bone_angles`] against actor `actor` of the take.
+fn actor_bone_angles(
+    app: &App,
+    nodes: &[(String, Entity)],
+    actor: usize,
+    source_frame: usize,
+) -> Vec<(&'static str, f32)> {
     let take = app
         .world()
         .resource::<Session>()
         .take
         .clone()
         .expect("take");
-    let (sk, motion) = (
-        take.skeleton.expect("skeleton"),
-        take.motion.expect("motion"),
-    );
+    let (sk, motion) = take.actor(actor).expect("actor");
+    let (sk, motion) = (sk.clone(), motion.clone());
     // Bandai BVH is Y-up (cm); glTF and Bevy world are Y-up (m): directions convert by the
     // up-axis rotation only (identity here, kept explicit).
     let u = up_axis_rotation(sk.up_axis, mocap_data::UpAxis::Y);
@@ -178,7 +186,13 @@ fn soldier_glb_follows_the_bandai_walk() {
     // Bevy's scene spawner, its nodes; an animation player from the file must be removed.
     let root = app
         .world_mut()
-        .spawn((CharacterModel { path: glb.clone() }, Transform::IDENTITY))
+        .spawn((
+            CharacterModel {
+                path: glb.clone(),
+                actor: 0,
+            },
+            Transform::IDENTITY,
+        ))
         .id();
     app.update();
     assert!(
@@ -291,15 +305,25 @@ fn unusable_characters_are_logged_not_fatal() {
     let mut app = app();
     app.world_mut().write_message(SessionCommand::LoadDemo);
     app.update();
-    let a = app.world_mut().spawn(CharacterModel { path: no_skin }).id();
+    let a = app
+        .world_mut()
+        .spawn(CharacterModel {
+            path: no_skin,
+            actor: 0,
+        })
+        .id();
     let b = app
         .world_mut()
-        .spawn(CharacterModel { path: unmapped })
+        .spawn(CharacterModel {
+            path: unmapped,
+            actor: 0,
+        })
         .id();
     let c = app
         .world_mut()
         .spawn(CharacterModel {
             path: dir.join("missing.glb"),
+            actor: 0,
         })
         .id();
     app.update();
@@ -333,7 +357,13 @@ fn demo_motion_drives_a_character_whose_joints_are_missing_logs_it() {
     app.update();
     let root = app
         .world_mut()
-        .spawn((CharacterModel { path: glb }, Transform::IDENTITY))
+        .spawn((
+            CharacterModel {
+                path: glb,
+                actor: 0,
+            },
+            Transform::IDENTITY,
+        ))
         .id();
     app.update();
     let drive = app
@@ -350,4 +380,57 @@ fn demo_motion_drives_a_character_whose_joints_are_missing_logs_it() {
         .expect("marked undriven");
     assert!(u.reason.contains("not found"), "{}", u.reason);
     assert_eq!(app.world().resource::<CharacterStatus>().driven, 0);
+}
+
+#[test]
+fn two_characters_play_two_actors_of_one_take() {
+    let Some(dir) = data_dir() else { return };
+    let glb = data_file(&dir, "gltf/threejs_examples/Soldier.glb");
+    let walk = data_file(&dir, "bvh/bandai_dataset-1_walk_normal_001.bvh");
+    let kick = data_file(&dir, "bvh/bandai_dataset-1_kick_normal_001.bvh");
+    let mut app = app();
+    app.world_mut()
+        .write_message(SessionCommand::Open(vec![walk, kick]));
+    app.update();
+    let mut roots = Vec::new();
+    for actor in [0, 1] {
+        let root = app
+            .world_mut()
+            .spawn((
+                CharacterModel {
+                    path: glb.clone(),
+                    actor,
+                },
+                Transform::IDENTITY,
+            ))
+            .id();
+        roots.push(root);
+    }
+    app.update();
+    let nodes: Vec<_> = roots
+        .iter()
+        .map(|&r| spawn_gltf_nodes(app.world_mut(), &glb, r))
+        .collect();
+    app.update();
+    assert_eq!(app.world().resource::<CharacterStatus>().driven, 2);
+    let k = 60;
+    app.world_mut().write_message(PlaybackCommand::Seek(k));
+    app.update();
+    for actor in [0, 1] {
+        for (bone, a) in actor_bone_angles(&app, &nodes[actor], actor, k) {
+            let tol = if bone == "mixamorig:RightUpLeg" {
+                15.0
+            } else {
+                2.0
+            };
+            assert!(a < tol, "actor {actor}, frame {k}: {bone} off by {a:.2}°");
+        }
+    }
+    // Each character follows its own actor, not the other one.
+    let crossed = actor_bone_angles(&app, &nodes[1], 0, k);
+    let worst = crossed.iter().map(|(_, a)| *a).fold(0.0f32, f32::max);
+    assert!(
+        worst > 10.0,
+        "the kick character looks like the walk: {crossed:?}"
+    );
 }

@@ -232,3 +232,74 @@ fn a_broken_file_is_an_error_message_not_a_crash() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn several_motions_in_one_open_become_actors_of_one_take() {
+    let Some(dir) = data_dir() else { return };
+    let walk = require(dir.join("bvh/bandai_dataset-1_walk_normal_001.bvh"));
+    let kick = require(dir.join("bvh/bandai_dataset-1_kick_normal_001.bvh"));
+    let asf = require(dir.join("c3d_plus_skeleton/cmu_subject39_walk/39.asf"));
+    let amc = require(dir.join("c3d_plus_skeleton/cmu_subject39_walk/39_01.amc"));
+
+    let mut app = app(SIXTIETH);
+    send(
+        &mut app,
+        SessionCommand::Open(vec![walk.clone(), kick.clone()]),
+    );
+    app.update();
+    assert!(mocap_studio::session::last_errors(app.world(), 5).is_empty());
+    let take = app.world().resource::<Session>().take.clone().unwrap();
+    assert_eq!(take.actor_count(), 2);
+    assert_eq!(take.actors[0].name, "bandai_dataset-1_kick_normal_001");
+    let (walk_frames, kick_frames) = (
+        take.motion.as_ref().unwrap().frame_count(),
+        take.actors[0].motion.frame_count(),
+    );
+    assert_ne!(walk_frames, kick_frames);
+    assert_eq!(take.frame_count, walk_frames.max(kick_frames));
+    assert_eq!(playback(&app).frame_count, take.frame_count);
+    let (sk1, m1) = take.actor(1).unwrap();
+    assert_eq!(m1.channels_per_frame, sk1.channel_count());
+    assert!(take.actor(2).is_none());
+
+    // An Acclaim pair added as a third actor (AMC at 120 Hz beside BVHs at their own rate).
+    send(&mut app, SessionCommand::Open(vec![asf]));
+    app.update();
+    // The ASF alone waits for its AMC; the take is unchanged.
+    assert_eq!(
+        app.world()
+            .resource::<Session>()
+            .take
+            .as_ref()
+            .unwrap()
+            .actor_count(),
+        2
+    );
+    send(&mut app, SessionCommand::AddActor(amc));
+    app.update();
+    assert!(mocap_studio::session::last_errors(app.world(), 5).is_empty());
+    let take = app.world().resource::<Session>().take.clone().unwrap();
+    assert_eq!(take.actor_count(), 3);
+    assert_eq!(take.actor_name(2), "39_01");
+    assert!(take.actor(2).unwrap().0.joints.len() > 20);
+
+    // Opening one motion on its own still starts a new take (a single actor).
+    send(&mut app, SessionCommand::Open(vec![kick]));
+    app.update();
+    let take = app.world().resource::<Session>().take.clone().unwrap();
+    assert_eq!(take.actor_count(), 1);
+    assert!(take.actors.is_empty());
+}
+
+#[test]
+fn actor_frames_follow_time_across_rates() {
+    use mocap_studio::session::motion_frame;
+    let r120 = FrameRate::FPS_120;
+    let r30 = FrameRate::integer(30).unwrap();
+    assert_eq!(motion_frame(r120, 240, r120, 1000), 240);
+    assert_eq!(motion_frame(r120, 240, r30, 1000), 60);
+    assert_eq!(motion_frame(r30, 10, r120, 1000), 40);
+    // Past the end: the last frame is held.
+    assert_eq!(motion_frame(r120, 5000, r30, 100), 99);
+    assert_eq!(motion_frame(r120, 7, r30, 0), 0);
+}
