@@ -26,6 +26,7 @@ pub mod cleanup_ui;
 pub mod cli;
 pub mod demo;
 pub mod history;
+pub mod hotkeys;
 pub mod mannequin;
 pub mod playback;
 pub mod session;

@@ -83,6 +83,8 @@ pub struct Settings {
     pub recent_files: Vec<PathBuf>,
     /// The take library opened last (offered again in the File menu).
     pub last_library: Option<PathBuf>,
+    /// Hotkey bindings that differ from the defaults (see [`crate::hotkeys`]).
+    pub hotkeys: crate::hotkeys::Hotkeys,
 }
 
 impl Default for Settings {
@@ -103,6 +105,7 @@ impl Default for Settings {
             show_frames: false,
             recent_files: Vec::new(),
             last_library: None,
+            hotkeys: Default::default(),
         }
     }
 }

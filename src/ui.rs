@@ -24,6 +24,7 @@ use crate::camera::{CameraCommand, SceneCamera, ViewPreset, ViewportInput};
 use crate::cleanup::{Cleanup, CleanupCommand};
 use crate::cleanup_ui::{CleanupView, cleanup_ui};
 use crate::history::{EditCommand, HistoryCommand, UndoStack};
+use crate::hotkeys::{Action, Hotkeys};
 use crate::playback::{Playback, PlaybackCommand};
 use crate::session::{AppLog, LogLevel, Session, SessionCommand};
 use crate::settings::{Settings, config_dir, load_json, save_json};
@@ -391,40 +392,47 @@ fn file_drops(mut drops: MessageReader<FileDragAndDrop>, mut out: MessageWriter<
     }
 }
 
-/// The command a key press triggers, if any (`ctrl` = Ctrl or Cmd).
+/// The command a key press triggers with the default hotkeys, if any (`ctrl` = Ctrl or Cmd);
+/// actions that need the clock or the reviewed take (in/out points, review keys) give `None`.
 pub fn shortcut_for(key: KeyCode, ctrl: bool, shift: bool) -> Option<UiCommand> {
+    Hotkeys::default()
+        .action_for(key, ctrl, shift)
+        .and_then(command_for)
+}
+
+/// The command of a context-free hotkey action (`None` for in/out points and review actions,
+/// which [`keyboard_shortcuts`] completes with the clock and the reviewed take).
+pub fn command_for(action: Action) -> Option<UiCommand> {
     use PlaybackCommand as P;
     let pb = |c| Some(UiCommand::Playback(c));
-    if ctrl {
-        return match (key, shift) {
-            (KeyCode::KeyZ, false) => Some(UiCommand::History(HistoryCommand::Undo)),
-            (KeyCode::KeyZ, true) | (KeyCode::KeyY, _) => {
-                Some(UiCommand::History(HistoryCommand::Redo))
-            }
-            (KeyCode::KeyO, _) => Some(UiCommand::OpenDialog),
-            (KeyCode::KeyQ, _) => Some(UiCommand::Quit),
-            _ => None,
-        };
-    }
-    let step = if shift { 10 } else { 1 };
-    match key {
-        KeyCode::Space => pb(P::TogglePlay),
-        KeyCode::KeyJ => pb(P::ShuttleReverse),
-        KeyCode::KeyK => pb(P::ShuttleStop),
-        KeyCode::KeyL => pb(P::ShuttleForward),
-        KeyCode::ArrowLeft => pb(P::Step(-step)),
-        KeyCode::ArrowRight => pb(P::Step(step)),
-        KeyCode::Home => pb(P::GoToStart),
-        KeyCode::End => pb(P::GoToEnd),
-        KeyCode::KeyF => Some(UiCommand::Camera(CameraCommand::Frame)),
-        KeyCode::Numpad1 => Some(UiCommand::Camera(CameraCommand::View(ViewPreset::Front))),
-        KeyCode::Numpad3 => Some(UiCommand::Camera(CameraCommand::View(ViewPreset::Side))),
-        KeyCode::Numpad7 => Some(UiCommand::Camera(CameraCommand::View(ViewPreset::Top))),
-        KeyCode::Numpad5 => Some(UiCommand::Camera(CameraCommand::View(
-            ViewPreset::Perspective,
-        ))),
-        KeyCode::Escape => Some(UiCommand::SelectMarker(None)),
-        _ => None,
+    let view = |v| Some(UiCommand::Camera(CameraCommand::View(v)));
+    match action {
+        Action::PlayPause => pb(P::TogglePlay),
+        Action::ShuttleReverse => pb(P::ShuttleReverse),
+        Action::ShuttleStop => pb(P::ShuttleStop),
+        Action::ShuttleForward => pb(P::ShuttleForward),
+        Action::StepBack => pb(P::Step(-1)),
+        Action::StepForward => pb(P::Step(1)),
+        Action::StepBack10 => pb(P::Step(-10)),
+        Action::StepForward10 => pb(P::Step(10)),
+        Action::GoToStart => pb(P::GoToStart),
+        Action::GoToEnd => pb(P::GoToEnd),
+        Action::FrameSelection => Some(UiCommand::Camera(CameraCommand::Frame)),
+        Action::ViewFront => view(ViewPreset::Front),
+        Action::ViewSide => view(ViewPreset::Side),
+        Action::ViewTop => view(ViewPreset::Top),
+        Action::ViewPerspective => view(ViewPreset::Perspective),
+        Action::ClearSelection => Some(UiCommand::SelectMarker(None)),
+        Action::Undo => Some(UiCommand::History(HistoryCommand::Undo)),
+        Action::Redo => Some(UiCommand::History(HistoryCommand::Redo)),
+        Action::Open => Some(UiCommand::OpenDialog),
+        Action::Quit => Some(UiCommand::Quit),
+        Action::SetIn
+        | Action::SetOut
+        | Action::Circle
+        | Action::Approve
+        | Action::Reject
+        | Action::Note => None,
     }
 }
 
@@ -432,23 +440,36 @@ pub fn shortcut_for(key: KeyCode, ctrl: bool, shift: bool) -> Option<UiCommand> 
 #[derive(Resource, Debug, Default)]
 struct NoteFocus(bool);
 
-/// The review command a key sends for the take `target` (C circle — again: uncircle —, A
-/// approve, R reject, N write a note).
+/// The review command a key sends (default hotkeys) for the take `target` (C circle — again:
+/// uncircle —, A approve, R reject, N write a note).
 pub fn review_shortcut(
     key: KeyCode,
     target: Option<(i64, take_library::TakeStatus)>,
     author: &str,
 ) -> Option<UiCommand> {
+    review_action(
+        Hotkeys::default().action_for(key, false, false)?,
+        target,
+        author,
+    )
+}
+
+/// The review command of a hotkey action for the take `target` (`None` for other actions).
+pub fn review_action(
+    action: Action,
+    target: Option<(i64, take_library::TakeStatus)>,
+    author: &str,
+) -> Option<UiCommand> {
     use take_library::TakeStatus as S;
-    if key == KeyCode::KeyN {
+    if action == Action::Note {
         return Some(UiCommand::FocusNote);
     }
     let (id, current) = target?;
-    let status = match key {
-        KeyCode::KeyC if current == S::Circled => S::None,
-        KeyCode::KeyC => S::Circled,
-        KeyCode::KeyA => S::Approved,
-        KeyCode::KeyR => S::Rejected,
+    let status = match action {
+        Action::Circle if current == S::Circled => S::None,
+        Action::Circle => S::Circled,
+        Action::Approve => S::Approved,
+        Action::Reject => S::Rejected,
         _ => return None,
     };
     (status != current).then(|| status_edit(id, status, author, None))
@@ -456,6 +477,7 @@ pub fn review_shortcut(
 
 fn keyboard_shortcuts(
     keys: Res<ButtonInput<KeyCode>>,
+    settings: Res<Settings>,
     input: Res<ViewportInput>,
     playback: Res<Playback>,
     browser: Option<Res<TakeBrowser>>,
@@ -472,16 +494,19 @@ fn keyboard_shortcuts(
     ]);
     let shift = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);
     for key in keys.get_just_pressed() {
-        // I / O set the range at the current frame (they need the clock, so not in shortcut_for).
-        let cmd = match (*key, ctrl) {
-            (KeyCode::KeyI, false) => Some(UiCommand::Edit(EditCommand::SetInPoint(Some(
+        let Some(action) = settings.hotkeys.action_for(*key, ctrl, shift) else {
+            continue;
+        };
+        let cmd = match action {
+            // In / out set the range at the current frame (they need the clock).
+            Action::SetIn => Some(UiCommand::Edit(EditCommand::SetInPoint(Some(
                 playback.frame(),
             )))),
-            (KeyCode::KeyO, false) => Some(UiCommand::Edit(EditCommand::SetOutPoint(Some(
+            Action::SetOut => Some(UiCommand::Edit(EditCommand::SetOutPoint(Some(
                 playback.frame(),
             )))),
             // Review keys act on the reviewed take (or the Takes panel's selection).
-            (KeyCode::KeyC | KeyCode::KeyA | KeyCode::KeyR | KeyCode::KeyN, false) if !shift => {
+            Action::Circle | Action::Approve | Action::Reject | Action::Note => {
                 browser.as_ref().and_then(|b| {
                     let target = b.target().and_then(|id| {
                         let status = b
@@ -497,10 +522,10 @@ fn keyboard_shortcuts(
                             })?;
                         Some((id, status))
                     });
-                    review_shortcut(*key, target, &b.author)
+                    review_action(action, target, &b.author)
                 })
             }
-            _ => shortcut_for(*key, ctrl, shift),
+            other => command_for(other),
         };
         if let Some(c) = cmd {
             out.write(c);
@@ -1053,6 +1078,81 @@ fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
                 out.push(UiCommand::SetSettings(Box::new(s)));
             }
         });
+    egui::CollapsingHeader::new("Hotkeys")
+        .default_open(false)
+        .show(ui, |ui| out.extend(hotkeys_ui(ui, v.settings)));
+    out
+}
+
+/// Hotkey bindings: one editable line per action (comma-separated chords such as
+/// `Ctrl+Shift+KeyZ`), conflicts in red, reset. Saved with the settings.
+fn hotkeys_ui(ui: &mut egui::Ui, settings: &Settings) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let conflicts = settings.hotkeys.conflicts();
+    egui::Grid::new("hotkeys_grid")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            for action in Action::ALL {
+                ui.label(action.label());
+                let current = crate::hotkeys::format_chords(&settings.hotkeys.chords(action));
+                let id = ui.id().with(("hotkey", action));
+                let mut text = ui
+                    .data_mut(|d| d.get_temp::<String>(id))
+                    .unwrap_or_else(|| current.clone());
+                let clash = conflicts.iter().any(|(_, a)| a.contains(&action));
+                let r = ui.add(
+                    egui::TextEdit::singleline(&mut text)
+                        .desired_width(150.0)
+                        .font(egui::TextStyle::Monospace)
+                        .text_color_opt(clash.then_some(egui::Color32::from_rgb(235, 87, 87))),
+                );
+                if r.changed() {
+                    ui.data_mut(|d| d.insert_temp(id, text.clone()));
+                }
+                if r.lost_focus() {
+                    ui.data_mut(|d| d.remove::<String>(id));
+                    if text != current {
+                        match crate::hotkeys::parse_chords(&text) {
+                            Ok(chords) => {
+                                let mut s = settings.clone();
+                                s.hotkeys.set(action, chords);
+                                out.push(UiCommand::SetSettings(Box::new(s)));
+                            }
+                            Err(e) => out.push(UiCommand::Report(format!(
+                                "Hotkey for {} not changed: {e}",
+                                action.label()
+                            ))),
+                        }
+                    }
+                }
+                ui.end_row();
+            }
+        });
+    for (chord, actions) in &conflicts {
+        ui.colored_label(
+            egui::Color32::from_rgb(235, 87, 87),
+            format!(
+                "{chord} is bound to {}: the first one wins",
+                actions
+                    .iter()
+                    .map(|a| a.label())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        );
+    }
+    if ui
+        .add_enabled(
+            settings.hotkeys != Hotkeys::default(),
+            egui::Button::new("Reset hotkeys to defaults"),
+        )
+        .clicked()
+    {
+        let mut s = settings.clone();
+        s.hotkeys = Hotkeys::default();
+        out.push(UiCommand::SetSettings(Box::new(s)));
+    }
     out
 }
 

@@ -206,6 +206,7 @@ impl Selection {
     pub fn select_marker(&mut self, k: Option<usize>) {
         self.marker = k;
         self.joint = None;
+        self.actor = 0;
     }
 
     /// Selects joint `j` of the primary skeleton (or nothing), clearing any marker.
