@@ -14,8 +14,10 @@
 //!   `ACTUAL_END_FIELD`; more than 255 labels via `POINT:LABELS2`, `LABELS3`…;
 //! - broken files degrade gracefully: a corrupt parameter section keeps the entries before the
 //!   damage and the header fills in the rest; each repair is listed in [`C3dFile::warnings`];
-//! - the data section is streamed in large chunks straight into preallocated arrays, after every
-//!   count has been checked against the input length.
+//! - the data section is read in chunks straight into preallocated arrays, after every count has
+//!   been checked against the input length; a large one read from a file or from memory is split
+//!   into one contiguous range of frames per core, each read with positional reads and decoded by
+//!   its own thread into its own part of the arrays (bit-identical to the serial decode).
 //!
 //! Writing produces Intel files with float storage by default ([`write`]), or any processor and
 //! storage with [`write_with`]. The parameter section is preserved; counts, pointers, labels,
