@@ -14,8 +14,10 @@
 //!   `ACTUAL_END_FIELD`; more than 255 labels via `POINT:LABELS2`, `LABELS3`…;
 //! - broken files degrade gracefully: a corrupt parameter section keeps the entries before the
 //!   damage and the header fills in the rest; each repair is listed in [`C3dFile::warnings`];
-//! - the data section is streamed in large chunks straight into preallocated arrays, after every
-//!   count has been checked against the input length.
+//! - the data section is read in chunks straight into preallocated arrays, after every count has
+//!   been checked against the input length; a large one read from a file or from memory is split
+//!   into one contiguous range of frames per core, each read with positional reads and decoded by
+//!   its own thread into its own part of the arrays (bit-identical to the serial decode).
 //!
 //! Writing produces Intel files with float storage by default ([`write`]), or any processor and
 //! storage with [`write_with`]. The parameter section is preserved; counts, pointers, labels,
@@ -32,6 +34,8 @@ use std::path::Path;
 
 pub use num::{f32_to_vax, vax_to_f32};
 pub use params::{Group, ParamData, Parameter, Parameters};
+#[doc(hidden)]
+pub use read::ReadOptions;
 pub use write::{WriteOptions, write, write_path, write_with};
 
 use crate::FormatError;
@@ -217,18 +221,50 @@ impl C3dFile {
 
 /// Parses a C3D file held in memory (errors name the path `<memory>`).
 pub fn parse(bytes: &[u8]) -> Result<C3dFile, FormatError> {
-    read(std::io::Cursor::new(bytes), Path::new("<memory>"))
+    parse_with(bytes, &ReadOptions::default())
 }
 
-/// Reads the C3D file at `path` (errors name it).
+/// [`parse`] with explicit decode options (tests).
+#[doc(hidden)]
+pub fn parse_with(bytes: &[u8], opts: &ReadOptions) -> Result<C3dFile, FormatError> {
+    read::read(
+        std::io::Cursor::new(bytes),
+        Path::new("<memory>"),
+        read::Source::Bytes(bytes),
+        opts,
+    )
+}
+
+/// Reads the C3D file at `path` (errors name it). Large data sections are read and decoded on
+/// all cores, each thread reading its own range of frames.
 pub fn read_path(path: &Path) -> Result<C3dFile, FormatError> {
+    read_path_with(path, &ReadOptions::default())
+}
+
+/// [`read_path`] with explicit decode options (tests).
+#[doc(hidden)]
+pub fn read_path_with(path: &Path, opts: &ReadOptions) -> Result<C3dFile, FormatError> {
     let f = std::fs::File::open(path).map_err(|e| FormatError::io(path, e))?;
-    read(f, path)
+    #[cfg(unix)]
+    let src = read::Source::File(&f);
+    #[cfg(not(unix))]
+    let src = read::Source::Stream;
+    read::read(&f, path, src, opts)
 }
 
 /// Reads a C3D file from a seekable stream: header and parameters first, then the data section
 /// in large chunks decoded straight into the trajectory arrays (the file is never held whole in
 /// memory). `path` is only used in error messages.
 pub fn read<R: std::io::Read + std::io::Seek>(r: R, path: &Path) -> Result<C3dFile, FormatError> {
-    read::read(r, path)
+    read_with(r, path, &ReadOptions::default())
+}
+
+/// [`read`] with explicit decode options (tests).
+#[doc(hidden)]
+pub fn read_with<R: std::io::Read + std::io::Seek>(
+    r: R,
+    path: &Path,
+    opts: &ReadOptions,
+) -> Result<C3dFile, FormatError> {
+    read::read(r, path, read::Source::Stream, opts)
 }
