@@ -17,9 +17,12 @@
 //! towards the previous frame's solution.
 
 use crate::error::SolverError;
-use crate::linalg::{rigid_fit, rotation_fit, tree_cholesky, tree_cholesky_solve};
+use crate::linalg::{
+    packed_tree_cholesky, packed_tree_cholesky_solve, packed_tree_offsets, rigid_fit, rotation_fit,
+};
 use crate::markerset::BoundMarker;
 use crate::model::{Pose, RotationDofs, SolverModel, WorldPose};
+use glam::DMat3;
 use mocap_data::{DQuat, DVec3, MarkerTrajectories, Motion, UpAxis};
 use rayon::prelude::*;
 
@@ -137,10 +140,20 @@ pub struct Workspace {
     pub visible: Vec<bool>,
     /// Residual distance of each bound marker after the last solve (mm; NaN when not visible).
     pub residual_mm: Vec<f64>,
-    cols: Vec<DVec3>,
+    /// Per joint, over the visible markers on the joint's segment and below it (positions `q`
+    /// relative to the root, mm; IRLS weights `w`): `Σw`, `Σw·q`, `Σw·q·qᵀ`, `Σw·q×r`, `Σw·r`.
+    sub_w: Vec<f64>,
+    sub_q: Vec<DVec3>,
+    sub_qq: Vec<DMat3>,
+    sub_qr: Vec<DVec3>,
+    sub_r: Vec<DVec3>,
+    /// Per active DOF: its twist `(ω, v)` (the column of a point `q` is `ω × q + v`).
+    twist_w: Vec<DVec3>,
+    twist_v: Vec<DVec3>,
+    /// Normal matrix in the packed column layout of [`packed_tree_offsets`], and its damped
+    /// copy / factor.
     a: Vec<f64>,
     d: Vec<f64>,
-    col: Vec<f64>,
     g: Vec<f64>,
     step: Vec<f64>,
     full_step: Vec<f64>,
@@ -171,6 +184,11 @@ pub struct IkSolver {
     /// Per active DOF: the active DOFs it couples with that have a smaller index (its ancestors'
     /// and its joint's earlier DOFs): the sparsity of the normal matrix.
     pattern: Vec<Vec<usize>>,
+    /// Column offsets of the packed normal matrix (see [`packed_tree_offsets`]).
+    packed_start: Vec<usize>,
+    /// Per active DOF `k`: the packed slots `A(k, k')` of later columns `k'` coupling with it
+    /// (zeroed, with column `k`, when `k` is frozen on a limit).
+    coupled_slots: Vec<Vec<usize>>,
     options: SolveOptions,
 }
 
@@ -327,8 +345,21 @@ impl IkSolver {
                     .collect::<Vec<usize>>(),
             );
         }
+        let packed_start = packed_tree_offsets(&pattern).ok_or_else(|| {
+            SolverError::BadSkeleton(
+                "its joints are not ordered parents first; re-export the skeleton".into(),
+            )
+        })?;
+        let mut coupled_slots = vec![Vec::new(); active.len()];
+        for (k2, pat) in pattern.iter().enumerate() {
+            for (x, &k) in pat.iter().enumerate() {
+                coupled_slots[k].push(packed_start[k2] + x);
+            }
+        }
         Ok(Self {
             pattern,
+            packed_start,
+            coupled_slots,
             subtree_markers,
             model,
             markers,
@@ -383,12 +414,8 @@ impl IkSolver {
     pub fn workspace(&self) -> Workspace {
         let n = self.active.len();
         let m = self.markers.len();
-        let maxchain = self
-            .chain_range
-            .iter()
-            .map(|(a, b)| b - a)
-            .max()
-            .unwrap_or(0);
+        let nj = self.model.joints.len();
+        let packed = self.packed_start.last().copied().unwrap_or(0);
         let rest = self.model.rest_pose();
         Workspace {
             world: WorldPose::new(self.model.joints.len()),
@@ -399,10 +426,15 @@ impl IkSolver {
             observed: vec![DVec3::ZERO; m],
             visible: vec![false; m],
             residual_mm: vec![f64::NAN; m],
-            cols: vec![DVec3::ZERO; maxchain],
-            a: vec![0.0; n * n],
-            d: vec![0.0; n * n],
-            col: vec![0.0; n],
+            sub_w: vec![0.0; nj],
+            sub_q: vec![DVec3::ZERO; nj],
+            sub_qq: vec![DMat3::ZERO; nj],
+            sub_qr: vec![DVec3::ZERO; nj],
+            sub_r: vec![DVec3::ZERO; nj],
+            twist_w: vec![DVec3::ZERO; n],
+            twist_v: vec![DVec3::ZERO; n],
+            a: vec![0.0; packed],
+            d: vec![0.0; packed],
             g: vec![0.0; n],
             step: vec![0.0; n],
             full_step: vec![0.0; self.model.dof_count],
@@ -898,27 +930,26 @@ impl IkSolver {
     fn damped_step(&self, ws: &mut Workspace, lambda: f64) -> bool {
         let n = self.active.len();
         ws.d.copy_from_slice(&ws.a);
-        for i in 0..n {
-            let v = ws.d[i * n + i];
-            ws.d[i * n + i] = v + lambda * v + 1e-9;
-            if ws.frozen[i] {
-                for j in 0..n {
-                    if j > i {
-                        ws.d[i * n + j] = 0.0;
-                    } else if j < i {
-                        ws.d[j * n + i] = 0.0;
-                    }
+        for k in 0..n {
+            let s = self.packed_start[k];
+            let diag = s + self.pattern[k].len();
+            let v = ws.d[diag];
+            ws.d[diag] = v + lambda * v + 1e-9;
+            if ws.frozen[k] {
+                ws.d[s..diag].iter_mut().for_each(|v| *v = 0.0);
+                for &slot in &self.coupled_slots[k] {
+                    ws.d[slot] = 0.0;
                 }
-                ws.d[i * n + i] = 1.0;
+                ws.d[diag] = 1.0;
             }
         }
-        if !tree_cholesky(&mut ws.d, n, &self.pattern, &mut ws.col) {
+        if !packed_tree_cholesky(&mut ws.d, &self.packed_start, &self.pattern) {
             return false;
         }
         for k in 0..n {
             ws.step[k] = if ws.frozen[k] { 0.0 } else { -ws.g[k] };
         }
-        tree_cholesky_solve(&ws.d, n, &self.pattern, &mut ws.step);
+        packed_tree_cholesky_solve(&ws.d, &self.packed_start, &self.pattern, &mut ws.step);
         ws.step.iter().all(|v| v.is_finite())
     }
 
@@ -933,11 +964,23 @@ impl IkSolver {
         observed: &[DVec3],
         visible: &[bool],
     ) {
+        // Every Jacobian column is a twist `(ω, v)` applied to the marker position `q`:
+        // `ω × q + v` (rotation DOF: `ω` its world axis, `v = pivot × ω`; translation: `ω = 0`,
+        // `v` its axis). A marker moves with the DOFs of its segment's ancestors, so
+        // `A(l, k) = Σ_{markers below k's joint} w·(ω_l × q + v_l)·(ω_k × q + v_k)`, which
+        // needs only the per-joint subtree moments `Σw`, `Σw·q`, `Σw·q·qᵀ` (and `Σw·q×r`,
+        // `Σw·r` for the gradient): O(markers + DOFs × depth), without forming J.
         let n = self.active.len();
-        ws.a.iter_mut().for_each(|v| *v = 0.0);
-        ws.g.iter_mut().for_each(|v| *v = 0.0);
+        let nj = self.model.joints.len();
         self.model
             .forward_with_axes(pose, &mut ws.world, &mut ws.dof_axis, &mut ws.dof_pivot);
+        // Positions relative to the root keep the moments well conditioned.
+        let origin = ws.world.position_mm.first().copied().unwrap_or(DVec3::ZERO);
+        ws.sub_w.iter_mut().for_each(|v| *v = 0.0);
+        ws.sub_q.iter_mut().for_each(|v| *v = DVec3::ZERO);
+        ws.sub_qq.iter_mut().for_each(|v| *v = DMat3::ZERO);
+        ws.sub_qr.iter_mut().for_each(|v| *v = DVec3::ZERO);
+        ws.sub_r.iter_mut().for_each(|v| *v = DVec3::ZERO);
         for (i, m) in self.markers.iter().enumerate() {
             if !visible[i] {
                 continue;
@@ -949,19 +992,55 @@ impl IkSolver {
             if w <= 0.0 {
                 continue;
             }
-            let (s, e) = self.chain_range[i];
-            let chain = &self.chain[s..e];
-            for (c, &k) in chain.iter().enumerate() {
-                ws.cols[c] = self.column(ws, k, p);
+            let s = m.segment;
+            let q = p - origin;
+            let wq = q * w;
+            ws.sub_w[s] += w;
+            ws.sub_q[s] += wq;
+            ws.sub_qq[s] += DMat3::from_cols(wq * q.x, wq * q.y, wq * q.z);
+            ws.sub_qr[s] += wq.cross(r);
+            ws.sub_r[s] += r * w;
+        }
+        // Children follow their parents: fold subtrees upwards in reverse order.
+        for j in (0..nj).rev() {
+            if let Some(p) = self.model.joints[j].parent {
+                let (w, q, qq, qr, r) = (
+                    ws.sub_w[j],
+                    ws.sub_q[j],
+                    ws.sub_qq[j],
+                    ws.sub_qr[j],
+                    ws.sub_r[j],
+                );
+                ws.sub_w[p] += w;
+                ws.sub_q[p] += q;
+                ws.sub_qq[p] += qq;
+                ws.sub_qr[p] += qr;
+                ws.sub_r[p] += r;
             }
-            for (c1, &k1) in chain.iter().enumerate() {
-                let j1 = ws.cols[c1] * w;
-                ws.g[k1] += j1.dot(r);
-                let row = &mut ws.a[k1 * n..(k1 + 1) * n];
-                for (c2, &k2) in chain.iter().enumerate().skip(c1) {
-                    row[k2] += j1.dot(ws.cols[c2]);
-                }
+        }
+        for k in 0..n {
+            let d = self.active[k];
+            let j = self.model.dof_joint[d];
+            let axis = ws.dof_axis[d];
+            let (tw, tv) = if self.model.dof_is_translation[d] {
+                (DVec3::ZERO, axis)
+            } else {
+                (axis, (ws.dof_pivot[d] - origin).cross(axis))
+            };
+            ws.twist_w[k] = tw;
+            ws.twist_v[k] = tv;
+            let (sw, sq, sqq) = (ws.sub_w[j], ws.sub_q[j], ws.sub_qq[j]);
+            // M·ξ with M = Σ w·[−[q]×, I]ᵀ[−[q]×, I].
+            let trace = sqq.x_axis.x + sqq.y_axis.y + sqq.z_axis.z;
+            let top = tw * trace - sqq * tw + sq.cross(tv);
+            let bot = tw.cross(sq) + tv * sw;
+            let s = self.packed_start[k];
+            let pat = &self.pattern[k];
+            for (x, &l) in pat.iter().enumerate() {
+                ws.a[s + x] = ws.twist_w[l].dot(top) + ws.twist_v[l].dot(bot);
             }
+            ws.a[s + pat.len()] = tw.dot(top) + tv.dot(bot);
+            ws.g[k] = tw.dot(ws.sub_qr[j]) + tv.dot(ws.sub_r[j]);
         }
         if let Some(prev) = prior
             && self.options.temporal_weight > 0.0
@@ -996,7 +1075,7 @@ impl IkSolver {
                         RotationDofs::Fixed => (0.0, 0.0),
                     }
                 };
-                ws.a[k * n + k] += weight;
+                ws.a[self.packed_start[k] + self.pattern[k].len()] += weight;
                 ws.g[k] += weight * diff;
             }
         }
@@ -1184,6 +1263,109 @@ pub fn unwrap_angles(model: &SolverModel, motion: &mut Motion) {
                 let v = motion.values[f * cpf + col] as f64;
                 let w = v + ((prev - v) / 360.0).round() * 360.0;
                 motion.values[f * cpf + col] = w as f32;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::test_skeleton;
+
+    /// The subtree-moment normal equations equal `JᵀWJ` and `JᵀWr` formed from the explicit
+    /// Jacobian (robust weights included), in the packed layout.
+    #[test]
+    fn normal_equations_match_the_explicit_jacobian() {
+        let sk = test_skeleton();
+        let model = SolverModel::new(&sk, &Default::default()).expect("model");
+        let offsets = [
+            (0, DVec3::new(30.0, 10.0, -20.0)),
+            (0, DVec3::new(-40.0, 5.0, 25.0)),
+            (1, DVec3::new(10.0, 60.0, 5.0)),
+            (2, DVec3::new(-15.0, 120.0, 30.0)),
+            (2, DVec3::new(20.0, 90.0, -10.0)),
+            (3, DVec3::new(5.0, -80.0, 12.0)),
+            (3, DVec3::new(-25.0, -140.0, 0.0)),
+        ];
+        let markers: Vec<BoundMarker> = offsets
+            .iter()
+            .enumerate()
+            .map(|(i, (seg, off))| BoundMarker {
+                name: format!("M{i}"),
+                take_index: i,
+                segment: *seg,
+                offset_mm: *off,
+                weight: 1.0 + 0.25 * i as f64,
+            })
+            .collect();
+        let opts = SolveOptions {
+            temporal_weight: 0.0,
+            ..SolveOptions::default()
+        };
+        let s = IkSolver::new(model.clone(), markers, opts).expect("solver");
+        let mut ws = s.workspace();
+        let mut pose = model.rest_pose();
+        let channels = [
+            150.0f32, 90.0, -220.0, 30.0, -20.0, 10.0, 40.0, -15.0, 60.0, 25.0, 35.0, -45.0,
+        ];
+        model.set_pose_from_channels(&channels, &mut pose);
+        // Observations: the model's markers displaced by a few cm (one far off: robust weight).
+        let exact = s.marker_positions(&pose, &mut ws);
+        let observed: Vec<DVec3> = exact
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let k = i as f64;
+                *p + DVec3::new(3.0 * k - 7.0, 11.0 - 2.0 * k, if i == 4 { 90.0 } else { k })
+            })
+            .collect();
+        let visible: Vec<bool> = (0..observed.len()).map(|i| i != 1).collect();
+        let loss = RobustLoss::Cauchy { scale_mm: 25.0 };
+        s.build_normal_equations(&mut ws, &pose, None, loss, &observed, &visible);
+        let n = s.active_dof_count();
+        let jac = s.jacobian(&pose, &mut ws);
+        for k in 0..n {
+            let mut g = 0.0;
+            for (i, m) in s.markers().iter().enumerate() {
+                if !visible[i] {
+                    continue;
+                }
+                let r = exact[i] - observed[i];
+                let w = m.weight * loss.eval(r.length()).1;
+                for c in 0..3 {
+                    g += w * jac[(3 * i + c) * n + k] * r[c];
+                }
+            }
+            assert!((g - ws.g[k]).abs() <= 1e-9 * g.abs().max(1.0), "g[{k}]");
+            let pat = &s.pattern[k];
+            for (x, &l) in pat.iter().chain(std::iter::once(&k)).enumerate() {
+                let mut a = 0.0;
+                for (i, m) in s.markers().iter().enumerate() {
+                    if !visible[i] {
+                        continue;
+                    }
+                    let r = exact[i] - observed[i];
+                    let w = m.weight * loss.eval(r.length()).1;
+                    for c in 0..3 {
+                        a += w * jac[(3 * i + c) * n + k] * jac[(3 * i + c) * n + l];
+                    }
+                }
+                let got = ws.a[s.packed_start[k] + x];
+                assert!(
+                    (a - got).abs() <= 1e-9 * a.abs().max(1.0),
+                    "A({l}, {k}) = {got}, explicit {a}"
+                );
+            }
+            // Entries outside the pattern are structurally zero.
+            for l in 0..k {
+                if pat.contains(&l) {
+                    continue;
+                }
+                let a: f64 = (0..3 * s.markers().len())
+                    .map(|row| jac[row * n + k] * jac[row * n + l])
+                    .sum();
+                assert_eq!(a, 0.0, "A({l}, {k}) outside the pattern");
             }
         }
     }

@@ -757,7 +757,7 @@ pub fn euler_to_quat(order: RotationOrder, angles_rad: [f64; 3]) -> DQuat {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use mocap_data::{FrameRate, Joint, LengthUnit, UpAxis, fk};
 
