@@ -12,7 +12,9 @@
 //!   rotation vectors (no gimbal lock); converted back to the skeleton's Euler order on output;
 //! - 1 or 2 rotation channels → hinge / universal joints parametrised by their Euler angles
 //!   directly (exactly the skeleton's channels);
-//! - limits (degrees in the skeleton, radians here) where the skeleton has them (ASF).
+//! - limits (degrees in the skeleton, radians here) where the skeleton has them (ASF), on
+//!   Euler joints only: a ball joint's per-axis Euler limits are ill-posed near gimbal lock and
+//!   are dropped.
 //!
 //! Local transform, as in [`mocap_data::fk`]: `T(translation) · rest_rotation · R(channels)`.
 
@@ -60,7 +62,8 @@ pub struct ModelJoint {
     pub dof_count: usize,
     /// The skeleton's Euler composition order (used to convert ball joints to channels).
     pub rotation_order: RotationOrder,
-    /// Rotation limits per axis `[x, y, z]` in **radians**, `None` where unlimited.
+    /// Rotation limits per axis `[x, y, z]` in **radians**, `None` where unlimited (always
+    /// `None` on [`RotationDofs::Ball`] joints).
     pub limits_rad: [Option<(f64, f64)>; 3],
     /// The skeleton's channels of this joint, in motion-frame order.
     pub channels: Vec<Channel>,
@@ -271,6 +274,13 @@ impl SolverModel {
                     RotationDofs::Euler { axes, count: n }
                 }
             };
+            // Per-axis Euler limits on a ball joint are a box in angles that reach gimbal lock
+            // (that is why the joint is a ball): near the singularity the decomposition is not
+            // unique and clamping it jumps. They are not enforced (CMU ASF humerus limits, for
+            // one, are exceeded by the subjects' own markers and by Vicon's solves).
+            if rotation == RotationDofs::Ball {
+                limits_rad = [None; 3];
+            }
             let tcount = translation_axes.iter().filter(|a| **a).count();
             let dof_count = tcount + rcount;
             for k in 0..dof_count {
