@@ -14,8 +14,7 @@
 //! O(markers + DOFs × depth). The matrix is stored column-packed with only the ancestor entries
 //! and factored by a no-fill tree Cholesky ([`crate::linalg::packed_tree_cholesky`], deepest
 //! DOFs eliminated first, contiguous updates) on buffers owned by a [`Workspace`]: the per-frame
-//! loop does not allocate. λ follows the gain ratio (Nielsen), and a rejected step below the
-//! step tolerance ends the frame.
+//! loop does not allocate. A rejected step below the step tolerance ends the frame (converged).
 //!
 //! Batch mode ([`IkSolver::solve_take`]) cuts the take into fixed chunks of
 //! [`SolveOptions::chunk_frames`]; every chunk starts cold a few warm-up frames before its first
@@ -832,8 +831,6 @@ impl IkSolver {
             &visible,
         );
         let mut lambda = 1e-3;
-        // Growth factor of λ after consecutive rejections (Nielsen 1999).
-        let mut nu = 2.0;
         let mut iters = 0u32;
         // Whether `ws.residual_mm` holds the residuals of `pose` (not of a rejected trial).
         let mut residuals_current = true;
@@ -888,14 +885,6 @@ impl IkSolver {
                     };
                     max_step = max_step.max(s);
                 }
-                // Decrease predicted by the damped quadratic model:
-                // `½·hᵀ(λ·diag(A)·h − g)` (`(A + λ·diag(A))·h = −g`).
-                let mut predicted = 0.0;
-                for k in 0..n {
-                    let h = ws.step[k];
-                    let dk = ws.a[self.packed_start[k] + self.pattern[k].len()];
-                    predicted += 0.5 * h * (lambda * dk * h - ws.g[k]);
-                }
                 ws.trial.copy_from(pose);
                 self.apply_active_step_into(&mut ws.trial, &ws.step, &mut ws.full_step);
                 let (c, _) = self.cost(
@@ -911,16 +900,8 @@ impl IkSolver {
                 if c <= cost {
                     pose.copy_from(&ws.trial);
                     let rel = (cost - c) / cost.max(1e-30);
-                    // Gain ratio: λ shrinks when the model predicted the decrease well.
-                    let rho = if predicted > 0.0 {
-                        (cost - c) / predicted
-                    } else {
-                        1.0
-                    };
                     cost = c;
-                    let t = 2.0 * rho - 1.0;
-                    lambda = (lambda * (1.0 - t * t * t).max(1.0 / 3.0)).max(1e-9);
-                    nu = 2.0;
+                    lambda = (lambda * 0.1).max(1e-9);
                     accepted = true;
                     if rel < self.options.cost_tolerance {
                         max_step = 0.0;
@@ -931,8 +912,7 @@ impl IkSolver {
                     // A step below the tolerance that does not lower the cost: converged.
                     break;
                 }
-                lambda *= nu;
-                nu *= 2.0;
+                lambda *= 10.0;
             }
             if !accepted || max_step < self.options.step_tolerance_mm {
                 break;
