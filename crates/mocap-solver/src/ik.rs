@@ -192,9 +192,9 @@ pub struct IkSolver {
     pattern: Vec<Vec<usize>>,
     /// Column offsets of the packed normal matrix (see [`packed_tree_offsets`]).
     packed_start: Vec<usize>,
-    /// Per active DOF `k`: the packed slots `A(k, k')` of later columns `k'` coupling with it
-    /// (zeroed, with column `k`, when `k` is frozen on a limit).
-    coupled_slots: Vec<Vec<usize>>,
+    /// Per active DOF `k`: the later columns `k'` coupling with it and the packed slot of
+    /// `A(k, k')` (zeroed, with column `k`, when `k` is frozen on a limit).
+    coupled_slots: Vec<Vec<(usize, usize)>>,
     options: SolveOptions,
 }
 
@@ -359,7 +359,7 @@ impl IkSolver {
         let mut coupled_slots = vec![Vec::new(); active.len()];
         for (k2, pat) in pattern.iter().enumerate() {
             for (x, &k) in pat.iter().enumerate() {
-                coupled_slots[k].push(packed_start[k2] + x);
+                coupled_slots[k].push((k2, packed_start[k2] + x));
             }
         }
         Ok(Self {
@@ -602,6 +602,7 @@ impl IkSolver {
     ) -> u32 {
         let mut iterations = 0;
         if cold {
+            ws.frozen.iter_mut().for_each(|f| *f = false);
             self.cold_init(ws, pose);
             iterations += self.lm(
                 ws,
@@ -837,11 +838,12 @@ impl IkSolver {
         for _ in 0..max_iterations {
             iters += 1;
             self.build_normal_equations(ws, pose, prior, loss, &observed, &visible);
-            // Start from the DOFs resting on a limit that the gradient pushes past (usually
-            // the final active set: one factorisation per iteration).
+            // Start from the DOFs resting on a limit that were frozen before (the previous
+            // iteration's or frame's active set) or that the gradient pushes past: usually the
+            // final active set, so one factorisation per iteration.
             for k in 0..n {
                 ws.frozen[k] = match self.model.at_limit(pose, self.active[k]) {
-                    Some(side) => (side as f64) * -ws.g[k] > 0.0,
+                    Some(side) => ws.frozen[k] || (side as f64) * -ws.g[k] > 0.0,
                     None => false,
                 };
             }
@@ -858,13 +860,18 @@ impl IkSolver {
                     solved = true;
                     let mut changed = false;
                     for k in 0..n {
-                        if ws.frozen[k] {
+                        let Some(side) = self.model.at_limit(pose, self.active[k]) else {
                             continue;
-                        }
-                        if let Some(side) = self.model.at_limit(pose, self.active[k])
-                            && (side as f64) * ws.step[k] > 0.0
-                        {
-                            ws.frozen[k] = true;
+                        };
+                        let side = side as f64;
+                        if !ws.frozen[k] {
+                            if side * ws.step[k] > 0.0 {
+                                ws.frozen[k] = true;
+                                changed = true;
+                            }
+                        } else if side * -self.model_gradient(ws, k) < 0.0 {
+                            // The damped model at the step pulls this DOF off its limit.
+                            ws.frozen[k] = false;
                             changed = true;
                         }
                     }
@@ -935,6 +942,20 @@ impl IkSolver {
         iters
     }
 
+    /// Row `k` of the damped model's gradient at `ws.step`: `((A + λ·diag(A))·h + g)_k`, for a
+    /// frozen DOF `k` (`h_k = 0`, so the damped diagonal does not contribute).
+    fn model_gradient(&self, ws: &Workspace, k: usize) -> f64 {
+        let s = self.packed_start[k];
+        let mut r = ws.g[k];
+        for (&l, &a) in self.pattern[k].iter().zip(&ws.a[s..]) {
+            r += a * ws.step[l];
+        }
+        for &(k2, slot) in &self.coupled_slots[k] {
+            r += ws.a[slot] * ws.step[k2];
+        }
+        r
+    }
+
     /// Solves the damped normal equations for `ws.step` (frozen DOFs get 0). `false` when the
     /// matrix is not positive definite or the step not finite.
     fn damped_step(&self, ws: &mut Workspace, lambda: f64) -> bool {
@@ -947,7 +968,7 @@ impl IkSolver {
             ws.d[diag] = v + lambda * v + 1e-9;
             if ws.frozen[k] {
                 ws.d[s..diag].iter_mut().for_each(|v| *v = 0.0);
-                for &slot in &self.coupled_slots[k] {
+                for &(_, slot) in &self.coupled_slots[k] {
                     ws.d[slot] = 0.0;
                 }
                 ws.d[diag] = 1.0;

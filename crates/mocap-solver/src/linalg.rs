@@ -291,12 +291,15 @@ fn top_eigenvector4(a: &mut [[f64; 4]; 4]) -> [f64; 4] {
     for (i, row) in v.iter_mut().enumerate() {
         row[i] = 1.0;
     }
+    // The Frobenius norm is invariant under the rotations: stop when the off-diagonal part is
+    // negligible relative to it (an absolute threshold would run all sweeps on mm² sums).
+    let total: f64 = a.iter().flatten().map(|x| x * x).sum();
     for _sweep in 0..50 {
         let off: f64 = (0..4)
             .flat_map(|i| (0..4).filter(move |j| *j != i).map(move |j| (i, j)))
             .map(|(i, j)| a[i][j] * a[i][j])
             .sum();
-        if off < 1e-30 {
+        if off < 1e-30 || off <= 1e-28 * total {
             break;
         }
         for p in 0..3 {
