@@ -726,7 +726,8 @@ const CMU_TEMPLATE_JSON: &str = include_str!("../presets/skeletons/cmu_template.
 /// The built-in template skeleton for solving without a measured one: CMU ASF topology and joint
 /// names (`root`, `lfemur`, `ltibia`, …, `lhand`; no hip-joint, finger or thumb bones), adult
 /// proportions (about 1.75 m), millimetres, Y up, facing +Z, T-pose, identity rest rotations
-/// (`presets/skeletons/cmu_template.json`). Calibration fits a uniform scale to the subject.
+/// (`presets/skeletons/cmu_template.json`). Calibration fits a uniform scale to the subject, then a
+/// length factor per leg, arm and the spine ([`crate::calibrate::CHAIN_SEGMENTS`]).
 pub fn template_skeleton() -> Result<Skeleton, SolverError> {
     let s: Skeleton = serde_json::from_str(CMU_TEMPLATE_JSON)
         .map_err(|e| SolverError::BadSkeleton(format!("built-in template: {e}")))?;
