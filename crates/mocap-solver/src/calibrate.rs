@@ -1,6 +1,6 @@
 //! Subject calibration: fit each marker's offset in its segment's frame (and, without a
-//! measured skeleton, a uniform skeleton scale) from a static or range-of-motion trial, or from
-//! the first frames of a take.
+//! measured skeleton, a uniform skeleton scale, then one length factor per limb chain and for the
+//! spine) from a static or range-of-motion trial, or from the first frames of a take.
 //!
 //! Alternates (1) a pose solve of the selected frames with the current offsets and (2) a
 //! per-marker least-squares offset update `o = Σ wᶠ Rᶠᵀ(pᶠ − tᶠ) / Σ wᶠ` (robust weights,
@@ -32,7 +32,8 @@ pub struct CalibrationOptions {
     pub iterations: usize,
     /// Strength of the pull towards the marker set's initial offsets, in frame-equivalents.
     pub prior_frames: f64,
-    /// Also fit a uniform scale of the skeleton (when it is a template, not measured).
+    /// Also fit a uniform scale of the skeleton (when it is a template, not measured), then a
+    /// length factor per chain (each leg, each arm, the spine; see [`CHAIN_SEGMENTS`]).
     pub fit_scale: bool,
     /// Robust loss used for the pose solves and offset weights.
     pub loss: RobustLoss,
@@ -63,6 +64,10 @@ pub struct SubjectCalibration {
     pub actor: String,
     /// Uniform scale applied to the skeleton's offsets (1 for a measured skeleton).
     pub skeleton_scale: f64,
+    /// Per-segment length factors applied after `skeleton_scale` (empty for a measured
+    /// skeleton); see [`scale_segments`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segment_scales: Vec<SegmentScale>,
     /// Calibrated markers: offsets in mm in their segment's frame (of the scaled skeleton).
     pub markers: Vec<PlacedMarker>,
     /// Frames used in the fit.
@@ -71,7 +76,90 @@ pub struct SubjectCalibration {
     pub marker_rms_mm: f64,
 }
 
+/// A length factor on one segment's bone, fitted by calibration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentScale {
+    /// Segment (joint) name in the skeleton.
+    pub segment: String,
+    /// Factor on the segment's bone: its children's offsets and its end site (dimensionless).
+    pub scale: f64,
+}
+
+/// Chains whose length calibration fits with one factor each (when fitting a scale): each
+/// leg's thigh and shin, each arm's upper arm and forearm, and the spine. Each entry lists, per
+/// segment, the names it may have (CMU ASF, then common BVH names); segments a skeleton lacks
+/// are left out of the chain.
+pub const CHAIN_SEGMENTS: &[(&str, &[&[&str]])] = &[
+    (
+        "left leg",
+        &[
+            &["lfemur", "LeftUpLeg", "LeftHip"],
+            &["ltibia", "LeftLeg", "LeftKnee"],
+        ],
+    ),
+    (
+        "right leg",
+        &[
+            &["rfemur", "RightUpLeg", "RightHip"],
+            &["rtibia", "RightLeg", "RightKnee"],
+        ],
+    ),
+    (
+        "left arm",
+        &[
+            &["lhumerus", "LeftArm", "LeftShoulder"],
+            &["lradius", "LeftForeArm", "LeftElbow"],
+        ],
+    ),
+    (
+        "right arm",
+        &[
+            &["rhumerus", "RightArm", "RightShoulder"],
+            &["rradius", "RightForeArm", "RightElbow"],
+        ],
+    ),
+    (
+        "spine",
+        &[
+            &["lowerback", "Spine"],
+            &["upperback", "Spine1", "Chest"],
+            &["thorax", "Spine2", "Chest2"],
+        ],
+    ),
+];
+
+/// A copy of `skeleton` whose listed segments' bones are scaled: each factor multiplies the
+/// offsets of the segment's children and its end site. Names the skeleton lacks are skipped.
+pub fn scale_segments(skeleton: &Skeleton, scales: &[SegmentScale]) -> Skeleton {
+    let mut s = skeleton.clone();
+    for sc in scales {
+        let Some(j) = s.joints.iter().position(|j| j.name == sc.segment) else {
+            continue;
+        };
+        s.joints[j].end_site = s.joints[j].end_site.map(|e| e * sc.scale);
+        for c in s.joints.iter_mut().filter(|c| c.parent == Some(j)) {
+            c.offset *= sc.scale;
+        }
+    }
+    s
+}
+
 impl SubjectCalibration {
+    /// `skeleton` with this subject's uniform and per-segment scales applied (what the markers
+    /// were calibrated on).
+    pub fn scaled_skeleton(&self, skeleton: &Skeleton) -> Skeleton {
+        let s = if (self.skeleton_scale - 1.0).abs() > 1e-12 {
+            scale_skeleton(skeleton, self.skeleton_scale)
+        } else {
+            skeleton.clone()
+        };
+        if self.segment_scales.is_empty() {
+            s
+        } else {
+            scale_segments(&s, &self.segment_scales)
+        }
+    }
+
     /// Serialises to pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -86,6 +174,14 @@ impl SubjectCalibration {
                 "format `{}` is not `{SUBJECT_FORMAT}`",
                 s.format
             )));
+        }
+        if s.segment_scales
+            .iter()
+            .any(|c| !(c.scale.is_finite() && c.scale > 0.0))
+        {
+            return Err(SolverError::BadSubject(
+                "a segment scale is not a positive number".into(),
+            ));
         }
         if !(s.skeleton_scale.is_finite() && s.skeleton_scale > 0.0) {
             return Err(SolverError::BadSubject(format!(
@@ -208,10 +304,20 @@ pub fn calibrate(
     }
 
     let mut scale = 1.0;
+    let mut segment_scales = Vec::new();
     if opts.fit_scale {
         scale = fit_scale(skeleton, model_options, set, trial, actor, &frames, opts)?;
+        segment_scales = fit_chain_scales(
+            &scale_skeleton(skeleton, scale),
+            model_options,
+            set,
+            trial,
+            actor,
+            &frames,
+            opts,
+        )?;
     }
-    let sk = scale_skeleton(skeleton, scale);
+    let sk = scale_segments(&scale_skeleton(skeleton, scale), &segment_scales);
     let model = SolverModel::new(&sk, model_options)?;
     let (prior, _) = set.place(&model);
     let binding = markerset::bind(&model, &prior, &trial.labels, actor);
@@ -302,6 +408,7 @@ pub fn calibrate(
         markerset: set.name.clone(),
         actor: actor.to_string(),
         skeleton_scale: scale,
+        segment_scales,
         markers: markers
             .iter()
             .map(|b| PlacedMarker {
@@ -316,6 +423,81 @@ pub fn calibrate(
     })
 }
 
+/// Robust marker cost of cold pose solves of `frames` with the marker set's initial offsets on
+/// `skeleton`.
+fn preset_cost(
+    skeleton: &Skeleton,
+    model_options: &ModelOptions,
+    set: &MarkerSet,
+    trial: &MarkerTrajectories,
+    actor: &str,
+    frames: &[usize],
+    opts: &CalibrationOptions,
+) -> Result<f64, SolverError> {
+    let model = SolverModel::new(skeleton, model_options)?;
+    let (placed, _) = set.place(&model);
+    let b = markerset::bind(&model, &placed, &trial.labels, actor);
+    let solver = IkSolver::new(
+        model.clone(),
+        b.markers,
+        SolveOptions {
+            loss: opts.loss,
+            parallel: false,
+            ..SolveOptions::default()
+        },
+    )?;
+    let mut ws = solver.workspace();
+    let mut pose = model.rest_pose();
+    let mut cost = 0.0;
+    for &f in frames {
+        solver.load_frame(trial, f, &mut ws);
+        solver.solve_frame(&mut ws, &mut pose, None, true);
+        for r in ws.residual_mm.iter().filter(|r| r.is_finite()) {
+            cost += opts.loss.eval(*r).0;
+        }
+    }
+    Ok(cost)
+}
+
+/// Golden-section minimum of `f` on `[a, b]` after `steps` reductions.
+fn golden(
+    mut a: f64,
+    mut b: f64,
+    steps: usize,
+    mut f: impl FnMut(f64) -> Result<f64, SolverError>,
+) -> Result<f64, SolverError> {
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let mut c = b - g * (b - a);
+    let mut d = a + g * (b - a);
+    let mut fc = f(c)?;
+    let mut fd = f(d)?;
+    for _ in 0..steps {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = f(c)?;
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = f(d)?;
+        }
+    }
+    Ok(0.5 * (a + b))
+}
+
+/// Frames for the scale searches: at most 20 of `frames`, evenly spaced.
+fn scale_frames(frames: &[usize]) -> Vec<usize> {
+    frames
+        .iter()
+        .step_by(frames.len().div_ceil(20).max(1))
+        .copied()
+        .collect()
+}
+
 /// Golden-section search of a uniform skeleton scale in [0.5, 2] minimising the robust marker
 /// cost of pose solves with the marker set's initial offsets on the scaled skeleton.
 fn fit_scale(
@@ -327,58 +509,81 @@ fn fit_scale(
     frames: &[usize],
     opts: &CalibrationOptions,
 ) -> Result<f64, SolverError> {
-    let sub: Vec<usize> = frames
+    let sub = scale_frames(frames);
+    golden(0.5, 2.0, 18, |s| {
+        preset_cost(
+            &scale_skeleton(skeleton, s),
+            model_options,
+            set,
+            trial,
+            actor,
+            &sub,
+            opts,
+        )
+    })
+}
+
+/// One length factor per chain of [`CHAIN_SEGMENTS`] (in [0.8, 1.25], on top of the uniform
+/// scale already applied to `skeleton`), by golden-section search per chain, two sweeps over the
+/// chains. Factors within 0.5 % of 1 are dropped.
+fn fit_chain_scales(
+    skeleton: &Skeleton,
+    model_options: &ModelOptions,
+    set: &MarkerSet,
+    trial: &MarkerTrajectories,
+    actor: &str,
+    frames: &[usize],
+    opts: &CalibrationOptions,
+) -> Result<Vec<SegmentScale>, SolverError> {
+    let sub = scale_frames(frames);
+    let chains: Vec<Vec<String>> = CHAIN_SEGMENTS
         .iter()
-        .step_by(frames.len().div_ceil(20).max(1))
-        .copied()
+        .map(|(_, segs)| {
+            segs.iter()
+                .filter_map(|names| {
+                    names
+                        .iter()
+                        .find(|n| skeleton.joints.iter().any(|j| j.name == **n))
+                        .map(|n| n.to_string())
+                })
+                .collect::<Vec<String>>()
+        })
+        .filter(|c: &Vec<String>| !c.is_empty())
         .collect();
-    let eval = |s: f64| -> Result<f64, SolverError> {
-        let model = SolverModel::new(&scale_skeleton(skeleton, s), model_options)?;
-        let (placed, _) = set.place(&model);
-        let b = markerset::bind(&model, &placed, &trial.labels, actor);
-        let solver = IkSolver::new(
-            model.clone(),
-            b.markers,
-            SolveOptions {
-                loss: opts.loss,
-                parallel: false,
-                ..SolveOptions::default()
-            },
-        )?;
-        let mut ws = solver.workspace();
-        let mut pose = model.rest_pose();
-        let mut cost = 0.0;
-        for &f in &sub {
-            solver.load_frame(trial, f, &mut ws);
-            solver.solve_frame(&mut ws, &mut pose, None, true);
-            for r in ws.residual_mm.iter().filter(|r| r.is_finite()) {
-                cost += opts.loss.eval(*r).0;
-            }
-        }
-        Ok(cost)
+    let mut factors = vec![1.0f64; chains.len()];
+    let scales = |factors: &[f64]| -> Vec<SegmentScale> {
+        chains
+            .iter()
+            .zip(factors)
+            .flat_map(|(c, f)| {
+                c.iter().map(move |n| SegmentScale {
+                    segment: n.clone(),
+                    scale: *f,
+                })
+            })
+            .collect()
     };
-    let g = (5f64.sqrt() - 1.0) / 2.0;
-    let (mut a, mut b) = (0.5f64, 2.0f64);
-    let mut c = b - g * (b - a);
-    let mut d = a + g * (b - a);
-    let mut fc = eval(c)?;
-    let mut fd = eval(d)?;
-    for _ in 0..18 {
-        if fc < fd {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - g * (b - a);
-            fc = eval(c)?;
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + g * (b - a);
-            fd = eval(d)?;
+    for _sweep in 0..2 {
+        for k in 0..chains.len() {
+            let mut trial_factors = factors.clone();
+            factors[k] = golden(0.8, 1.25, 12, |f| {
+                trial_factors[k] = f;
+                preset_cost(
+                    &scale_segments(skeleton, &scales(&trial_factors)),
+                    model_options,
+                    set,
+                    trial,
+                    actor,
+                    &sub,
+                    opts,
+                )
+            })?;
         }
     }
-    Ok(0.5 * (a + b))
+    Ok(scales(&factors)
+        .into_iter()
+        .filter(|s| (s.scale - 1.0).abs() > 0.005)
+        .collect())
 }
 
 /// Binds a calibrated subject's markers to `take` for `actor` on `model` (the skeleton scaled by

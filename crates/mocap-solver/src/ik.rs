@@ -2,13 +2,19 @@
 //!
 //! Per frame, Levenberg–Marquardt on weighted marker residuals (mm) with the analytic Jacobian of
 //! [`SolverModel::forward_with_axes`], a robust loss by iteratively reweighted least squares
-//! (Huber or Cauchy, so a swapped or ghost marker cannot wreck the pose), joint limits (Euler
-//! DOFs clamped, DOFs resting on a limit frozen when the gradient pushes outwards; ball joints
-//! projected), warm start from the previous frame, occluded markers dropped, and per-marker
-//! residuals reported. The normal equations `JᵀWJ + λ·diag` are small (one row block per marker
-//! touches only its segment's ancestor DOFs) and are factored by a no-fill tree Cholesky
-//! ([`crate::linalg::tree_cholesky`], deepest DOFs eliminated first) on buffers
-//! owned by a [`Workspace`]: the per-frame loop does not allocate.
+//! (Huber or Cauchy, so a swapped or ghost marker cannot wreck the pose), joint limits on Euler
+//! DOFs (clamped; DOFs resting on a limit frozen when the gradient pushes outwards; ball joints
+//! carry no limits, see [`crate::model`]), warm start by extrapolating the previous two frames,
+//! occluded markers dropped, and per-marker residuals reported.
+//!
+//! The normal equations `JᵀWJ + λ·diag` are never formed from `J`: every Jacobian column is a
+//! twist `(ω, v)` acting on a marker position `q` (`ω × q + v`), and a marker depends only on
+//! its segment's ancestor DOFs, so `JᵀWJ` and `JᵀWr` follow from five per-joint moments of the
+//! markers below each joint (`Σw`, `Σw·q`, `Σw·q·qᵀ`, `Σw·q×r`, `Σw·r`) in
+//! O(markers + DOFs × depth). The matrix is stored column-packed with only the ancestor entries
+//! and factored by a no-fill tree Cholesky ([`crate::linalg::packed_tree_cholesky`], deepest
+//! DOFs eliminated first, contiguous updates) on buffers owned by a [`Workspace`]: the per-frame
+//! loop does not allocate. A rejected step below the step tolerance ends the frame (converged).
 //!
 //! Batch mode ([`IkSolver::solve_take`]) cuts the take into fixed chunks of
 //! [`SolveOptions::chunk_frames`]; every chunk starts cold a few warm-up frames before its first
@@ -17,9 +23,12 @@
 //! towards the previous frame's solution.
 
 use crate::error::SolverError;
-use crate::linalg::{rigid_fit, rotation_fit, tree_cholesky, tree_cholesky_solve};
+use crate::linalg::{
+    packed_tree_cholesky, packed_tree_cholesky_solve, packed_tree_offsets, rigid_fit, rotation_fit,
+};
 use crate::markerset::BoundMarker;
 use crate::model::{Pose, RotationDofs, SolverModel, WorldPose};
+use glam::DMat3;
 use mocap_data::{DQuat, DVec3, MarkerTrajectories, Motion, UpAxis};
 use rayon::prelude::*;
 
@@ -137,10 +146,20 @@ pub struct Workspace {
     pub visible: Vec<bool>,
     /// Residual distance of each bound marker after the last solve (mm; NaN when not visible).
     pub residual_mm: Vec<f64>,
-    cols: Vec<DVec3>,
+    /// Per joint, over the visible markers on the joint's segment and below it (positions `q`
+    /// relative to the root, mm; IRLS weights `w`): `Σw`, `Σw·q`, `Σw·q·qᵀ`, `Σw·q×r`, `Σw·r`.
+    sub_w: Vec<f64>,
+    sub_q: Vec<DVec3>,
+    sub_qq: Vec<DMat3>,
+    sub_qr: Vec<DVec3>,
+    sub_r: Vec<DVec3>,
+    /// Per active DOF: its twist `(ω, v)` (the column of a point `q` is `ω × q + v`).
+    twist_w: Vec<DVec3>,
+    twist_v: Vec<DVec3>,
+    /// Normal matrix in the packed column layout of [`packed_tree_offsets`], and its damped
+    /// copy / factor.
     a: Vec<f64>,
     d: Vec<f64>,
-    col: Vec<f64>,
     g: Vec<f64>,
     step: Vec<f64>,
     full_step: Vec<f64>,
@@ -171,6 +190,11 @@ pub struct IkSolver {
     /// Per active DOF: the active DOFs it couples with that have a smaller index (its ancestors'
     /// and its joint's earlier DOFs): the sparsity of the normal matrix.
     pattern: Vec<Vec<usize>>,
+    /// Column offsets of the packed normal matrix (see [`packed_tree_offsets`]).
+    packed_start: Vec<usize>,
+    /// Per active DOF `k`: the later columns `k'` coupling with it and the packed slot of
+    /// `A(k, k')` (zeroed, with column `k`, when `k` is frozen on a limit).
+    coupled_slots: Vec<Vec<(usize, usize)>>,
     options: SolveOptions,
 }
 
@@ -327,8 +351,21 @@ impl IkSolver {
                     .collect::<Vec<usize>>(),
             );
         }
+        let packed_start = packed_tree_offsets(&pattern).ok_or_else(|| {
+            SolverError::BadSkeleton(
+                "its joints are not ordered parents first; re-export the skeleton".into(),
+            )
+        })?;
+        let mut coupled_slots = vec![Vec::new(); active.len()];
+        for (k2, pat) in pattern.iter().enumerate() {
+            for (x, &k) in pat.iter().enumerate() {
+                coupled_slots[k].push((k2, packed_start[k2] + x));
+            }
+        }
         Ok(Self {
             pattern,
+            packed_start,
+            coupled_slots,
             subtree_markers,
             model,
             markers,
@@ -383,12 +420,8 @@ impl IkSolver {
     pub fn workspace(&self) -> Workspace {
         let n = self.active.len();
         let m = self.markers.len();
-        let maxchain = self
-            .chain_range
-            .iter()
-            .map(|(a, b)| b - a)
-            .max()
-            .unwrap_or(0);
+        let nj = self.model.joints.len();
+        let packed = self.packed_start.last().copied().unwrap_or(0);
         let rest = self.model.rest_pose();
         Workspace {
             world: WorldPose::new(self.model.joints.len()),
@@ -399,10 +432,15 @@ impl IkSolver {
             observed: vec![DVec3::ZERO; m],
             visible: vec![false; m],
             residual_mm: vec![f64::NAN; m],
-            cols: vec![DVec3::ZERO; maxchain],
-            a: vec![0.0; n * n],
-            d: vec![0.0; n * n],
-            col: vec![0.0; n],
+            sub_w: vec![0.0; nj],
+            sub_q: vec![DVec3::ZERO; nj],
+            sub_qq: vec![DMat3::ZERO; nj],
+            sub_qr: vec![DVec3::ZERO; nj],
+            sub_r: vec![DVec3::ZERO; nj],
+            twist_w: vec![DVec3::ZERO; n],
+            twist_v: vec![DVec3::ZERO; n],
+            a: vec![0.0; packed],
+            d: vec![0.0; packed],
             g: vec![0.0; n],
             step: vec![0.0; n],
             full_step: vec![0.0; self.model.dof_count],
@@ -564,6 +602,7 @@ impl IkSolver {
     ) -> u32 {
         let mut iterations = 0;
         if cold {
+            ws.frozen.iter_mut().for_each(|f| *f = false);
             self.cold_init(ws, pose);
             iterations += self.lm(
                 ws,
@@ -799,11 +838,12 @@ impl IkSolver {
         for _ in 0..max_iterations {
             iters += 1;
             self.build_normal_equations(ws, pose, prior, loss, &observed, &visible);
-            // Start from the DOFs resting on a limit that the gradient pushes past (usually
-            // the final active set: one factorisation per iteration).
+            // Start from the DOFs resting on a limit that were frozen before (the previous
+            // iteration's or frame's active set) or that the gradient pushes past: usually the
+            // final active set, so one factorisation per iteration.
             for k in 0..n {
                 ws.frozen[k] = match self.model.at_limit(pose, self.active[k]) {
-                    Some(side) => (side as f64) * -ws.g[k] > 0.0,
+                    Some(side) => ws.frozen[k] || (side as f64) * -ws.g[k] > 0.0,
                     None => false,
                 };
             }
@@ -820,13 +860,18 @@ impl IkSolver {
                     solved = true;
                     let mut changed = false;
                     for k in 0..n {
-                        if ws.frozen[k] {
+                        let Some(side) = self.model.at_limit(pose, self.active[k]) else {
                             continue;
-                        }
-                        if let Some(side) = self.model.at_limit(pose, self.active[k])
-                            && (side as f64) * ws.step[k] > 0.0
-                        {
-                            ws.frozen[k] = true;
+                        };
+                        let side = side as f64;
+                        if !ws.frozen[k] {
+                            if side * ws.step[k] > 0.0 {
+                                ws.frozen[k] = true;
+                                changed = true;
+                            }
+                        } else if side * -self.model_gradient(ws, k) < 0.0 {
+                            // The damped model at the step pulls this DOF off its limit.
+                            ws.frozen[k] = false;
                             changed = true;
                         }
                     }
@@ -870,6 +915,10 @@ impl IkSolver {
                     }
                     break;
                 }
+                if max_step < self.options.step_tolerance_mm {
+                    // A step below the tolerance that does not lower the cost: converged.
+                    break;
+                }
                 lambda *= 10.0;
             }
             if !accepted || max_step < self.options.step_tolerance_mm {
@@ -893,32 +942,45 @@ impl IkSolver {
         iters
     }
 
+    /// Row `k` of the damped model's gradient at `ws.step`: `((A + λ·diag(A))·h + g)_k`, for a
+    /// frozen DOF `k` (`h_k = 0`, so the damped diagonal does not contribute).
+    fn model_gradient(&self, ws: &Workspace, k: usize) -> f64 {
+        let s = self.packed_start[k];
+        let mut r = ws.g[k];
+        for (&l, &a) in self.pattern[k].iter().zip(&ws.a[s..]) {
+            r += a * ws.step[l];
+        }
+        for &(k2, slot) in &self.coupled_slots[k] {
+            r += ws.a[slot] * ws.step[k2];
+        }
+        r
+    }
+
     /// Solves the damped normal equations for `ws.step` (frozen DOFs get 0). `false` when the
     /// matrix is not positive definite or the step not finite.
     fn damped_step(&self, ws: &mut Workspace, lambda: f64) -> bool {
         let n = self.active.len();
         ws.d.copy_from_slice(&ws.a);
-        for i in 0..n {
-            let v = ws.d[i * n + i];
-            ws.d[i * n + i] = v + lambda * v + 1e-9;
-            if ws.frozen[i] {
-                for j in 0..n {
-                    if j > i {
-                        ws.d[i * n + j] = 0.0;
-                    } else if j < i {
-                        ws.d[j * n + i] = 0.0;
-                    }
+        for k in 0..n {
+            let s = self.packed_start[k];
+            let diag = s + self.pattern[k].len();
+            let v = ws.d[diag];
+            ws.d[diag] = v + lambda * v + 1e-9;
+            if ws.frozen[k] {
+                ws.d[s..diag].iter_mut().for_each(|v| *v = 0.0);
+                for &(_, slot) in &self.coupled_slots[k] {
+                    ws.d[slot] = 0.0;
                 }
-                ws.d[i * n + i] = 1.0;
+                ws.d[diag] = 1.0;
             }
         }
-        if !tree_cholesky(&mut ws.d, n, &self.pattern, &mut ws.col) {
+        if !packed_tree_cholesky(&mut ws.d, &self.packed_start, &self.pattern) {
             return false;
         }
         for k in 0..n {
             ws.step[k] = if ws.frozen[k] { 0.0 } else { -ws.g[k] };
         }
-        tree_cholesky_solve(&ws.d, n, &self.pattern, &mut ws.step);
+        packed_tree_cholesky_solve(&ws.d, &self.packed_start, &self.pattern, &mut ws.step);
         ws.step.iter().all(|v| v.is_finite())
     }
 
@@ -933,11 +995,23 @@ impl IkSolver {
         observed: &[DVec3],
         visible: &[bool],
     ) {
+        // Every Jacobian column is a twist `(ω, v)` applied to the marker position `q`:
+        // `ω × q + v` (rotation DOF: `ω` its world axis, `v = pivot × ω`; translation: `ω = 0`,
+        // `v` its axis). A marker moves with the DOFs of its segment's ancestors, so
+        // `A(l, k) = Σ_{markers below k's joint} w·(ω_l × q + v_l)·(ω_k × q + v_k)`, which
+        // needs only the per-joint subtree moments `Σw`, `Σw·q`, `Σw·q·qᵀ` (and `Σw·q×r`,
+        // `Σw·r` for the gradient): O(markers + DOFs × depth), without forming J.
         let n = self.active.len();
-        ws.a.iter_mut().for_each(|v| *v = 0.0);
-        ws.g.iter_mut().for_each(|v| *v = 0.0);
+        let nj = self.model.joints.len();
         self.model
             .forward_with_axes(pose, &mut ws.world, &mut ws.dof_axis, &mut ws.dof_pivot);
+        // Positions relative to the root keep the moments well conditioned.
+        let origin = ws.world.position_mm.first().copied().unwrap_or(DVec3::ZERO);
+        ws.sub_w.iter_mut().for_each(|v| *v = 0.0);
+        ws.sub_q.iter_mut().for_each(|v| *v = DVec3::ZERO);
+        ws.sub_qq.iter_mut().for_each(|v| *v = DMat3::ZERO);
+        ws.sub_qr.iter_mut().for_each(|v| *v = DVec3::ZERO);
+        ws.sub_r.iter_mut().for_each(|v| *v = DVec3::ZERO);
         for (i, m) in self.markers.iter().enumerate() {
             if !visible[i] {
                 continue;
@@ -949,19 +1023,55 @@ impl IkSolver {
             if w <= 0.0 {
                 continue;
             }
-            let (s, e) = self.chain_range[i];
-            let chain = &self.chain[s..e];
-            for (c, &k) in chain.iter().enumerate() {
-                ws.cols[c] = self.column(ws, k, p);
+            let s = m.segment;
+            let q = p - origin;
+            let wq = q * w;
+            ws.sub_w[s] += w;
+            ws.sub_q[s] += wq;
+            ws.sub_qq[s] += DMat3::from_cols(wq * q.x, wq * q.y, wq * q.z);
+            ws.sub_qr[s] += wq.cross(r);
+            ws.sub_r[s] += r * w;
+        }
+        // Children follow their parents: fold subtrees upwards in reverse order.
+        for j in (0..nj).rev() {
+            if let Some(p) = self.model.joints[j].parent {
+                let (w, q, qq, qr, r) = (
+                    ws.sub_w[j],
+                    ws.sub_q[j],
+                    ws.sub_qq[j],
+                    ws.sub_qr[j],
+                    ws.sub_r[j],
+                );
+                ws.sub_w[p] += w;
+                ws.sub_q[p] += q;
+                ws.sub_qq[p] += qq;
+                ws.sub_qr[p] += qr;
+                ws.sub_r[p] += r;
             }
-            for (c1, &k1) in chain.iter().enumerate() {
-                let j1 = ws.cols[c1] * w;
-                ws.g[k1] += j1.dot(r);
-                let row = &mut ws.a[k1 * n..(k1 + 1) * n];
-                for (c2, &k2) in chain.iter().enumerate().skip(c1) {
-                    row[k2] += j1.dot(ws.cols[c2]);
-                }
+        }
+        for k in 0..n {
+            let d = self.active[k];
+            let j = self.model.dof_joint[d];
+            let axis = ws.dof_axis[d];
+            let (tw, tv) = if self.model.dof_is_translation[d] {
+                (DVec3::ZERO, axis)
+            } else {
+                (axis, (ws.dof_pivot[d] - origin).cross(axis))
+            };
+            ws.twist_w[k] = tw;
+            ws.twist_v[k] = tv;
+            let (sw, sq, sqq) = (ws.sub_w[j], ws.sub_q[j], ws.sub_qq[j]);
+            // M·ξ with M = Σ w·[−[q]×, I]ᵀ[−[q]×, I].
+            let trace = sqq.x_axis.x + sqq.y_axis.y + sqq.z_axis.z;
+            let top = tw * trace - sqq * tw + sq.cross(tv);
+            let bot = tw.cross(sq) + tv * sw;
+            let s = self.packed_start[k];
+            let pat = &self.pattern[k];
+            for (x, &l) in pat.iter().enumerate() {
+                ws.a[s + x] = ws.twist_w[l].dot(top) + ws.twist_v[l].dot(bot);
             }
+            ws.a[s + pat.len()] = tw.dot(top) + tv.dot(bot);
+            ws.g[k] = tw.dot(ws.sub_qr[j]) + tv.dot(ws.sub_r[j]);
         }
         if let Some(prev) = prior
             && self.options.temporal_weight > 0.0
@@ -996,7 +1106,7 @@ impl IkSolver {
                         RotationDofs::Fixed => (0.0, 0.0),
                     }
                 };
-                ws.a[k * n + k] += weight;
+                ws.a[self.packed_start[k] + self.pattern[k].len()] += weight;
                 ws.g[k] += weight * diff;
             }
         }
@@ -1184,6 +1294,109 @@ pub fn unwrap_angles(model: &SolverModel, motion: &mut Motion) {
                 let v = motion.values[f * cpf + col] as f64;
                 let w = v + ((prev - v) / 360.0).round() * 360.0;
                 motion.values[f * cpf + col] = w as f32;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::test_skeleton;
+
+    /// The subtree-moment normal equations equal `JᵀWJ` and `JᵀWr` formed from the explicit
+    /// Jacobian (robust weights included), in the packed layout.
+    #[test]
+    fn normal_equations_match_the_explicit_jacobian() {
+        let sk = test_skeleton();
+        let model = SolverModel::new(&sk, &Default::default()).expect("model");
+        let offsets = [
+            (0, DVec3::new(30.0, 10.0, -20.0)),
+            (0, DVec3::new(-40.0, 5.0, 25.0)),
+            (1, DVec3::new(10.0, 60.0, 5.0)),
+            (2, DVec3::new(-15.0, 120.0, 30.0)),
+            (2, DVec3::new(20.0, 90.0, -10.0)),
+            (3, DVec3::new(5.0, -80.0, 12.0)),
+            (3, DVec3::new(-25.0, -140.0, 0.0)),
+        ];
+        let markers: Vec<BoundMarker> = offsets
+            .iter()
+            .enumerate()
+            .map(|(i, (seg, off))| BoundMarker {
+                name: format!("M{i}"),
+                take_index: i,
+                segment: *seg,
+                offset_mm: *off,
+                weight: 1.0 + 0.25 * i as f64,
+            })
+            .collect();
+        let opts = SolveOptions {
+            temporal_weight: 0.0,
+            ..SolveOptions::default()
+        };
+        let s = IkSolver::new(model.clone(), markers, opts).expect("solver");
+        let mut ws = s.workspace();
+        let mut pose = model.rest_pose();
+        let channels = [
+            150.0f32, 90.0, -220.0, 30.0, -20.0, 10.0, 40.0, -15.0, 60.0, 25.0, 35.0, -45.0,
+        ];
+        model.set_pose_from_channels(&channels, &mut pose);
+        // Observations: the model's markers displaced by a few cm (one far off: robust weight).
+        let exact = s.marker_positions(&pose, &mut ws);
+        let observed: Vec<DVec3> = exact
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let k = i as f64;
+                *p + DVec3::new(3.0 * k - 7.0, 11.0 - 2.0 * k, if i == 4 { 90.0 } else { k })
+            })
+            .collect();
+        let visible: Vec<bool> = (0..observed.len()).map(|i| i != 1).collect();
+        let loss = RobustLoss::Cauchy { scale_mm: 25.0 };
+        s.build_normal_equations(&mut ws, &pose, None, loss, &observed, &visible);
+        let n = s.active_dof_count();
+        let jac = s.jacobian(&pose, &mut ws);
+        for k in 0..n {
+            let mut g = 0.0;
+            for (i, m) in s.markers().iter().enumerate() {
+                if !visible[i] {
+                    continue;
+                }
+                let r = exact[i] - observed[i];
+                let w = m.weight * loss.eval(r.length()).1;
+                for c in 0..3 {
+                    g += w * jac[(3 * i + c) * n + k] * r[c];
+                }
+            }
+            assert!((g - ws.g[k]).abs() <= 1e-9 * g.abs().max(1.0), "g[{k}]");
+            let pat = &s.pattern[k];
+            for (x, &l) in pat.iter().chain(std::iter::once(&k)).enumerate() {
+                let mut a = 0.0;
+                for (i, m) in s.markers().iter().enumerate() {
+                    if !visible[i] {
+                        continue;
+                    }
+                    let r = exact[i] - observed[i];
+                    let w = m.weight * loss.eval(r.length()).1;
+                    for c in 0..3 {
+                        a += w * jac[(3 * i + c) * n + k] * jac[(3 * i + c) * n + l];
+                    }
+                }
+                let got = ws.a[s.packed_start[k] + x];
+                assert!(
+                    (a - got).abs() <= 1e-9 * a.abs().max(1.0),
+                    "A({l}, {k}) = {got}, explicit {a}"
+                );
+            }
+            // Entries outside the pattern are structurally zero.
+            for l in 0..k {
+                if pat.contains(&l) {
+                    continue;
+                }
+                let a: f64 = (0..3 * s.markers().len())
+                    .map(|row| jac[row * n + k] * jac[row * n + l])
+                    .sum();
+                assert_eq!(a, 0.0, "A({l}, {k}) outside the pattern");
             }
         }
     }

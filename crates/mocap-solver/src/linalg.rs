@@ -113,6 +113,93 @@ pub fn tree_cholesky_solve(u: &[f64], n: usize, pattern: &[Vec<usize>], b: &mut 
     }
 }
 
+/// Storage of a normal matrix with the sparsity of [`tree_cholesky`], column by column: column
+/// `k` holds `A(pattern[k][x], k)` for each `x`, then the diagonal `A(k, k)`, contiguous from
+/// `start[k]` (`start` ascending, `start[n]` the total length). The patterns must be
+/// *nested*: for every `j = pattern[k][y]`, `pattern[j] == pattern[k][..y]` (true for the
+/// ancestor-DOF patterns of a kinematic tree numbered parents first). Build the offsets with
+/// [`packed_tree_offsets`].
+///
+/// Returns `start` (length `n + 1`) for `pattern`, or `None` when the patterns are not nested.
+pub fn packed_tree_offsets(pattern: &[Vec<usize>]) -> Option<Vec<usize>> {
+    let mut start = Vec::with_capacity(pattern.len() + 1);
+    let mut at = 0usize;
+    for (k, pat) in pattern.iter().enumerate() {
+        for (y, &j) in pat.iter().enumerate() {
+            if j >= k || pattern[j].as_slice() != &pat[..y] {
+                return None;
+            }
+        }
+        start.push(at);
+        at += pat.len() + 1;
+    }
+    start.push(at);
+    Some(start)
+}
+
+/// [`tree_cholesky`] on the packed column storage of [`packed_tree_offsets`]: `A = U·Uᵀ`,
+/// highest index eliminated first, `a` overwritten with `U` (same layout). Every update is a
+/// contiguous AXPY on a column prefix (the nesting makes column `j`'s storage line up with the
+/// first entries of column `k`). Returns `false` when `A` is not positive definite.
+pub fn packed_tree_cholesky(a: &mut [f64], start: &[usize], pattern: &[Vec<usize>]) -> bool {
+    let n = pattern.len();
+    for k in (0..n).rev() {
+        let len = pattern[k].len();
+        let (head, tail) = a.split_at_mut(start[k]);
+        let col = &mut tail[..len + 1];
+        let d = col[len];
+        if d.is_nan() || d <= 0.0 {
+            return false;
+        }
+        let d = d.sqrt();
+        col[len] = d;
+        let inv = 1.0 / d;
+        for v in &mut col[..len] {
+            *v *= inv;
+        }
+        for (y, &j) in pattern[k].iter().enumerate() {
+            let ujk = col[y];
+            if ujk == 0.0 {
+                continue;
+            }
+            // A(pattern[k][x], j) −= U(x, k)·U(j, k) for x ≤ y (x = y: the diagonal of j).
+            let cj = &mut head[start[j]..start[j] + y + 1];
+            for (t, &u) in cj.iter_mut().zip(&col[..y + 1]) {
+                *t -= u * ujk;
+            }
+        }
+    }
+    true
+}
+
+/// Solves `U·Uᵀ·x = b` in place with `U` from [`packed_tree_cholesky`].
+pub fn packed_tree_cholesky_solve(
+    u: &[f64],
+    start: &[usize],
+    pattern: &[Vec<usize>],
+    b: &mut [f64],
+) {
+    let n = pattern.len();
+    for k in (0..n).rev() {
+        let s = start[k];
+        let len = pattern[k].len();
+        let y = b[k] / u[s + len];
+        b[k] = y;
+        for (&i, &v) in pattern[k].iter().zip(&u[s..s + len]) {
+            b[i] -= v * y;
+        }
+    }
+    for k in 0..n {
+        let s = start[k];
+        let len = pattern[k].len();
+        let mut acc = b[k];
+        for (&i, &v) in pattern[k].iter().zip(&u[s..s + len]) {
+            acc -= v * b[i];
+        }
+        b[k] = acc / u[s + len];
+    }
+}
+
 /// Weighted rigid alignment: the rotation `R` and translation `t` minimising
 /// `Σ wᵢ |R·srcᵢ + t − dstᵢ|²` (Horn 1987). Returns `None` with fewer than 3 weighted points or
 /// non-finite input.
@@ -204,12 +291,15 @@ fn top_eigenvector4(a: &mut [[f64; 4]; 4]) -> [f64; 4] {
     for (i, row) in v.iter_mut().enumerate() {
         row[i] = 1.0;
     }
+    // The Frobenius norm is invariant under the rotations: stop when the off-diagonal part is
+    // negligible relative to it (an absolute threshold would run all sweeps on mm² sums).
+    let total: f64 = a.iter().flatten().map(|x| x * x).sum();
     for _sweep in 0..50 {
         let off: f64 = (0..4)
             .flat_map(|i| (0..4).filter(move |j| *j != i).map(move |j| (i, j)))
             .map(|(i, j)| a[i][j] * a[i][j])
             .sum();
-        if off < 1e-30 {
+        if off < 1e-30 || off <= 1e-28 * total {
             break;
         }
         for p in 0..3 {
@@ -326,6 +416,47 @@ mod tests {
             assert!((v - 1.0).abs() < 1e-12);
         }
         assert!(solve(&[1.0, 2.0, 2.0, 4.0], &[1.0, 2.0]).is_none());
+    }
+
+    #[test]
+    fn packed_tree_cholesky_matches_dense() {
+        // A small tree: 0 ← 1 ← 2, 0 ← 3 ← 4 (ancestor patterns, parents first).
+        let pattern: Vec<Vec<usize>> = vec![vec![], vec![0], vec![0, 1], vec![0], vec![0, 3]];
+        let start = packed_tree_offsets(&pattern).expect("nested");
+        assert!(packed_tree_offsets(&[vec![], vec![], vec![1]]).is_some());
+        assert!(packed_tree_offsets(&[vec![], vec![0], vec![1]]).is_none());
+        let n = 5;
+        // Symmetric, diagonally dominant (so positive definite), non-zero only on the pattern.
+        let mut full = vec![0.0f64; n * n];
+        for i in 0..n {
+            full[i * n + i] = 4.0 + i as f64;
+            for &j in &pattern[i] {
+                let v = 0.3 + 0.1 * (i + j) as f64;
+                full[i * n + j] = v;
+                full[j * n + i] = v;
+            }
+        }
+        let mut packed = vec![0.0; start[n]];
+        for k in 0..n {
+            for (x, &i) in pattern[k].iter().enumerate() {
+                packed[start[k] + x] = full[i * n + k];
+            }
+            packed[start[k] + pattern[k].len()] = full[k * n + k];
+        }
+        assert!(packed_tree_cholesky(&mut packed, &start, &pattern));
+        let rhs = [1.0, -2.0, 0.5, 3.0, -1.0];
+        let mut x = rhs;
+        packed_tree_cholesky_solve(&packed, &start, &pattern, &mut x);
+        for i in 0..n {
+            let r: f64 = (0..n).map(|j| full[i * n + j] * x[j]).sum();
+            assert!((r - rhs[i]).abs() < 1e-12, "row {i}: {r}");
+        }
+        let mut not_pd = vec![1.0, 2.0, 1.0];
+        assert!(!packed_tree_cholesky(
+            &mut not_pd,
+            &[0, 1, 3],
+            &[vec![], vec![0]]
+        ));
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //!   rotation vectors (no gimbal lock); converted back to the skeleton's Euler order on output;
 //! - 1 or 2 rotation channels → hinge / universal joints parametrised by their Euler angles
 //!   directly (exactly the skeleton's channels);
-//! - limits (degrees in the skeleton, radians here) where the skeleton has them (ASF).
+//! - limits (degrees in the skeleton, radians here) where the skeleton has them (ASF), on
+//!   Euler joints only: a ball joint's per-axis Euler limits are ill-posed near gimbal lock and
+//!   are dropped.
 //!
 //! Local transform, as in [`mocap_data::fk`]: `T(translation) · rest_rotation · R(channels)`.
 
@@ -60,7 +62,8 @@ pub struct ModelJoint {
     pub dof_count: usize,
     /// The skeleton's Euler composition order (used to convert ball joints to channels).
     pub rotation_order: RotationOrder,
-    /// Rotation limits per axis `[x, y, z]` in **radians**, `None` where unlimited.
+    /// Rotation limits per axis `[x, y, z]` in **radians**, `None` where unlimited (always
+    /// `None` on [`RotationDofs::Ball`] joints).
     pub limits_rad: [Option<(f64, f64)>; 3],
     /// The skeleton's channels of this joint, in motion-frame order.
     pub channels: Vec<Channel>,
@@ -271,6 +274,13 @@ impl SolverModel {
                     RotationDofs::Euler { axes, count: n }
                 }
             };
+            // Per-axis Euler limits on a ball joint are a box in angles that reach gimbal lock
+            // (that is why the joint is a ball): near the singularity the decomposition is not
+            // unique and clamping it jumps. They are not enforced (CMU ASF humerus limits, for
+            // one, are exceeded by the subjects' own markers and by Vicon's solves).
+            if rotation == RotationDofs::Ball {
+                limits_rad = [None; 3];
+            }
             let tcount = translation_axes.iter().filter(|a| **a).count();
             let dof_count = tcount + rcount;
             for k in 0..dof_count {
@@ -716,7 +726,8 @@ const CMU_TEMPLATE_JSON: &str = include_str!("../presets/skeletons/cmu_template.
 /// The built-in template skeleton for solving without a measured one: CMU ASF topology and joint
 /// names (`root`, `lfemur`, `ltibia`, …, `lhand`; no hip-joint, finger or thumb bones), adult
 /// proportions (about 1.75 m), millimetres, Y up, facing +Z, T-pose, identity rest rotations
-/// (`presets/skeletons/cmu_template.json`). Calibration fits a uniform scale to the subject.
+/// (`presets/skeletons/cmu_template.json`). Calibration fits a uniform scale to the subject, then a
+/// length factor per leg, arm and the spine ([`crate::calibrate::CHAIN_SEGMENTS`]).
 pub fn template_skeleton() -> Result<Skeleton, SolverError> {
     let s: Skeleton = serde_json::from_str(CMU_TEMPLATE_JSON)
         .map_err(|e| SolverError::BadSkeleton(format!("built-in template: {e}")))?;
@@ -757,7 +768,7 @@ pub fn euler_to_quat(order: RotationOrder, angles_rad: [f64; 3]) -> DQuat {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use mocap_data::{FrameRate, Joint, LengthUnit, UpAxis, fk};
 

@@ -133,10 +133,8 @@ pub fn solve_take(
             Calibration::Subject(s) => Some(s.clone()),
         };
         let sk = match &subject {
-            Some(s) if (s.skeleton_scale - 1.0).abs() > 1e-12 => {
-                calibrate::scale_skeleton(skeleton, s.skeleton_scale)
-            }
-            _ => skeleton.clone(),
+            Some(s) => s.scaled_skeleton(skeleton),
+            None => skeleton.clone(),
         };
         let model = SolverModel::new(&sk, &options.model)?;
         let binding = match &subject {

@@ -5,7 +5,9 @@ mod solve_common;
 
 use mocap_data::DVec3;
 use mocap_solver::SolverError;
-use mocap_solver::calibrate::{CalibrationOptions, SubjectCalibration, calibrate, scale_skeleton};
+use mocap_solver::calibrate::{
+    CalibrationOptions, SegmentScale, SubjectCalibration, calibrate, scale_segments, scale_skeleton,
+};
 use mocap_solver::markerset::MarkerSet;
 use mocap_solver::model::{ModelOptions, SolverModel};
 use mocap_solver::synth::{self, SynthRng};
@@ -144,6 +146,86 @@ fn calibration_fits_a_uniform_scale() {
         cal.skeleton_scale
     );
     assert!(cal.marker_rms_mm < 5.0, "residual {}", cal.marker_rms_mm);
+}
+
+#[test]
+fn calibration_fits_limb_lengths_of_a_template() {
+    // Truth: the template with legs 10 % longer and arms 8 % shorter (thigh and shin, upper arm
+    // and forearm); the markers sit at the same places on each segment as on the template.
+    let sk = humanoid();
+    let truth_factor = |name: &str| match name {
+        "lfemur" | "ltibia" | "rfemur" | "rtibia" => 1.10,
+        "lhumerus" | "lradius" | "rhumerus" | "rradius" => 0.92,
+        _ => 1.0,
+    };
+    let truth_scales: Vec<SegmentScale> = sk
+        .joints
+        .iter()
+        .filter(|j| truth_factor(&j.name) != 1.0)
+        .map(|j| SegmentScale {
+            segment: j.name.clone(),
+            scale: truth_factor(&j.name),
+        })
+        .collect();
+    let truth = scale_segments(&sk, &truth_scales);
+    let truth_model = SolverModel::new(&truth, &ModelOptions::default()).expect("model");
+    let set = MarkerSet::automatic(&SolverModel::new(&sk, &ModelOptions::default()).expect("m"));
+    let placed = set.place(&truth_model).0;
+    let take = synth::markers_from_motion(&truth_model, &placed, &walk_motion(&truth, 120))
+        .expect("synth");
+    let cal = calibrate(
+        &sk,
+        &ModelOptions::default(),
+        &set,
+        &take,
+        "",
+        &CalibrationOptions {
+            fit_scale: true,
+            ..CalibrationOptions::default()
+        },
+    )
+    .expect("calibrate");
+    // Effective length factor of every segment: uniform scale × its chain factor.
+    for j in &sk.joints {
+        let chain = cal
+            .segment_scales
+            .iter()
+            .find(|s| s.segment == j.name)
+            .map(|s| s.scale)
+            .unwrap_or(1.0);
+        let got = cal.skeleton_scale * chain;
+        let want = truth_factor(&j.name);
+        if want != 1.0 {
+            assert!(
+                (got - want).abs() < 0.025,
+                "{}: length factor {got:.3}, truth {want}",
+                j.name
+            );
+        }
+    }
+    // The calibrated skeleton's limb bones match the truth's (the other offsets, e.g. the hip
+    // width, carry the uniform scale only).
+    let fitted = cal.scaled_skeleton(&sk);
+    for (a, b) in fitted.joints.iter().zip(&truth.joints) {
+        let Some(p) = b.parent else { continue };
+        if truth_factor(&truth.joints[p].name) == 1.0 {
+            continue;
+        }
+        let (la, lb) = (a.offset.length(), b.offset.length());
+        assert!(
+            (la - lb).abs() <= 0.025 * lb + 1e-9,
+            "{}: offset {la:.1} vs truth {lb:.1}",
+            a.name
+        );
+    }
+    assert!(cal.marker_rms_mm < 3.0, "residual {}", cal.marker_rms_mm);
+    // Saved and loaded, the subject keeps its segment scales.
+    let back = SubjectCalibration::from_json(&cal.to_json()).expect("parse");
+    assert_eq!(back.segment_scales.len(), cal.segment_scales.len());
+    for (a, b) in back.segment_scales.iter().zip(&cal.segment_scales) {
+        assert_eq!(a.segment, b.segment);
+        assert!((a.scale - b.scale).abs() < 1e-12);
+    }
 }
 
 #[test]

@@ -2,11 +2,17 @@
 //! Our solve of the raw markers must fit them (marker RMS ≤ 10 mm, the target) and put the
 //! joints close to Vicon's own solve of the same take (FK of `39_01.amc` on `39.asf`).
 //!
-//! The target for the joints is 15 mm RMS; we measure ≈ 23 mm (legs 12–22 mm, right arm
-//! up to 41 mm). Vicon's solve is not a rigid fit of these markers: in its own segment frames the
-//! markers move by 10 mm RMS (head, pelvis) up to 40–70 mm (right upper arm and forearm), so
-//! joint agreement is bounded by how Vicon's BodyBuilder model differs from a least-squares
-//! marker fit. This test guards the measured level (≤ 25 mm) against regressions.
+//! The target for the joints is 15 mm RMS; we measure 23.6 mm (marker RMS 5.03 mm). The
+//! error is mostly a constant offset per joint, not tracking error: expressed in Vicon's pelvis
+//! frame, the mean offset is 7 mm at the root, 8–18 mm on the legs, 30 mm at `upperback` (how
+//! the spine's bend is split between `lowerback` and `upperback`, which no marker separates), and
+//! 18–42 mm from the right shoulder to the right hand, while the frame-to-frame part is 5–22 mm.
+//! Vicon's solve is not a rigid fit of these markers: in its own segment frames the markers move
+//! by 10 mm RMS (head, pelvis) up to 40–70 mm (right upper arm and forearm), so joint agreement
+//! is bounded by how Vicon's BodyBuilder model places joint centres relative to the markers, which
+//! a least-squares marker fit cannot recover without using Vicon's answer. A weak rest-pose prior
+//! on the unobserved spine and neck DOFs moved the joint RMS by < 0.2 mm. This test guards the
+//! measured levels (joints ≤ 24.5 mm, markers ≤ 5.5 mm) against regressions.
 //! Run with `MOCAP_TEST_DATA=/work/shared/data cargo test -p mocap-solver --test solve_cmu_real`.
 
 use mocap_data::LengthUnit;
@@ -92,7 +98,12 @@ fn cmu_39_01_matches_vicon_solve() {
     );
     assert_eq!(cmp.frames, 378);
     assert!(rms <= 10.0, "marker RMS {rms} mm");
-    assert!(cmp.rms_mm <= 25.0, "joint RMS vs Vicon {} mm", cmp.rms_mm);
+    assert!(rms <= 5.5, "marker RMS {rms} mm (was 5.03 mm)");
+    assert!(
+        cmp.rms_mm <= 24.5,
+        "joint RMS vs Vicon {} mm (was 23.6 mm)",
+        cmp.rms_mm
+    );
     // The legs, driven by well-placed markers, agree better.
     for j in ["root", "lfemur", "rfemur", "lfoot", "rfoot"] {
         let e = cmp
