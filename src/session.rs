@@ -76,6 +76,9 @@ pub struct Take {
     /// Non-destructive marker clean-up: `markers` is the raw take run through this stack (see
     /// [`crate::cleanup`]).
     pub cleanup: mocap_solver::stack::OpStack,
+    /// The stack's last re-solve (before its motion operations), when one was made: the
+    /// take's skeleton and motion then show it (see [`crate::cleanup_motion`]).
+    pub solved: Option<std::sync::Arc<mocap_solver::resolve::SolvedMotion>>,
 }
 
 impl Take {
@@ -104,6 +107,7 @@ impl Take {
             in_frame: None,
             out_frame: None,
             cleanup: Default::default(),
+            solved: None,
         })
     }
 }
@@ -408,7 +412,7 @@ fn export_glb(session: &Session, path: &Path) -> Result<String, String> {
     ))
 }
 
-fn single_asf_in(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn single_asf_in(dir: &Path) -> Option<PathBuf> {
     let mut found = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -434,6 +438,7 @@ fn new_take(path: &Path, rate: FrameRate) -> Take {
         in_frame: None,
         out_frame: None,
         cleanup: Default::default(),
+        solved: None,
     }
 }
 

@@ -244,6 +244,32 @@ pub fn bvh_motion(s: &ActorSolve) -> (Skeleton, Motion) {
     bake_rest_rotations(&sk_mm, &motion)
 }
 
+/// `skeleton` and `motion` in another length `unit`: offsets, end sites, translation limits and
+/// position channels scaled (a clone when the unit is the same).
+pub fn in_unit(skeleton: &Skeleton, motion: &Motion, unit: LengthUnit) -> (Skeleton, Motion) {
+    if skeleton.unit == unit {
+        return (skeleton.clone(), motion.clone());
+    }
+    let k = skeleton.unit.factor_to(unit);
+    let mut s = skeleton.clone();
+    s.unit = unit;
+    for j in &mut s.joints {
+        j.offset *= k;
+        j.end_site = j.end_site.map(|e| e * k);
+        for (c, l) in j.channels.iter().zip(j.limits.iter_mut()) {
+            if !c.is_rotation()
+                && let Some((lo, hi)) = l
+            {
+                *lo *= k;
+                *hi *= k;
+            }
+        }
+    }
+    let mut m = motion.clone();
+    scale_positions(skeleton, &mut m, k);
+    (s, m)
+}
+
 /// The pipeline options of `mocap solve` for these settings (calibration on the take's first
 /// `calibration_frames` frames; `fit_scale` for the template skeleton).
 pub fn pipeline_options(
