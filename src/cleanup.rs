@@ -17,6 +17,7 @@ use bevy::prelude::*;
 use mocap_solver::gaps::{FrameRange, MarkerGapReport, MarkerSelection, gap_report};
 use mocap_solver::stack::{EntryOutcome, OpReport, OpStack, StackEvaluator};
 
+use crate::cleanup_motion;
 use crate::history::HistorySet;
 use crate::session::{AppLog, LogLevel, Session, SessionSet, Take};
 use crate::takes::{OpenLibrary, TakeBrowser};
@@ -36,10 +37,19 @@ impl Plugin for CleanupPlugin {
             ..Default::default()
         })
         .add_message::<CleanupCommand>()
+        .init_resource::<crate::timeline::TimelineLanes>()
         .configure_sets(PreUpdate, CleanupSet.after(HistorySet).after(SessionSet))
         .add_systems(
             PreUpdate,
-            (follow_take, evaluate, apply_commands)
+            (
+                follow_take,
+                evaluate,
+                apply_commands,
+                cleanup_motion::follow_take,
+                cleanup_motion::apply_commands,
+                cleanup_motion::poll_job,
+                cleanup_motion::evaluate,
+            )
                 .chain()
                 .in_set(CleanupSet),
         );
@@ -63,6 +73,11 @@ pub enum CleanupCommand {
     /// Detect label swaps on the current (cleaned) markers, without changing them; the panel
     /// lists them with a one-click fix each.
     FindSwaps(mocap_solver::swaps::SwapParams),
+    /// Re-solve the current (cleaned) markers with the stack's solve stage, in the background
+    /// (see [`crate::cleanup_motion`]).
+    Resolve,
+    /// Stop the running re-solve; the take stays as it was.
+    CancelResolve,
 }
 
 /// A detected label swap: markers `labels` are exchanged over `frames` (half-open).
@@ -154,6 +169,8 @@ pub struct Cleanup {
     /// Swaps found by [`CleanupCommand::FindSwaps`] on the current result (cleared when it
     /// changes).
     pub swaps: Option<Vec<SwapSpan>>,
+    /// Re-solve and motion operations.
+    pub motion: cleanup_motion::MotionState,
 }
 
 impl Cleanup {
@@ -266,7 +283,8 @@ fn evaluate(mut session: ResMut<Session>, mut cleanup: ResMut<Cleanup>) {
         .evaluator
         .as_ref()
         .map_or(&empty, StackEvaluator::stack);
-    if take.cleanup == *evaluated {
+    // The solve stage and motion operations are `cleanup_motion`'s.
+    if take.cleanup.entries == evaluated.entries {
         return;
     }
     let stack = take.cleanup.clone();
@@ -386,6 +404,8 @@ fn apply_commands(
     for cmd in commands.read() {
         match cmd {
             CleanupCommand::SelectEntry(i) => cleanup.selected_entry = *i,
+            // Handled by `cleanup_motion::apply_commands`.
+            CleanupCommand::Resolve | CleanupCommand::CancelResolve => {}
             CleanupCommand::FindSwaps(params) => {
                 let Some(mut m) = session.take.as_ref().and_then(|t| t.markers.clone()) else {
                     continue;

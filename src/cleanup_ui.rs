@@ -8,6 +8,7 @@ use mocap_data::{FrameIndex, MarkerTrajectories};
 use mocap_solver::fill::{FillMethod, FillParams};
 use mocap_solver::filter::LowpassParams;
 use mocap_solver::gaps::{FrameRange, MarkerSelection};
+use mocap_solver::resolve::{ContactEdit, FootLockStage, MotionEntry, MotionOperation, SolveStage};
 use mocap_solver::spikes::DespikeParams;
 use mocap_solver::stack::{OpStack, Operation, StackEntry};
 use mocap_solver::swaps::SwapParams;
@@ -48,6 +49,8 @@ pub struct CleanupView<'a> {
     pub io: Option<FrameRange>,
     /// Swaps found on the current result, if searched.
     pub swaps: Option<&'a [crate::cleanup::SwapSpan]>,
+    /// Re-solve progress, pinned contacts.
+    pub motion: crate::cleanup_motion::MotionView<'a>,
 }
 
 fn edit(stack: OpStack, what: impl Into<String>, merge: Option<u64>) -> UiCommand {
@@ -147,7 +150,11 @@ pub fn cleanup_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
         egui::ScrollArea::vertical()
             .id_salt("cleanup_stack")
             .auto_shrink([false, false])
-            .show(&mut cols[1], |ui| out.extend(stack_ui(ui, v, stack)));
+            .show(&mut cols[1], |ui| {
+                out.extend(stack_ui(ui, v, stack));
+                ui.separator();
+                out.extend(motion_ui(ui, v, stack));
+            });
         out.extend(curves_ui(&mut cols[2], v));
     });
     out
@@ -629,6 +636,204 @@ fn curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
         out.push(UiCommand::Playback(PlaybackCommand::Seek(
             p.x.round().clamp(0.0, n.saturating_sub(1) as f64) as usize,
         )));
+    }
+    out
+}
+
+/// The stack with `edit` appended to its first foot-lock entry's contact edits.
+pub fn with_contact_edit(stack: &OpStack, edit: ContactEdit) -> Option<OpStack> {
+    let mut s = stack.clone();
+    let e = s
+        .motion
+        .iter_mut()
+        .find(|e| matches!(e.op, MotionOperation::FootLock(_)))?;
+    let MotionOperation::FootLock(f) = &mut e.op;
+    f.edits.push(edit);
+    Some(s)
+}
+
+/// The solve stage (Re-solve with progress and Cancel) and the foot lock (contacts of each foot
+/// under the playhead, add over the I/O range, remove, nudge ends).
+fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let m = &v.motion;
+    ui.strong("Solve");
+    let Some(stage) = &stack.solve else {
+        if ui
+            .button("➕ Add solve stage")
+            .on_hover_text("Solve the cleaned markers onto the take's skeleton (as `mocap clean --motion-out`)")
+            .clicked()
+        {
+            let mut s = stack.clone();
+            s.solve = Some(SolveStage::default());
+            out.push(edit(s, "Add solve stage", None));
+        }
+        return out;
+    };
+    ui.horizontal(|ui| {
+        let mut on = stage.enabled;
+        if ui.checkbox(&mut on, "").changed() {
+            let mut s = stack.clone();
+            if let Some(st) = &mut s.solve {
+                st.enabled = on;
+            }
+            out.push(edit(s, "Toggle solve stage", None));
+        }
+        ui.label(format!(
+            "marker set {}, smooth {}, calibrate on {} frames",
+            stage.markerset, stage.smooth, stage.calibration_frames
+        ));
+        if ui
+            .small_button("🗑")
+            .on_hover_text("Remove the solve stage")
+            .clicked()
+        {
+            let mut s = stack.clone();
+            s.solve = None;
+            out.push(edit(s, "Remove solve stage", None));
+        }
+    });
+    match m.job {
+        Some((fraction, done, total, secs)) => {
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .desired_width(160.0)
+                        .text(format!("{done}/{total} frames, {secs:.0} s")),
+                );
+                if ui
+                    .add_enabled(!m.cancelling, egui::Button::new("Cancel"))
+                    .clicked()
+                {
+                    out.push(UiCommand::Cleanup(CleanupCommand::CancelResolve));
+                }
+            });
+        }
+        None => {
+            if ui
+                .add_enabled(stage.enabled, egui::Button::new("▶ Re-solve"))
+                .on_hover_text(
+                    "Solve the cleaned markers in the background; the result is one undoable edit",
+                )
+                .clicked()
+            {
+                out.push(UiCommand::Cleanup(CleanupCommand::Resolve));
+            }
+        }
+    }
+    if let Some(s) = m.status {
+        ui.weak(s);
+    }
+    ui.add_space(4.0);
+    ui.strong("Foot lock");
+    let Some(fi) = stack
+        .motion
+        .iter()
+        .position(|e| matches!(e.op, MotionOperation::FootLock(_)))
+    else {
+        if ui.button("➕ Add foot lock").clicked() {
+            let mut s = stack.clone();
+            s.motion.push(MotionEntry::new(MotionOperation::FootLock(
+                FootLockStage::default(),
+            )));
+            out.push(edit(s, "Add foot lock", None));
+        }
+        return out;
+    };
+    ui.horizontal(|ui| {
+        let mut on = stack.motion[fi].enabled;
+        if ui
+            .checkbox(&mut on, "pin the feet during contacts")
+            .changed()
+        {
+            let mut s = stack.clone();
+            s.motion[fi].enabled = on;
+            out.push(edit(s, "Toggle foot lock", None));
+        }
+        if ui
+            .small_button("🗑")
+            .on_hover_text("Remove the foot lock")
+            .clicked()
+        {
+            let mut s = stack.clone();
+            s.motion.remove(fi);
+            out.push(edit(s, "Remove foot lock", None));
+        }
+    });
+    if m.feet.is_empty() {
+        ui.weak("Re-solve to see and edit the contacts.");
+        return out;
+    }
+    for (side, foot) in m.feet.iter().enumerate().take(2) {
+        let under = m
+            .contacts
+            .iter()
+            .find(|c| c.name == *foot && c.start <= v.frame && v.frame < c.end);
+        let count = m.contacts.iter().filter(|c| c.name == *foot).count();
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "{} ({foot}): {count}",
+                if side == 0 { "L" } else { "R" }
+            ));
+            let mut push = |e: ContactEdit, what: &str| {
+                if let Some(s) = with_contact_edit(stack, e) {
+                    out.push(edit(s, format!("{what} ({foot})"), None));
+                }
+            };
+            if let Some(r) = v.io
+                && ui
+                    .button("Add over I/O")
+                    .on_hover_text("A contact over the in/out range")
+                    .clicked()
+            {
+                push(
+                    ContactEdit::Add {
+                        foot: foot.clone(),
+                        start: r.start,
+                        end: r.end,
+                    },
+                    "Add contact",
+                );
+            }
+            let Some(c) = under else {
+                ui.weak("no contact at the playhead");
+                return;
+            };
+            ui.weak(format!("{}–{}", c.start, c.end - 1));
+            if ui.button("Remove").clicked() {
+                push(
+                    ContactEdit::Remove {
+                        foot: foot.clone(),
+                        frame: v.frame,
+                    },
+                    "Remove contact",
+                );
+            }
+            for (label, ds, de) in [
+                ("⏴[", -1i64, 0i64),
+                ("[⏵", 1, 0),
+                ("]⏴", 0, -1),
+                ("⏵]", 0, 1),
+            ] {
+                let start = (c.start as i64 + ds).max(0) as usize;
+                let end = (c.end as i64 + de).max(start as i64 + 1) as usize;
+                if ui
+                    .small_button(label)
+                    .on_hover_text("Nudge the contact's start or end by one frame")
+                    .clicked()
+                {
+                    push(
+                        ContactEdit::Set {
+                            foot: foot.clone(),
+                            frame: v.frame,
+                            start,
+                            end,
+                        },
+                        "Move contact",
+                    );
+                }
+            }
+        });
     }
     out
 }

@@ -54,6 +54,10 @@ pub struct Args {
     #[arg(long)]
     pub bench: bool,
 
+    /// Print only the background re-solve figures (10-minute take; no window) and exit.
+    #[arg(long)]
+    pub bench_resolve: bool,
+
     /// Subtitle file to open (SRT, VTT, ASS, TTML; repeatable). The language comes from the
     /// file name (`name.zh-Hans.srt`), else the file, else the script of its text.
     #[arg(long = "subtitles", value_name = "FILE")]

@@ -57,6 +57,14 @@ pub enum EditCommand {
         /// Merge key (e.g. the entry index of a parameter being dragged); `None`: never merged.
         merge: Option<u64>,
     },
+    /// Replace the take's re-solved motion (the clean-up stack's solve result; `None`: back to
+    /// the motion the take was opened with). One edit for a whole re-solve.
+    SetSolvedMotion {
+        /// The new solve result.
+        solved: Option<std::sync::Arc<mocap_solver::resolve::SolvedMotion>>,
+        /// What changed, for the Edit menu.
+        what: String,
+    },
     /// Rename marker `index`.
     RenameMarker {
         /// Marker index in the take's trajectories.
@@ -88,7 +96,7 @@ impl EditCommand {
             Self::SetStartTimecode(tc) => format!("Set start timecode to {tc}"),
             Self::RenameMarker { label, .. } => format!("Rename marker to {label}"),
             Self::Library(c) => describe_library(c),
-            Self::SetCleanupStack { what, .. } => what.clone(),
+            Self::SetCleanupStack { what, .. } | Self::SetSolvedMotion { what, .. } => what.clone(),
             Self::Subtitle { lang, change, undo } => {
                 format!(
                     "{}{} ({lang})",
@@ -168,6 +176,16 @@ impl EditCommand {
                     stack: Box::new(before),
                     what: what.clone(),
                     merge: *merge,
+                }
+            }
+            Self::SetSolvedMotion { solved, what } => {
+                if take.markers.is_none() {
+                    return Err("the take has no markers to solve".into());
+                }
+                let before = std::mem::replace(&mut take.solved, solved.clone());
+                Self::SetSolvedMotion {
+                    solved: before,
+                    what: what.clone(),
                 }
             }
             Self::Subtitle { .. } => return Err("a subtitle edit needs the subtitle tracks".into()),

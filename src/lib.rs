@@ -22,6 +22,7 @@ pub mod camera;
 pub mod capture;
 pub mod character;
 pub mod cleanup;
+pub mod cleanup_motion;
 pub mod cleanup_ui;
 pub mod cli;
 pub mod demo;

@@ -29,10 +29,14 @@ use mocap_studio::{
 fn main() -> Result<()> {
     let started = std::time::Instant::now();
     let args = Args::parse();
-    if args.bench {
+    if args.bench || args.bench_resolve {
         let dir = std::env::temp_dir().join(format!("mocap-studio-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        let result = mocap_studio::bench::run(&dir);
+        let result = if args.bench {
+            mocap_studio::bench::run(&dir)
+        } else {
+            mocap_studio::bench::run_resolve(&dir)
+        };
         let _ = std::fs::remove_dir_all(&dir);
         return result;
     }

@@ -82,6 +82,9 @@ pub struct Take {
     /// Further performers beside the primary `skeleton`/`motion` (actor 0): actor `k` is
     /// `actors[k - 1]`. Each keeps its own unit, up axis and rate.
     pub actors: Vec<Actor>,
+    /// The stack's last re-solve (before its motion operations), when one was made: the
+    /// take's skeleton and motion then show it (see [`crate::cleanup_motion`]).
+    pub solved: Option<std::sync::Arc<mocap_solver::resolve::SolvedMotion>>,
 }
 
 /// A performer's skeleton and motion, added to a take beside its primary one.
@@ -168,6 +171,7 @@ impl Take {
             out_frame: None,
             cleanup: Default::default(),
             actors: Vec::new(),
+            solved: None,
         })
     }
 }
@@ -528,7 +532,7 @@ fn export_glb(session: &Session, path: &Path) -> Result<String, String> {
     ))
 }
 
-fn single_asf_in(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn single_asf_in(dir: &Path) -> Option<PathBuf> {
     let mut found = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -555,6 +559,7 @@ fn new_take(path: &Path, rate: FrameRate) -> Take {
         out_frame: None,
         cleanup: Default::default(),
         actors: Vec::new(),
+        solved: None,
     }
 }
 

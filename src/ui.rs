@@ -1662,6 +1662,7 @@ fn ui_system(
             last_eval: c.last_eval,
             marker: data.selection.marker,
             swaps: c.swaps.as_deref(),
+            motion: c.motion.view(),
             raw: c.raw().or_else(|| take.and_then(|t| t.markers.as_ref())),
             result: take.and_then(|t| t.markers.as_ref()),
             frame,

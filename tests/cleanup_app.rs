@@ -280,3 +280,249 @@ fn swaps_are_found_and_fixed_in_one_click() {
         "stale list cleared"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Re-solve and foot lock (real take)
+// ---------------------------------------------------------------------------------------------
+
+use mocap_solver::resolve::{
+    self, ContactEdit, FootLockStage, MotionEntry, MotionOperation, SolveSkeleton, SolveStage,
+};
+
+/// Copies the CMU take (C3D, AMC, ASF) into `dir` and opens the C3D and AMC.
+fn open_cmu(app: &mut App, dir: &std::path::Path) -> Option<PathBuf> {
+    let base = "c3d_plus_skeleton/cmu_subject39_walk";
+    let mut files = Vec::new();
+    for f in ["39_01.c3d", "39_01.amc", "39.asf"] {
+        let src = shared(&format!("{base}/{f}"))?;
+        let dst = dir.join(f);
+        std::fs::copy(&src, &dst).expect("copy");
+        files.push(dst);
+    }
+    send(
+        app,
+        SessionCommand::Open(vec![files[0].clone(), files[1].clone()]),
+    );
+    app.update();
+    app.update();
+    assert!(errors(app).is_empty(), "{:?}", errors(app));
+    Some(files[2].clone())
+}
+
+/// Updates until the background re-solve is collected, then lets its edit apply.
+fn finish_resolve(app: &mut App) {
+    for _ in 0..100_000 {
+        app.update();
+        if !app.world().resource::<Cleanup>().motion.is_solving() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(!app.world().resource::<Cleanup>().motion.is_solving());
+    app.update();
+    app.update();
+}
+
+fn take(app: &App) -> &mocap_studio::session::Take {
+    app.world()
+        .resource::<Session>()
+        .take
+        .as_ref()
+        .expect("take")
+}
+
+fn solve_stack() -> OpStack {
+    let mut stack = OpStack::new();
+    stack
+        .entries
+        .push(StackEntry::new(Operation::FillGaps(FillParams {
+            method: FillMethod::Spline,
+            max_gap: 30,
+            ..FillParams::default()
+        })));
+    stack.solve = Some(SolveStage::default());
+    stack
+}
+
+#[test]
+fn resolve_runs_in_the_background_equals_the_headless_solve_and_undoes_in_one_step() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut app = app();
+    let Some(asf) = open_cmu(&mut app, tmp.path()) else {
+        return;
+    };
+    let raw = markers(&app);
+    let (sk0, m0) = (take(&app).skeleton.clone(), take(&app).motion.clone());
+    assert!(m0.is_some(), "the AMC motion is loaded");
+    let stack = solve_stack();
+    set_stack(&mut app, &stack, None);
+    send(&mut app, CleanupCommand::Resolve);
+    app.update();
+    assert!(
+        app.world().resource::<Cleanup>().motion.is_solving(),
+        "the solve runs in the background"
+    );
+    assert!(
+        take(&app).solved.is_none(),
+        "nothing changes before it ends"
+    );
+    finish_resolve(&mut app);
+    assert!(errors(&app).is_empty(), "{:?}", errors(&app));
+
+    // The headless API on the same cleaned markers and skeleton file.
+    let cleaned = stack.apply(&raw).expect("apply").0;
+    let sk = SolveSkeleton::load(&asf, mocap_data::LengthUnit::Centimetre).expect("asf");
+    let expected = resolve::solve(&SolveStage::default(), &sk, &cleaned, None).expect("solve");
+    let solved = take(&app).solved.clone().expect("solved");
+    assert_eq!(*solved, expected, "app re-solve = resolve::solve");
+    assert!(expected.frames_solved > 300);
+    let unit = sk0.as_ref().expect("skeleton").unit;
+    let (shown_sk, shown) = resolve::in_unit(&expected.skeleton, &expected.motion, unit);
+    assert_eq!(take(&app).motion.as_ref(), Some(&shown));
+    assert_eq!(take(&app).skeleton.as_ref(), Some(&shown_sk));
+    assert_ne!(take(&app).motion, m0);
+
+    // One undo step: the stack edit, then the re-solve.
+    assert_eq!(app.world().resource::<UndoStack>().done.len(), 2);
+    send(&mut app, HistoryCommand::Undo);
+    app.update();
+    app.update();
+    assert!(take(&app).solved.is_none());
+    assert_eq!(take(&app).motion, m0, "undo returns the opened motion");
+    assert_eq!(take(&app).skeleton, sk0);
+    send(&mut app, HistoryCommand::Redo);
+    app.update();
+    app.update();
+    assert_eq!(take(&app).motion.as_ref(), Some(&shown));
+}
+
+#[test]
+fn cancelled_resolve_leaves_the_take_untouched() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut app = app();
+    if open_cmu(&mut app, tmp.path()).is_none() {
+        return;
+    }
+    let m0 = take(&app).motion.clone();
+    set_stack(&mut app, &solve_stack(), None);
+    let done = app.world().resource::<UndoStack>().done.len();
+    send(&mut app, CleanupCommand::Resolve);
+    send(&mut app, CleanupCommand::CancelResolve);
+    finish_resolve(&mut app);
+    assert!(take(&app).solved.is_none());
+    assert_eq!(take(&app).motion, m0);
+    assert_eq!(app.world().resource::<UndoStack>().done.len(), done);
+    let log = &app
+        .world()
+        .resource::<mocap_studio::session::AppLog>()
+        .entries;
+    assert!(
+        log.iter().any(|e| e.text.contains("cancelled")),
+        "the log says it was cancelled"
+    );
+}
+
+#[test]
+fn foot_lock_contacts_are_editable_undoable_and_match_the_cli_evaluation() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut app = app();
+    let Some(asf) = open_cmu(&mut app, tmp.path()) else {
+        return;
+    };
+    let raw = markers(&app);
+    let unit = take(&app).skeleton.as_ref().expect("skeleton").unit;
+    let mut stack = solve_stack();
+    stack
+        .motion
+        .push(MotionEntry::new(MotionOperation::FootLock(
+            FootLockStage::default(),
+        )));
+    set_stack(&mut app, &stack, None);
+    send(&mut app, CleanupCommand::Resolve);
+    finish_resolve(&mut app);
+    assert!(take(&app).solved.is_some(), "{:?}", errors(&app));
+
+    // What `mocap clean --ops STACK --motion-out --skeleton 39.asf` computes (its CLI test
+    // proves the binary writes exactly this).
+    let sk = SolveSkeleton::load(&asf, mocap_data::LengthUnit::Centimetre).expect("asf");
+    let check = |app: &App, stack: &OpStack| {
+        let o = resolve::apply_stack(stack, &raw, Some(&sk), None).expect("apply_stack");
+        let solved = o.solved.expect("solved");
+        let (locked, _) = o.motion.expect("motion");
+        let (_, shown) = resolve::in_unit(&solved.skeleton, &locked, unit);
+        assert_eq!(take(app).motion.as_ref(), Some(&shown), "app = apply_stack");
+        assert_eq!(take(app).solved.as_deref(), Some(&solved));
+        locked
+    };
+    let locked = check(&app, &stack);
+    assert_ne!(locked, take(&app).solved.as_ref().expect("solved").motion);
+    let c = &app.world().resource::<Cleanup>().motion;
+    assert_eq!(c.feet.len(), 2, "{:?}", c.feet);
+    let left = c.feet[0].clone();
+    let before = c.contacts.clone();
+    assert!(!before.is_empty(), "contacts detected on a walk");
+    let lanes = app
+        .world()
+        .resource::<mocap_studio::timeline::TimelineLanes>();
+    let lane = lanes
+        .extra
+        .get(mocap_studio::cleanup_motion::CONTACT_LANES[0])
+        .expect("left contact lane");
+    assert_eq!(lane.name, "Contacts L");
+    assert_eq!(
+        lane.spans.len(),
+        before.iter().filter(|c| c.name == left).count()
+    );
+
+    // The panel's edits: add a contact over frames 5–14, then nudge its end by one frame.
+    let added = mocap_studio::cleanup_ui::with_contact_edit(
+        &stack,
+        ContactEdit::Add {
+            foot: left.clone(),
+            start: 5,
+            end: 15,
+        },
+    )
+    .expect("foot lock entry");
+    set_stack(&mut app, &added, None);
+    let covering = |app: &App| {
+        app.world()
+            .resource::<Cleanup>()
+            .motion
+            .contacts
+            .iter()
+            .find(|c| c.name == left && c.start <= 10 && 10 < c.end)
+            .cloned()
+    };
+    let c1 = covering(&app).expect("the added contact");
+    let moved = mocap_studio::cleanup_ui::with_contact_edit(
+        &added,
+        ContactEdit::Set {
+            foot: left.clone(),
+            frame: 10,
+            start: c1.start,
+            end: c1.end + 1,
+        },
+    )
+    .expect("entry");
+    set_stack(&mut app, &moved, None);
+    assert_eq!(covering(&app).expect("moved").end, c1.end + 1);
+    let after_edit = check(&app, &moved);
+    assert_ne!(after_edit, locked, "the edit changes the locked motion");
+
+    // Undo both edits: the contacts and the motion are back.
+    send(&mut app, HistoryCommand::Undo);
+    send(&mut app, HistoryCommand::Undo);
+    app.update();
+    assert_eq!(app.world().resource::<Cleanup>().motion.contacts, before);
+    check(&app, &stack);
+
+    // Saved beside the take, the stack round-trips (what `mocap clean --ops` reads).
+    send(&mut app, HistoryCommand::Redo);
+    send(&mut app, HistoryCommand::Redo);
+    app.update();
+    send(&mut app, CleanupCommand::SaveStack);
+    app.update();
+    let sidecar = OpStack::sidecar_path(&tmp.path().join("39_01.c3d"));
+    assert_eq!(OpStack::load(&sidecar).expect("sidecar"), moved);
+}

@@ -11,6 +11,7 @@ use mocap_solver::clean::{CleanParams, CleanReport};
 use mocap_solver::fill::{FillMethod, FillParams};
 use mocap_solver::filter::LowpassParams;
 use mocap_solver::gaps::{FrameRange, MarkerGapReport, MarkerSelection, gap_report};
+use mocap_solver::resolve::{self, SolveSkeleton};
 use mocap_solver::spikes::DespikeParams;
 use mocap_solver::stack::{EntryOutcome, OpReport, OpStack, StackReport};
 use mocap_solver::swaps::SwapParams;
@@ -67,6 +68,15 @@ pub struct Args {
         "markers", "save_ops",
     ])]
     pub ops: Option<PathBuf>,
+    /// With `--ops`: solve the cleaned markers as the stack's solve stage says, apply its
+    /// motion operations (foot lock) and write the motion here as BVH (millimetres) — what the
+    /// studio shows after Re-solve.
+    #[arg(long = "motion-out", value_name = "OUT.bvh", requires = "ops")]
+    pub motion_out: Option<PathBuf>,
+    /// Skeleton for `--motion-out` (.asf, or .bvh in centimetres); default: the stack's solve
+    /// stage `skeleton`, else the built-in template.
+    #[arg(long, value_name = "X.asf|X.bvh", requires = "motion_out")]
+    pub skeleton: Option<PathBuf>,
     /// Also write the operation stack equivalent of the step flags to this file (a starting
     /// point for the studio or `--ops`).
     #[arg(long = "save-ops", value_name = "OPS.ron")]
@@ -277,7 +287,38 @@ fn run_ops(args: &Args, ops: &std::path::Path) -> anyhow::Result<()> {
     let report_before = gap_report(&file.points, None, &all)?;
     let gaps_before = count_gaps(&file.points);
     let valid_before = 100.0 * file.points.valid_fraction();
-    let (out, report) = stack.apply(&file.points)?;
+    let skeleton = match &args.skeleton {
+        Some(p) => Some(SolveSkeleton::load(p, mocap_data::LengthUnit::Centimetre)?),
+        None => None,
+    };
+    let (out, report, motion) = match &args.motion_out {
+        Some(path) => {
+            if !stack.solve.as_ref().is_some_and(|s| s.enabled) {
+                anyhow::bail!(
+                    "{}: --motion-out needs an enabled solve stage in the stack (`solve: (markerset: \"cmu41\")`)",
+                    ops.display()
+                );
+            }
+            let o = resolve::apply_stack(&stack, &file.points, skeleton.as_ref(), None)?;
+            let (Some(solved), Some((motion, _))) = (o.solved, o.motion) else {
+                anyhow::bail!("the solve stage produced no motion");
+            };
+            mocap_formats::bvh::write_path(&solved.skeleton, &motion, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let line = format!(
+                "solved {} frame(s) ({} failed), marker RMS {:.2} mm; wrote {}",
+                solved.frames_solved,
+                solved.frames_failed,
+                solved.marker_rms_mm,
+                path.display()
+            );
+            (o.markers, o.report, Some(line))
+        }
+        None => {
+            let (out, report) = stack.apply(&file.points)?;
+            (out, report, None)
+        }
+    };
     file.points = out;
     let t = &file.points;
     let done = || {
@@ -364,6 +405,9 @@ fn run_ops(args: &Args, ops: &std::path::Path) -> anyhow::Result<()> {
             summary.gaps_left
         );
         println!("wrote {}", args.output.display());
+    }
+    if let Some(line) = motion {
+        eprintln!("{line}");
     }
     Ok(())
 }

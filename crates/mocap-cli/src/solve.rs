@@ -11,10 +11,11 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mocap_data::{DVec3, LengthUnit, Motion, Skeleton};
 use mocap_formats::{FileKind, asf, bvh, c3d, trc};
-use mocap_solver::calibrate::{CalibrationOptions, SubjectCalibration};
+use mocap_solver::calibrate::SubjectCalibration;
 use mocap_solver::markerset::MarkerSet;
-use mocap_solver::model::{ModelOptions, SolverModel, bake_rest_rotations};
-use mocap_solver::pipeline::{self, ActorSolve, Calibration, PipelineOptions};
+use mocap_solver::model::{ModelOptions, SolverModel};
+use mocap_solver::pipeline::{self, ActorSolve, Calibration};
+use mocap_solver::resolve::{self, SolveSkeleton};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -135,41 +136,22 @@ fn read_skeleton(
     path: &Path,
     bvh_unit: LengthUnit,
 ) -> anyhow::Result<(Skeleton, ModelOptions, SkeletonSource)> {
-    match FileKind::from_path(path) {
-        Some(FileKind::Asf) => {
-            let a = asf::read_asf_path(path)?;
-            Ok((
-                a.to_skeleton(LengthUnit::Millimetre),
-                ModelOptions::default(),
-                SkeletonSource::Asf(Box::new(a)),
-            ))
-        }
-        Some(FileKind::Bvh) => {
-            let f = bvh::read_path_with(
-                path,
-                &bvh::ReadOptions {
-                    unit: bvh_unit,
-                    ..bvh::ReadOptions::default()
-                },
-            )?;
-            // Joints whose position channels move in the file (e.g. Hips under a static root)
-            // keep translation DOFs; the others are baked at their first-frame values.
-            let tol = 1.0 / f.skeleton.unit.to_mm();
-            let opts = ModelOptions {
-                translation_joints: mocap_solver::model::moving_translation_joints(
-                    &f.skeleton,
-                    &f.motion,
-                    tol,
-                ),
-            };
-            let sk = mocap_solver::model::bake_position_channels(&f.skeleton, &f.motion, 0);
-            Ok((sk, opts, SkeletonSource::Bvh))
-        }
-        _ => bail!(
+    if !matches!(
+        FileKind::from_path(path),
+        Some(FileKind::Asf | FileKind::Bvh)
+    ) {
+        bail!(
             "{}: the skeleton must be an .asf or .bvh file",
             path.display()
-        ),
+        );
     }
+    // The same reader as the studio's re-solve and `mocap clean --motion-out`.
+    let s = SolveSkeleton::load(path, bvh_unit)?;
+    let source = match s.asf {
+        Some(a) => SkeletonSource::Asf(a),
+        None => SkeletonSource::Bvh,
+    };
+    Ok((s.skeleton, s.model, source))
 }
 
 fn output_path(out: &Path, actor: &str, several: bool) -> PathBuf {
@@ -285,19 +267,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         Calibration::FromTake
     };
-    let options = PipelineOptions {
+    let solve_skeleton = SolveSkeleton {
+        skeleton,
         model: model_options,
-        calibration: CalibrationOptions {
-            frame_window: args.calibration_frames.max(1),
-            fit_scale,
-            ..CalibrationOptions::default()
-        },
-        actors: args.actor.clone(),
-        solve: mocap_solver::ik::SolveOptions {
-            temporal_weight: args.smooth.max(0.0),
-            ..mocap_solver::ik::SolveOptions::default()
-        },
+        fit_scale,
+        asf: None,
     };
+    let options = resolve::pipeline_options(
+        &solve_skeleton,
+        args.calibration_frames,
+        args.smooth,
+        args.actor.clone(),
+    );
+    let skeleton = solve_skeleton.skeleton;
 
     let bar = ProgressBar::new(take.frame_count() as u64);
     if std::io::stderr().is_terminal() {
@@ -352,11 +334,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut outputs = Vec::new();
     for s in &solves {
         let out = output_path(&args.output, &s.actor, several);
-        let model = s.solver.model();
-        let sk_mm = model.skeleton_mm();
-        let mut motion = s.result.motion.clone();
-        scale_positions(&model.skeleton, &mut motion, model.unit_mm);
-        let (bs, bm) = bake_rest_rotations(&sk_mm, &motion);
+        let (bs, bm) = resolve::bvh_motion(s);
         bvh::write_path(&bs, &bm, &out).with_context(|| format!("writing {}", out.display()))?;
         outputs.push(out.display().to_string());
     }
@@ -379,25 +357,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", p.display()))?;
     }
     Ok(())
-}
-
-/// Converts position channel values of `motion` from the skeleton's unit to millimetres.
-fn scale_positions(skeleton: &Skeleton, motion: &mut Motion, unit_mm: f64) {
-    if unit_mm == 1.0 {
-        return;
-    }
-    let offs = skeleton.channel_offsets();
-    let cpf = motion.channels_per_frame;
-    for f in 0..motion.frame_count() {
-        for (j, joint) in skeleton.joints.iter().enumerate() {
-            for (k, c) in joint.channels.iter().enumerate() {
-                if !c.is_rotation() {
-                    let v = &mut motion.values[f * cpf + offs[j] + k];
-                    *v = (*v as f64 * unit_mm) as f32;
-                }
-            }
-        }
-    }
 }
 
 fn build_report(

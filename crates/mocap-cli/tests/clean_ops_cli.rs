@@ -234,3 +234,81 @@ fn bad_stack_files_give_one_error_line_with_line_and_column() {
     assert_eq!(r.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&r.stderr).contains("cannot be used with"));
 }
+
+/// A stack with marker operations, a solve stage and a foot lock with a user contact edit.
+const SOLVE_STACK: &str = r#"(
+    entries: [(op: FillGaps(method: spline, max_gap: 30))],
+    solve: (markerset: "cmu41"),
+    motion: [(op: FootLock(edits: [Add(foot: "lfoot", start: 20, end: 60)]))],
+)"#;
+
+#[test]
+fn motion_out_is_bit_identical_to_in_process_apply_on_a_real_take() {
+    let (Some(input), Some(asf)) = (
+        data("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d"),
+        data("c3d_plus_skeleton/cmu_subject39_walk/39.asf"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let ops = dir.path().join("take.ops.ron");
+    std::fs::write(&ops, SOLVE_STACK).expect("write ops");
+    let (out, bvh) = (dir.path().join("out.c3d"), dir.path().join("out.bvh"));
+    ok(&mocap(&[
+        "clean",
+        s(&input),
+        "--ops",
+        s(&ops),
+        "-o",
+        s(&out),
+        "--motion-out",
+        s(&bvh),
+        "--skeleton",
+        s(&asf),
+    ]));
+    // In process: the same reader, the same stack evaluation, the same writer.
+    let stack = OpStack::load(&ops).expect("load");
+    let raw = c3d::read_path(&input).expect("read").points;
+    let sk = mocap_solver::resolve::SolveSkeleton::load(&asf, mocap_data::LengthUnit::Centimetre)
+        .expect("skeleton");
+    let o = mocap_solver::resolve::apply_stack(&stack, &raw, Some(&sk), None).expect("apply");
+    let solved = o.solved.expect("solved");
+    let (motion, reports) = o.motion.expect("motion");
+    let expected = dir.path().join("expected.bvh");
+    mocap_formats::bvh::write_path(&solved.skeleton, &motion, &expected).expect("write");
+    assert_eq!(
+        std::fs::read(&bvh).expect("cli bvh"),
+        std::fs::read(&expected).expect("expected bvh"),
+        "`mocap clean --motion-out` differs from resolve::apply_stack"
+    );
+    assert!(same_bits(
+        &c3d::read_path(&out).expect("out").points,
+        &o.markers
+    ));
+    // The foot lock did something: contacts pinned, the motion changed.
+    let mocap_solver::resolve::MotionReport::FootLock(r) = &reports[0] else {
+        panic!("{reports:?}")
+    };
+    assert!(
+        r.contacts
+            .iter()
+            .any(|c| c.name == "lfoot" && c.start <= 20 && c.end >= 60)
+    );
+    assert!(r.frames_adjusted > 0);
+    assert_ne!(motion, solved.motion);
+    assert!(solved.frames_solved > solved.frames_failed);
+    // Without a solve stage, --motion-out is refused.
+    let plain = dir.path().join("plain.ops.ron");
+    std::fs::write(&plain, "(entries: [])").expect("write");
+    let e = error_line(&mocap(&[
+        "clean",
+        s(&input),
+        "--ops",
+        s(&plain),
+        "-o",
+        s(&out),
+        "--motion-out",
+        s(&bvh),
+    ]));
+    assert!(e.contains("solve stage"), "{e}");
+}

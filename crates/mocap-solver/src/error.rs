@@ -31,6 +31,9 @@ pub enum SolverError {
     /// A marker label or index that the take does not have.
     #[error("unknown marker {0:?}: use one of the take's labels (see `mocap info`)")]
     UnknownMarker(String),
+    /// The caller cancelled a long operation (a solve) before it finished.
+    #[error("cancelled")]
+    Cancelled,
     /// A joint the operation needs is missing or unusable.
     #[error("joint problem: {0}")]
     Joint(String),
@@ -125,6 +128,9 @@ pub enum SolverError {
         /// Why it failed.
         source: Box<SolverError>,
     },
+    /// A file (skeleton) could not be read.
+    #[error(transparent)]
+    Format(#[from] mocap_formats::FormatError),
     /// Reading or writing a file failed.
     #[error("cannot access {path}: {error}")]
     Io {

@@ -316,11 +316,30 @@ pub fn foot_lock(
     motion: &mut Motion,
     range: Option<FrameRange>,
 ) -> Result<FootLockReport, SolverError> {
+    foot_lock_with_contacts(params, sk, motion, range, None)
+}
+
+/// The foot (ankle) joints [`foot_lock`] pins: `params.contact.joints`, or the left and right
+/// foot of the built-in bone maps (in that order).
+pub fn foot_joints(params: &FootLockParams, sk: &Skeleton) -> Result<Vec<usize>, SolverError> {
     use HumanBone::*;
+    resolve_joints(sk, &params.contact.joints, &[LeftFoot, RightFoot])
+}
+
+/// [`foot_lock`] with the contacts given instead of detected (`None`: detected as
+/// [`foot_lock`] does). Contacts of joints that are not pinned feet are ignored; contacts are
+/// clipped to `range`, and those starting outside it are ignored.
+pub fn foot_lock_with_contacts(
+    params: &FootLockParams,
+    sk: &Skeleton,
+    motion: &mut Motion,
+    range: Option<FrameRange>,
+    given: Option<&[Contact]>,
+) -> Result<FootLockReport, SolverError> {
     check_contact_params(&params.contact)?;
     motion.check(sk)?;
     let r = FrameRange::resolve(range, motion.frame_count())?;
-    let feet = resolve_joints(sk, &params.contact.joints, &[LeftFoot, RightFoot])?;
+    let feet = foot_joints(params, sk)?;
     let mut legs = Vec::new();
     for &a in &feet {
         let k = sk.joints[a].parent;
@@ -343,7 +362,17 @@ pub fn foot_lock(
         legs.push((h, k, a));
     }
     let pos = world_positions(sk, motion, r.clone());
-    let contacts = contacts_from_positions(&params.contact, sk, motion, &pos, r.start, &feet);
+    let contacts = match given {
+        None => contacts_from_positions(&params.contact, sk, motion, &pos, r.start, &feet),
+        Some(list) => list
+            .iter()
+            .filter(|c| feet.contains(&c.joint) && r.contains(&c.start) && c.end > c.start)
+            .map(|c| Contact {
+                end: c.end.min(r.end),
+                ..c.clone()
+            })
+            .collect(),
+    };
     let offsets = sk.channel_offsets();
     let mm = sk.unit.to_mm();
     let b = params.blend_frames;

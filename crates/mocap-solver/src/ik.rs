@@ -1119,24 +1119,42 @@ impl IkSolver {
         take: &MarkerTrajectories,
         progress: Option<&(dyn Fn(usize) + Sync)>,
     ) -> Result<TakeSolve, SolverError> {
+        self.solve_take_cancellable(take, progress, None)
+    }
+
+    /// [`Self::solve_take`] that stops early with [`SolverError::Cancelled`] once `cancel` is
+    /// set (checked before each chunk; chunks already running finish).
+    pub fn solve_take_cancellable(
+        &self,
+        take: &MarkerTrajectories,
+        progress: Option<&(dyn Fn(usize) + Sync)>,
+        cancel: Option<&std::sync::atomic::AtomicBool>,
+    ) -> Result<TakeSolve, SolverError> {
+        let cancelled = || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
         let frames = take.frame_count();
         let cpf = self.model.skeleton.channel_count();
         let chunk = self.options.chunk_frames.max(1);
         let chunks = frames.div_ceil(chunk);
         let done = std::sync::atomic::AtomicUsize::new(0);
         let run = |c: usize| {
+            if cancelled() {
+                return None;
+            }
             let out = self.solve_chunk(take, c * chunk, ((c + 1) * chunk).min(frames));
             let d =
                 done.fetch_add(out.ok.len(), std::sync::atomic::Ordering::Relaxed) + out.ok.len();
             if let Some(p) = progress {
                 p(d);
             }
-            out
+            Some(out)
         };
-        let parts: Vec<ChunkOut> = if self.options.parallel {
+        let parts: Vec<Option<ChunkOut>> = if self.options.parallel {
             (0..chunks).into_par_iter().map(run).collect()
         } else {
             (0..chunks).map(run).collect()
+        };
+        let Some(parts) = parts.into_iter().collect::<Option<Vec<ChunkOut>>>() else {
+            return Err(SolverError::Cancelled);
         };
         let mut motion = Motion {
             rate: take.rate,

@@ -11,6 +11,7 @@ pub mod mannequin;
 pub mod markerset;
 pub mod model;
 pub mod pipeline;
+pub mod resolve;
 pub mod synth;
 
 // --- repair, filters, contacts, retargeting ---

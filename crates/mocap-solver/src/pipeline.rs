@@ -73,6 +73,21 @@ pub fn solve_take(
     options: &PipelineOptions,
     progress: Option<&(dyn Fn(usize, usize) + Sync)>,
 ) -> Result<Vec<ActorSolve>, SolverError> {
+    solve_take_cancellable(skeleton, set, take, calibration, options, progress, None)
+}
+
+/// [`solve_take`] that stops with [`SolverError::Cancelled`] once `cancel` is set (checked
+/// before each actor's calibration and before each solve chunk).
+pub fn solve_take_cancellable(
+    skeleton: &Skeleton,
+    set: &MarkerSet,
+    take: &MarkerTrajectories,
+    calibration: Calibration<'_>,
+    options: &PipelineOptions,
+    progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<Vec<ActorSolve>, SolverError> {
+    let cancelled = || cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
     let mut actors = find_actors(take, set);
     if !options.actors.is_empty() {
         actors.retain(|a| options.actors.iter().any(|w| w == a));
@@ -98,6 +113,9 @@ pub fn solve_take(
     let total = take.frame_count() * actors.len();
     let mut out = Vec::with_capacity(actors.len());
     for (ai, actor) in actors.iter().enumerate() {
+        if cancelled() {
+            return Err(SolverError::Cancelled);
+        }
         let subject = match calibration {
             Calibration::Preset => None,
             Calibration::FromTake => Some(calibrate::calibrate(
@@ -159,7 +177,7 @@ pub fn solve_take(
             }
         };
         let t0 = std::time::Instant::now();
-        let result = solver.solve_take(take, Some(&cb))?;
+        let result = solver.solve_take_cancellable(take, Some(&cb), cancel)?;
         let solve_s = t0.elapsed().as_secs_f64();
         out.push(ActorSolve {
             actor: actor.clone(),

@@ -178,6 +178,14 @@ pub struct OpStack {
     /// The entries, applied first to last.
     #[serde(default)]
     pub entries: Vec<StackEntry>,
+    /// Optional solve stage after the marker entries: the cleaned markers solved onto the
+    /// take's skeleton ([`crate::resolve::solve`]). Absent in files without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solve: Option<crate::resolve::SolveStage>,
+    /// Operations on the solved motion (foot lock), applied first to last after the solve
+    /// stage ([`crate::resolve::apply_motion_ops`]); ignored without an enabled solve stage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub motion: Vec<crate::resolve::MotionEntry>,
 }
 
 impl Default for OpStack {
@@ -185,6 +193,8 @@ impl Default for OpStack {
         Self {
             version: OPSTACK_VERSION,
             entries: Vec::new(),
+            solve: None,
+            motion: Vec::new(),
         }
     }
 }
@@ -310,6 +320,8 @@ impl OpStack {
                     ..StackEntry::new(op)
                 })
                 .collect(),
+            solve: None,
+            motion: Vec::new(),
         }
     }
 
@@ -664,7 +676,7 @@ impl StackEvaluator {
             input,
             stack: OpStack {
                 version: stack.version,
-                entries: Vec::new(),
+                ..OpStack::default()
             },
             caches: Vec::new(),
         };

@@ -1,0 +1,425 @@
+//! Re-solve and foot lock in the studio: the clean-up stack's solve stage and motion
+//! operations ([`mocap_solver::resolve`]), the same code `mocap clean --ops … --motion-out`
+//! runs.
+//!
+//! **Re-solve** ([`CleanupCommand::Resolve`]) runs [`mocap_solver::resolve::solve`] on a
+//! background thread over the take's current (cleaned) markers; the panel shows its progress
+//! ([`SolveProgress`]) and can cancel it ([`CleanupCommand::CancelResolve`]). When it finishes,
+//! the result becomes the take's solved motion through ONE undoable
+//! [`EditCommand::SetSolvedMotion`]; a cancelled or failed solve leaves the take as it was. The
+//! main thread only polls the thread's handle, so the UI never waits for it.
+//!
+//! **Motion operations** (foot lock with the user's contact edits) run on the solved motion
+//! whenever it or the stack's `motion` entries change ([`mocap_solver::resolve::apply_motion_ops`]);
+//! the result, converted to the unit of the skeleton the take was opened with, is the take's
+//! skeleton and motion. Undoing the re-solve brings the opened skeleton and motion back. The
+//! pinned contacts show on the timeline as the lanes "Contacts L" / "Contacts R"
+//! ([`TimelineLanes::extra`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use bevy::prelude::*;
+use mocap_data::{LengthUnit, Motion, Skeleton};
+use mocap_solver::SolverError;
+use mocap_solver::foot::Contact;
+use mocap_solver::resolve::{
+    MotionEntry, MotionOperation, MotionReport, SolveProgress, SolveSkeleton, SolveStage,
+    SolvedMotion,
+};
+
+use crate::cleanup::{Cleanup, CleanupCommand};
+use crate::history::EditCommand;
+use crate::session::{AppLog, LogLevel, Session};
+use crate::timeline::{Lane, TimelineLanes};
+
+/// Keys of the contact lanes in [`TimelineLanes::extra`] (left foot, right foot).
+pub const CONTACT_LANES: [&str; 2] = ["contacts-l", "contacts-r"];
+
+type SolveResult = Result<SolvedMotion, SolverError>;
+
+/// A re-solve running on a background thread.
+pub struct ResolveJob {
+    /// Progress and cancellation, shared with the thread.
+    pub progress: Arc<SolveProgress>,
+    handle: Option<JoinHandle<SolveResult>>,
+    generation: u64,
+    /// When it started.
+    pub started: Instant,
+}
+
+/// Re-solve and motion-operation state of the Cleanup engine (a field of [`Cleanup`]).
+#[derive(Default)]
+pub struct MotionState {
+    generation: Option<u64>,
+    /// The skeleton and motion the take was opened with (restored when no solve is applied).
+    original: Option<(Option<Skeleton>, Option<Motion>)>,
+    /// Inputs of the last evaluation: the solve result and the motion entries.
+    evaluated: Option<(Option<Arc<SolvedMotion>>, Vec<MotionEntry>)>,
+    /// The running re-solve.
+    pub job: Option<ResolveJob>,
+    /// Pinned foot joints (names), left then right, when a solve is shown.
+    pub feet: Vec<String>,
+    /// Contacts pinned by the motion operations (after the user's edits).
+    pub contacts: Vec<Contact>,
+    /// One line about the motion shown ("solved 378 frames…", "foot lock failed: …").
+    pub status: Option<String>,
+}
+
+/// What the Cleanup panel shows of the solve stage and the motion operations.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MotionView<'a> {
+    /// Fraction done, frames done and to do, seconds elapsed of the running re-solve.
+    pub job: Option<(f32, usize, usize, f64)>,
+    /// Whether the running re-solve was asked to stop.
+    pub cancelling: bool,
+    /// Pinned foot joints, left then right.
+    pub feet: &'a [String],
+    /// Contacts pinned (after edits).
+    pub contacts: &'a [Contact],
+    /// Status line.
+    pub status: Option<&'a str>,
+}
+
+impl MotionState {
+    /// The panel's view.
+    pub fn view(&self) -> MotionView<'_> {
+        MotionView {
+            job: self.job.as_ref().map(|j| {
+                use std::sync::atomic::Ordering::Relaxed;
+                (
+                    j.progress.fraction(),
+                    j.progress.frames_done.load(Relaxed),
+                    j.progress.frames_total.load(Relaxed),
+                    j.started.elapsed().as_secs_f64(),
+                )
+            }),
+            cancelling: self.job.as_ref().is_some_and(|j| j.progress.is_cancelled()),
+            feet: &self.feet,
+            contacts: &self.contacts,
+            status: self.status.as_deref(),
+        }
+    }
+
+    /// Whether a re-solve is running.
+    pub fn is_solving(&self) -> bool {
+        self.job.is_some()
+    }
+}
+
+/// Where the re-solve's skeleton comes from.
+enum SkeletonSource {
+    File(PathBuf),
+    Memory(Skeleton),
+    Template,
+}
+
+impl SkeletonSource {
+    fn load(self) -> Result<SolveSkeleton, SolverError> {
+        match self {
+            Self::File(p) => SolveSkeleton::load(&p, LengthUnit::Centimetre),
+            Self::Memory(s) => Ok(SolveSkeleton::from_skeleton(s)),
+            Self::Template => SolveSkeleton::template(),
+        }
+    }
+}
+
+/// The skeleton file of a take, which a re-solve reads as `mocap clean --skeleton` does: its
+/// first .asf or .bvh source, else the .asf of its .amc source (found as the session finds it:
+/// beside it with the same stem, else the only .asf in its folder).
+pub fn skeleton_source(take: &crate::session::Take) -> Option<PathBuf> {
+    let ext = |p: &PathBuf, e: &str| p.extension().is_some_and(|x| x.eq_ignore_ascii_case(e));
+    if let Some(p) = take.sources.iter().find(|p| ext(p, "asf") || ext(p, "bvh")) {
+        return Some(p.clone());
+    }
+    let amc = take.sources.iter().find(|p| ext(p, "amc"))?;
+    let sibling = amc.with_extension("asf");
+    if sibling.exists() {
+        return Some(sibling);
+    }
+    crate::session::single_asf_in(amc.parent().unwrap_or(std::path::Path::new(".")))
+}
+
+/// Keeps the opened skeleton and motion of each new take; stops a re-solve of a closed one.
+pub(crate) fn follow_take(session: Res<Session>, mut cleanup: ResMut<Cleanup>) {
+    let m = &mut cleanup.motion;
+    if m.generation == Some(session.generation) {
+        return;
+    }
+    if let Some(job) = m.job.take() {
+        // The thread ends at its next chunk; its result is dropped.
+        job.progress.cancel();
+    }
+    *m = MotionState {
+        generation: Some(session.generation),
+        original: session
+            .take
+            .as_ref()
+            .map(|t| (t.skeleton.clone(), t.motion.clone())),
+        ..MotionState::default()
+    };
+}
+
+/// Starts and cancels re-solves.
+pub(crate) fn apply_commands(
+    mut commands: MessageReader<CleanupCommand>,
+    mut cleanup: ResMut<Cleanup>,
+    session: Res<Session>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
+) {
+    let now = time.elapsed_secs_f64();
+    for cmd in commands.read() {
+        match cmd {
+            CleanupCommand::CancelResolve => {
+                if let Some(job) = &cleanup.motion.job {
+                    job.progress.cancel();
+                }
+            }
+            CleanupCommand::Resolve => {
+                if cleanup.motion.job.is_some() {
+                    log.push(LogLevel::Warning, "A re-solve is already running", now);
+                    continue;
+                }
+                let Some(take) = session.take.as_ref() else {
+                    continue;
+                };
+                let (Some(stage), Some(markers)) = (
+                    take.cleanup.solve.clone().filter(|s| s.enabled),
+                    take.markers.clone(),
+                ) else {
+                    log.push(
+                        LogLevel::Warning,
+                        "Re-solve needs markers and an enabled solve stage in the stack",
+                        now,
+                    );
+                    continue;
+                };
+                let source = match (&stage.skeleton, skeleton_source(take)) {
+                    (Some(p), _) => SkeletonSource::File(p.clone()),
+                    (None, Some(p)) => SkeletonSource::File(p),
+                    (None, None) => {
+                        match cleanup.motion.original.as_ref().and_then(|o| o.0.clone()) {
+                            Some(s) => SkeletonSource::Memory(s),
+                            None => SkeletonSource::Template,
+                        }
+                    }
+                };
+                match spawn(stage, source, markers) {
+                    Ok((progress, handle)) => {
+                        cleanup.motion.job = Some(ResolveJob {
+                            progress,
+                            handle: Some(handle),
+                            generation: session.generation,
+                            started: Instant::now(),
+                        });
+                    }
+                    Err(e) => log.push(
+                        LogLevel::Error,
+                        format!("Re-solve: cannot start a thread: {e}"),
+                        now,
+                    ),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn spawn(
+    stage: SolveStage,
+    source: SkeletonSource,
+    markers: mocap_data::MarkerTrajectories,
+) -> std::io::Result<(Arc<SolveProgress>, JoinHandle<SolveResult>)> {
+    let progress = Arc::new(SolveProgress::default());
+    let p = Arc::clone(&progress);
+    let handle = std::thread::Builder::new()
+        .name("re-solve".into())
+        .spawn(move || {
+            let skeleton = source.load()?;
+            mocap_solver::resolve::solve(&stage, &skeleton, &markers, Some(&p))
+        })?;
+    Ok((progress, handle))
+}
+
+/// Collects a finished re-solve: its result becomes one undoable edit.
+pub(crate) fn poll_job(
+    mut cleanup: ResMut<Cleanup>,
+    session: Res<Session>,
+    mut edits: MessageWriter<EditCommand>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
+) {
+    let finished = cleanup
+        .motion
+        .job
+        .as_ref()
+        .is_some_and(|j| j.handle.as_ref().is_none_or(JoinHandle::is_finished));
+    if !finished {
+        return;
+    }
+    let Some(mut job) = cleanup.motion.job.take() else {
+        return;
+    };
+    let now = time.elapsed_secs_f64();
+    let secs = job.started.elapsed().as_secs_f64();
+    let result = match job.handle.take().map(JoinHandle::join) {
+        Some(Ok(r)) => r,
+        _ => {
+            log.push(
+                LogLevel::Error,
+                "Re-solve: the solving thread panicked",
+                now,
+            );
+            return;
+        }
+    };
+    match result {
+        Ok(_) if job.generation != session.generation => {}
+        Ok(s) => {
+            log.push(
+                LogLevel::Info,
+                format!(
+                    "Re-solved {} frames ({} failed), marker RMS {:.2} mm, in {secs:.1} s",
+                    s.frames_solved, s.frames_failed, s.marker_rms_mm
+                ),
+                now,
+            );
+            edits.write(EditCommand::SetSolvedMotion {
+                solved: Some(Arc::new(s)),
+                what: "Re-solve".into(),
+            });
+        }
+        Err(SolverError::Cancelled) => log.push(
+            LogLevel::Info,
+            "Re-solve cancelled: the take is unchanged",
+            now,
+        ),
+        Err(e) => log.push(LogLevel::Error, format!("Re-solve: {e}"), now),
+    }
+}
+
+/// Shows the solved motion after the motion operations (or the opened motion without a solve)
+/// when either changed, and updates the contact lanes.
+pub(crate) fn evaluate(
+    mut session: ResMut<Session>,
+    mut cleanup: ResMut<Cleanup>,
+    mut lanes: ResMut<TimelineLanes>,
+) {
+    let Some(take) = session.take.as_mut() else {
+        return;
+    };
+    let m = &mut cleanup.motion;
+    let same = m.evaluated.as_ref().is_some_and(|(s, ops)| {
+        let same_solve = match (s, &take.solved) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        same_solve && (take.solved.is_none() || *ops == take.cleanup.motion)
+    });
+    if same || (m.evaluated.is_none() && take.solved.is_none()) {
+        return;
+    }
+    m.evaluated = Some((take.solved.clone(), take.cleanup.motion.clone()));
+    m.contacts.clear();
+    m.feet.clear();
+    m.status = None;
+    match take.solved.clone() {
+        None => {
+            if let Some((sk, mo)) = m.original.clone() {
+                take.skeleton = sk;
+                take.motion = mo;
+            }
+        }
+        Some(s) => {
+            let unit = m
+                .original
+                .as_ref()
+                .and_then(|o| o.0.as_ref())
+                .map_or(s.skeleton.unit, |sk| sk.unit);
+            let locked = match mocap_solver::resolve::apply_motion_ops(
+                &take.cleanup.motion,
+                &s.skeleton,
+                &s.motion,
+            ) {
+                Ok((motion, reports)) => {
+                    for r in reports {
+                        if let MotionReport::FootLock(r) = r {
+                            m.contacts.extend(r.contacts);
+                        }
+                    }
+                    m.status = Some(format!(
+                        "Solved: {} frames ({} failed), marker RMS {:.2} mm; {} contacts pinned",
+                        s.frames_solved,
+                        s.frames_failed,
+                        s.marker_rms_mm,
+                        m.contacts.len()
+                    ));
+                    motion
+                }
+                Err(e) => {
+                    m.status = Some(format!("Motion operations failed: {e}"));
+                    s.motion.clone()
+                }
+            };
+            let params = take
+                .cleanup
+                .motion
+                .iter()
+                .map(|e| match &e.op {
+                    MotionOperation::FootLock(f) => f.params.clone(),
+                })
+                .next()
+                .unwrap_or_default();
+            if let Ok(feet) = mocap_solver::foot::foot_joints(&params, &s.skeleton) {
+                m.feet = feet
+                    .iter()
+                    .map(|&j| s.skeleton.joints[j].name.clone())
+                    .collect();
+            }
+            let (sk, mo) = mocap_solver::resolve::in_unit(&s.skeleton, &locked, unit);
+            take.skeleton = Some(sk);
+            take.motion = Some(mo);
+        }
+    }
+    // Lanes: one per pinned foot (left, right), only while a solve is shown.
+    for (i, key) in CONTACT_LANES.iter().enumerate() {
+        let lane = m.feet.get(i).map(|foot| contact_lane(i, foot, &m.contacts));
+        match lane {
+            Some(l) => {
+                lanes.extra.insert((*key).into(), l);
+            }
+            None => {
+                lanes.extra.remove(*key);
+            }
+        }
+    }
+}
+
+/// The timeline lane of one foot's contacts (`side` 0: "Contacts L", 1: "Contacts R").
+pub fn contact_lane(side: usize, foot: &str, contacts: &[Contact]) -> Lane {
+    let colour = if side == 0 {
+        [86, 180, 233]
+    } else {
+        [230, 159, 0]
+    };
+    Lane {
+        name: format!("Contacts {}", if side == 0 { "L" } else { "R" }),
+        spans: contacts
+            .iter()
+            .filter(|c| c.name == foot && c.end > c.start)
+            .map(|c| {
+                (
+                    c.start,
+                    c.end - 1,
+                    colour,
+                    format!("{foot} pinned, frames {}–{}", c.start, c.end - 1),
+                )
+            })
+            .collect(),
+        ticks: Vec::new(),
+    }
+}
