@@ -652,6 +652,109 @@ pub fn with_contact_edit(stack: &OpStack, edit: ContactEdit) -> Option<OpStack> 
     Some(s)
 }
 
+/// Undo-merge key of drags on the solve stage's numbers (distinct from the marker entries').
+const SOLVE_STAGE_MERGE: u64 = u64::MAX - 7;
+
+/// The solve stage's settings: marker set (preset or JSON file), skeleton file, calibration
+/// frames, smoothing and actor. Every change is an undoable stack edit (a drag merges into one
+/// step); the motion is re-solved with "Re-solve".
+fn solve_stage_editor(ui: &mut egui::Ui, stack: &OpStack, stage: &SolveStage) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let mut st = stage.clone();
+    let mut merge = None;
+    egui::Grid::new("solve_stage_grid")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("Marker set");
+            ui.horizontal(|ui| {
+                egui::ComboBox::from_id_salt("solve_markerset")
+                    .selected_text(if matches!(st.markerset.as_str(), "cmu41" | "fullbody53") {
+                        st.markerset.clone()
+                    } else {
+                        "file".to_string()
+                    })
+                    .show_ui(ui, |ui| {
+                        for p in ["cmu41", "fullbody53"] {
+                            ui.selectable_value(&mut st.markerset, p.to_string(), p);
+                        }
+                    });
+                let mut text = st.markerset.clone();
+                if ui
+                    .add(egui::TextEdit::singleline(&mut text).desired_width(160.0))
+                    .on_hover_text("A preset name or a marker-set JSON file")
+                    .lost_focus()
+                    && !text.trim().is_empty()
+                {
+                    st.markerset = text.trim().to_string();
+                }
+            });
+            ui.end_row();
+            ui.label("Skeleton");
+            let mut sk = st
+                .skeleton
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            if ui
+                .add(
+                    egui::TextEdit::singleline(&mut sk)
+                        .hint_text("the take's skeleton")
+                        .desired_width(220.0),
+                )
+                .on_hover_text(".asf or .bvh file; empty: the take's own skeleton")
+                .lost_focus()
+            {
+                st.skeleton = (!sk.trim().is_empty()).then(|| sk.trim().into());
+            }
+            ui.end_row();
+            ui.label("Calibrate on");
+            if ui
+                .add(
+                    egui::DragValue::new(&mut st.calibration_frames)
+                        .range(1..=100_000)
+                        .suffix(" frames"),
+                )
+                .dragged()
+            {
+                merge = Some(SOLVE_STAGE_MERGE);
+            }
+            ui.end_row();
+            ui.label("Smoothing");
+            if ui
+                .add(
+                    egui::DragValue::new(&mut st.smooth)
+                        .range(0.0..=100.0)
+                        .speed(0.01),
+                )
+                .on_hover_text("Temporal smoothness weight (0 = off), as `mocap solve --smooth`")
+                .dragged()
+            {
+                merge = Some(SOLVE_STAGE_MERGE);
+            }
+            ui.end_row();
+            ui.label("Actor");
+            let mut actor = st.actor.clone().unwrap_or_default();
+            if ui
+                .add(
+                    egui::TextEdit::singleline(&mut actor)
+                        .hint_text("first found")
+                        .desired_width(120.0),
+                )
+                .on_hover_text("Label prefix before ':' (e.g. SteveWalk); empty: the first actor")
+                .lost_focus()
+            {
+                st.actor = (!actor.trim().is_empty()).then(|| actor.trim().to_string());
+            }
+            ui.end_row();
+        });
+    if st != *stage {
+        let mut s = stack.clone();
+        s.solve = Some(st);
+        out.push(edit(s, "Edit solve stage", merge));
+    }
+    out
+}
+
 /// The solve stage (Re-solve with progress and Cancel) and the foot lock (contacts of each foot
 /// under the playhead, add over the I/O range, remove, nudge ends).
 fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack) -> Vec<UiCommand> {
@@ -679,10 +782,7 @@ fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack) -> Vec<UiC
             }
             out.push(edit(s, "Toggle solve stage", None));
         }
-        ui.label(format!(
-            "marker set {}, smooth {}, calibrate on {} frames",
-            stage.markerset, stage.smooth, stage.calibration_frames
-        ));
+        ui.label("Solve the cleaned markers onto the skeleton");
         if ui
             .small_button("🗑")
             .on_hover_text("Remove the solve stage")
@@ -693,6 +793,7 @@ fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack) -> Vec<UiC
             out.push(edit(s, "Remove solve stage", None));
         }
     });
+    out.extend(solve_stage_editor(ui, stack, stage));
     match m.job {
         Some((fraction, done, total, secs)) => {
             ui.horizontal(|ui| {
