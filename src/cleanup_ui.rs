@@ -51,6 +51,28 @@ pub struct CleanupView<'a> {
     pub swaps: Option<&'a [crate::cleanup::SwapSpan]>,
     /// Re-solve progress, pinned contacts.
     pub motion: crate::cleanup_motion::MotionView<'a>,
+    /// The selected joint's rotation curves, when a joint (not a marker) is selected.
+    pub joint: Option<JointCurves<'a>>,
+}
+
+/// A selected joint's rotation channels over the take, after the stack (the motion shown) and,
+/// when the take has a re-solve, before its motion operations (foot lock).
+#[derive(Debug, Clone, Copy)]
+pub struct JointCurves<'a> {
+    /// Joint name.
+    pub name: &'a str,
+    /// The joint's skeleton.
+    pub skeleton: &'a mocap_data::Skeleton,
+    /// Joint index in `skeleton`.
+    pub index: usize,
+    /// Motion shown (degrees for rotation channels).
+    pub after: &'a mocap_data::Motion,
+    /// The solve before its motion operations, same skeleton layout.
+    pub before: Option<&'a mocap_data::Motion>,
+    /// Take rate vs motion rate: the motion's frame for a take frame.
+    pub take_rate: mocap_data::FrameRate,
+    /// Frames of the take.
+    pub take_frames: usize,
 }
 
 fn edit(stack: OpStack, what: impl Into<String>, merge: Option<u64>) -> UiCommand {
@@ -550,10 +572,115 @@ fn params_ui(
     })
 }
 
+/// Rotation curves (degrees) of the selected joint, after the stack (solid) and before its
+/// motion operations (dashed); click to seek.
+fn joint_curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, j: &JointCurves<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let Some(joint) = j.skeleton.joints.get(j.index) else {
+        return out;
+    };
+    let start = j.skeleton.channel_offsets()[j.index];
+    let rot: Vec<(usize, &'static str)> = joint
+        .channels
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_rotation())
+        .map(|(k, c)| (start + k, c.name()))
+        .collect();
+    if rot.is_empty() {
+        ui.weak(format!("{}: no rotation channels.", j.name));
+        return out;
+    }
+    ui.label(
+        egui::RichText::new(format!(
+            "{} — rotation channels (degrees), after (solid){}",
+            j.name,
+            if j.before.is_some() {
+                " and before the foot lock (dashed)"
+            } else {
+                ""
+            }
+        ))
+        .strong(),
+    );
+    let n = j.take_frames;
+    let (a, b) = match v.io {
+        Some(r) => (r.start, r.end.min(n)),
+        None => (0, n),
+    };
+    let step = ((b - a) / 4000).max(1);
+    let series = |m: &mocap_data::Motion, ch: usize| -> Vec<[f64; 2]> {
+        if m.frame_count() == 0 || m.channels_per_frame != j.skeleton.channel_count() {
+            return Vec::new();
+        }
+        (a..b)
+            .step_by(step)
+            .map(|f| {
+                let mf = crate::session::motion_frame(j.take_rate, f, m.rate, m.frame_count());
+                [f as f64, f64::from(m.frame(mf)[ch])]
+            })
+            .collect()
+    };
+    let colours = [
+        egui::Color32::from_rgb(235, 87, 87),
+        egui::Color32::from_rgb(90, 200, 110),
+        egui::Color32::from_rgb(90, 150, 255),
+    ];
+    let contacts: Vec<(usize, usize)> = v
+        .motion
+        .contacts
+        .iter()
+        .filter(|c| c.name == j.name)
+        .map(|c| (c.start, c.end))
+        .collect();
+    let resp = Plot::new("cleanup_joint_curves")
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            plot.set_plot_bounds_x(a as f64..=b.saturating_sub(1).max(a + 1) as f64);
+            for (s, e) in &contacts {
+                plot.span(
+                    Span::new("contact", *s as f64..=*e as f64)
+                        .fill(egui::Color32::from_rgba_unmultiplied(86, 180, 233, 40)),
+                );
+            }
+            for (i, (ch, name)) in rot.iter().enumerate() {
+                let c = colours[i % 3];
+                if let Some(before) = j.before {
+                    plot.line(
+                        Line::new(format!("{name} before"), series(before, *ch))
+                            .color(c.gamma_multiply(0.5))
+                            .style(LineStyle::dashed_loose()),
+                    );
+                }
+                plot.line(Line::new(*name, series(j.after, *ch)).color(c));
+            }
+            plot.vline(
+                VLine::new("frame", v.frame as f64).color(egui::Color32::from_rgb(255, 196, 0)),
+            );
+            plot.pointer_coordinate()
+        });
+    if resp.response.clicked()
+        && let Some(p) = resp.inner
+    {
+        out.push(UiCommand::Playback(PlaybackCommand::Seek(
+            p.x.round().clamp(0.0, n.saturating_sub(1) as f64) as usize,
+        )));
+    }
+    out
+}
+
 fn curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
     let mut out = Vec::new();
+    if v.marker.is_none()
+        && let Some(j) = &v.joint
+    {
+        return joint_curves_ui(ui, v, j);
+    }
     let (Some(m), Some(raw), Some(result)) = (v.marker, v.raw, v.result) else {
-        ui.weak("Select a marker (table or viewport) to see its X/Y/Z curves before and after.");
+        ui.weak(
+            "Select a marker (table or viewport) to see its X/Y/Z curves before and after, or a \
+             joint for its rotation curves.",
+        );
         return out;
     };
     if m >= result.marker_count() || m >= raw.marker_count() {

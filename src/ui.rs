@@ -1663,6 +1663,27 @@ fn ui_system(
             marker: data.selection.marker,
             swaps: c.swaps.as_deref(),
             motion: c.motion.view(),
+            joint: take.and_then(|t| {
+                let j = data.selection.joint?;
+                let (skeleton, after) = t.actor(data.selection.actor)?;
+                let before = t
+                    .solved
+                    .as_ref()
+                    .filter(|s| {
+                        data.selection.actor == 0
+                            && s.motion.channels_per_frame == skeleton.channel_count()
+                    })
+                    .map(|s| &s.motion);
+                Some(crate::cleanup_ui::JointCurves {
+                    name: &skeleton.joints.get(j)?.name,
+                    skeleton,
+                    index: j,
+                    after,
+                    before,
+                    take_rate: t.rate,
+                    take_frames: t.frame_count,
+                })
+            }),
             raw: c.raw().or_else(|| take.and_then(|t| t.markers.as_ref())),
             result: take.and_then(|t| t.markers.as_ref()),
             frame,
