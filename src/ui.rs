@@ -57,6 +57,7 @@ impl Plugin for UiPlugin {
         .init_resource::<TimelineLanes>()
         .init_resource::<LaneRegistry>()
         .init_resource::<FileDialogs>()
+        .init_resource::<crate::viewport::GridLabels>()
         .init_resource::<HudStats>()
         .init_resource::<NoteFocus>()
         .add_message::<UiCommand>()
@@ -822,10 +823,21 @@ pub struct HudView {
     pub render: String,
     /// Take name.
     pub take: String,
+    /// Ground-grid scale labels (logical window pixels, text).
+    pub grid_labels: Vec<(egui::Vec2, String)>,
 }
 
 fn hud_ui(ui: &mut egui::Ui, rect: egui::Rect, hud: &HudView) {
     let painter = ui.painter_at(rect);
+    for (p, text) in &hud.grid_labels {
+        painter.text(
+            egui::pos2(p.x + 3.0, p.y - 2.0),
+            egui::Align2::LEFT_BOTTOM,
+            text,
+            egui::FontId::proportional(10.0),
+            egui::Color32::from_gray(150),
+        );
+    }
     let lines = [
         hud.take.clone(),
         format!("{}   frame {} / {}", hud.timecode, hud.frame.0, hud.frame.1),
@@ -1540,6 +1552,7 @@ struct UiData<'w> {
     log: Res<'w, AppLog>,
     selection: Res<'w, Selection>,
     marker_world: Res<'w, MarkerWorld>,
+    grid_labels: Res<'w, crate::viewport::GridLabels>,
     stats: Res<'w, HudStats>,
     time: Res<'w, Time<Real>>,
     browser: Option<Res<'w, TakeBrowser>>,
@@ -1622,6 +1635,12 @@ fn ui_system(
             data.stats.render_fps, data.stats.frame_ms
         ),
         take: take.map(|t| t.name.clone()).unwrap_or_default(),
+        grid_labels: data
+            .grid_labels
+            .labels
+            .iter()
+            .map(|(p, t)| (egui::vec2(p.x, p.y), t.clone()))
+            .collect(),
     });
     let mut viewer = Viewer {
         timeline,

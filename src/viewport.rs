@@ -66,6 +66,7 @@ impl Plugin for ViewportPlugin {
         .init_resource::<Selection>()
         .init_resource::<MarkerWorld>()
         .init_resource::<BoneLinks>()
+        .init_resource::<GridLabels>()
         .configure_sets(Update, ViewportSet.after(PlaybackSet))
         .configure_sets(PostUpdate, ViewportSet)
         .add_systems(Startup, spawn_environment)
@@ -95,6 +96,7 @@ impl Plugin for ViewportPlugin {
                 draw_cleanup_ghosts,
                 pick,
                 update_bounds,
+                update_grid_labels,
             )
                 .chain()
                 .in_set(ViewportSet)
@@ -227,6 +229,62 @@ impl Selection {
 pub struct MarkerWorld {
     /// Per marker.
     pub positions: Vec<Option<Vec3>>,
+}
+
+/// Scale labels of the ground grid at this frame: positions in logical window pixels (as
+/// `Camera::world_to_viewport` gives them) and text ("2 m"), along the world X and Z axes.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct GridLabels {
+    /// Labels to draw.
+    pub labels: Vec<(Vec2, String)>,
+}
+
+/// Label spacing (metres) for a camera `distance` (metres) from its focus: about ten labels
+/// across the view.
+pub fn grid_label_spacing(distance: f32) -> f32 {
+    match distance {
+        d if d < 6.0 => 0.5,
+        d if d < 15.0 => 1.0,
+        d if d < 40.0 => 2.0,
+        d if d < 90.0 => 5.0,
+        _ => 10.0,
+    }
+}
+
+fn update_grid_labels(
+    settings: Res<Settings>,
+    cams: Query<(&Camera, &GlobalTransform, &crate::camera::OrbitCamera), With<SceneCamera>>,
+    mut out: ResMut<GridLabels>,
+) {
+    out.labels.clear();
+    if !settings.show_grid {
+        return;
+    }
+    let Ok((camera, cam_t, orbit)) = cams.single() else {
+        return;
+    };
+    let step = grid_label_spacing(orbit.distance);
+    // Labels around the focus (projected onto the ground), on the two axis lines.
+    let centre = orbit.focus;
+    for (axis, dir) in [("x", Vec3::X), ("z", Vec3::Z)] {
+        let c = if axis == "x" { centre.x } else { centre.z };
+        let k0 = (c / step).round() as i32;
+        for k in (k0 - 8)..=(k0 + 8) {
+            if k == 0 && axis == "z" {
+                continue; // the origin is labelled once
+            }
+            let v = k as f32 * step;
+            let Ok(p) = camera.world_to_viewport(cam_t, dir * v) else {
+                continue;
+            };
+            let text = if v.fract() == 0.0 {
+                format!("{v:.0} m")
+            } else {
+                format!("{v:.1} m")
+            };
+            out.labels.push((p, text));
+        }
+    }
 }
 
 /// Root of one data container's space (see [`take_space_transform`]).
@@ -1040,10 +1098,12 @@ fn pick(
     let (Ok(window), Ok((camera, cam_t))) = (windows.single(), cams.single()) else {
         return;
     };
-    let (Some(cursor), Some(rect)) = (window.cursor_position(), input.rect) else {
+    let Some(cursor) = window.cursor_position() else {
         return;
     };
-    let local = cursor - rect.min;
+    // `world_to_viewport` answers in logical window pixels (the camera's viewport offset is
+    // included), like the cursor.
+    let local = cursor;
     let markers: &[Option<Vec3>] = if settings.show_markers {
         &world.positions
     } else {
@@ -1078,7 +1138,7 @@ pub enum Picked {
     Joint(usize),
 }
 
-/// The marker or joint whose projection is nearest to `cursor` (viewport pixels), within
+/// The marker or joint whose projection is nearest to `cursor` (logical window pixels), within
 /// `max_px`; a marker wins a tie (markers sit on the body, joints inside it).
 pub fn pick_marker_or_joint(
     markers: &[Option<Vec3>],
@@ -1254,6 +1314,19 @@ mod tests {
         assert_eq!(pick_nearest(&pts, Vec2::new(13.0, 0.0), 5.0, proj), Some(2));
         assert_eq!(pick_nearest(&pts, Vec2::new(11.0, 0.0), 5.0, proj), Some(0));
         assert_eq!(pick_nearest(&pts, Vec2::new(40.0, 0.0), 5.0, proj), None);
+    }
+
+    #[test]
+    fn grid_labels_space_out_with_distance() {
+        assert_eq!(grid_label_spacing(3.0), 0.5);
+        assert_eq!(grid_label_spacing(8.0), 1.0);
+        assert_eq!(grid_label_spacing(200.0), 10.0);
+        let mut last = 0.0;
+        for d in [1.0, 5.0, 10.0, 20.0, 50.0, 100.0, 500.0] {
+            let s = grid_label_spacing(d);
+            assert!(s >= last);
+            last = s;
+        }
     }
 
     #[test]
