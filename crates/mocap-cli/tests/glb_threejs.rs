@@ -1,4 +1,6 @@
-//! `mocap export-glb` files open in three.js: `.ci/threejs-load.mjs` loads each GLB with
+//! `mocap export-glb` files open in three.js and in Blender.
+//!
+//! three.js: `.ci/threejs-load.mjs` loads each GLB with
 //! three.js's own GLTFLoader (npm `three`, looked up in `THREEJS_NODE_PATH` or
 //! `$HOME/.cache/mocap-studio/npm/node_modules`; skipped with a notice when it or node is absent),
 //! plays the first clip with an AnimationMixer at t = 0 and t = duration / 2, and reports what it
@@ -10,6 +12,12 @@
 //! 1 ms; and the bone world positions three.js computes at both times equal our own forward
 //! kinematics ([`mocap_data::fk`]) of the source, converted to glTF's metres +Y up as the exporter
 //! does, within 1 mm.
+//!
+//! Blender (`blender` on `PATH`, skipped with a notice when absent): `.ci/blender-load.py`
+//! imports the GLB with Blender's own glTF add-on; asserted: one armature with one skinned mesh,
+//! one bone per joint with the joints' names, an action spanning the take's duration at the scene
+//! rate, and the pose bones' heads at the first and last frame equal our FK within 1 mm (Blender
+//! is Z-up: glTF (x, y, z) is Blender (x, −z, y)).
 
 use mocap_data::{DQuat, DVec3, LengthUnit, Motion, Skeleton, fk};
 use mocap_formats::{asf, bvh, glb};
@@ -270,4 +278,117 @@ fn cmu_asf_amc_glb_plays_in_threejs_as_our_fk() {
     let motion = asf::read_amc_path(&amc, &a).expect("read AMC");
     let skeleton = a.to_skeleton(LengthUnit::Millimetre);
     check(&modules, &out, "39_01", &skeleton, &motion);
+}
+
+/// What `.ci/blender-load.py` reports for `glb`, or `None` (with a notice) without Blender.
+fn load_in_blender(glb: &Path) -> Option<serde_json::Value> {
+    if Command::new("blender").arg("--version").output().is_err() {
+        eprintln!(
+            "notice: blender not found (apt install blender); skipping the Blender import check"
+        );
+        return None;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/blender-load.py");
+    let out = Command::new("blender")
+        .args(["-b", "--factory-startup", "--python"])
+        .arg(&script)
+        .arg("--")
+        .arg(glb)
+        .output()
+        .expect("run blender");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find_map(|l| l.strip_prefix("JSON"));
+    let Some(line) = line else {
+        panic!(
+            "Blender did not import {}: {}\n{}",
+            glb.display(),
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    Some(serde_json::from_str(line).expect("JSON from blender-load.py"))
+}
+
+/// Checks Blender's import of `glb` against the source `skeleton` and `motion`.
+fn check_blender(glb: &Path, name: &str, skeleton: &Skeleton, motion: &Motion) {
+    let Some(v) = load_in_blender(glb) else {
+        return;
+    };
+    assert_eq!(v["armatures"], 1, "{name}: armatures");
+    assert_eq!(v["skinned"], 1, "{name}: skinned meshes");
+    let bones: Vec<&str> = v["bones"]
+        .as_array()
+        .expect("bones")
+        .iter()
+        .map(|b| b.as_str().expect("bone name"))
+        .collect();
+    assert_eq!(bones.len(), skeleton.joints.len(), "{name}: bones");
+    let fps = v["fps"].as_f64().expect("fps");
+    let range = v["frame_range"].as_array().expect("frame_range");
+    let (f0, f1) = (
+        range[0].as_f64().expect("start"),
+        range[1].as_f64().expect("end"),
+    );
+    let duration = (motion.frame_count() - 1) as f64 * motion.frame_time_s;
+    assert!(
+        ((f1 - f0) / fps - duration).abs() < 1e-3,
+        "{name}: action spans {} s, the take {duration} s",
+        (f1 - f0) / fps
+    );
+    let scale = skeleton.unit.factor_to(LengthUnit::Metre);
+    let up = glb::to_y_up(skeleton.up_axis);
+    let positions = v["positions"].as_array().expect("positions");
+    let mut worst = 0.0f64;
+    for (at, frame) in positions.iter().zip([0, motion.frame_count() - 1]) {
+        let pose = fk::pose(skeleton, motion.frame(frame));
+        for (j, joint) in skeleton.joints.iter().enumerate() {
+            // Blender may rename a joint whose name it cannot use; bones keep the skin's order.
+            let q = at[bones[j]].as_array().expect("[x, y, z]");
+            let b = |i: usize| q[i].as_f64().expect("coordinate");
+            let theirs = DVec3::new(b(0), b(2), -b(1)); // Blender Z-up → glTF Y-up
+            let ours = up * (pose[j].translation * scale);
+            let d = ours.distance(theirs);
+            worst = worst.max(d);
+            assert!(
+                d < TOLERANCE_M,
+                "{name} frame {frame}: bone {} ({}) at {theirs} in Blender, {ours} by our FK ({:.3} mm apart)",
+                bones[j],
+                joint.name,
+                d * 1e3
+            );
+        }
+    }
+    eprintln!(
+        "{name}: Blender import: max bone difference {:.6} mm at the first and last frame",
+        worst * 1e3
+    );
+}
+
+#[test]
+fn bandai_walk_glb_imports_in_blender_as_our_fk() {
+    let Some(input) = data("bvh/bandai_dataset-1_walk_normal_001.bvh") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("walk.glb");
+    export(&[&input], &out);
+    let src = bvh::read_path(&input).expect("read BVH");
+    check_blender(&out, "bandai walk", &src.skeleton, &src.motion);
+}
+
+#[test]
+fn cmu_asf_amc_glb_imports_in_blender_as_our_fk() {
+    let (Some(asf_path), Some(amc)) = (
+        data("c3d_plus_skeleton/cmu_subject39_walk/39.asf"),
+        data("c3d_plus_skeleton/cmu_subject39_walk/39_01.amc"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("cmu.glb");
+    export(&[&amc, &asf_path], &out);
+    let a = asf::read_asf_path(&asf_path).expect("read ASF");
+    let motion = asf::read_amc_path(&amc, &a).expect("read AMC");
+    let skeleton = a.to_skeleton(LengthUnit::Millimetre);
+    check_blender(&out, "cmu 39_01", &skeleton, &motion);
 }
