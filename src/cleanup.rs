@@ -78,6 +78,16 @@ pub enum CleanupCommand {
     Resolve,
     /// Stop the running re-solve; the take stays as it was.
     CancelResolve,
+    /// A contact lane's span was dragged from `from` to `to` (inclusive frames): an undoable
+    /// contact edit of that foot (see [`crate::cleanup_motion`]).
+    MoveLaneSpan {
+        /// The lane's edit key (`cleanup_motion::CONTACT_LANES`).
+        key: String,
+        /// Span before.
+        from: (usize, usize),
+        /// Span after.
+        to: (usize, usize),
+    },
 }
 
 /// A detected label swap: markers `labels` are exchanged over `frames` (half-open).
@@ -405,7 +415,9 @@ fn apply_commands(
         match cmd {
             CleanupCommand::SelectEntry(i) => cleanup.selected_entry = *i,
             // Handled by `cleanup_motion::apply_commands`.
-            CleanupCommand::Resolve | CleanupCommand::CancelResolve => {}
+            CleanupCommand::Resolve
+            | CleanupCommand::CancelResolve
+            | CleanupCommand::MoveLaneSpan { .. } => {}
             CleanupCommand::FindSwaps(params) => {
                 let Some(mut m) = session.take.as_ref().and_then(|t| t.markers.clone()) else {
                     continue;

@@ -162,17 +162,48 @@ pub(crate) fn follow_take(session: Res<Session>, mut cleanup: ResMut<Cleanup>) {
     };
 }
 
-/// Starts and cancels re-solves.
+/// Starts and cancels re-solves; turns contact-lane drags into contact edits.
 pub(crate) fn apply_commands(
     mut commands: MessageReader<CleanupCommand>,
     mut cleanup: ResMut<Cleanup>,
     session: Res<Session>,
+    mut edits: MessageWriter<crate::history::EditCommand>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
     let now = time.elapsed_secs_f64();
     for cmd in commands.read() {
         match cmd {
+            CleanupCommand::MoveLaneSpan { key, from, to } => {
+                let Some(side) = CONTACT_LANES.iter().position(|k| k == key) else {
+                    continue;
+                };
+                let (Some(foot), Some(take)) =
+                    (cleanup.motion.feet.get(side), session.take.as_ref())
+                else {
+                    continue;
+                };
+                let edit = mocap_solver::resolve::ContactEdit::Set {
+                    foot: foot.clone(),
+                    frame: from.0,
+                    start: to.0,
+                    end: to.1 + 1,
+                };
+                match crate::cleanup_ui::with_contact_edit(&take.cleanup, edit) {
+                    Some(stack) => {
+                        edits.write(crate::history::EditCommand::SetCleanupStack {
+                            stack: Box::new(stack),
+                            what: format!("Move {foot} contact to frames {}–{}", to.0, to.1),
+                            merge: None,
+                        });
+                    }
+                    None => log.push(
+                        LogLevel::Warning,
+                        "No foot lock in the stack: add one to edit contacts",
+                        now,
+                    ),
+                }
+            }
             CleanupCommand::CancelResolve => {
                 if let Some(job) = &cleanup.motion.job {
                     job.progress.cancel();
@@ -421,5 +452,7 @@ pub fn contact_lane(side: usize, foot: &str, contacts: &[Contact]) -> Lane {
             })
             .collect(),
         ticks: Vec::new(),
+        // Drag a contact's ends on the lane (see `CleanupCommand::MoveLaneSpan`).
+        edit_key: Some(CONTACT_LANES[side.min(1)].to_string()),
     }
 }

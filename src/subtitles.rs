@@ -83,6 +83,7 @@ fn shots_lane(
                     (f, [200, 200, 255], format!("shot change at {} ms", ms))
                 })
                 .collect(),
+            edit_key: None,
         })
     });
     if lanes.extra.get(SHOTS_LANE) != lane.as_ref() {

@@ -586,6 +586,7 @@ pub fn notes_lane(detail: &TakeDetail) -> Lane {
         name: format!("Notes ({})", detail.notes.len()),
         spans: Vec::new(),
         ticks: Vec::new(),
+        edit_key: None,
     };
     for n in &detail.notes {
         let colour = if n.resolved {

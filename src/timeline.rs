@@ -119,6 +119,31 @@ pub struct Lane {
     pub spans: Vec<(FrameIndex, FrameIndex, [u8; 3], String)>,
     /// Instant marks (frame, colour, tooltip).
     pub ticks: Vec<(FrameIndex, [u8; 3], String)>,
+    /// Key (in [`TimelineLanes::extra`]) of a lane whose spans can be resized by dragging their
+    /// ends; a drag sends [`UiCommand::LaneSpanMoved`]. `None`: read-only.
+    pub edit_key: Option<String>,
+}
+
+/// A span end being dragged on an editable lane (UI state between frames).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneSpanDrag {
+    /// The lane's [`Lane::edit_key`].
+    pub key: String,
+    /// The span as it was, inclusive frames.
+    pub from: (FrameIndex, FrameIndex),
+    /// Dragging its last frame (else its first).
+    pub end: bool,
+}
+
+impl LaneSpanDrag {
+    /// The span with the dragged end at `frame`, kept at least one frame long.
+    pub fn moved_to(&self, frame: FrameIndex) -> (FrameIndex, FrameIndex) {
+        if self.end {
+            (self.from.0, frame.max(self.from.0))
+        } else {
+            (frame.min(self.from.1), self.from.1)
+        }
+    }
 }
 
 /// Lanes of the current take, rebuilt when the session changes.
@@ -212,6 +237,7 @@ pub fn gaps_lane(take: &Take) -> Option<Lane> {
         name: format!("Gaps ({})", spans.len()),
         spans,
         ticks: Vec::new(),
+        edit_key: None,
     })
 }
 
@@ -243,6 +269,7 @@ pub fn events_lane(take: &Take) -> Option<Lane> {
         name: "Events".into(),
         spans: Vec::new(),
         ticks,
+        edit_key: None,
     })
 }
 
@@ -569,6 +596,86 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
     if let Some(t) = lane_tip {
         response.clone().on_hover_text_at_pointer(t);
     }
+    // Dragging the end of a span on an editable lane (e.g. a foot contact) resizes it; the
+    // edit is sent once, when the drag ends.
+    let drag_id = ui.id().with("lane_span_drag");
+    let frame_at = |x: f32| {
+        (((x - track.left()) / track.width()).clamp(0.0, 1.0) * last as f32).round() as usize
+    };
+    if response.drag_started()
+        && let Some(p) = response.interact_pointer_pos()
+    {
+        let row = ((p.y - rect.top() - RULER_H) / LANE_H).floor();
+        let grabbed = (row >= 0.0)
+            .then(|| v.lanes.get(row as usize))
+            .flatten()
+            .and_then(|lane| {
+                let key = lane.edit_key.clone()?;
+                lane.spans.iter().find_map(|(s, e, _, _)| {
+                    let near = |f: usize| (x_of(f as f32) - p.x).abs() <= 5.0;
+                    if near(*e) {
+                        Some(LaneSpanDrag {
+                            key: key.clone(),
+                            from: (*s, *e),
+                            end: true,
+                        })
+                    } else if near(*s) {
+                        Some(LaneSpanDrag {
+                            key: key.clone(),
+                            from: (*s, *e),
+                            end: false,
+                        })
+                    } else {
+                        None
+                    }
+                })
+            });
+        ui.data_mut(|d| match grabbed {
+            Some(g) => {
+                d.insert_temp(drag_id, g);
+            }
+            None => d.remove::<LaneSpanDrag>(drag_id),
+        });
+    }
+    let span_drag = ui.data(|d| d.get_temp::<LaneSpanDrag>(drag_id));
+    if let Some(g) = &span_drag {
+        let pointer = response.interact_pointer_pos().map(|p| frame_at(p.x));
+        if let Some(f) = pointer {
+            let to = g.moved_to(f);
+            // Preview of the new extent.
+            let row = v
+                .lanes
+                .iter()
+                .position(|l| l.edit_key.as_deref() == Some(g.key.as_str()))
+                .unwrap_or(0);
+            let y0 = rect.top() + RULER_H + row as f32 * LANE_H;
+            painter.rect_stroke(
+                egui::Rect::from_min_max(
+                    egui::pos2(x_of(to.0 as f32), y0 + 1.0),
+                    egui::pos2(
+                        x_of(to.1 as f32).max(x_of(to.0 as f32) + 2.0),
+                        y0 + LANE_H - 3.0,
+                    ),
+                ),
+                1.0,
+                egui::Stroke::new(1.5, egui::Color32::WHITE),
+                egui::StrokeKind::Inside,
+            );
+            if response.drag_stopped() {
+                if to != g.from {
+                    out.push(UiCommand::LaneSpanMoved {
+                        key: g.key.clone(),
+                        from: g.from,
+                        to,
+                    });
+                }
+                ui.data_mut(|d| d.remove::<LaneSpanDrag>(drag_id));
+            }
+        } else if response.drag_stopped() {
+            ui.data_mut(|d| d.remove::<LaneSpanDrag>(drag_id));
+        }
+        return out;
+    }
     // Scrubbing.
     if (response.dragged() || response.clicked())
         && let Some(p) = response.interact_pointer_pos()
@@ -588,6 +695,20 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dragging_a_span_end_keeps_it_at_least_one_frame() {
+        let end = LaneSpanDrag {
+            key: "k".into(),
+            from: (10, 20),
+            end: true,
+        };
+        assert_eq!(end.moved_to(25), (10, 25));
+        assert_eq!(end.moved_to(3), (10, 10));
+        let start = LaneSpanDrag { end: false, ..end };
+        assert_eq!(start.moved_to(4), (4, 20));
+        assert_eq!(start.moved_to(30), (20, 20));
+    }
 
     #[test]
     fn timecode_from_start_at_display_rates() {
@@ -628,6 +749,7 @@ mod tests {
                 name: format!("Notes for {}", t.name),
                 spans: Vec::new(),
                 ticks: vec![(10, [255, 255, 255], "note".into())],
+                edit_key: None,
             })
         });
         let lanes = reg.build(&take);

@@ -96,6 +96,16 @@ pub enum UiCommand {
     OpenDialog,
     /// Native dialog to add another actor's motion (BVH / AMC) to the take.
     AddActorDialog,
+    /// A span of the editable timeline lane `key` was resized from `from` to `to` (inclusive
+    /// frames) by dragging an end.
+    LaneSpanMoved {
+        /// The lane's edit key.
+        key: String,
+        /// Span before.
+        from: (usize, usize),
+        /// Span after.
+        to: (usize, usize),
+    },
     /// Show the native save dialog, then export the character's motion as BVH.
     ExportBvhDialog,
     /// Show the native save dialog, then export the mannequin with the motion as GLB.
@@ -597,6 +607,11 @@ fn dispatch_commands(
                         .unwrap_or_default();
                     (!picked.is_empty()).then_some(UiCommand::Session(SessionCommand::Open(picked)))
                 });
+            }
+            UiCommand::LaneSpanMoved { key, from, to } => {
+                panels
+                    .cleanup
+                    .write(CleanupCommand::MoveLaneSpan { key, from, to });
             }
             UiCommand::AddActorDialog => {
                 dialogs.spawn(|| {

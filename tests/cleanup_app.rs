@@ -525,4 +525,46 @@ fn foot_lock_contacts_are_editable_undoable_and_match_the_cli_evaluation() {
     app.update();
     let sidecar = OpStack::sidecar_path(&tmp.path().join("39_01.c3d"));
     assert_eq!(OpStack::load(&sidecar).expect("sidecar"), moved);
+
+    // Dragging the end of a span on the "Contacts L" lane (what the timeline sends when the
+    // drag ends) is the same undoable contact edit.
+    let key = mocap_studio::cleanup_motion::CONTACT_LANES[0];
+    let lane_span = |app: &App| {
+        app.world()
+            .resource::<mocap_studio::timeline::TimelineLanes>()
+            .extra
+            .get(key)
+            .expect("left contact lane")
+            .spans
+            .iter()
+            .map(|(s, e, _, _)| (*s, *e))
+            .find(|(s, _)| *s > 40)
+            .expect("a later contact")
+    };
+    let (s0, e0) = lane_span(&app);
+    let lanes = app
+        .world()
+        .resource::<mocap_studio::timeline::TimelineLanes>();
+    assert_eq!(lanes.extra[key].edit_key.as_deref(), Some(key));
+    send(
+        &mut app,
+        CleanupCommand::MoveLaneSpan {
+            key: key.to_string(),
+            from: (s0, e0),
+            to: (s0, e0 + 3),
+        },
+    );
+    app.update();
+    app.update();
+    assert_eq!(
+        lane_span(&app),
+        (s0, e0 + 3),
+        "the lane shows the dragged contact"
+    );
+    let dragged = take(&app).cleanup.clone();
+    check(&app, &dragged);
+    send(&mut app, HistoryCommand::Undo);
+    app.update();
+    assert_eq!(lane_span(&app), (s0, e0));
+    assert_eq!(take(&app).cleanup, moved);
 }
