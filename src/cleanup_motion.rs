@@ -38,7 +38,12 @@ use crate::timeline::{Lane, TimelineLanes};
 /// Keys of the contact lanes in [`TimelineLanes::extra`] (left foot, right foot).
 pub const CONTACT_LANES: [&str; 2] = ["contacts-l", "contacts-r"];
 
-type SolveResult = Result<SolvedMotion, SolverError>;
+/// Motion operations run on a solve: the locked motion and the reports, or the error text.
+type MotionOpsResult = Result<(Motion, Vec<MotionReport>), String>;
+
+/// A finished solve and, run on the same worker thread so that showing it costs the main thread
+/// nothing, the stack's motion operations (foot lock) as they were when it started.
+type SolveResult = Result<(SolvedMotion, Vec<MotionEntry>, MotionOpsResult), SolverError>;
 
 /// A re-solve running on a background thread.
 pub struct ResolveJob {
@@ -66,6 +71,9 @@ pub struct MotionState {
     pub contacts: Vec<Contact>,
     /// One line about the motion shown ("solved 378 frames…", "foot lock failed: …").
     pub status: Option<String>,
+    /// Motion operations the re-solve thread already ran on its result (used by [`evaluate`]
+    /// while the solve and the entries are unchanged).
+    prepared: Option<(Arc<SolvedMotion>, Vec<MotionEntry>, MotionOpsResult)>,
 }
 
 /// What the Cleanup panel shows of the solve stage and the motion operations.
@@ -238,7 +246,7 @@ pub(crate) fn apply_commands(
                         }
                     }
                 };
-                match spawn(stage, source, markers) {
+                match spawn(stage, source, markers, take.cleanup.motion.clone()) {
                     Ok((progress, handle)) => {
                         cleanup.motion.job = Some(ResolveJob {
                             progress,
@@ -263,6 +271,7 @@ fn spawn(
     stage: SolveStage,
     source: SkeletonSource,
     markers: mocap_data::MarkerTrajectories,
+    ops: Vec<MotionEntry>,
 ) -> std::io::Result<(Arc<SolveProgress>, JoinHandle<SolveResult>)> {
     let progress = Arc::new(SolveProgress::default());
     let p = Arc::clone(&progress);
@@ -270,7 +279,10 @@ fn spawn(
         .name("re-solve".into())
         .spawn(move || {
             let skeleton = source.load()?;
-            mocap_solver::resolve::solve(&stage, &skeleton, &markers, Some(&p))
+            let s = mocap_solver::resolve::solve(&stage, &skeleton, &markers, Some(&p))?;
+            let locked = mocap_solver::resolve::apply_motion_ops(&ops, &s.skeleton, &s.motion)
+                .map_err(|e| e.to_string());
+            Ok((s, ops, locked))
         })?;
     Ok((progress, handle))
 }
@@ -309,7 +321,7 @@ pub(crate) fn poll_job(
     };
     match result {
         Ok(_) if job.generation != session.generation => {}
-        Ok(s) => {
+        Ok((s, ops, locked)) => {
             log.push(
                 LogLevel::Info,
                 format!(
@@ -318,8 +330,10 @@ pub(crate) fn poll_job(
                 ),
                 now,
             );
+            let s = Arc::new(s);
+            cleanup.motion.prepared = Some((Arc::clone(&s), ops, locked));
             edits.write(EditCommand::SetSolvedMotion {
-                solved: Some(Arc::new(s)),
+                solved: Some(s),
                 what: "Re-solve".into(),
             });
         }
@@ -371,11 +385,21 @@ pub(crate) fn evaluate(
                 .as_ref()
                 .and_then(|o| o.0.as_ref())
                 .map_or(s.skeleton.unit, |sk| sk.unit);
-            let locked = match mocap_solver::resolve::apply_motion_ops(
-                &take.cleanup.motion,
-                &s.skeleton,
-                &s.motion,
-            ) {
+            // The re-solve thread ran the same operations on this solve already: reuse them.
+            let prepared = m
+                .prepared
+                .as_ref()
+                .filter(|(p, ops, _)| Arc::ptr_eq(p, &s) && *ops == take.cleanup.motion)
+                .map(|(_, _, r)| r.clone());
+            let result = prepared.unwrap_or_else(|| {
+                mocap_solver::resolve::apply_motion_ops(
+                    &take.cleanup.motion,
+                    &s.skeleton,
+                    &s.motion,
+                )
+                .map_err(|e| e.to_string())
+            });
+            let locked = match result {
                 Ok((motion, reports)) => {
                     for r in reports {
                         if let MotionReport::FootLock(r) = r {
