@@ -330,11 +330,28 @@ pub fn run_resolve(dir: &Path) -> anyhow::Result<()> {
             what: "bench contact".into(),
             merge: None,
         });
+        let t0 = Instant::now();
+        let mut worst = Duration::ZERO;
+        let mut updates = 0;
+        loop {
+            let w0 = Instant::now();
+            app.update();
+            worst = worst.max(w0.elapsed());
+            updates += 1;
+            let m = &app.world().resource::<Cleanup>().motion;
+            if !m.is_updating() || updates > 100_000 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // One more update shows the result.
         let w0 = Instant::now();
         app.update();
+        worst = worst.max(w0.elapsed());
         println!(
-            "bench: a contact edit (foot lock re-run over {RESOLVE_FRAMES} frames, main thread): {:.1} ms wall",
-            w0.elapsed().as_secs_f64() * 1e3
+            "bench: a contact edit (foot lock re-run over {RESOLVE_FRAMES} frames in the background): shown after {:.1} ms; longest main-thread update {:.1} ms wall",
+            t0.elapsed().as_secs_f64() * 1e3,
+            worst.as_secs_f64() * 1e3
         );
     }
     Ok(())

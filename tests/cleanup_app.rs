@@ -568,3 +568,74 @@ fn foot_lock_contacts_are_editable_undoable_and_match_the_cli_evaluation() {
     assert_eq!(lane_span(&app), (s0, e0));
     assert_eq!(take(&app).cleanup, moved);
 }
+
+#[test]
+fn contact_edits_on_long_takes_update_the_foot_lock_in_the_background() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut app = app();
+    let Some(asf) = open_cmu(&mut app, tmp.path()) else {
+        return;
+    };
+    // Treat this take as long: motion operations leave the main thread.
+    app.world_mut()
+        .resource_mut::<Cleanup>()
+        .motion
+        .background_from_frames = Some(0);
+    let raw = markers(&app);
+    let unit = take(&app).skeleton.as_ref().expect("skeleton").unit;
+    let mut stack = solve_stack();
+    stack
+        .motion
+        .push(MotionEntry::new(MotionOperation::FootLock(
+            FootLockStage::default(),
+        )));
+    set_stack(&mut app, &stack, None);
+    send(&mut app, CleanupCommand::Resolve);
+    finish_resolve(&mut app);
+    let sk = SolveSkeleton::load(&asf, mocap_data::LengthUnit::Centimetre).expect("asf");
+    let expected = |stack: &OpStack| {
+        let o = resolve::apply_stack(stack, &raw, Some(&sk), None).expect("apply_stack");
+        let solved = o.solved.expect("solved");
+        let (locked, _) = o.motion.expect("motion");
+        resolve::in_unit(&solved.skeleton, &locked, unit).1
+    };
+    // The re-solve thread already ran the foot lock: shown at once.
+    assert_eq!(take(&app).motion.as_ref(), Some(&expected(&stack)));
+    let left = app.world().resource::<Cleanup>().motion.feet[0].clone();
+    let added = mocap_studio::cleanup_ui::with_contact_edit(
+        &stack,
+        ContactEdit::Add {
+            foot: left,
+            start: 5,
+            end: 15,
+        },
+    )
+    .expect("foot lock entry");
+    let before = take(&app).motion.clone();
+    set_stack(&mut app, &added, None);
+    // The edit is recorded at once; the locked motion follows when the thread is done.
+    assert_eq!(take(&app).cleanup, added);
+    let updating = |app: &App| app.world().resource::<Cleanup>().motion.is_updating();
+    for _ in 0..3 {
+        if updating(&app) {
+            break;
+        }
+        app.update();
+    }
+    assert!(updating(&app), "the foot lock runs in the background");
+    let mut updates = 0;
+    while app.world().resource::<Cleanup>().motion.is_updating() {
+        assert_eq!(
+            take(&app).motion,
+            before,
+            "the old motion stays until the new one is ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        app.update();
+        updates += 1;
+        assert!(updates < 10_000, "the background foot lock never finished");
+    }
+    app.update();
+    assert_eq!(take(&app).motion.as_ref(), Some(&expected(&added)));
+    assert_ne!(take(&app).motion, before);
+}
