@@ -572,6 +572,53 @@ fn params_ui(
     })
 }
 
+/// X/Y/Z (or channel) colours of the curves.
+const CURVE_COLOURS: [egui::Color32; 3] = [
+    egui::Color32::from_rgb(235, 87, 87),
+    egui::Color32::from_rgb(90, 200, 110),
+    egui::Color32::from_rgb(90, 150, 255),
+];
+
+/// The frames a curve plot shows (the I/O range, else the take of `n` frames) and the
+/// decimation step that keeps at most ~4000 points per curve.
+fn curve_frames(v: &CleanupView<'_>, n: usize) -> (usize, usize, usize) {
+    let (a, b) = match v.io {
+        Some(r) => (r.start, r.end.min(n)),
+        None => (0, n),
+    };
+    (a, b, ((b - a) / 4000).max(1))
+}
+
+/// A curve plot over frames `[a, b)` of a take of `n` frames: shaded `spans` (label, frames,
+/// colour), the curves `draw` adds, the playhead; a click seeks there.
+fn curve_plot(
+    ui: &mut egui::Ui,
+    id: &str,
+    v: &CleanupView<'_>,
+    (a, b, n): (usize, usize, usize),
+    spans: &[(&str, usize, usize, egui::Color32)],
+    draw: impl FnOnce(&mut egui_plot::PlotUi<'_>),
+) -> Vec<UiCommand> {
+    let resp = Plot::new(id).allow_scroll(false).show(ui, |plot| {
+        plot.set_plot_bounds_x(a as f64..=b.saturating_sub(1).max(a + 1) as f64);
+        for (label, s, e, fill) in spans {
+            plot.span(Span::new(*label, *s as f64..=*e as f64).fill(*fill));
+        }
+        draw(plot);
+        plot.vline(VLine::new("frame", v.frame as f64).color(egui::Color32::from_rgb(255, 196, 0)));
+        plot.pointer_coordinate()
+    });
+    let mut out = Vec::new();
+    if resp.response.clicked()
+        && let Some(p) = resp.inner
+    {
+        out.push(UiCommand::Playback(PlaybackCommand::Seek(
+            p.x.round().clamp(0.0, n.saturating_sub(1) as f64) as usize,
+        )));
+    }
+    out
+}
+
 /// Rotation curves (degrees) of the selected joint, after the stack (solid) and before its
 /// motion operations (dashed); click to seek.
 fn joint_curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, j: &JointCurves<'_>) -> Vec<UiCommand> {
@@ -604,11 +651,7 @@ fn joint_curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, j: &JointCurves<'_>) 
         .strong(),
     );
     let n = j.take_frames;
-    let (a, b) = match v.io {
-        Some(r) => (r.start, r.end.min(n)),
-        None => (0, n),
-    };
-    let step = ((b - a) / 4000).max(1);
+    let (a, b, step) = curve_frames(v, n);
     let series = |m: &mocap_data::Motion, ch: usize| -> Vec<[f64; 2]> {
         if m.frame_count() == 0 || m.channels_per_frame != j.skeleton.channel_count() {
             return Vec::new();
@@ -621,30 +664,23 @@ fn joint_curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, j: &JointCurves<'_>) 
             })
             .collect()
     };
-    let colours = [
-        egui::Color32::from_rgb(235, 87, 87),
-        egui::Color32::from_rgb(90, 200, 110),
-        egui::Color32::from_rgb(90, 150, 255),
-    ];
-    let contacts: Vec<(usize, usize)> = v
+    let fill = egui::Color32::from_rgba_unmultiplied(86, 180, 233, 40);
+    let contacts: Vec<(&str, usize, usize, egui::Color32)> = v
         .motion
         .contacts
         .iter()
         .filter(|c| c.name == j.name)
-        .map(|c| (c.start, c.end))
+        .map(|c| ("contact", c.start, c.end, fill))
         .collect();
-    let resp = Plot::new("cleanup_joint_curves")
-        .allow_scroll(false)
-        .show(ui, |plot| {
-            plot.set_plot_bounds_x(a as f64..=b.saturating_sub(1).max(a + 1) as f64);
-            for (s, e) in &contacts {
-                plot.span(
-                    Span::new("contact", *s as f64..=*e as f64)
-                        .fill(egui::Color32::from_rgba_unmultiplied(86, 180, 233, 40)),
-                );
-            }
+    out.extend(curve_plot(
+        ui,
+        "cleanup_joint_curves",
+        v,
+        (a, b, n),
+        &contacts,
+        |plot| {
             for (i, (ch, name)) in rot.iter().enumerate() {
-                let c = colours[i % 3];
+                let c = CURVE_COLOURS[i % 3];
                 if let Some(before) = j.before {
                     plot.line(
                         Line::new(format!("{name} before"), series(before, *ch))
@@ -654,18 +690,8 @@ fn joint_curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, j: &JointCurves<'_>) 
                 }
                 plot.line(Line::new(*name, series(j.after, *ch)).color(c));
             }
-            plot.vline(
-                VLine::new("frame", v.frame as f64).color(egui::Color32::from_rgb(255, 196, 0)),
-            );
-            plot.pointer_coordinate()
-        });
-    if resp.response.clicked()
-        && let Some(p) = resp.inner
-    {
-        out.push(UiCommand::Playback(PlaybackCommand::Seek(
-            p.x.round().clamp(0.0, n.saturating_sub(1) as f64) as usize,
-        )));
-    }
+        },
+    ));
     out
 }
 
@@ -695,12 +721,7 @@ fn curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
         .strong(),
     );
     let n = result.frame_count();
-    let (a, b) = match v.io {
-        Some(r) => (r.start, r.end.min(n)),
-        None => (0, n),
-    };
-    // At most ~4000 points per curve: decimate long ranges.
-    let step = ((b - a) / 4000).max(1);
+    let (a, b, step) = curve_frames(v, n);
     let series = |t: &MarkerTrajectories, axis: usize| -> Vec<Vec<[f64; 2]>> {
         // Split at gaps so gaps are not bridged by a line.
         let mut runs = Vec::new();
@@ -719,51 +740,40 @@ fn curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
         }
         runs
     };
-    let colours = [
-        egui::Color32::from_rgb(235, 87, 87),
-        egui::Color32::from_rgb(90, 200, 110),
-        egui::Color32::from_rgb(90, 150, 255),
-    ];
-    let gaps_after: Vec<(usize, usize)> = v
+    let fill = egui::Color32::from_rgba_unmultiplied(235, 87, 87, 40);
+    let gaps_after: Vec<(&str, usize, usize, egui::Color32)> = v
         .rows
         .iter()
         .find(|r| r.gaps.marker == m)
-        .map(|r| r.gaps.gaps.iter().map(|g| (g.start, g.end())).collect())
+        .map(|r| {
+            r.gaps
+                .gaps
+                .iter()
+                .map(|g| ("gap", g.start, g.end(), fill))
+                .collect()
+        })
         .unwrap_or_default();
-    let resp = Plot::new("cleanup_curves")
-        .allow_scroll(false)
-        .show(ui, |plot| {
-            plot.set_plot_bounds_x(a as f64..=b.saturating_sub(1).max(a + 1) as f64);
-            for (s, e) in &gaps_after {
-                plot.span(
-                    Span::new("gap", *s as f64..=*e as f64)
-                        .fill(egui::Color32::from_rgba_unmultiplied(235, 87, 87, 40)),
-                );
-            }
+    out.extend(curve_plot(
+        ui,
+        "cleanup_curves",
+        v,
+        (a, b, n),
+        &gaps_after,
+        |plot| {
             for (axis, name) in ["X", "Y", "Z"].iter().enumerate() {
                 for run in series(raw, axis) {
                     plot.line(
                         Line::new(format!("{name} before"), run)
-                            .color(colours[axis].gamma_multiply(0.5))
+                            .color(CURVE_COLOURS[axis].gamma_multiply(0.5))
                             .style(LineStyle::dashed_loose()),
                     );
                 }
                 for run in series(result, axis) {
-                    plot.line(Line::new(*name, run).color(colours[axis]));
+                    plot.line(Line::new(*name, run).color(CURVE_COLOURS[axis]));
                 }
             }
-            plot.vline(
-                VLine::new("frame", v.frame as f64).color(egui::Color32::from_rgb(255, 196, 0)),
-            );
-            plot.pointer_coordinate()
-        });
-    if resp.response.clicked()
-        && let Some(p) = resp.inner
-    {
-        out.push(UiCommand::Playback(PlaybackCommand::Seek(
-            p.x.round().clamp(0.0, n.saturating_sub(1) as f64) as usize,
-        )));
-    }
+        },
+    ));
     out
 }
 
