@@ -4,8 +4,11 @@
 use mocap_data::{FrameRate, LengthUnit, MarkerSample, MarkerTrajectories, UpAxis};
 use mocap_formats::c3d::{self, C3dFile};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+mod common;
+use common::data;
 
 fn mocap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mocap"))
@@ -25,16 +28,6 @@ fn json_of(out: &Output) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("JSON report on stdout")
-}
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let Some(dir) = std::env::var_os("MOCAP_TEST_DATA") else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
-        return None;
-    };
-    let p = PathBuf::from(dir).join(rel);
-    assert!(p.is_file(), "missing test file {}", p.display());
-    Some(p)
 }
 
 fn gap(t: &mut MarkerTrajectories, m: usize, r: std::ops::Range<usize>) {

@@ -6,8 +6,11 @@
 use mocap_data::MarkerTrajectories;
 use mocap_formats::c3d::{self, C3dFile};
 use mocap_solver::stack::{OpStack, same_bits};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+mod common;
+use common::data;
 
 fn mocap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mocap"))
@@ -36,16 +39,6 @@ fn error_line(out: &Output) -> String {
     assert_eq!(lines.len(), 1, "one error line expected: {err}");
     assert!(lines[0].starts_with("error: "), "{err}");
     lines[0].to_string()
-}
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let Some(dir) = std::env::var_os("MOCAP_TEST_DATA") else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
-        return None;
-    };
-    let p = PathBuf::from(dir).join(rel);
-    assert!(p.is_file(), "missing test file {}", p.display());
-    Some(p)
 }
 
 /// Runs `mocap clean IN --ops` with `ron` and checks the output C3D's markers against

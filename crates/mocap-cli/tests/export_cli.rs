@@ -7,45 +7,18 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn data(rel: &str) -> Option<PathBuf> {
-    let Some(dir) = std::env::var_os("MOCAP_TEST_DATA") else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
-        return None;
-    };
-    let p = PathBuf::from(dir).join(rel);
-    assert!(p.is_file(), "missing test file {}", p.display());
-    Some(p)
-}
+mod common;
+use common::data;
 
 /// The `node_modules` directory holding `gltf-validator`, if any.
 fn validator_modules() -> Option<PathBuf> {
-    let dir = match std::env::var_os("GLTF_VALIDATOR_NODE_PATH") {
-        Some(d) => PathBuf::from(d),
-        None => {
-            PathBuf::from(std::env::var_os("HOME")?).join(".cache/mocap-studio/npm/node_modules")
-        }
-    };
-    dir.join("gltf-validator")
-        .join("package.json")
-        .is_file()
-        .then_some(dir)
+    common::npm_modules("GLTF_VALIDATOR_NODE_PATH", "gltf-validator")
 }
 
 /// Runs the validator script; `(numErrors, numWarnings, messages)`.
 fn validate(modules: &Path, glb: &Path) -> (u64, u64, String) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gltf_validate.js");
-    let out = Command::new("node")
-        .arg(&script)
-        .arg(glb)
-        .env("NODE_PATH", modules)
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "validator script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from validator");
+    let v = common::node_json(modules, &script, &[glb]);
     (
         v["numErrors"].as_u64().expect("numErrors"),
         v["numWarnings"].as_u64().expect("numWarnings"),

@@ -24,36 +24,15 @@ use mocap_formats::{asf, bvh, glb};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::data;
+
 /// Largest allowed distance between a bone's position in three.js and in our FK, metres.
 const TOLERANCE_M: f64 = 1e-3;
 
-fn data(rel: &str) -> Option<PathBuf> {
-    let Some(dir) = std::env::var_os("MOCAP_TEST_DATA") else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
-        return None;
-    };
-    let p = PathBuf::from(dir).join(rel);
-    assert!(p.is_file(), "missing test file {}", p.display());
-    Some(p)
-}
-
-/// The `node_modules` directory holding `three`, if any.
-fn three_modules() -> Option<PathBuf> {
-    let dir = match std::env::var_os("THREEJS_NODE_PATH") {
-        Some(d) => PathBuf::from(d),
-        None => {
-            PathBuf::from(std::env::var_os("HOME")?).join(".cache/mocap-studio/npm/node_modules")
-        }
-    };
-    dir.join("three")
-        .join("package.json")
-        .is_file()
-        .then_some(dir)
-}
-
 /// Where three.js can be run: the `node_modules` dir, or `None` after printing a notice.
 fn threejs() -> Option<PathBuf> {
-    let Some(modules) = three_modules() else {
+    let Some(modules) = common::npm_modules("THREEJS_NODE_PATH", "three") else {
         eprintln!(
             "notice: three.js not found (set THREEJS_NODE_PATH or run `npm install --prefix $HOME/.cache/mocap-studio/npm three`); skipping the three.js load check"
         );
@@ -87,19 +66,7 @@ fn export(args: &[&Path], out: &Path) {
 /// What `.ci/threejs-load.mjs` reports for `glb`.
 fn load_in_threejs(modules: &Path, glb: &Path) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/threejs-load.mjs");
-    let out = Command::new("node")
-        .arg(&script)
-        .arg(glb)
-        .env("NODE_PATH", modules)
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "three.js failed to load {}: {}",
-        glb.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON from threejs-load.mjs")
+    common::node_json(modules, &script, &[glb])
 }
 
 /// The keyframe interval holding time `t` (seconds, as three.js samples it) and the fraction

@@ -4,8 +4,11 @@
 
 use mocap_data::{DVec3, Skeleton, fk};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+mod common;
+use common::data;
 
 fn mocap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mocap"))
@@ -16,16 +19,6 @@ fn mocap(args: &[&str]) -> Output {
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
-}
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let Some(dir) = std::env::var_os("MOCAP_TEST_DATA") else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
-        return None;
-    };
-    let p = PathBuf::from(dir).join(rel);
-    assert!(p.is_file(), "missing test file {}", p.display());
-    Some(p)
 }
 
 fn json_of(out: &Output) -> Value {
