@@ -422,6 +422,56 @@ fn cancelled_resolve_leaves_the_take_untouched() {
     );
 }
 
+/// What the CLI computes for a stack on the opened CMU take (`mocap clean --ops STACK
+/// --motion-out --skeleton 39.asf`; its CLI test proves the binary writes exactly this).
+struct Headless {
+    raw: mocap_data::MarkerTrajectories,
+    skeleton: SolveSkeleton,
+    unit: mocap_data::LengthUnit,
+}
+
+impl Headless {
+    fn of(app: &App, asf: &std::path::Path) -> Self {
+        Self {
+            raw: markers(app),
+            skeleton: SolveSkeleton::load(asf, mocap_data::LengthUnit::Centimetre).expect("asf"),
+            unit: take(app).skeleton.as_ref().expect("skeleton").unit,
+        }
+    }
+
+    /// The solve, the locked motion (millimetres) and the motion the app shows (the take's unit).
+    fn apply(
+        &self,
+        stack: &OpStack,
+    ) -> (
+        resolve::SolvedMotion,
+        mocap_data::Motion,
+        mocap_data::Motion,
+    ) {
+        let o = resolve::apply_stack(stack, &self.raw, Some(&self.skeleton), None)
+            .expect("apply_stack");
+        let solved = o.solved.expect("solved");
+        let (locked, _) = o.motion.expect("motion");
+        let (_, shown) = resolve::in_unit(&solved.skeleton, &locked, self.unit);
+        (solved, locked, shown)
+    }
+}
+
+/// The solve stack with a foot lock, set on the app's take and re-solved to completion.
+fn solve_with_foot_lock(app: &mut App) -> OpStack {
+    let mut stack = solve_stack();
+    stack
+        .motion
+        .push(MotionEntry::new(MotionOperation::FootLock(
+            FootLockStage::default(),
+        )));
+    set_stack(app, &stack, None);
+    send(app, CleanupCommand::Resolve);
+    finish_resolve(app);
+    assert!(take(app).solved.is_some(), "{:?}", errors(app));
+    stack
+}
+
 #[test]
 fn foot_lock_contacts_are_editable_undoable_and_match_the_cli_evaluation() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -429,27 +479,10 @@ fn foot_lock_contacts_are_editable_undoable_and_match_the_cli_evaluation() {
     let Some(asf) = open_cmu(&mut app, tmp.path()) else {
         return;
     };
-    let raw = markers(&app);
-    let unit = take(&app).skeleton.as_ref().expect("skeleton").unit;
-    let mut stack = solve_stack();
-    stack
-        .motion
-        .push(MotionEntry::new(MotionOperation::FootLock(
-            FootLockStage::default(),
-        )));
-    set_stack(&mut app, &stack, None);
-    send(&mut app, CleanupCommand::Resolve);
-    finish_resolve(&mut app);
-    assert!(take(&app).solved.is_some(), "{:?}", errors(&app));
-
-    // What `mocap clean --ops STACK --motion-out --skeleton 39.asf` computes (its CLI test
-    // proves the binary writes exactly this).
-    let sk = SolveSkeleton::load(&asf, mocap_data::LengthUnit::Centimetre).expect("asf");
+    let headless = Headless::of(&app, &asf);
+    let stack = solve_with_foot_lock(&mut app);
     let check = |app: &App, stack: &OpStack| {
-        let o = resolve::apply_stack(stack, &raw, Some(&sk), None).expect("apply_stack");
-        let solved = o.solved.expect("solved");
-        let (locked, _) = o.motion.expect("motion");
-        let (_, shown) = resolve::in_unit(&solved.skeleton, &locked, unit);
+        let (solved, locked, shown) = headless.apply(stack);
         assert_eq!(take(app).motion.as_ref(), Some(&shown), "app = apply_stack");
         assert_eq!(take(app).solved.as_deref(), Some(&solved));
         locked
@@ -581,24 +614,9 @@ fn contact_edits_on_long_takes_update_the_foot_lock_in_the_background() {
         .resource_mut::<Cleanup>()
         .motion
         .background_from_frames = Some(0);
-    let raw = markers(&app);
-    let unit = take(&app).skeleton.as_ref().expect("skeleton").unit;
-    let mut stack = solve_stack();
-    stack
-        .motion
-        .push(MotionEntry::new(MotionOperation::FootLock(
-            FootLockStage::default(),
-        )));
-    set_stack(&mut app, &stack, None);
-    send(&mut app, CleanupCommand::Resolve);
-    finish_resolve(&mut app);
-    let sk = SolveSkeleton::load(&asf, mocap_data::LengthUnit::Centimetre).expect("asf");
-    let expected = |stack: &OpStack| {
-        let o = resolve::apply_stack(stack, &raw, Some(&sk), None).expect("apply_stack");
-        let solved = o.solved.expect("solved");
-        let (locked, _) = o.motion.expect("motion");
-        resolve::in_unit(&solved.skeleton, &locked, unit).1
-    };
+    let headless = Headless::of(&app, &asf);
+    let stack = solve_with_foot_lock(&mut app);
+    let expected = |stack: &OpStack| headless.apply(stack).2;
     // The re-solve thread already ran the foot lock: shown at once.
     assert_eq!(take(&app).motion.as_ref(), Some(&expected(&stack)));
     let left = app.world().resource::<Cleanup>().motion.feet[0].clone();
