@@ -312,6 +312,8 @@ pub struct MarkerCloud {
 pub struct MarkerInstance {
     /// Marker index.
     pub index: usize,
+    /// Its sRGB colour ([`marker_colour`]), refreshed when the settings or the session change.
+    pub colour: [u8; 3],
 }
 
 /// The mannequin mesh entity.
@@ -702,9 +704,13 @@ fn rebuild_scene(
             ))
             .id();
         for (k, label) in markers.labels.iter().enumerate() {
+            let seg = take.marker_segments.get(k).and_then(|s| s.as_deref());
             commands.spawn((
                 Name::new(label.clone()),
-                MarkerInstance { index: k },
+                MarkerInstance {
+                    index: k,
+                    colour: marker_colour(&settings, seg, label),
+                },
                 Mesh3d(quad.clone()),
                 MeshMaterial3d(material.clone()),
                 MeshTag(MARKER_TAG_GAP),
@@ -833,9 +839,11 @@ fn update_markers(
     settings: Res<Settings>,
     clouds: Query<&ChildOf, With<MarkerCloud>>,
     roots: Query<&Transform, (With<TakeSpace>, Without<MarkerInstance>)>,
-    mut instances: Query<(&MarkerInstance, &mut Transform, &mut MeshTag)>,
+    mut instances: Query<(&mut MarkerInstance, &mut Transform, &mut MeshTag)>,
     mut world: ResMut<MarkerWorld>,
 ) {
+    // Colours follow labels and settings: recomputed only when either may have changed.
+    let recolour = settings.is_changed() || session.is_changed();
     world.positions.clear();
     let Some(take) = session.take.as_ref() else {
         return;
@@ -859,15 +867,20 @@ fn update_markers(
     let pos = markers.frame_positions(f);
     let valid = markers.frame_valid(f);
     world.positions.resize(n, None);
-    for (instance, mut t, mut tag) in &mut instances {
+    for (mut instance, mut t, mut tag) in &mut instances {
         let k = instance.index;
         if k >= n {
             continue;
         }
         let ok = valid[k] && pos[k].iter().all(|c| c.is_finite());
-        let seg = take.marker_segments.get(k).and_then(|s| s.as_deref());
-        let colour = marker_colour(&settings, seg, &markers.labels[k]);
-        let packed = marker_tag(colour, selection.marker == Some(k), !ok);
+        if recolour {
+            let seg = take.marker_segments.get(k).and_then(|s| s.as_deref());
+            let colour = marker_colour(&settings, seg, &markers.labels[k]);
+            if instance.colour != colour {
+                instance.colour = colour;
+            }
+        }
+        let packed = marker_tag(instance.colour, selection.marker == Some(k), !ok);
         // Only real changes: an unchanged instance is not re-uploaded.
         if tag.0 != packed {
             tag.0 = packed;
