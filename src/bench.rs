@@ -33,6 +33,37 @@ fn median_ms(mut v: Vec<Duration>) -> (f64, f64, f64) {
     (p(0.5), p(0.99), ms(*v.last().unwrap_or(&Duration::ZERO)))
 }
 
+/// Times 300 seeks to frames scattered over a take of `frames` frames (Seek + one update each);
+/// every seek must land.
+fn jumps(app: &mut App, frames: usize) -> anyhow::Result<Vec<Duration>> {
+    let mut out = Vec::with_capacity(300);
+    let mut f: usize = 1;
+    for _ in 0..300 {
+        f = (f * 7_919 + 104_729) % frames;
+        let t0 = Instant::now();
+        app.world_mut().write_message(PlaybackCommand::Seek(f));
+        app.update();
+        out.push(t0.elapsed());
+        anyhow::ensure!(
+            app.world().resource::<Playback>().frame() == f,
+            "seek to {f} did not land"
+        );
+    }
+    Ok(out)
+}
+
+/// Starts playback and times 600 updates.
+fn playing(app: &mut App) -> Vec<Duration> {
+    app.world_mut().write_message(PlaybackCommand::Play);
+    (0..600)
+        .map(|_| {
+            let t0 = Instant::now();
+            app.update();
+            t0.elapsed()
+        })
+        .collect()
+}
+
 /// Runs the benchmark on a take of [`FRAMES`] frames, writing the generated files into `dir`.
 pub fn run(dir: &Path) -> anyhow::Result<()> {
     run_with(dir, FRAMES)?;
@@ -75,33 +106,13 @@ pub fn run_with(dir: &Path, frames: usize) -> anyhow::Result<()> {
     );
 
     // Jumps to frames spread over the hour (a deterministic scatter).
-    let mut jumps = Vec::new();
-    let mut f: usize = 1;
-    for _ in 0..300 {
-        f = (f * 7_919 + 104_729) % frames;
-        let t0 = Instant::now();
-        app.world_mut().write_message(PlaybackCommand::Seek(f));
-        app.update();
-        jumps.push(t0.elapsed());
-        anyhow::ensure!(
-            app.world().resource::<Playback>().frame() == f,
-            "seek to {f} did not land"
-        );
-    }
-    let (med, p99, max) = median_ms(jumps);
+    let (med, p99, max) = median_ms(jumps(&mut app, frames)?);
     println!(
         "bench: jump to a frame (Seek + one ECS update): median {med:.3} ms, p99 {p99:.3} ms, max {max:.3} ms (target ≤ 16 ms)"
     );
 
     // Playing: ECS update per frame.
-    app.world_mut().write_message(PlaybackCommand::Play);
-    let mut times = Vec::new();
-    for _ in 0..600 {
-        let t0 = Instant::now();
-        app.update();
-        times.push(t0.elapsed());
-    }
-    let (med, p99, max) = median_ms(times);
+    let (med, p99, max) = median_ms(playing(&mut app));
     println!(
         "bench: CPU per frame while playing (core plugins, no render, no characters): median {med:.3} ms, p99 {p99:.3} ms, max {max:.3} ms (target ≤ 4 ms with 10 characters)"
     );
@@ -176,27 +187,11 @@ fn characters(dir: &Path, take_path: &Path, frames: usize) -> anyhow::Result<()>
         t0.elapsed().as_secs_f64()
     );
 
-    app.world_mut().write_message(PlaybackCommand::Play);
-    let mut times = Vec::new();
-    for _ in 0..600 {
-        let t0 = Instant::now();
-        app.update();
-        times.push(t0.elapsed());
-    }
-    let (med, p99, max) = median_ms(times);
+    let (med, p99, max) = median_ms(playing(&mut app));
     println!(
         "bench: CPU per frame while playing with {CHARACTERS} driven characters (ECS update incl. transform propagation, no render): median {med:.3} ms, p99 {p99:.3} ms, max {max:.3} ms (target ≤ 4 ms)"
     );
-    let mut jumps = Vec::new();
-    let mut f: usize = 1;
-    for _ in 0..300 {
-        f = (f * 7_919 + 104_729) % frames;
-        let t0 = Instant::now();
-        app.world_mut().write_message(PlaybackCommand::Seek(f));
-        app.update();
-        jumps.push(t0.elapsed());
-    }
-    let (med, p99, max) = median_ms(jumps);
+    let (med, p99, max) = median_ms(jumps(&mut app, frames)?);
     println!(
         "bench: jump to a frame with {CHARACTERS} characters: median {med:.3} ms, p99 {p99:.3} ms, max {max:.3} ms (target ≤ 16 ms)"
     );
