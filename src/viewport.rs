@@ -851,12 +851,7 @@ fn update_markers(
     let Some(markers) = take.markers.as_ref() else {
         return;
     };
-    let Some(space) = clouds
-        .iter()
-        .next()
-        .and_then(|c| roots.get(c.parent()).ok())
-        .copied()
-    else {
+    let Some(space) = marker_space(&clouds, &roots) else {
         return;
     };
     let n = markers.marker_count();
@@ -1018,9 +1013,9 @@ fn draw_trails(
 
 /// The transform of the markers' take space (the marker cloud's root): the skeleton may have
 /// another root with another unit and up axis.
-fn marker_space(
+fn marker_space<F: bevy::ecs::query::QueryFilter>(
     clouds: &Query<&ChildOf, With<MarkerCloud>>,
-    roots: &Query<&Transform, With<TakeSpace>>,
+    roots: &Query<&Transform, F>,
 ) -> Option<Transform> {
     let parent = clouds.iter().next()?.parent();
     roots.get(parent).ok().copied()
