@@ -112,6 +112,18 @@ struct Report {
     /// Quarter turns about the vertical between our lab heading and the reference's world.
     #[serde(skip_serializing_if = "Option::is_none")]
     reference_heading_quarter_turns: Option<usize>,
+    /// With `--reference`: RMS distance of the markers from our segments with each marker's
+    /// best fixed offset on its segment, mm (the same measure as the next field, for ours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    marker_fit_rms_mm: Option<f64>,
+    /// With `--reference`: the same measure for the reference's poses: how closely the
+    /// reference's segments follow this take's markers, mm. A reference that does not follow
+    /// its own markers (over ~10 mm) bounds how close any marker-fitting solve can come to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference_marker_fit_rms_mm: Option<f64>,
+    /// Per marker, the reference's rigid-fit RMS, mm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference_per_marker_fit_mm: Option<BTreeMap<String, f64>>,
     outputs: Vec<String>,
 }
 
@@ -175,12 +187,21 @@ fn output_path(out: &Path, actor: &str, several: bool) -> PathBuf {
     out.with_file_name(format!("{stem}_{safe}.bvh"))
 }
 
+/// The reference motion read for comparison: joint names, joint positions (mm, frame-major),
+/// and its model and motion (for the rigid marker fit).
+struct Reference {
+    names: Vec<String>,
+    positions: Vec<DVec3>,
+    model: SolverModel,
+    motion: Motion,
+}
+
 /// Joint positions (mm) and names of the reference motion.
 fn reference_positions(
     path: &Path,
     source: Option<&SkeletonSource>,
     bvh_unit: LengthUnit,
-) -> anyhow::Result<(Vec<String>, Vec<DVec3>)> {
+) -> anyhow::Result<Reference> {
     let (sk, motion): (Skeleton, Motion) = match FileKind::from_path(path) {
         Some(FileKind::Amc) => {
             let Some(SkeletonSource::Asf(a)) = source else {
@@ -224,7 +245,12 @@ fn reference_positions(
         },
     )
     .with_context(|| format!("{}: reference skeleton", path.display()))?;
-    Ok((names, model.joint_positions(&motion)))
+    Ok(Reference {
+        names,
+        positions: model.joint_positions(&motion),
+        model,
+        motion,
+    })
 }
 
 /// Runs `mocap solve`.
@@ -339,7 +365,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         outputs.push(out.display().to_string());
     }
 
-    let report = build_report(&args, &set, &solves, total_s, calib_s, &source, outputs)?;
+    let report = build_report(
+        &args, &set, &take, &solves, total_s, calib_s, &source, outputs,
+    )?;
     let failed = report.frames_failed;
     eprintln!(
         "solved {} frame(s) of {} actor(s): marker RMS {:.2} mm, {} failed, {:.0} frames/s",
@@ -352,6 +380,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(j) = report.joint_rms_mm {
         eprintln!("joint RMS vs reference: {j:.2} mm");
     }
+    if let (Some(o), Some(r)) = (report.marker_fit_rms_mm, report.reference_marker_fit_rms_mm) {
+        eprintln!(
+            "markers as rigid points on the segments: ours {o:.2} mm RMS, the reference's {r:.2} mm"
+        );
+    }
     if let Some(p) = &args.report {
         std::fs::write(p, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("writing {}", p.display()))?;
@@ -359,9 +392,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build_report(
     args: &Args,
     set: &MarkerSet,
+    take: &mocap_data::MarkerTrajectories,
     solves: &[ActorSolve],
     total_s: f64,
     calib_s: f64,
@@ -432,10 +467,14 @@ fn build_report(
         joint_max_mm: None,
         per_joint_rms_mm: None,
         reference_heading_quarter_turns: None,
+        marker_fit_rms_mm: None,
+        reference_marker_fit_rms_mm: None,
+        reference_per_marker_fit_mm: None,
         outputs,
     };
     if let Some(rp) = &args.reference {
-        let (ref_names, ref_pos) = reference_positions(rp, Some(source), args.bvh_unit)?;
+        let reference = reference_positions(rp, Some(source), args.bvh_unit)?;
+        let (ref_names, ref_pos) = (&reference.names, &reference.positions);
         // Compare the first actor (or the only one).
         let Some(s) = solves.first() else {
             bail!("nothing was solved, so there is nothing to compare with the reference");
@@ -446,8 +485,8 @@ fn build_report(
         let Some((turns, cmp)) = pipeline::compare_joint_positions_any_heading(
             &names,
             &ours,
-            &ref_names,
-            &ref_pos,
+            ref_names,
+            ref_pos,
             model.skeleton.up_axis,
             Some(&s.result.frame_ok),
         ) else {
@@ -461,6 +500,35 @@ fn build_report(
         report.joint_max_mm = Some(cmp.max_mm);
         report.per_joint_rms_mm = Some(cmp.per_joint_rms_mm.into_iter().collect());
         report.reference_heading_quarter_turns = Some(turns);
+        // How closely each solve's segments follow the markers, by one method for both: each
+        // marker's best fixed offset on its segment, and the RMS distance left.
+        let markers: Vec<(usize, String, String)> = s
+            .solver
+            .markers()
+            .iter()
+            .map(|m| {
+                (
+                    m.take_index,
+                    m.name.clone(),
+                    model.joints[m.segment].name.clone(),
+                )
+            })
+            .collect();
+        let ok = Some(s.result.frame_ok.as_slice());
+        let ours = pipeline::rigid_marker_fit(model, &s.result.motion, take, &markers, 0, ok);
+        let theirs = pipeline::rigid_marker_fit(
+            &reference.model,
+            &reference.motion,
+            take,
+            &markers,
+            turns,
+            ok,
+        );
+        report.marker_fit_rms_mm = ours.map(|f| f.rms_mm);
+        if let Some(f) = theirs {
+            report.reference_marker_fit_rms_mm = Some(f.rms_mm);
+            report.reference_per_marker_fit_mm = Some(f.per_marker_rms_mm.into_iter().collect());
+        }
     }
     Ok(report)
 }

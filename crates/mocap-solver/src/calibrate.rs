@@ -37,6 +37,9 @@ pub struct CalibrationOptions {
     pub fit_scale: bool,
     /// Robust loss used for the pose solves and offset weights.
     pub loss: RobustLoss,
+    /// Joint stiffness of the pose solves (see [`SolveOptions::stiffness`]): with it the
+    /// offsets are fitted for a pose near rest where the markers cannot tell the joints apart.
+    pub stiffness: Vec<crate::ik::JointStiffness>,
 }
 
 impl Default for CalibrationOptions {
@@ -49,6 +52,7 @@ impl Default for CalibrationOptions {
             prior_frames: 2.0,
             fit_scale: false,
             loss: RobustLoss::Cauchy { scale_mm: 30.0 },
+            stiffness: Vec::new(),
         }
     }
 }
@@ -328,8 +332,10 @@ pub fn calibrate(
         max_iterations: 20,
         // Early iterations have large residuals by design: never "fail" a frame here.
         fail_median_mm: 1e6,
+        stiffness: opts.stiffness.clone(),
         ..SolveOptions::default()
-    };
+    }
+    .for_set(set);
     let mut rms = f64::INFINITY;
     let mut relax = 1.6f64;
     let mut world = crate::model::WorldPose::new(model.joints.len());
@@ -443,8 +449,10 @@ fn preset_cost(
         SolveOptions {
             loss: opts.loss,
             parallel: false,
+            stiffness: opts.stiffness.clone(),
             ..SolveOptions::default()
-        },
+        }
+        .for_set(set),
     )?;
     let mut ws = solver.workspace();
     let mut pose = model.rest_pose();

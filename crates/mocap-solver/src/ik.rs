@@ -99,6 +99,36 @@ pub struct SolveOptions {
     /// A frame whose median marker residual exceeds this (mm) after a cold retry is marked
     /// failed.
     pub fail_median_mm: f64,
+    /// Joint stiffness: a pull of the named joints' rotations towards the skeleton's rest pose,
+    /// for joints the markers barely separate (a spine with one marker between three joints,
+    /// clavicles under a single shoulder marker). Empty = no pull.
+    pub stiffness: Vec<JointStiffness>,
+}
+
+/// A pull of some joints' rotations towards the rest pose (see [`SolveOptions::stiffness`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct JointStiffness {
+    /// Joint names this applies to (ASCII case-insensitive; list a joint's names in several
+    /// skeleton conventions, e.g. `["lowerback", "Spine"]`; names a skeleton lacks are ignored).
+    pub joints: Vec<String>,
+    /// Weight, in the same units as [`SolveOptions::temporal_weight`] (dimensionless; a rotation
+    /// counts with a 100 mm lever): 1 costs as much as a 100 mm marker residual per radian.
+    pub weight: f64,
+}
+
+impl SolveOptions {
+    /// These options with `set`'s joint stiffness put before this options' own (a later entry
+    /// wins for a joint both name): what every solve with that marker set uses.
+    pub fn for_set(&self, set: &crate::markerset::MarkerSet) -> Self {
+        let mut o = self.clone();
+        o.stiffness = set
+            .stiffness
+            .iter()
+            .chain(&self.stiffness)
+            .cloned()
+            .collect();
+        o
+    }
 }
 
 impl Default for SolveOptions {
@@ -115,6 +145,7 @@ impl Default for SolveOptions {
             parallel: true,
             min_markers: 6,
             fail_median_mm: 40.0,
+            stiffness: Vec::new(),
         }
     }
 }
@@ -195,6 +226,8 @@ pub struct IkSolver {
     /// Per active DOF `k`: the later columns `k'` coupling with it and the packed slot of
     /// `A(k, k')` (zeroed, with column `k`, when `k` is frozen on a limit).
     coupled_slots: Vec<Vec<(usize, usize)>>,
+    /// Per joint: rest-pose stiffness × lever² (0 = none), from [`SolveOptions::stiffness`].
+    stiffness: Vec<f64>,
     options: SolveOptions,
 }
 
@@ -362,7 +395,27 @@ impl IkSolver {
                 coupled_slots[k].push((k2, packed_start[k2] + x));
             }
         }
+        let mut stiffness = vec![0.0; model.joints.len()];
+        for st in &options.stiffness {
+            if !(st.weight.is_finite() && st.weight >= 0.0) {
+                return Err(SolverError::BadSkeleton(format!(
+                    "joint stiffness {} on {:?} is not a finite non-negative weight",
+                    st.weight, st.joints
+                )));
+            }
+            for (j, joint) in model.joints.iter().enumerate() {
+                if joint.parent.is_some()
+                    && st
+                        .joints
+                        .iter()
+                        .any(|n| n.eq_ignore_ascii_case(&joint.name))
+                {
+                    stiffness[j] = st.weight * ROT_LEVER_MM * ROT_LEVER_MM;
+                }
+            }
+        }
         Ok(Self {
+            stiffness,
             pattern,
             packed_start,
             coupled_slots,
@@ -556,7 +609,35 @@ impl IkSolver {
         if let Some(prev) = prior {
             c += self.prior_cost(pose, prev);
         }
+        c += self.stiffness_cost(pose);
         (c, used)
+    }
+
+    /// Rotation of joint `j` away from rest, per rotation DOF of the joint (radians): the
+    /// Euler angles, or a ball joint's rotation vector.
+    fn rest_deviation(&self, pose: &Pose, j: usize) -> [f64; 3] {
+        match self.model.joints[j].rotation {
+            RotationDofs::Fixed => [0.0; 3],
+            RotationDofs::Euler { axes, count } => {
+                let mut d = [0.0; 3];
+                for (k, &a) in axes[..count].iter().enumerate() {
+                    d[k] = pose.euler_rad[j][a];
+                }
+                d
+            }
+            RotationDofs::Ball => rotation_log(pose.rotation[j]).to_array(),
+        }
+    }
+
+    fn stiffness_cost(&self, pose: &Pose) -> f64 {
+        let mut c = 0.0;
+        for (j, &k) in self.stiffness.iter().enumerate() {
+            if k > 0.0 {
+                let d = self.rest_deviation(pose, j);
+                c += 0.5 * k * (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+            }
+        }
+        c
     }
 
     fn prior_cost(&self, pose: &Pose, prev: &Pose) -> f64 {
@@ -795,7 +876,15 @@ impl IkSolver {
                     for &a in &axes[..count] {
                         let mut v = deg[a].to_radians();
                         if let Some((lo, hi)) = joint.limits_rad[a] {
-                            v = v.clamp(lo, hi);
+                            // Start a little inside the range: a DOF starting on its limit
+                            // is frozen there by the first step and can lock a limb into a
+                            // twisted local minimum (a straight knee that should bend).
+                            let margin = (0.1 * (hi - lo)).min(15f64.to_radians());
+                            v = if hi - lo > 2.0 * margin {
+                                v.clamp(lo + margin, hi - margin)
+                            } else {
+                                v.clamp(lo, hi)
+                            };
                         }
                         e[a] = v;
                     }
@@ -1109,6 +1198,20 @@ impl IkSolver {
                 ws.a[self.packed_start[k] + self.pattern[k].len()] += weight;
                 ws.g[k] += weight * diff;
             }
+        }
+        for (k, &d) in self.active.iter().enumerate() {
+            let j = self.model.dof_joint[d];
+            let stiff = self.stiffness[j];
+            if stiff <= 0.0 {
+                continue;
+            }
+            let joint = &self.model.joints[j];
+            let Some(r) = (d - joint.dof_start).checked_sub(joint.translation_dof_count()) else {
+                continue;
+            };
+            let dev = self.rest_deviation(pose, j);
+            ws.a[self.packed_start[k] + self.pattern[k].len()] += stiff;
+            ws.g[k] += stiff * dev[r.min(2)];
         }
     }
 

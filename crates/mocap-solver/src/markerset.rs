@@ -94,6 +94,11 @@ pub struct MarkerSet {
     pub offset_frame: OffsetFrame,
     /// The markers.
     pub markers: Vec<MarkerDef>,
+    /// Joint stiffness the set needs (joints its markers cannot tell apart, such as a spine
+    /// with one marker between three joints); used by every solve and calibration with this
+    /// set (see [`crate::ik::SolveOptions::stiffness`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stiffness: Vec<crate::ik::JointStiffness>,
 }
 
 /// A marker placed on a model: fixed offset in its segment's frame.
@@ -204,6 +209,18 @@ impl MarkerSet {
                 return Err(bad(format!("marker {} names no segment", m.name)));
             }
         }
+        for (i, st) in self.stiffness.iter().enumerate() {
+            if st.joints.is_empty() {
+                return Err(bad(format!("stiffness entry #{i} names no joint")));
+            }
+            if !st.weight.is_finite() || st.weight < 0.0 {
+                return Err(bad(format!(
+                    "stiffness entry #{i} ({}) has weight {}; use a finite weight of 0 or more",
+                    st.joints.join(", "),
+                    st.weight
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -287,6 +304,7 @@ impl MarkerSet {
             }
         }
         MarkerSet {
+            stiffness: Vec::new(),
             name: "automatic".into(),
             description: "three markers per segment, generated from the skeleton".into(),
             offset_frame: OffsetFrame::Segment,

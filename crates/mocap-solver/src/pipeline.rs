@@ -169,7 +169,7 @@ pub fn solve_take_cancellable(
                 b
             }
         };
-        let solver = IkSolver::new(model, binding.markers, options.solve.clone())?;
+        let solver = IkSolver::new(model, binding.markers, options.solve.for_set(set))?;
         let base = ai * take.frame_count();
         let cb = |d: usize| {
             if let Some(p) = progress {
@@ -298,4 +298,86 @@ pub fn compare_joint_positions_any_heading(
         }
     }
     best
+}
+
+/// How well a motion's poses explain a take's markers as rigidly attached points: per marker,
+/// the fixed offset in its segment's frame that fits best (the mean over frames) and the RMS
+/// distance left. A solver's own result scores its marker residual or better; another solver's
+/// result (a reference) scores how closely its segments follow the markers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RigidMarkerFit {
+    /// RMS over all fitted markers and frames, mm.
+    pub rms_mm: f64,
+    /// Per marker (name, RMS mm), in the order given.
+    pub per_marker_rms_mm: Vec<(String, f64)>,
+}
+
+/// Fits each marker of `markers` (take column, segment joint name in `model`) rigidly to the
+/// segment of that name posed by `motion` (see [`RigidMarkerFit`]). Marker positions are taken
+/// from `take` (any unit and up axis), converted into `model`'s space and turned by `turns`
+/// quarter turns about its up axis (as [`compare_joint_positions_any_heading`] found). Frames
+/// where a marker is missing, or where `frame_ok` is false, are skipped. `None` when no marker's
+/// segment is in `model`.
+pub fn rigid_marker_fit(
+    model: &SolverModel,
+    motion: &mocap_data::Motion,
+    take: &MarkerTrajectories,
+    markers: &[(usize, String, String)],
+    turns: usize,
+    frame_ok: Option<&[bool]>,
+) -> Option<RigidMarkerFit> {
+    let up = model.skeleton.up_axis;
+    let cpf = motion.channels_per_frame;
+    let frames = motion.frame_count().min(take.frame_count());
+    let mut world = crate::model::WorldPose::new(model.joints.len());
+    let segs: Vec<Option<usize>> = markers
+        .iter()
+        .map(|(_, _, s)| model.joint_index(s))
+        .collect();
+    if segs.iter().all(Option::is_none) || cpf == 0 {
+        return None;
+    }
+    // Local positions per marker per frame (segment frame, mm).
+    let mut local: Vec<Vec<DVec3>> = vec![Vec::new(); markers.len()];
+    let to_mm = take.unit.to_mm();
+    for f in 0..frames {
+        if frame_ok.is_some_and(|ok| !ok.get(f).copied().unwrap_or(false)) {
+            continue;
+        }
+        let pose = model.pose_from_channels(&motion.values[f * cpf..(f + 1) * cpf]);
+        model.forward(&pose, &mut world);
+        for (k, (col, _, _)) in markers.iter().enumerate() {
+            let (Some(j), Some(p)) = (segs[k], take.position(f, *col)) else {
+                continue;
+            };
+            let p = [
+                p[0] as f64 * to_mm,
+                p[1] as f64 * to_mm,
+                p[2] as f64 * to_mm,
+            ];
+            if !p.iter().all(|v| v.is_finite()) {
+                continue;
+            }
+            let q = crate::ik::convert_axes(take.up_axis, up, p);
+            let w = quarter_turn(DVec3::from_array(q), up, turns);
+            local[k].push(world.rotation[j].inverse() * (w - world.position_mm[j]));
+        }
+    }
+    let (mut sq, mut n) = (0.0f64, 0usize);
+    let mut per = Vec::new();
+    for (k, (_, name, _)) in markers.iter().enumerate() {
+        let l = &local[k];
+        if l.is_empty() {
+            continue;
+        }
+        let mean = l.iter().copied().sum::<DVec3>() / l.len() as f64;
+        let s: f64 = l.iter().map(|v| (*v - mean).length_squared()).sum();
+        sq += s;
+        n += l.len();
+        per.push((name.clone(), (s / l.len() as f64).sqrt()));
+    }
+    (n > 0).then(|| RigidMarkerFit {
+        rms_mm: (sq / n as f64).sqrt(),
+        per_marker_rms_mm: per,
+    })
 }

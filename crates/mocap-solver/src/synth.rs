@@ -436,7 +436,11 @@ pub fn accuracy_run(
     let swapped = swap_nearby(&mut take, config.swaps, &mut rng);
     let hidden = occlude(&mut take, config.occlusion, 1, 60, &mut rng);
     let binding = crate::markerset::bind(&model, &placed, &take.labels, "");
-    let solver = crate::ik::IkSolver::new(model.clone(), binding.markers, config.solve.clone())?;
+    let solver = crate::ik::IkSolver::new(
+        model.clone(),
+        binding.markers,
+        config.solve.for_set(&config.markerset),
+    )?;
     let t0 = std::time::Instant::now();
     let res = solver.solve_take(&take, None)?;
     let secs = t0.elapsed().as_secs_f64();

@@ -2,17 +2,18 @@
 //! Our solve of the raw markers must fit them (marker RMS ≤ 10 mm, the target) and put the
 //! joints close to Vicon's own solve of the same take (FK of `39_01.amc` on `39.asf`).
 //!
-//! The target for the joints is 15 mm RMS; we measure 23.6 mm (marker RMS 5.03 mm). The
-//! error is mostly a constant offset per joint, not tracking error: expressed in Vicon's pelvis
-//! frame, the mean offset is 7 mm at the root, 8–18 mm on the legs, 30 mm at `upperback` (how
-//! the spine's bend is split between `lowerback` and `upperback`, which no marker separates), and
-//! 18–42 mm from the right shoulder to the right hand, while the frame-to-frame part is 5–22 mm.
-//! Vicon's solve is not a rigid fit of these markers: in its own segment frames the markers move
-//! by 10 mm RMS (head, pelvis) up to 40–70 mm (right upper arm and forearm), so joint agreement
-//! is bounded by how Vicon's BodyBuilder model places joint centres relative to the markers, which
-//! a least-squares marker fit cannot recover without using Vicon's answer. A weak rest-pose prior
-//! on the unobserved spine and neck DOFs moved the joint RMS by < 0.2 mm. This test guards the
-//! measured levels (joints ≤ 24.5 mm, markers ≤ 5.5 mm) against regressions.
+//! The target for the joints is 15 mm RMS; we measure 22.2 mm (marker RMS 5.16 mm).
+//! Vicon's solve is not a rigid fit of these markers, which bounds how close any marker-fitting
+//! solve can come to it: with each marker's best fixed offset on its segment, Vicon's poses
+//! leave 22.4 mm RMS (ours 5.1 mm). Its head and pelvis joints move ~10 mm RMS against their own
+//! rigid four-marker clusters, and the right elbow marker moves 33 mm in Vicon's humerus frame.
+//! The largest joint differences left are down the right arm (rradius 44 mm).
+//!
+//! The cmu41 set's joint stiffness (spine, neck, clavicles) gives the smallest rotations where
+//! one marker (T10) cannot split the back's bend between three joints. Without it the spine
+//! zig-zagged (±15–30° of alternating side bend) and `upperback` was 31.6 mm off; now 13.3 mm.
+//! This test guards those levels (joints ≤ 22.8 mm, `upperback` ≤ 16 mm, markers ≤ 5.5 mm) and
+//! the rigid-fit finding.
 //! Run with `MOCAP_TEST_DATA=/work/shared/data cargo test -p mocap-solver --test solve_cmu_real`.
 
 use mocap_data::LengthUnit;
@@ -98,11 +99,54 @@ fn cmu_39_01_matches_vicon_solve() {
     );
     assert_eq!(cmp.frames, 378);
     assert!(rms <= 10.0, "marker RMS {rms} mm");
-    assert!(rms <= 5.5, "marker RMS {rms} mm (was 5.03 mm)");
+    assert!(rms <= 5.5, "marker RMS {rms} mm (was 5.16 mm)");
     assert!(
-        cmp.rms_mm <= 24.5,
-        "joint RMS vs Vicon {} mm (was 23.6 mm)",
+        cmp.rms_mm <= 22.8,
+        "joint RMS vs Vicon {} mm (was 22.2 mm)",
         cmp.rms_mm
+    );
+    let joint = |j: &str| {
+        cmp.per_joint_rms_mm
+            .iter()
+            .find(|(n, _)| n == j)
+            .map(|(_, e)| *e)
+    };
+    assert!(
+        joint("upperback").is_some_and(|e| e <= 16.0),
+        "upperback {:?} mm: the spine's bend is no longer split evenly",
+        joint("upperback")
+    );
+    // The same rigid-marker measure for both solves: ours follows the markers, Vicon's does not.
+    let markers: Vec<(usize, String, String)> = s
+        .solver
+        .markers()
+        .iter()
+        .map(|m| {
+            let seg = s.solver.model().joints[m.segment].name.clone();
+            (m.take_index, m.name.clone(), seg)
+        })
+        .collect();
+    let mine =
+        pipeline::rigid_marker_fit(s.solver.model(), &s.result.motion, &take, &markers, 0, None)
+            .expect("our fit");
+    let vicon = pipeline::rigid_marker_fit(&ref_model, &reference, &take, &markers, turns, None)
+        .expect("Vicon's fit");
+    eprintln!(
+        "markers as rigid points: ours {:.2} mm, Vicon's {:.2} mm",
+        mine.rms_mm, vicon.rms_mm
+    );
+    assert!(mine.rms_mm <= 6.0, "ours {}", mine.rms_mm);
+    assert!(vicon.rms_mm >= 15.0, "Vicon's {}", vicon.rms_mm);
+    let head: Vec<f64> = vicon
+        .per_marker_rms_mm
+        .iter()
+        .filter(|(n, _)| n.ends_with("HD"))
+        .map(|(_, e)| *e)
+        .collect();
+    assert_eq!(head.len(), 4);
+    assert!(
+        head.iter().all(|e| *e > 8.0),
+        "Vicon's head markers {head:?}"
     );
     // The legs, driven by well-placed markers, agree better.
     for j in ["root", "lfemur", "rfemur", "lfoot", "rfoot"] {
@@ -111,6 +155,6 @@ fn cmu_39_01_matches_vicon_solve() {
             .iter()
             .find(|(n, _)| n == j)
             .map(|(_, e)| *e);
-        assert!(e.is_some_and(|e| e <= 22.0), "{j}: {e:?}");
+        assert!(e.is_some_and(|e| e <= 21.0), "{j}: {e:?}");
     }
 }

@@ -335,3 +335,101 @@ fn nan_samples_gaps_and_a_vanishing_actor_never_panic() {
     assert!(res.frame_ok.iter().all(|ok| !ok));
     let _ = DVec3::ZERO;
 }
+
+/// One frame of `model` posed by `set` (joint name → local rotation), as a motion.
+fn posed_motion(model: &SolverModel, set: &[(&str, mocap_data::DQuat)]) -> mocap_data::Motion {
+    let mut pose = model.rest_pose();
+    for (name, q) in set {
+        let j = model.joint_index(name).expect("joint");
+        pose.rotation[j] = *q;
+    }
+    let cpf = model.skeleton.channel_count();
+    let mut values = vec![0.0f32; cpf];
+    model.write_channels(&pose, &mut values);
+    mocap_data::Motion {
+        rate: mocap_data::FrameRate::FPS_120,
+        frame_time_s: 1.0 / 120.0,
+        channels_per_frame: cpf,
+        values,
+    }
+}
+
+#[test]
+fn stiffness_splits_what_the_markers_cannot_and_keeps_what_they_see() {
+    use mocap_data::DQuat;
+    use mocap_solver::ik::JointStiffness;
+    let sk = solve_common::humanoid();
+    let model = SolverModel::new(&sk, &ModelOptions::default()).expect("model");
+    // No marker on the lower back: only the chest (and what hangs on it) is seen, so a twist of
+    // the lower back about its own bone can be traded against the chest's.
+    let placed: Vec<PlacedMarker> = MarkerSet::automatic(&model)
+        .place(&model)
+        .0
+        .into_iter()
+        .filter(|m| m.segment != "lowerback")
+        .collect();
+    let lb = model.joint_index("lowerback").expect("lowerback");
+    let th = model.joint_index("thorax").expect("thorax");
+    let stiff = SolveOptions {
+        stiffness: vec![JointStiffness {
+            joints: vec!["LowerBack".into(), "thorax".into()],
+            weight: 0.1,
+        }],
+        ..SolveOptions::default()
+    };
+    let solve_one = |motion: &mocap_data::Motion| {
+        let take = synth::markers_from_motion(&model, &placed, motion).expect("synth");
+        let s = solver(&model, &placed, &take, stiff.clone());
+        let res = s.solve_take(&take, None).expect("solve");
+        let (rms, _) = res.marker_rms_max_mm();
+        (model.pose_from_channels(res.motion.frame(0)), rms)
+    };
+    // 30° of twist, all in the lower back: the markers see only the sum; stiffness splits it
+    // evenly (the smallest rotations that explain the markers).
+    let twist = 30f64.to_radians();
+    let (pose, rms) = solve_one(&posed_motion(
+        &model,
+        &[("lowerback", DQuat::from_rotation_y(twist))],
+    ));
+    let (ta, tb) = (
+        pose.rotation[lb].to_axis_angle(),
+        pose.rotation[th].to_axis_angle(),
+    );
+    let (a, b) = (ta.0.y * ta.1, tb.0.y * tb.1);
+    assert!(rms < 0.5, "marker RMS {rms} mm");
+    assert!((a + b - twist).abs() < 1f64.to_radians(), "{a} + {b}");
+    assert!((a - b).abs() < 2f64.to_radians(), "split {a} / {b}");
+    // A forward bend of the lower back moves the chest: the markers see it, and the weak
+    // stiffness (cmu41's weight) leaves most of it where they put it (it costs about as much as
+    // a 14 mm residual on one marker at 25°, so a few degrees move to the chest).
+    let bend = 25f64.to_radians();
+    let (pose, rms) = solve_one(&posed_motion(
+        &model,
+        &[("lowerback", DQuat::from_rotation_x(bend))],
+    ));
+    let ang = |q: DQuat| q.to_axis_angle().1.to_degrees();
+    assert!(rms < 1.0, "marker RMS {rms} mm");
+    assert!(
+        (ang(pose.rotation[lb]) - 25.0).abs() < 3.5 && ang(pose.rotation[th]) < 3.0,
+        "lowerback {}° thorax {}°",
+        ang(pose.rotation[lb]),
+        ang(pose.rotation[th])
+    );
+}
+
+#[test]
+fn stiffness_of_a_marker_set_is_checked_and_used() {
+    let mut set = MarkerSet::preset("cmu41").expect("cmu41");
+    assert!(
+        set.stiffness
+            .iter()
+            .any(|s| s.joints.iter().any(|j| j == "lowerback")),
+        "cmu41 stiffens its spine"
+    );
+    let opts = SolveOptions::default().for_set(&set);
+    assert_eq!(opts.stiffness, set.stiffness);
+    set.stiffness[0].weight = -1.0;
+    let text = serde_json::to_string(&set).expect("json");
+    let e = MarkerSet::from_json(&text, "bad.json").expect_err("negative stiffness");
+    assert!(e.to_string().contains("stiffness"), "{e}");
+}

@@ -356,7 +356,8 @@ pub fn run_solve(args: SolveArgs) -> anyhow::Result<()> {
     let live_opts = SolveOptions {
         parallel: false,
         ..SolveOptions::default()
-    };
+    }
+    .for_set(&fb);
     let mut live = Vec::new();
     for a in 0..actors {
         let b = markerset::bind(&model, &placed, &multi.labels, &format!("Actor{}", a + 1));
