@@ -502,18 +502,7 @@ fn build_report(
         report.reference_heading_quarter_turns = Some(turns);
         // How closely each solve's segments follow the markers, by one method for both: each
         // marker's best fixed offset on its segment, and the RMS distance left.
-        let markers: Vec<(usize, String, String)> = s
-            .solver
-            .markers()
-            .iter()
-            .map(|m| {
-                (
-                    m.take_index,
-                    m.name.clone(),
-                    model.joints[m.segment].name.clone(),
-                )
-            })
-            .collect();
+        let markers = s.marker_segments();
         let ok = Some(s.result.frame_ok.as_slice());
         let ours = pipeline::rigid_marker_fit(model, &s.result.motion, take, &markers, 0, ok);
         let theirs = pipeline::rigid_marker_fit(

@@ -191,6 +191,25 @@ pub fn solve_take_cancellable(
     Ok(out)
 }
 
+impl ActorSolve {
+    /// Each solved marker's take column, name and segment joint name: the input of
+    /// [`rigid_marker_fit`].
+    pub fn marker_segments(&self) -> Vec<(usize, String, String)> {
+        let model = self.solver.model();
+        self.solver
+            .markers()
+            .iter()
+            .map(|m| {
+                (
+                    m.take_index,
+                    m.name.clone(),
+                    model.joints[m.segment].name.clone(),
+                )
+            })
+            .collect()
+    }
+}
+
 /// Position differences between two sets of joint trajectories matched by joint name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JointComparison {

@@ -117,15 +117,7 @@ fn cmu_39_01_matches_vicon_solve() {
         joint("upperback")
     );
     // The same rigid-marker measure for both solves: ours follows the markers, Vicon's does not.
-    let markers: Vec<(usize, String, String)> = s
-        .solver
-        .markers()
-        .iter()
-        .map(|m| {
-            let seg = s.solver.model().joints[m.segment].name.clone();
-            (m.take_index, m.name.clone(), seg)
-        })
-        .collect();
+    let markers = s.marker_segments();
     let mine =
         pipeline::rigid_marker_fit(s.solver.model(), &s.result.motion, &take, &markers, 0, None)
             .expect("our fit");
