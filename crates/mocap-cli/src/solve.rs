@@ -109,6 +109,14 @@ struct Report {
     /// Per joint RMS distance, mm (with `--reference`).
     #[serde(skip_serializing_if = "Option::is_none")]
     per_joint_rms_mm: Option<BTreeMap<String, f64>>,
+    /// With `--reference`: the constant part of the joint difference (RMS over joints of each
+    /// joint's mean difference over the take, mm): differing joint-centre conventions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    joint_constant_rms_mm: Option<f64>,
+    /// With `--reference`: the part of the joint difference that varies from frame to frame, mm
+    /// (`joint_constant_rms_mm² + joint_varying_rms_mm² = joint_rms_mm²`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    joint_varying_rms_mm: Option<f64>,
     /// Quarter turns about the vertical between our lab heading and the reference's world.
     #[serde(skip_serializing_if = "Option::is_none")]
     reference_heading_quarter_turns: Option<usize>,
@@ -124,6 +132,15 @@ struct Report {
     /// Per marker, the reference's rigid-fit RMS, mm.
     #[serde(skip_serializing_if = "Option::is_none")]
     reference_per_marker_fit_mm: Option<BTreeMap<String, f64>>,
+    /// With `--reference` on the skeleton we solve on: the joint RMS distance, mm, of our solve
+    /// redone with every marker at the offset the reference's poses imply (its rigid-fit
+    /// offsets), as if calibrated the reference's way. What is left is the part of the
+    /// difference that no marker placement removes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference_offsets_joint_rms_mm: Option<f64>,
+    /// Marker RMS residual of that solve, mm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference_offsets_marker_rms_mm: Option<f64>,
     outputs: Vec<String>,
 }
 
@@ -380,6 +397,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(j) = report.joint_rms_mm {
         eprintln!("joint RMS vs reference: {j:.2} mm");
     }
+    if let (Some(c), Some(v)) = (report.joint_constant_rms_mm, report.joint_varying_rms_mm) {
+        eprintln!("  of which constant over the take {c:.2} mm, varying {v:.2} mm");
+    }
+    if let Some(j) = report.reference_offsets_joint_rms_mm {
+        eprintln!("  with the markers where the reference's poses put them: joint RMS {j:.2} mm");
+    }
     if let (Some(o), Some(r)) = (report.marker_fit_rms_mm, report.reference_marker_fit_rms_mm) {
         eprintln!(
             "markers as rigid points on the segments: ours {o:.2} mm RMS, the reference's {r:.2} mm"
@@ -466,10 +489,14 @@ fn build_report(
         joint_rms_mm: None,
         joint_max_mm: None,
         per_joint_rms_mm: None,
+        joint_constant_rms_mm: None,
+        joint_varying_rms_mm: None,
         reference_heading_quarter_turns: None,
         marker_fit_rms_mm: None,
         reference_marker_fit_rms_mm: None,
         reference_per_marker_fit_mm: None,
+        reference_offsets_joint_rms_mm: None,
+        reference_offsets_marker_rms_mm: None,
         outputs,
     };
     if let Some(rp) = &args.reference {
@@ -498,6 +525,8 @@ fn build_report(
         report.reference = Some(rp.display().to_string());
         report.joint_rms_mm = Some(cmp.rms_mm);
         report.joint_max_mm = Some(cmp.max_mm);
+        report.joint_constant_rms_mm = Some(cmp.constant_rms_mm);
+        report.joint_varying_rms_mm = Some(cmp.varying_rms_mm);
         report.per_joint_rms_mm = Some(cmp.per_joint_rms_mm.into_iter().collect());
         report.reference_heading_quarter_turns = Some(turns);
         // How closely each solve's segments follow the markers, by one method for both: each
@@ -516,6 +545,27 @@ fn build_report(
         report.marker_fit_rms_mm = ours.map(|f| f.rms_mm);
         if let Some(f) = theirs {
             report.reference_marker_fit_rms_mm = Some(f.rms_mm);
+            // Our solve again with the markers where the reference's poses put them (only
+            // where its segment frames are ours: the same skeleton).
+            if pipeline::same_segment_frames(&s.solver, &reference.model) {
+                let again = pipeline::resolve_with_offsets(s, take, &f.offsets_mm)
+                    .context("solving again with the reference's marker offsets")?;
+                let again_pos = model.joint_positions(&again.motion);
+                let turned: Vec<DVec3> = again_pos
+                    .iter()
+                    .map(|p| pipeline::quarter_turn(*p, model.skeleton.up_axis, turns))
+                    .collect();
+                if let Some(c) = pipeline::compare_joint_positions(
+                    &names,
+                    &turned,
+                    ref_names,
+                    ref_pos,
+                    Some(&again.frame_ok),
+                ) {
+                    report.reference_offsets_joint_rms_mm = Some(c.rms_mm);
+                    report.reference_offsets_marker_rms_mm = Some(again.marker_rms_max_mm().0);
+                }
+            }
             report.reference_per_marker_fit_mm = Some(f.per_marker_rms_mm.into_iter().collect());
         }
     }

@@ -219,6 +219,13 @@ pub struct JointComparison {
     pub max_mm: f64,
     /// Per matched joint: name and RMS distance (mm).
     pub per_joint_rms_mm: Vec<(String, f64)>,
+    /// The constant part of the difference: RMS over joints of each joint's mean difference
+    /// vector over the compared frames, mm (world axes). A joint-centre or marker-placement
+    /// convention that differs between the two solves shows here.
+    pub constant_rms_mm: f64,
+    /// What varies from frame to frame: RMS of each difference minus its joint's mean, mm.
+    /// `constant_rms_mm² + varying_rms_mm² = rms_mm²`.
+    pub varying_rms_mm: f64,
     /// Frames compared.
     pub frames: usize,
 }
@@ -249,6 +256,7 @@ pub fn compare_joint_positions(
     }
     let frames = (a.len() / a_names.len()).min(b.len() / b_names.len());
     let mut per = vec![(0.0f64, 0usize); pairs.len()];
+    let mut per_sum = vec![DVec3::ZERO; pairs.len()];
     let (mut s, mut n, mut mx, mut used) = (0.0, 0usize, 0.0f64, 0usize);
     for f in 0..frames {
         if let Some(ok) = frame_ok
@@ -258,7 +266,9 @@ pub fn compare_joint_positions(
         }
         used += 1;
         for (k, (i, j)) in pairs.iter().enumerate() {
-            let d = (a[f * a_names.len() + i] - b[f * b_names.len() + j]).length();
+            let v = a[f * a_names.len() + i] - b[f * b_names.len() + j];
+            let d = v.length();
+            per_sum[k] += v;
             s += d * d;
             n += 1;
             mx = mx.max(d);
@@ -269,8 +279,17 @@ pub fn compare_joint_positions(
     if n == 0 {
         return None;
     }
+    // Σ_joints count·|mean|² is the constant part of Σ|d|²; the rest varies.
+    let constant_sq: f64 = per
+        .iter()
+        .zip(&per_sum)
+        .filter(|((_, c), _)| *c > 0)
+        .map(|((_, c), sum)| sum.length_squared() / *c as f64)
+        .sum();
     Some(JointComparison {
         rms_mm: (s / n as f64).sqrt(),
+        constant_rms_mm: (constant_sq / n as f64).sqrt(),
+        varying_rms_mm: ((s - constant_sq).max(0.0) / n as f64).sqrt(),
         max_mm: mx,
         per_joint_rms_mm: pairs
             .iter()
@@ -329,6 +348,9 @@ pub struct RigidMarkerFit {
     pub rms_mm: f64,
     /// Per marker (name, RMS mm), in the order given.
     pub per_marker_rms_mm: Vec<(String, f64)>,
+    /// Per marker (name, best fixed offset in its segment's frame, mm), in the same order: where
+    /// the motion's poses put the marker on average.
+    pub offsets_mm: Vec<(String, DVec3)>,
 }
 
 /// Fits each marker of `markers` (take column, segment joint name in `model`) rigidly to the
@@ -384,6 +406,7 @@ pub fn rigid_marker_fit(
     }
     let (mut sq, mut n) = (0.0f64, 0usize);
     let mut per = Vec::new();
+    let mut offsets = Vec::new();
     for (k, (_, name, _)) in markers.iter().enumerate() {
         let l = &local[k];
         if l.is_empty() {
@@ -394,9 +417,71 @@ pub fn rigid_marker_fit(
         sq += s;
         n += l.len();
         per.push((name.clone(), (s / l.len() as f64).sqrt()));
+        offsets.push((name.clone(), mean));
     }
     (n > 0).then(|| RigidMarkerFit {
         rms_mm: (sq / n as f64).sqrt(),
         per_marker_rms_mm: per,
+        offsets_mm: offsets,
     })
+}
+
+/// Whether marker offsets fitted on `b`'s segments carry over to `a`'s: every joint of `a` that
+/// carries one of `a`'s markers, and each of its ancestors, exists in `b` by name (ASCII
+/// case-insensitive) with the same rest translation (within 0.5 mm) and rest rotation (within
+/// 0.05°). True for a reference solved on the skeleton we solve on (an AMC on its ASF).
+pub fn same_segment_frames(a: &IkSolver, b: &SolverModel) -> bool {
+    let model = a.model();
+    let mut need = vec![false; model.joints.len()];
+    for m in a.markers() {
+        let mut j = Some(m.segment);
+        while let Some(k) = j {
+            need[k] = true;
+            j = model.joints[k].parent;
+        }
+    }
+    model
+        .joints
+        .iter()
+        .zip(&need)
+        .filter(|(_, n)| **n)
+        .all(|(ja, _)| {
+            b.joints
+                .iter()
+                .find(|jb| jb.name.eq_ignore_ascii_case(&ja.name))
+                .is_some_and(|jb| {
+                    (ja.translation_mm - jb.translation_mm).length() <= 0.5
+                        && ja.rest_rotation.angle_between(jb.rest_rotation) <= 0.05f64.to_radians()
+                })
+        })
+}
+
+/// Solves `actor`'s take again with the same model and options, each marker moved to the
+/// offset given for it by name in `offsets_mm` (segment frame, mm; markers not named keep
+/// theirs). With the offsets a reference's poses imply ([`RigidMarkerFit::offsets_mm`]), the
+/// joint difference that is left is the part no marker placement removes: how far the
+/// reference's poses are from following the markers at all.
+pub fn resolve_with_offsets(
+    actor: &ActorSolve,
+    take: &MarkerTrajectories,
+    offsets_mm: &[(String, DVec3)],
+) -> Result<TakeSolve, SolverError> {
+    let markers = actor
+        .solver
+        .markers()
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            if let Some((_, o)) = offsets_mm.iter().find(|(n, _)| *n == m.name) {
+                m.offset_mm = *o;
+            }
+            m
+        })
+        .collect();
+    let solver = IkSolver::new(
+        actor.solver.model().clone(),
+        markers,
+        actor.solver.options().clone(),
+    )?;
+    solver.solve_take(take, None)
 }

@@ -9,6 +9,11 @@
 //! rigid four-marker clusters, and the right elbow marker moves 33 mm in Vicon's humerus frame.
 //! The largest joint differences left are down the right arm (rradius 44 mm).
 //!
+//! Of the 22.2 mm, 16.7 mm is constant over the take (where each solve puts the joints
+//! relative to the markers) and 14.6 mm varies. Solving again with every marker at the offset
+//! Vicon's own poses imply (as if calibrated Vicon's way) still leaves 17.7 mm: a solve that
+//! fits these markers does not reach 15 mm even with Vicon's calibration.
+//!
 //! The cmu41 set's joint stiffness (spine, neck, clavicles) gives the smallest rotations where
 //! one marker (T10) cannot split the back's bend between three joints. Without it the spine
 //! zig-zagged (±15–30° of alternating side bend) and `upperback` was 31.6 mm off; now 13.3 mm.
@@ -128,6 +133,39 @@ fn cmu_39_01_matches_vicon_solve() {
         mine.rms_mm, vicon.rms_mm
     );
     assert!(mine.rms_mm <= 6.0, "ours {}", mine.rms_mm);
+    // Most of the difference is constant over the take: where each solve puts the joints
+    // relative to the markers (16.7 mm of the 22.2 mm).
+    eprintln!(
+        "joint difference: constant {:.2} mm, varying {:.2} mm",
+        cmp.constant_rms_mm, cmp.varying_rms_mm
+    );
+    assert!(cmp.constant_rms_mm >= 12.0, "{cmp:?}");
+    // Our solve again with every marker where Vicon's poses put it on average (the calibration
+    // Vicon's solve implies): closer, but still above the 15 mm target, because Vicon's poses
+    // do not follow the markers (measured 17.7 mm).
+    assert!(pipeline::same_segment_frames(&s.solver, &ref_model));
+    let again = pipeline::resolve_with_offsets(s, &take, &vicon.offsets_mm).expect("again");
+    let again_pos: Vec<_> = s
+        .solver
+        .model()
+        .joint_positions(&again.motion)
+        .iter()
+        .map(|p| pipeline::quarter_turn(*p, mocap_data::UpAxis::Y, turns))
+        .collect();
+    let with_vicon_offsets =
+        pipeline::compare_joint_positions(&names, &again_pos, &names, &theirs, None).expect("cmp");
+    eprintln!(
+        "with Vicon's marker offsets: joint RMS {:.2} mm, marker RMS {:.2} mm",
+        with_vicon_offsets.rms_mm,
+        again.marker_rms_max_mm().0
+    );
+    assert!(with_vicon_offsets.rms_mm < cmp.rms_mm);
+    assert!(
+        with_vicon_offsets.rms_mm >= 15.0,
+        "with Vicon's own marker offsets the joints come within {} mm: the 15 mm target is in \
+         reach, revisit the calibration",
+        with_vicon_offsets.rms_mm
+    );
     assert!(vicon.rms_mm >= 15.0, "Vicon's {}", vicon.rms_mm);
     let head: Vec<f64> = vicon
         .per_marker_rms_mm

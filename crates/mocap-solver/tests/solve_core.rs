@@ -433,3 +433,98 @@ fn stiffness_of_a_marker_set_is_checked_and_used() {
     let e = MarkerSet::from_json(&text, "bad.json").expect_err("negative stiffness");
     assert!(e.to_string().contains("stiffness"), "{e}");
 }
+
+#[test]
+fn joint_comparison_splits_a_constant_offset_from_what_varies() {
+    let names = vec!["a".to_string(), "b".to_string()];
+    let frames = 10;
+    let b: Vec<DVec3> = (0..frames * 2)
+        .map(|i| DVec3::new(i as f64, 2.0 * i as f64, 0.0))
+        .collect();
+    // A constant (3, 4, 0) mm on every joint: all constant.
+    let a: Vec<DVec3> = b.iter().map(|p| *p + DVec3::new(3.0, 4.0, 0.0)).collect();
+    let c =
+        mocap_solver::pipeline::compare_joint_positions(&names, &a, &names, &b, None).expect("cmp");
+    assert!((c.rms_mm - 5.0).abs() < 1e-9, "{c:?}");
+    assert!((c.constant_rms_mm - 5.0).abs() < 1e-9, "{c:?}");
+    assert!(c.varying_rms_mm < 1e-6, "{c:?}");
+    // ±2 mm alternating on x: nothing constant.
+    let a: Vec<DVec3> = b
+        .iter()
+        .enumerate()
+        .map(|(i, p)| *p + DVec3::X * if (i / 2) % 2 == 0 { 2.0 } else { -2.0 })
+        .collect();
+    let c =
+        mocap_solver::pipeline::compare_joint_positions(&names, &a, &names, &b, None).expect("cmp");
+    assert!((c.rms_mm - 2.0).abs() < 1e-9, "{c:?}");
+    assert!(c.constant_rms_mm < 1e-9, "{c:?}");
+    assert!((c.varying_rms_mm - 2.0).abs() < 1e-9, "{c:?}");
+}
+
+#[test]
+fn solving_again_with_a_references_marker_offsets_removes_a_placement_difference() {
+    use mocap_solver::pipeline::{self, Calibration, PipelineOptions};
+    let sk = humanoid();
+    let model = SolverModel::new(&sk, &ModelOptions::default()).expect("model");
+    let motion = walk_motion(&sk, 90);
+    let truth_set = MarkerSet::automatic(&model);
+    let (placed, _) = truth_set.place(&model);
+    let take = synth::markers_from_motion(&model, &placed, &motion).expect("synth");
+    // Our "calibration" places every marker 25 mm off where it is: a placement convention
+    // differing from the reference's (here the truth).
+    let mut ours = truth_set.clone();
+    for (i, m) in ours.markers.iter_mut().enumerate() {
+        m.offset_mm[i % 3] += 25.0;
+    }
+    let solves = pipeline::solve_take(
+        &sk,
+        &ours,
+        &take,
+        Calibration::Preset,
+        &PipelineOptions::default(),
+        None,
+    )
+    .expect("solve");
+    let s = &solves[0];
+    let names: Vec<String> = sk.joints.iter().map(|j| j.name.clone()).collect();
+    let truth = model.joint_positions(&motion);
+    let before = pipeline::compare_joint_positions(
+        &names,
+        &s.solver.model().joint_positions(&s.result.motion),
+        &names,
+        &truth,
+        None,
+    )
+    .expect("cmp");
+    assert!(before.rms_mm > 5.0, "the offsets must matter: {before:?}");
+    // The reference (the truth motion) fits the markers exactly with the true offsets.
+    let markers = s.marker_segments();
+    let fit = pipeline::rigid_marker_fit(&model, &motion, &take, &markers, 0, None).expect("fit");
+    assert!(fit.rms_mm < 0.01, "{}", fit.rms_mm);
+    assert_eq!(fit.offsets_mm.len(), placed.len());
+    for (name, o) in &fit.offsets_mm {
+        let p = placed.iter().find(|p| &p.name == name).expect("marker");
+        assert!(
+            (*o - DVec3::from_array(p.offset_mm)).length() < 0.01,
+            "{name}"
+        );
+    }
+    assert!(pipeline::same_segment_frames(&s.solver, &model));
+    let again = pipeline::resolve_with_offsets(s, &take, &fit.offsets_mm).expect("again");
+    let after = pipeline::compare_joint_positions(
+        &names,
+        &model.joint_positions(&again.motion),
+        &names,
+        &truth,
+        None,
+    )
+    .expect("cmp");
+    assert!(after.rms_mm < 0.1, "before {before:?}, after {after:?}");
+    // Another skeleton's segment frames do not take these offsets.
+    let mut longer = sk.clone();
+    for j in longer.joints.iter_mut().skip(1) {
+        j.offset *= 1.1;
+    }
+    let other = SolverModel::new(&longer, &ModelOptions::default()).expect("model");
+    assert!(!pipeline::same_segment_frames(&s.solver, &other));
+}
