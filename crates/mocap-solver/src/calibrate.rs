@@ -14,6 +14,7 @@ use crate::model::{ModelOptions, SolverModel};
 use mocap_data::{DVec3, MarkerTrajectories, Skeleton};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Format tag written into subject files.
 pub const SUBJECT_FORMAT: &str = "mocap-studio-subject/1";
@@ -274,6 +275,51 @@ pub fn calibrate(
     actor: &str,
     opts: &CalibrationOptions,
 ) -> Result<SubjectCalibration, SolverError> {
+    calibrate_cancellable(skeleton, model_options, set, trial, actor, opts, None)
+}
+
+/// What the scale searches and the offset fit share: the trial, the set and a cancel flag.
+struct FitContext<'a> {
+    model_options: &'a ModelOptions,
+    set: &'a MarkerSet,
+    trial: &'a MarkerTrajectories,
+    actor: &'a str,
+    opts: &'a CalibrationOptions,
+    cancel: Option<&'a AtomicBool>,
+}
+
+impl FitContext<'_> {
+    /// [`SolverError::Cancelled`] once the cancel flag is set.
+    fn check(&self) -> Result<(), SolverError> {
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            Err(SolverError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// [`calibrate`] that stops with [`SolverError::Cancelled`] once `cancel` is set (checked at
+/// every cost evaluation of the scale searches and every frame of the offset fit, so within a
+/// few milliseconds).
+pub fn calibrate_cancellable(
+    skeleton: &Skeleton,
+    model_options: &ModelOptions,
+    set: &MarkerSet,
+    trial: &MarkerTrajectories,
+    actor: &str,
+    opts: &CalibrationOptions,
+    cancel: Option<&AtomicBool>,
+) -> Result<SubjectCalibration, SolverError> {
+    let ctx = FitContext {
+        model_options,
+        set,
+        trial,
+        actor,
+        opts,
+        cancel,
+    };
+    ctx.check()?;
     let base_model = SolverModel::new(skeleton, model_options)?;
     let (initial, unplaced) = set.place(&base_model);
     let mut binding = markerset::bind(&base_model, &initial, &trial.labels, actor);
@@ -310,16 +356,8 @@ pub fn calibrate(
     let mut scale = 1.0;
     let mut segment_scales = Vec::new();
     if opts.fit_scale {
-        scale = fit_scale(skeleton, model_options, set, trial, actor, &frames, opts)?;
-        segment_scales = fit_chain_scales(
-            &scale_skeleton(skeleton, scale),
-            model_options,
-            set,
-            trial,
-            actor,
-            &frames,
-            opts,
-        )?;
+        scale = fit_scale(skeleton, &ctx, &frames)?;
+        segment_scales = fit_chain_scales(&scale_skeleton(skeleton, scale), &ctx, &frames)?;
     }
     let sk = scale_segments(&scale_skeleton(skeleton, scale), &segment_scales);
     let model = SolverModel::new(&sk, model_options)?;
@@ -348,6 +386,7 @@ pub fn calibrate(
         let (mut sq, mut cnt) = (0.0f64, 0usize);
         let mut last: Option<crate::model::Pose> = None;
         for &f in &frames {
+            ctx.check()?;
             solver.load_frame(trial, f, &mut ws);
             // Sequential warm start through the selected frames (cold on the first): poses
             // follow the improving offsets instead of staying in an early local minimum.
@@ -433,13 +472,18 @@ pub fn calibrate(
 /// `skeleton`.
 fn preset_cost(
     skeleton: &Skeleton,
-    model_options: &ModelOptions,
-    set: &MarkerSet,
-    trial: &MarkerTrajectories,
-    actor: &str,
+    ctx: &FitContext<'_>,
     frames: &[usize],
-    opts: &CalibrationOptions,
 ) -> Result<f64, SolverError> {
+    ctx.check()?;
+    let FitContext {
+        model_options,
+        set,
+        trial,
+        actor,
+        opts,
+        ..
+    } = *ctx;
     let model = SolverModel::new(skeleton, model_options)?;
     let (placed, _) = set.place(&model);
     let b = markerset::bind(&model, &placed, &trial.labels, actor);
@@ -510,24 +554,12 @@ fn scale_frames(frames: &[usize]) -> Vec<usize> {
 /// cost of pose solves with the marker set's initial offsets on the scaled skeleton.
 fn fit_scale(
     skeleton: &Skeleton,
-    model_options: &ModelOptions,
-    set: &MarkerSet,
-    trial: &MarkerTrajectories,
-    actor: &str,
+    ctx: &FitContext<'_>,
     frames: &[usize],
-    opts: &CalibrationOptions,
 ) -> Result<f64, SolverError> {
     let sub = scale_frames(frames);
     golden(0.5, 2.0, 18, |s| {
-        preset_cost(
-            &scale_skeleton(skeleton, s),
-            model_options,
-            set,
-            trial,
-            actor,
-            &sub,
-            opts,
-        )
+        preset_cost(&scale_skeleton(skeleton, s), ctx, &sub)
     })
 }
 
@@ -536,12 +568,8 @@ fn fit_scale(
 /// chains. Factors within 0.5 % of 1 are dropped.
 fn fit_chain_scales(
     skeleton: &Skeleton,
-    model_options: &ModelOptions,
-    set: &MarkerSet,
-    trial: &MarkerTrajectories,
-    actor: &str,
+    ctx: &FitContext<'_>,
     frames: &[usize],
-    opts: &CalibrationOptions,
 ) -> Result<Vec<SegmentScale>, SolverError> {
     let sub = scale_frames(frames);
     let chains: Vec<Vec<String>> = CHAIN_SEGMENTS
@@ -578,12 +606,8 @@ fn fit_chain_scales(
                 trial_factors[k] = f;
                 preset_cost(
                     &scale_segments(skeleton, &scales(&trial_factors)),
-                    model_options,
-                    set,
-                    trial,
-                    actor,
+                    ctx,
                     &sub,
-                    opts,
                 )
             })?;
         }

@@ -77,7 +77,7 @@ pub fn solve_take(
 }
 
 /// [`solve_take`] that stops with [`SolverError::Cancelled`] once `cancel` is set (checked
-/// before each actor's calibration and before each solve chunk).
+/// during each actor's calibration and before each solve chunk).
 pub fn solve_take_cancellable(
     skeleton: &Skeleton,
     set: &MarkerSet,
@@ -118,13 +118,14 @@ pub fn solve_take_cancellable(
         }
         let subject = match calibration {
             Calibration::Preset => None,
-            Calibration::FromTake => Some(calibrate::calibrate(
+            Calibration::FromTake => Some(calibrate::calibrate_cancellable(
                 skeleton,
                 &options.model,
                 set,
                 take,
                 actor,
                 &options.calibration,
+                cancel,
             )?),
             Calibration::Trial(trial) => {
                 // The trial may label the subject differently: use its only actor if the
@@ -137,13 +138,14 @@ pub fn solve_take_cancellable(
                 } else {
                     actor.clone()
                 };
-                let mut s = calibrate::calibrate(
+                let mut s = calibrate::calibrate_cancellable(
                     skeleton,
                     &options.model,
                     set,
                     trial,
                     &name,
                     &options.calibration,
+                    cancel,
                 )?;
                 s.actor = actor.clone();
                 Some(s)

@@ -274,3 +274,50 @@ fn degenerate_trials_are_refused() {
         Err(SolverError::BadSubject(_))
     ));
 }
+
+#[test]
+fn calibration_stops_when_cancelled() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let sk = humanoid();
+    let model = SolverModel::new(&sk, &ModelOptions::default()).expect("model");
+    let set = MarkerSet::automatic(&model);
+    let take = synth::markers_from_motion(&model, &set.place(&model).0, &walk_motion(&sk, 240))
+        .expect("synth");
+    let opts = CalibrationOptions {
+        fit_scale: true,
+        ..CalibrationOptions::default()
+    };
+    let run = |cancel: Option<&AtomicBool>| {
+        mocap_solver::calibrate::calibrate_cancellable(
+            &sk,
+            &ModelOptions::default(),
+            &set,
+            &take,
+            "",
+            &opts,
+            cancel,
+        )
+    };
+    // Already cancelled: nothing is done.
+    let flag = AtomicBool::new(true);
+    assert!(matches!(run(Some(&flag)), Err(SolverError::Cancelled)));
+    // Cancelled while the scale searches run: it stops well before the whole calibration.
+    let t0 = Instant::now();
+    run(None).expect("uncancelled calibration");
+    let whole = t0.elapsed();
+    let flag = AtomicBool::new(false);
+    let t0 = Instant::now();
+    let r = std::thread::scope(|s| {
+        let h = s.spawn(|| run(Some(&flag)));
+        std::thread::sleep(whole / 10);
+        flag.store(true, Ordering::Relaxed);
+        h.join().expect("join")
+    });
+    let cancelled = t0.elapsed();
+    assert!(matches!(r, Err(SolverError::Cancelled)), "{r:?}");
+    assert!(
+        cancelled < whole / 2 + Duration::from_millis(50),
+        "cancelled after {cancelled:?}, the whole calibration takes {whole:?}"
+    );
+}
