@@ -501,34 +501,80 @@ fn open_path(
     }
 }
 
-fn export_bvh(session: &Session, path: &Path) -> Result<String, String> {
+/// One actor's export: file, skeleton, motion, actor name.
+type ExportTarget<'a> = (PathBuf, &'a Skeleton, &'a Motion, String);
+
+/// The take's actors to export: (file, skeleton, motion, name). The first actor goes to `path`,
+/// each further one beside it as `STEM_ACTOR.EXT` ([`mocap_solver::resolve::actor_output_path`]).
+fn export_targets<'a>(session: &'a Session, path: &Path) -> Result<Vec<ExportTarget<'a>>, String> {
     let take = session.take.as_ref().ok_or("no take is open")?;
-    let (Some(sk), Some(motion)) = (&take.skeleton, &take.motion) else {
+    let mut out: Vec<ExportTarget<'a>> = Vec::new();
+    for k in 0..=take.actors.len() {
+        let Some((sk, motion)) = take.actor(k) else {
+            continue;
+        };
+        let name = take.actor_name(k);
+        let mut file = if out.is_empty() {
+            path.to_path_buf()
+        } else {
+            mocap_solver::resolve::actor_output_path(path, &name)
+        };
+        // Two actors of one name (two files of one stem) get the actor's number too.
+        if out.iter().any(|(f, ..)| *f == file) {
+            file = mocap_solver::resolve::actor_output_path(path, &format!("{name}-{k}"));
+        }
+        out.push((file, sk, motion, name));
+    }
+    if out.is_empty() {
         return Err("the take has no skeleton and motion".into());
-    };
-    mocap_formats::bvh::write_path(sk, motion, path).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// What was written besides `path`, for the log: "; also A.bvh (actor), …".
+fn also_written(targets: &[ExportTarget<'_>]) -> String {
+    let rest: Vec<String> = targets
+        .iter()
+        .skip(1)
+        .map(|(p, _, _, n)| format!("{} ({n})", p.display()))
+        .collect();
+    if rest.is_empty() {
+        String::new()
+    } else {
+        format!("; also {}", rest.join(", "))
+    }
+}
+
+fn export_bvh(session: &Session, path: &Path) -> Result<String, String> {
+    let targets = export_targets(session, path)?;
+    for (file, sk, motion, _) in &targets {
+        mocap_formats::bvh::write_path(sk, motion, file).map_err(|e| e.to_string())?;
+    }
+    let (_, sk, motion, _) = &targets[0];
     Ok(format!(
-        "{} joints, {} frames at {} Hz ({})",
+        "{} joints, {} frames at {} Hz ({}){}",
         sk.joints.len(),
         motion.frame_count(),
         motion.rate,
-        sk.unit
+        sk.unit,
+        also_written(&targets)
     ))
 }
 
 fn export_glb(session: &Session, path: &Path) -> Result<String, String> {
-    let take = session.take.as_ref().ok_or("no take is open")?;
-    let (Some(sk), Some(motion)) = (&take.skeleton, &take.motion) else {
-        return Err("the take has no skeleton and motion".into());
-    };
-    let bytes = mocap_solver::mannequin::to_glb(sk, motion, &take.name)
-        .map_err(|e| e.with_path(path).to_string())?;
-    std::fs::write(path, bytes).map_err(|e| e.to_string())?;
+    let targets = export_targets(session, path)?;
+    for (file, sk, motion, name) in &targets {
+        let bytes = mocap_solver::mannequin::to_glb(sk, motion, name)
+            .map_err(|e| e.with_path(file).to_string())?;
+        std::fs::write(file, bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    let (_, sk, motion, _) = &targets[0];
     Ok(format!(
-        "mannequin with {} joints, {} frames at {} Hz (glTF: metres, Y-up)",
+        "mannequin with {} joints, {} frames at {} Hz (glTF: metres, Y-up){}",
         sk.joints.len(),
         motion.frame_count(),
-        motion.rate
+        motion.rate,
+        also_written(&targets)
     ))
 }
 
@@ -738,6 +784,50 @@ mod tests {
         let joints = doc["skins"][0]["joints"].as_array().unwrap().len();
         assert_eq!(joints, take.skeleton.unwrap().joints.len());
         assert_eq!(doc["animations"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn every_actor_of_a_take_is_exported() {
+        let mut app = app();
+        app.world_mut().write_message(SessionCommand::LoadDemo);
+        app.update();
+        let dir = std::env::temp_dir().join(format!("mocap-studio-actors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A second performer: the demo's own motion, saved and added as an actor.
+        let second = dir.join("Guest Actor.bvh");
+        app.world_mut()
+            .write_message(SessionCommand::ExportBvh(second.clone()));
+        app.update();
+        app.world_mut()
+            .write_message(SessionCommand::AddActor(second.clone()));
+        app.update();
+        let take = app.world().resource::<Session>().take.clone().unwrap();
+        assert_eq!(take.actor_count(), 2);
+        let out = dir.join("scene.bvh");
+        app.world_mut()
+            .write_message(SessionCommand::ExportBvh(out.clone()));
+        app.update();
+        let log = app.world().resource::<AppLog>();
+        let last = log.entries.last().unwrap();
+        assert_eq!(last.level, LogLevel::Info, "{:?}", log.entries);
+        let beside = dir.join("scene_Guest_Actor.bvh");
+        assert!(last.text.contains("scene_Guest_Actor.bvh"), "{}", last.text);
+        for (file, k) in [(&out, 0), (&beside, 1)] {
+            let back = mocap_formats::bvh::read_path(file).unwrap();
+            let (sk, motion) = take.actor(k).unwrap();
+            assert_eq!(back.skeleton.joints.len(), sk.joints.len());
+            assert_eq!(back.motion.frame_count(), motion.frame_count());
+        }
+        // The GLB export writes one mannequin per actor the same way.
+        let glb = dir.join("scene.glb");
+        app.world_mut()
+            .write_message(SessionCommand::ExportGlb(glb.clone()));
+        app.update();
+        for f in [glb, dir.join("scene_Guest_Actor.glb")] {
+            let bytes = std::fs::read(&f).unwrap();
+            assert_eq!(&bytes[..4], b"glTF", "{}", f.display());
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -625,7 +625,7 @@ fn dispatch_commands(
             UiCommand::ExportBvhDialog => {
                 dialogs.spawn(|| {
                     rfd::FileDialog::new()
-                        .set_title("Export the character's motion as BVH")
+                        .set_title("Export the take's motion as BVH (one file per actor)")
                         .add_filter("BVH", &["bvh"])
                         .set_file_name("take.bvh")
                         .save_file()
@@ -635,7 +635,7 @@ fn dispatch_commands(
             UiCommand::ExportGlbDialog => {
                 dialogs.spawn(|| {
                     rfd::FileDialog::new()
-                        .set_title("Export the mannequin with the take's motion as GLB")
+                        .set_title("Export the mannequin with the take's motion as GLB (one file per actor)")
                         .add_filter("glTF binary", &["glb"])
                         .set_file_name("take.glb")
                         .save_file()
@@ -1465,6 +1465,7 @@ fn menu_bar(
             let can_export = has_character;
             if ui
                 .add_enabled(can_export, egui::Button::new("Export BVH…"))
+                .on_hover_text("One BVH per actor: the first in the file you name, others beside it as NAME_ACTOR.bvh")
                 .on_disabled_hover_text("The take has no skeleton and motion")
                 .clicked()
             {
@@ -1472,6 +1473,7 @@ fn menu_bar(
             }
             if ui
                 .add_enabled(can_export, egui::Button::new("Export GLB…"))
+                .on_hover_text("One mannequin GLB per actor: the first in the file you name, others beside it as NAME_ACTOR.glb")
                 .on_disabled_hover_text("The take has no skeleton and motion")
                 .clicked()
             {

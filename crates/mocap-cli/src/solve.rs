@@ -184,24 +184,11 @@ fn read_skeleton(
 }
 
 fn output_path(out: &Path, actor: &str, several: bool) -> PathBuf {
-    if !several {
-        return out.to_path_buf();
+    if several {
+        mocap_solver::resolve::actor_output_path(out, actor)
+    } else {
+        out.to_path_buf()
     }
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "solve".into());
-    let safe: String = actor
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    out.with_file_name(format!("{stem}_{safe}.bvh"))
 }
 
 /// The reference motion read for comparison: joint names, joint positions (mm, frame-major),

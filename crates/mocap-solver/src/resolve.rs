@@ -105,6 +105,31 @@ impl SolveSkeleton {
     }
 }
 
+/// Where one actor's file goes when a take with several actors is written to `out`:
+/// `STEM_ACTOR.EXT` beside it (the actor name with every character other than ASCII letters,
+/// digits and `-` replaced by `_`). `mocap solve` and the studio's exports name files this way.
+pub fn actor_output_path(out: &std::path::Path, actor: &str) -> std::path::PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "solve".into());
+    let safe: String = actor
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let name = match out.extension() {
+        Some(e) => format!("{stem}_{safe}.{}", e.to_string_lossy()),
+        None => format!("{stem}_{safe}"),
+    };
+    out.with_file_name(name)
+}
+
 /// Progress and cancellation of a running solve, shared between the solving thread and the
 /// thread that shows it. All counters are frames (summed over actors).
 #[derive(Debug, Default)]
@@ -753,6 +778,18 @@ mod tests {
         let old = crate::stack::OpStack::from_ron("(entries: [])", Path::new("o")).expect("old");
         assert!(old.solve.is_none() && old.motion.is_empty());
         assert!(!old.to_ron().contains("solve"), "{}", old.to_ron());
+    }
+
+    #[test]
+    fn actor_files_sit_beside_the_output() {
+        let p = actor_output_path(Path::new("out/take.bvh"), "Actor 1:x");
+        assert_eq!(p, Path::new("out/take_Actor_1_x.bvh"));
+        let p = actor_output_path(Path::new("scene.glb"), "Steve-Walk");
+        assert_eq!(p, Path::new("scene_Steve-Walk.glb"));
+        assert_eq!(
+            actor_output_path(Path::new("noext"), "a"),
+            Path::new("noext_a")
+        );
     }
 
     #[test]
