@@ -430,8 +430,8 @@ pub fn rigid_marker_fit(
 
 /// Whether marker offsets fitted on `b`'s segments carry over to `a`'s: every joint of `a` that
 /// carries one of `a`'s markers, and each of its ancestors, exists in `b` by name (ASCII
-/// case-insensitive) with the same rest translation (within 0.5 mm) and rest rotation (within
-/// 0.05°). True for a reference solved on the skeleton we solve on (an AMC on its ASF).
+/// case-insensitive) with the same rest translation (within 0.5 mm, on the axes neither model
+/// solves as a translation DOF) and rest rotation (within 0.05°). True for a reference solved on the skeleton we solve on (an AMC on its ASF).
 pub fn same_segment_frames(a: &IkSolver, b: &SolverModel) -> bool {
     let model = a.model();
     let mut need = vec![false; model.joints.len()];
@@ -452,7 +452,16 @@ pub fn same_segment_frames(a: &IkSolver, b: &SolverModel) -> bool {
                 .iter()
                 .find(|jb| jb.name.eq_ignore_ascii_case(&ja.name))
                 .is_some_and(|jb| {
-                    (ja.translation_mm - jb.translation_mm).length() <= 0.5
+                    // Axes either model solves as a translation DOF (a root's position) do not
+                    // place the segment relative to its parent.
+                    let d = ja.translation_mm - jb.translation_mm;
+                    let fixed = |a: usize| !ja.translation_axes[a] && !jb.translation_axes[a];
+                    let d = DVec3::new(
+                        if fixed(0) { d.x } else { 0.0 },
+                        if fixed(1) { d.y } else { 0.0 },
+                        if fixed(2) { d.z } else { 0.0 },
+                    );
+                    d.length() <= 0.5
                         && ja.rest_rotation.angle_between(jb.rest_rotation) <= 0.05f64.to_radians()
                 })
         })

@@ -520,6 +520,13 @@ fn solving_again_with_a_references_marker_offsets_removes_a_placement_difference
     )
     .expect("cmp");
     assert!(after.rms_mm < 0.1, "before {before:?}, after {after:?}");
+    // The same skeleton with the first frame's root position baked into its offset (what a
+    // BVH skeleton read for solving gets) has the same segment frames: the root's position is
+    // solved, not fixed.
+    let baked = mocap_solver::model::bake_position_channels(&sk, &motion, 0);
+    assert!(baked.joints[0].offset.length() > 1.0, "the root must move");
+    let baked_model = SolverModel::new(&baked, &ModelOptions::default()).expect("model");
+    assert!(pipeline::same_segment_frames(&s.solver, &baked_model));
     // Another skeleton's segment frames do not take these offsets.
     let mut longer = sk.clone();
     for j in longer.joints.iter_mut().skip(1) {
