@@ -795,7 +795,28 @@ const SOLVE_STAGE_MERGE: u64 = u64::MAX - 7;
 /// The solve stage's settings: marker set (preset or JSON file), skeleton file, calibration
 /// frames, smoothing and actor. Every change is an undoable stack edit (a drag merges into one
 /// step); the motion is re-solved with "Re-solve".
-fn solve_stage_editor(ui: &mut egui::Ui, stack: &OpStack, stage: &SolveStage) -> Vec<UiCommand> {
+/// The actors the solve stage can be pointed at: label prefixes of `raw` in which marker set
+/// `set_name` (a preset or a JSON file) finds enough of its markers, in order of appearance
+/// (none for unprefixed labels, which are the only actor anyway).
+fn actor_choices(raw: Option<&MarkerTrajectories>, set_name: &str) -> Vec<String> {
+    let Some(t) = raw else { return Vec::new() };
+    let Ok(set) = mocap_solver::markerset::MarkerSet::load(set_name) else {
+        return Vec::new();
+    };
+    mocap_solver::pipeline::find_actors(t, &set)
+        .into_iter()
+        .filter(|a| !a.is_empty())
+        .collect()
+}
+
+/// The solve stage's fields. `raw`: the take's markers, whose actors (label prefixes the marker
+/// set finds) the Actor menu lists when opened.
+fn solve_stage_editor(
+    ui: &mut egui::Ui,
+    stack: &OpStack,
+    stage: &SolveStage,
+    raw: Option<&MarkerTrajectories>,
+) -> Vec<UiCommand> {
     let mut out = Vec::new();
     let mut st = stage.clone();
     let mut merge = None;
@@ -870,18 +891,22 @@ fn solve_stage_editor(ui: &mut egui::Ui, stack: &OpStack, stage: &SolveStage) ->
             }
             ui.end_row();
             ui.label("Actor");
-            let mut actor = st.actor.clone().unwrap_or_default();
-            if ui
-                .add(
-                    egui::TextEdit::singleline(&mut actor)
-                        .hint_text("first found")
-                        .desired_width(120.0),
-                )
-                .on_hover_text("Label prefix before ':' (e.g. SteveWalk); empty: the first actor")
-                .lost_focus()
-            {
-                st.actor = (!actor.trim().is_empty()).then(|| actor.trim().to_string());
-            }
+            let set_name = st.markerset.clone();
+            egui::ComboBox::from_id_salt("solve_actor")
+                .selected_text(st.actor.clone().unwrap_or_else(|| "first found".into()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut st.actor, None, "first found");
+                    // Listed only while the menu is open.
+                    for a in actor_choices(raw, &set_name) {
+                        let text = a.clone();
+                        ui.selectable_value(&mut st.actor, Some(a), text);
+                    }
+                })
+                .response
+                .on_hover_text(
+                    "Which performer to solve: a label prefix before ':' (e.g. SteveWalk) \
+                     the marker set finds in the take; first found when none is chosen",
+                );
             ui.end_row();
         });
     if st != *stage {
@@ -930,7 +955,7 @@ fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack) -> Vec<UiC
             out.push(edit(s, "Remove solve stage", None));
         }
     });
-    out.extend(solve_stage_editor(ui, stack, stage));
+    out.extend(solve_stage_editor(ui, stack, stage, v.raw));
     match m.job {
         Some((fraction, done, total, secs)) => {
             ui.horizontal(|ui| {
@@ -1074,4 +1099,36 @@ fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack) -> Vec<UiC
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_actor_menu_lists_the_performers_the_marker_set_finds() {
+        let set = mocap_solver::markerset::MarkerSet::load("cmu41").expect("preset");
+        let mut labels: Vec<String> = Vec::new();
+        for actor in ["Alice", "Bob"] {
+            labels.extend(set.markers.iter().map(|m| format!("{actor}:{}", m.name)));
+        }
+        // A prop with a few unrelated markers is not a performer.
+        labels.extend(["Prop:A", "Prop:B", "Prop:C"].map(String::from));
+        let n = labels.len();
+        let take = MarkerTrajectories::from_parts(
+            labels,
+            1,
+            mocap_data::FrameRate::FPS_120,
+            mocap_data::LengthUnit::Millimetre,
+            mocap_data::UpAxis::Z,
+            vec![[0.0; 3]; n],
+            vec![0.0; n],
+            vec![0; n],
+            vec![true; n],
+        )
+        .expect("take");
+        assert_eq!(actor_choices(Some(&take), "cmu41"), ["Alice", "Bob"]);
+        assert!(actor_choices(None, "cmu41").is_empty());
+        assert!(actor_choices(Some(&take), "no-such-set.json").is_empty());
+    }
 }
