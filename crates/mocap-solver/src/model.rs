@@ -610,21 +610,8 @@ impl SolverModel {
     /// A copy of the source skeleton converted to millimetres (offsets, end sites and limits of
     /// position channels scaled), for writing solved motion.
     pub fn skeleton_mm(&self) -> Skeleton {
-        let k = self.unit_mm;
-        let mut s = self.skeleton.clone();
+        let mut s = crate::calibrate::scale_skeleton(&self.skeleton, self.unit_mm);
         s.unit = mocap_data::LengthUnit::Millimetre;
-        for j in &mut s.joints {
-            j.offset *= k;
-            j.end_site = j.end_site.map(|e| e * k);
-            for (c, l) in j.channels.iter().zip(j.limits.iter_mut()) {
-                if !c.is_rotation()
-                    && let Some((lo, hi)) = l
-                {
-                    *lo *= k;
-                    *hi *= k;
-                }
-            }
-        }
         s
     }
 }

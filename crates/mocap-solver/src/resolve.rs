@@ -276,20 +276,8 @@ pub fn in_unit(skeleton: &Skeleton, motion: &Motion, unit: LengthUnit) -> (Skele
         return (skeleton.clone(), motion.clone());
     }
     let k = skeleton.unit.factor_to(unit);
-    let mut s = skeleton.clone();
+    let mut s = crate::calibrate::scale_skeleton(skeleton, k);
     s.unit = unit;
-    for j in &mut s.joints {
-        j.offset *= k;
-        j.end_site = j.end_site.map(|e| e * k);
-        for (c, l) in j.channels.iter().zip(j.limits.iter_mut()) {
-            if !c.is_rotation()
-                && let Some((lo, hi)) = l
-            {
-                *lo *= k;
-                *hi *= k;
-            }
-        }
-    }
     let mut m = motion.clone();
     scale_positions(skeleton, &mut m, k);
     (s, m)
