@@ -537,14 +537,11 @@ fn build_report(
             if pipeline::same_segment_frames(&s.solver, &reference.model) {
                 let again = pipeline::resolve_with_offsets(s, take, &f.offsets_mm)
                     .context("solving again with the reference's marker offsets")?;
-                let again_pos = model.joint_positions(&again.motion);
-                let turned: Vec<DVec3> = again_pos
-                    .iter()
-                    .map(|p| pipeline::quarter_turn(*p, model.skeleton.up_axis, turns))
-                    .collect();
-                if let Some(c) = pipeline::compare_joint_positions(
+                if let Some(c) = pipeline::compare_joint_positions_turned(
                     &names,
-                    &turned,
+                    &model.joint_positions(&again.motion),
+                    turns,
+                    model.skeleton.up_axis,
                     ref_names,
                     ref_pos,
                     Some(&again.frame_ok),

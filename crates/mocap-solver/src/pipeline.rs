@@ -315,6 +315,21 @@ pub fn quarter_turn(p: DVec3, up: mocap_data::UpAxis, k: usize) -> DVec3 {
     q
 }
 
+/// [`compare_joint_positions`] with `a` first turned by `turns` quarter turns about `up` (the
+/// heading [`compare_joint_positions_any_heading`] found).
+pub fn compare_joint_positions_turned(
+    a_names: &[String],
+    a: &[DVec3],
+    turns: usize,
+    up: mocap_data::UpAxis,
+    b_names: &[String],
+    b: &[DVec3],
+    frame_ok: Option<&[bool]>,
+) -> Option<JointComparison> {
+    let turned: Vec<DVec3> = a.iter().map(|p| quarter_turn(*p, up, turns)).collect();
+    compare_joint_positions(a_names, &turned, b_names, b, frame_ok)
+}
+
 /// Lab conventions differ by a quarter turn about the up axis (CMU's AMC world is the C3D lab
 /// with X→Z, Y→X, Z→Y; the generic Z-up→Y-up conversion maps X→X). Returns the number of
 /// quarter turns `k` (0–3) that, applied to `a`, best matches `b` on joints of the same name
@@ -330,8 +345,7 @@ pub fn compare_joint_positions_any_heading(
 ) -> Option<(usize, JointComparison)> {
     let mut best: Option<(usize, JointComparison)> = None;
     for k in 0..4 {
-        let turned: Vec<DVec3> = a.iter().map(|p| quarter_turn(*p, up, k)).collect();
-        if let Some(c) = compare_joint_positions(a_names, &turned, b_names, b, frame_ok)
+        if let Some(c) = compare_joint_positions_turned(a_names, a, k, up, b_names, b, frame_ok)
             && best.as_ref().is_none_or(|(_, bc)| c.rms_mm < bc.rms_mm)
         {
             best = Some((k, c));

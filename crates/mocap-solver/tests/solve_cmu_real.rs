@@ -145,15 +145,16 @@ fn cmu_39_01_matches_vicon_solve() {
     // do not follow the markers (measured 17.7 mm).
     assert!(pipeline::same_segment_frames(&s.solver, &ref_model));
     let again = pipeline::resolve_with_offsets(s, &take, &vicon.offsets_mm).expect("again");
-    let again_pos: Vec<_> = s
-        .solver
-        .model()
-        .joint_positions(&again.motion)
-        .iter()
-        .map(|p| pipeline::quarter_turn(*p, mocap_data::UpAxis::Y, turns))
-        .collect();
-    let with_vicon_offsets =
-        pipeline::compare_joint_positions(&names, &again_pos, &names, &theirs, None).expect("cmp");
+    let with_vicon_offsets = pipeline::compare_joint_positions_turned(
+        &names,
+        &s.solver.model().joint_positions(&again.motion),
+        turns,
+        mocap_data::UpAxis::Y,
+        &names,
+        &theirs,
+        None,
+    )
+    .expect("cmp");
     eprintln!(
         "with Vicon's marker offsets: joint RMS {:.2} mm, marker RMS {:.2} mm",
         with_vicon_offsets.rms_mm,
