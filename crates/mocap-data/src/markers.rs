@@ -123,6 +123,26 @@ impl MarkerTrajectories {
         })
     }
 
+    /// Trajectories of `labels.len()` markers × `frame_count` frames whose sample at each
+    /// (frame, marker) is `sample(frame, marker)`, called frame by frame. Errors as [`Self::new`].
+    pub fn from_fn(
+        labels: Vec<String>,
+        frame_count: usize,
+        rate: FrameRate,
+        unit: LengthUnit,
+        up_axis: UpAxis,
+        mut sample: impl FnMut(FrameIndex, usize) -> MarkerSample,
+    ) -> Result<Self, DataError> {
+        let mut t = Self::new(labels, frame_count, rate, unit, up_axis)?;
+        let markers = t.labels.len();
+        for f in 0..frame_count {
+            for m in 0..markers {
+                t.set_sample(f, m, sample(f, m));
+            }
+        }
+        Ok(t)
+    }
+
     /// Number of markers.
     pub fn marker_count(&self) -> usize {
         self.labels.len()
@@ -251,6 +271,35 @@ impl MarkerTrajectories {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_fn_fills_every_sample_frame_by_frame() {
+        let mut calls = Vec::new();
+        let t = MarkerTrajectories::from_fn(
+            vec!["A".into(), "B".into()],
+            3,
+            FrameRate::FPS_120,
+            LengthUnit::Millimetre,
+            UpAxis::Z,
+            |f, m| {
+                calls.push((f, m));
+                if (f, m) == (1, 0) {
+                    MarkerSample::GAP
+                } else {
+                    MarkerSample {
+                        position: [f as f32, m as f32, 0.0],
+                        residual: 0.5,
+                        camera_mask: 1,
+                        valid: true,
+                    }
+                }
+            },
+        )
+        .expect("take");
+        assert_eq!(calls, [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]);
+        assert!(!t.sample(1, 0).valid);
+        assert_eq!(t.sample(2, 1).position, [2.0, 1.0, 0.0]);
+    }
 
     #[test]
     fn layout_and_access() {

@@ -21,17 +21,14 @@ fn python_has(module: &str) -> bool {
 fn sample_file() -> C3dFile {
     let (markers, frames) = (5, 40);
     let labels = (0..markers).map(|m| format!("MK{m}")).collect();
-    let mut t = MarkerTrajectories::new(
+    let t = MarkerTrajectories::from_fn(
         labels,
         frames,
         FrameRate::FPS_120,
         LengthUnit::Millimetre,
         UpAxis::Z,
-    )
-    .expect("sizes");
-    for f in 0..frames {
-        for m in 0..markers {
-            let s = if (f + m) % 9 == 0 {
+        |f, m| {
+            if (f + m) % 9 == 0 {
                 MarkerSample::GAP
             } else {
                 MarkerSample {
@@ -44,10 +41,10 @@ fn sample_file() -> C3dFile {
                     camera_mask: 5,
                     valid: true,
                 }
-            };
-            t.set_sample(f, m, s);
-        }
-    }
+            }
+        },
+    )
+    .expect("sizes");
     let mut file = C3dFile::from_trajectories(t);
     file.analog = AnalogData {
         labels: vec!["FX".into(), "FY".into()],

@@ -134,17 +134,14 @@ fn every_real_file_decodes_identically_in_parallel() {
 /// at 4 samples per frame and two events.
 fn generated(markers: usize, frames: usize) -> C3dFile {
     let labels = (0..markers).map(|m| format!("M{m:03}")).collect();
-    let mut t = MarkerTrajectories::new(
+    let mut t = MarkerTrajectories::from_fn(
         labels,
         frames,
         FrameRate::FPS_120,
         LengthUnit::Millimetre,
         mocap_data::UpAxis::Z,
-    )
-    .expect("sizes");
-    for f in 0..frames {
-        for m in 0..markers {
-            let s = if (f * 7 + m * 3) % 53 == 0 {
+        |f, m| {
+            if (f * 7 + m * 3) % 53 == 0 {
                 MarkerSample::GAP
             } else {
                 MarkerSample {
@@ -157,10 +154,10 @@ fn generated(markers: usize, frames: usize) -> C3dFile {
                     camera_mask: ((f + 5 * m) % 128) as u8,
                     valid: true,
                 }
-            };
-            t.set_sample(f, m, s);
-        }
-    }
+            }
+        },
+    )
+    .expect("sizes");
     t.first_frame = 3;
     let mut file = C3dFile::from_trajectories(t);
     let channels = 3;

@@ -138,34 +138,26 @@ fn sample08_section_pointers_are_honoured() {
 
 fn synthetic(markers: usize, frames: usize) -> MarkerTrajectories {
     let labels = (0..markers).map(|m| format!("M{m:03}")).collect();
-    let mut t = MarkerTrajectories::new(
+    MarkerTrajectories::from_fn(
         labels,
         frames,
         FrameRate::FPS_120,
         LengthUnit::Millimetre,
         UpAxis::Z,
+        |f, m| {
+            if (f + 7 * m) % 97 == 0 {
+                MarkerSample::GAP
+            } else {
+                MarkerSample {
+                    position: [f as f32 * 0.5, m as f32 * 10.0, -(f as f32) * 0.25],
+                    residual: ((f + m) % 200) as f32 * 0.1,
+                    camera_mask: ((f * 3 + m) % 128) as u8,
+                    valid: true,
+                }
+            }
+        },
     )
-    .expect("sizes");
-    for f in 0..frames {
-        for m in 0..markers {
-            let gap = (f + 7 * m) % 97 == 0;
-            t.set_sample(
-                f,
-                m,
-                if gap {
-                    MarkerSample::GAP
-                } else {
-                    MarkerSample {
-                        position: [f as f32 * 0.5, m as f32 * 10.0, -(f as f32) * 0.25],
-                        residual: ((f + m) % 200) as f32 * 0.1,
-                        camera_mask: ((f * 3 + m) % 128) as u8,
-                        valid: true,
-                    }
-                },
-            );
-        }
-    }
-    t
+    .expect("sizes")
 }
 
 #[test]

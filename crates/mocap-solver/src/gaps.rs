@@ -194,29 +194,20 @@ pub(crate) mod test_util {
         f: impl Fn(usize, usize) -> [f32; 3],
     ) -> MarkerTrajectories {
         let labels = (0..markers).map(|i| format!("M{i}")).collect();
-        let mut t = MarkerTrajectories::new(
+        MarkerTrajectories::from_fn(
             labels,
             frames,
             FrameRate::FPS_120,
             LengthUnit::Millimetre,
             UpAxis::Z,
+            |fr, m| MarkerSample {
+                position: f(fr, m),
+                residual: 0.5,
+                camera_mask: 7,
+                valid: true,
+            },
         )
-        .unwrap();
-        for fr in 0..frames {
-            for m in 0..markers {
-                t.set_sample(
-                    fr,
-                    m,
-                    MarkerSample {
-                        position: f(fr, m),
-                        residual: 0.5,
-                        camera_mask: 7,
-                        valid: true,
-                    },
-                );
-            }
-        }
-        t
+        .unwrap()
     }
 
     /// Marks `[start, end)` of `marker` as a gap.

@@ -155,17 +155,14 @@ fn filtfilt_matches_live_scipy() {
 fn lowpass_filters_each_valid_run_separately() {
     let frames = 400;
     let labels = vec!["A".to_string(), "B".to_string()];
-    let mut t = MarkerTrajectories::new(
+    let nz = noise(7, frames * 6);
+    let mut t = MarkerTrajectories::from_fn(
         labels,
         frames,
         FrameRate::FPS_120,
         LengthUnit::Millimetre,
         UpAxis::Z,
-    )
-    .expect("take");
-    let nz = noise(7, frames * 6);
-    for f in 0..frames {
-        for m in 0..2 {
+        |f, m| {
             let gap = m == 0 && ((100..130).contains(&f) || (300..305).contains(&f));
             let s = f as f64 / 120.0;
             let p = [
@@ -173,22 +170,19 @@ fn lowpass_filters_each_valid_run_separately() {
                 200.0 * s + 3.0 * nz[f * 6 + m * 3 + 1],
                 900.0 + 3.0 * nz[f * 6 + m * 3 + 2],
             ];
-            t.set_sample(
-                f,
-                m,
-                if gap {
-                    MarkerSample::GAP
-                } else {
-                    MarkerSample {
-                        position: p.map(|v| v as f32),
-                        residual: 1.0,
-                        camera_mask: 3,
-                        valid: true,
-                    }
-                },
-            );
-        }
-    }
+            if gap {
+                MarkerSample::GAP
+            } else {
+                MarkerSample {
+                    position: p.map(|v| v as f32),
+                    residual: 1.0,
+                    camera_mask: 3,
+                    valid: true,
+                }
+            }
+        },
+    )
+    .expect("take");
     let before = t.clone();
     let params = LowpassParams {
         cutoff_hz: 6.0,

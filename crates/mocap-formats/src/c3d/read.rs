@@ -1127,25 +1127,20 @@ mod tests {
 
     fn take(markers: usize, frames: usize) -> Vec<u8> {
         let labels = (0..markers).map(|m| format!("M{m}")).collect();
-        let mut t = MarkerTrajectories::new(
+        let t = MarkerTrajectories::from_fn(
             labels,
             frames,
             FrameRate::FPS_120,
             LengthUnit::Millimetre,
             UpAxis::Z,
+            |f, m| MarkerSample {
+                position: [f as f32, m as f32, 1.0],
+                residual: 0.2,
+                camera_mask: 3,
+                valid: true,
+            },
         )
         .expect("sizes");
-        for f in 0..frames {
-            for m in 0..markers {
-                let s = MarkerSample {
-                    position: [f as f32, m as f32, 1.0],
-                    residual: 0.2,
-                    camera_mask: 3,
-                    valid: true,
-                };
-                t.set_sample(f, m, s);
-            }
-        }
         let mut bytes = Vec::new();
         c3d::write(&C3dFile::from_trajectories(t), &mut bytes).expect("write");
         bytes
