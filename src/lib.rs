@@ -18,26 +18,16 @@
 #![allow(elided_lifetimes_in_paths)]
 
 pub mod bench;
-pub mod camera;
 pub mod capture;
 pub mod character;
 pub mod cleanup;
-pub mod cleanup_motion;
-pub mod cleanup_ui;
 pub mod cli;
-pub mod demo;
 pub mod history;
-pub mod hotkeys;
-pub mod mannequin;
+pub mod model;
 pub mod playback;
 pub mod session;
-pub mod settings;
 pub mod subtitles;
-pub mod subtitles_audio;
-pub mod subtitles_ui;
 pub mod takes;
-pub mod takes_ui;
-pub mod timeline;
 pub mod ui;
 pub mod viewport;
 

@@ -12,18 +12,17 @@ use bevy::window::WindowResolution;
 use bevy_egui::EguiPlugin;
 use clap::Parser;
 use mocap_studio::{
-    camera::CameraPlugin,
     capture::{CapturePlugin, StartupTimePlugin},
     character::CharacterPlugin,
     cli::Args,
     core_plugins,
-    playback::PlaybackCommand,
-    session::SessionCommand,
-    subtitles::{SubtitleCommand, SubtitleOverlayPlugin},
-    subtitles_audio::SubtitleAudioPlugin,
-    takes::LibraryCommand,
-    ui::{Tab, UiCommand, UiPlugin},
-    viewport::ViewportPlugin,
+    model::commands::{PlaybackCommand, Tab, UiCommand},
+    model::library::LibraryCommand,
+    model::session::SessionCommand,
+    model::subtitles::SubtitleCommand,
+    subtitles::{SubtitleOverlayPlugin, audio::SubtitleAudioPlugin},
+    ui::UiPlugin,
+    viewport::{ViewportPlugin, camera::CameraPlugin},
 };
 
 fn main() -> Result<()> {

@@ -7,7 +7,8 @@ use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::input::mouse::{MouseButtonInput, MouseMotion, MouseScrollUnit, MouseWheel};
 use bevy::input::touch::TouchPhase;
 use bevy::prelude::*;
-use mocap_studio::camera::{CameraCommand, CameraPlugin, OrbitCamera, SceneBounds, ViewportInput};
+use mocap_studio::model::commands::CameraCommand;
+use mocap_studio::viewport::camera::{CameraPlugin, OrbitCamera, SceneBounds, ViewportInput};
 
 fn app() -> App {
     let mut app = App::new();

@@ -12,13 +12,15 @@ use bevy::prelude::*;
 use bevy::transform::TransformPlugin;
 use mocap_data::fk;
 use mocap_solver::retarget::up_axis_rotation;
-use mocap_studio::camera::OrbitCamera;
-use mocap_studio::character::{
-    CharacterDrive, CharacterModel, CharacterPlugin, CharacterStatus, CharacterUndriven,
-};
+use mocap_studio::character::{CharacterDrive, CharacterPlugin, CharacterUndriven};
 use mocap_studio::core_plugins;
-use mocap_studio::playback::PlaybackCommand;
-use mocap_studio::session::{AppLog, LogLevel, Session, SessionCommand};
+use mocap_studio::model::commands::PlaybackCommand;
+use mocap_studio::model::log::AppLog;
+use mocap_studio::model::log::LogLevel;
+use mocap_studio::model::scene::{CharacterModel, CharacterStatus};
+use mocap_studio::model::session::Session;
+use mocap_studio::model::session::SessionCommand;
+use mocap_studio::viewport::camera::OrbitCamera;
 
 fn data_dir() -> Option<PathBuf> {
     match std::env::var_os("MOCAP_TEST_DATA") {

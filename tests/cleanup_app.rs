@@ -17,9 +17,13 @@ use mocap_solver::filter::LowpassParams;
 use mocap_solver::gaps::{FrameRange, MarkerSelection};
 use mocap_solver::spikes::DespikeParams;
 use mocap_solver::stack::{OpStack, Operation, StackEntry, same_bits};
-use mocap_studio::cleanup::{Cleanup, CleanupCommand};
-use mocap_studio::history::{EditCommand, HistoryCommand, UndoStack};
-use mocap_studio::session::{Session, SessionCommand};
+use mocap_studio::cleanup::Cleanup;
+use mocap_studio::history::UndoStack;
+use mocap_studio::model::commands::CleanupCommand;
+use mocap_studio::model::edit::EditCommand;
+use mocap_studio::model::edit::HistoryCommand;
+use mocap_studio::model::session::Session;
+use mocap_studio::model::session::SessionCommand;
 
 fn set_stack(app: &mut App, stack: &OpStack, merge: Option<u64>) {
     send(
@@ -323,7 +327,7 @@ fn finish_resolve(app: &mut App) {
     app.update();
 }
 
-fn take(app: &App) -> &mocap_studio::session::Take {
+fn take(app: &App) -> &mocap_studio::model::session::Take {
     app.world()
         .resource::<Session>()
         .take
@@ -414,7 +418,7 @@ fn cancelled_resolve_leaves_the_take_untouched() {
     assert_eq!(app.world().resource::<UndoStack>().done.len(), done);
     let log = &app
         .world()
-        .resource::<mocap_studio::session::AppLog>()
+        .resource::<mocap_studio::model::log::AppLog>()
         .entries;
     assert!(
         log.iter().any(|e| e.text.contains("cancelled")),
@@ -496,10 +500,10 @@ fn foot_lock_contacts_are_editable_undoable_and_match_the_cli_evaluation() {
     assert!(!before.is_empty(), "contacts detected on a walk");
     let lanes = app
         .world()
-        .resource::<mocap_studio::timeline::TimelineLanes>();
+        .resource::<mocap_studio::model::lanes::TimelineLanes>();
     let lane = lanes
         .extra
-        .get(mocap_studio::cleanup_motion::CONTACT_LANES[0])
+        .get(mocap_studio::cleanup::motion::CONTACT_LANES[0])
         .expect("left contact lane");
     assert_eq!(lane.name, "Contacts L");
     assert_eq!(
@@ -508,7 +512,7 @@ fn foot_lock_contacts_are_editable_undoable_and_match_the_cli_evaluation() {
     );
 
     // The panel's edits: add a contact over frames 5–14, then nudge its end by one frame.
-    let added = mocap_studio::cleanup_ui::with_contact_edit(
+    let added = mocap_studio::cleanup::panel::with_contact_edit(
         &stack,
         ContactEdit::Add {
             foot: left.clone(),
@@ -528,7 +532,7 @@ fn foot_lock_contacts_are_editable_undoable_and_match_the_cli_evaluation() {
             .cloned()
     };
     let c1 = covering(&app).expect("the added contact");
-    let moved = mocap_studio::cleanup_ui::with_contact_edit(
+    let moved = mocap_studio::cleanup::panel::with_contact_edit(
         &added,
         ContactEdit::Set {
             foot: left.clone(),
@@ -561,10 +565,10 @@ fn foot_lock_contacts_are_editable_undoable_and_match_the_cli_evaluation() {
 
     // Dragging the end of a span on the "Contacts L" lane (what the timeline sends when the
     // drag ends) is the same undoable contact edit.
-    let key = mocap_studio::cleanup_motion::CONTACT_LANES[0];
+    let key = mocap_studio::cleanup::motion::CONTACT_LANES[0];
     let lane_span = |app: &App| {
         app.world()
-            .resource::<mocap_studio::timeline::TimelineLanes>()
+            .resource::<mocap_studio::model::lanes::TimelineLanes>()
             .extra
             .get(key)
             .expect("left contact lane")
@@ -577,7 +581,7 @@ fn foot_lock_contacts_are_editable_undoable_and_match_the_cli_evaluation() {
     let (s0, e0) = lane_span(&app);
     let lanes = app
         .world()
-        .resource::<mocap_studio::timeline::TimelineLanes>();
+        .resource::<mocap_studio::model::lanes::TimelineLanes>();
     assert_eq!(lanes.extra[key].edit_key.as_deref(), Some(key));
     send(
         &mut app,
@@ -620,7 +624,7 @@ fn contact_edits_on_long_takes_update_the_foot_lock_in_the_background() {
     // The re-solve thread already ran the foot lock: shown at once.
     assert_eq!(take(&app).motion.as_ref(), Some(&expected(&stack)));
     let left = app.world().resource::<Cleanup>().motion.feet[0].clone();
-    let added = mocap_studio::cleanup_ui::with_contact_edit(
+    let added = mocap_studio::cleanup::panel::with_contact_edit(
         &stack,
         ContactEdit::Add {
             foot: left,

@@ -11,9 +11,14 @@ use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use mocap_data::FrameRate;
 use mocap_studio::core_plugins;
-use mocap_studio::history::{EditCommand, HistoryCommand};
-use mocap_studio::playback::{Playback, PlaybackCommand};
-use mocap_studio::session::{AppLog, LogLevel, Session, SessionCommand};
+use mocap_studio::model::commands::PlaybackCommand;
+use mocap_studio::model::edit::EditCommand;
+use mocap_studio::model::edit::HistoryCommand;
+use mocap_studio::model::log::AppLog;
+use mocap_studio::model::log::LogLevel;
+use mocap_studio::model::session::Session;
+use mocap_studio::model::session::SessionCommand;
+use mocap_studio::playback::Playback;
 
 /// An app advancing exactly `step` of virtual time per update.
 fn app(step: Duration) -> App {
@@ -187,7 +192,7 @@ fn opens_real_c3d_asf_amc_and_bvh() {
             .max(take.motion.as_ref().unwrap().frame_count())
     );
     // The mannequin builds from a real skeleton with normalised weights.
-    let m = mocap_studio::mannequin::build(sk);
+    let m = mocap_studio::viewport::mannequin::build(sk);
     assert!(m.positions.len() > 1000);
     assert!(
         m.weights
@@ -247,7 +252,7 @@ fn several_motions_in_one_open_become_actors_of_one_take() {
         SessionCommand::Open(vec![walk.clone(), kick.clone()]),
     );
     app.update();
-    assert!(mocap_studio::session::last_errors(app.world(), 5).is_empty());
+    assert!(mocap_studio::model::log::last_errors(app.world(), 5).is_empty());
     let take = app.world().resource::<Session>().take.clone().unwrap();
     assert_eq!(take.actor_count(), 2);
     assert_eq!(take.actors[0].name, "bandai_dataset-1_kick_normal_001");
@@ -277,7 +282,7 @@ fn several_motions_in_one_open_become_actors_of_one_take() {
     );
     send(&mut app, SessionCommand::AddActor(amc));
     app.update();
-    assert!(mocap_studio::session::last_errors(app.world(), 5).is_empty());
+    assert!(mocap_studio::model::log::last_errors(app.world(), 5).is_empty());
     let take = app.world().resource::<Session>().take.clone().unwrap();
     assert_eq!(take.actor_count(), 3);
     assert_eq!(take.actor_name(2), "39_01");
@@ -293,7 +298,7 @@ fn several_motions_in_one_open_become_actors_of_one_take() {
 
 #[test]
 fn actor_frames_follow_time_across_rates() {
-    use mocap_studio::session::motion_frame;
+    use mocap_studio::model::session::motion_frame;
     let r120 = FrameRate::FPS_120;
     let r30 = FrameRate::integer(30).unwrap();
     assert_eq!(motion_frame(r120, 240, r120, 1000), 240);

@@ -3,11 +3,13 @@
 
 use bevy::prelude::*;
 use mocap_studio::core_plugins;
-use mocap_studio::history::{EditCommand, HistoryCommand, UndoStack};
-use mocap_studio::session::SessionCommand;
-use mocap_studio::subtitles::{
-    ReferenceAudio, SubtitleCommand, SubtitleTracks, font_family_for, language_for,
-};
+use mocap_studio::history::UndoStack;
+use mocap_studio::model::edit::EditCommand;
+use mocap_studio::model::edit::HistoryCommand;
+use mocap_studio::model::session::SessionCommand;
+use mocap_studio::model::subtitles::SubtitleCommand;
+use mocap_studio::model::subtitles::SubtitleTracks;
+use mocap_studio::subtitles::{ReferenceAudio, font_family_for, language_for};
 use subtitles::qc::Rule;
 use subtitles::{Format, Track};
 
@@ -329,7 +331,7 @@ fn opening_a_file_takes_the_language_from_its_name() {
         &mut app,
         SubtitleCommand::Open(dir.path().join("missing.srt")),
     );
-    let log = app.world().resource::<mocap_studio::session::AppLog>();
+    let log = app.world().resource::<mocap_studio::model::log::AppLog>();
     assert!(
         log.entries.iter().any(|e| e.text.contains("missing.srt")),
         "{:?}",
@@ -406,7 +408,7 @@ fn edited_tracks_save_and_read_back() {
             path: None,
         },
     );
-    let log = app.world().resource::<mocap_studio::session::AppLog>();
+    let log = app.world().resource::<mocap_studio::model::log::AppLog>();
     assert!(
         log.entries
             .iter()
@@ -456,7 +458,7 @@ fn shot_changes_from_an_edl_snap_cue_edges_and_show_on_a_lane() {
     assert_eq!(shots, [2000, 3500], "the cut before the take is dropped");
     let lanes = app
         .world()
-        .resource::<mocap_studio::timeline::TimelineLanes>();
+        .resource::<mocap_studio::model::lanes::TimelineLanes>();
     let lane = lanes
         .extra
         .get(mocap_studio::subtitles::SHOTS_LANE)
@@ -480,7 +482,7 @@ fn shot_changes_from_an_edl_snap_cue_edges_and_show_on_a_lane() {
     let bad = dir.path().join("bad.edl");
     std::fs::write(&bad, "001  AX  V  C  01:00:00:00\n").expect("write");
     send(&mut app, SubtitleCommand::OpenShots(bad));
-    let log = app.world().resource::<mocap_studio::session::AppLog>();
+    let log = app.world().resource::<mocap_studio::model::log::AppLog>();
     assert!(
         log.entries
             .iter()

@@ -9,13 +9,19 @@ mod common;
 
 use bevy::prelude::*;
 use common::{app, errors, send};
-use mocap_studio::history::{EditCommand, HistoryCommand, UndoStack};
-use mocap_studio::session::{Session, SessionCommand};
-use mocap_studio::takes::{
-    LibraryCommand, NOTES_LANE, SortColumn, TakeBrowser, TakeFilter, notes_lane, sort_rows,
-};
-use mocap_studio::timeline::TimelineLanes;
-use mocap_studio::ui::{UiCommand, review_shortcut};
+use mocap_studio::history::UndoStack;
+use mocap_studio::model::commands::UiCommand;
+use mocap_studio::model::edit::EditCommand;
+use mocap_studio::model::edit::HistoryCommand;
+use mocap_studio::model::lanes::TimelineLanes;
+use mocap_studio::model::library::LibraryCommand;
+use mocap_studio::model::library::SortColumn;
+use mocap_studio::model::library::TakeBrowser;
+use mocap_studio::model::library::TakeFilter;
+use mocap_studio::model::session::Session;
+use mocap_studio::model::session::SessionCommand;
+use mocap_studio::takes::{NOTES_LANE, notes_lane, sort_rows};
+use mocap_studio::ui::review_shortcut;
 use take_library::{Command, Library, NewNote, OpenMode, TakeStatus};
 
 fn browser(app: &App) -> &TakeBrowser {

@@ -152,7 +152,7 @@ impl Plugin for StartupTimePlugin {
 fn log_first_frame(
     frames: Res<FrameCount>,
     mut clock: ResMut<StartupClock>,
-    mut log: ResMut<crate::session::AppLog>,
+    mut log: ResMut<crate::model::log::AppLog>,
 ) {
     if clock.logged || frames.0 < 2 {
         return;
@@ -161,7 +161,7 @@ fn log_first_frame(
     let ms = clock.started.elapsed().as_secs_f64() * 1e3;
     // `AppLog::push` also writes it to the terminal.
     log.push(
-        crate::session::LogLevel::Info,
+        crate::model::log::LogLevel::Info,
         format!("Start-up: first frame presented {ms:.0} ms after process start"),
         0.0,
     );

@@ -28,17 +28,19 @@
 //! Failures (no skin, no bone map fits, joints missing from the spawned scene) go to the
 //! [`AppLog`] (and so to a toast), never a panic.
 
-use std::path::PathBuf;
-
 use bevy::animation::{AnimatedBy, AnimationPlayer};
 use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
 use mocap_data::{Motion, Skeleton};
 use mocap_solver::retarget::{BoneMap, GltfTarget, RetargetedMotion, retarget, skeleton_from_gltf};
 
-use crate::camera::{CameraCommand, CameraSet, OrbitCamera, SceneBounds};
+use crate::model::commands::CameraCommand;
+use crate::model::log::AppLog;
+use crate::model::log::LogLevel;
+use crate::model::scene::{CharacterModel, CharacterStatus};
+use crate::model::session::Session;
 use crate::playback::{Playback, PlaybackSet};
-use crate::session::{AppLog, LogLevel, Session};
+use crate::viewport::camera::{CameraSet, OrbitCamera, SceneBounds};
 
 /// Character systems: build retargets, bind joints, pose them (after playback, and after the
 /// viewport has spawned this frame's characters).
@@ -70,24 +72,6 @@ impl Plugin for CharacterPlugin {
                     .in_set(CharacterSet),
             );
     }
-}
-
-/// How many characters the take drives now. While one does, the viewport hides the take's own
-/// mannequin and bones: the character shows the motion, and at its own scale (Soldier.glb is
-/// 0.22 m tall) the full-size take skeleton would fill the view around it.
-#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct CharacterStatus {
-    /// Characters with bound, driven joints.
-    pub driven: usize,
-}
-
-/// A glTF / GLB character's root entity (the entity holding Bevy's scene instance).
-#[derive(Component, Debug, Clone, PartialEq)]
-pub struct CharacterModel {
-    /// The file the character was loaded from (read again for its skin).
-    pub path: PathBuf,
-    /// The take's actor it plays (0: the primary skeleton; see [`crate::session::Take::actor`]).
-    pub actor: usize,
 }
 
 /// Why a character is not driven (set once; the error was logged).
@@ -433,9 +417,12 @@ fn drive_characters(
         };
         let m = &drive.retarget.motion;
         let f = match session.take.as_ref() {
-            Some(t) => {
-                crate::session::motion_frame(t.rate, playback.frame(), drive.rate, m.frame_count)
-            }
+            Some(t) => crate::model::session::motion_frame(
+                t.rate,
+                playback.frame(),
+                drive.rate,
+                m.frame_count,
+            ),
             None => playback.frame(),
         };
         apply_frame(&drive.retarget, joints, f, &mut transforms);

@@ -3,13 +3,17 @@
 //! [`mocap_solver::stack::StackEvaluator`] — the same code `mocap clean --ops` runs, so the app
 //! and the pipeline produce bit-identical markers.
 //!
-//! The stack lives on the [`Take`](crate::session::Take) (`cleanup`), so editing it is an
+//! The stack lives on the [`Take`](crate::model::session::Take) (`cleanup`), so editing it is an
 //! ordinary undoable [`EditCommand::SetCleanupStack`]. [`CleanupPlugin`] keeps the raw markers
 //! as read from the file, re-evaluates when the stack changes and writes the result into the
 //! take's markers (what the viewport, timeline and exports show). The stack is saved beside the
 //! take as `NAME.ops.ron` (loaded again when the take is opened) and, on export, recorded as a
 //! derived version in the take library when one is open.
 
+pub mod motion;
+pub mod panel;
+
+use crate::model::commands::{CleanupCommand, MarkerColumn};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -17,10 +21,14 @@ use bevy::prelude::*;
 use mocap_solver::gaps::{FrameRange, MarkerGapReport, MarkerSelection, gap_report};
 use mocap_solver::stack::{EntryOutcome, OpReport, OpStack, StackEvaluator};
 
-use crate::cleanup_motion;
 use crate::history::HistorySet;
-use crate::session::{AppLog, LogLevel, Session, SessionSet, Take};
-use crate::takes::{OpenLibrary, TakeBrowser};
+use crate::model::library::OpenLibrary;
+use crate::model::library::TakeBrowser;
+use crate::model::log::AppLog;
+use crate::model::log::LogLevel;
+use crate::model::session::Session;
+use crate::model::session::Take;
+use crate::session::SessionSet;
 
 /// Systems that load the take's stack, re-evaluate it and apply [`CleanupCommand`]s (after
 /// [`HistorySet`], which applies stack edits).
@@ -37,7 +45,7 @@ impl Plugin for CleanupPlugin {
             ..Default::default()
         })
         .add_message::<CleanupCommand>()
-        .init_resource::<crate::timeline::TimelineLanes>()
+        .init_resource::<crate::model::lanes::TimelineLanes>()
         .configure_sets(PreUpdate, CleanupSet.after(HistorySet).after(SessionSet))
         .add_systems(
             PreUpdate,
@@ -45,49 +53,15 @@ impl Plugin for CleanupPlugin {
                 follow_take,
                 evaluate,
                 apply_commands,
-                cleanup_motion::follow_take,
-                cleanup_motion::apply_commands,
-                cleanup_motion::poll_job,
-                cleanup_motion::evaluate,
+                motion::follow_take,
+                motion::apply_commands,
+                motion::poll_job,
+                motion::evaluate,
             )
                 .chain()
                 .in_set(CleanupSet),
         );
     }
-}
-
-/// Requests of the Cleanup panel that are not stack edits.
-#[derive(Message, Debug, Clone, PartialEq)]
-pub enum CleanupCommand {
-    /// Save the stack beside the take (`NAME.ops.ron`).
-    SaveStack,
-    /// Save the stack to this file.
-    SaveStackAs(PathBuf),
-    /// Write the cleaned markers as C3D (the source C3D with its points replaced, as `mocap
-    /// clean` does; TRC sources are written as TRC).
-    Export(PathBuf),
-    /// Select a stack entry (its parameters show in the panel).
-    SelectEntry(Option<usize>),
-    /// Sort the marker table by a column (again: reverse).
-    SortMarkers(MarkerColumn),
-    /// Detect label swaps on the current (cleaned) markers, without changing them; the panel
-    /// lists them with a one-click fix each.
-    FindSwaps(mocap_solver::swaps::SwapParams),
-    /// Re-solve the current (cleaned) markers with the stack's solve stage, in the background
-    /// (see [`crate::cleanup_motion`]).
-    Resolve,
-    /// Stop the running re-solve; the take stays as it was.
-    CancelResolve,
-    /// A contact lane's span was dragged from `from` to `to` (inclusive frames): an undoable
-    /// contact edit of that foot (see [`crate::cleanup_motion`]).
-    MoveLaneSpan {
-        /// The lane's edit key (`cleanup_motion::CONTACT_LANES`).
-        key: String,
-        /// Span before.
-        from: (usize, usize),
-        /// Span after.
-        to: (usize, usize),
-    },
 }
 
 /// A detected label swap: markers `labels` are exchanged over `frames` (half-open).
@@ -123,24 +97,6 @@ pub fn swap_spans(events: &[mocap_solver::swaps::SwapEvent], frame_count: usize)
     }
     spans.sort_by_key(|s| s.frames.start);
     spans
-}
-
-/// Columns of the marker table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MarkerColumn {
-    /// Take order.
-    #[default]
-    Index,
-    /// Label.
-    Label,
-    /// Number of gaps.
-    Gaps,
-    /// Longest gap, frames.
-    Longest,
-    /// Valid samples, percent.
-    Valid,
-    /// Mean residual.
-    Residual,
 }
 
 /// One row of the marker table (on the cleaned result).
@@ -180,7 +136,7 @@ pub struct Cleanup {
     /// changes).
     pub swaps: Option<Vec<SwapSpan>>,
     /// Re-solve and motion operations.
-    pub motion: cleanup_motion::MotionState,
+    pub motion: motion::MotionState,
 }
 
 impl Cleanup {
@@ -386,7 +342,7 @@ pub fn sort_markers(rows: &mut [MarkerRow], col: MarkerColumn, ascending: bool) 
     rows.sort_by(|a, b| {
         let o = match col {
             MarkerColumn::Index => a.gaps.marker.cmp(&b.gaps.marker),
-            MarkerColumn::Label => crate::takes::natural_cmp(&a.gaps.label, &b.gaps.label),
+            MarkerColumn::Label => crate::model::util::natural_cmp(&a.gaps.label, &b.gaps.label),
             MarkerColumn::Gaps => a.gaps.gaps.len().cmp(&b.gaps.gaps.len()),
             MarkerColumn::Longest => a.gaps.longest_gap.cmp(&b.gaps.longest_gap),
             MarkerColumn::Valid => a.gaps.valid_percent.total_cmp(&b.gaps.valid_percent),
@@ -414,7 +370,7 @@ fn apply_commands(
     for cmd in commands.read() {
         match cmd {
             CleanupCommand::SelectEntry(i) => cleanup.selected_entry = *i,
-            // Handled by `cleanup_motion::apply_commands`.
+            // Handled by `motion::apply_commands`.
             CleanupCommand::Resolve
             | CleanupCommand::CancelResolve
             | CleanupCommand::MoveLaneSpan { .. } => {}
@@ -554,9 +510,9 @@ fn record_version(
             input_sha256: input,
             operations,
             output_path: output.to_path_buf(),
-            author: crate::takes::default_author(),
+            author: crate::model::library::default_author(),
         },
-        crate::takes::signing_key(),
+        crate::model::library::signing_key(),
     )
     .map(|v| v.version)
     .map_err(|e| e.to_string())

@@ -30,10 +30,14 @@ use mocap_solver::resolve::{
     SolvedMotion,
 };
 
-use crate::cleanup::{Cleanup, CleanupCommand};
-use crate::history::EditCommand;
-use crate::session::{AppLog, LogLevel, Session};
-use crate::timeline::{Lane, TimelineLanes};
+use crate::cleanup::Cleanup;
+use crate::model::commands::CleanupCommand;
+use crate::model::edit::EditCommand;
+use crate::model::lanes::Lane;
+use crate::model::lanes::TimelineLanes;
+use crate::model::log::AppLog;
+use crate::model::log::LogLevel;
+use crate::model::session::Session;
 
 /// Keys of the contact lanes in [`TimelineLanes::extra`] (left foot, right foot).
 pub const CONTACT_LANES: [&str; 2] = ["contacts-l", "contacts-r"];
@@ -156,7 +160,7 @@ impl SkeletonSource {
 /// The skeleton file of a take, which a re-solve reads as `mocap clean --skeleton` does: its
 /// first .asf or .bvh source, else the .asf of its .amc source (found as the session finds it:
 /// beside it with the same stem, else the only .asf in its folder).
-pub fn skeleton_source(take: &crate::session::Take) -> Option<PathBuf> {
+pub fn skeleton_source(take: &crate::model::session::Take) -> Option<PathBuf> {
     let ext = |p: &PathBuf, e: &str| p.extension().is_some_and(|x| x.eq_ignore_ascii_case(e));
     if let Some(p) = take.sources.iter().find(|p| ext(p, "asf") || ext(p, "bvh")) {
         return Some(p.clone());
@@ -195,7 +199,7 @@ pub(crate) fn apply_commands(
     mut commands: MessageReader<CleanupCommand>,
     mut cleanup: ResMut<Cleanup>,
     session: Res<Session>,
-    mut edits: MessageWriter<crate::history::EditCommand>,
+    mut edits: MessageWriter<crate::model::edit::EditCommand>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
@@ -217,9 +221,9 @@ pub(crate) fn apply_commands(
                     start: to.0,
                     end: to.1 + 1,
                 };
-                match crate::cleanup_ui::with_contact_edit(&take.cleanup, edit) {
+                match crate::cleanup::panel::with_contact_edit(&take.cleanup, edit) {
                     Some(stack) => {
-                        edits.write(crate::history::EditCommand::SetCleanupStack {
+                        edits.write(crate::model::edit::EditCommand::SetCleanupStack {
                             stack: Box::new(stack),
                             what: format!("Move {foot} contact to frames {}–{}", to.0, to.1),
                             merge: None,

@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use mocap_data::{LengthUnit, UpAxis};
 use serde::{Deserialize, Serialize};
 
-use crate::timeline::DisplayRate;
+use crate::model::lanes::DisplayRate;
 
 /// Maximum number of recent files remembered.
 pub const MAX_RECENT: usize = 10;
@@ -83,8 +83,8 @@ pub struct Settings {
     pub recent_files: Vec<PathBuf>,
     /// The take library opened last (offered again in the File menu).
     pub last_library: Option<PathBuf>,
-    /// Hotkey bindings that differ from the defaults (see [`crate::hotkeys`]).
-    pub hotkeys: crate::hotkeys::Hotkeys,
+    /// Hotkey bindings that differ from the defaults (see [`crate::model::hotkeys`]).
+    pub hotkeys: crate::model::hotkeys::Hotkeys,
 }
 
 impl Default for Settings {

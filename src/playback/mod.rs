@@ -5,10 +5,12 @@
 //! whatever the display refresh is: each update advances the position by the virtual-time delta
 //! (real elapsed time, clamped by Bevy to 250 ms after a stall) × speed × direction.
 
+use crate::model::commands::{MAX_SPEED, MIN_SPEED, PlaybackCommand};
 use bevy::prelude::*;
 use mocap_data::{FrameIndex, FrameRate};
 
-use crate::session::{Session, SessionSet};
+use crate::model::session::Session;
+use crate::session::SessionSet;
 
 /// Systems that advance or command the playback clock (after [`SessionSet`]).
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
@@ -37,40 +39,6 @@ impl Plugin for PlaybackPlugin {
             )
             .add_systems(Update, advance_clock.in_set(PlaybackSet));
     }
-}
-
-/// Slowest playback speed (magnitude).
-pub const MIN_SPEED: f64 = 0.1;
-/// Fastest playback speed (magnitude).
-pub const MAX_SPEED: f64 = 4.0;
-
-/// Transport requests from the timeline panel, shortcuts and tests.
-#[derive(Message, Debug, Clone, Copy, PartialEq)]
-pub enum PlaybackCommand {
-    /// Start playing forward at the current speed.
-    Play,
-    /// Stop (keep the position).
-    Pause,
-    /// Play/pause toggle (Space).
-    TogglePlay,
-    /// J: play backwards; again doubles reverse speed (up to 4×).
-    ShuttleReverse,
-    /// K: stop.
-    ShuttleStop,
-    /// L: play forwards; again doubles forward speed (up to 4×).
-    ShuttleForward,
-    /// Pause and move by this many frames (←/→).
-    Step(i64),
-    /// Go to the in point (or frame 0).
-    GoToStart,
-    /// Go to the out point (or the last frame).
-    GoToEnd,
-    /// Jump to a frame (scrubbing).
-    Seek(FrameIndex),
-    /// Set the speed magnitude (clamped to 0.1×–4×).
-    SetSpeed(f64),
-    /// Loop within in/out when playback reaches the end of the range.
-    SetLoop(bool),
 }
 
 /// The playback clock.

@@ -13,6 +13,7 @@
 //! `mocap_solver::synth::add_noise` (σ = [`DEMO_NOISE_MM`]), then converted to the lab's Z-up and
 //! cut by a few fixed gaps ([`DEMO_GAPS`]) so the timeline's gap lane has something to show.
 
+use crate::model::session::Take;
 use mocap_data::{
     Channel, DVec3, DataError, Event, FrameRate, Joint, LengthUnit, MarkerTrajectories, Motion,
     Skeleton, Timecode, TimecodeFormat, UpAxis,
@@ -391,6 +392,28 @@ pub fn place_markers(
         }
     }
     Ok((traj, segments))
+}
+
+/// The demo take: the generated performance ([`generate`]) as a [`Take`].
+pub fn demo_take() -> Result<Take, DemoError> {
+    let d = generate()?;
+    Ok(Take {
+        name: "Demo — walk, turn, wave".into(),
+        sources: Vec::new(),
+        rate: d.markers.rate,
+        frame_count: d.markers.frame_count().max(d.motion.frame_count()),
+        start_timecode: d.start_timecode,
+        skeleton: Some(d.skeleton),
+        motion: Some(d.motion),
+        markers: Some(d.markers),
+        marker_segments: d.marker_segments.into_iter().map(Some).collect(),
+        events: d.events,
+        in_frame: None,
+        out_frame: None,
+        cleanup: Default::default(),
+        actors: Vec::new(),
+        solved: None,
+    })
 }
 
 #[cfg(test)]

@@ -4,15 +4,18 @@
 //! models. Loading happens in [`SessionSet`] from [`SessionCommand`] messages; a failed load is
 //! logged (and shown as a toast by the UI), never a crash.
 
+pub mod demo;
+
+use crate::model::log::{AppLog, LogLevel};
+use crate::model::session::{Actor, Session, SessionCommand, Take};
+use mocap_formats::FileKind;
 use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
 use mocap_data::{
-    Event, FrameIndex, FrameRate, LengthUnit, MarkerTrajectories, Motion, Skeleton, Timecode,
-    TimecodeFormat, UpAxis,
+    Event, FrameRate, LengthUnit, MarkerTrajectories, Motion, Skeleton, Timecode, TimecodeFormat,
+    UpAxis,
 };
-
-use crate::demo;
 
 /// Systems that load data into the [`Session`].
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
@@ -30,236 +33,18 @@ impl Plugin for SessionPlugin {
     }
 }
 
-/// Requests that change what is loaded.
-#[derive(Message, Debug, Clone, PartialEq)]
-pub enum SessionCommand {
-    /// Replace the take with the generated demo performance.
-    LoadDemo,
-    /// Open files (C3D, TRC, BVH, ASF+AMC, glTF/GLB); each contributes to the current take. A
-    /// second skeleton motion (BVH, AMC) in the same batch joins the take as another actor.
-    Open(Vec<PathBuf>),
-    /// Add a skeleton motion (BVH, or AMC with its ASF) to the open take as another actor.
-    AddActor(PathBuf),
-    /// Close the take.
-    Close,
-    /// Write the take's skeleton and motion as BVH (through `mocap_formats::bvh`).
-    ExportBvh(PathBuf),
-    /// Write the built-in mannequin playing the take's motion as GLB (through
-    /// `mocap_solver::mannequin::to_glb`, the same writer as `mocap export-glb`).
-    ExportGlb(PathBuf),
-}
-
-/// One take: what was captured in one recording, possibly with a character solved onto it.
-#[derive(Debug, Clone)]
-pub struct Take {
-    /// Display name (file stem or "Demo").
-    pub name: String,
-    /// Files this take was assembled from.
-    pub sources: Vec<PathBuf>,
-    /// Sampling rate of the take's frames (markers' rate if any, else the motion's).
-    pub rate: FrameRate,
-    /// Number of frames (samples) in the take.
-    pub frame_count: usize,
-    /// Timecode of frame 0, in the format the source gave it.
-    pub start_timecode: Timecode,
-    /// Character skeleton, in its own unit and up axis.
-    pub skeleton: Option<Skeleton>,
-    /// Channel values for `skeleton`.
-    pub motion: Option<Motion>,
-    /// Optical markers, in their own unit and up axis.
-    pub markers: Option<MarkerTrajectories>,
-    /// Per marker: the segment (joint name) it is attached to, when known (demo, solved takes).
-    pub marker_segments: Vec<Option<String>>,
-    /// Events (foot strikes, slate marks…), seconds from frame 0.
-    pub events: Vec<Event>,
-    /// First frame of the working range (inclusive), if set.
-    pub in_frame: Option<FrameIndex>,
-    /// Last frame of the working range (inclusive), if set.
-    pub out_frame: Option<FrameIndex>,
-    /// Non-destructive marker clean-up: `markers` is the raw take run through this stack (see
-    /// [`crate::cleanup`]).
-    pub cleanup: mocap_solver::stack::OpStack,
-    /// Further performers beside the primary `skeleton`/`motion` (actor 0): actor `k` is
-    /// `actors[k - 1]`. Each keeps its own unit, up axis and rate.
-    pub actors: Vec<Actor>,
-    /// The stack's last re-solve (before its motion operations), when one was made: the
-    /// take's skeleton and motion then show it (see [`crate::cleanup_motion`]).
-    pub solved: Option<std::sync::Arc<mocap_solver::resolve::SolvedMotion>>,
-}
-
-/// A performer's skeleton and motion, added to a take beside its primary one.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// Display name (file stem).
-    pub name: String,
-    /// The file it was read from.
-    pub source: PathBuf,
-    /// Skeleton, in its own unit and up axis.
-    pub skeleton: Skeleton,
-    /// Channel values for `skeleton`, at their own rate.
-    pub motion: Motion,
-}
-
-/// The frame of a motion sampled at `motion_rate` shown at frame `take_frame` of a take sampled
-/// at `take_rate` (same instant, nearest frame), clamped to the motion's `frames`; a motion
-/// shorter than the take holds its last frame.
-pub fn motion_frame(
-    take_rate: FrameRate,
-    take_frame: usize,
-    motion_rate: FrameRate,
-    frames: usize,
-) -> usize {
-    let last = frames.saturating_sub(1);
-    if take_rate == motion_rate {
-        return take_frame.min(last);
-    }
-    let t = take_rate.frames_to_seconds(take_frame as i64);
-    usize::try_from(motion_rate.seconds_to_frame_round(t))
-        .unwrap_or(0)
-        .min(last)
-}
-
-impl Take {
-    /// Number of actors with a skeleton motion (the primary one, if any, and `actors`).
-    pub fn actor_count(&self) -> usize {
-        usize::from(self.skeleton.is_some() && self.motion.is_some()) + self.actors.len()
-    }
-
-    /// Skeleton and motion of actor `k` (0: the primary `skeleton`/`motion`; `k ≥ 1`:
-    /// `actors[k - 1]`).
-    pub fn actor(&self, k: usize) -> Option<(&Skeleton, &Motion)> {
-        match k {
-            0 => self.skeleton.as_ref().zip(self.motion.as_ref()),
-            _ => self.actors.get(k - 1).map(|a| (&a.skeleton, &a.motion)),
-        }
-    }
-
-    /// Display name of actor `k`.
-    pub fn actor_name(&self, k: usize) -> String {
-        match k {
-            0 => self.name.clone(),
-            _ => self
-                .actors
-                .get(k - 1)
-                .map_or_else(String::new, |a| a.name.clone()),
-        }
-    }
-
-    /// The working range `[in, out]`, inclusive, clamped to the take.
-    pub fn range(&self) -> (FrameIndex, FrameIndex) {
-        let last = self.frame_count.saturating_sub(1);
-        let a = self.in_frame.unwrap_or(0).min(last);
-        let b = self.out_frame.unwrap_or(last).min(last);
-        if a <= b { (a, b) } else { (b, a) }
-    }
-
-    /// Builds the demo take.
-    pub fn demo() -> Result<Self, demo::DemoError> {
-        let d = demo::generate()?;
-        Ok(Self {
-            name: "Demo — walk, turn, wave".into(),
-            sources: Vec::new(),
-            rate: d.markers.rate,
-            frame_count: d.markers.frame_count().max(d.motion.frame_count()),
-            start_timecode: d.start_timecode,
-            skeleton: Some(d.skeleton),
-            motion: Some(d.motion),
-            markers: Some(d.markers),
-            marker_segments: d.marker_segments.into_iter().map(Some).collect(),
-            events: d.events,
-            in_frame: None,
-            out_frame: None,
-            cleanup: Default::default(),
-            actors: Vec::new(),
-            solved: None,
-        })
-    }
-}
-
-/// The loaded data. `generation` changes whenever the take's content (not its in/out points) is
-/// replaced, so the viewport knows to rebuild its entities.
-#[derive(Resource, Debug, Default)]
-pub struct Session {
-    /// The active take, if any.
-    pub take: Option<Take>,
-    /// Bumped when the take's skeleton/markers are replaced.
-    pub generation: u64,
-    /// glTF/GLB character files requested (spawned by the viewport through Bevy's glTF loader).
-    pub characters: Vec<PathBuf>,
-    /// An ASF skeleton waiting for its AMC motion.
-    pub pending_asf: Option<(PathBuf, mocap_formats::asf::AsfSkeleton)>,
-}
-
-/// Severity of a log line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogLevel {
-    /// Informational.
-    Info,
-    /// Something was skipped or approximated.
-    Warning,
-    /// An operation failed.
-    Error,
-}
-
-/// One log line shown in the Log panel (and as a toast when recent).
-#[derive(Debug, Clone)]
-pub struct LogEntry {
-    /// Severity.
-    pub level: LogLevel,
-    /// Message text.
-    pub text: String,
-    /// Wall-clock seconds since app start when it was logged.
-    pub at_s: f64,
-}
-
-/// Messages for the user (log panel + toasts).
-#[derive(Resource, Debug, Default)]
-pub struct AppLog {
-    /// All entries, oldest first.
-    pub entries: Vec<LogEntry>,
-}
-
-impl AppLog {
-    /// Appends an entry and mirrors it to the terminal log.
-    pub fn push(&mut self, level: LogLevel, text: impl Into<String>, at_s: f64) {
-        let text = text.into();
-        match level {
-            LogLevel::Info => info!("{text}"),
-            LogLevel::Warning => warn!("{text}"),
-            LogLevel::Error => error!("{text}"),
-        }
-        self.entries.push(LogEntry { level, text, at_s });
-    }
-}
-
-/// The last `n` error lines of the app log (for reports from headless runs).
-pub fn last_errors(world: &World, n: usize) -> Vec<String> {
-    world
-        .get_resource::<AppLog>()
-        .map(|log| {
-            let errs: Vec<String> = log
-                .entries
-                .iter()
-                .filter(|e| e.level == LogLevel::Error)
-                .map(|e| e.text.clone())
-                .collect();
-            errs[errs.len().saturating_sub(n)..].to_vec()
-        })
-        .unwrap_or_default()
-}
-
 fn apply_session_commands(
     mut commands: MessageReader<SessionCommand>,
     mut session: ResMut<Session>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
-    settings: Option<Res<crate::settings::Settings>>,
+    settings: Option<Res<crate::model::settings::Settings>>,
 ) {
     let now = time.elapsed_secs_f64();
     let up_for_trc = settings.map_or(UpAxis::Y, |s| s.default_up_axis);
     for cmd in commands.read() {
         match cmd {
-            SessionCommand::LoadDemo => match Take::demo() {
+            SessionCommand::LoadDemo => match demo::demo_take() {
                 Ok(take) => {
                     log.push(
                         LogLevel::Info,
@@ -311,37 +96,6 @@ fn apply_session_commands(
     }
 }
 
-/// What kind of file a path is, by extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpenKind {
-    /// C3D markers (read by `mocap_formats::c3d`).
-    C3d,
-    /// TRC markers (`mocap_formats::trc`).
-    Trc,
-    /// BVH skeleton + motion (`mocap_formats::bvh`).
-    Bvh,
-    /// Acclaim skeleton (`mocap_formats::asf`), paired with an `.amc`.
-    Asf,
-    /// Acclaim motion (`mocap_formats::asf`), paired with an `.asf`.
-    Amc,
-    /// glTF / GLB character, loaded by Bevy's glTF loader.
-    Gltf,
-}
-
-/// Classifies a path by its extension (case-insensitive).
-pub fn open_kind(path: &Path) -> Option<OpenKind> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    Some(match ext.as_str() {
-        "c3d" => OpenKind::C3d,
-        "trc" => OpenKind::Trc,
-        "bvh" => OpenKind::Bvh,
-        "asf" => OpenKind::Asf,
-        "amc" => OpenKind::Amc,
-        "gltf" | "glb" => OpenKind::Gltf,
-        _ => return None,
-    })
-}
-
 /// Opens one file into the session. Returns a one-line summary.
 ///
 /// Marker files (C3D, TRC) fill the take's markers and skeleton files (BVH, ASF+AMC) its
@@ -391,17 +145,17 @@ fn open_path(
     if !path.exists() {
         return Err("no such file".into());
     }
-    let kind = open_kind(path).ok_or(
+    let kind = FileKind::from_path(path).ok_or(
         "unknown file type (expected .c3d, .trc, .bvh, .asf, .amc, .gltf, .glb)".to_string(),
     )?;
     let err = |e: mocap_formats::FormatError| e.to_string();
     match kind {
-        OpenKind::Gltf => {
+        FileKind::Gltf => {
             session.characters.push(path.to_path_buf());
             session.generation += 1;
             Ok("glTF character (Bevy's glTF loader; see the log if it fails)".into())
         }
-        OpenKind::C3d => {
+        FileKind::C3d => {
             let file = mocap_formats::c3d::read_path(path).map_err(err)?;
             let summary = format!(
                 "{} markers × {} frames at {} Hz ({}, {:?}-up), {} events{}",
@@ -420,7 +174,7 @@ fn open_path(
             set_markers(session, path, file.points, file.events);
             Ok(summary)
         }
-        OpenKind::Trc => {
+        FileKind::Trc => {
             let opts = mocap_formats::trc::TrcOptions {
                 up_axis: up_for_trc,
             };
@@ -436,7 +190,7 @@ fn open_path(
             set_markers(session, path, file.markers, Vec::new());
             Ok(summary)
         }
-        OpenKind::Bvh => {
+        FileKind::Bvh => {
             let file = mocap_formats::bvh::read_path(path).map_err(err)?;
             let summary = format!(
                 "{} joints, {} frames at {} Hz ({} assumed)",
@@ -454,13 +208,13 @@ fn open_path(
                 summary,
             ))
         }
-        OpenKind::Asf => {
+        FileKind::Asf => {
             let asf = mocap_formats::asf::read_asf_path(path).map_err(err)?;
             let n = asf.bones.len();
             session.pending_asf = Some((path.to_path_buf(), asf));
             Ok(format!("{n} bones; open the matching .amc for its motion"))
         }
-        OpenKind::Amc => {
+        FileKind::Amc => {
             let asf = match session.pending_asf.take() {
                 Some((_, asf)) => asf,
                 None => {
@@ -498,6 +252,10 @@ fn open_path(
                 summary,
             ))
         }
+        FileKind::Fbx | FileKind::Audio | FileKind::Video | FileKind::Subtitle => Err(format!(
+            "{kind:?} files are not opened as a take (subtitles and audio: File → Open subtitles…, \
+             or drop them on the window)"
+        )),
     }
 }
 
@@ -582,7 +340,7 @@ pub(crate) fn single_asf_in(dir: &Path) -> Option<PathBuf> {
     let mut found = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| open_kind(p) == Some(OpenKind::Asf));
+        .filter(|p| FileKind::from_path(p) == Some(FileKind::Asf));
     let first = found.next()?;
     found.next().is_none().then_some(first)
 }
@@ -832,8 +590,11 @@ mod tests {
 
     #[test]
     fn open_kind_by_extension() {
-        assert_eq!(open_kind(Path::new("a/b.GLB")), Some(OpenKind::Gltf));
-        assert_eq!(open_kind(Path::new("x.c3d")), Some(OpenKind::C3d));
-        assert_eq!(open_kind(Path::new("x.txt")), None);
+        assert_eq!(
+            FileKind::from_path(Path::new("a/b.GLB")),
+            Some(FileKind::Gltf)
+        );
+        assert_eq!(FileKind::from_path(Path::new("x.c3d")), Some(FileKind::C3d));
+        assert_eq!(FileKind::from_path(Path::new("x.txt")), None);
     }
 }

@@ -334,8 +334,8 @@ fn strerror(lib: &libloading::Library, rc: c_int) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playback::PlaybackCommand;
-    use crate::session::SessionCommand;
+    use crate::model::commands::PlaybackCommand;
+    use crate::model::session::SessionCommand;
 
     /// What the sync system sent: `Some(start sample)` for Play, `None` for Stop.
     fn sent(rx: &Receiver<AudioMsg>) -> Vec<Option<usize>> {

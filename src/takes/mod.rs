@@ -3,28 +3,31 @@
 //!
 //! [`TakesPlugin`] owns the open [`Library`] and a snapshot of what the Takes and Review panels
 //! show ([`TakeBrowser`]). Panels emit [`LibraryCommand`]s (browse, open, export) and
-//! [`EditCommand::Library`](crate::history::EditCommand::Library) edits (status, notes); the edits go through the undo stack in
+//! [`EditCommand::Library`](crate::model::edit::EditCommand::Library) edits (status, notes); the edits go through the undo stack in
 //! [`crate::history`], so Ctrl+Z takes back an approval or a note (the ledger keeps both events).
 //! The snapshot is re-read when an edit lands and every [`REFRESH_S`] seconds, so an import or a
 //! note written by the CLI meanwhile shows up.
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+pub mod panel;
+
+use crate::model::library::{LibraryCommand, OpenLibrary, SortColumn, TakeBrowser, default_author};
+use crate::model::util::{natural_cmp, write_atomically};
+use std::path::PathBuf;
 
 use bevy::prelude::*;
-use take_library::{
-    FileKind, Library, OpenMode, TakeDetail, TakeQuery, TakeRow, TakeStatus, UserKey,
-};
+use take_library::{FileKind, Library, OpenMode, TakeDetail, TakeRow, TakeStatus};
 
 use crate::history::HistorySet;
-use crate::session::{AppLog, LogLevel, Session, SessionCommand, SessionSet};
-use crate::timeline::{Lane, TimelineLanes};
+use crate::model::lanes::Lane;
+use crate::model::lanes::TimelineLanes;
+use crate::model::log::AppLog;
+use crate::model::log::LogLevel;
+use crate::model::session::Session;
+use crate::model::session::SessionCommand;
+use crate::session::SessionSet;
 
 /// How often the browser re-reads the library to pick up other writers, seconds.
 pub const REFRESH_S: f64 = 2.0;
-
-/// Rows shown per page in the Takes table.
-pub const PAGE_ROWS: usize = 500;
 
 /// Systems that open the library, apply [`LibraryCommand`]s and refresh the snapshot (after
 /// [`HistorySet`], which applies library edits).
@@ -49,164 +52,6 @@ impl Plugin for TakesPlugin {
                     .in_set(TakesSet),
             );
     }
-}
-
-/// The user name written as author of notes and status changes: `$MOCAP_USER`, else `$USER`.
-pub fn default_author() -> String {
-    ["MOCAP_USER", "USER", "USERNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-        .unwrap_or_else(|| "studio".into())
-}
-
-/// The open library file. `Library` holds a SQLite connection (`Send`, not `Sync`), hence the
-/// mutex; only systems of this plugin and [`crate::history`] lock it, never across frames.
-#[derive(Resource, Default)]
-pub struct OpenLibrary(pub Mutex<Option<Library>>);
-
-impl OpenLibrary {
-    /// Runs `f` on the open library; `None` when no library is open.
-    pub fn with<R>(&self, f: impl FnOnce(&mut Library) -> R) -> Option<R> {
-        let mut guard = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        guard.as_mut().map(f)
-    }
-}
-
-/// Columns of the Takes table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortColumn {
-    /// Take name.
-    #[default]
-    Name,
-    /// Scene, then take number.
-    Scene,
-    /// Duration, seconds.
-    Duration,
-    /// Review status.
-    Status,
-    /// Performers.
-    Actors,
-    /// Number of notes.
-    Notes,
-}
-
-/// Filters of the Takes panel (all must match).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TakeFilter {
-    /// Words searched in names, scenes, descriptions, actors, tags and notes (prefix match).
-    pub text: String,
-    /// Only this status.
-    pub status: Option<TakeStatus>,
-    /// Only this scene (exact name).
-    pub scene: Option<String>,
-    /// Only this capture session (day).
-    pub session: Option<String>,
-}
-
-impl TakeFilter {
-    /// The library query for this filter.
-    pub fn query(&self) -> TakeQuery {
-        TakeQuery {
-            text: Some(self.text.trim().to_string()).filter(|t| !t.is_empty()),
-            status: self.status,
-            scene: self.scene.clone(),
-            session: self.session.clone(),
-            limit: PAGE_ROWS,
-            ..Default::default()
-        }
-    }
-}
-
-/// What the Takes and Review panels show: a snapshot re-read from the library.
-#[derive(Resource, Debug, Default)]
-pub struct TakeBrowser {
-    /// The open library file.
-    pub path: Option<PathBuf>,
-    /// Rows matching the filter (at most [`PAGE_ROWS`]), sorted by `sort`.
-    pub rows: Vec<TakeRow>,
-    /// Matches in total (may exceed `rows.len()`).
-    pub total: u64,
-    /// Every scene name in the library (for the scene filter).
-    pub scenes: Vec<String>,
-    /// Every capture session (day) name (for the session filter).
-    pub sessions: Vec<String>,
-    /// Current filter.
-    pub filter: TakeFilter,
-    /// Sort column and ascending flag.
-    pub sort: (SortColumn, bool),
-    /// Row selected in the table (take id).
-    pub selected: Option<i64>,
-    /// The library take matching the take open in the session, with its notes.
-    pub active: Option<TakeDetail>,
-    /// Author of edits made from the studio.
-    pub author: String,
-    /// Last error reading the library (shown in the panel).
-    pub error: Option<String>,
-    /// Take id whose files are being opened (becomes `active` once the session has them).
-    pending_active: Option<i64>,
-    /// Re-read on the next update.
-    dirty: bool,
-    /// Time of the last check for changes, seconds.
-    last_refresh_s: f64,
-    /// The library's data version at the last re-read (see `Library::data_version`).
-    seen_version: Option<i64>,
-    /// Session generation `active` was matched against.
-    matched_generation: Option<u64>,
-}
-
-impl TakeBrowser {
-    /// An empty browser (no library), sorted by name ascending.
-    pub fn new(author: String) -> Self {
-        Self {
-            author,
-            sort: (SortColumn::Name, true),
-            ..Default::default()
-        }
-    }
-
-    /// The take the C / A / R hotkeys and the Review panel act on: the session's take when it is
-    /// in the library, else the table's selection.
-    pub fn target(&self) -> Option<i64> {
-        self.active.as_ref().map(|t| t.summary.id).or(self.selected)
-    }
-
-    /// Asks for a re-read on the next update (after an edit).
-    pub fn mark_dirty(&mut self) {
-        self.dirty = true;
-    }
-}
-
-/// Requests to the take library that are not data edits (edits are [`EditCommand::Library`](crate::history::EditCommand::Library)).
-#[derive(Message, Debug, Clone, PartialEq)]
-pub enum LibraryCommand {
-    /// Open (or create, when missing) a library file.
-    Open(PathBuf),
-    /// Close the library.
-    Close,
-    /// Replace the filter.
-    SetFilter(TakeFilter),
-    /// Sort by a column (again: reverse).
-    SortBy(SortColumn),
-    /// Select a row.
-    Select(Option<i64>),
-    /// Open a take's capture files in the session.
-    OpenTake(i64),
-    /// Import a capture folder (as `mocap takes import`).
-    ImportFolder(PathBuf),
-    /// Write the review report (HTML) for a scene and/or a capture session, or for every take.
-    ExportReport {
-        /// Output file.
-        path: PathBuf,
-        /// Scene, or `None` for every scene.
-        scene: Option<String>,
-        /// Capture session (day), or `None` for every session.
-        session: Option<String>,
-    },
-    /// Change the author name used for notes and status changes.
-    SetAuthor(String),
 }
 
 /// Sorts rows in place by `column`.
@@ -238,42 +83,6 @@ pub fn status_rank(s: TakeStatus) -> u8 {
         TakeStatus::NeedsFix => 2,
         TakeStatus::None => 3,
         TakeStatus::Rejected => 4,
-    }
-}
-
-/// Compares names with digit runs as numbers (`Take_2` before `Take_10`).
-pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
-    loop {
-        match (x.peek().copied(), y.peek().copied()) {
-            (None, None) => return std::cmp::Ordering::Equal,
-            (None, Some(_)) => return std::cmp::Ordering::Less,
-            (Some(_), None) => return std::cmp::Ordering::Greater,
-            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
-                let take_num = |it: &mut std::iter::Peekable<std::str::Chars<'_>>| {
-                    let mut s = String::new();
-                    while let Some(c) = it.peek().copied().filter(char::is_ascii_digit) {
-                        s.push(c);
-                        it.next();
-                    }
-                    s
-                };
-                let (p, q) = (take_num(&mut x), take_num(&mut y));
-                let (pt, qt) = (p.trim_start_matches('0'), q.trim_start_matches('0'));
-                let o = pt.len().cmp(&qt.len()).then(pt.cmp(qt));
-                if o != std::cmp::Ordering::Equal {
-                    return o;
-                }
-            }
-            (Some(c), Some(d)) => {
-                let o = c.to_lowercase().cmp(d.to_lowercase());
-                if o != std::cmp::Ordering::Equal {
-                    return o;
-                }
-                x.next();
-                y.next();
-            }
-        }
     }
 }
 
@@ -465,24 +274,6 @@ fn apply_library_commands(
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a failed
-/// write never leaves a half-written file where a good one was.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
-}
-
 /// Finds the library take of the session's take (by the files it was opened from).
 fn follow_session(
     session: Res<Session>,
@@ -608,10 +399,4 @@ pub fn notes_lane(detail: &TakeDetail) -> Lane {
         }
     }
     lane
-}
-
-/// Signing key for ledger events written from the studio: none (events are hash-chained but
-/// unsigned); `mocap takes` signs with `--key`.
-pub fn signing_key() -> Option<&'static UserKey> {
-    None
 }

@@ -8,6 +8,7 @@
 //!
 //! Everything here is in Bevy world space: metres, Y-up.
 
+use crate::model::commands::{CameraCommand, ViewPreset};
 use bevy::camera::ScalingMode;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
 use bevy::prelude::*;
@@ -54,30 +55,6 @@ pub struct SceneBounds {
     pub selection: Option<(Vec3, Vec3)>,
     /// Bounds of the whole take over all its frames (where the performance happens).
     pub take: Option<(Vec3, Vec3)>,
-}
-
-/// View presets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ViewPreset {
-    /// Free perspective orbit.
-    Perspective,
-    /// Orthographic, looking along −Z (from the front of a +Z-facing character).
-    Front,
-    /// Orthographic, looking along −X (from the character's left).
-    Side,
-    /// Orthographic, looking down −Y.
-    Top,
-}
-
-/// Camera requests from menus, shortcuts and tests.
-#[derive(Message, Debug, Clone, Copy, PartialEq)]
-pub enum CameraCommand {
-    /// Frame the selection, or everything when nothing is selected.
-    Frame,
-    /// Switch to a view preset (keeps the focus point).
-    View(ViewPreset),
-    /// Frame the whole take over all its frames (done when a take is loaded).
-    FrameTake,
 }
 
 /// Orbit camera state. The camera looks at `focus` from `distance` metres away along the

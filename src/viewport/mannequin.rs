@@ -38,7 +38,7 @@ pub fn to_bevy_mesh(m: MannequinMesh) -> Option<(Mesh, Vec<Mat4>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo;
+    use crate::session::demo;
     use glam::{DMat4, DVec4};
     use mocap_data::{DVec3, fk};
 

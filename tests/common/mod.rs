@@ -5,7 +5,8 @@
 
 use bevy::prelude::*;
 use mocap_studio::core_plugins;
-use mocap_studio::session::{AppLog, LogLevel};
+use mocap_studio::model::log::AppLog;
+use mocap_studio::model::log::LogLevel;
 
 /// A headless app with the render-free plugins.
 pub fn app() -> App {

@@ -21,12 +21,14 @@ pub struct Args {
 
 /// Runs `mocap info`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let kind = FileKind::from_path(&args.file).with_context(|| {
-        format!(
-            "{}: unknown file type; expected .c3d, .bvh, .asf, .amc or .trc",
-            args.file.display()
-        )
-    })?;
+    let kind = FileKind::from_path(&args.file)
+        .filter(|k| k.is_capture())
+        .with_context(|| {
+            format!(
+                "{}: unknown file type; expected .c3d, .bvh, .asf, .amc or .trc",
+                args.file.display()
+            )
+        })?;
     let info = match kind {
         FileKind::C3d => c3d_info(&c3d::read_path(&args.file)?),
         FileKind::Bvh => {
@@ -63,6 +65,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             v["first_frame"] = json!(t.markers.first_frame);
             v
         }
+        other => anyhow::bail!(
+            "{}: {other:?} files hold no capture data `mocap info` reads",
+            args.file.display()
+        ),
     };
     if args.json {
         println!("{}", serde_json::to_string(&info)?);

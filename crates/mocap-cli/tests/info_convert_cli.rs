@@ -220,3 +220,17 @@ fn bad_input_gives_one_error_line_and_exit_1() {
     );
     assert!(!out.exists(), "nothing written on failure");
 }
+
+/// The workspace has one file classifier (`mocap_formats::FileKind`) and one subtitle-extension
+/// list (`subtitles::Format::EXTENSIONS`): every extension the subtitle reader knows classifies
+/// as a subtitle file.
+#[test]
+fn every_subtitle_extension_classifies_as_subtitles() {
+    for ext in subtitles::Format::EXTENSIONS {
+        assert_eq!(
+            mocap_formats::FileKind::from_extension(ext),
+            Some(mocap_formats::FileKind::Subtitle),
+            ".{ext}"
+        );
+    }
+}

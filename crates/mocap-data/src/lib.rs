@@ -16,6 +16,7 @@ pub mod markers;
 pub mod motion;
 pub mod rate;
 pub mod skeleton;
+pub mod stats;
 pub mod timecode;
 pub mod units;
 

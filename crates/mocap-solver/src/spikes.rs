@@ -19,6 +19,7 @@
 
 use crate::SolverError;
 use crate::gaps::{FrameRange, MarkerSelection};
+use mocap_data::stats::median;
 use mocap_data::{MarkerSample, MarkerTrajectories};
 use serde::{Deserialize, Serialize};
 
@@ -152,18 +153,6 @@ pub fn apply(
         }
     }
     Ok(report)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        0.0
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
 }
 
 fn dist(a: [f64; 3], b: [f64; 3]) -> f64 {

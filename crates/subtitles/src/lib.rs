@@ -25,6 +25,7 @@ pub mod edit;
 pub mod encoding;
 mod entities;
 pub mod error;
+pub mod language;
 pub mod linebreak;
 pub mod markup;
 pub mod model;

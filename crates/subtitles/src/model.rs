@@ -62,6 +62,12 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every file extension [`Format::from_extension`] knows (lower case): the one list of
+    /// subtitle extensions (file dialogs, dropped files, the take library's classifier).
+    pub const EXTENSIONS: &'static [&'static str] = &[
+        "srt", "vtt", "webvtt", "ass", "ssa", "ttml", "xml", "dfxp", "imsc",
+    ];
+
     /// The format for a file extension (case-insensitive), if known.
     pub fn from_extension(ext: &str) -> Option<Self> {
         match ext.to_ascii_lowercase().as_str() {

@@ -92,16 +92,19 @@ pub enum FileKind {
 impl FileKind {
     /// Kind from a file extension (case-insensitive); `None` for files that are not take files.
     pub fn from_extension(ext: &str) -> Option<Self> {
-        Some(match ext.to_ascii_lowercase().as_str() {
-            "c3d" => FileKind::C3d,
-            "bvh" => FileKind::Bvh,
-            "fbx" => FileKind::Fbx,
-            "trc" => FileKind::Trc,
-            "asf" | "amc" => FileKind::Acclaim,
-            "wav" | "wave" | "aif" | "aiff" | "flac" => FileKind::Audio,
-            "mp4" | "mov" | "mkv" | "avi" => FileKind::Video,
-            "srt" | "ass" | "ssa" | "vtt" | "sbv" | "sub" | "ttml" => FileKind::Subtitle,
-            _ => return None,
+        // One classifier for the whole workspace: `mocap_formats::FileKind`; the library groups
+        // the Acclaim pair and does not catalogue characters.
+        use mocap_formats::FileKind as F;
+        Some(match F::from_extension(ext)? {
+            F::C3d => FileKind::C3d,
+            F::Bvh => FileKind::Bvh,
+            F::Fbx => FileKind::Fbx,
+            F::Trc => FileKind::Trc,
+            F::Asf | F::Amc => FileKind::Acclaim,
+            F::Audio => FileKind::Audio,
+            F::Video => FileKind::Video,
+            F::Subtitle => FileKind::Subtitle,
+            F::Gltf => return None,
         })
     }
 

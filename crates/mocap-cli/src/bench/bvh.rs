@@ -208,9 +208,9 @@ impl Drop for TempFile {
     }
 }
 
+/// The median of `v` ([`mocap_data::stats::median`]).
 fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    mocap_data::stats::median(&mut v)
 }
 
 /// Wall and CPU seconds of one measured step.

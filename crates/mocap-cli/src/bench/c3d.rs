@@ -58,9 +58,9 @@ fn generate(markers: usize, frames: usize) -> anyhow::Result<c3d::C3dFile> {
     Ok(c3d::C3dFile::from_trajectories(t))
 }
 
+/// The median of `v` ([`mocap_data::stats::median`]).
 fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    mocap_data::stats::median(&mut v)
 }
 
 /// Peak resident set of this process (VmHWM), in KiB.

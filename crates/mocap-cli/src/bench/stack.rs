@@ -3,6 +3,7 @@
 //! edit of the first entry's parameters, with a bit-identity check between the two.
 
 use anyhow::Result;
+use mocap_data::stats::median;
 use mocap_solver::fill::{FillMethod, FillParams};
 use mocap_solver::filter::LowpassParams;
 use mocap_solver::gaps::{FrameRange, MarkerSelection};
@@ -28,11 +29,6 @@ pub struct Args {
     /// Target: median incremental re-evaluation at most this many milliseconds.
     #[arg(long, default_value_t = 50.0)]
     target_ms: f64,
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// The benchmark's stack: five operations on one marker.

@@ -144,9 +144,9 @@ fn generate(n: usize) -> subtitles::Track {
     t
 }
 
+/// The median of `v` ([`mocap_data::stats::median`]).
 fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+    mocap_data::stats::median(&mut v)
 }
 
 /// On-CPU time of this thread in nanoseconds (Linux `/proc/thread-self/schedstat`), which

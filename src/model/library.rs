@@ -1,0 +1,176 @@
+//! The open take library and the Takes browser's state: the [`OpenLibrary`] resource (one
+//! `take_library::Library`), the browser's filter, sort and rows ([`TakeBrowser`]) and the
+//! [`LibraryCommand`]s the panels send.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use bevy::prelude::*;
+use take_library::{Library, TakeDetail, TakeQuery, TakeRow, TakeStatus, UserKey};
+
+/// The user name written as author of notes and status changes: `$MOCAP_USER`, else `$USER`.
+pub fn default_author() -> String {
+    ["MOCAP_USER", "USER", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "studio".into())
+}
+
+/// The open library file. `Library` holds a SQLite connection (`Send`, not `Sync`), hence the
+/// mutex; only systems of this plugin and [`crate::history`] lock it, never across frames.
+#[derive(Resource, Default)]
+pub struct OpenLibrary(pub Mutex<Option<Library>>);
+
+impl OpenLibrary {
+    /// Runs `f` on the open library; `None` when no library is open.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Library) -> R) -> Option<R> {
+        let mut guard = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.as_mut().map(f)
+    }
+}
+
+/// Columns of the Takes table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortColumn {
+    /// Take name.
+    #[default]
+    Name,
+    /// Scene, then take number.
+    Scene,
+    /// Duration, seconds.
+    Duration,
+    /// Review status.
+    Status,
+    /// Performers.
+    Actors,
+    /// Number of notes.
+    Notes,
+}
+
+/// Filters of the Takes panel (all must match).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TakeFilter {
+    /// Words searched in names, scenes, descriptions, actors, tags and notes (prefix match).
+    pub text: String,
+    /// Only this status.
+    pub status: Option<TakeStatus>,
+    /// Only this scene (exact name).
+    pub scene: Option<String>,
+    /// Only this capture session (day).
+    pub session: Option<String>,
+}
+
+impl TakeFilter {
+    /// The library query for this filter.
+    pub fn query(&self) -> TakeQuery {
+        TakeQuery {
+            text: Some(self.text.trim().to_string()).filter(|t| !t.is_empty()),
+            status: self.status,
+            scene: self.scene.clone(),
+            session: self.session.clone(),
+            limit: PAGE_ROWS,
+            ..Default::default()
+        }
+    }
+}
+
+/// What the Takes and Review panels show: a snapshot re-read from the library.
+#[derive(Resource, Debug, Default)]
+pub struct TakeBrowser {
+    /// The open library file.
+    pub path: Option<PathBuf>,
+    /// Rows matching the filter (at most [`PAGE_ROWS`]), sorted by `sort`.
+    pub rows: Vec<TakeRow>,
+    /// Matches in total (may exceed `rows.len()`).
+    pub total: u64,
+    /// Every scene name in the library (for the scene filter).
+    pub scenes: Vec<String>,
+    /// Every capture session (day) name (for the session filter).
+    pub sessions: Vec<String>,
+    /// Current filter.
+    pub filter: TakeFilter,
+    /// Sort column and ascending flag.
+    pub sort: (SortColumn, bool),
+    /// Row selected in the table (take id).
+    pub selected: Option<i64>,
+    /// The library take matching the take open in the session, with its notes.
+    pub active: Option<TakeDetail>,
+    /// Author of edits made from the studio.
+    pub author: String,
+    /// Last error reading the library (shown in the panel).
+    pub error: Option<String>,
+    /// Take id whose files are being opened (becomes `active` once the session has them).
+    pub(crate) pending_active: Option<i64>,
+    /// Re-read on the next update.
+    pub(crate) dirty: bool,
+    /// Time of the last check for changes, seconds.
+    pub(crate) last_refresh_s: f64,
+    /// The library's data version at the last re-read (see `Library::data_version`).
+    pub(crate) seen_version: Option<i64>,
+    /// Session generation `active` was matched against.
+    pub(crate) matched_generation: Option<u64>,
+}
+
+impl TakeBrowser {
+    /// An empty browser (no library), sorted by name ascending.
+    pub fn new(author: String) -> Self {
+        Self {
+            author,
+            sort: (SortColumn::Name, true),
+            ..Default::default()
+        }
+    }
+
+    /// The take the C / A / R hotkeys and the Review panel act on: the session's take when it is
+    /// in the library, else the table's selection.
+    pub fn target(&self) -> Option<i64> {
+        self.active.as_ref().map(|t| t.summary.id).or(self.selected)
+    }
+
+    /// Asks for a re-read on the next update (after an edit).
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+}
+
+/// Requests to the take library that are not data edits (edits are [`EditCommand::Library`](crate::model::edit::EditCommand::Library)).
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum LibraryCommand {
+    /// Open (or create, when missing) a library file.
+    Open(PathBuf),
+    /// Close the library.
+    Close,
+    /// Replace the filter.
+    SetFilter(TakeFilter),
+    /// Sort by a column (again: reverse).
+    SortBy(SortColumn),
+    /// Select a row.
+    Select(Option<i64>),
+    /// Open a take's capture files in the session.
+    OpenTake(i64),
+    /// Import a capture folder (as `mocap takes import`).
+    ImportFolder(PathBuf),
+    /// Write the review report (HTML) for a scene and/or a capture session, or for every take.
+    ExportReport {
+        /// Output file.
+        path: PathBuf,
+        /// Scene, or `None` for every scene.
+        scene: Option<String>,
+        /// Capture session (day), or `None` for every session.
+        session: Option<String>,
+    },
+    /// Change the author name used for notes and status changes.
+    SetAuthor(String),
+}
+
+/// Signing key for ledger events written from the studio: none (events are hash-chained but
+/// unsigned); `mocap takes` signs with `--key`.
+pub fn signing_key() -> Option<&'static UserKey> {
+    None
+}
+
+/// Rows shown per page in the Takes table.
+pub const PAGE_ROWS: usize = 500;

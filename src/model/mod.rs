@@ -1,0 +1,23 @@
+//! The app's shared model: the data every plugin may use and that uses no plugin.
+//!
+//! - [`session`]: the open take and its actors; [`log`]: the app log;
+//! - [`edit`]: undoable edits; [`commands`]: the messages plugins send each other;
+//! - [`subtitles`]: the subtitle documents; [`library`]: the open take library and browser state;
+//! - [`lanes`]: timeline lanes as data; [`settings`] and [`hotkeys`]: the user's preferences;
+//! - [`scene`]: characters on stage;
+//! - [`util`]: small helpers (natural ordering, atomic writes).
+//!
+//! Plugins live in their own folders (`src/<concern>/mod.rs`) and talk through this model and Bevy
+//! messages; none of them imports another's private functions. The model imports no plugin.
+
+pub mod commands;
+pub mod edit;
+pub mod hotkeys;
+pub mod lanes;
+pub mod library;
+pub mod log;
+pub mod scene;
+pub mod session;
+pub mod settings;
+pub mod subtitles;
+pub mod util;

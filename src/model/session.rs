@@ -1,0 +1,146 @@
+//! The open session: the loaded [`Take`] (markers, primary skeleton and motion, further
+//! [`Actor`]s), the [`Session`] resource that holds it, and the [`SessionCommand`]s that change
+//! what is loaded. The session plugin applies them; every other plugin reads them.
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use mocap_data::{Event, FrameIndex, FrameRate, MarkerTrajectories, Motion, Skeleton, Timecode};
+
+/// Requests that change what is loaded.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum SessionCommand {
+    /// Replace the take with the generated demo performance.
+    LoadDemo,
+    /// Open files (C3D, TRC, BVH, ASF+AMC, glTF/GLB); each contributes to the current take. A
+    /// second skeleton motion (BVH, AMC) in the same batch joins the take as another actor.
+    Open(Vec<PathBuf>),
+    /// Add a skeleton motion (BVH, or AMC with its ASF) to the open take as another actor.
+    AddActor(PathBuf),
+    /// Close the take.
+    Close,
+    /// Write the take's skeleton and motion as BVH (through `mocap_formats::bvh`).
+    ExportBvh(PathBuf),
+    /// Write the built-in mannequin playing the take's motion as GLB (through
+    /// `mocap_solver::mannequin::to_glb`, the same writer as `mocap export-glb`).
+    ExportGlb(PathBuf),
+}
+
+/// One take: what was captured in one recording, possibly with a character solved onto it.
+#[derive(Debug, Clone)]
+pub struct Take {
+    /// Display name (file stem or "Demo").
+    pub name: String,
+    /// Files this take was assembled from.
+    pub sources: Vec<PathBuf>,
+    /// Sampling rate of the take's frames (markers' rate if any, else the motion's).
+    pub rate: FrameRate,
+    /// Number of frames (samples) in the take.
+    pub frame_count: usize,
+    /// Timecode of frame 0, in the format the source gave it.
+    pub start_timecode: Timecode,
+    /// Character skeleton, in its own unit and up axis.
+    pub skeleton: Option<Skeleton>,
+    /// Channel values for `skeleton`.
+    pub motion: Option<Motion>,
+    /// Optical markers, in their own unit and up axis.
+    pub markers: Option<MarkerTrajectories>,
+    /// Per marker: the segment (joint name) it is attached to, when known (demo, solved takes).
+    pub marker_segments: Vec<Option<String>>,
+    /// Events (foot strikes, slate marks…), seconds from frame 0.
+    pub events: Vec<Event>,
+    /// First frame of the working range (inclusive), if set.
+    pub in_frame: Option<FrameIndex>,
+    /// Last frame of the working range (inclusive), if set.
+    pub out_frame: Option<FrameIndex>,
+    /// Non-destructive marker clean-up: `markers` is the raw take run through this stack (see
+    /// [`crate::cleanup`]).
+    pub cleanup: mocap_solver::stack::OpStack,
+    /// Further performers beside the primary `skeleton`/`motion` (actor 0): actor `k` is
+    /// `actors[k - 1]`. Each keeps its own unit, up axis and rate.
+    pub actors: Vec<Actor>,
+    /// The stack's last re-solve (before its motion operations), when one was made: the
+    /// take's skeleton and motion then show it (see [`crate::cleanup::motion`]).
+    pub solved: Option<std::sync::Arc<mocap_solver::resolve::SolvedMotion>>,
+}
+
+/// A performer's skeleton and motion, added to a take beside its primary one.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Display name (file stem).
+    pub name: String,
+    /// The file it was read from.
+    pub source: PathBuf,
+    /// Skeleton, in its own unit and up axis.
+    pub skeleton: Skeleton,
+    /// Channel values for `skeleton`, at their own rate.
+    pub motion: Motion,
+}
+
+/// The frame of a motion sampled at `motion_rate` shown at frame `take_frame` of a take sampled
+/// at `take_rate` (same instant, nearest frame), clamped to the motion's `frames`; a motion
+/// shorter than the take holds its last frame.
+pub fn motion_frame(
+    take_rate: FrameRate,
+    take_frame: usize,
+    motion_rate: FrameRate,
+    frames: usize,
+) -> usize {
+    let last = frames.saturating_sub(1);
+    if take_rate == motion_rate {
+        return take_frame.min(last);
+    }
+    let t = take_rate.frames_to_seconds(take_frame as i64);
+    usize::try_from(motion_rate.seconds_to_frame_round(t))
+        .unwrap_or(0)
+        .min(last)
+}
+
+impl Take {
+    /// Number of actors with a skeleton motion (the primary one, if any, and `actors`).
+    pub fn actor_count(&self) -> usize {
+        usize::from(self.skeleton.is_some() && self.motion.is_some()) + self.actors.len()
+    }
+
+    /// Skeleton and motion of actor `k` (0: the primary `skeleton`/`motion`; `k ≥ 1`:
+    /// `actors[k - 1]`).
+    pub fn actor(&self, k: usize) -> Option<(&Skeleton, &Motion)> {
+        match k {
+            0 => self.skeleton.as_ref().zip(self.motion.as_ref()),
+            _ => self.actors.get(k - 1).map(|a| (&a.skeleton, &a.motion)),
+        }
+    }
+
+    /// Display name of actor `k`.
+    pub fn actor_name(&self, k: usize) -> String {
+        match k {
+            0 => self.name.clone(),
+            _ => self
+                .actors
+                .get(k - 1)
+                .map_or_else(String::new, |a| a.name.clone()),
+        }
+    }
+
+    /// The working range `[in, out]`, inclusive, clamped to the take.
+    pub fn range(&self) -> (FrameIndex, FrameIndex) {
+        let last = self.frame_count.saturating_sub(1);
+        let a = self.in_frame.unwrap_or(0).min(last);
+        let b = self.out_frame.unwrap_or(last).min(last);
+        if a <= b { (a, b) } else { (b, a) }
+    }
+}
+
+/// The loaded data. `generation` changes whenever the take's content (not its in/out points) is
+/// replaced, so the viewport knows to rebuild its entities.
+#[derive(Resource, Debug, Default)]
+pub struct Session {
+    /// The active take, if any.
+    pub take: Option<Take>,
+    /// Bumped when the take's skeleton/markers are replaced.
+    pub generation: u64,
+    /// glTF/GLB character files requested (spawned by the viewport through Bevy's glTF loader).
+    pub characters: Vec<PathBuf>,
+    /// An ASF skeleton waiting for its AMC motion.
+    pub pending_asf: Option<(PathBuf, mocap_formats::asf::AsfSkeleton)>,
+}

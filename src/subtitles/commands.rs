@@ -1,0 +1,341 @@
+//! Applies `SubtitleCommand`s: opening tracks, audio and shot lists, cue edits and QC fixes as undoable `EditCommand::Subtitle`s.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(crate) fn load_audio(path: &Path) -> Result<AudioClip, String> {
+    let audio = ::subtitles::vad::read_wav(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    );
+    Ok(AudioClip::new(name, audio))
+}
+
+/// Computes a cue edit on a scratch copy of the track (the copy is kept so that several
+/// commands of one frame chain), or `Err` with the reason.
+pub(crate) fn cue_edit(
+    scratch: &mut Vec<(String, Track)>,
+    tracks: &SubtitleTracks,
+    lang: &str,
+    f: impl FnOnce(&mut Track) -> ::subtitles::Result<edit::Edit>,
+) -> Result<edit::Edit, String> {
+    if !scratch.iter().any(|(l, _)| l == lang) {
+        let t = tracks
+            .get(lang)
+            .ok_or_else(|| format!("no {lang} subtitle track"))?;
+        scratch.push((lang.to_string(), t.track.clone()));
+    }
+    let track = scratch
+        .iter_mut()
+        .find(|(l, _)| l == lang)
+        .map(|(_, t)| t)
+        .ok_or_else(|| format!("no {lang} subtitle track"))?;
+    f(track).map_err(|e| e.to_string())
+}
+
+/// Shot changes of `path` in milliseconds from the loaded take's first frame (timecodes
+/// counted in the take's start-timecode format).
+pub fn load_shots(
+    path: &Path,
+    session: &crate::model::session::Session,
+) -> Result<Vec<i64>, String> {
+    let take = session
+        .take
+        .as_ref()
+        .ok_or("open a take first: shot timecodes are placed against its start timecode")?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let start = take.start_timecode;
+    let fmt = start.format;
+    let shots = ::subtitles::shots::parse_shot_list(&text, fmt.nominal_fps, path)
+        .map_err(|e| e.to_string())?;
+    // Drop-frame counts run at the NTSC rate; otherwise one timecode frame is 1/nominal s.
+    let rate = if fmt.drop_frame {
+        FrameRate::new(fmt.nominal_fps * 1000, 1001)
+    } else {
+        FrameRate::integer(fmt.nominal_fps)
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(::subtitles::shots::shot_changes_ms(&shots, start, rate))
+}
+
+pub(crate) fn apply_subtitle_commands(
+    mut commands: MessageReader<SubtitleCommand>,
+    mut session_commands: MessageReader<SessionCommand>,
+    mut tracks: ResMut<SubtitleTracks>,
+    mut audio: ResMut<ReferenceAudio>,
+    mut settings: ResMut<SubtitleSettings>,
+    mut stack: ResMut<UndoStack>,
+    mut edits: MessageWriter<EditCommand>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
+    session: Res<crate::model::session::Session>,
+) {
+    let now = time.elapsed_secs_f64();
+    let mut cmds: Vec<SubtitleCommand> = session_commands
+        .read()
+        .filter(|c| matches!(c, SessionCommand::LoadDemo))
+        .map(|_| SubtitleCommand::LoadDemo)
+        .collect();
+    cmds.extend(commands.read().cloned());
+    if cmds.is_empty() {
+        return;
+    }
+    let mut scratch: Vec<(String, Track)> = Vec::new();
+    let mut replaced = false;
+    for cmd in cmds {
+        let mut push_edit = |lang: &str, r: Result<edit::Edit, String>, log: &mut AppLog| match r {
+            Ok(e) if e.is_noop() => {}
+            Ok(e) => {
+                edits.write(EditCommand::Subtitle {
+                    lang: lang.to_string(),
+                    change: SubtitleChange::Cue(e),
+                    undo: false,
+                });
+            }
+            Err(e) => log.push(LogLevel::Error, format!("Subtitles ({lang}): {e}"), now),
+        };
+        let snap = settings.snap;
+        match cmd {
+            SubtitleCommand::LoadDemo => {
+                tracks.tracks.clear();
+                for t in demo_tracks() {
+                    tracks.insert(t);
+                }
+                tracks.master = 0;
+                audio.clip = Some(AudioClip::new(
+                    "generated reference audio",
+                    ::subtitles::demo::demo_reference_audio(DEMO_AUDIO_RATE_HZ),
+                ));
+                replaced = true;
+            }
+            SubtitleCommand::LoadScriptTest => {
+                tracks.tracks.clear();
+                for t in script_test_tracks() {
+                    tracks.insert(t);
+                }
+                tracks.master = 0;
+                replaced = true;
+            }
+            SubtitleCommand::Open(path) => match ::subtitles::read_file(&path, None) {
+                Ok(track) => {
+                    let lang = language_for(&path, &track);
+                    log.push(
+                        LogLevel::Info,
+                        format!(
+                            "Subtitles {}: {} cues, language {lang}",
+                            path.display(),
+                            track.cues.len()
+                        ),
+                        now,
+                    );
+                    tracks.insert(LangTrack::new(lang, track, Some(path)));
+                    replaced = true;
+                }
+                Err(e) => log.push(
+                    LogLevel::Error,
+                    format!("Cannot open subtitles {}: {e}", path.display()),
+                    now,
+                ),
+            },
+            SubtitleCommand::OpenShots(path) => match load_shots(&path, &session) {
+                Ok(ms) => {
+                    log.push(
+                        LogLevel::Info,
+                        format!("{} shot changes from {}", ms.len(), path.display()),
+                        now,
+                    );
+                    settings.shot_changes_ms = ms;
+                }
+                Err(e) => log.push(LogLevel::Error, format!("Cannot read shots: {e}"), now),
+            },
+            SubtitleCommand::OpenAudio(path) => match load_audio(&path) {
+                Ok(clip) => {
+                    log.push(
+                        LogLevel::Info,
+                        format!(
+                            "Reference audio {}: {:.1} s, {} speech regions",
+                            path.display(),
+                            clip.peaks.duration_ms() as f64 / 1000.0,
+                            clip.speech_ms.len()
+                        ),
+                        now,
+                    );
+                    audio.clip = Some(clip);
+                }
+                Err(e) => log.push(
+                    LogLevel::Error,
+                    format!("Cannot open reference audio {e}"),
+                    now,
+                ),
+            },
+            SubtitleCommand::Save { lang, path } => {
+                let target = path.or_else(|| tracks.get(&lang).and_then(|t| t.source.clone()));
+                let result = match (tracks.get(&lang), target) {
+                    (None, _) => Err(format!("no {lang} subtitle track")),
+                    (Some(_), None) => Err("generated track: choose a file (Save as…)".into()),
+                    (Some(t), Some(p)) => ::subtitles::write_file(&t.track, &p)
+                        .map(|()| p)
+                        .map_err(|e| e.to_string()),
+                };
+                match result {
+                    Ok(p) => {
+                        log.push(
+                            LogLevel::Info,
+                            format!("Subtitles ({lang}) saved to {}", p.display()),
+                            now,
+                        );
+                        if let Some(t) = tracks.get_mut(&lang) {
+                            t.source = Some(p);
+                        }
+                    }
+                    Err(e) => log.push(
+                        LogLevel::Error,
+                        format!("Cannot save the {lang} subtitles: {e}"),
+                        now,
+                    ),
+                }
+            }
+            SubtitleCommand::Remove(lang) => {
+                tracks.tracks.retain(|t| t.lang != lang);
+                tracks.master = tracks.master.min(tracks.tracks.len().saturating_sub(1));
+                tracks.generation += 1;
+                replaced = true;
+            }
+            SubtitleCommand::Move {
+                lang,
+                index,
+                delta_ms,
+            } => {
+                let targets = snap_targets(&tracks, &audio, &settings, &lang, Some(index));
+                let r = cue_edit(&mut scratch, &tracks, &lang, |t| {
+                    let c = t
+                        .cues
+                        .get(index)
+                        .ok_or_else(|| ::subtitles::SubError::Invalid(format!("no cue {index}")))?;
+                    let d = if snap {
+                        snap_move(
+                            c.start_ms(),
+                            c.end_ms(),
+                            delta_ms,
+                            &targets,
+                            settings.tolerance_ms,
+                        )
+                        .map_or(delta_ms, |(d, _)| d)
+                    } else {
+                        delta_ms
+                    };
+                    edit::move_cue(t, index, d)
+                });
+                push_edit(&lang, r, &mut log);
+            }
+            SubtitleCommand::RetimeStart { lang, index, ms } => {
+                let ms = snapped(snap, ms, &tracks, &audio, &settings, &lang, index);
+                let r = cue_edit(&mut scratch, &tracks, &lang, |t| {
+                    edit::retime_start(t, index, ms)
+                });
+                push_edit(&lang, r, &mut log);
+            }
+            SubtitleCommand::RetimeEnd { lang, index, ms } => {
+                let ms = snapped(snap, ms, &tracks, &audio, &settings, &lang, index);
+                let r = cue_edit(&mut scratch, &tracks, &lang, |t| {
+                    edit::retime_end(t, index, ms)
+                });
+                push_edit(&lang, r, &mut log);
+            }
+            SubtitleCommand::Split { lang, index, at_ms } => {
+                let r = cue_edit(&mut scratch, &tracks, &lang, |t| {
+                    edit::split_cue(t, index, at_ms)
+                });
+                push_edit(&lang, r, &mut log);
+            }
+            SubtitleCommand::Merge { lang, index } => {
+                let r = cue_edit(&mut scratch, &tracks, &lang, |t| edit::merge_cues(t, index));
+                push_edit(&lang, r, &mut log);
+            }
+            SubtitleCommand::SetText { lang, index, text } => {
+                let r = cue_edit(&mut scratch, &tracks, &lang, |t| {
+                    edit::set_text(t, index, &text)
+                });
+                push_edit(&lang, r, &mut log);
+            }
+            SubtitleCommand::QcFix { lang, index } => {
+                let fixes = qc_options(&lang, &settings).and_then(|o| {
+                    let track = match scratch.iter_mut().find(|(l, _)| *l == lang) {
+                        Some((_, t)) => t,
+                        None => {
+                            let t = tracks
+                                .get(&lang)
+                                .ok_or_else(|| format!("no {lang} subtitle track"))?;
+                            scratch.push((lang.clone(), t.track.clone()));
+                            let last = scratch.len() - 1;
+                            &mut scratch[last].1
+                        }
+                    };
+                    let mut probe = track.clone();
+                    let fixes: Vec<Fix> = qc::fix(&mut probe, &o)
+                        .into_iter()
+                        .filter(|f| index.is_none_or(|i| f.cue_index == i))
+                        .collect();
+                    qc::apply(track, &fixes)
+                        .map_err(|e| format!("QC fix of cue {} does not apply", e.cue_id))?;
+                    Ok(fixes)
+                });
+                match fixes {
+                    Ok(f) if f.is_empty() => log.push(
+                        LogLevel::Info,
+                        format!("Subtitles ({lang}): nothing to fix"),
+                        now,
+                    ),
+                    Ok(f) => {
+                        edits.write(EditCommand::Subtitle {
+                            lang,
+                            change: SubtitleChange::Qc(f),
+                            undo: false,
+                        });
+                    }
+                    Err(e) => log.push(LogLevel::Error, format!("Subtitles ({lang}): {e}"), now),
+                }
+            }
+            SubtitleCommand::SetVisible { lang, visible } => {
+                if let Some(t) = tracks.get_mut(&lang) {
+                    t.visible = visible;
+                }
+            }
+            SubtitleCommand::SetMaster(lang) => {
+                if let Some(i) = tracks.tracks.iter().position(|t| t.lang == lang) {
+                    tracks.master = i;
+                }
+            }
+            SubtitleCommand::Select(s) => tracks.selected = s,
+            SubtitleCommand::SetSnap(on) => settings.snap = on,
+        }
+    }
+    if replaced {
+        // Edits recorded against replaced tracks cannot be undone any more.
+        stack
+            .done
+            .retain(|e| !matches!(e.forward, EditCommand::Subtitle { .. }));
+        stack
+            .undone
+            .retain(|e| !matches!(e.forward, EditCommand::Subtitle { .. }));
+        tracks.selected = None;
+    }
+}
+
+/// `ms` snapped for editing cue `index` of `lang` when `snap` is on.
+pub(crate) fn snapped(
+    snap: bool,
+    ms: i64,
+    tracks: &SubtitleTracks,
+    audio: &ReferenceAudio,
+    settings: &SubtitleSettings,
+    lang: &str,
+    index: usize,
+) -> i64 {
+    if !snap {
+        return ms;
+    }
+    let targets = snap_targets(tracks, audio, settings, lang, Some(index));
+    snap_time(ms, &targets, settings.tolerance_ms).map_or(ms, |(t, _)| t)
+}

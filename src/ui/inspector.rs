@@ -1,0 +1,340 @@
+//! The Inspector: the selected marker or joint, take metadata, display settings.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Editable start timecode (at the take's timecode base; `;` before the frames = drop-frame).
+/// Commits on Enter / focus loss as an undoable edit; a malformed entry is reported, not applied.
+pub(crate) fn start_timecode_field(ui: &mut egui::Ui, current: Timecode) -> Option<UiCommand> {
+    let id = ui.id().with("start_tc_edit");
+    let mut text = ui
+        .data_mut(|d| d.get_temp::<String>(id))
+        .unwrap_or_else(|| current.to_string());
+    let r = ui
+        .add(
+            egui::TextEdit::singleline(&mut text)
+                .desired_width(110.0)
+                .font(egui::TextStyle::Monospace),
+        )
+        .on_hover_text(format!(
+            "Timecode of frame 0 at {} fps (HH:MM:SS:FF; ';' for drop-frame). Undoable.",
+            current.format.nominal_fps
+        ));
+    if r.changed() {
+        ui.data_mut(|d| d.insert_temp(id, text.clone()));
+    }
+    if !r.lost_focus() {
+        return None;
+    }
+    ui.data_mut(|d| d.remove::<String>(id));
+    match Timecode::parse(&text, current.format.nominal_fps) {
+        Ok(tc) if tc != current => Some(UiCommand::Edit(EditCommand::SetStartTimecode(tc))),
+        Ok(_) => None,
+        Err(e) => Some(UiCommand::Report(format!(
+            "Start timecode not changed: {e}"
+        ))),
+    }
+}
+
+pub(crate) fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let unit = v.settings.display_unit;
+    egui::CollapsingHeader::new("Take")
+        .default_open(true)
+        .show(ui, |ui| match &v.session.take {
+            None => {
+                ui.weak("No take loaded.");
+            }
+            Some(t) => {
+                egui::Grid::new("take_grid").num_columns(2).show(ui, |ui| {
+                    ui.label("Name");
+                    ui.label(&t.name);
+                    ui.end_row();
+                    ui.label("Rate");
+                    ui.label(format!("{} Hz", t.rate));
+                    ui.end_row();
+                    ui.label("Frames");
+                    ui.label(format!(
+                        "{} ({:.2} s)",
+                        t.frame_count,
+                        t.rate.frames_to_seconds(t.frame_count as i64)
+                    ));
+                    ui.end_row();
+                    ui.label("Start TC");
+                    out.extend(start_timecode_field(ui, t.start_timecode));
+                    ui.end_row();
+                    let (a, b) = t.range();
+                    ui.label("Range");
+                    ui.label(format!("{a} – {b}"));
+                    ui.end_row();
+                    if let Some(m) = &t.markers {
+                        ui.label("Markers");
+                        ui.label(format!(
+                            "{} ({}, {:?}-up), {:.2} % valid",
+                            m.marker_count(),
+                            m.unit,
+                            m.up_axis,
+                            m.valid_fraction() * 100.0
+                        ));
+                        ui.end_row();
+                    }
+                    if !t.actors.is_empty() {
+                        ui.label("Actors");
+                        ui.label(
+                            std::iter::once(t.name.clone())
+                                .chain(t.actors.iter().map(|a| a.name.clone()))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        );
+                        ui.end_row();
+                    }
+                    if let Some(s) = &t.skeleton {
+                        ui.label("Skeleton");
+                        ui.label(format!(
+                            "{} joints ({}, {:?}-up)",
+                            s.joints.len(),
+                            s.unit,
+                            s.up_axis
+                        ));
+                        ui.end_row();
+                    }
+                    ui.label("Events");
+                    ui.label(t.events.len().to_string());
+                    ui.end_row();
+                });
+            }
+        });
+    egui::CollapsingHeader::new("Selection")
+        .default_open(true)
+        .show(ui, |ui| {
+            let marker = v.session.take.as_ref().and_then(|t| t.markers.as_ref());
+            match (marker, v.selection) {
+                (Some(m), Some(k)) if k < m.marker_count() => {
+                    let mut label = m.labels[k].clone();
+                    ui.horizontal(|ui| {
+                        ui.label("Label");
+                        let r = ui.text_edit_singleline(&mut label);
+                        if r.lost_focus() && label != m.labels[k] && !label.trim().is_empty() {
+                            out.push(UiCommand::Edit(EditCommand::RenameMarker {
+                                index: k,
+                                label: label.trim().to_string(),
+                            }));
+                        }
+                    });
+                    let f = v.frame.min(m.frame_count().saturating_sub(1));
+                    let s = m.sample(f, k);
+                    if s.valid {
+                        let fct = m.unit.factor_to(unit);
+                        ui.label(format!(
+                            "Position ({}, {:?}-up lab): {:.1}, {:.1}, {:.1} {}",
+                            unit,
+                            m.up_axis,
+                            s.position[0] as f64 * fct,
+                            s.position[1] as f64 * fct,
+                            s.position[2] as f64 * fct,
+                            unit
+                        ));
+                        ui.label(format!("Residual: {:.2} {}", s.residual as f64 * fct, unit));
+                        if let Some(Some(w)) = v.marker_world.positions.get(k) {
+                            ui.weak(format!(
+                                "Viewport (m, Y-up): {:.3}, {:.3}, {:.3}",
+                                w.x, w.y, w.z
+                            ));
+                        }
+                    } else {
+                        ui.colored_label(egui::Color32::from_rgb(235, 87, 87), "Gap at this frame");
+                    }
+                    if ui.button("Frame selection (F)").clicked() {
+                        out.push(UiCommand::Camera(CameraCommand::Frame));
+                    }
+                }
+                _ => match v.session.take.as_ref().zip(v.joint) {
+                    Some((t, j)) => out.extend(joint_ui(ui, t, v.actor, j, v.frame, unit)),
+                    None => {
+                        ui.weak("Click a marker or joint in the viewport to select it.");
+                    }
+                },
+            }
+        });
+    egui::CollapsingHeader::new("Display")
+        .default_open(true)
+        .show(ui, |ui| {
+            let mut s = v.settings.clone();
+            ui.checkbox(&mut s.show_markers, "Markers");
+            ui.checkbox(&mut s.show_bones, "Bones");
+            ui.checkbox(&mut s.show_mannequin, "Mannequin");
+            ui.checkbox(&mut s.show_grid, "Grid");
+            ui.horizontal(|ui| {
+                ui.add(egui::Slider::new(&mut s.trail_frames, 0..=240).text("Trails ± frames"));
+                ui.checkbox(&mut s.trail_all, "all markers")
+                    .on_hover_text("Off: only the selected marker has a trail");
+            });
+            ui.checkbox(&mut s.show_hud, "HUD");
+            ui.add(
+                egui::Slider::new(&mut s.marker_radius_mm, 4.0..=40.0).text("Marker radius (mm)"),
+            );
+            egui::ComboBox::from_label("Display unit")
+                .selected_text(s.display_unit.symbol())
+                .show_ui(ui, |ui| {
+                    for u in [
+                        LengthUnit::Millimetre,
+                        LengthUnit::Centimetre,
+                        LengthUnit::Metre,
+                        LengthUnit::Inch,
+                    ] {
+                        ui.selectable_value(&mut s.display_unit, u, u.symbol());
+                    }
+                });
+            egui::ComboBox::from_label("Up axis for files without one")
+                .selected_text(format!("{:?}", s.default_up_axis))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut s.default_up_axis, UpAxis::Y, "Y");
+                    ui.selectable_value(&mut s.default_up_axis, UpAxis::Z, "Z");
+                });
+            let colour = |ui: &mut egui::Ui, label: &str, c: &mut [u8; 3]| {
+                ui.horizontal(|ui| {
+                    ui.color_edit_button_srgb(c);
+                    ui.label(label);
+                });
+            };
+            colour(ui, "Background", &mut s.colours.background);
+            colour(ui, "Left markers", &mut s.colours.marker_left);
+            colour(ui, "Right markers", &mut s.colours.marker_right);
+            colour(ui, "Centre markers", &mut s.colours.marker_centre);
+            colour(ui, "Bones", &mut s.colours.bones);
+            if s != *v.settings {
+                out.push(UiCommand::SetSettings(Box::new(s)));
+            }
+        });
+    egui::CollapsingHeader::new("Hotkeys")
+        .default_open(false)
+        .show(ui, |ui| out.extend(hotkeys_ui(ui, v.settings)));
+    out
+}
+
+/// The selected joint: name, parent, channel values at the current frame (degrees; translations
+/// in the display unit), limits, and its world position in the take's space.
+pub(crate) fn joint_ui(
+    ui: &mut egui::Ui,
+    take: &crate::model::session::Take,
+    actor: usize,
+    j: usize,
+    frame: usize,
+    unit: mocap_data::LengthUnit,
+) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let sk = match actor {
+        0 => take.skeleton.as_ref(),
+        _ => take.actors.get(actor - 1).map(|a| &a.skeleton),
+    };
+    let Some(sk) = sk else {
+        return out;
+    };
+    let Some(joint) = sk.joints.get(j) else {
+        return out;
+    };
+    let fct = sk.unit.factor_to(unit);
+    egui::Grid::new("joint_grid").num_columns(2).show(ui, |ui| {
+        if take.actor_count() > 1 {
+            ui.label("Actor");
+            ui.label(take.actor_name(actor));
+            ui.end_row();
+        }
+        ui.label("Joint");
+        ui.strong(&joint.name);
+        ui.end_row();
+        ui.label("Parent");
+        match joint
+            .parent
+            .and_then(|p| sk.joints.get(p).map(|pj| (p, pj)))
+        {
+            Some((p, pj)) => {
+                if ui.link(&pj.name).clicked() {
+                    out.push(UiCommand::SelectJoint(actor, Some(p)));
+                }
+            }
+            None => {
+                ui.weak("(root)");
+            }
+        }
+        ui.end_row();
+        let children: Vec<usize> = sk.children(j).collect();
+        if !children.is_empty() {
+            ui.label("Children");
+            ui.horizontal_wrapped(|ui| {
+                for c in children {
+                    if ui.link(&sk.joints[c].name).clicked() {
+                        out.push(UiCommand::SelectJoint(actor, Some(c)));
+                    }
+                }
+            });
+            ui.end_row();
+        }
+        ui.label("Offset");
+        ui.label(format!(
+            "{:.1}, {:.1}, {:.1} {unit}",
+            joint.offset.x * fct,
+            joint.offset.y * fct,
+            joint.offset.z * fct
+        ));
+        ui.end_row();
+    });
+    let motion = take
+        .actor(actor)
+        .map(|(_, m)| m)
+        .filter(|m| m.frame_count() > 0 && m.channels_per_frame == sk.channel_count());
+    let Some(motion) = motion else {
+        ui.weak("No motion for this skeleton.");
+        return out;
+    };
+    let f =
+        crate::model::session::motion_frame(take.rate, frame, motion.rate, motion.frame_count());
+    let values = motion.frame(f);
+    let start = sk.channel_offsets()[j];
+    if joint.channels.is_empty() {
+        ui.weak("No channels (fixed joint).");
+    }
+    egui::Grid::new("joint_channels")
+        .num_columns(3)
+        .striped(true)
+        .show(ui, |ui| {
+            for (c, ch) in joint.channels.iter().enumerate() {
+                let v = values.get(start + c).copied().unwrap_or(f32::NAN) as f64;
+                ui.monospace(ch.name());
+                if ch.is_rotation() {
+                    ui.monospace(format!("{v:>9.2}°"));
+                } else {
+                    ui.monospace(format!("{:>9.1} {unit}", v * fct));
+                }
+                match joint.limits.get(c).copied().flatten() {
+                    Some((lo, hi)) if ch.is_rotation() => ui.weak(format!("[{lo:.0}°, {hi:.0}°]")),
+                    Some((lo, hi)) => ui.weak(format!("[{:.0}, {:.0}]", lo * fct, hi * fct)),
+                    None => ui.weak(""),
+                };
+                ui.end_row();
+            }
+        });
+    let pose = mocap_data::fk::pose(sk, values);
+    if let Some(w) = pose.get(j) {
+        let p = w.translation * fct;
+        ui.label(format!(
+            "World position ({unit}, {:?}-up): {:.1}, {:.1}, {:.1}",
+            sk.up_axis, p.x, p.y, p.z
+        ));
+    }
+    if ui.button("Frame selection (F)").clicked() {
+        out.push(UiCommand::Camera(CameraCommand::Frame));
+    }
+    out
+}
+
+/// Snapshot for the inspector.
+pub(crate) struct InspectorView<'a> {
+    pub(crate) session: &'a Session,
+    pub(crate) selection: Option<usize>,
+    pub(crate) joint: Option<usize>,
+    pub(crate) actor: usize,
+    pub(crate) frame: usize,
+    pub(crate) settings: &'a Settings,
+    pub(crate) marker_world: &'a MarkerWorld,
+}

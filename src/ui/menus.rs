@@ -1,0 +1,133 @@
+//! The menu bar: File, Edit, View, Playback and Help.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(crate) fn menu_bar(
+    ui: &mut egui::Ui,
+    settings: &Settings,
+    undo: &UndoStack,
+    open_tabs: &[Tab],
+    has_character: bool,
+) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            if ui.button("Open…  (Ctrl+O)").clicked() {
+                out.push(UiCommand::OpenDialog);
+            }
+            if ui
+                .add_enabled(has_character, egui::Button::new("Add actor…"))
+                .on_hover_text(
+                    "Add another performer (BVH, or AMC with its ASF beside it) to this take",
+                )
+                .clicked()
+            {
+                out.push(UiCommand::AddActorDialog);
+            }
+            ui.menu_button("Open recent", |ui| {
+                if settings.recent_files.is_empty() {
+                    ui.weak("No recent files");
+                }
+                for p in &settings.recent_files {
+                    if ui.button(p.display().to_string()).clicked() {
+                        out.push(UiCommand::Session(SessionCommand::Open(vec![p.clone()])));
+                    }
+                }
+            });
+            let can_export = has_character;
+            if ui
+                .add_enabled(can_export, egui::Button::new("Export BVH…"))
+                .on_hover_text("One BVH per actor: the first in the file you name, others beside it as NAME_ACTOR.bvh")
+                .on_disabled_hover_text("The take has no skeleton and motion")
+                .clicked()
+            {
+                out.push(UiCommand::ExportBvhDialog);
+            }
+            if ui
+                .add_enabled(can_export, egui::Button::new("Export GLB…"))
+                .on_hover_text("One mannequin GLB per actor: the first in the file you name, others beside it as NAME_ACTOR.glb")
+                .on_disabled_hover_text("The take has no skeleton and motion")
+                .clicked()
+            {
+                out.push(UiCommand::ExportGlbDialog);
+            }
+            ui.separator();
+            if ui.button("Take library…").clicked() {
+                out.push(UiCommand::OpenLibraryDialog);
+            }
+            if let Some(p) = &settings.last_library
+                && ui
+                    .button(format!("Reopen library {}", p.display()))
+                    .clicked()
+            {
+                out.push(UiCommand::Library(LibraryCommand::Open(p.clone())));
+            }
+            ui.separator();
+            if ui.button("Demo take").clicked() {
+                out.push(UiCommand::Session(SessionCommand::LoadDemo));
+            }
+            if ui.button("Close take").clicked() {
+                out.push(UiCommand::Session(SessionCommand::Close));
+            }
+            ui.separator();
+            if ui.button("Quit  (Ctrl+Q)").clicked() {
+                out.push(UiCommand::Quit);
+            }
+        });
+        ui.menu_button("Edit", |ui| {
+            let undo_label = undo
+                .undo_label()
+                .map_or("Undo".to_string(), |l| format!("Undo {l}"));
+            if ui
+                .add_enabled(undo.undo_label().is_some(), egui::Button::new(undo_label))
+                .on_hover_text("Ctrl+Z")
+                .clicked()
+            {
+                out.push(UiCommand::History(HistoryCommand::Undo));
+            }
+            let redo_label = undo
+                .redo_label()
+                .map_or("Redo".to_string(), |l| format!("Redo {l}"));
+            if ui
+                .add_enabled(undo.redo_label().is_some(), egui::Button::new(redo_label))
+                .on_hover_text("Ctrl+Shift+Z / Ctrl+Y")
+                .clicked()
+            {
+                out.push(UiCommand::History(HistoryCommand::Redo));
+            }
+        });
+        ui.menu_button("View", |ui| {
+            for (label, p) in [
+                ("Perspective  (Num 5)", ViewPreset::Perspective),
+                ("Front  (Num 1)", ViewPreset::Front),
+                ("Side  (Num 3)", ViewPreset::Side),
+                ("Top  (Num 7)", ViewPreset::Top),
+            ] {
+                if ui.button(label).clicked() {
+                    out.push(UiCommand::Camera(CameraCommand::View(p)));
+                }
+            }
+            if ui.button("Frame selection / all  (F)").clicked() {
+                out.push(UiCommand::Camera(CameraCommand::Frame));
+            }
+        });
+        ui.menu_button("Window", |ui| {
+            for tab in ALL_TABS {
+                let open = open_tabs.contains(&tab);
+                if ui
+                    .add_enabled(!open, egui::Button::new(tab.title()))
+                    .on_disabled_hover_text("Already open")
+                    .clicked()
+                {
+                    out.push(UiCommand::OpenTab(tab));
+                }
+            }
+            ui.separator();
+            if ui.button("Reset layout").clicked() {
+                out.push(UiCommand::ResetLayout);
+            }
+        });
+    });
+    out
+}
