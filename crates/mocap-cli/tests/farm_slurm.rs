@@ -258,3 +258,39 @@ fn opencue_pretend_shows_the_job_it_would_submit() {
     // Nothing ran: no output, no status.
     assert!(!tmp.path().join("plan.out/Walk_01/Walk_01.bvh").exists());
 }
+
+#[test]
+fn chunked_solve_through_slurm_equals_the_local_chunked_solve() {
+    if !slurm() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let takes = tmp.path().join("capture");
+    write_takes(&takes, 1, 600);
+    for name in ["local", "slurm"] {
+        ok(mocap()
+            .args(["farm", "plan"])
+            .arg(&takes)
+            .args([
+                "--steps",
+                "solve",
+                "--calibration-frames",
+                "20",
+                "--chunk-frames",
+                "256",
+                "-o",
+            ])
+            .arg(tmp.path().join(format!("{name}.json"))));
+    }
+    let (out, r) = run(&tmp.path().join("local.json"), "local", 0);
+    assert!(out.status.success(), "{r}");
+    // Calibration, 3 chunks (an array waiting for the calibration) and the stitch (waiting for
+    // the whole chunk array).
+    let (out, r) = run(&tmp.path().join("slurm.json"), "slurm", 0);
+    assert!(out.status.success(), "{r}");
+    assert_eq!(r["submitted"], 5, "{r}");
+    assert_eq!(r["recorded"].as_array().map(Vec::len), Some(1), "{r}");
+    let a = std::fs::read(tmp.path().join("local.out/Walk_01/Walk_01.bvh")).expect("local");
+    let b = std::fs::read(tmp.path().join("slurm.out/Walk_01/Walk_01.bvh")).expect("slurm");
+    assert!(a == b, "the stitched solves differ");
+}
