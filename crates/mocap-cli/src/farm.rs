@@ -6,7 +6,7 @@ use mocap_farm::engine::{Engine, ExecOptions, RunOptions};
 use mocap_farm::plan::{Plan, PlanRequest, Step, StepOptions, TakeInput};
 use mocap_farm::store::StoreSpec;
 use std::path::{Path, PathBuf};
-use take_library::{FileKind, Library, OpenMode, TakeQuery, TakeStatus};
+use take_library::{Library, OpenMode, TakeQuery, TakeStatus};
 
 /// Arguments of `mocap farm`.
 #[derive(clap::Args, Debug)]
@@ -159,77 +159,19 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("{}: cannot make the path absolute", p.display()))
 }
 
-/// `mocap VERSION sha256:…`: the executable's hash, so a rebuilt tool re-runs the work.
-fn tool_version(exe: &Path) -> anyhow::Result<String> {
-    let (h, _) = take_library::util::hash_file(exe)
-        .with_context(|| format!("{}: cannot hash the running executable", exe.display()))?;
-    Ok(format!(
-        "mocap {} sha256:{}",
-        env!("CARGO_PKG_VERSION"),
-        &h[..16]
-    ))
-}
-
-fn c3d_frames(path: &Path) -> Option<u64> {
-    mocap_formats::c3d::read_path(path)
-        .ok()
-        .map(|f| f.points.frame_count() as u64)
-}
-
-fn folder_takes(dir: &Path, need_frames: bool) -> anyhow::Result<Vec<TakeInput>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("{}: cannot list the folder", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| e.eq_ignore_ascii_case("c3d"))
-        })
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let p = absolute(&p)?;
-            Ok(TakeInput {
-                name: p
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or("take")
-                    .to_string(),
-                take_id: None,
-                frames: if need_frames { c3d_frames(&p) } else { None },
-                path: p,
-            })
-        })
-        .collect()
-}
-
 fn library_takes(a: &PlanArgs, db: &Path) -> anyhow::Result<Vec<TakeInput>> {
     let mut lib = Library::open(db, OpenMode::MustExist)?;
     let query = TakeQuery {
         scene: a.scene.clone(),
         session: a.session.clone(),
         status: a.status.as_deref().map(TakeStatus::parse).transpose()?,
-        limit: usize::MAX / 2,
         ..TakeQuery::default()
     };
-    let found = lib.search(&query)?;
-    let mut out = Vec::new();
-    for s in found.takes {
-        let detail = lib.take(s.id)?;
-        let Some(file) = detail.files.iter().find(|f| f.kind == FileKind::C3d) else {
-            eprintln!("skipping take {}: it has no .c3d file", s.name);
-            continue;
-        };
-        out.push(TakeInput {
-            name: s.name.clone(),
-            take_id: Some(s.id),
-            path: PathBuf::from(&file.path),
-            frames: s.duration_frames,
-        });
+    let (takes, without) = mocap_farm::select::from_query(&mut lib, &query)?;
+    for name in without {
+        eprintln!("skipping take {name}: it has no .c3d file");
     }
-    Ok(out)
+    Ok(takes)
 }
 
 fn plan(a: PlanArgs) -> anyhow::Result<()> {
@@ -246,7 +188,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
             (library_takes(&a, &db)?, StoreSpec::Library(db))
         }
         (None, Some(dir)) => (
-            folder_takes(dir, a.chunk_frames > 0)?,
+            mocap_farm::select::from_folder(dir, a.chunk_frames > 0)?,
             StoreSpec::Folder(out_dir.join("farm-results.json")),
         ),
         (None, None) => bail!("give a FOLDER of takes or --db LIBRARY"),
@@ -281,7 +223,7 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
         },
         out_dir,
         work_dir: PathBuf::from(format!("{}.farm", base.display())),
-        tool_version: tool_version(&program)?,
+        tool_version: mocap_farm::select::tool_version(&program, env!("CARGO_PKG_VERSION"))?,
         program,
         store,
     };

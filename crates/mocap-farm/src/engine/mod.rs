@@ -290,7 +290,6 @@ pub fn record_job(
 /// run with their dependencies, and every successful result is recorded.
 pub fn run_plan(plan: &mut Plan, opts: &RunOptions) -> Result<RunReport> {
     let mut store = Store::open(&plan.store)?;
-    let before = plan.up_to_date.len();
     plan.resolve(&mut store)?;
     let mut report = RunReport {
         engine: opts.engine.as_str().into(),
@@ -302,7 +301,6 @@ pub fn run_plan(plan: &mut Plan, opts: &RunOptions) -> Result<RunReport> {
         recorded: Vec::new(),
         submissions: Vec::new(),
     };
-    let _ = before;
     if plan.jobs.is_empty() {
         return Ok(report);
     }
@@ -397,4 +395,13 @@ pub fn exec_plan_job(plan_path: &Path, job_id: &str, opts: &ExecOptions) -> Resu
         record_job(&mut store, job, engine, &outcome)?;
     }
     Ok(outcome)
+}
+
+/// Progress of a running plan from the jobs' status files (any engine): every job with its
+/// outcome once it finished. A UI polls this while [`run_plan`] runs on another thread.
+pub fn progress(plan: &Plan) -> Result<Vec<(String, Option<JobOutcome>)>> {
+    plan.jobs
+        .iter()
+        .map(|j| Ok((j.id.clone(), read_status(&plan.work_dir, j)?)))
+        .collect()
 }

@@ -14,7 +14,7 @@ use super::{JobOutcome, RunOptions, read_status};
 use crate::error::{FarmError, Result};
 use crate::plan::{Plan, file_safe};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -68,8 +68,7 @@ pub(super) fn run(plan: &Plan, opts: &RunOptions) -> Result<Vec<JobOutcome>> {
     std::fs::create_dir_all(&dir).map_err(|e| FarmError::io(&dir, e))?;
     let logs = plan.work_dir.join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| FarmError::io(&logs, e))?;
-    // Slurm reference (`ARRAY_TASK`) of every submitted job, and the group it went into.
-    let mut refs: HashMap<&str, (String, String)> = HashMap::new();
+    // The array (group) every job goes into.
     let mut groups: Vec<Group> = Vec::new();
     let mut group_of: HashMap<usize, usize> = HashMap::new();
     for (i, j) in plan.jobs.iter().enumerate() {
@@ -166,9 +165,6 @@ pub(super) fn run(plan: &Plan, opts: &RunOptions) -> Result<Vec<JobOutcome>> {
                 message: format!("unexpected reply {out:?} (expected a job id)"),
             });
         }
-        for (t, i) in &group.tasks {
-            refs.insert(plan.jobs[*i].id.as_str(), (format!("{id}_{t}"), id.clone()));
-        }
         array_ids.push(id);
     }
     wait(&tag, opts.timeout_s)?;
@@ -181,12 +177,26 @@ pub(super) fn run(plan: &Plan, opts: &RunOptions) -> Result<Vec<JobOutcome>> {
     Ok(outcomes)
 }
 
-/// Waits until `squeue` lists no job named `tag`.
+/// Waits until `squeue` lists no job named `tag` (tolerating a few failed queries while the
+/// controller is busy).
 fn wait(tag: &str, timeout_s: f64) -> Result<()> {
     let t0 = Instant::now();
     let mut pause = Duration::from_millis(50);
+    let mut errors = 0;
     loop {
-        let out = run_cmd(Command::new("squeue").args(["-h", "--name", tag, "-o", "%i %T %r"]))?;
+        let out =
+            match run_cmd(Command::new("squeue").args(["-h", "--name", tag, "-o", "%i %T %r"])) {
+                Ok(out) => {
+                    errors = 0;
+                    out
+                }
+                Err(e) if errors >= 10 => return Err(e),
+                Err(_) => {
+                    errors += 1;
+                    std::thread::sleep(Duration::from_secs(1));
+                    continue;
+                }
+            };
         if out.trim().is_empty() {
             return Ok(());
         }
@@ -202,9 +212,4 @@ fn wait(tag: &str, timeout_s: f64) -> Result<()> {
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(500));
     }
-}
-
-/// Where the Slurm engine writes its scripts (for the report).
-pub fn scripts_dir(plan: &Plan) -> PathBuf {
-    plan.work_dir.join("slurm")
 }
