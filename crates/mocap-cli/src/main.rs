@@ -7,6 +7,7 @@ mod bench;
 mod clean;
 mod convert;
 mod export;
+mod farm;
 mod info;
 mod retarget;
 mod solve;
@@ -48,6 +49,8 @@ enum Command {
     Subs(subs::Args),
     /// Export the built-in mannequin playing a BVH or ASF/AMC take as GLB (glTF 2.0).
     ExportGlb(export::Args),
+    /// The pipeline on a render farm: plans, local/Slurm/OpenCue runs, chunk stitching.
+    Farm(farm::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -61,6 +64,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Takes(a) => takes::run(a),
         Command::Subs(a) => subs::run(a),
         Command::ExportGlb(a) => export::run(a),
+        Command::Farm(a) => farm::run(a),
     }
 }
 

@@ -65,10 +65,55 @@ pub struct Args {
     /// Write a JSON report here.
     #[arg(long, value_name = "R.json")]
     report: Option<PathBuf>,
+    /// Solve only these frames, `START:END` (0-based samples, END exclusive): the output starts at
+    /// START. With `--subject`, a chunk of a long take solved on a farm (`mocap farm`).
+    #[arg(long, value_name = "START:END", value_parser = parse_frames)]
+    frames: Option<(usize, usize)>,
     /// Reference solve of the same take to compare joint positions with (.amc needs an ASF
     /// `--skeleton`; .bvh).
     #[arg(long, value_name = "REF.amc|REF.bvh")]
     reference: Option<PathBuf>,
+}
+
+fn parse_frames(s: &str) -> Result<(usize, usize), String> {
+    let (a, b) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?}: give START:END, e.g. 0:512"))?;
+    let p = |x: &str| {
+        x.trim()
+            .parse::<usize>()
+            .map_err(|e| format!("{x:?} in {s:?}: {e}"))
+    };
+    let (a, b) = (p(a)?, p(b)?);
+    if a >= b {
+        return Err(format!("{s:?}: START must be below END"));
+    }
+    Ok((a, b))
+}
+
+/// Frames `[start, end)` of `take` (sample 0 = `start`; the file frame number follows).
+fn frame_slice(
+    take: &mocap_data::MarkerTrajectories,
+    (start, end): (usize, usize),
+    path: &Path,
+) -> anyhow::Result<mocap_data::MarkerTrajectories> {
+    if end > take.frame_count() {
+        bail!(
+            "{}: --frames {start}:{end} ends past the take's {} frames",
+            path.display(),
+            take.frame_count()
+        );
+    }
+    let mut t = mocap_data::MarkerTrajectories::from_fn(
+        take.labels.clone(),
+        end - start,
+        take.rate,
+        take.unit,
+        take.up_axis,
+        |f, m| take.sample(start + f, m),
+    )?;
+    t.first_frame = take.first_frame + start as i64;
+    Ok(t)
 }
 
 fn parse_unit(s: &str) -> Result<LengthUnit, String> {
@@ -268,7 +313,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     {
         bail!("{}: the output must be a .bvh file", args.output.display());
     }
-    let take = read_take(&args.take)?;
+    let mut take = read_take(&args.take)?;
+    if let Some(range) = args.frames {
+        take = frame_slice(&take, range, &args.take)?;
+    }
     if take.frame_count() == 0 {
         bail!("{}: the take has no frames", args.take.display());
     }

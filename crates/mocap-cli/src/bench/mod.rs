@@ -3,6 +3,7 @@
 
 pub mod bvh;
 pub mod c3d;
+pub mod farm;
 pub mod solver;
 pub mod stack;
 pub mod subs;
@@ -31,6 +32,8 @@ enum Which {
     Takes(takes::Args),
     /// Clean-up operation stack: full vs incremental re-evaluation (10-minute 120 Hz take).
     Stack(stack::Args),
+    /// Farm runners: Slurm per-job overhead and throughput against the local pool (needs Slurm).
+    Farm(farm::Args),
 }
 
 /// Runs `mocap bench`.
@@ -43,5 +46,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Which::Subs(a) => subs::run(a),
         Which::Takes(a) => takes::run(a),
         Which::Stack(a) => stack::run(a),
+        Which::Farm(a) => farm::run(a),
     }
 }

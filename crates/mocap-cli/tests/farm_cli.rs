@@ -1,0 +1,255 @@
+//! `mocap farm`: plans, the local engine, results in the take library, idempotent re-runs and
+//! chunked solves. The Slurm tests (`farm_slurm.rs`) need a running Slurm.
+
+use mocap_formats::c3d;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn mocap() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mocap"))
+}
+
+/// Writes `n` synthetic takes `Walk_01.c3d`, … of `frames + i` frames (different files) into `dir`.
+pub fn write_takes(dir: &Path, n: usize, frames: usize) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).expect("takes dir");
+    (0..n)
+        .map(|i| {
+            let (_, t) = mocap_solver::resolve::synthetic_take(frames + i).expect("synthetic take");
+            let p = dir.join(format!("Walk_{:02}.c3d", i + 1));
+            c3d::write_path(&c3d::C3dFile::from_trajectories(t), &p).expect("write c3d");
+            p
+        })
+        .collect()
+}
+
+fn ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run mocap");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn plan_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("plan")).expect("plan json")
+}
+
+#[test]
+fn library_plan_runs_locally_records_versions_and_rerun_submits_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let takes = tmp.path().join("capture");
+    write_takes(&takes, 3, 40);
+    let db = tmp.path().join("lib.db");
+    ok(mocap()
+        .args(["takes", "import"])
+        .arg(&takes)
+        .arg("--db")
+        .arg(&db));
+    let plan = tmp.path().join("plan.json");
+    let plan_cmd = || {
+        let mut c = mocap();
+        c.args(["farm", "plan", "--db"])
+            .arg(&db)
+            .args([
+                "--steps",
+                "solve,clean,export,qc",
+                "--calibration-frames",
+                "30",
+                "-o",
+            ])
+            .arg(&plan);
+        c
+    };
+    ok(&mut plan_cmd());
+    let p = plan_json(&plan);
+    let jobs = p["jobs"].as_array().expect("jobs");
+    assert_eq!(jobs.len(), 12, "3 takes × 4 steps");
+    let by_id = |id: &str| jobs.iter().find(|j| j["id"] == id).expect(id).clone();
+    assert_eq!(
+        by_id("Walk_01/solve")["deps"],
+        serde_json::json!(["Walk_01/clean"])
+    );
+    assert_eq!(
+        by_id("Walk_01/export")["deps"],
+        serde_json::json!(["Walk_01/solve"])
+    );
+    assert_eq!(
+        by_id("Walk_01/qc")["deps"],
+        serde_json::json!(["Walk_01/export"])
+    );
+
+    let report: serde_json::Value = serde_json::from_str(&ok(mocap()
+        .args(["farm", "run"])
+        .arg(&plan)
+        .args(["--engine", "local", "--workers", "2"])))
+    .expect("report");
+    assert_eq!(report["submitted"], 12);
+    assert_eq!(report["failed"].as_array().map(Vec::len), Some(0));
+    assert_eq!(report["recorded"].as_array().map(Vec::len), Some(12));
+
+    // The farm's solve equals `mocap solve` run by hand on the farm's cleaned take.
+    let out = tmp.path().join("plan.out/Walk_02");
+    let by_hand = tmp.path().join("hand.bvh");
+    ok(mocap()
+        .arg("solve")
+        .arg(out.join("Walk_02.clean.c3d"))
+        .args(["--markerset", "cmu41", "--calibration-frames", "30", "-o"])
+        .arg(&by_hand));
+    assert_eq!(
+        std::fs::read(&by_hand).expect("hand"),
+        std::fs::read(out.join("Walk_02.bvh")).expect("farm")
+    );
+    assert!(out.join("Walk_02.glb").is_file());
+    let qc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("Walk_02.qc.json")).expect("qc"))
+            .expect("qc json");
+    assert_eq!(qc["frames"], 41, "{qc}");
+
+    // Versions in the library, with the farm's facts.
+    let mut lib = take_library::Library::open(&db, take_library::OpenMode::MustExist).expect("lib");
+    let id = lib.resolve_take("Walk_02").expect("take");
+    let versions = lib.derived_versions(id).expect("versions");
+    let kinds: Vec<&str> = versions.iter().map(|v| v.kind.as_str()).collect();
+    assert_eq!(kinds, ["clean", "solve", "export", "qc"]);
+    let solve = &versions[1];
+    assert_eq!(solve.operations["farm"]["engine"], "local");
+    assert!(Path::new(solve.operations["farm"]["log_path"].as_str().expect("log")).is_file());
+    assert_eq!(
+        solve.input_sha256,
+        vec![
+            take_library::util::hash_file(&out.join("Walk_02.clean.c3d"))
+                .expect("hash")
+                .0
+        ]
+    );
+
+    // Re-planning skips everything; re-running the old plan submits nothing.
+    let rerun: serde_json::Value =
+        serde_json::from_str(&ok(mocap().args(["farm", "run"]).arg(&plan))).expect("report");
+    assert_eq!(rerun["submitted"], 0, "{rerun}");
+    assert_eq!(rerun["up_to_date"], 12);
+    ok(&mut plan_cmd());
+    assert_eq!(plan_json(&plan)["jobs"].as_array().map(Vec::len), Some(0));
+
+    // A changed take re-runs that take's jobs only.
+    let walk3 = takes.join("Walk_03.c3d");
+    write_takes(&tmp.path().join("other"), 1, 45);
+    std::fs::copy(tmp.path().join("other/Walk_01.c3d"), &walk3).expect("replace");
+    ok(mocap()
+        .args(["takes", "import"])
+        .arg(&takes)
+        .arg("--db")
+        .arg(&db));
+    ok(&mut plan_cmd());
+    let ids: Vec<String> = plan_json(&plan)["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|j| j["id"].as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "Walk_03/clean",
+            "Walk_03/solve",
+            "Walk_03/export",
+            "Walk_03/qc"
+        ]
+    );
+}
+
+/// Joint world positions (mm) of a BVH, frame-major.
+fn joint_positions(path: &Path) -> (usize, Vec<mocap_data::DVec3>) {
+    // `mocap solve` writes millimetres.
+    let f = mocap_formats::bvh::read_path_with(
+        path,
+        &mocap_formats::bvh::ReadOptions {
+            unit: mocap_data::LengthUnit::Millimetre,
+            ..mocap_formats::bvh::ReadOptions::default()
+        },
+    )
+    .expect("bvh");
+    let all: Vec<String> = f.skeleton.joints.iter().map(|j| j.name.clone()).collect();
+    let sk = f.skeleton.clone();
+    let model = mocap_solver::model::SolverModel::new(
+        &sk,
+        &mocap_solver::model::ModelOptions {
+            translation_joints: all,
+        },
+    )
+    .expect("model");
+    (sk.joints.len(), model.joint_positions(&f.motion))
+}
+
+#[test]
+fn chunked_solve_matches_one_piece_solve_at_the_joins() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let takes = tmp.path().join("capture");
+    write_takes(&takes, 1, 700);
+    let plan = tmp.path().join("plan.json");
+    ok(mocap()
+        .args(["farm", "plan"])
+        .arg(&takes)
+        .args([
+            "--steps",
+            "solve",
+            "--calibration-frames",
+            "60",
+            "--chunk-frames",
+            "256",
+            "-o",
+        ])
+        .arg(&plan));
+    let p = plan_json(&plan);
+    let steps: Vec<&str> = p["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|j| j["step"].as_str().expect("step"))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "calibrate",
+            "solve-chunk",
+            "solve-chunk",
+            "solve-chunk",
+            "solve"
+        ]
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(mocap().args(["farm", "run"]).arg(&plan))).expect("report");
+    assert_eq!(
+        report["recorded"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    let whole = tmp.path().join("whole.bvh");
+    ok(mocap()
+        .arg("solve")
+        .arg(takes.join("Walk_01.c3d"))
+        .args(["--markerset", "cmu41", "--calibration-frames", "60", "-o"])
+        .arg(&whole));
+    let (n, a) = joint_positions(&whole);
+    let (m, b) = joint_positions(&tmp.path().join("plan.out/Walk_01/Walk_01.bvh"));
+    assert_eq!((n, a.len()), (m, b.len()), "same joints and frames");
+    let frames = a.len() / n;
+    assert_eq!(frames, 700);
+    let mut worst: f64 = 0.0;
+    for f in [254, 255, 256, 257, 510, 511, 512, 513] {
+        for j in 0..n {
+            worst = worst.max((a[f * n + j] - b[f * n + j]).length());
+        }
+    }
+    assert!(
+        worst < 0.1,
+        "joints differ by {worst} mm at the chunk joins"
+    );
+    let whole_max = (0..a.len())
+        .map(|i| (a[i] - b[i]).length())
+        .fold(0.0, f64::max);
+    assert!(whole_max < 0.1, "joints differ by {whole_max} mm somewhere");
+}
