@@ -82,4 +82,56 @@ fn solve_cmu_39_01_writes_the_report_contract() {
     ] {
         assert!(bvh.contains(j), "{j} missing from the BVH");
     }
+    solved_bvh_opens_on_its_take(&out, &take);
+}
+
+/// The solved BVH is in centimetres (as MotionBuilder and Blender read BVH): our reader's
+/// default and the size guess agree, and, turned from BVH's Y up to the take's Z up, its root
+/// stays among the take's markers on every frame.
+fn solved_bvh_opens_on_its_take(bvh_path: &std::path::Path, take: &std::path::Path) {
+    use mocap_data::LengthUnit;
+    use mocap_formats::{bvh, c3d};
+    let f = bvh::read_path(bvh_path).expect("read the solved BVH");
+    assert_eq!(f.skeleton.unit, LengthUnit::Centimetre);
+    let g = bvh::guess_unit(&f.skeleton);
+    assert_eq!(g.unit, LengthUnit::Centimetre, "{}", g.reason);
+    assert!(
+        g.plausible && (1.4..2.1).contains(&g.size_m),
+        "{}",
+        g.reason
+    );
+    let mm = f.to_unit(LengthUnit::Millimetre);
+    let mut joints = Vec::new();
+    mocap_data::fk::world_positions(&mm.skeleton, &mm.motion, &mut joints);
+    let nj = mm.skeleton.joints.len();
+    let t = c3d::read_path(take).expect("take");
+    assert_eq!(t.points.unit, LengthUnit::Millimetre);
+    assert_eq!(t.points.frame_count(), mm.motion.frame_count());
+    // Every frame: the root lies within 250 mm of the markers' centroid (the pelvis sits in
+    // the middle of the body's markers), and every marker within 1.2 m of the root.
+    for fr in 0..t.points.frame_count() {
+        let valid: Vec<[f32; 3]> = (0..t.points.marker_count())
+            .filter_map(|m| t.points.position(fr, m))
+            .collect();
+        let n = valid.len() as f32;
+        let c = valid.iter().fold([0.0f32; 3], |a, p| {
+            [a[0] + p[0] / n, a[1] + p[1] / n, a[2] + p[2] / n]
+        });
+        // BVH is Y-up; the take is Z-up: the standard right-handed turn places it.
+        let r = joints[fr * nj];
+        let root = f
+            .skeleton
+            .up_axis
+            .convert_point(t.points.up_axis, [r[0] as f64, r[1] as f64, r[2] as f64])
+            .map(|v| v as f32);
+        let d = |p: [f32; 3]| {
+            ((p[0] - root[0]).powi(2) + (p[1] - root[1]).powi(2) + (p[2] - root[2]).powi(2)).sqrt()
+        };
+        assert!(
+            d(c) < 250.0,
+            "frame {fr}: root {root:?}, markers' centroid {c:?}"
+        );
+        let far = valid.iter().map(|&p| d(p)).fold(0.0f32, f32::max);
+        assert!(far < 1200.0, "frame {fr}: a marker {far} mm from the root");
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod asf;
 pub mod bvh;
+mod bvh_unit;
 pub mod c3d;
 pub mod error;
 pub mod glb;
