@@ -83,6 +83,42 @@ fn solve_cmu_39_01_writes_the_report_contract() {
         assert!(bvh.contains(j), "{j} missing from the BVH");
     }
     solved_bvh_opens_on_its_take(&out, &take);
+    // `mocap convert` places the solved joints in the take's world the same way.
+    let trc_out = dir.path().join("joints.trc");
+    let run = Command::new(env!("CARGO_BIN_EXE_mocap"))
+        .arg("convert")
+        .arg(&out)
+        .arg(&trc_out)
+        .arg("--like")
+        .arg(&take)
+        .output()
+        .expect("run mocap");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let joints = mocap_formats::trc::read_path(&trc_out)
+        .expect("trc")
+        .markers;
+    let t = mocap_formats::c3d::read_path(&take).expect("take").points;
+    let root = joints
+        .labels
+        .iter()
+        .position(|l| l == "root")
+        .expect("root marker");
+    let pelvis = t
+        .labels
+        .iter()
+        .position(|l| l.ends_with(":PEL0"))
+        .expect("PEL0");
+    for f in 0..t.frame_count() {
+        let (Some(p), Some(q)) = (joints.position(f, root), t.position(f, pelvis)) else {
+            continue;
+        };
+        let d = (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f32>().sqrt();
+        assert!(d < 80.0, "frame {f}: solved root {d} mm from Vicon's PEL0");
+    }
 }
 
 /// The solved BVH is in centimetres (as MotionBuilder and Blender read BVH): our reader's

@@ -10,6 +10,7 @@ pub mod c3d;
 pub mod error;
 pub mod glb;
 pub mod trc;
+pub mod world;
 
 pub use error::{FormatError, Location};
 
