@@ -58,9 +58,10 @@ fn solve_cmu_39_01_writes_the_report_contract() {
         num("joint_rms_mm"),
     );
     assert!((c * c + v * v - j * j).abs() < 1e-6 * j * j, "{r}");
-    // With the markers where Vicon's poses put them our solve comes closer, but not to 15 mm.
+    // With the markers where Vicon's poses put them our solve comes closer (upper bounds only:
+    // coming within 15 mm of Vicon's joints must never fail a test).
     let again = num("reference_offsets_joint_rms_mm");
-    assert!(again < j && again >= 15.0, "{r}");
+    assert!(again < j, "{r}");
     assert!(num("reference_offsets_marker_rms_mm") <= 10.0, "{r}");
     assert!(
         stderr.contains("where the reference's poses put them"),
