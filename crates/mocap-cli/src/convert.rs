@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use mocap_data::LengthUnit;
-use mocap_formats::{FileKind, asf, bvh, c3d, trc};
+use mocap_formats::{FileKind, asf, bvh, c3d, trc, world};
 use std::path::PathBuf;
 
 /// Arguments of `mocap convert`.
@@ -11,6 +11,9 @@ pub struct Args {
     /// The ASF skeleton an AMC input refers to (required for `.amc`).
     #[arg(long, value_name = "X.asf")]
     skeleton: Option<PathBuf>,
+    /// A marker take (.c3d, .trc) whose world, unit and rate a motion → .trc conversion uses.
+    #[arg(long, value_name = "TAKE.c3d")]
+    like: Option<PathBuf>,
     /// Length unit of a BVH written from ASF/AMC (`mm`, `cm`, `m`, `in`).
     #[arg(long, default_value = "cm", value_parser = parse_unit)]
     bvh_unit: LengthUnit,
@@ -65,12 +68,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let (sk, m) = asf::amc_to_bvh(&a, &motion, args.bvh_unit);
             bvh::write_path(&sk, &m, &args.output)?;
         }
+        (FileKind::Amc | FileKind::Bvh, FileKind::Trc) => {
+            let m = world::load_motion(&args.input, args.skeleton.as_deref())?;
+            if let Some(g) = &m.unit_guess {
+                eprintln!("BVH unit: {} ({})", g.unit.symbol(), g.reason);
+            }
+            let like = match &args.like {
+                None => None,
+                Some(p) => Some(match kind(p)? {
+                    FileKind::C3d => c3d::read_path(p)?.points,
+                    FileKind::Trc => trc::read_path(p)?.markers,
+                    k => bail!(
+                        "{}: --like needs a marker take (.c3d, .trc), not {k:?}",
+                        p.display()
+                    ),
+                }),
+            };
+            let markers = world::motion_as_markers(&m, like.as_ref())
+                .with_context(|| format!("placing {}", args.input.display()))?;
+            trc::write_path(&markers, &args.output)?;
+        }
         (FileKind::Bvh, FileKind::Bvh) => {
             let f = bvh::read_path(&args.input)?;
             bvh::write_path(&f.skeleton, &f.motion, &args.output)?;
         }
         (a, b) => bail!(
-            "cannot convert {a:?} to {b:?}; supported: c3d↔trc, c3d→c3d, trc→trc, amc→bvh (with --skeleton), bvh→bvh"
+            "cannot convert {a:?} to {b:?}; supported: c3d↔trc, c3d→c3d, trc→trc, amc→bvh (with --skeleton), amc|bvh→trc (joints as markers, --like TAKE for its world), bvh→bvh"
         ),
     }
     eprintln!("wrote {}", args.output.display());

@@ -33,7 +33,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         FileKind::C3d => c3d_info(&c3d::read_path(&args.file)?),
         FileKind::Bvh => {
             let f = bvh::read_path(&args.file)?;
-            skeleton_info("bvh", &f.skeleton, &f.motion)
+            let g = bvh::guess_unit(&f.skeleton);
+            let mut v = skeleton_info("bvh", &f.skeleton, &f.motion);
+            v["unit_guess"] = json!({
+                "unit": g.unit.symbol(),
+                "size_m": g.size_m,
+                "plausible": g.plausible,
+                "reason": g.reason,
+            });
+            v
         }
         FileKind::Amc => {
             let Some(asf_path) = &args.skeleton else {

@@ -4,6 +4,7 @@
 //! Never exits 101 (panics are caught and reported as errors).
 
 mod bench;
+mod bonemap;
 mod clean;
 mod convert;
 mod export;
@@ -41,6 +42,8 @@ enum Command {
     Clean(clean::Args),
     /// Retarget motion onto another skeleton.
     Retarget(retarget::Args),
+    /// Print the bone map a character gets (preset or automatic) with a confidence per bone.
+    Bonemap(bonemap::Args),
     /// Benchmarks that print measured figures.
     Bench(bench::Args),
     /// The take library: import, list, status, notes, ledger verification, evidence.
@@ -60,6 +63,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Solve(a) => solve::run(a),
         Command::Clean(a) => clean::run(a),
         Command::Retarget(a) => retarget::run(a),
+        Command::Bonemap(a) => bonemap::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Takes(a) => takes::run(a),
         Command::Subs(a) => subs::run(a),

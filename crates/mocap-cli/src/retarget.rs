@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `mocap retarget`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Bone maps: each skeleton uses the map (from --map files, then the built-in presets bandai, cmu_asf, cmu_cgspeed, mixamo, vrm) that names the most of its joints. A map file is JSON: {\"name\": \"mine\", \"bones\": {\"hips\": \"pelvis\", \"leftUpperArm\": \"l_arm\", ...}} with glTF/VRM humanoid bone names as keys."
+    after_help = "Bone maps: each skeleton uses the map (from --map files, then the built-in presets bandai, cmu_asf, cmu_cgspeed, mixamo, vrm) that names the most of its joints, or, when none names 14 bones, the automatic map from its topology and joint names (see `mocap bonemap`). A map file is JSON: {\"name\": \"mine\", \"bones\": {\"hips\": \"pelvis\", \"leftUpperArm\": \"l_arm\", ...}} with glTF/VRM humanoid bone names as keys."
 )]
 pub struct Args {
     /// Source motion (BVH).
@@ -72,8 +72,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         candidates.push(BoneMap::read_path(p)?);
     }
     candidates.extend(BoneMap::presets());
-    let source_map = BoneMap::best_for(&src.skeleton, &candidates).context("source skeleton")?;
-    let target_map = BoneMap::best_for(&target, &candidates).context("target skeleton")?;
+    let (source_map, _) =
+        BoneMap::for_skeleton(&src.skeleton, &candidates).context("source skeleton")?;
+    let (target_map, _) = BoneMap::for_skeleton(&target, &candidates)
+        .with_context(|| format!("target skeleton {}", args.to.display()))?;
     let r = retarget(
         &src.skeleton,
         &src.motion,

@@ -57,6 +57,10 @@ struct ConvertArgs {
     /// Subtract a take's start timecode (e.g. 01:00:00:00; needs --fps).
     #[arg(long)]
     remove_offset: Option<String>,
+    /// Read WebVTT with the strict WHATWG parser: cues whose timings are not WebVTT
+    /// timestamps are dropped instead of repaired (with a warning each).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -245,7 +249,15 @@ fn write(track: &Track, path: &Path, rate: Option<mocap_data::FrameRate>) -> any
 fn convert(a: ConvertArgs) -> anyhow::Result<()> {
     out_format(&a.output)?;
     let rate = a.fps.as_deref().map(time::parse_rate).transpose()?;
-    let mut t = read(&a.input, a.encoding.as_deref())?;
+    let mut t = if a.strict {
+        read(&a.input, a.encoding.as_deref())?
+    } else {
+        let (t, warnings) = subtitles::read_file_lenient(&a.input, a.encoding.as_deref())?;
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+        t
+    };
     if let Some(tc) = &a.remove_offset {
         let Some(r) = rate else {
             bail!("--remove-offset needs --fps to read the timecode");

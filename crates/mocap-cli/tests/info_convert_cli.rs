@@ -234,3 +234,71 @@ fn every_subtitle_extension_classifies_as_subtitles() {
         );
     }
 }
+
+/// `mocap convert MOTION OUT.trc --skeleton X.asf --like TAKE.c3d`: every joint as a marker
+/// named after it, in the take's world, unit and rate; 39_01's knees, ankles, elbows and root
+/// land on Vicon's joint centres in the take (within 1 mm on every frame).
+#[test]
+fn amc_to_trc_like_its_take_lands_on_vicon_joint_centres() {
+    use mocap_formats::{c3d, trc};
+    let Some(root) = data() else { return };
+    let dir_rel = "c3d_plus_skeleton/cmu_subject39_walk";
+    let (asf, amc, take) = (
+        need(&root, &format!("{dir_rel}/39.asf")),
+        need(&root, &format!("{dir_rel}/39_01.amc")),
+        need(&root, &format!("{dir_rel}/39_01.c3d")),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("joints.trc");
+    let run = mocap(&[
+        "convert",
+        &amc,
+        out.to_str().expect("utf-8"),
+        "--skeleton",
+        &asf,
+        "--like",
+        &take,
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let t = trc::read_path(&out).expect("read the TRC").markers;
+    let c = c3d::read_path(Path::new(&take)).expect("take").points;
+    assert_eq!(t.unit, c.unit);
+    assert_eq!(t.rate, c.rate);
+    assert_eq!(t.frame_count(), c.frame_count());
+    assert!(
+        t.labels.iter().any(|l| l == "lfemur") && t.labels.len() == 31,
+        "{:?}",
+        t.labels
+    );
+    for (joint, centre) in [
+        ("root", "PEL0"),
+        ("ltibia", "LFE0"),
+        ("rtibia", "RFE0"),
+        ("lfoot", "LTI0"),
+        ("rfoot", "RTI0"),
+        ("lradius", "LHU0"),
+        ("rradius", "RHU0"),
+    ] {
+        let j = t
+            .labels
+            .iter()
+            .position(|l| l == joint)
+            .expect("joint marker");
+        let v = c
+            .labels
+            .iter()
+            .position(|l| l.ends_with(&format!(":{centre}")))
+            .expect("Vicon centre");
+        for f in 0..c.frame_count() {
+            let (Some(p), Some(q)) = (t.position(f, j), c.position(f, v)) else {
+                continue;
+            };
+            let d = (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f32>().sqrt();
+            assert!(d <= 1.0, "frame {f}: {joint} is {d} mm from {centre}");
+        }
+    }
+}

@@ -58,9 +58,10 @@ fn solve_cmu_39_01_writes_the_report_contract() {
         num("joint_rms_mm"),
     );
     assert!((c * c + v * v - j * j).abs() < 1e-6 * j * j, "{r}");
-    // With the markers where Vicon's poses put them our solve comes closer, but not to 15 mm.
+    // With the markers where Vicon's poses put them our solve comes closer (upper bounds only:
+    // coming within 15 mm of Vicon's joints must never fail a test).
     let again = num("reference_offsets_joint_rms_mm");
-    assert!(again < j && again >= 15.0, "{r}");
+    assert!(again < j, "{r}");
     assert!(num("reference_offsets_marker_rms_mm") <= 10.0, "{r}");
     assert!(
         stderr.contains("where the reference's poses put them"),
@@ -81,5 +82,93 @@ fn solve_cmu_39_01_writes_the_report_contract() {
         "JOINT ltibia",
     ] {
         assert!(bvh.contains(j), "{j} missing from the BVH");
+    }
+    solved_bvh_opens_on_its_take(&out, &take);
+    // `mocap convert` places the solved joints in the take's world the same way.
+    let trc_out = dir.path().join("joints.trc");
+    let run = Command::new(env!("CARGO_BIN_EXE_mocap"))
+        .arg("convert")
+        .arg(&out)
+        .arg(&trc_out)
+        .arg("--like")
+        .arg(&take)
+        .output()
+        .expect("run mocap");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let joints = mocap_formats::trc::read_path(&trc_out)
+        .expect("trc")
+        .markers;
+    let t = mocap_formats::c3d::read_path(&take).expect("take").points;
+    let root = joints
+        .labels
+        .iter()
+        .position(|l| l == "root")
+        .expect("root marker");
+    let pelvis = t
+        .labels
+        .iter()
+        .position(|l| l.ends_with(":PEL0"))
+        .expect("PEL0");
+    for f in 0..t.frame_count() {
+        let (Some(p), Some(q)) = (joints.position(f, root), t.position(f, pelvis)) else {
+            continue;
+        };
+        let d = (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f32>().sqrt();
+        assert!(d < 80.0, "frame {f}: solved root {d} mm from Vicon's PEL0");
+    }
+}
+
+/// The solved BVH is in centimetres (as MotionBuilder and Blender read BVH): our reader's
+/// default and the size guess agree, and, turned from BVH's Y up to the take's Z up, its root
+/// stays among the take's markers on every frame.
+fn solved_bvh_opens_on_its_take(bvh_path: &std::path::Path, take: &std::path::Path) {
+    use mocap_data::LengthUnit;
+    use mocap_formats::{bvh, c3d};
+    let f = bvh::read_path(bvh_path).expect("read the solved BVH");
+    assert_eq!(f.skeleton.unit, LengthUnit::Centimetre);
+    let g = bvh::guess_unit(&f.skeleton);
+    assert_eq!(g.unit, LengthUnit::Centimetre, "{}", g.reason);
+    assert!(
+        g.plausible && (1.4..2.1).contains(&g.size_m),
+        "{}",
+        g.reason
+    );
+    let mm = f.to_unit(LengthUnit::Millimetre);
+    let mut joints = Vec::new();
+    mocap_data::fk::world_positions(&mm.skeleton, &mm.motion, &mut joints);
+    let nj = mm.skeleton.joints.len();
+    let t = c3d::read_path(take).expect("take");
+    assert_eq!(t.points.unit, LengthUnit::Millimetre);
+    assert_eq!(t.points.frame_count(), mm.motion.frame_count());
+    // Every frame: the root lies within 250 mm of the markers' centroid (the pelvis sits in
+    // the middle of the body's markers), and every marker within 1.2 m of the root.
+    for fr in 0..t.points.frame_count() {
+        let valid: Vec<[f32; 3]> = (0..t.points.marker_count())
+            .filter_map(|m| t.points.position(fr, m))
+            .collect();
+        let n = valid.len() as f32;
+        let c = valid.iter().fold([0.0f32; 3], |a, p| {
+            [a[0] + p[0] / n, a[1] + p[1] / n, a[2] + p[2] / n]
+        });
+        // BVH is Y-up; the take is Z-up: the standard right-handed turn places it.
+        let r = joints[fr * nj];
+        let root = f
+            .skeleton
+            .up_axis
+            .convert_point(t.points.up_axis, [r[0] as f64, r[1] as f64, r[2] as f64])
+            .map(|v| v as f32);
+        let d = |p: [f32; 3]| {
+            ((p[0] - root[0]).powi(2) + (p[1] - root[1]).powi(2) + (p[2] - root[2]).powi(2)).sqrt()
+        };
+        assert!(
+            d(c) < 250.0,
+            "frame {fr}: root {root:?}, markers' centroid {c:?}"
+        );
+        let far = valid.iter().map(|&p| d(p)).fold(0.0f32, f32::max);
+        assert!(far < 1200.0, "frame {fr}: a marker {far} mm from the root");
     }
 }

@@ -317,3 +317,34 @@ fn align_copies_master_timings() {
     );
     assert_eq!(v["cues"][0]["text"], "Au revoir");
 }
+
+/// `mocap subs convert` reads WebVTT leniently (go-astisub's `00:01:39`, `00:01:41.04`), one
+/// warning per repaired cue; `--strict` keeps the WHATWG parser, which drops those cues.
+#[test]
+fn subs_convert_reads_vtt_leniently_unless_strict() {
+    let Some(root) = std::env::var_os("MOCAP_TEST_DATA") else {
+        eprintln!("skipping: MOCAP_TEST_DATA unset");
+        return;
+    };
+    let input = Path::new(&root).join("subtitles/go-astisub/example-in.vtt");
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out.srt");
+    let run = |strict: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_mocap"));
+        c.args(["subs", "convert"]).arg(&input).arg(&out);
+        if strict {
+            c.arg("--strict");
+        }
+        c.output().expect("run mocap")
+    };
+    let lenient = run(false);
+    let err = String::from_utf8_lossy(&lenient.stderr);
+    assert!(lenient.status.success(), "{err}");
+    assert_eq!(err.matches("warning: ").count(), 6, "{err}");
+    let srt = std::fs::read_to_string(&out).expect("srt");
+    assert!(srt.contains("00:01:39,000 --> 00:01:41,040"), "{srt}");
+    let strict = run(true);
+    let err = String::from_utf8_lossy(&strict.stderr);
+    assert!(strict.status.success(), "{err}");
+    assert!(err.contains("wrote 0 cues"), "{err}");
+}

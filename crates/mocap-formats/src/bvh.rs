@@ -15,8 +15,10 @@
 //! makes the reader allocate more than the input length allows.
 //!
 //! BVH files do not state a length unit; [`ReadOptions::unit`] says what to label the skeleton with
-//! (default centimetres) and [`BvhFile::to_unit`] rescales.
+//! (default centimetres) and [`BvhFile::to_unit`] rescales; [`guess_unit`] infers it from the
+//! skeleton's size.
 
+pub use crate::bvh_unit::{UnitGuess, guess_unit};
 use crate::{FormatError, Location};
 use mocap_data::{
     Channel, DQuat, DVec3, FrameRate, Joint, LengthUnit, Motion, RotationOrder, Skeleton, UpAxis,

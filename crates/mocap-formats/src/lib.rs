@@ -5,10 +5,12 @@
 
 pub mod asf;
 pub mod bvh;
+mod bvh_unit;
 pub mod c3d;
 pub mod error;
 pub mod glb;
 pub mod trc;
+pub mod world;
 
 pub use error::{FormatError, Location};
 

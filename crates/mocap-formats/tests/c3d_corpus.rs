@@ -375,6 +375,23 @@ fn round_trip(f: &c3d::C3dFile, problems: &mut Vec<String>) {
             }
         }
     }
+    // Float storage: offsets that readers decode differently (unsigned offsets above 32 767,
+    // a signed −32 768) are re-based to 0 by the writer, the data encoded against it.
+    let unsigned = expect
+        .get("ANALOG", "FORMAT")
+        .and_then(c3d::Parameter::string)
+        .is_some_and(|s| s.trim().eq_ignore_ascii_case("UNSIGNED"));
+    if let Some(c3d::Parameter {
+        data: c3d::ParamData::Int(v),
+        ..
+    }) = expect.get_mut("ANALOG", "OFFSET")
+    {
+        for x in v.iter_mut() {
+            if (unsigned && *x < 0) || *x == i16::MIN {
+                *x = 0;
+            }
+        }
+    }
     // Parameters the file lacked (BTS files have no POINT:RATE or ANALOG:RATE) may be added.
     {
         let diff: Vec<String> = expect

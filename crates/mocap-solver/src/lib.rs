@@ -13,6 +13,7 @@ pub mod model;
 pub mod pipeline;
 pub mod resolve;
 pub mod synth;
+pub mod synth_real;
 
 // --- repair, filters, contacts, retargeting ---
 pub mod fill;

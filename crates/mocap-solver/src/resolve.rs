@@ -259,14 +259,16 @@ pub fn scale_positions(skeleton: &Skeleton, motion: &mut Motion, unit_mm: f64) {
     }
 }
 
-/// The BVH-ready skeleton and motion of one actor's solve: millimetres, rest rotations baked
-/// (what `mocap solve` writes).
+/// The BVH-ready skeleton and motion of one actor's solve: centimetres (BVH has no unit field;
+/// MotionBuilder, Blender and our BVH reader take its numbers as centimetres), rest rotations
+/// baked (what `mocap solve` writes).
 pub fn bvh_motion(s: &ActorSolve) -> (Skeleton, Motion) {
     let model = s.solver.model();
     let sk_mm = model.skeleton_mm();
     let mut motion = s.result.motion.clone();
     scale_positions(&model.skeleton, &mut motion, model.unit_mm);
-    bake_rest_rotations(&sk_mm, &motion)
+    let (sk, m) = bake_rest_rotations(&sk_mm, &motion);
+    in_unit(&sk, &m, LengthUnit::Centimetre)
 }
 
 /// `skeleton` and `motion` in another length `unit`: offsets, end sites, translation limits and

@@ -308,12 +308,26 @@ pub fn compare_motions(
     mask: &[bool],
     frame_ok: Option<&[bool]>,
 ) -> MotionError {
+    compare_models(model, truth, model, solved, mask, frame_ok)
+}
+
+/// [`compare_motions`] where the solve ran on another model of the same joints (e.g. a
+/// calibrated, rescaled copy of the true skeleton): world positions and rotations of
+/// `truth_model`/`truth` against `solved_model`/`solved`.
+pub fn compare_models(
+    truth_model: &SolverModel,
+    truth: &Motion,
+    solved_model: &SolverModel,
+    solved: &Motion,
+    mask: &[bool],
+    frame_ok: Option<&[bool]>,
+) -> MotionError {
     let frames = truth.frame_count().min(solved.frame_count());
-    let n = model.joints.len();
-    let mut pa: Pose = model.rest_pose();
-    let mut pb: Pose = model.rest_pose();
-    let mut wa = WorldPose::new(n);
-    let mut wb = WorldPose::new(n);
+    let n = truth_model.joints.len().min(solved_model.joints.len());
+    let mut pa: Pose = truth_model.rest_pose();
+    let mut pb: Pose = solved_model.rest_pose();
+    let mut wa = WorldPose::new(truth_model.joints.len());
+    let mut wb = WorldPose::new(solved_model.joints.len());
     let (mut sum, mut max, mut ang, mut cnt, mut used_frames) = (0.0, 0.0f64, 0.0, 0usize, 0);
     for f in 0..frames {
         if let Some(ok) = frame_ok
@@ -322,10 +336,10 @@ pub fn compare_motions(
             continue;
         }
         used_frames += 1;
-        model.set_pose_from_channels(truth.frame(f), &mut pa);
-        model.set_pose_from_channels(solved.frame(f), &mut pb);
-        model.forward(&pa, &mut wa);
-        model.forward(&pb, &mut wb);
+        truth_model.set_pose_from_channels(truth.frame(f), &mut pa);
+        solved_model.set_pose_from_channels(solved.frame(f), &mut pb);
+        truth_model.forward(&pa, &mut wa);
+        solved_model.forward(&pb, &mut wb);
         for j in 0..n {
             if !mask.is_empty() && !mask[j] {
                 continue;

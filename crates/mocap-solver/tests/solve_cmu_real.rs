@@ -139,10 +139,9 @@ fn cmu_39_01_matches_vicon_solve() {
         "joint difference: constant {:.2} mm, varying {:.2} mm",
         cmp.constant_rms_mm, cmp.varying_rms_mm
     );
-    assert!(cmp.constant_rms_mm >= 12.0, "{cmp:?}");
+    // (Upper bounds only: getting closer to Vicon's joints must never fail a test.)
     // Our solve again with every marker where Vicon's poses put it on average (the calibration
-    // Vicon's solve implies): closer, but still above the 15 mm target, because Vicon's poses
-    // do not follow the markers (measured 17.7 mm).
+    // Vicon's solve implies): closer (measured 17.7 mm).
     assert!(pipeline::same_segment_frames(&s.solver, &ref_model));
     let again = pipeline::resolve_with_offsets(s, &take, &vicon.offsets_mm).expect("again");
     let with_vicon_offsets = pipeline::compare_joint_positions_turned(
@@ -161,12 +160,6 @@ fn cmu_39_01_matches_vicon_solve() {
         again.marker_rms_max_mm().0
     );
     assert!(with_vicon_offsets.rms_mm < cmp.rms_mm);
-    assert!(
-        with_vicon_offsets.rms_mm >= 15.0,
-        "with Vicon's own marker offsets the joints come within {} mm: the 15 mm target is in \
-         reach, revisit the calibration",
-        with_vicon_offsets.rms_mm
-    );
     assert!(vicon.rms_mm >= 15.0, "Vicon's {}", vicon.rms_mm);
     let head: Vec<f64> = vicon
         .per_marker_rms_mm

@@ -39,6 +39,7 @@ pub mod time;
 pub mod ttml;
 pub mod vad;
 pub mod vtt;
+pub mod vtt_lenient;
 pub mod waveform;
 pub mod width;
 
@@ -102,6 +103,39 @@ pub fn read_bytes(bytes: &[u8], format: Option<Format>, encoding: Option<&str>) 
     let mut track = parse_text(&decoded.text, format)?;
     track.encoding = decoded.encoding.name().to_string();
     Ok(track)
+}
+
+/// [`read_file`], reading WebVTT leniently ([`vtt_lenient`]): the track and one warning per
+/// repaired cue (empty for other formats, which have their own tolerant readers).
+pub fn read_file_lenient(path: &Path, encoding: Option<&str>) -> Result<(Track, Vec<String>)> {
+    let bytes = std::fs::read(path).map_err(|error| SubError::Io {
+        path: path.display().to_string(),
+        error,
+    })?;
+    let format = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .and_then(Format::from_extension);
+    let decoded = encoding::decode_with_label(&bytes, encoding)?;
+    let is_vtt = format == Some(Format::WebVtt)
+        || (format.is_none() && sniff_format(&decoded.text) == Some(Format::WebVtt));
+    if !is_vtt {
+        return Ok((read_file(path, encoding)?, Vec::new()));
+    }
+    let (mut track, repairs) = vtt_lenient::parse_lenient(&decoded.text).map_err(|e| match e {
+        SubError::Syntax { line, reason, .. } => SubError::Syntax {
+            file: path.display().to_string(),
+            line,
+            reason,
+        },
+        e => e,
+    })?;
+    track.encoding = decoded.encoding.name().to_string();
+    let file = path.display();
+    Ok((
+        track,
+        repairs.iter().map(|r| format!("{file}: {r}")).collect(),
+    ))
 }
 
 /// Reads a subtitle file; the format comes from the extension, else from the content.

@@ -208,6 +208,45 @@ fn go_astisub_vtt_timestamps_follow_the_spec() {
     );
 }
 
+/// The lenient reading repairs example-in.vtt's timings (`00:01:39`, `00:01:41.04`) as
+/// go-astisub does: its own normalised output (example-out.vtt, read strictly) holds the same
+/// cues, times and settings; one warning per repaired cue.
+#[test]
+fn go_astisub_vtt_reads_leniently_as_go_astisub_reads_it() {
+    let Some(root) = common::data_root() else {
+        return;
+    };
+    let dir = root.join("go-astisub");
+    let (lenient, warnings) =
+        subtitles::read_file_lenient(&dir.join("example-in.vtt"), None).expect("lenient read");
+    let strict = read(&root, "go-astisub/example-out.vtt");
+    assert_eq!(lenient.cues.len(), 6);
+    assert_eq!(warnings.len(), 6, "{warnings:?}");
+    assert!(
+        warnings[0].contains("line 29") && warnings[0].contains("00:01:41.04"),
+        "{}",
+        warnings[0]
+    );
+    for (a, b) in lenient.cues.iter().zip(&strict.cues) {
+        assert_eq!((a.start_ms(), a.end_ms()), (b.start_ms(), b.end_ms()));
+        assert_eq!(a.settings, b.settings);
+        assert_eq!(a.text, b.text);
+    }
+    assert_eq!(lenient.cues[0].end_ms(), 101_040);
+    // Strict reading of the same file still drops every cue.
+    assert!(
+        subtitles::read_file(&dir.join("example-in.vtt"), None)
+            .expect("read")
+            .cues
+            .is_empty()
+    );
+    // A conforming file reads the same either way, with no warning.
+    let (again, none) =
+        subtitles::read_file_lenient(&dir.join("example-out.vtt"), None).expect("lenient read");
+    assert!(none.is_empty());
+    assert_eq!(again.cues, strict.cues);
+}
+
 #[test]
 fn encodings_and_line_endings() {
     let Some(root) = common::data_root() else {

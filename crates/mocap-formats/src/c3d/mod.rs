@@ -27,6 +27,7 @@
 mod num;
 mod params;
 mod read;
+mod standard;
 mod write;
 
 use mocap_data::{AnalogData, Event, LengthUnit, MarkerTrajectories, UpAxis};

@@ -1082,11 +1082,20 @@ fn decode_points<C: Codec>(
             let z = C::f32([s[8], s[9], s[10], s[11]]);
             let w = C::f32([s[12], s[13], s[14], s[15]]);
             // Gap: the 4th word is negative (sign bit set) or not a number, or a coordinate is
-            // not finite. Otherwise the 4th word's integer value packs camera mask and residual.
+            // not finite. Otherwise the 4th word's integer value packs camera mask (high byte)
+            // and residual (low byte), as the standard says. Some writers store the 16-bit
+            // integer-format word in the float's upper half instead (e.g. 0x7F00_7F00, a float
+            // of 1.7e38 that no 16-bit value explains): beyond 65 535 the upper half is that
+            // word (all cameras, residual 0 in that example; ezc3d reads residual 0 too).
             // Non-short-circuit `&` keeps the loop free of branches.
             let ok =
                 !w.is_sign_negative() & !w.is_nan() & x.is_finite() & y.is_finite() & z.is_finite();
-            let iw = w as u32 * ok as u32;
+            let word = if w < 65536.0 {
+                w as u32
+            } else {
+                w.to_bits() >> 16
+            };
+            let iw = word * ok as u32;
             *p = if ok { [x, y, z] } else { [0.0; 3] };
             *r = (iw & 0xff) as f32 * rs;
             *m = ((iw >> 8) & 0x7f) as u8;

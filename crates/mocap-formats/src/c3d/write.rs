@@ -2,6 +2,7 @@
 
 use super::params::{ParamData, Parameter, Parameters, serialize_section, to_latin1};
 use super::read::{analog_calibration, group_events};
+use super::standard::{analog_rate_for, standardise_types, unambiguous_offsets};
 use super::{C3dFile, Processor, Storage};
 use crate::FormatError;
 use mocap_data::{Event, FrameRate, LengthUnit, UpAxis};
@@ -117,6 +118,8 @@ struct Plan {
     /// Signed POINT:SCALE written (negative for float storage).
     scale: f32,
     residual_scale: f32,
+    /// Frame rate written to the header, equal to `POINT:RATE`'s first value (frames per second).
+    rate: f32,
     frames: usize,
     points: usize,
     channels: usize,
@@ -214,6 +217,7 @@ fn prepare(
     }
 
     let mut params = file.parameters.clone();
+    standardise_types(&mut params);
     let (float, scale, residual_scale) = match opts.storage {
         Storage::Float => {
             let rs = file.residual_scale();
@@ -248,6 +252,10 @@ fn prepare(
             Parameter::new("RATE", "", ParamData::Float(vec![point_hz as f32])),
         );
     }
+    let rate = params
+        .get("POINT", "RATE")
+        .and_then(Parameter::first_f64)
+        .map_or(point_hz as f32, |r| r as f32);
     let frames32 = u32::try_from(frames).map_err(|_| {
         invalid(
             path,
@@ -334,15 +342,21 @@ fn prepare(
         if ch > 0 || params.get("ANALOG", "UNITS").is_some() {
             set_strings_multi(&mut params, "ANALOG", "UNITS", &units);
         }
-        let rate_same = params
-            .get("ANALOG", "RATE")
-            .and_then(Parameter::first_f64)
-            .is_some_and(|r| r as f32 == a.rate_hz as f32);
-        let rate_absent_ok = params.get("ANALOG", "RATE").is_none() && a.rate_hz == 0.0;
+        let stored = params.get("ANALOG", "RATE").and_then(Parameter::first_f64);
+        // Readers check ANALOG:RATE / POINT:RATE == samples per frame exactly.
+        let rate_same = stored.is_some_and(|r| {
+            r as f32 == a.rate_hz as f32 && (spf == 0 || r / rate as f64 == spf as f64)
+        });
+        let rate_absent_ok = stored.is_none() && a.rate_hz == 0.0;
         if !rate_same && !rate_absent_ok {
+            let r = if spf > 0 {
+                analog_rate_for(rate, spf)
+            } else {
+                a.rate_hz as f32
+            };
             params.set(
                 "ANALOG",
-                Parameter::new("RATE", "", ParamData::Float(vec![a.rate_hz as f32])),
+                Parameter::new("RATE", "", ParamData::Float(vec![r])),
             );
         }
     }
@@ -385,6 +399,9 @@ fn prepare(
             params.set("ANALOG", q);
         }
     }
+    if float {
+        unambiguous_offsets(&mut params);
+    }
     let unsigned_analog = !float
         && params
             .get("ANALOG", "FORMAT")
@@ -408,6 +425,7 @@ fn prepare(
             float,
             scale,
             residual_scale,
+            rate,
             frames,
             points: n,
             channels: ch,
@@ -526,7 +544,8 @@ fn write_impl<W: Write>(
     h[12..16].copy_from_slice(&p.put_f32(plan.scale));
     put16(&mut h, 16, data_block as u16);
     put16(&mut h, 18, plan.spf.min(u16::MAX as usize) as u16);
-    h[20..24].copy_from_slice(&p.put_f32(file.points.rate.hz() as f32));
+    // The header's rate is the very float POINT:RATE holds (py-c3d compares them exactly).
+    h[20..24].copy_from_slice(&p.put_f32(plan.rate));
     let hev = if file.events.is_empty() {
         &[][..]
     } else {

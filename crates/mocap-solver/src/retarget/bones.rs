@@ -266,6 +266,41 @@ impl BoneMap {
     }
 }
 
+impl BoneMap {
+    /// The map for `sk` with a confidence per bone: the best of `candidates` (map files, then
+    /// presets) when it names at least 14 bones including the hips (confidence 1 for each),
+    /// else the automatic map from topology and names ([`super::automap`]); a candidate naming
+    /// at least 8 bones is the fallback when the skeleton is not recognised as a humanoid.
+    /// Errors say "not a humanoid" and why.
+    pub fn for_skeleton(
+        sk: &Skeleton,
+        candidates: &[BoneMap],
+    ) -> Result<(BoneMap, BTreeMap<HumanBone, f32>), SolverError> {
+        let preset = Self::best_for(sk, candidates).ok();
+        let full = |m: &BoneMap| {
+            let r = m.resolve(sk);
+            let c: BTreeMap<HumanBone, f32> = r.keys().map(|b| (*b, 1.0)).collect();
+            (r.len(), c)
+        };
+        if let Some(m) = &preset {
+            let (n, c) = full(m);
+            if n >= 14 {
+                return Ok((m.clone(), c));
+            }
+        }
+        match super::automap(sk) {
+            Ok(a) => Ok((a.map, a.confidence)),
+            Err(e) => match preset {
+                Some(m) => {
+                    let (_, c) = full(&m);
+                    Ok((m, c))
+                }
+                None => Err(e),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,9 +25,11 @@
 //! translation per frame ([`RetargetedMotion`]), and as BVH channels
 //! ([`RetargetedMotion::to_motion`], [`RetargetedMotion::to_bvh`]).
 
+mod automap;
 mod bones;
 mod gltf_target;
 
+pub use automap::{AutoMap, automap, tokens};
 pub use bones::{BoneMap, HumanBone};
 pub use gltf_target::{GltfTarget, skeleton_from_gltf};
 
