@@ -308,3 +308,68 @@ fn actor_frames_follow_time_across_rates() {
     assert_eq!(motion_frame(r120, 5000, r30, 100), 99);
     assert_eq!(motion_frame(r120, 7, r30, 0), 0);
 }
+
+/// One world (issue 15): a CMU take opened with Vicon's own ASF/AMC solve shows the skeleton on its
+/// markers. The C3D holds Vicon's joint-centre points computed from the same AMC; the studio's
+/// skeleton, placed in the viewport by the same transforms the viewport uses for joints and
+/// markers, lands on them within a millimetre on every frame.
+#[test]
+fn cmu_skeleton_opened_with_its_take_lands_on_vicon_joint_centres() {
+    use mocap_studio::viewport::{skeleton_space_transform, take_space_transform};
+    let Some(dir) = data_dir() else { return };
+    let walk = dir.join("c3d_plus_skeleton/cmu_subject39_walk");
+    let files = vec![
+        require(walk.join("39_01.c3d")),
+        require(walk.join("39.asf")),
+        require(walk.join("39_01.amc")),
+    ];
+    let mut app = app(SIXTIETH);
+    send(&mut app, SessionCommand::Open(files));
+    app.update();
+    let session = app.world().resource::<Session>();
+    let take = session.take.as_ref().expect("a take");
+    let markers = take.markers.as_ref().expect("markers");
+    let (sk, motion) = take.actor(0).expect("the skeleton");
+    let joint_space = skeleton_space_transform(sk.unit, take.actor_axes(0));
+    let marker_space = take_space_transform(markers.unit, markers.up_axis);
+    let mut checked = 0;
+    for (joint, centre) in [
+        ("root", "PEL0"),
+        ("ltibia", "LFE0"),
+        ("rtibia", "RFE0"),
+        ("lfoot", "LTI0"),
+        ("rfoot", "RTI0"),
+        ("lradius", "LHU0"),
+        ("rradius", "RHU0"),
+    ] {
+        let j = sk
+            .joints
+            .iter()
+            .position(|x| x.name == joint)
+            .expect("joint");
+        let m = markers
+            .labels
+            .iter()
+            .position(|l| l.ends_with(&format!(":{centre}")) || l == centre)
+            .expect("Vicon centre");
+        for f in 0..take.frame_count {
+            let Some(p) = markers.position(f, m) else {
+                continue;
+            };
+            let mf = mocap_studio::model::session::motion_frame(
+                take.rate,
+                f,
+                motion.rate,
+                motion.frame_count(),
+            );
+            let pose = mocap_data::fk::pose(sk, motion.frame(mf));
+            let t = pose[j].translation;
+            let jw = joint_space.transform_point(Vec3::new(t.x as f32, t.y as f32, t.z as f32));
+            let mw = marker_space.transform_point(Vec3::from_array(p));
+            let d_mm = jw.distance(mw) * 1000.0;
+            assert!(d_mm <= 1.0, "frame {f}: {joint} is {d_mm:.2} mm from {centre}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 2_000, "only {checked} samples compared");
+}

@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 
 use bevy::prelude::*;
+pub use mocap_formats::bvh::UnitGuess;
+pub use mocap_formats::world::AxisConvention;
 use mocap_data::{Event, FrameIndex, FrameRate, MarkerTrajectories, Motion, Skeleton, Timecode};
 
 /// Requests that change what is loaded.
@@ -41,6 +43,11 @@ pub struct Take {
     pub start_timecode: Timecode,
     /// Character skeleton, in its own unit and up axis.
     pub skeleton: Option<Skeleton>,
+    /// How `skeleton`'s axes relate to the lab's (Vicon's ASF axes, or its up axis): with its
+    /// unit, where its joints land in the markers' world ([`mocap_formats::world::Placement`]).
+    pub skeleton_axes: AxisConvention,
+    /// For a BVH skeleton, the unit guessed from the figure's size and why (BVH states none).
+    pub skeleton_unit_guess: Option<UnitGuess>,
     /// Channel values for `skeleton`.
     pub motion: Option<Motion>,
     /// Optical markers, in their own unit and up axis.
@@ -75,6 +82,10 @@ pub struct Actor {
     pub skeleton: Skeleton,
     /// Channel values for `skeleton`, at their own rate.
     pub motion: Motion,
+    /// How `skeleton`'s axes relate to the lab's (see [`Take::skeleton_axes`]).
+    pub axes: AxisConvention,
+    /// For a BVH skeleton, the unit guessed from the figure's size and why.
+    pub unit_guess: Option<UnitGuess>,
 }
 
 /// The frame of a motion sampled at `motion_rate` shown at frame `take_frame` of a take sampled
@@ -100,6 +111,17 @@ impl Take {
     /// Number of actors with a skeleton motion (the primary one, if any, and `actors`).
     pub fn actor_count(&self) -> usize {
         usize::from(self.skeleton.is_some() && self.motion.is_some()) + self.actors.len()
+    }
+
+    /// How actor `k`'s skeleton axes relate to the lab's (0: the primary skeleton).
+    pub fn actor_axes(&self, k: usize) -> AxisConvention {
+        match k {
+            0 => self.skeleton_axes,
+            _ => self
+                .actors
+                .get(k - 1)
+                .map_or(AxisConvention::Up(mocap_data::UpAxis::Y), |a| a.axes),
+        }
     }
 
     /// Skeleton and motion of actor `k` (0: the primary `skeleton`/`motion`; `k ≥ 1`:

@@ -413,6 +413,8 @@ pub fn demo_take() -> Result<Take, DemoError> {
         cleanup: Default::default(),
         actors: Vec::new(),
         solved: None,
+        skeleton_axes: crate::model::session::AxisConvention::Up(mocap_data::UpAxis::Y),
+        skeleton_unit_guess: None,
     })
 }
 

@@ -191,22 +191,21 @@ fn open_path(
             Ok(summary)
         }
         FileKind::Bvh => {
-            let file = mocap_formats::bvh::read_path(path).map_err(err)?;
+            // The same loader as `mocap convert --like`: BVH states no unit, so it is guessed
+            // from the figure's size (shown in the Inspector).
+            let m = mocap_formats::world::load_motion(path, None).map_err(err)?;
+            let guess = m
+                .unit_guess
+                .as_ref()
+                .map(|g| format!("; unit {} guessed: {}", g.unit, g.reason))
+                .unwrap_or_default();
             let summary = format!(
-                "{} joints, {} frames at {} Hz ({} assumed)",
-                file.skeleton.joints.len(),
-                file.motion.frame_count(),
-                file.motion.rate,
-                file.skeleton.unit
+                "{} joints, {} frames at {} Hz{guess}",
+                m.skeleton.joints.len(),
+                m.motion.frame_count(),
+                m.motion.rate,
             );
-            Ok(set_or_add_character(
-                session,
-                path,
-                file.skeleton,
-                file.motion,
-                motion_opened,
-                summary,
-            ))
+            Ok(set_or_add_character(session, path, m, motion_opened, summary))
         }
         FileKind::Asf => {
             let asf = mocap_formats::asf::read_asf_path(path).map_err(err)?;
@@ -215,8 +214,8 @@ fn open_path(
             Ok(format!("{n} bones; open the matching .amc for its motion"))
         }
         FileKind::Amc => {
-            let asf = match session.pending_asf.take() {
-                Some((_, asf)) => asf,
+            let asf_path = match session.pending_asf.take() {
+                Some((p, _)) => p,
                 None => {
                     let sibling = path.with_extension("asf");
                     let found = if sibling.exists() {
@@ -224,33 +223,19 @@ fn open_path(
                     } else {
                         single_asf_in(path.parent().unwrap_or(Path::new(".")))
                     };
-                    let asf_path =
-                        found.ok_or("open its .asf skeleton first (none found beside it)")?;
-                    mocap_formats::asf::read_asf_path(&asf_path).map_err(err)?
+                    found.ok_or("open its .asf skeleton first (none found beside it)")?
                 }
             };
-            let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-            // Acclaim files carry neither unit nor rate: CMU conventions (120 Hz), shown in cm.
-            let opts = mocap_formats::asf::AmcOptions {
-                unit: LengthUnit::Centimetre,
-                rate: FrameRate::FPS_120,
-            };
-            let motion = mocap_formats::asf::parse_amc_with(&text, &asf, &opts).map_err(err)?;
-            let skeleton = asf.to_skeleton(LengthUnit::Centimetre);
+            // One loader with `mocap convert --like`: Vicon's ASF axes and units, so the joints
+            // land on the take's markers (CMU: on Vicon's own joint-centre points).
+            let m = mocap_formats::world::load_motion(path, Some(&asf_path)).map_err(err)?;
             let summary = format!(
-                "{} joints, {} frames at {} Hz (assumed)",
-                skeleton.joints.len(),
-                motion.frame_count(),
-                motion.rate
+                "{} joints, {} frames at {} Hz (Acclaim files state no rate: assumed)",
+                m.skeleton.joints.len(),
+                m.motion.frame_count(),
+                m.motion.rate
             );
-            Ok(set_or_add_character(
-                session,
-                path,
-                skeleton,
-                motion,
-                motion_opened,
-                summary,
-            ))
+            Ok(set_or_add_character(session, path, m, motion_opened, summary))
         }
         FileKind::Fbx | FileKind::Audio | FileKind::Video | FileKind::Subtitle => Err(format!(
             "{kind:?} files are not opened as a take (subtitles and audio: File → Open subtitles…, \
@@ -364,6 +349,8 @@ fn new_take(path: &Path, rate: FrameRate) -> Take {
         cleanup: Default::default(),
         actors: Vec::new(),
         solved: None,
+        skeleton_axes: crate::model::session::AxisConvention::Up(mocap_data::UpAxis::Y),
+        skeleton_unit_guess: None,
     }
 }
 
@@ -393,11 +380,16 @@ fn set_markers(
 fn set_or_add_character(
     session: &mut Session,
     path: &Path,
-    skeleton: Skeleton,
-    motion: Motion,
+    loaded: mocap_formats::world::LoadedMotion,
     motion_opened: &mut bool,
     summary: String,
 ) -> String {
+    let mocap_formats::world::LoadedMotion {
+        skeleton,
+        motion,
+        convention,
+        unit_guess,
+    } = loaded;
     let take_has_one = session
         .take
         .as_ref()
@@ -416,6 +408,8 @@ fn set_or_add_character(
             source: path.to_path_buf(),
             skeleton,
             motion,
+            axes: convention,
+            unit_guess,
         });
         take.sources.push(path.to_path_buf());
         let k = take.actors.len();
@@ -424,6 +418,10 @@ fn set_or_add_character(
     }
     *motion_opened = true;
     set_character(session, path, skeleton, motion);
+    if let Some(take) = session.take.as_mut() {
+        take.skeleton_axes = convention;
+        take.skeleton_unit_guess = unit_guess;
+    }
     summary
 }
 

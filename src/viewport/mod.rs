@@ -141,6 +141,32 @@ pub fn take_space_transform(unit: LengthUnit, up: UpAxis) -> Transform {
     }
 }
 
+/// The transform that takes a skeleton's joint positions (lengths in `unit`, axes per `axes`) to
+/// Bevy world space (metres, Y-up), through the same [`mocap_formats::world::Placement`] that
+/// `mocap convert --like` uses: a Vicon ASF skeleton lands on its take's markers. For
+/// `AxisConvention::Up(up)` it equals [`take_space_transform`]`(unit, up)`.
+pub fn skeleton_space_transform(
+    unit: LengthUnit,
+    axes: mocap_formats::world::AxisConvention,
+) -> Transform {
+    use mocap_formats::world::{Placement, TakeWorld};
+    let p = Placement::new(
+        unit,
+        axes,
+        TakeWorld {
+            unit: LengthUnit::Metre,
+            up_axis: UpAxis::Y,
+        },
+    );
+    let r = p.rotation;
+    let col = |k: usize| Vec3::new(r[0][k] as f32, r[1][k] as f32, r[2][k] as f32);
+    Transform {
+        translation: Vec3::ZERO,
+        rotation: Quat::from_mat3(&Mat3::from_cols(col(0), col(1), col(2))).normalize(),
+        scale: Vec3::splat(p.scale as f32),
+    }
+}
+
 /// World positions (m, Y-up) of the markers at the current frame; `None` in a gap.
 #[derive(Resource, Debug, Default, Clone)]
 pub struct MarkerWorld {
@@ -335,7 +361,7 @@ fn rebuild_scene(
                     sk.up_axis
                 )),
                 TakeSpace,
-                take_space_transform(sk.unit, sk.up_axis),
+                skeleton_space_transform(sk.unit, take.actor_axes(k)),
                 Visibility::default(),
             ))
             .id();
@@ -448,8 +474,8 @@ pub fn take_bounds(take: &crate::model::session::Take) -> Option<(Vec3, Vec3)> {
             }
         }
     }
-    for (sk, motion) in (0..=take.actors.len()).filter_map(|k| take.actor(k)) {
-        let space = take_space_transform(sk.unit, sk.up_axis);
+    for (k, (sk, motion)) in (0..=take.actors.len()).filter_map(|k| Some((k, take.actor(k)?))) {
+        let space = skeleton_space_transform(sk.unit, take.actor_axes(k));
         if motion.channels_per_frame == sk.channel_count() {
             for f in (0..motion.frame_count()).step_by(10) {
                 for j in mocap_data::fk::pose(sk, motion.frame(f)) {
@@ -559,6 +585,22 @@ mod tests {
             (p - Vec3::new(expect[0] as f32, expect[1] as f32, expect[2] as f32)).length() < 1e-5
         );
         let t = take_space_transform(LengthUnit::Centimetre, UpAxis::Y);
+        for (unit, up) in [
+            (LengthUnit::Millimetre, UpAxis::Z),
+            (LengthUnit::Centimetre, UpAxis::Y),
+        ] {
+            let a = take_space_transform(unit, up);
+            let b = skeleton_space_transform(unit, mocap_formats::world::AxisConvention::Up(up));
+            let p = Vec3::new(100.0, 200.0, 300.0);
+            assert!(a.transform_point(p).distance(b.transform_point(p)) < 1e-4);
+        }
+        // Vicon's ASF axes: ASF (x, y, z) are the lab's (Y, Z, X), lab Z up → Bevy (X, Z, −Y).
+        let v = skeleton_space_transform(
+            LengthUnit::Millimetre,
+            mocap_formats::world::AxisConvention::ViconAsf,
+        );
+        let q = v.transform_point(Vec3::new(1000.0, 2000.0, 3000.0));
+        assert!(q.distance(Vec3::new(3.0, 2.0, -1.0)) < 1e-4, "{q}");
         assert!(
             (t.transform_point(Vec3::new(0.0, 95.0, 0.0)) - Vec3::new(0.0, 0.95, 0.0)).length()
                 < 1e-6
