@@ -142,7 +142,7 @@ fn python_bvh_reads_our_rewrite_of_real_files() {
     assert!(n > 0, "no .bvh files in {}", dir.display());
 }
 
-/// Forward kinematics agrees with pybvh's (`pip install pybvh`), an independent implementation,
+/// Forward kinematics agrees with pybvh's (pinned in `.ci/requirements-interop.txt`), an independent implementation,
 /// on a BVH we write with mixed rotation orders (root ZYX, others ZXY, like CMU cgspeed files)
 /// and on the real Mixamo-rig file. (pybvh refuses position channels on non-root joints, so the
 /// Bandai files cannot be compared this way.)
