@@ -9,8 +9,7 @@ use mocap_solver::stack::{OpStack, same_bits};
 use std::path::Path;
 use std::process::{Command, Output};
 
-mod common;
-use common::data;
+use mocap_testkit::data;
 
 fn mocap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mocap"))

@@ -1,8 +1,8 @@
 //! `mocap export-glb` files open in three.js and in Blender.
 //!
 //! three.js: `.ci/threejs-load.mjs` loads each GLB with
-//! three.js's own GLTFLoader (npm `three`, looked up in `THREEJS_NODE_PATH` or
-//! `$HOME/.cache/mocap-studio/npm/node_modules`; skipped with a notice when it or node is absent),
+//! three.js's own GLTFLoader (npm `three`, found by `mocap_testkit::npm_package`: skipped with a
+//! notice locally when it or node is absent, failed under `CI=true`),
 //! plays the first clip with an AnimationMixer at t = 0 and t = duration / 2, and reports what it
 //! sees. Real takes from `MOCAP_TEST_DATA` (skips with a notice when unset, fails when a file is
 //! missing): the Bandai walk BVH and the CMU subject 39 ASF/AMC walk.
@@ -13,7 +13,8 @@
 //! kinematics ([`mocap_data::fk`]) of the source, converted to glTF's metres +Y up as the exporter
 //! does, within 1 mm.
 //!
-//! Blender (`blender` on `PATH`, skipped with a notice when absent): `.ci/blender-load.py`
+//! Blender (`blender` on `PATH`, `mocap_testkit::tool`; skipped with a notice locally when absent,
+//! failed under `CI=true`): `.ci/blender-load.py`
 //! imports the GLB with Blender's own glTF add-on; asserted: one armature with one skinned mesh,
 //! one bone per joint with the joints' names, an action spanning the take's duration at the scene
 //! rate, and the pose bones' heads at the first and last frame equal our FK within 1 mm (Blender
@@ -25,24 +26,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::data;
+use mocap_testkit::data;
 
 /// Largest allowed distance between a bone's position in three.js and in our FK, metres.
 const TOLERANCE_M: f64 = 1e-3;
 
-/// Where three.js can be run: the `node_modules` dir, or `None` after printing a notice.
+/// Where three.js can be run: the `node_modules` dir, or `None` after a recorded skip.
 fn threejs() -> Option<PathBuf> {
-    let Some(modules) = common::npm_modules("THREEJS_NODE_PATH", "three") else {
-        eprintln!(
-            "notice: three.js not found (set THREEJS_NODE_PATH or run `npm install --prefix $HOME/.cache/mocap-studio/npm three`); skipping the three.js load check"
-        );
-        return None;
-    };
-    if Command::new("node").arg("--version").output().is_err() {
-        eprintln!("notice: node not found; skipping the three.js load check");
-        return None;
-    }
-    Some(modules)
+    mocap_testkit::npm_package("three")
 }
 
 /// Runs `mocap export-glb` with `args` (input, options) writing `out`.
@@ -247,16 +238,11 @@ fn cmu_asf_amc_glb_plays_in_threejs_as_our_fk() {
     check(&modules, &out, "39_01", &skeleton, &motion);
 }
 
-/// What `.ci/blender-load.py` reports for `glb`, or `None` (with a notice) without Blender.
+/// What `.ci/blender-load.py` reports for `glb`, or `None` (a recorded skip) without Blender.
 fn load_in_blender(glb: &Path) -> Option<serde_json::Value> {
-    if Command::new("blender").arg("--version").output().is_err() {
-        eprintln!(
-            "notice: blender not found (apt install blender); skipping the Blender import check"
-        );
-        return None;
-    }
+    let blender = mocap_testkit::tool("blender")?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/blender-load.py");
-    let out = Command::new("blender")
+    let out = Command::new(&blender)
         .args(["-b", "--factory-startup", "--python"])
         .arg(&script)
         .arg("--")

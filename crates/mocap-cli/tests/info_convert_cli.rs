@@ -13,13 +13,7 @@ fn mocap(args: &[&str]) -> Output {
 }
 
 fn data() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
+    mocap_testkit::data_dir()
 }
 
 fn need(root: &Path, rel: &str) -> String {

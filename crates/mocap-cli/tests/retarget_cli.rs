@@ -7,8 +7,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 
-mod common;
-use common::data;
+use mocap_testkit::data;
 
 fn mocap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mocap"))

@@ -1,16 +1,14 @@
 //! `mocap solve` on real data: the report's contract fields, the BVH's joint names, and the
 //! comparison with Vicon's own solve (`--reference`), including the rigid-marker fit of both.
 
-mod common;
-
 use std::process::Command;
 
 #[test]
 fn solve_cmu_39_01_writes_the_report_contract() {
     let (Some(take), Some(asf), Some(amc)) = (
-        common::data("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d"),
-        common::data("c3d_plus_skeleton/cmu_subject39_walk/39.asf"),
-        common::data("c3d_plus_skeleton/cmu_subject39_walk/39_01.amc"),
+        mocap_testkit::data("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d"),
+        mocap_testkit::data("c3d_plus_skeleton/cmu_subject39_walk/39.asf"),
+        mocap_testkit::data("c3d_plus_skeleton/cmu_subject39_walk/39_01.amc"),
     ) else {
         return;
     };

@@ -188,12 +188,10 @@ fn errors_are_one_line_and_exit_1() {
 
 #[test]
 fn corpus_info_matches_wpt_settings() {
-    let Some(root) = std::env::var_os("MOCAP_TEST_DATA") else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
+    let Some(p) = mocap_testkit::data("subtitles/webvtt_wpt/file-parsing/settings-align.vtt")
+    else {
         return;
     };
-    let p = Path::new(&root).join("subtitles/webvtt_wpt/file-parsing/settings-align.vtt");
-    assert!(p.exists(), "{} missing", p.display());
     // The expected values are the quoted strings of the array in WPT's settings-align.js.
     let js = std::fs::read_to_string(p.with_extension("js")).expect("settings-align.js");
     let list = js

@@ -315,8 +315,7 @@ fn errors_exit_1_without_touching_files() {
 
 #[test]
 fn real_files_get_duration_from_the_readers() {
-    let Some(data) = std::env::var_os("MOCAP_TEST_DATA").map(PathBuf::from) else {
-        eprintln!("MOCAP_TEST_DATA is not set: skipping");
+    let Some(data) = mocap_testkit::data_dir() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

@@ -8,13 +8,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 fn subject39() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d).join("c3d_plus_skeleton/cmu_subject39_walk")),
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
+    mocap_testkit::data("c3d_plus_skeleton/cmu_subject39_walk")
 }
 
 fn load39() -> Option<(AsfSkeleton, String)> {

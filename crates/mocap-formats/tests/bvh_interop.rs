@@ -1,24 +1,13 @@
 //! A BVH we write is read by a second, independent parser: the `bvh` Python package (20tab
-//! bvh-python, `pip install bvh`). Skipped with a notice when `python3 -c "import bvh"` fails.
+//! bvh-python, pinned in `.ci/requirements-interop.txt`), run in the peers' interpreter
+//! (`mocap_testkit::python_module`): skipped with a notice locally when it is missing, failed under
+//! `CI=true`.
 
 use mocap_data::{
     Channel, DVec3, FrameRate, Joint, LengthUnit, Motion, RotationOrder, Skeleton, UpAxis,
 };
 use mocap_formats::bvh;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn have_python_bvh() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import bvh"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipping: python3 with the `bvh` package (pip install bvh) is not available");
-    }
-    ok
-}
 
 const SCRIPT: &str = r#"
 import json, sys
@@ -39,27 +28,18 @@ out = {
 print(json.dumps(out))
 "#;
 
-fn python_read(path: &Path) -> serde_json::Value {
-    let o = Command::new("python3")
-        .args(["-c", SCRIPT])
-        .arg(path)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        o.status.success(),
-        "bvh-python failed on {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("json")
+/// Reads `path` with bvh-python in the interpreter `py` (a failure names the script's stderr).
+fn python_read(py: &Path, path: &Path) -> serde_json::Value {
+    let out = mocap_testkit::run_python(py, SCRIPT, &[path.as_os_str()]);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bvh-python on {}: {e}", path.display()))
 }
 
-fn check(sk: &Skeleton, m: &Motion, tag: &str) {
+fn check(py: &Path, sk: &Skeleton, m: &Motion, tag: &str) {
     let dir = std::env::temp_dir().join(format!("mocap-bvh-interop-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("mkdir");
     let p: PathBuf = dir.join(format!("{tag}.bvh"));
     bvh::write_path(sk, m, &p).expect("write");
-    let v = python_read(&p);
+    let v = python_read(py, &p);
     let names: Vec<&str> = v["joints"]
         .as_array()
         .expect("joints")
@@ -105,9 +85,9 @@ fn check(sk: &Skeleton, m: &Motion, tag: &str) {
 
 #[test]
 fn python_bvh_reads_our_generated_file() {
-    if !have_python_bvh() {
+    let Some(py) = mocap_testkit::python_module("bvh") else {
         return;
-    }
+    };
     let mut root = Joint::new("mixamorig:Hips", None, DVec3::new(0.0, 93.5, 0.0));
     root.channels = vec![
         Channel::Xposition,
@@ -133,19 +113,17 @@ fn python_bvh_reads_our_generated_file() {
         *v = ((i as f32) * 0.37).sin() * 45.0 + if i % 7 == 0 { 5.1072e-06 } else { 0.0 };
     }
     m.values[1] = -0.0;
-    check(&sk, &m, "generated");
+    check(&py, &sk, &m, "generated");
 }
 
 #[test]
 fn python_bvh_reads_our_rewrite_of_real_files() {
-    let Some(d) = std::env::var_os("MOCAP_TEST_DATA") else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
+    let Some(dir) = mocap_testkit::data("bvh") else {
         return;
     };
-    if !have_python_bvh() {
+    let Some(py) = mocap_testkit::python_module("bvh") else {
         return;
-    }
-    let dir = PathBuf::from(d).join("bvh");
+    };
     let mut n = 0;
     for e in std::fs::read_dir(&dir).expect("bvh dir") {
         let p = e.expect("entry").path();
@@ -158,27 +136,21 @@ fn python_bvh_reads_our_rewrite_of_real_files() {
             .and_then(|s| s.to_str())
             .expect("name")
             .to_string();
-        check(&f.skeleton, &f.motion, &tag);
+        check(&py, &f.skeleton, &f.motion, &tag);
         n += 1;
     }
     assert!(n > 0, "no .bvh files in {}", dir.display());
 }
 
-/// Forward kinematics agrees with pybvh's (`pip install pybvh`), an independent implementation,
+/// Forward kinematics agrees with pybvh's (pinned in `.ci/requirements-interop.txt`), an independent implementation,
 /// on a BVH we write with mixed rotation orders (root ZYX, others ZXY, like CMU cgspeed files)
 /// and on the real Mixamo-rig file. (pybvh refuses position channels on non-root joints, so the
 /// Bandai files cannot be compared this way.)
 #[test]
 fn pybvh_forward_kinematics_agrees() {
-    let ok = Command::new("python3")
-        .args(["-c", "import pybvh"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipping: python3 with `pybvh` (pip install pybvh) is not available");
+    let Some(py) = mocap_testkit::python_module("pybvh") else {
         return;
-    }
+    };
     let script = "import sys, json, warnings\n\
 warnings.simplefilter('ignore')\n\
 import pybvh\n\
@@ -220,22 +192,13 @@ print(json.dumps(b.joint_positions().tolist()))\n";
     let p = dir.join("mixed.bvh");
     bvh::write_path(&sk, &m, &p).expect("write");
     files.push(p);
-    if let Some(d) = std::env::var_os("MOCAP_TEST_DATA") {
-        files.push(PathBuf::from(d).join("bvh/bvhpython_test_freebvh.bvh"));
+    if let Some(real) = mocap_testkit::data("bvh/bvhpython_test_freebvh.bvh") {
+        files.push(real);
     }
     for path in files {
         let f = bvh::read_path(&path).unwrap_or_else(|e| panic!("{e}"));
-        let o = Command::new("python3")
-            .args(["-c", script])
-            .arg(&path)
-            .output()
-            .expect("python3");
-        assert!(
-            o.status.success(),
-            "pybvh: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let theirs: Vec<Vec<Vec<f64>>> = serde_json::from_slice(&o.stdout).expect("json");
+        let out = mocap_testkit::run_python(&py, script, &[path.as_os_str()]);
+        let theirs: Vec<Vec<Vec<f64>>> = serde_json::from_str(&out).expect("json");
         let ours = mocap_data::fk::positions_reference(&f.skeleton, &f.motion);
         let nj = f.skeleton.joints.len();
         assert_eq!(theirs.len(), f.motion.frame_count());

@@ -9,13 +9,7 @@ use mocap_formats::bvh;
 use std::path::PathBuf;
 
 fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d).join("bvh")),
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
+    mocap_testkit::data("bvh")
 }
 
 struct Expect {

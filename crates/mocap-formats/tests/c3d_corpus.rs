@@ -4,8 +4,9 @@
 
 mod c3d_common;
 
-use c3d_common::{data_dir, walk_c3d};
+use c3d_common::walk_c3d;
 use mocap_formats::c3d;
+use mocap_testkit::data_dir;
 use serde_json::Value;
 
 /// Relative + absolute closeness for sums over many f32 values. The references sum doubles

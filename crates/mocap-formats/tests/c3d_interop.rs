@@ -1,22 +1,11 @@
 //! Interoperability: files from our writer read back by ezc3d (Intel float) and py-c3d (every
 //! processor, which also checks our DEC and MIPS encodings against an independent reader).
-//! Skipped with a notice when python3 cannot import the reader.
+//! Both run in the peers' interpreter (`mocap_testkit::python_module`, pinned in
+//! `.ci/requirements-interop.txt`): skipped with a notice locally when missing, failed under `CI=true`.
 
 use mocap_data::{AnalogData, FrameRate, LengthUnit, MarkerSample, MarkerTrajectories, UpAxis};
 use mocap_formats::c3d::{self, C3dFile, Processor, Storage, WriteOptions};
-use std::path::PathBuf;
-use std::process::Command;
-
-fn python_has(module: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipping: python3 cannot import {module}");
-    }
-    ok
-}
+use std::path::{Path, PathBuf};
 
 fn sample_file() -> C3dFile {
     let (markers, frames) = (5, 40);
@@ -64,20 +53,11 @@ fn temp_path(tag: &str) -> PathBuf {
     ))
 }
 
-/// Runs `script` (which reads the file at `sys.argv[1]`) and returns its stdout parsed as
-/// JSON.
-fn run_python(script: &str, path: &PathBuf) -> serde_json::Value {
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(path)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("python printed JSON")
+/// Runs `script` (which reads the file at `sys.argv[1]`) in the interpreter `py` and returns its
+/// stdout parsed as JSON.
+fn run_python(py: &Path, script: &str, path: &Path) -> serde_json::Value {
+    let out = mocap_testkit::run_python(py, script, &[path.as_os_str()]);
+    serde_json::from_str(&out).expect("python printed JSON")
 }
 
 fn check_points(file: &C3dFile, frames: &serde_json::Value, what: &str) {
@@ -109,9 +89,9 @@ fn check_points(file: &C3dFile, frames: &serde_json::Value, what: &str) {
 
 #[test]
 fn ezc3d_reads_our_files() {
-    if !python_has("ezc3d") {
+    let Some(py) = mocap_testkit::python_module("ezc3d") else {
         return;
-    }
+    };
     let file = sample_file();
     let path = temp_path("ezc3d");
     c3d::write_path(&file, &path).expect("write");
@@ -131,7 +111,7 @@ print(json.dumps({
   'analog': [[float(a[0, ch, s]) for ch in range(a.shape[1])] for s in range(a.shape[2])],
 }))
 "#;
-    let v = run_python(script, &path);
+    let v = run_python(&py, script, &path);
     let _ = std::fs::remove_file(&path);
     assert_eq!(v["rate"].as_f64(), Some(120.0));
     let labels: Vec<String> = serde_json::from_value(v["labels"].clone()).expect("labels");
@@ -156,9 +136,9 @@ print(json.dumps({
 
 #[test]
 fn py_c3d_reads_every_processor_we_write() {
-    if !python_has("c3d") {
+    let Some(py) = mocap_testkit::python_module("c3d") else {
         return;
-    }
+    };
     let file = sample_file();
     let script = r#"
 import sys, json, warnings, c3d
@@ -179,7 +159,7 @@ print(json.dumps({'proc': r.proc_type, 'frames': frames, 'analog': analog}))
             ));
             let f = std::fs::File::create(&path).expect("create");
             c3d::write_with(&file, f, WriteOptions { processor, storage }).expect("write");
-            let v = run_python(script, &path);
+            let v = run_python(&py, script, &path);
             let _ = std::fs::remove_file(&path);
             let what = format!("py-c3d {processor:?} {storage:?}");
             // Integer storage quantises to 0.05 mm: compare against what we read back.

@@ -5,9 +5,10 @@
 
 mod c3d_common;
 
-use c3d_common::{data_dir, walk_c3d};
+use c3d_common::walk_c3d;
 use mocap_data::{AnalogData, Event, FrameRate, LengthUnit, MarkerSample, MarkerTrajectories};
 use mocap_formats::c3d::{self, C3dFile, Processor, ReadOptions, Storage, WriteOptions};
+use mocap_testkit::data_dir;
 use std::path::{Path, PathBuf};
 
 /// One thread, one stream: the reference.

@@ -131,8 +131,7 @@ proptest! {
 /// never a panic. Deterministic (xorshift), 150 variants per file.
 #[test]
 fn damaged_real_files_never_panic() {
-    let Some(root) = std::env::var_os("MOCAP_TEST_DATA").map(std::path::PathBuf::from) else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
+    let Some(root) = mocap_testkit::data_dir() else {
         return;
     };
     for rel in [

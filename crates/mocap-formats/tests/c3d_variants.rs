@@ -2,9 +2,10 @@
 
 mod c3d_common;
 
-use c3d_common::{assert_same_take, c3d_file, data_dir};
+use c3d_common::{assert_same_take, c3d_file};
 use mocap_data::{FrameRate, LengthUnit, MarkerSample, MarkerTrajectories, UpAxis};
 use mocap_formats::c3d::{self, C3dFile, Processor, Storage, WriteOptions};
+use mocap_testkit::data_dir;
 
 fn read(root: &std::path::Path, rel: &str) -> C3dFile {
     let p = c3d_file(root, rel);

@@ -3,15 +3,9 @@
 
 use mocap_data::fk;
 use mocap_solver::foot::{ContactParams, FootLockParams, detect_contacts, foot_lock};
-use std::path::PathBuf;
 
 fn walk() -> Option<mocap_formats::bvh::BvhFile> {
-    let Some(dir) = std::env::var_os("MOCAP_TEST_DATA").map(PathBuf::from) else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
-        return None;
-    };
-    let p = dir.join("bvh/bandai_dataset-1_walk_normal_001.bvh");
-    assert!(p.is_file(), "missing test file {}", p.display());
+    let p = mocap_testkit::data("bvh/bandai_dataset-1_walk_normal_001.bvh")?;
     Some(mocap_formats::bvh::read_path(&p).expect("read bvh"))
 }
 

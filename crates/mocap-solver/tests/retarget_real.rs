@@ -7,17 +7,6 @@ use mocap_solver::retarget::{
     BoneMap, GltfTarget, HumanBone, RetargetedMotion, retarget, skeleton_from_gltf,
     up_axis_rotation,
 };
-use std::path::PathBuf;
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
-}
 
 fn bvh(dir: &std::path::Path, name: &str) -> (Skeleton, Motion) {
     let p = dir.join("bvh").join(name);
@@ -174,7 +163,9 @@ fn maps(source: &Skeleton, target: &Skeleton) -> (BoneMap, BoneMap) {
 
 #[test]
 fn bandai_walk_onto_mixamo_bvh_skeleton() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = mocap_testkit::data_dir() else {
+        return;
+    };
     let (s_sk, s_m) = bvh(&dir, "bandai_dataset-1_walk_normal_001.bvh");
     let (t_sk, _) = bvh(&dir, "bvhpython_test_freebvh.bvh");
     let (sm, tm) = maps(&s_sk, &t_sk);
@@ -216,7 +207,9 @@ fn bandai_walk_onto_mixamo_bvh_skeleton() {
 
 #[test]
 fn bandai_walk_onto_soldier_glb() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = mocap_testkit::data_dir() else {
+        return;
+    };
     let (s_sk, s_m) = bvh(&dir, "bandai_dataset-1_walk_normal_001.bvh");
     let target = glb(&dir, "gltf/threejs_examples/Soldier.glb");
     assert_eq!(target.skeleton.joints.len(), 49);
@@ -323,7 +316,9 @@ fn bandai_walk_onto_soldier_glb() {
 
 #[test]
 fn mixamo_bvh_onto_bandai_skeleton() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = mocap_testkit::data_dir() else {
+        return;
+    };
     let (s_sk, s_m) = bvh(&dir, "bvhpython_test_freebvh.bvh");
     let (t_sk, _) = bvh(&dir, "bandai_dataset-1_kick_normal_001.bvh");
     let (sm, tm) = maps(&s_sk, &t_sk);
@@ -369,7 +364,9 @@ fn cmu_asf(dir: &std::path::Path) -> (Skeleton, Motion) {
 
 #[test]
 fn bandai_walk_onto_cmu_asf_skeleton() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = mocap_testkit::data_dir() else {
+        return;
+    };
     let (s_sk, s_m) = bvh(&dir, "bandai_dataset-1_walk_normal_001.bvh");
     let (t_sk, _) = cmu_asf(&dir);
     let (sm, tm) = maps(&s_sk, &t_sk);
@@ -412,7 +409,9 @@ fn bandai_walk_onto_cmu_asf_skeleton() {
 
 #[test]
 fn cmu_asf_walk_onto_bandai_skeleton() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = mocap_testkit::data_dir() else {
+        return;
+    };
     let (s_sk, s_m) = cmu_asf(&dir);
     let (t_sk, _) = bvh(&dir, "bandai_dataset-2_walk-turn-left_active_001.bvh");
     let (sm, tm) = maps(&s_sk, &t_sk);

@@ -4,20 +4,9 @@
 use mocap_solver::ik::SolveOptions;
 use mocap_solver::markerset::MarkerSet;
 use mocap_solver::synth::{AccuracyConfig, accuracy_run};
-use std::path::PathBuf;
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
-}
 
 fn load(name: &str) -> Option<mocap_formats::bvh::BvhFile> {
-    let path = data_dir()?.join("bvh").join(name);
+    let path = mocap_testkit::data_dir()?.join("bvh").join(name);
     assert!(path.exists(), "missing test file {}", path.display());
     Some(mocap_formats::bvh::read_path(&path).expect("read BVH"))
 }

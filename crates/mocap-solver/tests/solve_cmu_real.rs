@@ -29,13 +29,7 @@ use mocap_solver::pipeline::{self, Calibration, PipelineOptions};
 use std::path::PathBuf;
 
 fn dir() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d).join("c3d_plus_skeleton/cmu_subject39_walk")),
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
+    mocap_testkit::data("c3d_plus_skeleton/cmu_subject39_walk")
 }
 
 #[test]

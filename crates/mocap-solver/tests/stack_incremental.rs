@@ -15,7 +15,6 @@ use mocap_solver::stack::{
 use mocap_solver::swaps::SwapParams;
 use mocap_solver::synth::{SynthRng, cleanup_take};
 use proptest::prelude::*;
-use std::path::PathBuf;
 
 fn random_op(rng: &mut SynthRng, t: &MarkerTrajectories) -> Operation {
     let label = |rng: &mut SynthRng| t.labels[rng.range(0, t.marker_count() - 1)].clone();
@@ -166,12 +165,9 @@ proptest! {
 
 #[test]
 fn incremental_equals_full_recompute_on_a_real_take() {
-    let Some(dir) = std::env::var_os("MOCAP_TEST_DATA").map(PathBuf::from) else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
+    let Some(p) = mocap_testkit::data("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d") else {
         return;
     };
-    let p = dir.join("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d");
-    assert!(p.is_file(), "missing test file {}", p.display());
     let t = mocap_formats::c3d::read_path(&p).expect("read c3d").points;
     assert!(t.marker_count() > 10 && t.frame_count() > 100);
     for seed in 0..8 {

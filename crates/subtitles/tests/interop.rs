@@ -1,5 +1,7 @@
 //! Interop: files written by our SRT, WebVTT and ASS writers open in pysubs2 with the same
-//! timings and text (skipped with a notice when `python3 -c "import pysubs2"` fails).
+//! timings and text. pysubs2 runs in the peers' interpreter (`mocap_testkit::python_module`, pinned
+//! in `.ci/requirements-interop.txt`): skipped with a notice locally when missing, failed under
+//! `CI=true`.
 
 use std::process::Command;
 use subtitles::{Cue, Format, Track, markup};
@@ -18,15 +20,9 @@ print(json.dumps(out))
 
 #[test]
 fn pysubs2_reads_our_files() {
-    let ok = Command::new("python3")
-        .args(["-c", "import pysubs2"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipping: `import pysubs2` failed (pip install pysubs2)");
+    let Some(py) = mocap_testkit::python_module("pysubs2") else {
         return;
-    }
+    };
     let mut t = Track::new(Format::Srt);
     let texts = [
         "Hello, world.",
@@ -53,11 +49,11 @@ fn pysubs2_reads_our_files() {
     }
     let script = dir.path().join("read.py");
     std::fs::write(&script, SCRIPT).expect("write script");
-    let out = Command::new("python3")
+    let out = Command::new(&py)
         .arg(&script)
         .args(&paths)
         .output()
-        .expect("python3 runs");
+        .unwrap_or_else(|e| panic!("{} runs: {e}", py.display()));
     assert!(
         out.status.success(),
         "pysubs2 failed: {}",

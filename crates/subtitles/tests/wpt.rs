@@ -86,14 +86,10 @@ fn wpt_file_parsing_expectations() {
         return;
     };
     let dir = root.join("webvtt_wpt/file-parsing");
-    if std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipping: node (Node.js) not installed, cannot evaluate the WPT .js assertions");
+    // Node.js evaluates the WPT .js assertions.
+    let Some(node) = mocap_testkit::tool("node") else {
         return;
-    }
+    };
     let tmp = tempfile::tempdir().expect("temp dir");
     let harness = tmp.path().join("harness.js");
     std::fs::write(&harness, HARNESS).expect("write harness");
@@ -111,7 +107,7 @@ fn wpt_file_parsing_expectations() {
         let decoded = subtitles::encoding::decode(&bytes, Some(subtitles::TextEncoding::Utf8));
         let dom_path = tmp.path().join("dom.json");
         std::fs::write(&dom_path, as_dom(&decoded.text).to_string()).expect("write dom");
-        let out = std::process::Command::new("node")
+        let out = std::process::Command::new(&node)
             .arg(&harness)
             .arg(&dom_path)
             .arg(&js)

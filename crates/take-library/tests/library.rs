@@ -741,7 +741,7 @@ fn readers_and_writers_at_the_same_time() {
 
 #[test]
 fn real_capture_files_import_with_correct_hashes() {
-    let Some(data) = common::test_data() else {
+    let Some(data) = mocap_testkit::data_dir() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

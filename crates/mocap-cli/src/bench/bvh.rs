@@ -394,7 +394,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Peer: pybvh on a smaller file.
     let mut peer = serde_json::Value::Null;
     let have_pybvh = !args.no_peer
-        && Command::new("python3")
+        && Command::new(super::python())
             .args(["-c", "import pybvh"])
             .output()
             .map(|o| o.status.success())
@@ -421,11 +421,11 @@ print(json.dumps({'parse_s': t1 - t0, 'fk_s': t2 - t1, 'frames': int(len(b)), 'm
         let mut fk_times = Vec::new();
         let mut rss = 0u64;
         for _ in 0..runs {
-            let o = Command::new("python3")
+            let o = Command::new(super::python())
                 .args(["-c", script])
                 .arg(&small.0)
                 .output()
-                .context("running python3 for pybvh")?;
+                .context("running Python (MOCAP_PYTHON or python3) for pybvh")?;
             if !o.status.success() {
                 bail!(
                     "pybvh failed: {}",
@@ -468,7 +468,7 @@ print(json.dumps({'parse_s': t1 - t0, 'fk_s': t2 - t1, 'frames': int(len(b)), 'm
             "ours_fk_frames_per_s": small_frames as f64 / ours_fk_s,
         });
     } else {
-        say("pybvh: not installed (`pip install pybvh` to compare) or --no-peer given".into());
+        say("pybvh: not importable by MOCAP_PYTHON or python3 (pinned in .ci/requirements-interop.txt) or --no-peer given".into());
     }
 
     if args.json {

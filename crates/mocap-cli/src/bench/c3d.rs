@@ -95,7 +95,7 @@ fn time_ezc3d(path: &Path, runs: usize) -> Option<(f64, usize)> {
          print(statistics.median(ts), c['data']['points'].shape[2])\n",
         p = path.to_string_lossy()
     );
-    let out = std::process::Command::new("python3")
+    let out = std::process::Command::new(super::python())
         .arg("-c")
         .arg(script)
         .output()
@@ -224,7 +224,7 @@ fn bench(args: &Args, path: &Path, short: &Path) -> anyhow::Result<()> {
         );
         match ezc3d {
             Some((e, n)) => println!("{short_frames}-frame file: ezc3d {e:.0} MB/s ({n} frames)"),
-            None => println!("ezc3d not importable by python3: comparison skipped"),
+            None => println!("ezc3d not importable by MOCAP_PYTHON or python3: comparison skipped"),
         }
     }
     Ok(())

@@ -9,6 +9,19 @@ pub mod stack;
 pub mod subs;
 pub mod takes;
 
+/// The Python interpreter that holds the comparison peers (ezc3d, pybvh), as the tests find it:
+/// `MOCAP_PYTHON`, else the virtual environment `.ci/run` builds from
+/// `.ci/requirements-interop.txt` (`$HOME/.cache/mocap-studio/venv`) when it exists, else `python3`.
+pub(crate) fn python() -> std::ffi::OsString {
+    if let Some(p) = std::env::var_os("MOCAP_PYTHON") {
+        return p;
+    }
+    std::env::var_os("HOME")
+        .map(|h| std::path::Path::new(&h).join(".cache/mocap-studio/venv/bin/python"))
+        .filter(|p| p.is_file())
+        .map_or_else(|| "python3".into(), std::ffi::OsString::from)
+}
+
 /// Arguments of `mocap bench`.
 #[derive(clap::Args, Debug)]
 pub struct Args {

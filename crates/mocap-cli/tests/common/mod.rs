@@ -3,38 +3,12 @@
 // Each test binary uses a subset.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// `$MOCAP_TEST_DATA/rel`: `None` with a notice when the variable is unset; a missing file
-/// fails the test.
-pub fn data(rel: &str) -> Option<PathBuf> {
-    let Some(dir) = std::env::var_os("MOCAP_TEST_DATA") else {
-        eprintln!("skipping: MOCAP_TEST_DATA unset");
-        return None;
-    };
-    let p = PathBuf::from(dir).join(rel);
-    assert!(p.is_file(), "missing test file {}", p.display());
-    Some(p)
-}
-
-/// The `node_modules` directory holding the npm `package` (from `env_var`, else the folder
-/// `.ci/run` installs into, `$HOME/.cache/mocap-studio/npm/node_modules`), if it is there.
-pub fn npm_modules(env_var: &str, package: &str) -> Option<PathBuf> {
-    let dir = match std::env::var_os(env_var) {
-        Some(d) => PathBuf::from(d),
-        None => {
-            PathBuf::from(std::env::var_os("HOME")?).join(".cache/mocap-studio/npm/node_modules")
-        }
-    };
-    dir.join(package)
-        .join("package.json")
-        .is_file()
-        .then_some(dir)
-}
-
-/// Runs `node script args…` with `NODE_PATH=modules`; its stdout as JSON. A failing script
-/// fails the test with its stderr.
+/// Runs `node script args…` with `NODE_PATH=modules` (a folder from
+/// [`mocap_testkit::npm_package`], which also checks that `node` is there); its stdout as JSON.
+/// A failing script fails the test with its stderr.
 pub fn node_json(modules: &Path, script: &Path, args: &[&Path]) -> serde_json::Value {
     let out = Command::new("node")
         .arg(script)

@@ -34,7 +34,7 @@ use mocap_data::{AnalogData, Event, LengthUnit, MarkerTrajectories, UpAxis};
 use std::path::Path;
 
 pub use num::{f32_to_vax, vax_to_f32};
-pub use params::{Group, ParamData, Parameter, Parameters};
+pub use params::{Group, MAX_STRINGS, ParamData, Parameter, Parameters};
 #[doc(hidden)]
 pub use read::ReadOptions;
 pub use write::{WriteOptions, write, write_path, write_with};

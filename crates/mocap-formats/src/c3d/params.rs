@@ -2,6 +2,21 @@
 
 use super::Processor;
 
+/// The most strings a character parameter may enumerate: C3D counts are 16-bit, so no count can
+/// address more. The reader refuses a parameter declaring more (a zero-width array of
+/// 255 × 255 × 255 × … empty strings would otherwise allocate gigabytes).
+pub const MAX_STRINGS: usize = 65_535;
+
+/// The number of elements `dims` declare (1 for a scalar, 0 when any dimension is 0), or `None`
+/// when the product overflows `usize`.
+pub(crate) fn dims_product(dims: &[u8]) -> Option<usize> {
+    if dims.contains(&0) {
+        return Some(0);
+    }
+    dims.iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(usize::from(d)))
+}
+
 /// Parameter values, decoded from the file's processor format.
 ///
 /// Character data keep the raw bytes (column-major: the first dimension is the string length),
@@ -185,7 +200,8 @@ impl Parameter {
 
     /// The strings of a char parameter: the first dimension is the length, the rest enumerate
     /// strings; trailing spaces and NULs are removed. A scalar or 1-D char parameter is one
-    /// string. Non-char parameters give an empty list.
+    /// string. Non-char parameters give an empty list, and so does a zero-width array declaring
+    /// more than [`MAX_STRINGS`] strings (the reader refuses those).
     pub fn strings(&self) -> Vec<String> {
         let ParamData::Char(bytes) = &self.data else {
             return Vec::new();
@@ -196,7 +212,9 @@ impl Parameter {
         };
         if width == 0 {
             // A zero-width array still enumerates (empty) strings.
-            let n: usize = self.dims[1..].iter().map(|&d| d as usize).product();
+            let n = dims_product(&self.dims[1..])
+                .filter(|&n| n <= MAX_STRINGS)
+                .unwrap_or(0);
             return vec![String::new(); n];
         }
         bytes
@@ -381,7 +399,7 @@ pub(crate) fn parse_section(bytes: &[u8], base: u64, proc: Processor) -> ParsedP
         let entry = if id < 0 {
             parse_group_body(bytes, body).map(Entry::Group)
         } else {
-            parse_param_body(bytes, body, proc)
+            parse_param_body(bytes, body, base, proc)
                 .map(|(dims, data, desc)| Entry::Param(dims, data, desc))
         };
         match entry {
@@ -465,9 +483,13 @@ fn parse_group_body(bytes: &[u8], body: usize) -> Result<Vec<u8>, String> {
         .ok_or_else(|| "group description runs past the section".to_string())
 }
 
+/// One parameter's type, dimensions, data and description, starting at `body` (`base` is the
+/// section's absolute file offset, for messages). Sizes are checked before anything is
+/// allocated; errors name the byte.
 fn parse_param_body(
     bytes: &[u8],
     body: usize,
+    base: u64,
     proc: Processor,
 ) -> Result<(Vec<u8>, ParamData, Vec<u8>), String> {
     let ty = *bytes.get(body).ok_or("parameter type missing")? as i8;
@@ -489,16 +511,28 @@ fn parse_param_body(
         }
     };
     // Product of dimensions, checked against what remains before allocating anything.
+    let dims_at = base + body as u64 + 2;
     let data_at = body + 2 + nd;
     let remaining = bytes.len().saturating_sub(data_at);
-    let mut count = 1usize;
-    for &d in &dims {
-        count = count.saturating_mul(d as usize);
+    let size = dims_product(&dims)
+        .and_then(|count| count.checked_mul(elem))
+        .ok_or_else(|| {
+            format!("the dimensions {dims:?} at byte {dims_at} multiply past any possible size")
+        })?;
+    if ty == -1 && nd >= 2 {
+        // A zero-width char array holds no bytes but still enumerates strings.
+        let strings = dims_product(&dims[1..]).filter(|&n| n <= MAX_STRINGS);
+        if strings.is_none() {
+            return Err(format!(
+                "the character dimensions {dims:?} at byte {dims_at} enumerate more than \
+                 {MAX_STRINGS} strings"
+            ));
+        }
     }
-    let size = count.saturating_mul(elem);
     if size > remaining {
         return Err(format!(
-            "{size} bytes of data declared but only {remaining} remain in the section"
+            "{size} bytes of data declared (dimensions {dims:?} at byte {dims_at}) but only \
+             {remaining} remain in the section"
         ));
     }
     let raw = &bytes[data_at..data_at + size];
@@ -566,7 +600,12 @@ pub(crate) fn serialize_section(params: &Parameters, proc: Processor) -> Result<
         body.extend_from_slice(&desc[..desc.len().min(255)]);
         push_entry(&mut out, &g.name, g.locked, -(g.id as i8), &body)?;
         for p in &g.parameters {
-            let count: usize = p.dims.iter().map(|&d| d as usize).product();
+            let count = dims_product(&p.dims).ok_or_else(|| {
+                format!(
+                    "{}:{} has dimensions {:?} whose product overflows",
+                    g.name, p.name, p.dims
+                )
+            })?;
             if count != p.data.len() {
                 return Err(format!(
                     "{}:{} has dimensions {:?} ({count} elements) but {} values",

@@ -3,17 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-/// `$MOCAP_TEST_DATA`, or `None` (after printing a notice) when unset.
-pub fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
-}
-
 /// A file under `$MOCAP_TEST_DATA/c3d`; panics (fails the test) if it is missing.
 pub fn c3d_file(root: &Path, rel: &str) -> PathBuf {
     let p = root.join("c3d").join(rel);

@@ -4,23 +4,10 @@
 
 use std::path::PathBuf;
 
-/// `$MOCAP_TEST_DATA/subtitles`, or None (with a notice) when the variable is unset.
+/// `$MOCAP_TEST_DATA/subtitles`, or None (a recorded skip, see `mocap_testkit::data`) when the
+/// variable is unset; fails when it is set and the folder is missing.
 pub fn data_root() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => {
-            let p = PathBuf::from(d).join("subtitles");
-            assert!(
-                p.is_dir(),
-                "MOCAP_TEST_DATA is set but {} is missing",
-                p.display()
-            );
-            Some(p)
-        }
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
+    mocap_testkit::data("subtitles")
 }
 
 /// Reads a corpus file; fails the test when it is missing.

@@ -109,14 +109,3 @@ pub fn checkpoint(db: &Path) {
     c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
         .expect("checkpoint");
 }
-
-/// `MOCAP_TEST_DATA`, or `None` after printing a notice.
-pub fn test_data() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!("MOCAP_TEST_DATA is not set: skipping the real-data part of this test");
-            None
-        }
-    }
-}

@@ -1,0 +1,233 @@
+//! Writes the starting inputs of every fuzz target into `OUT/<target>/`: small files made by our
+//! own writers (so they exercise the readers' whole path), plus a few hand-written text files.
+//! Not a fuzz target; `.ci/fuzz.sh` runs it before fuzzing.
+//!
+//! Usage: `seeds OUT`
+use mocap_data::{
+    AnalogData, Channel, DVec3, FrameRate, Joint, LengthUnit, MarkerSample, MarkerTrajectories,
+    Motion, RotationOrder, Skeleton, UpAxis,
+};
+use mocap_formats::c3d::{self, C3dFile, Processor, Storage, WriteOptions};
+use mocap_formats::{bvh, trc};
+use std::path::Path;
+use subtitles::{Cue, Format, Track};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = std::env::args()
+        .nth(1)
+        .ok_or("usage: seeds OUT (the folder to write OUT/<target>/ seed files into)")?;
+    let out = Path::new(&out);
+    let put = |target: &str, name: &str, bytes: &[u8]| -> std::io::Result<()> {
+        let dir = out.join(target);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(name), bytes)
+    };
+
+    // C3D: a small take with gaps and analog, in every number format and storage.
+    let take = markers();
+    let mut file = C3dFile::from_trajectories(take.clone());
+    file.analog = AnalogData {
+        labels: vec!["FX".into()],
+        units: vec!["N".into()],
+        rate_hz: 60.0,
+        values: (0..8).map(|i| i as f32 * 1.5).collect(),
+    };
+    for processor in [Processor::Intel, Processor::Dec, Processor::Mips] {
+        for storage in [Storage::Float, Storage::Integer { scale: 0.1 }] {
+            let mut b = Vec::new();
+            c3d::write_with(&file, &mut b, WriteOptions { processor, storage })?;
+            let float = matches!(storage, Storage::Float);
+            put("c3d", &format!("{processor:?}-float{float}.c3d"), &b)?;
+        }
+    }
+
+    // BVH (and the GLB round trip, which reads a BVH first).
+    let (sk, motion) = skeleton_and_motion();
+    let mut b = Vec::new();
+    bvh::write(&sk, &motion, &mut b)?;
+    put("bvh", "small.bvh", &b)?;
+    put("glb_roundtrip", "small.bvh", &b)?;
+
+    // TRC.
+    let mut b = Vec::new();
+    trc::write(&take, &mut b)?;
+    put("trc", "small.trc", &b)?;
+
+    // ASF, NUL, AMC.
+    put(
+        "asf_amc",
+        "small.asf_amc",
+        format!("{ASF}\0{AMC}").as_bytes(),
+    )?;
+
+    // Subtitles: the first byte picks the reader (0 SRT, 1 WebVTT, 2 ASS, 3 SSA, 4 TTML, 5 sniff).
+    let mut track = Track::new(Format::Srt);
+    for (i, text) in ["Hello, <i>world</i>.", "Two\nlines — ünïcode 字幕", "مرحبا"]
+        .iter()
+        .enumerate()
+    {
+        let s = 500 + i as i64 * 2000;
+        track
+            .cues
+            .push(Cue::new((i + 1).to_string(), s, s + 1500, *text));
+    }
+    for (pick, f, ext) in [
+        (0u8, Format::Srt, "srt"),
+        (1, Format::WebVtt, "vtt"),
+        (2, Format::Ass, "ass"),
+        (4, Format::Ttml, "ttml"),
+    ] {
+        let mut b = vec![pick];
+        b.extend_from_slice(subtitles::write_text(&track, f).as_bytes());
+        put("subtitles", &format!("small.{ext}"), &b)?;
+    }
+
+    // WAV: a short 16-bit file and a hand-made 2-channel float one.
+    let audio = subtitles::vad::Audio {
+        sample_rate: 8000,
+        samples: (0..64).map(|i| ((i as f32) * 0.3).sin() * 0.8).collect(),
+    };
+    put(
+        "wav",
+        "mono16.wav",
+        &subtitles::vad::write_wav_bytes(&audio)?,
+    )?;
+    put("wav", "stereo_float.wav", &float_wav())?;
+
+    // EDL: the first byte is the nominal rate.
+    let mut b = vec![30u8];
+    b.extend_from_slice(EDL.as_bytes());
+    put("edl", "small.edl", &b)?;
+    let mut b = vec![30u8];
+    b.extend_from_slice(b"01:00:00:00\n01:00:02;10\n");
+    put("edl", "list.txt", &b)?;
+    Ok(())
+}
+
+fn markers() -> MarkerTrajectories {
+    MarkerTrajectories::from_fn(
+        vec!["LFHD".into(), "RFHD".into()],
+        4,
+        FrameRate::FPS_30,
+        LengthUnit::Millimetre,
+        UpAxis::Z,
+        |f, m| {
+            if f == 2 && m == 1 {
+                MarkerSample::GAP
+            } else {
+                MarkerSample {
+                    position: [f as f32 * 10.0, m as f32 * 100.0, 1500.0],
+                    residual: 0.5,
+                    camera_mask: 3,
+                    valid: true,
+                }
+            }
+        },
+    )
+    .expect("consistent sizes")
+}
+
+fn skeleton_and_motion() -> (Skeleton, Motion) {
+    let mut root = Joint::new("Hips", None, DVec3::new(0.0, 90.0, 0.0));
+    root.channels = vec![
+        Channel::Xposition,
+        Channel::Yposition,
+        Channel::Zposition,
+        Channel::Zrotation,
+        Channel::Yrotation,
+        Channel::Xrotation,
+    ];
+    root.rotation_order = RotationOrder::Zyx;
+    let mut spine = Joint::new("Spine", Some(0), DVec3::new(0.0, 10.0, 0.0));
+    spine.channels = Channel::ROTATION_ZXY.to_vec();
+    spine.end_site = Some(DVec3::new(0.0, 12.0, 0.0));
+    let sk = Skeleton {
+        joints: vec![root, spine],
+        unit: LengthUnit::Centimetre,
+        up_axis: UpAxis::Y,
+    };
+    let mut m = Motion::zeros(&sk, 3, FrameRate::FPS_30).expect("valid skeleton");
+    for (i, v) in m.values.iter_mut().enumerate() {
+        *v = (i as f32 * 0.7).sin() * 30.0;
+    }
+    (sk, m)
+}
+
+/// A 2-channel, 32-bit float WAV with 4 frames, written by hand.
+fn float_wav() -> Vec<u8> {
+    let samples: [f32; 8] = [0.0, 0.5, -0.5, 1.0, 0.25, -1.0, 0.125, 0.0];
+    let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+    b.extend_from_slice(&2u16.to_le_bytes()); // channels
+    b.extend_from_slice(&8000u32.to_le_bytes());
+    b.extend_from_slice(&(8000u32 * 8).to_le_bytes()); // byte rate
+    b.extend_from_slice(&8u16.to_le_bytes()); // block align
+    b.extend_from_slice(&32u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(&data);
+    b
+}
+
+const EDL: &str = "TITLE: SC012 EDIT\r\nFCM: NON-DROP FRAME\r\n\r\n\
+001  AX       V     C        01:00:00:00 01:00:04:00 10:00:00:00 10:00:04:00\r\n\
+* FROM CLIP NAME: A001_C003\r\n\
+002  AX       V     C        02:10:00:12 02:10:03:00 10:00:04:00 10:00:06:12\r\n";
+
+const ASF: &str = ":version 1.10
+:name VICON
+:units
+  mass 1.0
+  length 0.45
+  angle deg
+:root
+   order TX TY TZ RX RY RZ
+   axis XYZ
+   position 0 0 0
+   orientation 0 0 0
+:bonedata
+  begin
+     id 1
+     name lfemur
+     direction 0.34202 -0.939693 0
+     length 6.86393
+     axis 0 0 20  XYZ
+    dof rx ry rz
+    limits (-160.0 20.0)
+           (-70.0 70.0)
+           (-60.0 70.0)
+  end
+  begin
+     id 2
+     name lfoot
+     direction 0.0626533 -0.172138 0.983078
+     length 1.98929
+     axis -90 0 20   XYZ
+    dof rx rz
+    limits (-45.0 90.0)
+           (-70.0 20.0)
+  end
+:hierarchy
+  begin
+    root lfemur
+    lfemur lfoot
+  end
+";
+
+const AMC: &str = "#!OML:ASF test.asf
+:FULLY-SPECIFIED
+:DEGREES
+1
+root -0.48 16.41 -45.05 18.14 -0.28 0.35
+lfemur -49.79 3.74 -22.88
+lfoot -9.54 8.07
+2
+root -0.48 16.41 -44.84 18.20 -0.77 0.08
+lfemur -49.7 3.7 -22.8
+lfoot -9.5 8.0
+";
