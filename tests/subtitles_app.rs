@@ -497,3 +497,55 @@ fn shot_changes_from_an_edl_snap_cue_edges_and_show_on_a_lane() {
         [2000, 3500]
     );
 }
+
+/// Nothing the user did is lost (issue 14): removing a track and opening a file are undoable
+/// edits of that language only; the other languages' edits stay undoable.
+#[test]
+fn removing_and_opening_tracks_are_undoable_and_keep_other_history() {
+    let mut app = app();
+    send(&mut app, SubtitleCommand::SetSnap(false));
+    let zh_before = app
+        .world()
+        .resource::<SubtitleTracks>()
+        .get("zh-Hans")
+        .expect("zh-Hans track")
+        .track
+        .clone();
+    let en_before = times(&en(&app));
+    send(
+        &mut app,
+        SubtitleCommand::Move {
+            lang: "en".into(),
+            index: 0,
+            delta_ms: 200,
+        },
+    );
+    let en_moved = times(&en(&app));
+    assert_ne!(en_moved, en_before);
+    send(&mut app, SubtitleCommand::Remove("zh-Hans".into()));
+    assert!(app.world().resource::<SubtitleTracks>().get("zh-Hans").is_none());
+    assert_eq!(app.world().resource::<UndoStack>().done.len(), 2);
+
+    // Opening another language keeps both edits undoable.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("scene.ja.srt");
+    let mut t = Track::new(Format::Srt);
+    t.cues = vec![subtitles::Cue::new("1", 0, 2000, "こんにちは")];
+    subtitles::write_file(&t, &path).expect("write");
+    send(&mut app, SubtitleCommand::Open(path));
+    assert!(app.world().resource::<SubtitleTracks>().get("ja").is_some());
+    assert_eq!(app.world().resource::<UndoStack>().done.len(), 3);
+
+    history(&mut app, HistoryCommand::Undo); // the ja track goes
+    assert!(app.world().resource::<SubtitleTracks>().get("ja").is_none());
+    history(&mut app, HistoryCommand::Undo); // zh-Hans comes back, exactly
+    let subs = app.world().resource::<SubtitleTracks>();
+    assert_eq!(subs.get("zh-Hans").expect("restored").track, zh_before);
+    assert_eq!(times(&en(&app)), en_moved, "en keeps its edit");
+    history(&mut app, HistoryCommand::Undo); // the en move
+    assert_eq!(times(&en(&app)), en_before);
+    history(&mut app, HistoryCommand::Redo);
+    history(&mut app, HistoryCommand::Redo);
+    assert!(app.world().resource::<SubtitleTracks>().get("zh-Hans").is_none());
+    assert_eq!(times(&en(&app)), en_moved);
+}

@@ -90,6 +90,26 @@ impl SubtitleTracks {
         change: &SubtitleChange,
         undo: bool,
     ) -> Result<(), String> {
+        if let SubtitleChange::Track { before, after } = change {
+            let (from, to) = if undo { (after, before) } else { (before, after) };
+            if self.get(lang).map(|t| &t.track) != from.as_ref().map(|t| &t.track) {
+                return Err(format!(
+                    "the {lang} track changed since this edit was recorded"
+                ));
+            }
+            match to {
+                Some(t) => self.insert((**t).clone()),
+                None => {
+                    self.tracks.retain(|t| t.lang != lang);
+                    self.master = self.master.min(self.tracks.len().saturating_sub(1));
+                    self.generation += 1;
+                }
+            }
+            if self.selected.as_ref().is_some_and(|(l, _)| l == lang) {
+                self.selected = None;
+            }
+            return Ok(());
+        }
         let t = self
             .get_mut(lang)
             .ok_or_else(|| format!("no {lang} subtitle track"))?;
@@ -101,6 +121,7 @@ impl SubtitleTracks {
                 .map_err(|e| format!("QC fix of cue {} does not match the track", e.cue_id)),
             (SubtitleChange::Qc(f), true) => qc::revert(track, f)
                 .map_err(|e| format!("QC fix of cue {} does not match the track", e.cue_id)),
+            (SubtitleChange::Track { .. }, _) => unreachable!("handled above"),
         }
     }
 }
@@ -112,6 +133,15 @@ pub enum SubtitleChange {
     Cue(edit::Edit),
     /// QC fixes from `::subtitles::qc::fix`.
     Qc(Vec<Fix>),
+    /// The language's whole track replaced: opened from a file (`before` the track it replaced,
+    /// if any) or removed (`after` `None`). Undo puts `before` back; other languages' history
+    /// is untouched.
+    Track {
+        /// The track before the change (`None`: the language had none).
+        before: Option<Box<LangTrack>>,
+        /// The track after it (`None`: removed).
+        after: Option<Box<LangTrack>>,
+    },
 }
 
 impl SubtitleChange {
@@ -129,6 +159,9 @@ impl SubtitleChange {
                 K::Renumber => "Renumber cues",
             }
             .to_string(),
+            Self::Track { after: None, .. } => "Remove track".into(),
+            Self::Track { before: None, .. } => "Open track".into(),
+            Self::Track { .. } => "Replace track".into(),
             Self::Qc(f) if f.len() == 1 => "QC fix".into(),
             Self::Qc(f) => format!("{} QC fixes", f.len()),
         }

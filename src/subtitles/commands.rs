@@ -129,8 +129,16 @@ pub(crate) fn apply_subtitle_commands(
                         ),
                         now,
                     );
-                    tracks.insert(LangTrack::new(lang, track, Some(path)));
-                    replaced = true;
+                    // Undoable, and only this language's history is affected.
+                    let before = tracks.get(&lang).cloned().map(Box::new);
+                    edits.write(EditCommand::Subtitle {
+                        lang: lang.clone(),
+                        change: SubtitleChange::Track {
+                            before,
+                            after: Some(Box::new(LangTrack::new(lang, track, Some(path)))),
+                        },
+                        undo: false,
+                    });
                 }
                 Err(e) => log.push(
                     LogLevel::Error,
@@ -197,10 +205,17 @@ pub(crate) fn apply_subtitle_commands(
                 }
             }
             SubtitleCommand::Remove(lang) => {
-                tracks.tracks.retain(|t| t.lang != lang);
-                tracks.master = tracks.master.min(tracks.tracks.len().saturating_sub(1));
-                tracks.generation += 1;
-                replaced = true;
+                // Undoable (Ctrl+Z brings the track back); other languages keep their history.
+                if let Some(t) = tracks.get(&lang) {
+                    edits.write(EditCommand::Subtitle {
+                        lang: lang.clone(),
+                        change: SubtitleChange::Track {
+                            before: Some(Box::new(t.clone())),
+                            after: None,
+                        },
+                        undo: false,
+                    });
+                }
             }
             SubtitleCommand::Move {
                 lang,
