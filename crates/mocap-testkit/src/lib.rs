@@ -65,7 +65,9 @@ pub fn data_dir() -> Option<PathBuf> {
         }
         None => {
             if in_ci() {
-                panic!("MOCAP_TEST_DATA is unset under CI=true: `.ci/run` sets it to ../shared/data");
+                panic!(
+                    "MOCAP_TEST_DATA is unset under CI=true: `.ci/run` sets it to ../shared/data"
+                );
             }
             skip("data", "MOCAP_TEST_DATA unset");
             None
@@ -160,7 +162,9 @@ pub fn tool(name: &str) -> Option<PathBuf> {
         None => {
             skip(
                 "peer",
-                &format!("`{name}` is not on PATH (install it; `.ci/install-deps` lists the Debian packages)"),
+                &format!(
+                    "`{name}` is not on PATH (install it; `.ci/install-deps` lists the Debian packages)"
+                ),
             );
             None
         }
