@@ -7,7 +7,9 @@ pub mod asf;
 pub mod bvh;
 pub mod c3d;
 pub mod error;
+pub mod face;
 pub mod glb;
+pub mod livelink;
 pub mod trc;
 
 pub use error::{FormatError, Location};

@@ -39,14 +39,13 @@ pub fn skip(kind: &str, what: &str) {
         );
     }
     eprintln!("skipping {test}: {what}");
-    if let Some(log) = std::env::var_os("MOCAP_SKIP_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
+    if let Some(log) = std::env::var_os("MOCAP_SKIP_LOG")
+        && let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
-        {
-            let _ = writeln!(f, "{kind}\t{test}\t{what}");
-        }
+    {
+        let _ = writeln!(f, "{kind}\t{test}\t{what}");
     }
 }
 
