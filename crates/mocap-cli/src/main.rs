@@ -7,6 +7,7 @@ mod bench;
 mod clean;
 mod convert;
 mod export;
+mod face;
 mod info;
 mod retarget;
 mod solve;
@@ -46,6 +47,8 @@ enum Command {
     Takes(takes::Args),
     /// Subtitle tracks: info, convert, QC.
     Subs(subs::Args),
+    /// Facial performance takes: info, convert (Live Link Face CSV, generic CSV, JSON).
+    Face(face::Args),
     /// Export the built-in mannequin playing a BVH or ASF/AMC take as GLB (glTF 2.0).
     ExportGlb(export::Args),
 }
@@ -60,6 +63,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(a),
         Command::Takes(a) => takes::run(a),
         Command::Subs(a) => subs::run(a),
+        Command::Face(a) => face::run(a),
         Command::ExportGlb(a) => export::run(a),
     }
 }

@@ -262,7 +262,8 @@ fn parse_llf_timecode(cell: &[u8]) -> Option<(u32, u32)> {
 #[derive(Default)]
 struct Chunk {
     rows: usize,
-    values: Vec<f32>,
+    /// Channel-major: one vector per value slot.
+    values: Vec<Vec<f32>>,
     times: Vec<f64>,
     first_tc: Option<(u32, u32)>,
     max_ff: u32,
@@ -270,60 +271,117 @@ struct Chunk {
     blank_tail: bool,
 }
 
+/// The index of the next `,` or `\n` at or after `i` (or `b.len()`).
+#[inline]
+fn cell_end(b: &[u8], i: usize) -> usize {
+    b[i..]
+        .iter()
+        .position(|&c| c == b',' || c == b'\n')
+        .map_or(b.len(), |p| i + p)
+}
+
+/// Parses the number cell starting at `i`: a fast path for plain decimals that stops at the
+/// delimiter, else [`parse_num`] on the whole cell. Returns the value and the delimiter's index.
+#[inline]
+fn scan_num(b: &[u8], i: usize) -> (Option<Result<f32, ()>>, usize) {
+    let mut k = i;
+    let neg = b.get(k) == Some(&b'-');
+    if neg {
+        k += 1;
+    }
+    let mut mant = 0u64;
+    let mut nd = 0u32;
+    while let Some(&c) = b.get(k) {
+        let d = c.wrapping_sub(b'0');
+        if d >= 10 {
+            break;
+        }
+        mant = mant.wrapping_mul(10).wrapping_add(d as u64);
+        nd += 1;
+        k += 1;
+    }
+    let mut frac = 0usize;
+    if b.get(k) == Some(&b'.') {
+        k += 1;
+        while let Some(&c) = b.get(k) {
+            let d = c.wrapping_sub(b'0');
+            if d >= 10 {
+                break;
+            }
+            mant = mant.wrapping_mul(10).wrapping_add(d as u64);
+            nd += 1;
+            frac += 1;
+            k += 1;
+        }
+    }
+    let at_delim = matches!(b.get(k), None | Some(b',' | b'\n' | b'\r'));
+    if at_delim && nd > 0 && nd <= 15 && frac <= 22 {
+        const P10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        let v = (mant as f64 / P10[frac]) as f32;
+        let end = if b.get(k) == Some(&b'\r') { k + 1 } else { k };
+        if matches!(b.get(end), None | Some(b',' | b'\n')) {
+            return (Some(Ok(if neg { -v } else { v })), end);
+        }
+    }
+    let end = cell_end(b, i);
+    (parse_num(&b[i..end]), end)
+}
+
+fn cell_text(b: &[u8], i: usize, end: usize) -> String {
+    String::from_utf8_lossy(&b[i..end]).trim().to_string()
+}
+
 fn parse_chunk(text: &[u8], cols: &[Col], nvals: usize) -> Result<Chunk, (usize, FormatError)> {
+    let guess = text.len() / (nvals * 4 + 8).max(1);
     let mut out = Chunk {
-        values: Vec::with_capacity(text.len() / (nvals * 4 + 8).max(1) * nvals),
+        values: (0..nvals).map(|_| Vec::with_capacity(guess)).collect(),
         ..Chunk::default()
     };
     let mut blank_at: Option<usize> = None;
-    // The piece after the final newline is no line.
-    let text = text.strip_suffix(b"\n").unwrap_or(text);
-    for (li, raw) in text.split(|&b| b == b'\n').enumerate() {
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
+    let len = text.len();
+    let mut i = 0;
+    let mut li = 0usize;
+    while i < len {
+        // A blank (whitespace-only) line?
+        let mut k = i;
+        while k < len && text[k] != b'\n' && text[k].is_ascii_whitespace() {
+            k += 1;
+        }
+        if k == len || text[k] == b'\n' {
             blank_at.get_or_insert(li);
+            i = k + 1;
+            li += 1;
             continue;
         }
         if let Some(b) = blank_at {
             return Err((b, at(0, None, "blank line inside the data; remove it")));
         }
-        let base = out.values.len();
-        out.values.resize(base + nvals, f32::NAN);
-        let mut cells = 0usize;
-        for (ci, cell) in line.split(|&b| b == b',').enumerate() {
-            cells += 1;
-            let Some(col) = cols.get(ci) else {
-                // A trailing comma (empty last cell) is tolerated.
-                if ci == cols.len() && cell.iter().all(|b| b.is_ascii_whitespace()) {
-                    cells -= 1;
-                    continue;
-                }
-                return Err((
-                    li,
-                    at(
-                        0,
-                        Some(ci + 1),
-                        format!("more cells than the header's {}", cols.len()),
-                    ),
-                ));
-            };
-            match *col {
-                Col::Value(slot) => match parse_num(cell) {
-                    None => {}
-                    Some(Ok(v)) => out.values[base + slot] = v,
-                    Some(Err(())) => {
-                        return Err((
-                            li,
-                            at(
-                                0,
-                                Some(ci + 1),
-                                format!("{:?} is not a number", String::from_utf8_lossy(cell)),
-                            ),
-                        ));
+        for (ci, col) in cols.iter().enumerate() {
+            let end = match *col {
+                Col::Value(slot) => {
+                    let (v, end) = scan_num(text, i);
+                    match v {
+                        None => out.values[slot].push(f32::NAN),
+                        Some(Ok(v)) => out.values[slot].push(v),
+                        Some(Err(())) => {
+                            return Err((
+                                li,
+                                at(
+                                    0,
+                                    Some(ci + 1),
+                                    format!("{:?} is not a number", cell_text(text, i, end)),
+                                ),
+                            ));
+                        }
                     }
-                },
+                    end
+                }
                 Col::Timecode => {
-                    let Some((s, ff)) = parse_llf_timecode(cell) else {
+                    let end = cell_end(text, i);
+                    let Some((s, ff)) = parse_llf_timecode(&text[i..end]) else {
                         return Err((
                             li,
                             at(
@@ -331,38 +389,74 @@ fn parse_chunk(text: &[u8], cols: &[Col], nvals: usize) -> Result<Chunk, (usize,
                                 Some(ci + 1),
                                 format!(
                                     "timecode {:?} is not HH:MM:SS:FF[.sub]",
-                                    String::from_utf8_lossy(cell)
+                                    cell_text(text, i, end)
                                 ),
                             ),
                         ));
                     };
                     out.first_tc.get_or_insert((s, ff));
                     out.max_ff = out.max_ff.max(ff);
+                    end
                 }
-                Col::Time => match parse_num(cell) {
-                    Some(Ok(t)) if t.is_finite() => out.times.push(t as f64),
-                    _ => {
-                        return Err((li, at(0, Some(ci + 1), "time must be a number of seconds")));
+                Col::Time => {
+                    let (v, end) = scan_num(text, i);
+                    match v {
+                        Some(Ok(t)) if t.is_finite() => out.times.push(t as f64),
+                        _ => {
+                            return Err((
+                                li,
+                                at(0, Some(ci + 1), "time must be a number of seconds"),
+                            ));
+                        }
                     }
-                },
-                Col::Count | Col::Frame => {}
+                    end
+                }
+                Col::Count | Col::Frame => cell_end(text, i),
+            };
+            let last = ci + 1 == cols.len();
+            if !last {
+                if text.get(end) == Some(&b',') {
+                    i = end + 1;
+                } else {
+                    return Err((
+                        li,
+                        at(
+                            0,
+                            None,
+                            format!(
+                                "row has {} cells but the header has {}; the file is cut short \
+                                 or a row lost its values",
+                                ci + 1,
+                                cols.len()
+                            ),
+                        ),
+                    ));
+                }
+            } else {
+                i = end;
             }
         }
-        if cells < cols.len() {
+        // End of row: an optional trailing comma and whitespace, then the newline.
+        let mut k = i;
+        if text.get(k) == Some(&b',') {
+            k += 1;
+        }
+        while k < len && text[k] != b'\n' && text[k].is_ascii_whitespace() {
+            k += 1;
+        }
+        if k < len && text[k] != b'\n' {
             return Err((
                 li,
                 at(
                     0,
-                    None,
-                    format!(
-                        "row has {cells} cells but the header has {}; the file is cut short or \
-                         a row lost its values",
-                        cols.len()
-                    ),
+                    Some(cols.len() + 1),
+                    format!("more cells than the header's {}", cols.len()),
                 ),
             ));
         }
         out.rows += 1;
+        i = k + 1;
+        li += 1;
     }
     out.blank_tail = blank_at.is_some();
     Ok(out)
@@ -564,14 +658,18 @@ pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatE
             },
         )
     });
-    let mut curves: Vec<Vec<f32>> = (0..nvals).map(|_| Vec::with_capacity(frames)).collect();
-    for c in &chunks {
-        for row in c.values.chunks_exact(nvals) {
-            for (curve, &v) in curves.iter_mut().zip(row) {
-                curve.push(v);
-            }
+    let mut curves: Vec<Vec<f32>> = Vec::with_capacity(nvals);
+    for k in 0..nvals {
+        let mut first = chunks
+            .get_mut(0)
+            .map_or_else(Vec::new, |c| std::mem::take(&mut c.values[k]));
+        first.reserve_exact(frames - first.len());
+        for c in chunks.iter().skip(1) {
+            first.extend_from_slice(&c.values[k]);
         }
+        curves.push(first);
     }
+    drop(chunks);
     let fixed = assemble(slots, curves, &mut warnings, |f| format!("line {}", f + 2));
     let (blendshapes, rotations) = fixed;
     let curves = FaceCurves::new(rate, start_timecode, blendshapes, rotations)

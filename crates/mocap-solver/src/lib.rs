@@ -15,6 +15,7 @@ pub mod resolve;
 pub mod synth;
 
 // --- repair, filters, contacts, retargeting ---
+pub mod face_demo;
 pub mod fill;
 pub mod filter;
 pub mod foot;

@@ -3,6 +3,7 @@
 
 pub mod bvh;
 pub mod c3d;
+pub mod face;
 pub mod solver;
 pub mod stack;
 pub mod subs;
@@ -29,6 +30,8 @@ enum Which {
     Subs(subs::Args),
     /// Take library search latency on a generated library.
     Takes(takes::Args),
+    /// Face take read time: a generated 1-hour 60 Hz Live Link Face CSV (61 channels).
+    Face(face::Args),
     /// Clean-up operation stack: full vs incremental re-evaluation (10-minute 120 Hz take).
     Stack(stack::Args),
 }
@@ -43,5 +46,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Which::Subs(a) => subs::run(a),
         Which::Takes(a) => takes::run(a),
         Which::Stack(a) => stack::run(a),
+        Which::Face(a) => face::run(a),
     }
 }
