@@ -9,6 +9,7 @@ pub mod c3d;
 pub mod error;
 pub mod face;
 pub mod glb;
+mod glb_morph;
 pub mod livelink;
 pub mod trc;
 

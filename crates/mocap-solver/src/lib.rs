@@ -8,6 +8,7 @@ pub mod calibrate;
 pub mod ik;
 pub mod linalg;
 pub mod mannequin;
+pub mod mannequin_face;
 pub mod markerset;
 pub mod model;
 pub mod pipeline;
