@@ -125,6 +125,67 @@ pub fn info_json(path: &Path, take: &face::FaceTake) -> Value {
     })
 }
 
+/// `true` for face take files (`.csv`, `.json`), which `mocap clean` treats as faces.
+pub fn is_face_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("json"))
+}
+
+/// Writes a face take by extension (`.json` or CSV in Live Link Face layout).
+pub fn write(curves: &mocap_data::FaceCurves, path: &Path) -> anyhow::Result<()> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        std::fs::write(path, face::to_json(curves))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    } else {
+        face::write_csv_path(curves, path)?;
+    }
+    Ok(())
+}
+
+/// `mocap clean FACE.csv --ops OPS.ron -o OUT.csv`: the stack's `face:` entries on a face take.
+pub fn clean(input: &Path, ops: &Path, output: &Path, as_json: bool) -> anyhow::Result<()> {
+    let stack = mocap_solver::stack::OpStack::load(ops)?;
+    if stack.face.is_empty() {
+        anyhow::bail!(
+            "{}: the stack has no `face:` entries to run on {}",
+            ops.display(),
+            input.display()
+        );
+    }
+    let take = read(input, None)?;
+    for w in &take.warnings {
+        eprintln!("warning: {w}");
+    }
+    let (out, reports) = mocap_solver::face_ops::apply(&stack.face, &take.curves)
+        .with_context(|| format!("{}", ops.display()))?;
+    write(&out, output)?;
+    let entries: Vec<Value> = stack
+        .face
+        .iter()
+        .zip(&reports)
+        .map(|(e, r)| match r {
+            Some(r) => json!({"op": e.op.name(), "samples_changed": r.samples_changed, "curves_changed": r.curves_changed}),
+            None => json!({"op": e.op.name(), "disabled": true}),
+        })
+        .collect();
+    if as_json {
+        println!(
+            "{}",
+            json!({"input": input.display().to_string(), "output": output.display().to_string(), "frames": out.frame_count(), "entries": entries})
+        );
+    } else {
+        for e in &entries {
+            eprintln!("{e}");
+        }
+        eprintln!("wrote {} ({} frames)", output.display(), out.frame_count());
+    }
+    Ok(())
+}
+
 /// Runs `mocap face`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.which {
@@ -175,17 +236,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             for w in &take.warnings {
                 eprintln!("warning: {w}");
             }
-            let is_json = a
-                .output
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-            if is_json {
-                std::fs::write(&a.output, face::to_json(&take.curves))
-                    .with_context(|| format!("{}: cannot write", a.output.display()))?;
-            } else {
-                face::write_csv_path(&take.curves, &a.output)?;
-            }
-            Ok(())
+            write(&take.curves, &a.output)
         }
     }
 }

@@ -132,3 +132,57 @@ fn broken_face_take_is_one_error_line_with_the_line_number() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn mocap_clean_runs_the_stacks_face_entries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("take.csv");
+    std::fs::write(&csv, take_csv()).expect("write");
+    let ops = dir.path().join("take.ops.ron");
+    std::fs::write(
+        &ops,
+        "#![enable(implicit_some, unwrap_variant_newtypes)]\n(version: 1, face: [\n\
+         (op: GainOffset(gain: 0.5, offset: 0.0), channels: Names([\"JawOpen\"])),\n\
+         (op: FaceDespike(threshold: 0.3)),\n])\n",
+    )
+    .expect("write");
+    let out = dir.path().join("clean.json");
+    let run = mocap(&[
+        "clean".as_ref(),
+        csv.as_os_str(),
+        "--ops".as_ref(),
+        ops.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let rep: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    assert_eq!(rep["entries"][0]["samples_changed"], 89); // frame 0 stays 0
+    // The clamped 1.3 blink at frame 40 (now 1.0 between 0.1s) is a spike.
+    assert_eq!(rep["entries"][1]["samples_changed"], 1);
+    let j: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("output")).expect("JSON take");
+    assert!((j["blendshapes"]["jawOpen"][80].as_f64().expect("value") - 0.4).abs() < 1e-6);
+    assert!(
+        (j["blendshapes"]["eyeBlinkLeft"][40]
+            .as_f64()
+            .expect("value")
+            - 0.1)
+            .abs()
+            < 1e-6
+    );
+    // Without --ops: one clear error.
+    let bad = mocap(&[
+        "clean".as_ref(),
+        csv.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--ops"));
+}

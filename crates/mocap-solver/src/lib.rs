@@ -17,6 +17,7 @@ pub mod synth;
 
 // --- repair, filters, contacts, retargeting ---
 pub mod face_demo;
+pub mod face_ops;
 pub mod fill;
 pub mod filter;
 pub mod foot;
