@@ -74,6 +74,32 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+    // Driving 10 faces: per frame, sample the 52 ARKit weights of each take at the playhead and
+    // map them onto a character's morph targets (the headless part of the studio's per-frame work).
+    let names_pascal: Vec<String> = mocap_data::face::ARKIT_BLENDSHAPES
+        .iter()
+        .map(|n| mocap_data::face::pascal_case(n))
+        .collect();
+    let map = mocap_data::face_map::map_morph_targets(&names_pascal, mocap_data::MorphPreset::Auto);
+    let lookup = face.arkit_lookup();
+    let mut morph = vec![0.0f32; names_pascal.len()];
+    let steps = 6000usize;
+    let mut per_frame = Vec::with_capacity(steps);
+    let mut sink = 0.0f32;
+    for k in 0..steps {
+        let t0 = Instant::now();
+        for c in 0..10 {
+            let t = (k as f64 * 0.37 + c as f64 * 61.0) % duration.max(1.0);
+            let w = face.arkit_at(&lookup, t);
+            map.weights(&w, &mut morph);
+            sink += morph[17];
+        }
+        per_frame.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    per_frame.sort_by(f64::total_cmp);
+    let drive_median_ms = per_frame[steps / 2];
+    let drive_p99_ms = per_frame[steps * 99 / 100];
+    std::hint::black_box(sink);
     times.sort_by(f64::total_cmp);
     cpu.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
@@ -87,6 +113,7 @@ pub fn run(a: Args) -> Result<()> {
                 "frames": frames, "channels": 61, "file_bytes": bytes,
                 "read_median_s": median, "read_min_s": times[0], "mb_per_s": mb_s,
                 "cpu_median_s": cpu_median,
+                "drive_10_faces_median_ms": drive_median_ms, "drive_10_faces_p99_ms": drive_p99_ms,
                 "target_s": a.target_s, "met": ok,
             })
         );
@@ -99,6 +126,10 @@ pub fn run(a: Args) -> Result<()> {
             cpu_median.map_or("?".into(), |c| format!("{c:.3}")),
             a.target_s,
             if ok { "met" } else { "MISSED" }
+        );
+        println!(
+            "driving 10 faces (sample 52 weights + map to 52 morph targets, per frame): median \
+             {drive_median_ms:.4} ms, p99 {drive_p99_ms:.4} ms; target ≤ 0.5 ms"
         );
     }
     Ok(())
