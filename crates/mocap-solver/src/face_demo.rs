@@ -292,4 +292,43 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn demo_face_speaks_during_the_demo_subtitle_cues() {
+        let tracks = subtitles::demo::demo_tracks();
+        let en = &tracks
+            .iter()
+            .find(|(l, _)| *l == "en")
+            .expect("English track")
+            .1;
+        let lines: Vec<DialogueLine<'_>> = en
+            .cues
+            .iter()
+            .map(|c| DialogueLine {
+                start_s: c.start.ms() as f64 / 1000.0,
+                end_s: c.end.ms() as f64 / 1000.0,
+                text: &c.text,
+            })
+            .collect();
+        let f = demo_face(10.0, FrameRate::FPS_60, &lines, (7.4, 9.0));
+        let jaw = &f.curve("jawOpen").unwrap().values;
+        let open_frames = |a: f64, b: f64| {
+            jaw[(a * 60.0) as usize..(b * 60.0) as usize]
+                .iter()
+                .filter(|&&v| v > 0.15)
+                .count()
+        };
+        for l in &lines {
+            let inside = open_frames(l.start_s, l.end_s);
+            assert!(
+                inside as f64 > 0.25 * (l.end_s - l.start_s) * 60.0,
+                "{:?}: {inside}",
+                l.text
+            );
+        }
+        // Silent between cues (beyond the 0.1 s bump tails).
+        for w in lines.windows(2) {
+            assert_eq!(open_frames(w[0].end_s + 0.15, w[1].start_s - 0.15), 0);
+        }
+    }
 }
