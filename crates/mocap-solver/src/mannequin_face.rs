@@ -51,6 +51,20 @@ fn pair_key(name: &str) -> Option<(bool, String)> {
             return Some((side, n.replace(word, "")));
         }
     }
+    for (side, pre, suf) in [(true, "l_", "_l"), (false, "r_", "_r")] {
+        for sep in ['_', '.'] {
+            let (pre, suf) = (
+                pre.replace('_', &sep.to_string()),
+                suf.replace('_', &sep.to_string()),
+            );
+            if let Some(stem) = n.strip_suffix(suf.as_str()) {
+                return Some((side, stem.to_string()));
+            }
+            if let Some(stem) = n.strip_prefix(pre.as_str()) {
+                return Some((side, stem.to_string()));
+            }
+        }
+    }
     let mut c = n.chars();
     match c.next() {
         Some('l') if n.len() > 3 => Some((true, c.as_str().to_string())),
@@ -68,11 +82,33 @@ pub fn head_frame(skeleton: &Skeleton) -> Option<HeadFrame> {
     })?;
     let a = rest[joint].translation;
     let b = match skeleton.joints[joint].end_site {
-        Some(e) => a + rest[joint].rotation * e,
-        None => rest[skeleton.children(joint).next()?].translation,
+        Some(e) => Some(a + rest[joint].rotation * e),
+        None => skeleton.children(joint).next().map(|c| rest[c].translation),
     };
-    let len = (b - a).length();
-    let up = (b - a).try_normalize()?;
+    let height = mannequin::rest_height(skeleton, &rest);
+    let world_up = match skeleton.up_axis {
+        mocap_data::UpAxis::Y => DVec3::Y,
+        mocap_data::UpAxis::Z => DVec3::Z,
+    };
+    // A head bone of plausible length sets the size; otherwise (a zero-length end site, as some
+    // BVH exports have) the head sits on the neck → head direction, sized from the body height.
+    let bone = b
+        .map(|b| b - a)
+        .filter(|d| (0.05 * height..=0.25 * height).contains(&d.length()));
+    let (up, len) = match bone {
+        Some(d) => (d.normalize(), d.length()),
+        None => {
+            let from_parent = skeleton.joints[joint]
+                .parent
+                .and_then(|p| (a - rest[p].translation).try_normalize());
+            (from_parent.unwrap_or(world_up), 0.12 * height)
+        }
+    };
+    let a = if bone.is_some() {
+        a
+    } else {
+        a + up * (0.02 * height)
+    };
     // Left = mean (left − right) over joint pairs, made perpendicular to up.
     let mut left = DVec3::ZERO;
     for (i, ji) in skeleton.joints.iter().enumerate() {
@@ -500,5 +536,60 @@ mod tests {
             .expect("lid");
         assert!(delta("eyeBlinkLeft", g.pos[lid], g.part[lid]).y < -0.05);
         assert_eq!(arkit_index("eyeBlinkLeft"), Some(0));
+    }
+
+    #[test]
+    fn head_frame_faces_forward_from_side_names_and_survives_a_zero_length_head() {
+        use mocap_data::{Channel, Joint, LengthUnit, UpAxis};
+        let mut hips = Joint::new("Hips", None, DVec3::new(0.0, 95.0, 0.0));
+        hips.channels = Channel::POSITION_ROTATION_ZXY.to_vec();
+        let mut joints = vec![hips];
+        let mut add = |name: &str, parent: usize, offset: DVec3, end: Option<DVec3>| {
+            let mut j = Joint::new(name, Some(parent), offset);
+            j.channels = Channel::ROTATION_ZXY.to_vec();
+            j.end_site = end;
+            joints.push(j);
+            joints.len() - 1
+        };
+        let neck = add("Neck", 0, DVec3::new(0.0, 55.0, 0.0), None);
+        add("Head", neck, DVec3::new(0.0, 8.0, 0.0), Some(DVec3::ZERO));
+        add(
+            "UpperArm_L",
+            0,
+            DVec3::new(20.0, 45.0, 0.0),
+            Some(DVec3::new(30.0, 0.0, 0.0)),
+        );
+        add(
+            "UpperArm_R",
+            0,
+            DVec3::new(-20.0, 45.0, 0.0),
+            Some(DVec3::new(-30.0, 0.0, 0.0)),
+        );
+        add(
+            "UpperLeg_L",
+            0,
+            DVec3::new(10.0, 0.0, 0.0),
+            Some(DVec3::new(0.0, -90.0, 0.0)),
+        );
+        let sk = Skeleton {
+            joints,
+            unit: LengthUnit::Centimetre,
+            up_axis: UpAxis::Y,
+        };
+        let h = head_frame(&sk).expect("a head");
+        assert!(
+            (h.axes[2] - DVec3::Z).length() < 1e-9,
+            "forward {:?}",
+            h.axes[2]
+        );
+        assert!((h.axes[1] - DVec3::Y).length() < 1e-9);
+        // Sized from the body height (≈ 185 cm): radius ≈ 11 cm, above the head joint.
+        assert!((8.0..14.0).contains(&h.radius), "{}", h.radius);
+        assert!(h.centre.y > 95.0 + 63.0);
+        let m = face_mesh(&sk).expect("face");
+        assert_eq!(m.targets.len(), 52);
+        // The nose tip (largest forward coordinate of the skin) is in front of the head centre.
+        let front = m.positions.iter().map(|p| p[2]).fold(f32::MIN, f32::max);
+        assert!(front as f64 > h.centre.z + 0.9 * h.radius);
     }
 }
