@@ -8,6 +8,7 @@ pub mod bvh;
 pub mod c3d;
 pub mod error;
 pub mod face;
+mod face_json;
 pub mod glb;
 mod glb_morph;
 pub mod livelink;
