@@ -8,7 +8,11 @@
 // positions (metres, glTF's +Y up) after playing the first clip with an AnimationMixer at each
 // time and `scene.updateMatrixWorld(true)`. Exits 1 with a message on any load error.
 //
-// Usage: NODE_PATH=<node_modules dir holding three> node .ci/threejs-load.mjs FILE.glb
+// With extra arguments T1 T2 … (seconds), it also reports the first morphing mesh's weights as
+// three.js plays the first clip: "morph": {"mesh": name, "times": [T…],
+// "weights": [{targetName: weight, …} per time]} (names from morphTargetDictionary).
+//
+// Usage: NODE_PATH=<node_modules dir holding three> node .ci/threejs-load.mjs FILE.glb [T…]
 // (ES modules ignore NODE_PATH, so the script looks `three` up in its entries itself.)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -76,8 +80,31 @@ if (gltf.animations.length > 0) {
   }
 }
 
+let morph = null;
+const morphTimes = process.argv.slice(3).map(Number);
+if (morphTimes.length > 0) {
+  let target = null;
+  scene.traverse((o) => {
+    if (!target && o.morphTargetInfluences && o.morphTargetDictionary) target = o;
+  });
+  if (!target) fail(`${file}: no mesh with morph targets`);
+  if (gltf.animations.length === 0) fail(`${file}: no animation to play`);
+  const mixer = new THREE.AnimationMixer(scene);
+  mixer.clipAction(gltf.animations[0]).play();
+  const weights = morphTimes.map((t) => {
+    mixer.setTime(t);
+    const w = {};
+    for (const [name, i] of Object.entries(target.morphTargetDictionary)) {
+      w[name] = target.morphTargetInfluences[i];
+    }
+    return w;
+  });
+  morph = { mesh: target.name, times: morphTimes, weights };
+}
+
 console.log(
   JSON.stringify({
+    morph,
     skinnedMeshes: skinned.length,
     bones: bones.length,
     boneNames: bones.map((b) => b.name),

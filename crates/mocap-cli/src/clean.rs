@@ -24,7 +24,7 @@ use std::path::PathBuf;
     after_help = "Steps run in this order: --fix-swaps, --despike, --fill, --lowpass. Frames are 0-based sample indices.\nWith --ops OPS.ron the file's operation stack runs instead of the step flags (the take's sidecar is TAKE.ops.ron, saved by the studio); --save-ops OPS.ron writes the stack equivalent of the step flags."
 )]
 pub struct Args {
-    /// Input C3D file.
+    /// Input C3D file (or a face take, .csv/.json, cleaned by the `face:` entries of `--ops`).
     pub input: PathBuf,
     /// Output C3D file.
     #[arg(short = 'o', long = "output")]
@@ -137,6 +137,15 @@ fn count_gaps(t: &mocap_data::MarkerTrajectories) -> usize {
 
 /// Runs `mocap clean`.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if crate::face::is_face_file(&args.input) {
+        let Some(ops) = &args.ops else {
+            anyhow::bail!(
+                "{}: a face take is cleaned by an operation stack's `face:` entries: add --ops OPS.ron",
+                args.input.display()
+            );
+        };
+        return crate::face::clean(&args.input, ops, &args.output, args.json);
+    }
     if let Some(ops) = &args.ops {
         return run_ops(&args, ops);
     }

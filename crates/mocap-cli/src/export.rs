@@ -14,6 +14,13 @@ pub struct Args {
     /// The ASF skeleton an AMC input refers to (required for `.amc`).
     #[arg(long, value_name = "X.asf")]
     pub skeleton: Option<PathBuf>,
+    /// A face take (Live Link Face CSV, generic CSV or JSON): the mannequin gets a face with the
+    /// 52 ARKit morph targets whose weights play this take (from time 0, at the take's rate).
+    #[arg(long, value_name = "CURVES.csv")]
+    pub face: Option<PathBuf>,
+    /// The face take's rate in fps when its file does not state it (e.g. 60).
+    #[arg(long, value_name = "FPS", requires = "face")]
+    pub face_rate: Option<String>,
     /// Output GLB file.
     #[arg(short = 'o', long = "output", value_name = "OUT.glb")]
     pub output: PathBuf,
@@ -49,8 +56,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .and_then(|s| s.to_str())
         .unwrap_or("Take")
         .to_string();
-    let bytes = mocap_solver::mannequin::to_glb(&skeleton, &motion, &name)
-        .map_err(|e| e.with_path(&args.output))?;
+    let bytes = match &args.face {
+        None => mocap_solver::mannequin::to_glb(&skeleton, &motion, &name),
+        Some(face_path) => {
+            let take = crate::face::read(face_path, args.face_rate.as_deref())?;
+            for w in &take.warnings {
+                eprintln!("warning: {w}");
+            }
+            mocap_solver::mannequin_face::to_glb_with_face(&skeleton, &motion, &take.curves, &name)
+        }
+    }
+    .map_err(|e| e.with_path(&args.output))?;
     std::fs::write(&args.output, bytes)
         .with_context(|| format!("{}: cannot write", args.output.display()))?;
     eprintln!(

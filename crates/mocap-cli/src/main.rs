@@ -9,6 +9,7 @@ mod clean;
 mod convert;
 mod export;
 mod farm;
+mod face;
 mod info;
 mod retarget;
 mod solve;
@@ -50,6 +51,8 @@ enum Command {
     Takes(takes::Args),
     /// Subtitle tracks: info, convert, QC.
     Subs(subs::Args),
+    /// Facial performance takes: info, convert (Live Link Face CSV, generic CSV, JSON).
+    Face(face::Args),
     /// Export the built-in mannequin playing a BVH or ASF/AMC take as GLB (glTF 2.0).
     ExportGlb(export::Args),
     /// The pipeline on a render farm: plans, local/Slurm/OpenCue runs, chunk stitching.
@@ -67,6 +70,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(a),
         Command::Takes(a) => takes::run(a),
         Command::Subs(a) => subs::run(a),
+        Command::Face(a) => face::run(a),
         Command::ExportGlb(a) => export::run(a),
         Command::Farm(a) => farm::run(a),
     }

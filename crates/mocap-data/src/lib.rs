@@ -11,6 +11,8 @@
 pub mod analog;
 pub mod error;
 pub mod events;
+pub mod face;
+pub mod face_map;
 pub mod fk;
 pub mod markers;
 pub mod motion;
@@ -23,6 +25,8 @@ pub mod units;
 pub use analog::AnalogData;
 pub use error::DataError;
 pub use events::Event;
+pub use face::{Curve, FaceChannel, FaceCurves};
+pub use face_map::{FaceMap, MorphPreset};
 pub use markers::{MarkerSample, MarkerTrajectories};
 pub use motion::Motion;
 pub use rate::{FrameIndex, FrameRate};

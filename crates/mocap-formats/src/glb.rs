@@ -48,13 +48,15 @@ pub struct SkinnedMesh {
     pub base_color: [f32; 4],
 }
 
-const FLOAT: u32 = 5126;
-const UNSIGNED_SHORT: u32 = 5123;
-const UNSIGNED_INT: u32 = 5125;
-const ARRAY_BUFFER: u32 = 34962;
-const ELEMENT_ARRAY_BUFFER: u32 = 34963;
+pub use crate::glb_morph::{MorphAnimation, MorphMesh, MorphTarget};
 
-fn invalid(path: &Path, message: impl Into<String>) -> FormatError {
+pub(crate) const FLOAT: u32 = 5126;
+pub(crate) const UNSIGNED_SHORT: u32 = 5123;
+pub(crate) const UNSIGNED_INT: u32 = 5125;
+pub(crate) const ARRAY_BUFFER: u32 = 34962;
+pub(crate) const ELEMENT_ARRAY_BUFFER: u32 = 34963;
+
+pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> FormatError {
     FormatError::InvalidData {
         path: path.to_path_buf(),
         message: message.into(),
@@ -76,7 +78,7 @@ pub fn write<W: Write>(
     mut w: W,
 ) -> Result<(), FormatError> {
     let path = Path::new("<writer>");
-    let bytes = build(skeleton, motion, mesh, animation_name, path)?;
+    let bytes = build(skeleton, motion, mesh, None, animation_name, path)?;
     w.write_all(&bytes).map_err(|e| FormatError::io(path, e))
 }
 
@@ -88,7 +90,7 @@ pub fn write_path(
     animation_name: &str,
     path: &Path,
 ) -> Result<(), FormatError> {
-    let bytes = build(skeleton, motion, mesh, animation_name, path)?;
+    let bytes = build(skeleton, motion, mesh, None, animation_name, path)?;
     std::fs::write(path, bytes).map_err(|e| FormatError::io(path, e))
 }
 
@@ -103,6 +105,26 @@ pub fn to_vec(
         skeleton,
         motion,
         mesh,
+        None,
+        animation_name,
+        Path::new("<memory>"),
+    )
+}
+
+/// The GLB as bytes with a second, morphing mesh (a face) bound to one joint and its weights
+/// animated beside the motion (see [`MorphMesh`]).
+pub fn to_vec_with_morph(
+    skeleton: &Skeleton,
+    motion: &Motion,
+    mesh: &SkinnedMesh,
+    morph: &MorphMesh,
+    animation_name: &str,
+) -> Result<Vec<u8>, FormatError> {
+    build(
+        skeleton,
+        motion,
+        mesh,
+        Some(morph),
         animation_name,
         Path::new("<memory>"),
     )
@@ -118,10 +140,10 @@ pub fn to_y_up(up: UpAxis) -> DQuat {
 
 /// The binary chunk under construction: buffer views and accessors into it.
 #[derive(Default)]
-struct Bin {
-    data: Vec<u8>,
-    views: Vec<Value>,
-    accessors: Vec<Value>,
+pub(crate) struct Bin {
+    pub(crate) data: Vec<u8>,
+    pub(crate) views: Vec<Value>,
+    pub(crate) accessors: Vec<Value>,
 }
 
 impl Bin {
@@ -144,7 +166,7 @@ impl Bin {
     }
 
     /// Appends an accessor over the whole of a new view of `bytes`; returns its index.
-    fn accessor(
+    pub(crate) fn accessor(
         &mut self,
         bytes: &[u8],
         target: Option<u32>,
@@ -169,12 +191,12 @@ impl Bin {
     }
 }
 
-fn f32_bytes(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
+pub(crate) fn f32_bytes(values: impl IntoIterator<Item = f32>) -> Vec<u8> {
     values.into_iter().flat_map(f32::to_le_bytes).collect()
 }
 
 /// Per-component minimum and maximum of `N`-vectors.
-fn min_max<const N: usize>(v: &[[f32; N]]) -> (Vec<f32>, Vec<f32>) {
+pub(crate) fn min_max<const N: usize>(v: &[[f32; N]]) -> (Vec<f32>, Vec<f32>) {
     let mut lo = [f32::INFINITY; N];
     let mut hi = [f32::NEG_INFINITY; N];
     for p in v {
@@ -234,6 +256,7 @@ fn build(
     skeleton: &Skeleton,
     motion: &Motion,
     mesh: &SkinnedMesh,
+    morph: Option<&MorphMesh>,
     animation_name: &str,
     path: &Path,
 ) -> Result<Vec<u8>, FormatError> {
@@ -482,6 +505,22 @@ fn build(
         nodes.push(json!({ "name": "Mesh", "mesh": 0, "skin": 0 }));
         scene_nodes.push(n);
     }
+    let morph_node = match morph {
+        Some(m) if v > 0 => Some(crate::glb_morph::add_mesh(
+            &mut bin,
+            &mut doc,
+            &mut nodes,
+            &mut scene_nodes,
+            m,
+            n,
+            (up, scale),
+            path,
+        )?),
+        Some(_) => return Err(invalid(path, "a morphing mesh needs the skinned body mesh")),
+        None => None,
+    };
+    let mut samplers = Vec::new();
+    let mut channels = Vec::new();
 
     // --- animation ---
     let frames = motion.frame_count();
@@ -557,8 +596,6 @@ fn build(
             "SCALAR",
             Some((vec![t0], vec![t1])),
         );
-        let mut samplers = Vec::new();
-        let mut channels = Vec::new();
         for j in 0..n {
             for (data, kind, target) in [
                 (&rotations[j], "VEC4", "rotation"),
@@ -586,12 +623,15 @@ fn build(
                 }));
             }
         }
-        if !channels.is_empty() {
-            doc.insert(
-                "animations".into(),
-                json!([{ "name": animation_name, "channels": channels, "samplers": samplers }]),
-            );
-        }
+    }
+    if let (Some(m), Some(node)) = (morph, morph_node) {
+        crate::glb_morph::animate(&mut bin, m, node, &mut channels, &mut samplers, path)?;
+    }
+    if !channels.is_empty() {
+        doc.insert(
+            "animations".into(),
+            json!([{ "name": animation_name, "channels": channels, "samplers": samplers }]),
+        );
     }
 
     // --- document ---

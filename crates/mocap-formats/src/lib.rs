@@ -8,7 +8,11 @@ pub mod bvh;
 mod bvh_unit;
 pub mod c3d;
 pub mod error;
+pub mod face;
+mod face_json;
 pub mod glb;
+mod glb_morph;
+pub mod livelink;
 pub mod trc;
 pub mod world;
 

@@ -8,6 +8,7 @@ pub mod calibrate;
 pub mod ik;
 pub mod linalg;
 pub mod mannequin;
+pub mod mannequin_face;
 pub mod markerset;
 pub mod model;
 pub mod pipeline;
@@ -16,6 +17,8 @@ pub mod synth;
 pub mod synth_real;
 
 // --- repair, filters, contacts, retargeting ---
+pub mod face_demo;
+pub mod face_ops;
 pub mod fill;
 pub mod filter;
 pub mod foot;

@@ -126,6 +126,16 @@ pub fn drawable_links(skeleton: &Skeleton) -> Vec<bool> {
 
 /// Builds the mannequin for `skeleton`. Joints beyond 65 535 are not skinned (none in practice).
 pub fn build(skeleton: &Skeleton) -> MannequinMesh {
+    build_filtered(skeleton, None)
+}
+
+/// The mannequin without the capsules driven by joint `head` (the face of
+/// [`crate::mannequin_face`] takes their place).
+pub fn build_without_head(skeleton: &Skeleton, head: usize) -> MannequinMesh {
+    build_filtered(skeleton, Some(head))
+}
+
+fn build_filtered(skeleton: &Skeleton, skip_driver: Option<usize>) -> MannequinMesh {
     let n = skeleton.joints.len();
     let rest = rest_pose(skeleton);
     let mut out = MannequinMesh::default();
@@ -154,6 +164,9 @@ pub fn build(skeleton: &Skeleton) -> MannequinMesh {
         }
     }
     for (driver, a, b, next) in bones {
+        if skip_driver == Some(driver) {
+            continue;
+        }
         let len = (b - a).length();
         if len < height * 0.01 {
             continue;

@@ -186,6 +186,10 @@ pub struct OpStack {
     /// stage ([`crate::resolve::apply_motion_ops`]); ignored without an enabled solve stage.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub motion: Vec<crate::resolve::MotionEntry>,
+    /// Curve operations on the take's facial performance ([`crate::face_ops`]), applied first to
+    /// last by [`crate::face_ops::apply`]; independent of the marker entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub face: Vec<crate::face_ops::FaceEntry>,
 }
 
 impl Default for OpStack {
@@ -195,6 +199,7 @@ impl Default for OpStack {
             entries: Vec::new(),
             solve: None,
             motion: Vec::new(),
+            face: Vec::new(),
         }
     }
 }
@@ -322,6 +327,7 @@ impl OpStack {
                 .collect(),
             solve: None,
             motion: Vec::new(),
+            face: Vec::new(),
         }
     }
 

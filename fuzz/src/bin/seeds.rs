@@ -101,6 +101,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut b = vec![30u8];
     b.extend_from_slice(b"01:00:00:00\n01:00:02;10\n");
     put("edl", "list.txt", &b)?;
+
+    // Face takes (Live Link Face CSV) and Live Link Face UDP packets (issue 18).
+    put(
+        "face",
+        "llf.csv",
+        b"Timecode,BlendShapeCount,EyeBlinkLeft,JawOpen,HeadYaw\n\
+          01:00:00:00.000,61,0.1,0.5,0.01\n01:00:00:01.000,61,0.9,0.2,-0.02\n",
+    )?;
+    let mut values = [0.0f32; mocap_formats::livelink::VALUE_COUNT];
+    values[17] = 0.5;
+    let packet = mocap_formats::livelink::LiveLinkPacket::new(
+        "$0123456789abcdef0123456789abcdef0123",
+        "iPhone",
+        Some(mocap_formats::livelink::FaceFrame {
+            frame_number: 216_000,
+            subframe: 0.0,
+            rate_num: 60,
+            rate_den: 1,
+            values,
+        }),
+    );
+    put("livelink", "frame.bin", &packet.encode())?;
     Ok(())
 }
 

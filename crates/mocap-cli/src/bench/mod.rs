@@ -4,6 +4,7 @@
 pub mod bvh;
 pub mod c3d;
 pub mod farm;
+pub mod face;
 pub mod solver;
 pub mod stack;
 pub mod subs;
@@ -43,6 +44,8 @@ enum Which {
     Subs(subs::Args),
     /// Take library search latency on a generated library.
     Takes(takes::Args),
+    /// Face take read time: a generated 1-hour 60 Hz Live Link Face CSV (61 channels).
+    Face(face::Args),
     /// Clean-up operation stack: full vs incremental re-evaluation (10-minute 120 Hz take).
     Stack(stack::Args),
     /// Farm runners: Slurm per-job overhead and throughput against the local pool (needs Slurm).
@@ -60,5 +63,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Which::Takes(a) => takes::run(a),
         Which::Stack(a) => stack::run(a),
         Which::Farm(a) => farm::run(a),
+        Which::Face(a) => face::run(a),
     }
 }

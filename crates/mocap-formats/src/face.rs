@@ -1,0 +1,807 @@
+//! Face takes: Live Link Face CSV, generic CSV and JSON of named curves.
+//!
+//! **Live Link Face CSV** (what Epic's iPhone app exports):
+//! ```text
+//! Timecode,BlendShapeCount,EyeBlinkLeft,EyeLookDownLeft,…,JawRight,JawLeft,…,TongueOut,HeadYaw,…,RightEyeRoll
+//! 17:25:04:23.418,61,0.0123,0.0,…
+//! ```
+//! Columns are matched **by name** (the CSV puts `JawRight` before `JawLeft` and `MouthRight`
+//! before `MouthLeft`, unlike the UDP packet), in any spelling
+//! [`mocap_data::face::normalize_name`] accepts. `Timecode` is `HH:MM:SS:FF.sub`; the first row's
+//! becomes [`FaceCurves::start_timecode`]. The file does not state its rate: it is
+//! [`FaceReadOptions::rate`] when given, else the smallest common rate (24, 25, 30, 50, 60, 120) above
+//! every `FF` seen (a warning says so).
+//!
+//! **Generic CSV**: a header of channel names, optionally with a `time` (seconds) or `frame` column;
+//! the rate comes from the option, else from the time column's spacing, else 60 with a warning.
+//!
+//! **JSON**: `{"frame_rate": 60, "start_timecode": "01:00:00:00", "blendshapes": {"jawOpen": […]},
+//! "rotations": {"headYaw": […]}}` (`frame_rate` may also be `"30000/1001"`; `null` values are
+//! missing samples).
+//!
+//! Bad input: a row with fewer or more cells than the header, a cell that is not a number, or no
+//! face channel at all is an error naming the line (and column). Missing samples (empty cells,
+//! `NaN`, `null`) hold the previous frame's value (0 at the start); weights outside 0–1 are
+//! clamped; columns that are no ARKit channel are kept under their own names. Each of these fixes
+//! adds one warning saying how many values and where the first one was.
+//!
+//! Rows are parsed in parallel chunks (one per core) with a fast path for plain decimals.
+
+use crate::{FormatError, Location};
+use mocap_data::face::{FaceChannel, normalize_name, pascal_case};
+use mocap_data::{Curve, FaceCurves, FrameRate, Timecode, TimecodeFormat};
+use std::io::Write;
+use std::path::Path;
+
+pub use crate::face_json::{read_json, to_json};
+
+/// Live Link Face's CSV column order for the 61 channels (PascalCase; note `JawRight, JawLeft`
+/// and `MouthRight, MouthLeft`). The writer uses this order.
+pub const LIVE_LINK_FACE_CSV_COLUMNS: [&str; 61] = [
+    "EyeBlinkLeft",
+    "EyeLookDownLeft",
+    "EyeLookInLeft",
+    "EyeLookOutLeft",
+    "EyeLookUpLeft",
+    "EyeSquintLeft",
+    "EyeWideLeft",
+    "EyeBlinkRight",
+    "EyeLookDownRight",
+    "EyeLookInRight",
+    "EyeLookOutRight",
+    "EyeLookUpRight",
+    "EyeSquintRight",
+    "EyeWideRight",
+    "JawForward",
+    "JawRight",
+    "JawLeft",
+    "JawOpen",
+    "MouthClose",
+    "MouthFunnel",
+    "MouthPucker",
+    "MouthRight",
+    "MouthLeft",
+    "MouthSmileLeft",
+    "MouthSmileRight",
+    "MouthFrownLeft",
+    "MouthFrownRight",
+    "MouthDimpleLeft",
+    "MouthDimpleRight",
+    "MouthStretchLeft",
+    "MouthStretchRight",
+    "MouthRollLower",
+    "MouthRollUpper",
+    "MouthShrugLower",
+    "MouthShrugUpper",
+    "MouthPressLeft",
+    "MouthPressRight",
+    "MouthLowerDownLeft",
+    "MouthLowerDownRight",
+    "MouthUpperUpLeft",
+    "MouthUpperUpRight",
+    "BrowDownLeft",
+    "BrowDownRight",
+    "BrowInnerUp",
+    "BrowOuterUpLeft",
+    "BrowOuterUpRight",
+    "CheekPuff",
+    "CheekSquintLeft",
+    "CheekSquintRight",
+    "NoseSneerLeft",
+    "NoseSneerRight",
+    "TongueOut",
+    "HeadYaw",
+    "HeadPitch",
+    "HeadRoll",
+    "LeftEyeYaw",
+    "LeftEyePitch",
+    "LeftEyeRoll",
+    "RightEyeYaw",
+    "RightEyePitch",
+    "RightEyeRoll",
+];
+
+/// What a face file leaves unstated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaceReadOptions {
+    /// The take's rate; `None` infers it (see the module docs).
+    pub rate: Option<FrameRate>,
+}
+
+/// Which layout a face CSV had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaceLayout {
+    /// Live Link Face CSV (`Timecode,BlendShapeCount,…`).
+    LiveLinkFace,
+    /// CSV of named columns.
+    GenericCsv,
+    /// JSON of named curves.
+    Json,
+}
+
+/// A face take as read: the curves plus what the reader had to fix or guess.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceTake {
+    /// The curves (ARKit channels in canonical order first, then other weights in file order).
+    pub curves: FaceCurves,
+    /// The file's layout.
+    pub layout: FaceLayout,
+    /// True when the rate was inferred rather than given or stated.
+    pub rate_inferred: bool,
+    /// One line per kind of fix (clamped weights, filled samples, unknown names, guessed rate).
+    pub warnings: Vec<String>,
+}
+
+fn mem() -> &'static Path {
+    Path::new("<memory>")
+}
+
+pub(crate) fn at(line: usize, col: Option<usize>, msg: impl Into<String>) -> FormatError {
+    FormatError::malformed(mem(), Location::Line(line, col), msg)
+}
+
+/// Reads a face file by extension: `.json` as JSON, anything else as CSV.
+pub fn read_path(path: &Path, opts: FaceReadOptions) -> Result<FaceTake, FormatError> {
+    let bytes = std::fs::read(path).map_err(|e| FormatError::io(path, e))?;
+    let is_json = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let mut take = if is_json {
+        read_json(&bytes, opts)
+    } else {
+        read_csv(&bytes, opts)
+    }
+    .map_err(|e| e.with_path(path))?;
+    let name = path.display();
+    for w in &mut take.warnings {
+        *w = format!("{name}: {w}");
+    }
+    Ok(take)
+}
+
+/// What a header column holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Col {
+    Timecode,
+    Count,
+    Time,
+    Frame,
+    /// Slot in the per-row value buffer.
+    Value(usize),
+}
+
+/// A destination curve: canonical channel or an extra weight.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    pub(crate) channel: Option<FaceChannel>,
+    pub(crate) name: String,
+    pub(crate) column: usize,
+}
+
+/// Parses a plain decimal (`-0.123`, `12`, `.5`) quickly; anything else goes to `str::parse`.
+/// `None` for an empty cell, `Some(Err)` for text that is not a number.
+#[inline]
+fn parse_num(cell: &[u8]) -> Option<Result<f32, ()>> {
+    let mut s = cell;
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t' | b'\r'] = s {
+        s = rest;
+    }
+    if s.is_empty() {
+        return None;
+    }
+    let (neg, body) = match s {
+        [b'-', r @ ..] => (true, r),
+        [b'+', r @ ..] => (false, r),
+        _ => (false, s),
+    };
+    let mut mant: u64 = 0;
+    let mut digits = 0u32;
+    let mut frac = 0i32;
+    let mut seen_dot = false;
+    let mut ok = !body.is_empty() && body.len() <= 19;
+    if ok {
+        for &b in body {
+            match b {
+                b'0'..=b'9' => {
+                    mant = mant * 10 + (b - b'0') as u64;
+                    digits += 1;
+                    if seen_dot {
+                        frac += 1;
+                    }
+                }
+                b'.' if !seen_dot => seen_dot = true,
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+    }
+    if ok && digits > 0 && frac <= 22 {
+        const P10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        // Exact when the mantissa fits 53 bits: one correctly rounded division.
+        if mant < (1u64 << 53) {
+            let v = (mant as f64 / P10[frac as usize]) as f32;
+            return Some(Ok(if neg { -v } else { v }));
+        }
+    }
+    Some(
+        std::str::from_utf8(s)
+            .ok()
+            .and_then(|t| t.parse::<f32>().ok())
+            .ok_or(()),
+    )
+}
+
+/// `HH:MM:SS:FF[.sub]` → (seconds since midnight, FF).
+fn parse_llf_timecode(cell: &[u8]) -> Option<(u32, u32)> {
+    let text = std::str::from_utf8(cell).ok()?.trim();
+    let main = text.split('.').next()?;
+    let mut it = main.split([':', ';']);
+    let mut v = [0u32; 4];
+    for slot in &mut v {
+        let p = it.next()?;
+        if p.is_empty() || p.len() > 3 {
+            return None;
+        }
+        *slot = p.parse().ok()?;
+    }
+    if it.next().is_some() || v[0] > 23 || v[1] > 59 || v[2] > 59 {
+        return None;
+    }
+    Some((v[0] * 3600 + v[1] * 60 + v[2], v[3]))
+}
+
+/// Per-chunk parse result: frame-major values, times (if a time column), timecodes (if any).
+#[derive(Default)]
+struct Chunk {
+    rows: usize,
+    /// Channel-major: one vector per value slot.
+    values: Vec<Vec<f32>>,
+    times: Vec<f64>,
+    first_tc: Option<(u32, u32)>,
+    max_ff: u32,
+    /// Blank lines after the last row (an error if a later chunk has rows).
+    blank_tail: bool,
+}
+
+/// The index of the next `,` or `\n` at or after `i` (or `b.len()`).
+#[inline]
+fn cell_end(b: &[u8], i: usize) -> usize {
+    b[i..]
+        .iter()
+        .position(|&c| c == b',' || c == b'\n')
+        .map_or(b.len(), |p| i + p)
+}
+
+/// Parses the number cell starting at `i`: a fast path for plain decimals that stops at the
+/// delimiter, else [`parse_num`] on the whole cell. Returns the value and the delimiter's index.
+#[inline]
+fn scan_num(b: &[u8], i: usize) -> (Option<Result<f32, ()>>, usize) {
+    let mut k = i;
+    let neg = b.get(k) == Some(&b'-');
+    if neg {
+        k += 1;
+    }
+    let mut mant = 0u64;
+    let mut nd = 0u32;
+    while let Some(&c) = b.get(k) {
+        let d = c.wrapping_sub(b'0');
+        if d >= 10 {
+            break;
+        }
+        mant = mant.wrapping_mul(10).wrapping_add(d as u64);
+        nd += 1;
+        k += 1;
+    }
+    let mut frac = 0usize;
+    if b.get(k) == Some(&b'.') {
+        k += 1;
+        while let Some(&c) = b.get(k) {
+            let d = c.wrapping_sub(b'0');
+            if d >= 10 {
+                break;
+            }
+            mant = mant.wrapping_mul(10).wrapping_add(d as u64);
+            nd += 1;
+            frac += 1;
+            k += 1;
+        }
+    }
+    let at_delim = matches!(b.get(k), None | Some(b',' | b'\n' | b'\r'));
+    if at_delim && nd > 0 && nd <= 15 && frac <= 22 {
+        const P10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        let v = (mant as f64 / P10[frac]) as f32;
+        let end = if b.get(k) == Some(&b'\r') { k + 1 } else { k };
+        if matches!(b.get(end), None | Some(b',' | b'\n')) {
+            return (Some(Ok(if neg { -v } else { v })), end);
+        }
+    }
+    let end = cell_end(b, i);
+    (parse_num(&b[i..end]), end)
+}
+
+fn cell_text(b: &[u8], i: usize, end: usize) -> String {
+    String::from_utf8_lossy(&b[i..end]).trim().to_string()
+}
+
+fn parse_chunk(text: &[u8], cols: &[Col], nvals: usize) -> Result<Chunk, (usize, FormatError)> {
+    let guess = text.len() / (nvals * 4 + 8).max(1);
+    let mut out = Chunk {
+        values: (0..nvals).map(|_| Vec::with_capacity(guess)).collect(),
+        ..Chunk::default()
+    };
+    let mut blank_at: Option<usize> = None;
+    let len = text.len();
+    let mut i = 0;
+    let mut li = 0usize;
+    while i < len {
+        // A blank (whitespace-only) line?
+        let mut k = i;
+        while k < len && text[k] != b'\n' && text[k].is_ascii_whitespace() {
+            k += 1;
+        }
+        if k == len || text[k] == b'\n' {
+            blank_at.get_or_insert(li);
+            i = k + 1;
+            li += 1;
+            continue;
+        }
+        if let Some(b) = blank_at {
+            return Err((b, at(0, None, "blank line inside the data; remove it")));
+        }
+        for (ci, col) in cols.iter().enumerate() {
+            let end = match *col {
+                Col::Value(slot) => {
+                    let (v, end) = scan_num(text, i);
+                    match v {
+                        None => out.values[slot].push(f32::NAN),
+                        Some(Ok(v)) => out.values[slot].push(v),
+                        Some(Err(())) => {
+                            return Err((
+                                li,
+                                at(
+                                    0,
+                                    Some(ci + 1),
+                                    format!("{:?} is not a number", cell_text(text, i, end)),
+                                ),
+                            ));
+                        }
+                    }
+                    end
+                }
+                Col::Timecode => {
+                    let end = cell_end(text, i);
+                    let Some((s, ff)) = parse_llf_timecode(&text[i..end]) else {
+                        return Err((
+                            li,
+                            at(
+                                0,
+                                Some(ci + 1),
+                                format!(
+                                    "timecode {:?} is not HH:MM:SS:FF[.sub]",
+                                    cell_text(text, i, end)
+                                ),
+                            ),
+                        ));
+                    };
+                    out.first_tc.get_or_insert((s, ff));
+                    out.max_ff = out.max_ff.max(ff);
+                    end
+                }
+                Col::Time => {
+                    let (v, end) = scan_num(text, i);
+                    match v {
+                        Some(Ok(t)) if t.is_finite() => out.times.push(t as f64),
+                        _ => {
+                            return Err((
+                                li,
+                                at(0, Some(ci + 1), "time must be a number of seconds"),
+                            ));
+                        }
+                    }
+                    end
+                }
+                Col::Count | Col::Frame => cell_end(text, i),
+            };
+            let last = ci + 1 == cols.len();
+            if !last {
+                if text.get(end) == Some(&b',') {
+                    i = end + 1;
+                } else {
+                    return Err((
+                        li,
+                        at(
+                            0,
+                            None,
+                            format!(
+                                "row has {} cells but the header has {}; the file is cut short \
+                                 or a row lost its values",
+                                ci + 1,
+                                cols.len()
+                            ),
+                        ),
+                    ));
+                }
+            } else {
+                i = end;
+            }
+        }
+        // End of row: an optional trailing comma and whitespace, then the newline.
+        let mut k = i;
+        if text.get(k) == Some(&b',') {
+            k += 1;
+        }
+        while k < len && text[k] != b'\n' && text[k].is_ascii_whitespace() {
+            k += 1;
+        }
+        if k < len && text[k] != b'\n' {
+            return Err((
+                li,
+                at(
+                    0,
+                    Some(cols.len() + 1),
+                    format!("more cells than the header's {}", cols.len()),
+                ),
+            ));
+        }
+        out.rows += 1;
+        i = k + 1;
+        li += 1;
+    }
+    out.blank_tail = blank_at.is_some();
+    Ok(out)
+}
+
+/// Sets the line of an error built with line 0.
+fn relocate(e: FormatError, line: usize) -> FormatError {
+    match e {
+        FormatError::Malformed {
+            path,
+            location: Location::Line(_, c),
+            message,
+        } => FormatError::Malformed {
+            path,
+            location: Location::Line(line, c),
+            message,
+        },
+        other => other,
+    }
+}
+
+/// Splits `body` into about `n` pieces at line boundaries.
+fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..n {
+        let target = (body.len() * k / n).max(start);
+        if target >= body.len() {
+            break;
+        }
+        match body[target..].iter().position(|&b| b == b'\n') {
+            Some(p) => {
+                out.push(&body[start..target + p + 1]);
+                start = target + p + 1;
+            }
+            None => break,
+        }
+    }
+    out.push(&body[start..]);
+    out
+}
+
+fn header_columns(
+    header: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<Col>, Vec<Slot>), FormatError> {
+    let mut cols = Vec::new();
+    let mut slots: Vec<Slot> = Vec::new();
+    for (ci, raw) in header.split(',').enumerate() {
+        let name = raw.trim().trim_matches('"');
+        let lower = name.to_ascii_lowercase();
+        let col = match lower.as_str() {
+            "timecode" => Col::Timecode,
+            "blendshapecount" => Col::Count,
+            "time" | "time_s" | "seconds" | "t" => Col::Time,
+            "frame" | "frame#" | "frames" => Col::Frame,
+            "" if ci + 1 == header.split(',').count() && ci > 0 => continue,
+            "" => return Err(at(1, Some(ci + 1), "empty column name")),
+            _ => {
+                let channel = normalize_name(name);
+                let canon = channel.map_or(name.to_string(), |c| c.name().to_string());
+                if let Some(prev) = slots.iter().find(|s| s.name == canon) {
+                    return Err(at(
+                        1,
+                        Some(ci + 1),
+                        format!(
+                            "column {name:?} is the same channel as column {} ({canon}); remove one",
+                            prev.column + 1
+                        ),
+                    ));
+                }
+                if channel.is_none() {
+                    warnings.push(format!(
+                        "column {} {name:?} is no ARKit channel: kept as a curve under its own name",
+                        ci + 1
+                    ));
+                }
+                slots.push(Slot {
+                    channel,
+                    name: canon,
+                    column: ci,
+                });
+                Col::Value(slots.len() - 1)
+            }
+        };
+        cols.push(col);
+    }
+    if slots.iter().all(|s| s.channel.is_none()) {
+        return Err(at(
+            1,
+            None,
+            "no face channel in the header; expected Live Link Face's \
+             `Timecode,BlendShapeCount,EyeBlinkLeft,…` or ARKit names such as jawOpen",
+        ));
+    }
+    Ok((cols, slots))
+}
+
+const COMMON_RATES: [u32; 6] = [24, 25, 30, 50, 60, 120];
+
+/// Reads a Live Link Face or generic CSV face take from memory. Errors name `<memory>`.
+pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let header_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
+    let header = std::str::from_utf8(&bytes[..header_end])
+        .map_err(|_| at(1, None, "header is not UTF-8 text"))?
+        .trim_end_matches('\r');
+    let mut warnings = Vec::new();
+    let (cols, slots) = header_columns(header, &mut warnings)?;
+    let nvals = slots.len();
+    let body = bytes.get(header_end + 1..).unwrap_or(&[]);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(16);
+    let pieces = split_lines(body, if body.len() < (1 << 20) { 1 } else { threads });
+    let results: Vec<Result<Chunk, (usize, FormatError)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = pieces
+            .iter()
+            .map(|p| {
+                let cols = &cols;
+                s.spawn(move || parse_chunk(p, cols, nvals))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err((0, at(0, None, "reader thread failed"))))
+            })
+            .collect()
+    });
+    // Lines: header is line 1; every chunk's lines follow the previous chunk's.
+    let mut chunks = Vec::with_capacity(results.len());
+    let mut line0 = 2;
+    for (r, piece) in results.into_iter().zip(&pieces) {
+        match r {
+            Ok(c) => {
+                if c.rows > 0 && chunks.iter().any(|p: &Chunk| p.blank_tail) {
+                    return Err(at(line0 - 1, None, "blank line inside the data; remove it"));
+                }
+                chunks.push(c)
+            }
+            Err((li, e)) => return Err(relocate(e, line0 + li)),
+        }
+        line0 += piece.split(|&b| b == b'\n').count() - 1;
+    }
+    // A blank tail in one chunk followed by rows in the next is a blank line inside the data.
+    let frames: usize = chunks.iter().map(|c| c.rows).sum();
+    let is_llf = cols.contains(&Col::Timecode);
+    let first_tc = chunks.iter().find_map(|c| c.first_tc);
+    let max_ff = chunks.iter().map(|c| c.max_ff).max().unwrap_or(0);
+    let times: Vec<f64> = chunks
+        .iter()
+        .flat_map(|c| c.times.iter().copied())
+        .collect();
+
+    let mut rate_inferred = false;
+    let rate = match opts.rate {
+        Some(r) => r,
+        None if is_llf => {
+            rate_inferred = true;
+            let fps = COMMON_RATES
+                .into_iter()
+                .find(|&r| r > max_ff)
+                .unwrap_or(max_ff + 1);
+            warnings.push(format!(
+                "the file states no rate: {fps} fps assumed from its timecodes (frames up to \
+                 {max_ff}); pass the rate if it differs"
+            ));
+            FrameRate::integer(fps).map_err(|e| at(2, None, e.to_string()))?
+        }
+        None if times.len() >= 2 => {
+            let dt = (times[times.len() - 1] - times[0]) / (times.len() - 1) as f64;
+            FrameRate::from_hz(1.0 / dt).map_err(|e| {
+                at(
+                    2,
+                    None,
+                    format!("the time column gives no usable rate: {e}"),
+                )
+            })?
+        }
+        None => {
+            rate_inferred = true;
+            warnings.push("the file states no rate: 60 fps assumed".to_string());
+            FrameRate::FPS_60
+        }
+    };
+    let start_timecode = first_tc.map(|(s, ff)| {
+        let format = TimecodeFormat::for_rate(rate);
+        let fps = format.nominal_fps;
+        Timecode::from_frame_count(
+            s as i64 * fps as i64 + (ff.min(fps - 1)) as i64,
+            TimecodeFormat {
+                drop_frame: false,
+                ..format
+            },
+        )
+    });
+    let mut curves: Vec<Vec<f32>> = Vec::with_capacity(nvals);
+    for k in 0..nvals {
+        let mut first = chunks
+            .get_mut(0)
+            .map_or_else(Vec::new, |c| std::mem::take(&mut c.values[k]));
+        first.reserve_exact(frames - first.len());
+        for c in chunks.iter().skip(1) {
+            first.extend_from_slice(&c.values[k]);
+        }
+        curves.push(first);
+    }
+    drop(chunks);
+    let fixed = assemble(slots, curves, &mut warnings, |f| format!("line {}", f + 2));
+    let (blendshapes, rotations) = fixed;
+    let curves = FaceCurves::new(rate, start_timecode, blendshapes, rotations)
+        .map_err(|e| at(1, None, e.to_string()))?;
+    Ok(FaceTake {
+        curves,
+        layout: if is_llf {
+            FaceLayout::LiveLinkFace
+        } else {
+            FaceLayout::GenericCsv
+        },
+        rate_inferred,
+        warnings,
+    })
+}
+
+/// Repairs missing samples, clamps weights and orders the curves canonically. `where_` names the
+/// position of frame `f` for warnings.
+pub(crate) fn assemble(
+    slots: Vec<Slot>,
+    mut values: Vec<Vec<f32>>,
+    warnings: &mut Vec<String>,
+    where_: impl Fn(usize) -> String,
+) -> (Vec<Curve>, Vec<Curve>) {
+    let mut filled = (0usize, None::<(usize, String)>);
+    let mut clamped = (0usize, None::<(usize, String, f32)>);
+    for (slot, vals) in slots.iter().zip(values.iter_mut()) {
+        let weight = !matches!(slot.channel, Some(FaceChannel::Rotation(_)));
+        let mut prev = 0.0f32;
+        for (f, v) in vals.iter_mut().enumerate() {
+            if !v.is_finite() {
+                filled.0 += 1;
+                filled.1.get_or_insert((f, slot.name.clone()));
+                *v = prev;
+            } else if weight && !(0.0..=1.0).contains(v) {
+                if (*v - v.clamp(0.0, 1.0)).abs() > 1e-3 {
+                    clamped.0 += 1;
+                    clamped.1.get_or_insert((f, slot.name.clone(), *v));
+                }
+                *v = v.clamp(0.0, 1.0);
+            }
+            prev = *v;
+        }
+    }
+    if let (n, Some((f, name))) = filled {
+        warnings.push(format!(
+            "{n} missing or non-finite values held from the previous frame (first: {}, {name})",
+            where_(f)
+        ));
+    }
+    if let (n, Some((f, name, v))) = clamped {
+        warnings.push(format!(
+            "{n} weights outside 0–1 clamped (first: {}, {name} = {v})",
+            where_(f)
+        ));
+    }
+    let mut pairs: Vec<(Slot, Vec<f32>)> = slots.into_iter().zip(values).collect();
+    pairs.sort_by_key(|(s, _)| match s.channel {
+        Some(FaceChannel::Blendshape(i)) => (0, i, s.column),
+        Some(FaceChannel::Rotation(i)) => (2, i, s.column),
+        None => (1, 0, s.column),
+    });
+    let mut blend = Vec::new();
+    let mut rot = Vec::new();
+    for (s, v) in pairs {
+        let c = Curve {
+            name: s.name,
+            values: v,
+        };
+        match s.channel {
+            Some(FaceChannel::Rotation(_)) => rot.push(c),
+            _ => blend.push(c),
+        }
+    }
+    (blend, rot)
+}
+
+/// Writes curves as Live Link Face CSV: `Timecode,BlendShapeCount,` then the ARKit channels the
+/// take has in Live Link Face's CSV order (PascalCase), other weights under their names, then the
+/// rotations. Timecodes count from `start_timecode` (or 00:00:00:00) at the take's rate.
+pub fn write_csv<W: Write>(curves: &FaceCurves, out: W) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut order: Vec<&Curve> = Vec::new();
+    for col in LIVE_LINK_FACE_CSV_COLUMNS {
+        if let Some(c) = curves.curve(col) {
+            order.push(c);
+        }
+    }
+    let known = order.len();
+    order.extend(
+        curves
+            .blendshapes
+            .iter()
+            .chain(&curves.rotations)
+            .filter(|c| normalize_name(&c.name).is_none()),
+    );
+    let pascal = |c: &Curve| match normalize_name(&c.name) {
+        Some(ch) => pascal_case(ch.name()),
+        None => c.name.replace(',', "_"),
+    };
+    // Unknown curves go before the rotations only in spirit: Live Link Face readers match by name.
+    write!(w, "Timecode,BlendShapeCount")?;
+    for c in &order {
+        write!(w, ",{}", pascal(c))?;
+    }
+    writeln!(w)?;
+    let format = TimecodeFormat::for_rate(curves.rate);
+    let start = curves.start_timecode.map_or(0, |t| t.to_frame_count());
+    let mut line = String::with_capacity(16 * (order.len() + 2));
+    for f in 0..curves.frame_count() {
+        line.clear();
+        let tc = Timecode::from_frame_count(start + f as i64, format);
+        use std::fmt::Write as _;
+        let _ = write!(line, "{tc}.000,{known}");
+        for c in &order {
+            let v = c.values[f];
+            let _ = if v == 0.0 {
+                write!(line, ",0")
+            } else {
+                write!(line, ",{v:.6}")
+            };
+        }
+        line.push('\n');
+        w.write_all(line.as_bytes())?;
+    }
+    w.flush()
+}
+
+/// [`write_csv`] to a file.
+pub fn write_csv_path(curves: &FaceCurves, path: &Path) -> Result<(), FormatError> {
+    let file = std::fs::File::create(path).map_err(|e| FormatError::io(path, e))?;
+    write_csv(curves, file).map_err(|e| FormatError::io(path, e))
+}
