@@ -367,7 +367,10 @@ fn cmu_skeleton_opened_with_its_take_lands_on_vicon_joint_centres() {
             let jw = joint_space.transform_point(Vec3::new(t.x as f32, t.y as f32, t.z as f32));
             let mw = marker_space.transform_point(Vec3::from_array(p));
             let d_mm = jw.distance(mw) * 1000.0;
-            assert!(d_mm <= 1.0, "frame {f}: {joint} is {d_mm:.2} mm from {centre}");
+            assert!(
+                d_mm <= 1.0,
+                "frame {f}: {joint} is {d_mm:.2} mm from {centre}"
+            );
             checked += 1;
         }
     }

@@ -523,7 +523,12 @@ fn removing_and_opening_tracks_are_undoable_and_keep_other_history() {
     let en_moved = times(&en(&app));
     assert_ne!(en_moved, en_before);
     send(&mut app, SubtitleCommand::Remove("zh-Hans".into()));
-    assert!(app.world().resource::<SubtitleTracks>().get("zh-Hans").is_none());
+    assert!(
+        app.world()
+            .resource::<SubtitleTracks>()
+            .get("zh-Hans")
+            .is_none()
+    );
     assert_eq!(app.world().resource::<UndoStack>().done.len(), 2);
 
     // Opening another language keeps both edits undoable.
@@ -546,6 +551,11 @@ fn removing_and_opening_tracks_are_undoable_and_keep_other_history() {
     assert_eq!(times(&en(&app)), en_before);
     history(&mut app, HistoryCommand::Redo);
     history(&mut app, HistoryCommand::Redo);
-    assert!(app.world().resource::<SubtitleTracks>().get("zh-Hans").is_none());
+    assert!(
+        app.world()
+            .resource::<SubtitleTracks>()
+            .get("zh-Hans")
+            .is_none()
+    );
     assert_eq!(times(&en(&app)), en_moved);
 }

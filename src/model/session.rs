@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use bevy::prelude::*;
+use mocap_data::{Event, FrameIndex, FrameRate, MarkerTrajectories, Motion, Skeleton, Timecode};
 pub use mocap_formats::bvh::UnitGuess;
 pub use mocap_formats::world::AxisConvention;
-use mocap_data::{Event, FrameIndex, FrameRate, MarkerTrajectories, Motion, Skeleton, Timecode};
 
 /// Requests that change what is loaded.
 #[derive(Message, Debug, Clone, PartialEq)]

@@ -91,7 +91,11 @@ impl SubtitleTracks {
         undo: bool,
     ) -> Result<(), String> {
         if let SubtitleChange::Track { before, after } = change {
-            let (from, to) = if undo { (after, before) } else { (before, after) };
+            let (from, to) = if undo {
+                (after, before)
+            } else {
+                (before, after)
+            };
             if self.get(lang).map(|t| &t.track) != from.as_ref().map(|t| &t.track) {
                 return Err(format!(
                     "the {lang} track changed since this edit was recorded"

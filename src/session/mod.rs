@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
 use mocap_data::{
-    Event, FrameRate, LengthUnit, MarkerTrajectories, Motion, Skeleton, Timecode, TimecodeFormat,
-    UpAxis,
+    Event, FrameRate, MarkerTrajectories, Motion, Skeleton, Timecode, TimecodeFormat, UpAxis,
 };
 
 /// Systems that load data into the [`Session`].
@@ -205,7 +204,13 @@ fn open_path(
                 m.motion.frame_count(),
                 m.motion.rate,
             );
-            Ok(set_or_add_character(session, path, m, motion_opened, summary))
+            Ok(set_or_add_character(
+                session,
+                path,
+                m,
+                motion_opened,
+                summary,
+            ))
         }
         FileKind::Asf => {
             let asf = mocap_formats::asf::read_asf_path(path).map_err(err)?;
@@ -235,7 +240,13 @@ fn open_path(
                 m.motion.frame_count(),
                 m.motion.rate
             );
-            Ok(set_or_add_character(session, path, m, motion_opened, summary))
+            Ok(set_or_add_character(
+                session,
+                path,
+                m,
+                motion_opened,
+                summary,
+            ))
         }
         FileKind::Fbx | FileKind::Audio | FileKind::Video | FileKind::Subtitle => Err(format!(
             "{kind:?} files are not opened as a take (subtitles and audio: File → Open subtitles…, \

@@ -17,7 +17,7 @@ fn mocap(args: &[&std::ffi::OsStr]) -> std::process::Output {
 
 #[test]
 fn every_gltf_humanoid_maps_and_retargets_without_a_map() {
-    let Some(bvh) = common::data("bvh/bandai_dataset-1_walk_normal_001.bvh") else {
+    let Some(bvh) = mocap_testkit::data("bvh/bandai_dataset-1_walk_normal_001.bvh") else {
         return;
     };
     let dir = bvh

@@ -1,6 +1,7 @@
 //! `mocap bench bvh`: BVH parse throughput and peak memory on a generated take, and forward
 //! kinematics throughput on one core, compared with pybvh when it is installed.
 
+use super::median;
 use anyhow::{Context, bail};
 use mocap_data::{
     Channel, DVec3, FrameRate, Joint, LengthUnit, Motion, RotationOrder, Skeleton, UpAxis, fk,
@@ -206,11 +207,6 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
-}
-
-/// The median of `v` ([`mocap_data::stats::median`]).
-fn median(mut v: Vec<f64>) -> f64 {
-    mocap_data::stats::median(&mut v)
 }
 
 /// Wall and CPU seconds of one measured step.

@@ -1,5 +1,6 @@
 //! `mocap bench c3d`: C3D read throughput and peak memory on a generated take, vs ezc3d.
 
+use super::median;
 use anyhow::{Context, bail};
 use mocap_data::{FrameRate, LengthUnit, MarkerTrajectories, UpAxis};
 use mocap_formats::c3d;
@@ -56,11 +57,6 @@ fn generate(markers: usize, frames: usize) -> anyhow::Result<c3d::C3dFile> {
         *c = (i % 128) as u8;
     }
     Ok(c3d::C3dFile::from_trajectories(t))
-}
-
-/// The median of `v` ([`mocap_data::stats::median`]).
-fn median(mut v: Vec<f64>) -> f64 {
-    mocap_data::stats::median(&mut v)
 }
 
 /// Peak resident set of this process (VmHWM), in KiB.

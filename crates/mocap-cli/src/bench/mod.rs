@@ -3,8 +3,8 @@
 
 pub mod bvh;
 pub mod c3d;
-pub mod farm;
 pub mod face;
+pub mod farm;
 pub mod solver;
 pub mod stack;
 pub mod subs;
@@ -65,4 +65,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Which::Farm(a) => farm::run(a),
         Which::Face(a) => face::run(a),
     }
+}
+
+/// The median of `v` ([`mocap_data::stats::median`]).
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
+    mocap_data::stats::median(&mut v)
 }

@@ -5,6 +5,7 @@
 //! `--runs` times (≥ 3) and prints the median in cues/s and MB/s. Parsing is measured from
 //! the file's bytes (decoding included); writing produces the full file text.
 
+use super::median;
 use std::time::Instant;
 
 /// Arguments of `mocap bench subs`.
@@ -142,11 +143,6 @@ fn generate(n: usize) -> subtitles::Track {
         ms += dur + 80 + rng.below(1500) as i64;
     }
     t
-}
-
-/// The median of `v` ([`mocap_data::stats::median`]).
-fn median(mut v: Vec<f64>) -> f64 {
-    mocap_data::stats::median(&mut v)
 }
 
 /// On-CPU time of this thread in nanoseconds (Linux `/proc/thread-self/schedstat`), which
