@@ -8,6 +8,7 @@ mod clean;
 mod convert;
 mod export;
 mod info;
+mod live;
 mod retarget;
 mod solve;
 mod subs;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 #[command(
     name = "mocap",
     version,
-    about = "Mocap Studio pipeline tool: inspect, convert, solve, clean, retarget, catalogue"
+    about = "Mocap Studio pipeline tool: inspect, convert, solve, clean, retarget, catalogue, live"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -48,6 +49,8 @@ enum Command {
     Subs(subs::Args),
     /// Export the built-in mannequin playing a BVH or ASF/AMC take as GLB (glTF 2.0).
     ExportGlb(export::Args),
+    /// The live stage: stream a take as a NatNet 4.1 server, record a NatNet stream.
+    Live(live::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -61,6 +64,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Takes(a) => takes::run(a),
         Command::Subs(a) => subs::run(a),
         Command::ExportGlb(a) => export::run(a),
+        Command::Live(a) => live::run(a),
     }
 }
 
