@@ -120,9 +120,9 @@ pub enum DecodeError {
 /// Decodes one datagram in the layout of `version` (the server's stream version). Never panics;
 /// any input either decodes or yields a [`DecodeError`].
 ///
-/// The header's declared size must match the payload of server messages (except when the
-/// 16-bit field saturates); client messages may carry more than declared (natnetsdk appends a
-/// NUL), never less.
+/// The header's declared size must match the payload (except when the 16-bit field saturates);
+/// the client messages (connect, requests, keep-alive, disconnect) may carry more than declared
+/// (natnetsdk appends a NUL), never less.
 pub fn decode(datagram: &[u8], version: Version) -> Result<Packet, DecodeError> {
     if datagram.len() < 4 {
         return Err(DecodeError::Short(datagram.len()));
@@ -133,14 +133,15 @@ pub fn decode(datagram: &[u8], version: Version) -> Result<Packet, DecodeError> 
     let id = u16::from_le_bytes([datagram[0], datagram[1]]);
     let declared = u16::from_le_bytes([datagram[2], datagram[3]]) as usize;
     let payload = &datagram[4..];
-    // Server messages state their size exactly; natnetsdk appends a NUL to every client message
-    // (a keep-alive declares 0 bytes and sends 1), so client messages may carry more.
-    let server_message = matches!(
+    // Messages state their size exactly, but natnetsdk appends a NUL to every client message
+    // (a keep-alive declares 0 bytes and sends 1), so those may carry more.
+    let client_message = matches!(
         id,
-        NAT_SERVERINFO | NAT_RESPONSE | NAT_MODELDEF | NAT_FRAMEOFDATA
+        NAT_CONNECT | NAT_REQUEST | NAT_REQUEST_MODELDEF | 6 | NAT_DISCONNECT | NAT_KEEPALIVE
     );
     let saturated = declared == u16::MAX as usize && payload.len() > declared;
-    if (server_message && declared != payload.len() && !saturated) || payload.len() < declared {
+    let exact = declared == payload.len() || saturated;
+    if (!client_message && !exact) || payload.len() < declared {
         return Err(DecodeError::SizeMismatch {
             declared,
             actual: payload.len(),
