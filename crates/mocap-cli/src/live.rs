@@ -212,11 +212,12 @@ fn record(a: RecordArgs) -> Result<()> {
     let idle = Duration::from_secs_f64(a.idle_timeout.max(0.1));
     loop {
         if let Some(ev) = client.events.pop_timeout(Duration::from_millis(20)) {
+            session.handle(&ev)?;
             if matches!(ev, mocap_live::LiveEvent::Frame(_)) {
+                // After handling: a calibration pause is not the server going quiet.
                 last_frame = Instant::now();
                 first_frame.get_or_insert(last_frame);
             }
-            session.handle(&ev)?;
         }
         match first_frame {
             None if started.elapsed().as_secs_f64() > a.connect_timeout => {
@@ -226,7 +227,7 @@ fn record(a: RecordArgs) -> Result<()> {
                 )
             }
             Some(f) if a.duration.is_some_and(|d| f.elapsed().as_secs_f64() >= d) => break,
-            Some(_) if last_frame.elapsed() >= idle => break,
+            Some(_) if last_frame.elapsed() >= idle && client.events.is_empty() => break,
             _ => {}
         }
     }

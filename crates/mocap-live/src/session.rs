@@ -51,7 +51,8 @@ impl Session {
     }
 
     /// Handles one event. Frames are stored, solved when the solver is ready (frames lost
-    /// before them become held poses), and their pose-ready latency noted.
+    /// before them become held poses), and their received → pose-ready latency noted (frames
+    /// buffered for calibration excluded).
     pub fn handle(&mut self, ev: &LiveEvent) -> Result<(), SolverError> {
         let fate = self.recorder.event(ev);
         if let LiveEvent::ModelDef(d) = ev {
@@ -69,19 +70,24 @@ impl Session {
         if fate != Some(FrameFate::Stored) {
             return Ok(());
         }
-        if self.solve.is_some() {
-            self.solve_frame(rf, n)?;
+        // Frames buffered for calibration wait for it: their latency is not the live path's.
+        let live = match self.solve {
+            Some(_) => self.solve_frame(rf, n)? == 1,
+            None => true,
+        };
+        if live {
+            self.recorder.pose_ready(rf.received);
         }
-        self.recorder.pose_ready(rf.received);
         Ok(())
     }
 
-    fn solve_frame(&mut self, rf: &ReceivedFrame, n: i64) -> Result<(), SolverError> {
+    /// Solves the frame; returns how many frames the solver solved (1: this one, live).
+    fn solve_frame(&mut self, rf: &ReceivedFrame, n: i64) -> Result<usize, SolverError> {
         if self.solver.is_none() {
             let (Some(cfg), Some(rate), Some(def)) =
                 (&self.solve, self.recorder.rate(), self.recorder.model_def())
             else {
-                return Ok(());
+                return Ok(0);
             };
             let (labels, _) = labels_of(Some(def));
             self.solver = Some(LiveSolver::new(
@@ -104,7 +110,7 @@ impl Session {
             }
         }
         let Some(solver) = &mut self.solver else {
-            return Ok(());
+            return Ok(0);
         };
         while self.next_solve < n {
             solver.push(&vec![MarkerSample::GAP; self.labels])?;
@@ -124,9 +130,9 @@ impl Session {
                 };
             }
         }
-        solver.push(&samples)?;
+        let solved = solver.push(&samples)?;
         self.next_solve = n + 1;
-        Ok(())
+        Ok(solved)
     }
 
     /// Ends the session: calibrates and solves what is still buffered (a stream shorter than
