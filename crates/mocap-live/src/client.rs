@@ -119,6 +119,7 @@ impl LiveClient {
     /// Connects (without waiting for an answer) and starts the receiving threads.
     pub fn start(config: ClientConfig) -> Result<Self, ClientError> {
         let command = UdpSocket::bind(SocketAddr::new(config.local, 0)).map_err(io("bind"))?;
+        grow_receive_buffer(&command);
         command
             .set_read_timeout(Some(Duration::from_millis(20)))
             .map_err(io("timeout"))?;
@@ -132,11 +133,12 @@ impl LiveClient {
         });
         let mut threads = Vec::new();
         if let Some(group) = config.multicast {
-            let data = UdpSocket::bind(SocketAddr::new(
+            let data = bind_shared(SocketAddr::new(
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 config.data_port,
             ))
             .map_err(io("bind the data port"))?;
+            grow_receive_buffer(&data);
             let iface = match config.local {
                 IpAddr::V4(a) => a,
                 IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
@@ -248,6 +250,25 @@ impl Shared {
         }
         true
     }
+}
+
+/// Bytes of socket receive buffer asked for: ~300 frames of 5 × 53 markers, so a consumer
+/// thread descheduled for a while loses nothing (the kernel caps it at `net.core.rmem_max`).
+pub const RECEIVE_BUFFER: usize = 4 << 20;
+
+fn grow_receive_buffer(socket: &UdpSocket) {
+    // Best effort: a smaller buffer still works, it only absorbs shorter bursts.
+    let _ = socket2::SockRef::from(socket).set_recv_buffer_size(RECEIVE_BUFFER);
+}
+
+/// A UDP socket bound with SO_REUSEADDR, so several clients on one host share the multicast
+/// data port as NatNet clients do.
+fn bind_shared(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+    s.set_reuse_address(true)?;
+    s.bind(&addr.into())?;
+    Ok(s.into())
 }
 
 fn send(socket: &UdpSocket, to: SocketAddr, datagram: &[u8]) {

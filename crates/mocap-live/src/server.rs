@@ -138,6 +138,8 @@ pub fn serve(stream: TakeStream, config: ServeConfig) -> Result<ServerHandle, Se
         source,
     })?;
     let addr = socket.local_addr()?;
+    // Best effort: room for bursts to several clients.
+    let _ = socket2::SockRef::from(&socket).set_send_buffer_size(4 << 20);
     let multicast = match config.multicast {
         Some(group) => {
             let s = UdpSocket::bind(SocketAddr::new(addr.ip(), 0))?;

@@ -330,4 +330,64 @@ mod tests {
         assert_eq!(f.labeled_markers[1].position, [1.0, 2.0, -1.0]);
         assert_eq!(f.labeled_markers[0].residual, 0.001);
     }
+
+    #[test]
+    fn a_motion_streams_as_a_skeleton_with_local_bones() {
+        use mocap_data::{Channel, DVec3, Joint, Motion, Skeleton};
+        let mut root = Joint::new("Hips", None, DVec3::ZERO);
+        root.channels = vec![
+            Channel::Xposition,
+            Channel::Yposition,
+            Channel::Zposition,
+            Channel::Zrotation,
+            Channel::Xrotation,
+            Channel::Yrotation,
+        ];
+        let mut knee = Joint::new("Knee", Some(0), DVec3::new(0.0, 0.0, -400.0));
+        knee.channels = vec![Channel::Zrotation, Channel::Xrotation, Channel::Yrotation];
+        let skeleton = Skeleton {
+            joints: vec![root, knee],
+            unit: LengthUnit::Millimetre,
+            up_axis: UpAxis::Z,
+        };
+        let rate = FrameRate::integer(100).expect("rate");
+        let mut motion = Motion::zeros(&skeleton, 3, rate).expect("motion");
+        // Frame 1: root at (100, 200, 900) mm, knee bent 90° about X.
+        motion.values[9..18].copy_from_slice(&[100.0, 200.0, 900.0, 0.0, 0.0, 0.0, 0.0, 90.0, 0.0]);
+        let mut s = TakeStream::new(&take(), "solo", None).expect("stream");
+        s.set_motion(&skeleton, &motion).expect("motion fits");
+        let def = s.model_def();
+        let wire = def
+            .to_datagram(natnet::STREAM_VERSION)
+            .expect("model def encodes");
+        let Ok(natnet::Packet::ModelDef(back)) = natnet::decode(&wire, natnet::STREAM_VERSION)
+        else {
+            panic!("model def decodes");
+        };
+        let Some(natnet::DataSet::Skeleton(sk)) = back.datasets.last() else {
+            panic!("a skeleton definition");
+        };
+        assert_eq!(
+            (sk.id, sk.name.as_str(), sk.rigid_bodies.len()),
+            (4, "A", 2)
+        );
+        assert_eq!(sk.rigid_bodies[1].parent_id, 1);
+        assert_eq!(sk.rigid_bodies[1].offset, [0.0, -0.4, 0.0]);
+        let wire = s
+            .frame(1, 2)
+            .to_datagram(natnet::STREAM_VERSION)
+            .expect("frame encodes");
+        let Ok(natnet::Packet::Frame(f)) = natnet::decode(&wire, natnet::STREAM_VERSION) else {
+            panic!("frame decodes");
+        };
+        let bones = &f.decode_skeletons().expect("skeleton section")[0].rigid_bodies;
+        assert_eq!(bones[0].id, 4 << 16 | 1);
+        // Z-up (100, 200, 900) mm → Y-up (0.1, 0.9, −0.2) m.
+        assert_eq!(bones[0].position, [0.1, 0.9, -0.2]);
+        // 90° about X stays 90° about X (X is shared by both conventions).
+        let q = bones[1].orientation;
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        assert!((q[0] - h).abs() < 1e-6 && q[1].abs() < 1e-6 && q[2].abs() < 1e-6);
+        assert!((q[3] - h).abs() < 1e-6);
+    }
 }

@@ -7,22 +7,36 @@ use mocap_live::natnet::ConnectForm;
 use mocap_live::{
     ClientConfig, LiveClient, LiveEvent, RecordConfig, ServeConfig, Session, TakeStream, serve,
 };
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 /// Serves `take` (speed ×`speed`) and records it with a client in `form`; returns the session.
 fn serve_and_record(take: TakeStream, speed: f64, form: ConnectForm) -> (Session, u64) {
+    serve_and_record_with(take, speed, form, None)
+}
+
+fn serve_and_record_with(
+    take: TakeStream,
+    speed: f64,
+    form: ConnectForm,
+    multicast: Option<SocketAddrV4>,
+) -> (Session, u64) {
     let server = serve(
         take,
         ServeConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             speed,
+            multicast,
             ..ServeConfig::default()
         },
     )
     .expect("server starts on loopback");
     let mut cfg = ClientConfig::new(server.addr());
     cfg.connect_form = form;
+    if let Some(g) = multicast {
+        cfg.multicast = Some(*g.ip());
+        cfg.data_port = g.port();
+    }
     let client = LiveClient::start(cfg).expect("client starts");
     let mut session = Session::new(RecordConfig::default(), None);
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -99,11 +113,9 @@ fn serve_record_round_trip_gives_the_corpus_take_back() {
     assert!(worst <= 1.0, "position error {worst} × tolerance");
 }
 
-#[test]
-fn ping_form_connect_records_too() {
-    let Some(path) = mocap_testkit::data("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d") else {
-        return;
-    };
+/// The first 60 frames of the corpus take.
+fn short_take() -> Option<MarkerTrajectories> {
+    let path = mocap_testkit::data("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d")?;
     let file = c3d::read_path(&path).expect("corpus take reads");
     let mut short = file.points.clone();
     // The first 60 frames are enough to show the short NAT_CONNECT form streams.
@@ -123,6 +135,15 @@ fn ping_form_connect_records_too() {
         valid,
     )
     .expect("60 frames");
+    Some(short)
+}
+
+#[test]
+fn ping_form_connect_records_too() {
+    let Some(short) = short_take() else {
+        return;
+    };
+    let rate = short.rate;
     let stream = TakeStream::new(&short, "short", None).expect("stream");
     let (session, _) = serve_and_record(stream, 4.0, ConnectForm::Ping);
     assert_eq!(session.recorder.counters.frames_received, 60);
@@ -136,4 +157,25 @@ fn ping_form_connect_records_too() {
             TimecodeFormat::for_rate(rate)
         ))
     );
+}
+
+#[test]
+fn multicast_on_loopback_records_every_frame_once() {
+    let Some(short) = short_take() else {
+        return;
+    };
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let group = SocketAddrV4::new(Ipv4Addr::new(239, 255, 42, 99), port);
+    let stream = TakeStream::new(&short, "short", None).expect("stream");
+    let (session, malformed) = serve_and_record_with(stream, 4.0, ConnectForm::Sdk, Some(group));
+    let report = session.report(malformed);
+    // Frames come through the group only (no unicast copy): none twice, none lost.
+    assert_eq!(report.frames_received, 60);
+    assert_eq!(report.frames_out_of_order, 0);
+    assert_eq!(report.frames_dropped, 0);
+    let rec = session.recorder.finish().expect("recording");
+    assert_eq!(rec.markers.labels, short.labels);
 }

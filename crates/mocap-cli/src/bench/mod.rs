@@ -3,6 +3,7 @@
 
 pub mod bvh;
 pub mod c3d;
+pub mod live;
 pub mod solver;
 pub mod stack;
 pub mod subs;
@@ -31,6 +32,9 @@ enum Which {
     Takes(takes::Args),
     /// Clean-up operation stack: full vs incremental re-evaluation (10-minute 120 Hz take).
     Stack(stack::Args),
+    /// The live path over NatNet on loopback: 5 actors × 53 markers at 240 Hz, received →
+    /// pose ready (live solve) p50/p99.
+    Live(live::Args),
 }
 
 /// Runs `mocap bench`.
@@ -43,5 +47,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Which::Subs(a) => subs::run(a),
         Which::Takes(a) => takes::run(a),
         Which::Stack(a) => stack::run(a),
+        Which::Live(a) => live::run(a),
     }
 }
