@@ -26,6 +26,26 @@ enum LiveCommand {
     Serve(ServeArgs),
     /// Receive a NatNet stream into a C3D take, optionally solving it live to BVH.
     Record(RecordArgs),
+    /// Send a skeleton motion over VMC (OSC) in real time: humanoid bones to a VMC receiver.
+    SendVmc(SendVmcArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SendVmcArgs {
+    /// The motion (.bvh).
+    motion: PathBuf,
+    /// The VMC receiver.
+    #[arg(long, default_value = "127.0.0.1:39539", value_name = "HOST:PORT")]
+    vmc: SocketAddr,
+    /// Length unit of the BVH (BVH files do not state one).
+    #[arg(long, default_value = "cm")]
+    bvh_unit: String,
+    /// Start again after the last frame.
+    #[arg(long = "loop")]
+    looping: bool,
+    /// Playback speed (1 = real time).
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -105,6 +125,9 @@ struct RecordArgs {
     /// Add the take to this take library.
     #[arg(long, value_name = "LIBRARY")]
     db: Option<PathBuf>,
+    /// Rebroadcast the first actor's live solve over VMC (OSC) to this receiver.
+    #[arg(long, value_name = "HOST:PORT", requires = "solve")]
+    vmc: Option<SocketAddr>,
 }
 
 fn parse_form(s: &str) -> Result<ConnectForm, String> {
@@ -119,7 +142,57 @@ pub fn run(args: Args) -> Result<()> {
     match args.command {
         LiveCommand::Serve(a) => serve(a),
         LiveCommand::Record(a) => record(a),
+        LiveCommand::SendVmc(a) => send_vmc(a),
     }
+}
+
+fn send_vmc(a: SendVmcArgs) -> Result<()> {
+    if !(a.speed.is_finite() && a.speed > 0.0) {
+        bail!(
+            "--speed {} must be a positive number (1 = real time)",
+            a.speed
+        );
+    }
+    let unit = LengthUnit::parse(&a.bvh_unit)
+        .with_context(|| format!("--bvh-unit {}: use mm, cm, m or in", a.bvh_unit))?;
+    let f = bvh::read_path_with(
+        &a.motion,
+        &bvh::ReadOptions {
+            unit,
+            ..bvh::ReadOptions::default()
+        },
+    )?;
+    let sender = mocap_live::vmc::VmcSender::new(a.vmc, &f.skeleton)?;
+    let n = f.motion.frame_count();
+    if n == 0 {
+        bail!("{} has no frames", a.motion.display());
+    }
+    eprintln!(
+        "sending {} ({n} frames, {} bones) over VMC to {}",
+        a.motion.display(),
+        sender.bone_names().len(),
+        a.vmc
+    );
+    let step = f.motion.rate.frame_duration_s() / a.speed;
+    let start = Instant::now();
+    let mut sent = 0u64;
+    loop {
+        let i = (sent % n as u64) as usize;
+        if !a.looping && sent >= n as u64 {
+            break;
+        }
+        let due = start + Duration::from_secs_f64(sent as f64 * step);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        sender.send(
+            f.motion.frame(i),
+            f.motion.rate.frames_to_seconds(sent as i64),
+        )?;
+        sent += 1;
+    }
+    println!("sent {sent} VMC bundles to {}", a.vmc);
+    Ok(())
 }
 
 fn serve(a: ServeArgs) -> Result<()> {
@@ -210,9 +283,23 @@ fn record(a: RecordArgs) -> Result<()> {
     let mut first_frame: Option<Instant> = None;
     let mut last_frame = Instant::now();
     let idle = Duration::from_secs_f64(a.idle_timeout.max(0.1));
+    let mut vmc: Option<mocap_live::vmc::VmcSender> = None;
+    let mut vmc_sent = 0usize;
     loop {
         if let Some(ev) = client.events.pop_timeout(Duration::from_millis(20)) {
             session.handle(&ev)?;
+            if let (Some(target), Some(solver)) = (a.vmc, &session.solver)
+                && let Some((sk, pose, n)) = solver.latest_pose(0)
+                && n > vmc_sent
+            {
+                if vmc.is_none() {
+                    vmc = Some(mocap_live::vmc::VmcSender::new(target, sk)?);
+                }
+                if let (Some(v), Some(rate)) = (&vmc, session.recorder.rate()) {
+                    v.send(pose, rate.frames_to_seconds(n as i64 - 1))?;
+                }
+                vmc_sent = n;
+            }
             if matches!(ev, mocap_live::LiveEvent::Frame(_)) {
                 // After handling: a calibration pause is not the server going quiet.
                 last_frame = Instant::now();

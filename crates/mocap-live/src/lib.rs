@@ -7,7 +7,8 @@
 //! - [`client`]: receives a stream (`mocap live record`, the studio's Live panel);
 //! - [`record`]: frames → take, counters, latency report;
 //! - [`solve`]: per-actor live solve, warm-started frame to frame;
-//! - [`queue`]: the bounded drop-oldest queue.
+//! - [`queue`]: the bounded drop-oldest queue;
+//! - [`vmc`]: VMC over OSC out (humanoid bones, port 39539).
 //!
 //! Units: NatNet positions are metres, Y-up (Motive's space); every type states its own.
 
@@ -21,6 +22,7 @@ pub mod session;
 pub mod solve;
 pub mod stream;
 pub mod take;
+pub mod vmc;
 
 pub use client::{ClientConfig, LiveClient, LiveEvent, ReceivedFrame};
 pub use queue::BoundedQueue;

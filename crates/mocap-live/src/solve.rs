@@ -186,6 +186,17 @@ impl LiveSolver {
         }
     }
 
+    /// Actor `i`'s skeleton (its unit, rest rotations not baked), its latest pose (channel
+    /// values, degrees) and how many frames it has solved (`None` before any).
+    pub fn latest_pose(&self, i: usize) -> Option<(&Skeleton, &[f32], usize)> {
+        let a = self.actors.get(i)?;
+        let sk = &a.solver.model().skeleton;
+        let cpf = sk.channel_count();
+        let n = a.values.len().checked_div(cpf)?;
+        let last = a.values.get(n.checked_sub(1)? * cpf..n * cpf)?;
+        Some((sk, last, n))
+    }
+
     /// RMS marker residual over every solved frame of every actor, millimetres (`None`
     /// before any).
     pub fn rms_mm(&self) -> Option<f64> {
