@@ -8,11 +8,13 @@
 //! - [`record`]: frames → take, counters, latency report;
 //! - [`solve`]: per-actor live solve, warm-started frame to frame;
 //! - [`queue`]: the bounded drop-oldest queue;
+//! - [`impair`]: a relay that drops, reorders and garbles a stream on purpose, and counts it;
 //! - [`vmc`]: VMC over OSC out (humanoid bones, port 39539).
 //!
 //! Units: NatNet positions are metres, Y-up (Motive's space); every type states its own.
 
 pub mod client;
+pub mod impair;
 pub mod library;
 pub mod natnet;
 pub mod queue;

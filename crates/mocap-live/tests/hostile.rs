@@ -253,3 +253,94 @@ fn garbage_at_the_server_is_counted_and_it_keeps_serving() {
     // declares 65 535 with 996: all four refused.
     assert_eq!(malformed, 4);
 }
+
+#[test]
+fn impaired_network_every_loss_reorder_and_garbage_is_counted() {
+    use mocap_live::impair::{Impairment, Relay};
+    let frames = 600usize;
+    let take = mocap_data::MarkerTrajectories::from_fn(
+        (0..20)
+            .map(|m| format!("Actor{}:m{m}", m / 10 + 1))
+            .collect(),
+        frames,
+        mocap_data::FrameRate::integer(240).expect("rate"),
+        mocap_data::LengthUnit::Millimetre,
+        mocap_data::UpAxis::Z,
+        |f, m| mocap_data::MarkerSample {
+            position: [f as f32, m as f32, 1000.0],
+            residual: 0.5,
+            camera_mask: 0,
+            valid: (f + m) % 17 != 0,
+        },
+    )
+    .expect("take");
+    let stream = mocap_live::TakeStream::new(&take, "t", None).expect("stream");
+    let server = mocap_live::serve(
+        stream,
+        mocap_live::ServeConfig {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            speed: 2.0,
+            ..Default::default()
+        },
+    )
+    .expect("server");
+    let relay = Relay::start(
+        server.addr(),
+        Impairment {
+            loss: 0.05,
+            reorder: 0.05,
+            garbage: 0.05,
+            until_frame: frames as i64 - 5,
+            seed: 7,
+        },
+    )
+    .expect("relay");
+    let client = LiveClient::start(ClientConfig::new(relay.addr())).expect("client");
+    let mut session = Session::new(RecordConfig::default(), None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = Instant::now();
+    while Instant::now() < deadline
+        && !(server.is_finished() && last.elapsed() > Duration::from_millis(500))
+    {
+        if let Some(ev) = client.events.pop_timeout(Duration::from_millis(20)) {
+            last = Instant::now();
+            session.handle(&ev).expect("no solve");
+        }
+    }
+    let malformed = client.stats.packets_malformed.load(Ordering::Relaxed);
+    client.stop();
+    let c = &relay.counts;
+    let (dropped, reordered, garbage, forwarded) = (
+        c.dropped.load(Ordering::Relaxed),
+        c.reordered.load(Ordering::Relaxed),
+        c.garbage.load(Ordering::Relaxed),
+        c.forwarded.load(Ordering::Relaxed),
+    );
+    // The seed makes every kind happen.
+    assert!(
+        dropped > 5 && reordered > 5 && garbage > 5,
+        "{dropped} {reordered} {garbage}"
+    );
+    let report = session.report(malformed);
+    assert_eq!(report.frames_received, forwarded);
+    assert_eq!(report.frames_received + dropped, frames as u64);
+    assert_eq!(report.frames_dropped, dropped);
+    assert_eq!(report.frames_out_of_order, reordered);
+    assert_eq!(report.packets_malformed, garbage);
+    let rec = session.recorder.finish().expect("recording");
+    assert_eq!(rec.markers.frame_count(), frames);
+    // Every frame that arrived holds the served samples (metres, Y-up: x, z, −y).
+    let mut checked = 0;
+    for f in 0..frames {
+        if rec.markers.frame_valid(f).iter().any(|v| *v) {
+            assert_eq!(rec.markers.frame_valid(f), take.frame_valid(f));
+            // `to_unit` scales in f32: mm × 0.001.
+            let x = f as f32 * 0.001f64 as f32;
+            if take.frame_valid(f)[1] {
+                assert_eq!(rec.markers.position(f, 1), Some([x, 1.0, -0.001]));
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked as u64, forwarded);
+}

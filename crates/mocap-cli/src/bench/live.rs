@@ -38,6 +38,10 @@ pub struct Args {
     /// Seconds measured.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
+    /// Soak: put a relay in front of the server that drops, reorders and garbles this
+    /// fraction of frames each (e.g. 0.05), and compare its counts with the recorder's.
+    #[arg(long, value_name = "P")]
+    impair: Option<f64>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -56,6 +60,25 @@ struct LiveBench {
     frames_dropped: u64,
     packets_malformed: u64,
     solve_rms_mm: Option<f64>,
+    frames_out_of_order: u64,
+    impaired_dropped: Option<u64>,
+    impaired_reordered: Option<u64>,
+    impaired_garbage: Option<u64>,
+    rss_mib_at_measure_start: Option<f64>,
+    rss_mib_at_end: Option<f64>,
+}
+
+/// Resident set size of this process, MiB (Linux).
+fn rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = s
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 fn default_data(file: &str) -> anyhow::Result<PathBuf> {
@@ -141,7 +164,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ..ServeConfig::default()
         },
     )?;
-    let client = LiveClient::start(ClientConfig::new(server.addr()))?;
+    let relay = match args.impair {
+        Some(p) => Some(mocap_live::impair::Relay::start(
+            server.addr(),
+            mocap_live::impair::Impairment {
+                loss: p,
+                reorder: p,
+                garbage: p,
+                until_frame: i64::MAX,
+                seed: 1,
+            },
+        )?),
+        None => None,
+    };
+    let target = relay.as_ref().map_or(server.addr(), |r| r.addr());
+    let client = LiveClient::start(ClientConfig::new(target))?;
+    let mut rss_start = None;
     let mut session = Session::new(
         RecordConfig::default(),
         Some(SolveConfig {
@@ -166,6 +204,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             (Some(w), None) if w.elapsed().as_secs_f64() >= args.warmup => {
                 session.recorder.pose_latency_ms.clear();
                 session.recorder.capture_latency_ms.clear();
+                rss_start = rss_mib();
                 measuring_since = Some(Instant::now());
             }
             (_, Some(s)) if s.elapsed().as_secs_f64() >= args.seconds => break,
@@ -180,6 +219,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     server.stop();
     let report = session.report(malformed);
     let lat = report.latency_ms;
+    let counts = relay.as_ref().map(|r| {
+        let c = &r.counts;
+        (
+            c.dropped.load(Ordering::Relaxed),
+            c.reordered.load(Ordering::Relaxed),
+            c.garbage.load(Ordering::Relaxed),
+        )
+    });
     let out = LiveBench {
         actors: args.actors,
         markers_per_actor: m,
@@ -192,6 +239,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         frames_dropped: report.frames_dropped,
         packets_malformed: report.packets_malformed,
         solve_rms_mm: report.solve_rms_mm,
+        frames_out_of_order: report.frames_out_of_order,
+        impaired_dropped: counts.map(|c| c.0),
+        impaired_reordered: counts.map(|c| c.1),
+        impaired_garbage: counts.map(|c| c.2),
+        rss_mib_at_measure_start: rss_start,
+        rss_mib_at_end: rss_mib(),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -210,6 +263,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             out.frames_dropped,
             out.packets_malformed,
             f(out.solve_rms_mm)
+        );
+        if let Some((d, r, g)) = counts {
+            println!(
+                "impaired: relay dropped {d}, reordered {r}, garbled {g}; recorder counted {} dropped, {} out of order, {} malformed",
+                out.frames_dropped, out.frames_out_of_order, out.packets_malformed
+            );
+        }
+        println!(
+            "memory: RSS {} MiB when measuring began, {} MiB at the end",
+            f(out.rss_mib_at_measure_start),
+            f(out.rss_mib_at_end)
         );
     }
     Ok(())
