@@ -9,7 +9,8 @@
 //! - [`solve`]: per-actor live solve, warm-started frame to frame;
 //! - [`queue`]: the bounded drop-oldest queue;
 //! - [`impair`]: a relay that drops, reorders and garbles a stream on purpose, and counts it;
-//! - [`vmc`]: VMC over OSC out (humanoid bones, port 39539).
+//! - [`vmc`]: VMC over OSC out (humanoid bones, port 39539);
+//! - [`worker`]: a session on its own thread for a frame-driven consumer (the studio).
 //!
 //! Units: NatNet positions are metres, Y-up (Motive's space); every type states its own.
 
@@ -25,6 +26,7 @@ pub mod solve;
 pub mod stream;
 pub mod take;
 pub mod vmc;
+pub mod worker;
 
 pub use client::{ClientConfig, LiveClient, LiveEvent, ReceivedFrame};
 pub use queue::BoundedQueue;
@@ -32,3 +34,4 @@ pub use record::{LiveReport, RecordConfig, Recorder, Recording};
 pub use server::{ServeConfig, ServerHandle, serve};
 pub use session::{Session, SolveConfig};
 pub use stream::TakeStream;
+pub use worker::{LiveStatus, LiveUpdate, LiveWorker};
