@@ -189,7 +189,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             smooth: 0.01,
         }),
     );
-    let give_up = Instant::now() + Duration::from_secs(120);
+    // Calibration gets 120 s; then warm-up and measurement.
+    let give_up = Instant::now() + Duration::from_secs_f64(120.0 + args.warmup + args.seconds);
     let mut measuring_since: Option<Instant> = None;
     let mut warm_since: Option<Instant> = None;
     while Instant::now() < give_up {
