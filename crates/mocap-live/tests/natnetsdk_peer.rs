@@ -36,7 +36,15 @@ fn natnetsdk_decodes_our_frames_over_unicast() {
     };
     let file = c3d::read_path(&path).expect("corpus take reads");
     let take = first_frames(&file.points, 240);
-    let stream = TakeStream::new(&take, "39_01", None).expect("stream");
+    let mut stream = TakeStream::new(&take, "39_01", None).expect("stream");
+    // A skeleton section before the labeled markers: natnetsdk must walk it byte for byte to
+    // find our markers where we put them.
+    if let Some(bvh) = mocap_testkit::data("bvh/bandai_dataset-1_walk_normal_001.bvh") {
+        let m = mocap_formats::bvh::read_path(&bvh).expect("BVH reads");
+        stream
+            .set_motion(&m.skeleton, &m.motion)
+            .expect("skeleton fits");
+    }
     let expected = stream.clone();
     let server = serve(
         stream,
