@@ -19,6 +19,9 @@ pub struct RecordConfig {
     /// A frame number further than this from the highest seen is taken as garbage (counted
     /// out of order) rather than opening a huge gap.
     pub max_jump_frames: i64,
+    /// Keep the frames to build the take (`false`: count and time only, memory flat, for
+    /// monitoring and soaks; [`Recorder::finish`] then has nothing to build).
+    pub keep_frames: bool,
 }
 
 impl Default for RecordConfig {
@@ -27,6 +30,7 @@ impl Default for RecordConfig {
             // One hour at 240 Hz.
             max_frames: 864_000,
             max_jump_frames: 2_400,
+            keep_frames: true,
         }
     }
 }
@@ -72,6 +76,11 @@ pub struct Recorder {
     rate_hz: Option<f64>,
     frames: BTreeMap<i64, Stored>,
     highest: Option<i64>,
+    first: Option<i64>,
+    /// Frame numbers seen within `max_jump_frames` of the highest (older ones pruned).
+    seen: std::collections::BTreeSet<i64>,
+    /// Numbers skipped between the first and the highest and not (yet) filled.
+    missing: u64,
     first_stamp: Option<(i64, f64)>,
     last_stamp: Option<(i64, f64)>,
     /// Counters so far.
@@ -119,12 +128,20 @@ impl Recorder {
             rate_hz: None,
             frames: BTreeMap::new(),
             highest: None,
+            first: None,
+            seen: std::collections::BTreeSet::new(),
+            missing: 0,
             first_stamp: None,
             last_stamp: None,
             counters: RecordCounters::default(),
             capture_latency_ms: Vec::new(),
             pose_latency_ms: Vec::new(),
         }
+    }
+
+    /// The limits it records with.
+    pub fn config(&self) -> &RecordConfig {
+        &self.config
     }
 
     /// The latest model definition received.
@@ -166,20 +183,32 @@ impl Recorder {
                 self.counters.frames_out_of_order += 1;
                 fate = FrameFate::StoredLate;
             }
-            let first = self.frames.keys().next().copied().unwrap_or(n);
+            let first = self.first.unwrap_or(n);
             if (n - h).abs() > self.config.max_jump_frames || n < first {
                 if n > h {
                     self.counters.frames_out_of_order += 1;
                 }
                 return FrameFate::Discarded;
             }
-            if self.frames.contains_key(&n) {
+            if self.seen.contains(&n) {
                 return FrameFate::Discarded;
             }
         }
-        if self.frames.len() >= self.config.max_frames {
+        if self.config.keep_frames && self.frames.len() >= self.config.max_frames {
             self.counters.frames_over_capacity += 1;
             return FrameFate::Discarded;
+        }
+        // Gaps: numbers skipped when the highest advances, refilled by late frames.
+        match self.highest {
+            Some(h) if n > h => self.missing += (n - h - 1) as u64,
+            Some(_) => self.missing = self.missing.saturating_sub(1),
+            None => {}
+        }
+        self.first.get_or_insert(n);
+        self.seen.insert(n);
+        let floor = self.highest.map_or(n, |h| h.max(n)) - self.config.max_jump_frames;
+        while self.seen.first().is_some_and(|f| *f < floor) {
+            self.seen.pop_first();
         }
         let mut markers = Vec::with_capacity(rf.frame.labeled_markers.len());
         for m in &rf.frame.labeled_markers {
@@ -198,13 +227,15 @@ impl Recorder {
                 self.last_stamp = Some((n, ts));
             }
         }
-        self.frames.insert(
-            n,
-            Stored {
-                markers,
-                timecode: rf.frame.timing.timecode,
-            },
-        );
+        if self.config.keep_frames {
+            self.frames.insert(
+                n,
+                Stored {
+                    markers,
+                    timecode: rf.frame.timing.timecode,
+                },
+            );
+        }
         self.highest = Some(self.highest.map_or(n, |h| h.max(n)));
         fate
     }
@@ -220,12 +251,9 @@ impl Recorder {
         self.frames.len()
     }
 
-    /// Frame numbers between the first and the highest stored that are missing.
+    /// Frame numbers between the first and the highest received that never arrived.
     pub fn frames_missing(&self) -> u64 {
-        match (self.frames.keys().next(), self.highest) {
-            (Some(f), Some(h)) => (h - f + 1) as u64 - self.frames.len() as u64,
-            _ => 0,
-        }
+        self.missing
     }
 
     /// Labels of the model definition's marker sets (`SET:MARKER`) in wire order, and the

@@ -90,14 +90,16 @@ impl Session {
                 return Ok(0);
             };
             let (labels, _) = labels_of(Some(def));
-            self.solver = Some(LiveSolver::new(
+            let mut solver = LiveSolver::new(
                 &cfg.markerset,
                 cfg.skeleton.clone(),
                 labels,
                 rate,
                 cfg.calibration_frames,
                 cfg.smooth,
-            )?);
+            )?;
+            solver.keep_motion = self.recorder.config().keep_frames;
+            self.solver = Some(solver);
             // Solving starts with this frame; the motion's frame 0 is the recording's first.
             self.next_solve = n;
             if let Some(first) = self.first {

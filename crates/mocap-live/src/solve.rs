@@ -48,6 +48,8 @@ pub struct LiveSolver {
     scratch: MarkerTrajectories,
     /// The actors, once calibrated (empty before).
     pub actors: Vec<ActorLive>,
+    /// Keep every solved pose for [`Self::motions`] (`false`: only the latest, memory flat).
+    pub keep_motion: bool,
 }
 
 impl LiveSolver {
@@ -77,6 +79,7 @@ impl LiveSolver {
             buffer: Vec::new(),
             scratch,
             actors: Vec::new(),
+            keep_motion: true,
         })
     }
 
@@ -182,7 +185,7 @@ impl LiveSolver {
             self.scratch.set_sample(0, m, *s);
         }
         for a in &mut self.actors {
-            a.solve(&self.scratch);
+            a.solve(&self.scratch, self.keep_motion);
         }
     }
 
@@ -227,7 +230,7 @@ impl LiveSolver {
 
 impl ActorLive {
     /// Solves the frame in `take` (sample 0), warm-started from the previous poses.
-    fn solve(&mut self, take: &MarkerTrajectories) {
+    fn solve(&mut self, take: &MarkerTrajectories, keep: bool) {
         self.solver.load_frame(take, 0, &mut self.ws);
         let cold = !self.have_prev;
         if self.have_prev && self.have_prev2 {
@@ -256,6 +259,11 @@ impl ActorLive {
             self.have_prev2 = false;
         }
         let cpf = self.solver.model().skeleton.channel_count();
+        if !keep && self.values.len() > cpf {
+            // Only the latest pose: drop older frames (the latest stays the warm fill).
+            let keep_from = self.values.len() - cpf;
+            self.values.drain(..keep_from);
+        }
         let start = self.values.len();
         if start >= cpf {
             self.values.extend_from_within(start - cpf..start);

@@ -104,6 +104,10 @@ fn every_truncation_of_a_frame_is_an_error() {
 
 /// A fake server on loopback: answers the client's connect, then sends `script`.
 fn hostile_stream(script: Vec<Vec<u8>>) -> (Session, u64) {
+    hostile_stream_with(script, true)
+}
+
+fn hostile_stream_with(script: Vec<Vec<u8>>, keep_frames: bool) -> (Session, u64) {
     let fake = UdpSocket::bind("127.0.0.1:0").expect("fake server socket");
     fake.set_read_timeout(Some(Duration::from_secs(5)))
         .expect("timeout");
@@ -139,7 +143,13 @@ fn hostile_stream(script: Vec<Vec<u8>>) -> (Session, u64) {
         fake.send_to(&d, peer).expect("send");
         std::thread::sleep(Duration::from_micros(300));
     }
-    let mut session = Session::new(RecordConfig::default(), None);
+    let mut session = Session::new(
+        RecordConfig {
+            keep_frames,
+            ..RecordConfig::default()
+        },
+        None,
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut quiet_since = Instant::now();
     while Instant::now() < deadline && quiet_since.elapsed() < Duration::from_millis(500) {
@@ -343,4 +353,20 @@ fn impaired_network_every_loss_reorder_and_garbage_is_counted() {
         }
     }
     assert_eq!(checked as u64, forwarded);
+}
+
+#[test]
+fn without_keeping_frames_the_counts_are_the_same() {
+    let p = |x: f32| [x, 1.0, 2.0];
+    let good = |n: i32| frame_datagram(n, &[(1, p(n as f32)), (2, p(1.0)), (3, p(2.0))]);
+    // 1, 2, 4, 3 (late), 3 (duplicate), 7 (5 and 6 lost), 6 (late), 8.
+    let script: Vec<Vec<u8>> = [1, 2, 4, 3, 3, 7, 6, 8].into_iter().map(good).collect();
+    let counts = |keep: bool| {
+        let (session, malformed) = hostile_stream_with(script.clone(), keep);
+        let r = session.report(malformed);
+        (r.frames_received, r.frames_dropped, r.frames_out_of_order)
+    };
+    // 8 arrived; 5 never did; 3, the duplicate 3 and 6 came late.
+    assert_eq!(counts(true), (8, 1, 3));
+    assert_eq!(counts(false), (8, 1, 3));
 }

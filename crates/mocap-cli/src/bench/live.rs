@@ -180,8 +180,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let target = relay.as_ref().map_or(server.addr(), |r| r.addr());
     let client = LiveClient::start(ClientConfig::new(target))?;
     let mut rss_start = None;
+    // Nothing kept but counters, timings and each actor's latest pose: memory stays flat.
     let mut session = Session::new(
-        RecordConfig::default(),
+        RecordConfig {
+            keep_frames: false,
+            ..RecordConfig::default()
+        },
         Some(SolveConfig {
             markerset: "fullbody53".into(),
             skeleton,
