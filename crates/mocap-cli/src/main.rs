@@ -11,6 +11,7 @@ mod export;
 mod face;
 mod farm;
 mod info;
+mod live;
 mod retarget;
 mod solve;
 mod subs;
@@ -24,7 +25,7 @@ use std::process::ExitCode;
 #[command(
     name = "mocap",
     version,
-    about = "Mocap Studio pipeline tool: inspect, convert, solve, clean, retarget, catalogue"
+    about = "Mocap Studio pipeline tool: inspect, convert, solve, clean, retarget, catalogue, live"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -57,6 +58,8 @@ enum Command {
     ExportGlb(export::Args),
     /// The pipeline on a render farm: plans, local/Slurm/OpenCue runs, chunk stitching.
     Farm(farm::Args),
+    /// The live stage: stream a take as a NatNet 4.1 server, record a NatNet stream.
+    Live(live::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -73,6 +76,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Face(a) => face::run(a),
         Command::ExportGlb(a) => export::run(a),
         Command::Farm(a) => farm::run(a),
+        Command::Live(a) => live::run(a),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod bvh;
 pub mod c3d;
 pub mod face;
 pub mod farm;
+pub mod live;
 pub mod solver;
 pub mod stack;
 pub mod subs;
@@ -50,6 +51,9 @@ enum Which {
     Stack(stack::Args),
     /// Farm runners: Slurm per-job overhead and throughput against the local pool (needs Slurm).
     Farm(farm::Args),
+    /// The live path over NatNet on loopback: 5 actors × 53 markers at 240 Hz, received →
+    /// pose ready (live solve) p50/p99.
+    Live(live::Args),
 }
 
 /// Runs `mocap bench`.
@@ -64,6 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Which::Stack(a) => stack::run(a),
         Which::Farm(a) => farm::run(a),
         Which::Face(a) => face::run(a),
+        Which::Live(a) => live::run(a),
     }
 }
 

@@ -1,0 +1,37 @@
+//! The live stage, headless: NatNet 4.1 (OptiTrack Motive's protocol) client and server,
+//! bounded queues between the network threads and their consumers, recording a stream into a
+//! take and solving it live with `mocap-solver`.
+//!
+//! - [`natnet`]: the wire codec (on the `natnet` crate) and [`natnet::fuzz_decode`];
+//! - [`server`]: replays a [`stream::TakeStream`] in real time (`mocap live serve`);
+//! - [`client`]: receives a stream (`mocap live record`, the studio's Live panel);
+//! - [`record`]: frames → take, counters, latency report;
+//! - [`solve`]: per-actor live solve, warm-started frame to frame;
+//! - [`queue`]: the bounded drop-oldest queue;
+//! - [`impair`]: a relay that drops, reorders and garbles a stream on purpose, and counts it;
+//! - [`vmc`]: VMC over OSC out (humanoid bones, port 39539);
+//! - [`worker`]: a session on its own thread for a frame-driven consumer (the studio).
+//!
+//! Units: NatNet positions are metres, Y-up (Motive's space); every type states its own.
+
+pub mod client;
+pub mod impair;
+pub mod library;
+pub mod natnet;
+pub mod queue;
+pub mod record;
+pub mod server;
+pub mod session;
+pub mod solve;
+pub mod stream;
+pub mod take;
+pub mod vmc;
+pub mod worker;
+
+pub use client::{ClientConfig, LiveClient, LiveEvent, ReceivedFrame};
+pub use queue::BoundedQueue;
+pub use record::{LiveReport, RecordConfig, Recorder, Recording};
+pub use server::{ServeConfig, ServerHandle, serve};
+pub use session::{Session, SolveConfig};
+pub use stream::TakeStream;
+pub use worker::{LiveStatus, LiveUpdate, LiveWorker};
