@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod common;
 
 fn mocap() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mocap"))
@@ -22,7 +21,7 @@ fn free_port() -> u16 {
 
 #[test]
 fn serve_then_record_with_live_solve_report_and_library() {
-    let Some(take) = common::data("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d") else {
+    let Some(take) = mocap_testkit::data("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d") else {
         return;
     };
     let dir = take.parent().expect("corpus folder").to_path_buf();
