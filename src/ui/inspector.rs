@@ -90,12 +90,25 @@ pub(crate) fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCo
                     }
                     if let Some(s) = &t.skeleton {
                         ui.label("Skeleton");
-                        ui.label(format!(
-                            "{} joints ({}, {:?}-up)",
+                        let axes = match t.skeleton_axes {
+                            crate::model::session::AxisConvention::ViconAsf => {
+                                "Vicon ASF axes".to_string()
+                            }
+                            crate::model::session::AxisConvention::Up(up) => format!("{up:?}-up"),
+                        };
+                        let guessed = if t.skeleton_unit_guess.is_some() {
+                            " guessed"
+                        } else {
+                            ""
+                        };
+                        let r = ui.label(format!(
+                            "{} joints ({}{guessed}, {axes})",
                             s.joints.len(),
                             s.unit,
-                            s.up_axis
                         ));
+                        if let Some(g) = &t.skeleton_unit_guess {
+                            r.on_hover_text(&g.reason);
+                        }
                         ui.end_row();
                     }
                     ui.label("Events");

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-
 fn mocap() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mocap"))
 }
