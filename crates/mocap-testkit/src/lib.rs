@@ -39,14 +39,13 @@ pub fn skip(kind: &str, what: &str) {
         );
     }
     eprintln!("skipping {test}: {what}");
-    if let Some(log) = std::env::var_os("MOCAP_SKIP_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
+    if let Some(log) = std::env::var_os("MOCAP_SKIP_LOG")
+        && let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
-        {
-            let _ = writeln!(f, "{kind}\t{test}\t{what}");
-        }
+    {
+        let _ = writeln!(f, "{kind}\t{test}\t{what}");
     }
 }
 
@@ -65,7 +64,9 @@ pub fn data_dir() -> Option<PathBuf> {
         }
         None => {
             if in_ci() {
-                panic!("MOCAP_TEST_DATA is unset under CI=true: `.ci/run` sets it to ../shared/data");
+                panic!(
+                    "MOCAP_TEST_DATA is unset under CI=true: `.ci/run` sets it to ../shared/data"
+                );
             }
             skip("data", "MOCAP_TEST_DATA unset");
             None
@@ -160,7 +161,9 @@ pub fn tool(name: &str) -> Option<PathBuf> {
         None => {
             skip(
                 "peer",
-                &format!("`{name}` is not on PATH (install it; `.ci/install-deps` lists the Debian packages)"),
+                &format!(
+                    "`{name}` is not on PATH (install it; `.ci/install-deps` lists the Debian packages)"
+                ),
             );
             None
         }

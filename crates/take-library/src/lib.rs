@@ -9,6 +9,7 @@
 //! Several processes (the studio app, the `mocap` CLI) may use one library file at the same time:
 //! the database runs in WAL mode with a busy timeout, and writes take the write lock up front.
 
+pub(crate) mod db;
 pub mod error;
 pub mod evidence;
 pub mod import;
@@ -19,6 +20,7 @@ pub mod model;
 pub mod naming;
 pub mod report;
 pub mod schema;
+pub mod store;
 pub mod synth;
 pub mod util;
 pub mod verify;

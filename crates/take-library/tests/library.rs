@@ -24,8 +24,11 @@ fn names(lib: &mut Library, q: &TakeQuery) -> Vec<String> {
 fn import_groups_files_and_is_idempotent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = common::make_capture(dir.path(), 3);
-    let mut lib =
-        Library::open(&dir.path().join("lib.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "lib.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     let r = lib
         .import_folder(&capture, &NamingPattern::default(), &NoProbe, "me")
         .expect("import");
@@ -121,7 +124,11 @@ fn custom_pattern_and_probe_fill_timing() {
     std::fs::create_dir_all(&cap).expect("mkdir");
     common::write_random(&cap.join("shot7x2.c3d"), 1, 100);
     common::write_random(&cap.join("shot7x2.bvh"), 2, 100);
-    let mut lib = Library::open(&dir.path().join("l.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "l.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     let pattern = NamingPattern::custom(r"^shot(?P<scene>\d+)x(?P<take>\d+)$").expect("pattern");
     let r = lib
         .import_folder(&cap, &pattern, &Fixed, "me")
@@ -155,7 +162,11 @@ fn custom_pattern_and_probe_fill_timing() {
 #[test]
 fn search_filters_and_text() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut lib = Library::open(&dir.path().join("l.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "l.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     take_library::synth::generate(&mut lib, 200, 7).expect("generate");
     let all = lib.all_takes().expect("all");
     assert_eq!(all.len(), 200);
@@ -564,13 +575,12 @@ fn evidence_manifest_round_trip_and_tampering() {
     // Against the library: consistent now, not after the chain is rewritten.
     assert_eq!(lib.check_manifest(&m).expect("check"), Vec::<String>::new());
     let first = m.events[0].seq;
-    let c = rusqlite::Connection::open(&db).expect("raw");
-    c.execute(
-        "UPDATE ledger SET hash = CASE WHEN substr(hash, 1, 2) = '00' THEN 'ff' ELSE '00' END || substr(hash, 3) WHERE seq = ?1",
-        [first],
-    )
-    .expect("tamper");
-    drop(c);
+    common::raw_execute(
+        &db,
+        &format!(
+            "UPDATE ledger SET hash = CASE WHEN substr(hash, 1, 2) = '00' THEN 'ff' ELSE '00' END || substr(hash, 3) WHERE seq = {first}"
+        ),
+    );
     let problems = lib.check_manifest(&m).expect("check");
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains(&format!("#{first}")), "{problems:?}");
@@ -593,6 +603,9 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn refuses_foreign_corrupt_and_newer_files_without_touching_them() {
+    if common::sqlite_only("identifying SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let text = dir.path().join("notes.db");
     std::fs::write(&text, "this is a text file, not a database\n").expect("write");
@@ -770,7 +783,11 @@ fn real_capture_files_import_with_correct_hashes() {
         assert!(from.exists(), "missing test data file {}", from.display());
         std::fs::copy(&from, cap.join(name)).expect("copy");
     }
-    let mut lib = Library::open(&dir.path().join("l.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "l.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     let r = lib
         .import_folder(&cap, &NamingPattern::default(), &NoProbe, "me")
         .expect("import");
@@ -800,7 +817,11 @@ fn real_capture_files_import_with_correct_hashes() {
 #[test]
 fn html_report_escapes_text_and_shows_timecodes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut lib = Library::open(&dir.path().join("l.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "l.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     let take = |name: &str, scene: &str, rate| take_library::NewTake {
         name: name.into(),
         scene: scene.into(),
@@ -875,7 +896,11 @@ fn import_does_not_follow_folder_symlink_loops() {
     let capture = common::make_capture(dir.path(), 1);
     std::os::unix::fs::symlink(&capture, capture.join("2026-11-20_stage_a").join("loop"))
         .expect("symlink");
-    let mut lib = Library::open(&dir.path().join("l.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "l.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     let r = lib
         .import_folder(&capture, &NamingPattern::default(), &NoProbe, "me")
         .expect("import");
@@ -891,6 +916,9 @@ fn import_does_not_follow_folder_symlink_loops() {
 
 #[test]
 fn damaged_database_pages_give_an_error_not_a_panic() {
+    if common::sqlite_only("garbles SQLite file pages") {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let db = common::build_library(dir.path(), 3);
     common::checkpoint(&db);
