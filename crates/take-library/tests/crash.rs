@@ -93,7 +93,7 @@ fn writer_killed_at_random_points() {
         });
         // Wait until the writer is ready to save (libtest prints a header first), then kill it
         // after a random delay.
-        let mut lines = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
         loop {
             match rx.recv_timeout(Duration::from_secs(20)) {
                 // libtest prints `test crash_writer_child ... ` without a newline before it.
@@ -101,6 +101,21 @@ fn writer_killed_at_random_points() {
                 Ok(l) => lines.push(l),
                 Err(e) => {
                     panic!("run {run}: the writer never became ready ({e}); output: {lines:?}")
+                }
+            }
+        }
+        // Let it commit a few times first (a loaded machine may be slow to start writing),
+        // so every run kills a writer in the middle of its work.
+        let wanted = rng.usize(1..=4);
+        let mut seen = 0;
+        while seen < wanted {
+            match rx.recv_timeout(Duration::from_secs(20)) {
+                Ok(l) => {
+                    seen += usize::from(l.starts_with("COMMIT "));
+                    lines.push(l);
+                }
+                Err(e) => {
+                    panic!("run {run}: the writer stopped committing ({e}); output: {lines:?}")
                 }
             }
         }

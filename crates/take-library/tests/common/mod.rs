@@ -49,8 +49,13 @@ pub fn build_library(root: &Path, takes: usize) -> PathBuf {
 /// [`build_library`] signing the status and note of every `sign_every`-th take (ed25519 checks
 /// are slow in debug builds, so the tamper test signs few; 0 = only the final approval).
 pub fn build_library_signing(root: &Path, takes: usize, sign_every: usize) -> PathBuf {
+    build_library_at(&location(root, "lib.db"), root, takes, sign_every)
+}
+
+/// [`build_library_signing`] into the library at `db` (a file or a `postgres://` URL).
+pub fn build_library_at(db: &Path, root: &Path, takes: usize, sign_every: usize) -> PathBuf {
+    let db = db.to_path_buf();
     let capture = make_capture(root, takes);
-    let db = location(root, "lib.db");
     let mut lib = Library::open(&db, OpenMode::CreateIfMissing).expect("create library");
     lib.import_folder(&capture, &NamingPattern::default(), &NoProbe, "importer")
         .expect("import");
