@@ -13,7 +13,9 @@ use take_library::{Library, NewNote, OpenMode, TakeDetail, TakeQuery, TakeStatus
 /// Arguments of `mocap takes`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The project's take library (SQLite file; `import` creates it).
+    /// The project's take library: an SQLite file (`import` creates it), or a team library in
+    /// PostgreSQL, `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (an empty database becomes
+    /// one on first import).
     #[arg(long, global = true, value_name = "DB")]
     db: Option<PathBuf>,
     #[command(subcommand)]
@@ -166,6 +168,23 @@ enum TakesCommand {
         #[arg(short = 'o', long)]
         output: PathBuf,
     },
+    /// Copy a whole library into a new, empty one (e.g. an SQLite file into a PostgreSQL team
+    /// database), then verify the ledger on both sides (exit 1 unless both verify and their
+    /// chain heads agree).
+    Migrate {
+        /// The library to copy (file or postgres:// URL).
+        #[arg(long, value_name = "DB")]
+        from: PathBuf,
+        /// The new library (file or postgres:// URL of an empty database).
+        #[arg(long, value_name = "DB")]
+        to: PathBuf,
+        /// Skip re-hashing take files in the checks.
+        #[arg(long)]
+        no_files: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create an ed25519 signing key file (never overwrites).
     Keygen {
         /// Key file to create.
@@ -177,7 +196,7 @@ enum TakesCommand {
 fn db_path(args: &Args) -> Result<&Path> {
     args.db
         .as_deref()
-        .context("this command needs the library: pass --db FILE")
+        .context("this command needs the library: pass --db FILE (or --db postgres://…)")
 }
 
 fn open(args: &Args, mode: OpenMode) -> Result<Library> {
@@ -536,6 +555,37 @@ pub fn run(args: Args) -> Result<()> {
             std::fs::write(output, html)
                 .with_context(|| format!("cannot write {}", output.display()))?;
             println!("wrote {}", output.display());
+            Ok(())
+        }
+        TakesCommand::Migrate {
+            from,
+            to,
+            no_files,
+            json,
+        } => {
+            let source = Library::open(from, OpenMode::MustExist)?;
+            let mut target = Library::open(to, OpenMode::CreateIfMissing)?;
+            let r = take_library::migrate::copy_library(&source, &mut target, !no_files)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                for (table, n) in &r.rows {
+                    println!("{table}: {n} rows");
+                }
+                println!(
+                    "{} ledger events; head {} ({}), {} ({})",
+                    r.events, r.from_head, r.from, r.to_head, r.to
+                );
+                for p in &r.from_problems {
+                    println!("source: {p}");
+                }
+                for p in &r.to_problems {
+                    println!("target: {p}");
+                }
+            }
+            if !r.is_ok() {
+                bail!("the copy does not verify on both sides (see above)");
+            }
             Ok(())
         }
         TakesCommand::Keygen { output } => {
