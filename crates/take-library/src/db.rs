@@ -344,6 +344,30 @@ impl Db<'_> {
         }
     }
 
+    /// Runs a query built for one use (e.g. with an inline id list) without keeping its
+    /// prepared statement.
+    pub(crate) fn query_once(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        match self {
+            Db::Lite(_) => self.query(sql, params),
+            Db::Pg(cell) => {
+                let mut guard = cell.borrow_mut();
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+                    .collect();
+                let rows = guard.tx.query(pg_sql(sql).as_str(), &refs)?;
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| pg_value(r, i))
+                            .collect::<Result<Vec<_>>>()
+                            .map(Row)
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// Runs a statement; returns the number of rows changed.
     pub(crate) fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         match self {

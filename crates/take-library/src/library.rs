@@ -262,6 +262,11 @@ fn fts_ids(c: &Db<'_>, terms: &[String]) -> Result<Vec<i64>> {
     }
 }
 
+/// Ids as an SQL list literal (`1,2,3`): integers only, so nothing can be injected.
+fn id_sql_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// Runs a query returning one integer column (ids) and collects it.
 fn id_list(c: &Db<'_>, sql: &str, args: &[Value]) -> Result<Vec<i64>> {
     c.query_map(sql, args, |r| r.get(0))
@@ -391,6 +396,9 @@ impl Library {
     /// counts a take browser shows (a few indexed lookups per row of the page).
     pub fn search_rows(&mut self, q: &TakeQuery) -> Result<(Vec<TakeRow>, u64)> {
         let found = self.search(q)?;
+        if self.is_postgres() {
+            return self.read(|c| rows_batched(c, found));
+        }
         self.read(|c| {
             let mut rows = Vec::with_capacity(found.takes.len());
             for summary in found.takes {
@@ -523,7 +531,15 @@ impl Library {
                 ids = intersect_sorted(&ids, s);
             }
             if !wheres.is_empty() && !ids.is_empty() {
-                if ids.len() <= 5000 {
+                if c.is_pg() && ids.len() <= 5000 {
+                    // Few candidates: one round trip checks them all against the row filters.
+                    let list = id_sql_list(&ids);
+                    ids = c
+                        .query_once(&format!("SELECT t.id FROM take t {where_sql} AND t.id IN ({list}) ORDER BY t.id"), &args)?
+                        .iter()
+                        .map(|r| r.get(0))
+                        .collect::<Result<_>>()?;
+                } else if ids.len() <= 5000 {
                     // Few candidates: check each against the row filters.
                     let mut probe_args = args.clone();
                     let p = arg(V::Int(0), &mut probe_args);
@@ -542,6 +558,29 @@ impl Library {
                     let rows = id_list(c, &format!("SELECT t.id FROM take t {where_sql} ORDER BY t.id"), &args)?;
                     ids = intersect_sorted(&ids, &rows);
                 }
+            }
+            if c.is_pg() {
+                // One round trip for the page (a server away, per-row queries would dominate).
+                let page: Vec<i64> = ids.iter().skip(q.offset).take(limit).copied().collect();
+                let mut takes = if page.is_empty() {
+                    Vec::new()
+                } else {
+                    c.query_once(
+                        &format!(
+                            "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id IN ({})",
+                            id_sql_list(&page)
+                        ),
+                        &[],
+                    )?
+                    .iter()
+                    .map(summary_from_row)
+                    .collect::<Result<Vec<_>>>()?
+                };
+                takes.sort_by_key(|t| t.id);
+                return Ok(SearchResult {
+                    takes,
+                    total: ids.len() as u64,
+                });
             }
             let one = format!(
                 "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id = ?1"
@@ -974,6 +1013,53 @@ impl Library {
     pub fn verify(&mut self, rehash_files: bool) -> Result<crate::verify::VerifyReport> {
         self.read(|c| crate::verify::verify(c, rehash_files))
     }
+}
+
+/// [`Library::search_rows`] in three queries for the whole page (PostgreSQL: round trips).
+fn rows_batched(c: &Db<'_>, found: SearchResult) -> Result<(Vec<TakeRow>, u64)> {
+    use std::collections::HashMap;
+    if found.takes.is_empty() {
+        return Ok((Vec::new(), found.total));
+    }
+    let ids: Vec<i64> = found.takes.iter().map(|t| t.id).collect();
+    let list = id_sql_list(&ids);
+    let mut sessions: HashMap<i64, String> = HashMap::new();
+    for r in c.query_once(
+        &format!("SELECT t.id, s.name FROM take t JOIN session s ON s.id = t.session_id WHERE t.id IN ({list})"),
+        &[],
+    )? {
+        sessions.insert(r.get(0)?, r.get(1)?);
+    }
+    let mut counts: HashMap<i64, (i64, i64)> = HashMap::new();
+    for r in c.query_once(
+        &format!("SELECT take_id, count(*), count(*) FILTER (WHERE resolved = 0) FROM note WHERE take_id IN ({list}) AND retracted = 0 GROUP BY take_id"),
+        &[],
+    )? {
+        counts.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+    }
+    let mut actors: HashMap<i64, Vec<String>> = HashMap::new();
+    for r in c.query_once(
+        &format!("SELECT take_id, actor FROM take_actor WHERE take_id IN ({list}) ORDER BY take_id, actor"),
+        &[],
+    )? {
+        actors.entry(r.get(0)?).or_default().push(r.get(1)?);
+    }
+    let rows = found
+        .takes
+        .into_iter()
+        .map(|summary| {
+            let id = summary.id;
+            let (notes, open) = counts.get(&id).copied().unwrap_or((0, 0));
+            TakeRow {
+                summary,
+                session: sessions.remove(&id),
+                actors: actors.remove(&id).unwrap_or_default(),
+                notes: u64::try_from(notes).unwrap_or(0),
+                open_notes: u64::try_from(open).unwrap_or(0),
+            }
+        })
+        .collect();
+    Ok((rows, found.total))
 }
 
 fn read_metadata(c: &Db<'_>, take_id: i64) -> Result<TakeMetadata> {
