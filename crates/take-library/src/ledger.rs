@@ -203,8 +203,13 @@ pub(crate) fn read_events(conn: &Db<'_>, take_id: Option<i64>) -> Result<Vec<Led
 
 /// The head recorded in `meta`: (event count, last hash).
 pub(crate) fn recorded_head(conn: &Db<'_>) -> Result<(i64, String)> {
+    let pairs: Vec<(String, String)> = conn.query_map(
+        "SELECT key, value FROM meta WHERE key IN ('ledger_count', 'ledger_head')",
+        p![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let get = |key: &str| -> Result<Option<String>> {
-        conn.opt("SELECT value FROM meta WHERE key = ?1", p![key])
+        Ok(pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
     };
     let count = get("ledger_count")?
         .and_then(|c| c.parse::<i64>().ok())
@@ -292,12 +297,8 @@ pub(crate) fn append(
         p![seq, take_id, author, time, content, body, last_hash, public_key, signature, hash],
     )?;
     conn.execute(
-        "UPDATE meta SET value = ?1 WHERE key = ?2",
-        p![seq.to_string(), "ledger_count"],
-    )?;
-    conn.execute(
-        "UPDATE meta SET value = ?1 WHERE key = ?2",
-        p![hash, "ledger_head"],
+        "UPDATE meta SET value = CASE key WHEN 'ledger_count' THEN ?1 ELSE ?2 END WHERE key IN ('ledger_count', 'ledger_head')",
+        p![seq.to_string(), hash],
     )?;
     Ok(LedgerEvent {
         seq,
