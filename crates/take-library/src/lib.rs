@@ -22,6 +22,7 @@ pub mod migrate;
 pub mod model;
 pub mod naming;
 pub mod report;
+pub mod roles;
 pub mod schema;
 pub mod store;
 pub mod synth;

@@ -615,16 +615,20 @@ impl Library {
             let previous = TakeStatus::parse(&previous).map_err(|_| {
                 LibraryError::Corrupt(format!("take {take_id} has status `{previous}`"))
             })?;
+            let role = crate::roles::check_status(c, author, status)?;
             c.execute(
                 "UPDATE take SET status = ?1 WHERE id = ?2",
                 p![status.as_str(), take_id],
             )?;
-            let body = json!({
+            let mut body = json!({
                 "type": "status",
                 "from": previous.as_str(),
                 "to": status.as_str(),
                 "comment": comment,
             });
+            if let Some(role) = role {
+                body["role"] = json!(role);
+            }
             let event = ledger::append(c, Some(take_id), author, &body, key)?;
             Ok((previous, event))
         })

@@ -34,6 +34,8 @@ const TABLES: &[(&str, &str, &str)] = &[
         "id, take_id, reply_to, frame_start, frame_end, author, created_utc_ms, text, resolved, retracted",
         "id",
     ),
+    ("member", "name, role", "name"),
+    ("role_grant", "role, status", "role, status"),
     (
         "ledger",
         "seq, take_id, author, time_utc_ms, content_hashes, body, prev_hash, public_key, signature, hash",
@@ -122,6 +124,8 @@ pub fn copy_library(from: &Library, to: &mut Library, rehash_files: bool) -> Res
                 format!("it already has {takes} takes and {events} ledger events: migrate into a new, empty library"),
             ));
         }
+        // The target's default grants give way to the source's (as its ledger built them).
+        c.execute("DELETE FROM role_grant", p![])?;
         if let Some(name) = &project {
             c.execute("UPDATE project SET name = ?1 WHERE id = 1", p![name])?;
         }

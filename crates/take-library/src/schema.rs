@@ -14,7 +14,7 @@ use std::time::Duration;
 pub const APPLICATION_ID: i64 = 0x4D43_544C;
 
 /// Newest schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a connection waits for another writer before reporting "database is locked".
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -132,6 +132,8 @@ CREATE VIRTUAL TABLE take_fts USING fts5(
     r#"
 ALTER TABLE note ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 2 -> 3: review roles (who may set which status), see `roles`.
+    crate::roles::MIGRATION,
 ];
 
 /// What to do when the database file does not exist.
@@ -407,6 +409,8 @@ CREATE INDEX take_fts_doc ON take_fts USING gin (doc);
     r#"
 ALTER TABLE note ADD COLUMN retracted BIGINT NOT NULL DEFAULT 0;
 "#,
+    // 2 -> 3
+    crate::roles::MIGRATION,
 ];
 
 /// Identifies a PostgreSQL database (inside the caller's transaction, which holds the write

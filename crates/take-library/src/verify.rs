@@ -319,6 +319,11 @@ pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
         }
     }
 
+    // Review roles: the team and grants as the ledger built them; statuses set with a right.
+    for (seq, take_id, message) in crate::roles::verify_roles(c, &events)? {
+        other(seq, take_id, message);
+    }
+
     // Files on disk.
     let mut files_checked = 0;
     if rehash_files {

@@ -972,3 +972,81 @@ fn data_version_moves_only_for_other_connections() {
         TakeStatus::Approved
     );
 }
+
+#[test]
+fn roles_decide_who_sets_which_status_and_the_ledger_records_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::build_library(dir.path(), 2);
+    let mut lib = Library::open(&db, OpenMode::MustExist).expect("open");
+    let id = lib.resolve_take("Scene_001_Take_001").expect("take");
+    // No members yet: the library is open, and the first director can be added by anyone.
+    lib.set_member("dana", Some("director"), "producer")
+        .expect("first director");
+    for (name, role) in [("sam", "supervisor"), ("cleo", "client"), ("art", "artist")] {
+        lib.set_member(name, Some(role), "dana").expect("member");
+    }
+    assert!(
+        lib.set_member("eve", Some("director"), "art").is_err(),
+        "only a director"
+    );
+    assert!(
+        lib.set_member("eve", Some("producer"), "dana").is_err(),
+        "unknown role"
+    );
+    let refused = |lib: &mut Library, who: &str, status: TakeStatus| {
+        lib.set_status(id, status, who, None, None)
+            .expect_err(&format!("{who} may not set {status}"))
+    };
+    let e = refused(&mut lib, "sam", TakeStatus::Approved);
+    assert!(e.to_string().contains("supervisor"), "{e}");
+    refused(&mut lib, "cleo", TakeStatus::Circled);
+    refused(&mut lib, "art", TakeStatus::Rejected);
+    let e = refused(&mut lib, "stranger", TakeStatus::Circled);
+    assert!(e.to_string().contains("not a member"), "{e}");
+    let (_, event) = lib
+        .set_status(id, TakeStatus::NeedsFix, "sam", None, None)
+        .expect("a supervisor asks for a fix");
+    assert!(
+        event.body.contains("\"role\":\"supervisor\""),
+        "{}",
+        event.body
+    );
+    lib.set_status(id, TakeStatus::Circled, "art", None, None)
+        .expect("an artist circles");
+    // The director lets supervisors approve: now sam may.
+    lib.set_grant("supervisor", TakeStatus::Approved, true, "dana")
+        .expect("grant");
+    assert!(
+        lib.grants("supervisor")
+            .expect("grants")
+            .contains(&"approved".to_string())
+    );
+    lib.set_status(id, TakeStatus::Approved, "sam", None, None)
+        .expect("granted");
+    assert_eq!(lib.members().expect("members").len(), 4);
+    let report = lib.verify(false).expect("verify");
+    assert!(report.is_intact(), "{:?}", report.problems);
+    // The team and its grants travel with a migrated library.
+    let copy = common::location(dir.path(), "copy.db");
+    let mut target = Library::open(&copy, OpenMode::CreateIfMissing).expect("target");
+    let r = take_library::migrate::copy_library(&lib, &mut target, false).expect("migrate");
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(
+        target.members().expect("members"),
+        lib.members().expect("members")
+    );
+    // A member added behind the ledger's back is found.
+    common::raw_execute(
+        &db,
+        "INSERT INTO member(name, role) VALUES ('mallory', 'director')",
+    );
+    let report = lib.verify(false).expect("verify");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("review team differs")),
+        "{:?}",
+        report.problems
+    );
+}
