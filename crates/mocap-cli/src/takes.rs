@@ -168,6 +168,35 @@ enum TakesCommand {
         #[arg(short = 'o', long)]
         output: PathBuf,
     },
+    /// Add someone to the review team with a role (artist, supervisor, director, client), or
+    /// remove them with --remove; a ledger event. Once the team has members, only members whose
+    /// role grants a status may set it; once it has a director, only a director edits the team.
+    Member {
+        /// Who.
+        name: String,
+        /// artist, supervisor, director or client.
+        #[arg(long, required_unless_present = "remove")]
+        role: Option<String>,
+        /// Remove them from the team.
+        #[arg(long, conflicts_with = "role")]
+        remove: bool,
+        /// Who decides (a director once the team has one).
+        #[arg(long)]
+        by: String,
+    },
+    /// Let a role set a status (or no longer, with --deny); a director's decision, a ledger event.
+    Grant {
+        /// artist, supervisor, director or client.
+        role: String,
+        /// none, circled, approved, rejected or needs-fix.
+        status: String,
+        /// Take the right away.
+        #[arg(long)]
+        deny: bool,
+        /// Who decides.
+        #[arg(long)]
+        by: String,
+    },
     /// Copy a whole library into a new, empty one (e.g. an SQLite file into a PostgreSQL team
     /// database), then verify the ledger on both sides (exit 1 unless both verify and their
     /// chain heads agree).
@@ -555,6 +584,38 @@ pub fn run(args: Args) -> Result<()> {
             std::fs::write(output, html)
                 .with_context(|| format!("cannot write {}", output.display()))?;
             println!("wrote {}", output.display());
+            Ok(())
+        }
+        TakesCommand::Member {
+            name,
+            role,
+            remove,
+            by,
+        } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let role = if *remove { None } else { role.as_deref() };
+            let event = lib.set_member(name, role, by)?;
+            match role {
+                Some(r) => println!("{name} is a {r} (event #{})", event.seq),
+                None => println!("{name} left the review team (event #{})", event.seq),
+            }
+            Ok(())
+        }
+        TakesCommand::Grant {
+            role,
+            status,
+            deny,
+            by,
+        } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let st = TakeStatus::parse(status)?;
+            let event = lib.set_grant(role, st, !deny, by)?;
+            println!(
+                "a {role} {} set `{status}` (event #{}); a {role} may set: {}",
+                if *deny { "may no longer" } else { "may" },
+                event.seq,
+                lib.grants(role)?.join(", ")
+            );
             Ok(())
         }
         TakesCommand::Migrate {

@@ -469,3 +469,83 @@ fn migrate_sqlite_to_postgres_and_back_verifies_both_sides() {
         review_state(&ok(&["takes", "--db", &url, "list", "--json"]))
     );
 }
+
+#[test]
+fn review_team_roles_are_enforced_by_the_library() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = capture(dir.path());
+    let db = dir.path().join("takes.db");
+    let db = s(&db);
+    ok(&["takes", "--db", db, "import", s(&cap)]);
+    ok(&[
+        "takes", "--db", db, "member", "dana", "--role", "director", "--by", "producer",
+    ]);
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "member",
+        "sam",
+        "--role",
+        "supervisor",
+        "--by",
+        "dana",
+    ]);
+    let err = fails(&[
+        "takes",
+        "--db",
+        db,
+        "status",
+        "Scene_012_Take_003",
+        "approved",
+        "--by",
+        "sam",
+    ]);
+    assert!(err.contains("supervisor"), "{err}");
+    let err = fails(&[
+        "takes",
+        "--db",
+        db,
+        "grant",
+        "supervisor",
+        "approved",
+        "--by",
+        "sam",
+    ]);
+    assert!(err.contains("director"), "{err}");
+    let out = ok(&[
+        "takes",
+        "--db",
+        db,
+        "grant",
+        "supervisor",
+        "approved",
+        "--by",
+        "dana",
+    ]);
+    assert!(out.contains("approved"), "{out}");
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "status",
+        "Scene_012_Take_003",
+        "approved",
+        "--by",
+        "sam",
+    ]);
+    ok(&[
+        "takes", "--db", db, "member", "sam", "--remove", "--by", "dana",
+    ]);
+    fails(&[
+        "takes",
+        "--db",
+        db,
+        "status",
+        "Scene_012_Take_003",
+        "circled",
+        "--by",
+        "sam",
+    ]);
+    ok(&["takes", "--db", db, "verify"]);
+}
