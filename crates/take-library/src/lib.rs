@@ -27,6 +27,7 @@ pub mod schema;
 pub mod store;
 pub mod synth;
 pub mod util;
+pub mod verdicts;
 pub mod verify;
 
 pub use error::{LibraryError, Result};

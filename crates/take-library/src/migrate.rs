@@ -35,6 +35,11 @@ const TABLES: &[(&str, &str, &str)] = &[
         "id",
     ),
     ("member", "name, role", "name"),
+    (
+        "verdict",
+        "take_id, revision, reviewer, verdict, comment, time_utc_ms",
+        "take_id, revision, reviewer",
+    ),
     ("role_grant", "role, status", "role, status"),
     (
         "ledger",

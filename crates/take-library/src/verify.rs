@@ -320,7 +320,10 @@ pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
     }
 
     // Review roles: the team and grants as the ledger built them; statuses set with a right.
-    for (seq, take_id, message) in crate::roles::verify_roles(c, &events)? {
+    for (seq, take_id, message) in crate::roles::verify_roles(c, &events)?
+        .into_iter()
+        .chain(crate::verdicts::verify_verdicts(c, &events)?)
+    {
         other(seq, take_id, message);
     }
 

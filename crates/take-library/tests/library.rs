@@ -1050,3 +1050,91 @@ fn roles_decide_who_sets_which_status_and_the_ledger_records_it() {
         report.problems
     );
 }
+
+#[test]
+fn reviewers_give_verdicts_per_revision_and_retakes_are_counted() {
+    use take_library::verdicts::Verdict;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::build_library(dir.path(), 2);
+    let mut lib = Library::open(&db, OpenMode::MustExist).expect("open");
+    let id = lib.resolve_take("Scene_001_Take_001").expect("take");
+    let other = lib.resolve_take("Scene_001_Take_002").expect("take");
+    let out = dir.path().join("solve_v1.bvh");
+    std::fs::write(&out, "HIERARCHY\n").expect("write");
+    let solve = lib
+        .record_derived(
+            &take_library::NewDerived {
+                take_id: id,
+                kind: "solve".into(),
+                input_sha256: vec![],
+                operations: serde_json::json!({"step": "solve"}),
+                output_path: out,
+                author: "pipeline".into(),
+            },
+            None,
+        )
+        .expect("derived");
+    let retakes_before = lib.retakes(id).expect("retakes");
+    lib.set_verdict(
+        id,
+        Some(solve.id),
+        "sam",
+        Verdict::Changes,
+        Some("feet slide"),
+        None,
+    )
+    .expect("verdict");
+    lib.set_verdict(id, Some(solve.id), "cleo", Verdict::Approve, None, None)
+        .expect("verdict");
+    lib.set_verdict(id, None, "sam", Verdict::Approve, None, None)
+        .expect("verdict on the capture");
+    // A reviewer's newer verdict replaces theirs; the ledger keeps both.
+    lib.set_verdict(
+        id,
+        Some(solve.id),
+        "sam",
+        Verdict::Approve,
+        Some("fixed"),
+        None,
+    )
+    .expect("verdict");
+    assert!(
+        lib.set_verdict(other, Some(solve.id), "sam", Verdict::Approve, None, None)
+            .is_err(),
+        "a revision of another take"
+    );
+    let v = lib.verdicts(id).expect("verdicts");
+    let on_solve: Vec<(&str, &str)> = v
+        .iter()
+        .filter(|v| v.revision == Some(solve.id))
+        .map(|v| (v.reviewer.as_str(), v.verdict.as_str()))
+        .collect();
+    assert_eq!(on_solve, vec![("cleo", "approve"), ("sam", "approve")]);
+    assert_eq!(v.iter().filter(|v| v.revision.is_none()).count(), 1);
+    let verdict_events = lib
+        .events(Some(id))
+        .expect("events")
+        .iter()
+        .filter(|e| e.body_type() == "verdict")
+        .count();
+    assert_eq!(verdict_events, 4);
+    lib.set_status(id, TakeStatus::NeedsFix, "sam", None, None)
+        .expect("retake");
+    lib.set_status(id, TakeStatus::Approved, "dana", Some("final"), None)
+        .expect("final");
+    assert_eq!(lib.retakes(id).expect("retakes"), retakes_before + 1);
+    assert!(lib.verify(false).expect("verify").is_intact());
+    common::raw_execute(
+        &db,
+        "UPDATE verdict SET verdict = 'reject' WHERE reviewer = 'cleo'",
+    );
+    let report = lib.verify(false).expect("verify");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("cleo's verdict differs")),
+        "{:?}",
+        report.problems
+    );
+}

@@ -1,5 +1,6 @@
 //! A team on one library: 16 writer processes at once on SQLite and on PostgreSQL (every
-//! committed note, reply, resolution and status is there afterwards and the chain verifies), and
+//! committed note, reply, resolution, verdict and status is there afterwards and the chain
+//! verifies), and
 //! 1 000 random tamperings of a PostgreSQL library, every one detected (or refused by the
 //! database itself).
 //!
@@ -10,6 +11,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use take_library::verdicts::Verdict;
 use take_library::{Library, NewNote, OpenMode, TakeStatus};
 
 const WRITERS: usize = 16;
@@ -70,6 +72,13 @@ fn team_writer_child() {
                     .set_status(id, status, &author, Some("verdict"), None)
                     .expect("status");
                 println!("COMMIT status {} {} {}", event.seq, id, status);
+            }
+            _ if (i / 4) % 2 == 1 => {
+                let verdict = [Verdict::Approve, Verdict::Changes, Verdict::Reject][(w + i) % 3];
+                let event = lib
+                    .set_verdict(id, None, &author, verdict, Some("dailies"), None)
+                    .expect("verdict");
+                println!("COMMIT verdict {} {} {}", event.seq, id, verdict.as_str());
             }
             _ => {
                 if let Some((note, take)) = last_note {
@@ -134,7 +143,7 @@ fn concurrent_writers(db: &Path) {
         "one ledger event per committed write"
     );
     let takes = lib.all_takes().expect("takes");
-    let mut notes = 0;
+    let (mut notes, mut verdicts) = (0, 0);
     for line in &commits {
         let parts: Vec<&str> = line.splitn(5, ' ').collect();
         let (what, id, take, rest) = (parts[1], parts[2], parts[3], parts[4]);
@@ -158,10 +167,26 @@ fn concurrent_writers(db: &Path) {
                 let e = events.iter().find(|e| e.seq == id).expect("status event");
                 assert!(e.body.contains(&format!("\"to\":\"{rest}\"")), "{}", e.body);
             }
+            "verdict" => {
+                let e = events.iter().find(|e| e.seq == id).expect("verdict event");
+                assert!(
+                    e.body.contains(&format!("\"verdict\":\"{rest}\"")),
+                    "{}",
+                    e.body
+                );
+                verdicts += 1;
+            }
             other => panic!("unexpected commit {other}"),
         }
     }
     assert_eq!(notes, WRITERS * OPS / 2, "every writer's notes and replies");
+    assert_eq!(verdicts, WRITERS * OPS / 8, "every writer's verdicts");
+    // Each writer's verdicts are in the table (verify compared it with the ledger's replay).
+    let in_table: usize = takes
+        .iter()
+        .map(|t| lib.verdicts(t.summary.id).expect("verdicts").len())
+        .sum();
+    assert_eq!(in_table, verdicts);
     // The rule for concurrent status changes: the newest committed change wins, and the ledger
     // keeps every one (verify checked that each take's status is its last status event).
     for t in &takes {
