@@ -164,9 +164,40 @@ enum TakesCommand {
         /// Only this capture session (day).
         #[arg(long)]
         session: Option<String>,
+        /// Instead: this dailies playlist, in play order with verdicts and notes.
+        #[arg(long, conflicts_with_all = ["scene", "session"])]
+        dailies: Option<String>,
         /// HTML file to write.
         #[arg(short = 'o', long)]
         output: PathBuf,
+    },
+    /// Record a reviewer's verdict on a take or one of its revisions (a ledger event; replaces
+    /// their earlier verdict on that revision).
+    Verdict {
+        /// Take id or name.
+        take: String,
+        /// approve, changes or reject.
+        verdict: String,
+        /// The derived version (id) reviewed; default: the capture itself.
+        #[arg(long)]
+        revision: Option<i64>,
+        /// Who reviews.
+        #[arg(long)]
+        by: String,
+        /// Why.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Set a dailies playlist: takes (or TAKE@REVISION) in play order; a ledger event.
+    Dailies {
+        /// Playlist name.
+        name: String,
+        /// Takes in order: id or name, optionally `@DERIVED_ID` for a revision.
+        #[arg(required = true)]
+        items: Vec<String>,
+        /// Who sets it.
+        #[arg(long)]
+        by: String,
     },
     /// Add someone to the review team with a role (artist, supervisor, director, client), or
     /// remove them with --remove; a ledger event. Once the team has members, only members whose
@@ -571,9 +602,55 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         }
         TakesCommand::Report {
+            dailies: Some(name),
+            output,
+            ..
+        } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let html = lib.playlist_html(name, &format!("mocap {}", env!("CARGO_PKG_VERSION")))?;
+            std::fs::write(output, html)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!("wrote {}", output.display());
+            Ok(())
+        }
+        TakesCommand::Verdict {
+            take,
+            verdict,
+            revision,
+            by,
+            comment,
+        } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let id = lib.resolve_take(take)?;
+            let v = take_library::verdicts::Verdict::parse(verdict)?;
+            let event = lib.set_verdict(id, *revision, by, v, comment.as_deref(), None)?;
+            println!("{by}: {} on take {id} (event #{})", v.as_str(), event.seq);
+            Ok(())
+        }
+        TakesCommand::Dailies { name, items, by } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let mut list = Vec::with_capacity(items.len());
+            for item in items {
+                let (take, rev) = match item.rsplit_once('@') {
+                    Some((t, r)) => (
+                        t,
+                        Some(r.parse::<i64>().with_context(|| {
+                            format!("`{item}`: the revision after @ must be a derived version id")
+                        })?),
+                    ),
+                    None => (item.as_str(), None),
+                };
+                list.push((lib.resolve_take(take)?, rev));
+            }
+            let event = lib.set_playlist(name, &list, by)?;
+            println!("{name}: {} entries (event #{})", list.len(), event.seq);
+            Ok(())
+        }
+        TakesCommand::Report {
             scene,
             session,
             output,
+            ..
         } => {
             let mut lib = open(&args, OpenMode::MustExist)?;
             let html = lib.report_html_for(

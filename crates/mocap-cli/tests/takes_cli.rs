@@ -549,3 +549,61 @@ fn review_team_roles_are_enforced_by_the_library() {
     ]);
     ok(&["takes", "--db", db, "verify"]);
 }
+
+#[test]
+fn verdicts_and_dailies_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = capture(dir.path());
+    let db = dir.path().join("takes.db");
+    let db = s(&db);
+    ok(&["takes", "--db", db, "import", s(&cap)]);
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "verdict",
+        "Scene_012_Take_004",
+        "changes",
+        "--by",
+        "sam",
+        "--comment",
+        "knee pops",
+    ]);
+    fails(&[
+        "takes",
+        "--db",
+        db,
+        "verdict",
+        "Scene_012_Take_004",
+        "maybe",
+        "--by",
+        "sam",
+    ]);
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "dailies",
+        "day1",
+        "Scene_012_Take_004",
+        "Scene_012_Take_003",
+        "--by",
+        "sam",
+    ]);
+    let html = dir.path().join("dailies.html");
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "report",
+        "--dailies",
+        "day1",
+        "-o",
+        s(&html),
+    ]);
+    let text = std::fs::read_to_string(&html).expect("html");
+    let a = text.find("Scene_012_Take_004").expect("first entry");
+    let b = text.find("Scene_012_Take_003").expect("second entry");
+    assert!(a < b && text.contains("knee pops"), "{text}");
+    ok(&["takes", "--db", db, "verify"]);
+}

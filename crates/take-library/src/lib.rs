@@ -11,6 +11,7 @@
 //! PostgreSQL writes hold a per-library advisory lock and the ledger's `prev_hash` is UNIQUE
 //! ([`store`]). [`migrate`] copies a library between the two stores.
 
+pub mod dailies;
 pub(crate) mod db;
 pub mod error;
 pub mod evidence;

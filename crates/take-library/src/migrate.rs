@@ -36,6 +36,11 @@ const TABLES: &[(&str, &str, &str)] = &[
     ),
     ("member", "name, role", "name"),
     (
+        "playlist_item",
+        "playlist, position, take_id, revision",
+        "playlist, position",
+    ),
+    (
         "verdict",
         "take_id, revision, reviewer, verdict, comment, time_utc_ms",
         "take_id, revision, reviewer",

@@ -14,7 +14,7 @@ use std::time::Duration;
 pub const APPLICATION_ID: i64 = 0x4D43_544C;
 
 /// Newest schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How long a connection waits for another writer before reporting "database is locked".
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -136,6 +136,8 @@ ALTER TABLE note ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
     crate::roles::MIGRATION,
     // 3 -> 4: per-reviewer verdicts on revisions, see `verdicts`.
     crate::verdicts::MIGRATION,
+    // 4 -> 5: dailies playlists, see `dailies`.
+    crate::dailies::MIGRATION,
 ];
 
 /// What to do when the database file does not exist.
@@ -415,6 +417,8 @@ ALTER TABLE note ADD COLUMN retracted BIGINT NOT NULL DEFAULT 0;
     crate::roles::MIGRATION,
     // 3 -> 4
     crate::verdicts::MIGRATION,
+    // 4 -> 5
+    crate::dailies::MIGRATION,
 ];
 
 /// Identifies a PostgreSQL database (inside the caller's transaction, which holds the write

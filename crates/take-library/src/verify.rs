@@ -323,6 +323,7 @@ pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
     for (seq, take_id, message) in crate::roles::verify_roles(c, &events)?
         .into_iter()
         .chain(crate::verdicts::verify_verdicts(c, &events)?)
+        .chain(crate::dailies::verify_playlists(c, &events)?)
     {
         other(seq, take_id, message);
     }

@@ -1138,3 +1138,79 @@ fn reviewers_give_verdicts_per_revision_and_retakes_are_counted() {
         report.problems
     );
 }
+
+#[test]
+fn dailies_playlists_keep_their_order_and_export_as_html() {
+    use take_library::verdicts::Verdict;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::build_library(dir.path(), 3);
+    let mut lib = Library::open(&db, OpenMode::MustExist).expect("open");
+    let ids: Vec<i64> = (1..=3)
+        .map(|i| {
+            lib.resolve_take(&format!("Scene_001_Take_00{i}"))
+                .expect("take")
+        })
+        .collect();
+    let out = dir.path().join("clean_v1.c3d");
+    std::fs::write(&out, "cleaned").expect("write");
+    let clean = lib
+        .record_derived(
+            &take_library::NewDerived {
+                take_id: ids[2],
+                kind: "cleanup".into(),
+                input_sha256: vec![],
+                operations: serde_json::json!({}),
+                output_path: out,
+                author: "pipeline".into(),
+            },
+            None,
+        )
+        .expect("derived");
+    lib.set_verdict(
+        ids[2],
+        Some(clean.id),
+        "dana",
+        Verdict::Changes,
+        Some("<jitter>"),
+        None,
+    )
+    .expect("verdict");
+    let order = [(ids[2], Some(clean.id)), (ids[0], None), (ids[1], None)];
+    lib.set_playlist("Dailies 2026-11-20", &order, "sam")
+        .expect("playlist");
+    assert!(
+        lib.set_playlist("bad", &[(ids[0], Some(clean.id))], "sam")
+            .is_err()
+    );
+    let items = lib.playlist("Dailies 2026-11-20").expect("playlist");
+    let got: Vec<(i64, Option<i64>)> = items.iter().map(|i| (i.take_id, i.revision)).collect();
+    assert_eq!(got, order.to_vec());
+    assert_eq!(
+        lib.playlists().expect("names"),
+        vec!["Dailies 2026-11-20".to_string()]
+    );
+    let html = lib
+        .playlist_html("Dailies 2026-11-20", "test")
+        .expect("html");
+    let pos = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(pos("Scene_001_Take_003") < pos("Scene_001_Take_001"));
+    assert!(pos("Scene_001_Take_001") < pos("Scene_001_Take_002"));
+    assert!(
+        html.contains("cleanup v1") && html.contains("&lt;jitter&gt;"),
+        "{html}"
+    );
+    assert!(lib.verify(false).expect("verify").is_intact());
+    common::raw_execute(
+        &db,
+        "UPDATE playlist_item SET position = 9 WHERE position = 0",
+    );
+    let report = lib.verify(false).expect("verify");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("differs")),
+        "{:?}",
+        report.problems
+    );
+}
