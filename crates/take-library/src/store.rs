@@ -248,6 +248,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_library_can_move_between_threads() {
+        // The studio keeps it in a `Mutex` resource, which needs `Send` on both stores.
+        fn assert_send<T: Send>() {}
+        assert_send::<crate::Library>();
+    }
+
+    #[test]
     fn urls_are_told_from_paths_and_passwords_hidden() {
         assert!(is_postgres_url("postgres://u@127.0.0.1/lib"));
         assert!(is_postgres_url("postgresql://u@h/lib"));
