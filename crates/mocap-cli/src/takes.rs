@@ -13,7 +13,9 @@ use take_library::{Library, NewNote, OpenMode, TakeDetail, TakeQuery, TakeStatus
 /// Arguments of `mocap takes`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The project's take library (SQLite file; `import` creates it).
+    /// The project's take library: an SQLite file (`import` creates it), or a team library in
+    /// PostgreSQL, `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (an empty database becomes
+    /// one on first import).
     #[arg(long, global = true, value_name = "DB")]
     db: Option<PathBuf>,
     #[command(subcommand)]
@@ -162,9 +164,86 @@ enum TakesCommand {
         /// Only this capture session (day).
         #[arg(long)]
         session: Option<String>,
+        /// Instead: this dailies playlist, in play order with verdicts and notes.
+        #[arg(long, conflicts_with_all = ["scene", "session"])]
+        dailies: Option<String>,
         /// HTML file to write.
         #[arg(short = 'o', long)]
         output: PathBuf,
+    },
+    /// Record a reviewer's verdict on a take or one of its revisions (a ledger event; replaces
+    /// their earlier verdict on that revision).
+    Verdict {
+        /// Take id or name.
+        take: String,
+        /// approve, changes or reject.
+        verdict: String,
+        /// The derived version (id) reviewed; default: the capture itself.
+        #[arg(long)]
+        revision: Option<i64>,
+        /// Who reviews.
+        #[arg(long)]
+        by: String,
+        /// Why.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Set a dailies playlist: takes (or TAKE@REVISION) in play order; a ledger event.
+    Dailies {
+        /// Playlist name.
+        name: String,
+        /// Takes in order: id or name, optionally `@DERIVED_ID` for a revision.
+        #[arg(required = true)]
+        items: Vec<String>,
+        /// Who sets it.
+        #[arg(long)]
+        by: String,
+    },
+    /// Add someone to the review team with a role (artist, supervisor, director, client), or
+    /// remove them with --remove; a ledger event. Once the team has members, only members whose
+    /// role grants a status may set it; once it has a director, only a director edits the team.
+    Member {
+        /// Who.
+        name: String,
+        /// artist, supervisor, director or client.
+        #[arg(long, required_unless_present = "remove")]
+        role: Option<String>,
+        /// Remove them from the team.
+        #[arg(long, conflicts_with = "role")]
+        remove: bool,
+        /// Who decides (a director once the team has one).
+        #[arg(long)]
+        by: String,
+    },
+    /// Let a role set a status (or no longer, with --deny); a director's decision, a ledger event.
+    Grant {
+        /// artist, supervisor, director or client.
+        role: String,
+        /// none, circled, approved, rejected or needs-fix.
+        status: String,
+        /// Take the right away.
+        #[arg(long)]
+        deny: bool,
+        /// Who decides.
+        #[arg(long)]
+        by: String,
+    },
+    /// Copy a whole library into a new, empty one (e.g. an SQLite file into a PostgreSQL team
+    /// database), then verify the ledger on both sides (exit 1 unless both verify and their
+    /// chain heads agree).
+    Migrate {
+        /// The library to copy (file or postgres:// URL).
+        #[arg(long, value_name = "DB")]
+        from: PathBuf,
+        /// The new library (file or postgres:// URL of an empty database).
+        #[arg(long, value_name = "DB")]
+        to: PathBuf,
+        /// Skip re-hashing take files in the checks.
+        #[arg(long)]
+        no_files: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Create an ed25519 signing key file (never overwrites).
     Keygen {
@@ -177,7 +256,7 @@ enum TakesCommand {
 fn db_path(args: &Args) -> Result<&Path> {
     args.db
         .as_deref()
-        .context("this command needs the library: pass --db FILE")
+        .context("this command needs the library: pass --db FILE (or --db postgres://…)")
 }
 
 fn open(args: &Args, mode: OpenMode) -> Result<Library> {
@@ -523,9 +602,55 @@ pub fn run(args: Args) -> Result<()> {
             Ok(())
         }
         TakesCommand::Report {
+            dailies: Some(name),
+            output,
+            ..
+        } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let html = lib.playlist_html(name, &format!("mocap {}", env!("CARGO_PKG_VERSION")))?;
+            std::fs::write(output, html)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!("wrote {}", output.display());
+            Ok(())
+        }
+        TakesCommand::Verdict {
+            take,
+            verdict,
+            revision,
+            by,
+            comment,
+        } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let id = lib.resolve_take(take)?;
+            let v = take_library::verdicts::Verdict::parse(verdict)?;
+            let event = lib.set_verdict(id, *revision, by, v, comment.as_deref(), None)?;
+            println!("{by}: {} on take {id} (event #{})", v.as_str(), event.seq);
+            Ok(())
+        }
+        TakesCommand::Dailies { name, items, by } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let mut list = Vec::with_capacity(items.len());
+            for item in items {
+                let (take, rev) = match item.rsplit_once('@') {
+                    Some((t, r)) => (
+                        t,
+                        Some(r.parse::<i64>().with_context(|| {
+                            format!("`{item}`: the revision after @ must be a derived version id")
+                        })?),
+                    ),
+                    None => (item.as_str(), None),
+                };
+                list.push((lib.resolve_take(take)?, rev));
+            }
+            let event = lib.set_playlist(name, &list, by)?;
+            println!("{name}: {} entries (event #{})", list.len(), event.seq);
+            Ok(())
+        }
+        TakesCommand::Report {
             scene,
             session,
             output,
+            ..
         } => {
             let mut lib = open(&args, OpenMode::MustExist)?;
             let html = lib.report_html_for(
@@ -536,6 +661,69 @@ pub fn run(args: Args) -> Result<()> {
             std::fs::write(output, html)
                 .with_context(|| format!("cannot write {}", output.display()))?;
             println!("wrote {}", output.display());
+            Ok(())
+        }
+        TakesCommand::Member {
+            name,
+            role,
+            remove,
+            by,
+        } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let role = if *remove { None } else { role.as_deref() };
+            let event = lib.set_member(name, role, by)?;
+            match role {
+                Some(r) => println!("{name} is a {r} (event #{})", event.seq),
+                None => println!("{name} left the review team (event #{})", event.seq),
+            }
+            Ok(())
+        }
+        TakesCommand::Grant {
+            role,
+            status,
+            deny,
+            by,
+        } => {
+            let mut lib = open(&args, OpenMode::MustExist)?;
+            let st = TakeStatus::parse(status)?;
+            let event = lib.set_grant(role, st, !deny, by)?;
+            println!(
+                "a {role} {} set `{status}` (event #{}); a {role} may set: {}",
+                if *deny { "may no longer" } else { "may" },
+                event.seq,
+                lib.grants(role)?.join(", ")
+            );
+            Ok(())
+        }
+        TakesCommand::Migrate {
+            from,
+            to,
+            no_files,
+            json,
+        } => {
+            let source = Library::open(from, OpenMode::MustExist)?;
+            let mut target = Library::open(to, OpenMode::CreateIfMissing)?;
+            let r = take_library::migrate::copy_library(&source, &mut target, !no_files)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                for (table, n) in &r.rows {
+                    println!("{table}: {n} rows");
+                }
+                println!(
+                    "{} ledger events; head {} ({}), {} ({})",
+                    r.events, r.from_head, r.from, r.to_head, r.to
+                );
+                for p in &r.from_problems {
+                    println!("source: {p}");
+                }
+                for p in &r.to_problems {
+                    println!("target: {p}");
+                }
+            }
+            if !r.is_ok() {
+                bail!("the copy does not verify on both sides (see above)");
+            }
             Ok(())
         }
         TakesCommand::Keygen { output } => {

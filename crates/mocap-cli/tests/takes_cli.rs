@@ -347,3 +347,262 @@ fn real_files_get_duration_from_the_readers() {
     assert_eq!(kick["duration_frames"], 358);
     assert_eq!(kick["rate_fps"], "30");
 }
+
+/// A fresh database on the PostgreSQL server of `MOCAP_TEST_POSTGRES` (skips locally without it,
+/// fails under `CI=true`).
+fn fresh_postgres(tag: &str) -> Option<String> {
+    let server = match std::env::var("MOCAP_TEST_POSTGRES") {
+        Ok(url) if !url.trim().is_empty() => url.trim().to_string(),
+        _ => {
+            mocap_testkit::skip(
+                "peer",
+                "MOCAP_TEST_POSTGRES is not set (a postgres:// URL of a server that may create databases; `.ci/run` starts one)",
+            );
+            return None;
+        }
+    };
+    let name = format!("cli_{tag}_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&server, postgres::NoTls).expect("connect");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .expect("drop");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create");
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b.to_string(), format!("?{q}")),
+        None => (server.clone(), String::new()),
+    };
+    let root = base.rsplit_once('/').map_or(base.as_str(), |(r, _)| r);
+    Some(format!("{root}/{name}{query}"))
+}
+
+fn review_state(list_json: &str) -> Vec<(String, String, Vec<String>)> {
+    let v: serde_json::Value = serde_json::from_str(list_json).expect("list --json");
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap_or_default().to_string(),
+                t["status"].as_str().unwrap_or_default().to_string(),
+                t["notes"]
+                    .as_array()
+                    .map(|n| {
+                        n.iter()
+                            .map(|n| n["text"].as_str().unwrap_or_default().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn migrate_sqlite_to_postgres_and_back_verifies_both_sides() {
+    let Some(url) = fresh_postgres("migrate") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = capture(dir.path());
+    let db = dir.path().join("takes.db");
+    let db = s(&db);
+    ok(&["takes", "--db", db, "import", s(&cap), "--by", "ingest"]);
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "status",
+        "Scene_012_Take_003",
+        "approved",
+        "--by",
+        "director",
+    ]);
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "note",
+        "Scene_012_Take_004",
+        "--frame",
+        "0",
+        "--by",
+        "anna",
+        "hand pops",
+    ]);
+    let out = ok(&["takes", "migrate", "--from", db, "--to", &url, "--json"]);
+    let r: serde_json::Value = serde_json::from_str(&out).expect("report json");
+    assert_eq!(r["from_head"], r["to_head"], "{out}");
+    assert!(r["events"].as_u64().unwrap_or(0) >= 4, "{out}");
+    assert_eq!(r["to_problems"].as_array().map(Vec::len), Some(0), "{out}");
+    // The team library answers like the file, and keeps working.
+    let lite = review_state(&ok(&["takes", "--db", db, "list", "--json"]));
+    let team = review_state(&ok(&["takes", "--db", &url, "list", "--json"]));
+    assert_eq!(lite, team);
+    ok(&["takes", "--db", &url, "verify"]);
+    ok(&[
+        "takes",
+        "--db",
+        &url,
+        "note",
+        "Scene_012_Take_003",
+        "--frame",
+        "1",
+        "--by",
+        "dir",
+        "good",
+    ]);
+    let found = ok(&["takes", "--db", &url, "list", "--text", "pops"]);
+    assert!(found.contains("Scene_012_Take_004"), "{found}");
+    // A second copy into the now non-empty database is refused.
+    let err = fails(&["takes", "migrate", "--from", db, "--to", &url]);
+    assert!(err.contains("empty"), "{err}");
+    // And back into a new file.
+    let back = dir.path().join("back.db");
+    ok(&["takes", "migrate", "--from", &url, "--to", s(&back)]);
+    ok(&["takes", "--db", s(&back), "verify"]);
+    let back_state = review_state(&ok(&["takes", "--db", s(&back), "list", "--json"]));
+    assert_eq!(
+        back_state,
+        review_state(&ok(&["takes", "--db", &url, "list", "--json"]))
+    );
+}
+
+#[test]
+fn review_team_roles_are_enforced_by_the_library() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = capture(dir.path());
+    let db = dir.path().join("takes.db");
+    let db = s(&db);
+    ok(&["takes", "--db", db, "import", s(&cap)]);
+    ok(&[
+        "takes", "--db", db, "member", "dana", "--role", "director", "--by", "producer",
+    ]);
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "member",
+        "sam",
+        "--role",
+        "supervisor",
+        "--by",
+        "dana",
+    ]);
+    let err = fails(&[
+        "takes",
+        "--db",
+        db,
+        "status",
+        "Scene_012_Take_003",
+        "approved",
+        "--by",
+        "sam",
+    ]);
+    assert!(err.contains("supervisor"), "{err}");
+    let err = fails(&[
+        "takes",
+        "--db",
+        db,
+        "grant",
+        "supervisor",
+        "approved",
+        "--by",
+        "sam",
+    ]);
+    assert!(err.contains("director"), "{err}");
+    let out = ok(&[
+        "takes",
+        "--db",
+        db,
+        "grant",
+        "supervisor",
+        "approved",
+        "--by",
+        "dana",
+    ]);
+    assert!(out.contains("approved"), "{out}");
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "status",
+        "Scene_012_Take_003",
+        "approved",
+        "--by",
+        "sam",
+    ]);
+    ok(&[
+        "takes", "--db", db, "member", "sam", "--remove", "--by", "dana",
+    ]);
+    fails(&[
+        "takes",
+        "--db",
+        db,
+        "status",
+        "Scene_012_Take_003",
+        "circled",
+        "--by",
+        "sam",
+    ]);
+    ok(&["takes", "--db", db, "verify"]);
+}
+
+#[test]
+fn verdicts_and_dailies_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = capture(dir.path());
+    let db = dir.path().join("takes.db");
+    let db = s(&db);
+    ok(&["takes", "--db", db, "import", s(&cap)]);
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "verdict",
+        "Scene_012_Take_004",
+        "changes",
+        "--by",
+        "sam",
+        "--comment",
+        "knee pops",
+    ]);
+    fails(&[
+        "takes",
+        "--db",
+        db,
+        "verdict",
+        "Scene_012_Take_004",
+        "maybe",
+        "--by",
+        "sam",
+    ]);
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "dailies",
+        "day1",
+        "Scene_012_Take_004",
+        "Scene_012_Take_003",
+        "--by",
+        "sam",
+    ]);
+    let html = dir.path().join("dailies.html");
+    ok(&[
+        "takes",
+        "--db",
+        db,
+        "report",
+        "--dailies",
+        "day1",
+        "-o",
+        s(&html),
+    ]);
+    let text = std::fs::read_to_string(&html).expect("html");
+    let a = text.find("Scene_012_Take_004").expect("first entry");
+    let b = text.find("Scene_012_Take_003").expect("second entry");
+    assert!(a < b && text.contains("knee pops"), "{text}");
+    ok(&["takes", "--db", db, "verify"]);
+}

@@ -47,6 +47,16 @@ pub enum LibraryError {
         "database error: {0} (if the database is busy, retry; if it is damaged, restore it from a backup)"
     )]
     Sql(rusqlite::Error),
+    /// PostgreSQL reported an error, or the server could not be reached.
+    #[error(
+        "PostgreSQL error: {detail} (check the server is running and the --db URL names the database, user and password)"
+    )]
+    Postgres {
+        /// What the server or the client library said.
+        detail: String,
+        /// The SQLSTATE code, when the server answered (`23505` = unique violation).
+        code: Option<String>,
+    },
     /// Reading or writing a file failed.
     #[error("cannot {action} {path}: {error}", path = .path.display())]
     Io {
@@ -98,6 +108,30 @@ impl From<rusqlite::Error> for LibraryError {
     }
 }
 
+impl From<postgres::Error> for LibraryError {
+    fn from(e: postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => Self::Postgres {
+                detail: match db.detail() {
+                    Some(d) => format!("{}: {d}", db.message()),
+                    None => db.message().to_string(),
+                },
+                code: Some(db.code().code().to_string()),
+            },
+            None => {
+                use std::error::Error as _;
+                let mut detail = e.to_string();
+                let mut source = e.source();
+                while let Some(s) = source {
+                    detail.push_str(&format!(": {s}"));
+                    source = s.source();
+                }
+                Self::Postgres { detail, code: None }
+            }
+        }
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = LibraryError> = std::result::Result<T, E>;
 
@@ -112,6 +146,17 @@ impl LibraryError {
             action,
             path: path.into(),
             error,
+        }
+    }
+
+    /// True when a UNIQUE constraint refused the change (on either store).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Self::Sql(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            Self::Postgres { code, .. } => code.as_deref() == Some("23505"),
+            _ => false,
         }
     }
 

@@ -4,12 +4,12 @@
 //! (same hash, old path gone) is recorded as moved; a known path with new content as changed. Both
 //! are ledger events, so approvals made before a change stay tied to the old content.
 
+use crate::db::p;
 use crate::error::{LibraryError, Result};
 use crate::library::{self, Library, NewFile, NewTake};
 use crate::model::{FileKind, TakeTiming};
 use crate::naming::NamingPattern;
 use crate::util::{format_utc_date, hash_file, now_utc_ms};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -255,13 +255,14 @@ impl Library {
 
         // Known files under this folder that vanished (and were not seen moved).
         let prefix = format!("{}{}", folder.to_string_lossy(), std::path::MAIN_SEPARATOR);
-        let known: Vec<String> = self
-            .conn
-            .prepare(
-                "SELECT path FROM take_file WHERE substr(path, 1, length(?1)) = ?1 ORDER BY path",
-            )?
-            .query_map([&prefix], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut known: Vec<String> = self.read(|c| {
+            c.query_map(
+                "SELECT path FROM take_file WHERE substr(path, 1, length(?1)) = ?1",
+                p![prefix],
+                |r| r.get(0),
+            )
+        })?;
+        known.sort();
         report.files_missing = known
             .into_iter()
             .filter(|p| !Path::new(p).exists())
@@ -281,14 +282,13 @@ impl Library {
         // (the capture itself) wins over a BVH (a solve, possibly resampled).
         // Takes whose duration is already known are not read again.
         let mut timing: Option<TakeTiming> = None;
-        let known_duration: Option<Option<i64>> = self
-            .conn
-            .query_row(
+        let known_duration: Option<Option<i64>> = self.read(|c| {
+            c.query_opt(
                 "SELECT duration_frames FROM take WHERE name = ?1",
-                [&key.name],
+                p![key.name],
                 |r| r.get(0),
             )
-            .optional()?;
+        })?;
         let capture_files = files
             .iter()
             .filter(|f| f.kind == FileKind::C3d)
@@ -309,22 +309,20 @@ impl Library {
         }
         self.write(|c| {
             let now = now_utc_ms();
-            let take_id: Option<i64> = c
-                .query_row("SELECT id FROM take WHERE name = ?1", [&key.name], |r| r.get(0))
-                .optional()?;
+            let take_id: Option<i64> = c.opt("SELECT id FROM take WHERE name = ?1", p![key.name])?;
             let mut new_files = Vec::new();
             for f in files {
-                let known: Option<(i64, i64, String)> = c
-                    .query_row("SELECT id, take_id, sha256 FROM take_file WHERE path = ?1", [&f.path], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })
-                    .optional()?;
+                let known: Option<(i64, i64, String)> = c.query_opt(
+                    "SELECT id, take_id, sha256 FROM take_file WHERE path = ?1",
+                    p![f.path],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
                 match known {
                     Some((_, _, sha)) if sha == f.sha256 => report.files_unchanged += 1,
                     Some((file_id, file_take, old)) => {
                         c.execute(
                             "UPDATE take_file SET sha256 = ?1, size_bytes = ?2 WHERE id = ?3",
-                            params![f.sha256, i64::try_from(f.size).unwrap_or(i64::MAX), file_id],
+                            p![f.sha256, i64::try_from(f.size).unwrap_or(i64::MAX), file_id],
                         )?;
                         let body = json!({"type": "file_changed", "path": f.path, "old_sha256": old, "new_sha256": f.sha256});
                         crate::ledger::append(c, Some(file_take), author, &body, None)?;
@@ -332,14 +330,15 @@ impl Library {
                     }
                     None => {
                         // Same content known at a path that no longer exists: a move.
-                        let candidates: Vec<(i64, i64, String)> = c
-                            .prepare_cached("SELECT id, take_id, path FROM take_file WHERE sha256 = ?1 ORDER BY id")?
-                            .query_map([&f.sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                            .collect::<rusqlite::Result<_>>()?;
+                        let candidates: Vec<(i64, i64, String)> = c.query_map(
+                            "SELECT id, take_id, path FROM take_file WHERE sha256 = ?1 ORDER BY id",
+                            p![f.sha256],
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                        )?;
                         if let Some((file_id, file_take, old_path)) =
                             candidates.into_iter().find(|(_, _, p)| !Path::new(p).exists())
                         {
-                            c.execute("UPDATE take_file SET path = ?1 WHERE id = ?2", params![f.path, file_id])?;
+                            c.execute("UPDATE take_file SET path = ?1 WHERE id = ?2", p![f.path, file_id])?;
                             let body = json!({"type": "file_moved", "old_path": old_path, "new_path": f.path, "sha256": f.sha256});
                             crate::ledger::append(c, Some(file_take), author, &body, None)?;
                             report.files_moved.push((old_path, f.path.clone()));
@@ -369,7 +368,7 @@ impl Library {
                     if let Some(t) = timing {
                         c.execute(
                             "UPDATE take SET duration_frames = ?1, rate_num = ?2, rate_den = ?3 WHERE id = ?4 AND duration_frames IS NULL",
-                            params![i64::try_from(t.duration_frames).unwrap_or(i64::MAX), t.rate.num(), t.rate.den(), id],
+                            p![i64::try_from(t.duration_frames).unwrap_or(i64::MAX), t.rate.num(), t.rate.den(), id],
                         )?;
                     }
                 }

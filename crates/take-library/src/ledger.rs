@@ -13,10 +13,10 @@
 //! `mocap takes verify --anchor HASH`), and can never produce a valid signature for a user key
 //! they do not hold: treat only signed approvals from known public keys as attributable.
 
+use crate::db::{Db, Row, p};
 use crate::error::{LibraryError, Result};
 use crate::keys::UserKey;
 use crate::util::{from_hex, now_utc_ms, sha256_hex};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -175,9 +175,9 @@ fn write_canonical(value: &Value, out: &mut String) {
 }
 
 /// Reads all events in `seq` order.
-pub(crate) fn read_events(conn: &Connection, take_id: Option<i64>) -> Result<Vec<LedgerEvent>> {
+pub(crate) fn read_events(conn: &Db<'_>, take_id: Option<i64>) -> Result<Vec<LedgerEvent>> {
     let sql = "SELECT seq, take_id, author, time_utc_ms, content_hashes, body, prev_hash, public_key, signature, hash FROM ledger";
-    let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<LedgerEvent> {
+    let map = |r: &Row| -> Result<LedgerEvent> {
         Ok(LedgerEvent {
             seq: r.get(0)?,
             take_id: r.get(1)?,
@@ -191,27 +191,25 @@ pub(crate) fn read_events(conn: &Connection, take_id: Option<i64>) -> Result<Vec
             hash: r.get(9)?,
         })
     };
-    let events = match take_id {
-        Some(t) => {
-            let mut stmt = conn.prepare(&format!("{sql} WHERE take_id = ?1 ORDER BY seq"))?;
-            stmt.query_map([t], map)?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        }
-        None => {
-            let mut stmt = conn.prepare(&format!("{sql} ORDER BY seq"))?;
-            stmt.query_map([], map)?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        }
-    };
-    Ok(events)
+    match take_id {
+        Some(t) => conn.query_map(
+            &format!("{sql} WHERE take_id = ?1 ORDER BY seq"),
+            p![t],
+            map,
+        ),
+        None => conn.query_map(&format!("{sql} ORDER BY seq"), p![], map),
+    }
 }
 
 /// The head recorded in `meta`: (event count, last hash).
-pub(crate) fn recorded_head(conn: &Connection) -> Result<(i64, String)> {
+pub(crate) fn recorded_head(conn: &Db<'_>) -> Result<(i64, String)> {
+    let pairs: Vec<(String, String)> = conn.query_map(
+        "SELECT key, value FROM meta WHERE key IN ('ledger_count', 'ledger_head')",
+        p![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let get = |key: &str| -> Result<Option<String>> {
-        Ok(conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+        Ok(pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
     };
     let count = get("ledger_count")?
         .and_then(|c| c.parse::<i64>().ok())
@@ -221,23 +219,22 @@ pub(crate) fn recorded_head(conn: &Connection) -> Result<(i64, String)> {
     Ok((count, head))
 }
 
-/// Canonical content hashes of a take's current files.
-pub(crate) fn content_hashes(conn: &Connection, take_id: Option<i64>) -> Result<String> {
+/// Canonical content hashes of a take's current files (sorted by path in byte order, the same
+/// on both stores whatever PostgreSQL's collation).
+pub(crate) fn content_hashes(conn: &Db<'_>, take_id: Option<i64>) -> Result<String> {
     let Some(take_id) = take_id else {
         return Ok("[]".into());
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT kind, path, sha256 FROM take_file WHERE take_id = ?1 ORDER BY path",
+    let mut files: Vec<(String, String, String)> = conn.query_map(
+        "SELECT kind, path, sha256 FROM take_file WHERE take_id = ?1",
+        p![take_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let files = stmt
-        .query_map([take_id], |r| {
-            Ok(serde_json::json!({
-                "kind": r.get::<_, String>(0)?,
-                "path": r.get::<_, String>(1)?,
-                "sha256": r.get::<_, String>(2)?,
-            }))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    files.sort_by(|a, b| a.1.cmp(&b.1));
+    let files = files
+        .into_iter()
+        .map(|(kind, path, sha256)| serde_json::json!({"kind": kind, "path": path, "sha256": sha256}))
+        .collect();
     Ok(canonical_json(&Value::Array(files)))
 }
 
@@ -246,7 +243,7 @@ pub(crate) fn content_hashes(conn: &Connection, take_id: Option<i64>) -> Result<
 /// Refuses to append when the stored chain head does not match the last event (a tampered
 /// ledger must be investigated with `verify` first).
 pub(crate) fn append(
-    conn: &Connection,
+    conn: &Db<'_>,
     take_id: Option<i64>,
     author: &str,
     body: &Value,
@@ -256,13 +253,15 @@ pub(crate) fn append(
         return Err(LibraryError::invalid("author", "empty; pass --by USER"));
     }
     let (count, head) = recorded_head(conn)?;
-    let last: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    // The caller's transaction holds the library's write lock (SQLite: BEGIN IMMEDIATE;
+    // PostgreSQL: the advisory lock), so the head read here cannot move before the insert; and
+    // on PostgreSQL `prev_hash` is UNIQUE, so even a writer that bypassed the lock could not
+    // fork the chain.
+    let last: Option<(i64, String)> = conn.query_opt(
+        "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
+        p![],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let (last_seq, last_hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
     if last_seq != count || last_hash != head {
         return Err(LibraryError::Corrupt(format!(
@@ -292,17 +291,15 @@ pub(crate) fn append(
         }
         None => None,
     };
-    conn.prepare_cached(
+    conn.execute(
         "INSERT INTO ledger(seq, take_id, author, time_utc_ms, content_hashes, body, prev_hash, public_key, signature, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
-        seq, take_id, author, time, content, body, last_hash, public_key, signature, hash
-    ])?;
-    conn.prepare_cached("UPDATE meta SET value = ?1 WHERE key = ?2")?
-        .execute(params![seq.to_string(), "ledger_count"])?;
-    conn.prepare_cached("UPDATE meta SET value = ?1 WHERE key = ?2")?
-        .execute(params![hash, "ledger_head"])?;
+        p![seq, take_id, author, time, content, body, last_hash, public_key, signature, hash],
+    )?;
+    conn.execute(
+        "UPDATE meta SET value = CASE key WHEN 'ledger_count' THEN ?1 ELSE ?2 END WHERE key IN ('ledger_count', 'ledger_head')",
+        p![seq.to_string(), hash],
+    )?;
     Ok(LedgerEvent {
         seq,
         take_id,

@@ -1,13 +1,14 @@
 //! [`Library`]: the catalogue handle (one SQLite file per project).
 
+use crate::db::{Db, Row, Value, p};
 use crate::error::{LibraryError, Result};
 use crate::keys::UserKey;
 use crate::ledger::{self, LedgerEvent};
 use crate::model::*;
 use crate::schema::{self, OpenMode};
+use crate::store::Store;
 use crate::util::now_utc_ms;
 use mocap_data::FrameRate;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -157,10 +158,11 @@ pub enum Command {
     },
 }
 
-/// Handle on one take library file. Not `Sync`; open one per thread (SQLite WAL lets readers and
-/// one writer work at the same time, across threads and processes).
+/// Handle on one take library: an SQLite file or a PostgreSQL database. Not `Sync`; open one per
+/// thread (SQLite WAL and PostgreSQL both let readers and one writer work at the same time,
+/// across threads and processes).
 pub struct Library {
-    pub(crate) conn: Connection,
+    pub(crate) store: Store,
     path: PathBuf,
 }
 
@@ -189,7 +191,7 @@ fn rate_from(num: Option<u32>, den: Option<u32>) -> Option<FrameRate> {
 
 const SUMMARY_COLUMNS: &str = "t.id, t.name, s.name, t.number, t.status, t.duration_frames, t.rate_num, t.rate_den, t.captured_utc_ms";
 
-fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TakeSummary> {
+fn summary_from_row(r: &Row) -> Result<TakeSummary> {
     let status: String = r.get(4)?;
     Ok(TakeSummary {
         id: r.get(0)?,
@@ -198,21 +200,19 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TakeSummary> {
         number: r.get(3)?,
         // An unknown status string can only come from a raw edit; `verify` reports it.
         status: TakeStatus::parse(&status).unwrap_or(TakeStatus::None),
-        duration_frames: r
-            .get::<_, Option<i64>>(5)?
-            .and_then(|d| u64::try_from(d).ok()),
+        duration_frames: r.get::<Option<i64>>(5)?.and_then(|d| u64::try_from(d).ok()),
         rate: rate_from(r.get(6)?, r.get(7)?),
         captured_utc_ms: r.get(8)?,
     })
 }
 
-fn note_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Note> {
+fn note_from_row(r: &Row) -> Result<Note> {
     Ok(Note {
         id: r.get(0)?,
         take_id: r.get(1)?,
         reply_to: r.get(2)?,
-        frame_start: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
-        frame_end: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+        frame_start: u64::try_from(r.get::<i64>(3)?).unwrap_or(0),
+        frame_end: u64::try_from(r.get::<i64>(4)?).unwrap_or(0),
         author: r.get(5)?,
         created_utc_ms: r.get(6)?,
         text: r.get(7)?,
@@ -223,20 +223,53 @@ fn note_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Note> {
 const NOTE_COLUMNS: &str =
     "id, take_id, reply_to, frame_start, frame_end, author, created_utc_ms, text, resolved";
 
-fn fts_query(text: &str) -> Option<String> {
+/// The words of a search text (prefix-matched, all required), or `None` when it has none.
+fn fts_terms(text: &str) -> Option<Vec<String>> {
     let terms: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
-        .map(|t| format!("\"{t}\"*"))
+        .map(str::to_string)
         .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+    (!terms.is_empty()).then_some(terms)
+}
+
+/// Ids of the takes whose text matches every term (as a prefix), ascending: SQLite's FTS5 table,
+/// or PostgreSQL's `tsvector` index.
+fn fts_ids(c: &Db<'_>, terms: &[String]) -> Result<Vec<i64>> {
+    if c.is_pg() {
+        // Terms are letters and digits only, so they cannot carry tsquery operators.
+        let q = terms
+            .iter()
+            .map(|t| format!("{}:*", t.to_lowercase()))
+            .collect::<Vec<_>>()
+            .join(" & ");
+        id_list(
+            c,
+            "SELECT take_id FROM take_fts WHERE doc @@ to_tsquery('simple', ?1) ORDER BY take_id",
+            &[Value::Text(q)],
+        )
+    } else {
+        let m = terms
+            .iter()
+            .map(|t| format!("\"{t}\"*"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        id_list(
+            c,
+            "SELECT rowid FROM take_fts WHERE take_fts MATCH ?1 ORDER BY rowid",
+            &[Value::Text(m)],
+        )
+    }
+}
+
+/// Ids as an SQL list literal (`1,2,3`): integers only, so nothing can be injected.
+fn id_sql_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// Runs a query returning one integer column (ids) and collects it.
-fn id_list(c: &Connection, sql: &str, args: &[rusqlite::types::Value]) -> Result<Vec<i64>> {
-    Ok(c.prepare_cached(sql)?
-        .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
+fn id_list(c: &Db<'_>, sql: &str, args: &[Value]) -> Result<Vec<i64>> {
+    c.query_map(sql, args, |r| r.get(0))
 }
 
 /// Intersection of two ascending id lists.
@@ -271,66 +304,69 @@ fn clean_list(items: &[String]) -> Vec<String> {
 impl Library {
     /// Opens the library at `path`; see [`OpenMode`]. Refuses (without writing anything) files
     /// that are not take libraries or have a newer schema.
+    ///
+    /// `path` is an SQLite file, or a PostgreSQL URL (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`,
+    /// see [`crate::store::is_postgres_url`]): an existing, empty database is made a library by
+    /// [`OpenMode::CreateIfMissing`] (the database itself is created by its administrator).
     pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
+        let text = path.to_string_lossy();
+        if crate::store::is_postgres_url(&text) {
+            return Self::open_postgres(text.trim(), mode);
+        }
         let conn = schema::open(path, mode)?;
         Ok(Self {
-            conn,
+            store: Store::Lite(conn),
             path: path.to_path_buf(),
         })
     }
 
-    /// The database file.
+    /// Opens the library in the PostgreSQL database `url`; see [`Library::open`].
+    pub fn open_postgres(url: &str, mode: OpenMode) -> Result<Self> {
+        let shown = PathBuf::from(crate::store::redact_url(url));
+        let store = crate::store::open_pg(url, &shown, mode == OpenMode::CreateIfMissing)?;
+        Ok(Self { store, path: shown })
+    }
+
+    /// The database file, or the PostgreSQL URL with its password hidden.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// True when the library lives in PostgreSQL (a team library), false for an SQLite file.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.store, Store::Pg(_))
+    }
+
     /// Random id given to the library when it was created (hex).
     pub fn library_id(&self) -> Result<String> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'library_id'", [], |r| {
-                r.get(0)
-            })?)
+        self.store
+            .read(|c| c.one("SELECT value FROM meta WHERE key = 'library_id'", p![]))
     }
 
-    /// Runs `f` in an immediate (write-locking) transaction; commits on `Ok`, rolls back on `Err`.
-    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    /// Runs `f` in a transaction holding the library's write lock; commits on `Ok`, rolls back
+    /// on `Err`.
+    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        self.store.write(f)
     }
 
-    /// Runs `f` in a deferred (read) transaction so it sees one consistent snapshot.
-    pub(crate) fn read<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction()?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    /// Runs `f` in a read transaction so it sees one consistent snapshot.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        self.store.read(f)
     }
 
     /// Finds a take by id (all digits) or by name.
     pub fn resolve_take(&self, key: &str) -> Result<i64> {
         let key = key.trim();
-        let by_name: Option<i64> = self
-            .conn
-            .query_row("SELECT id FROM take WHERE name = ?1", [key], |r| r.get(0))
-            .optional()?;
-        if let Some(id) = by_name {
-            return Ok(id);
-        }
-        if let Ok(id) = key.parse::<i64>() {
-            let exists: Option<i64> = self
-                .conn
-                .query_row("SELECT id FROM take WHERE id = ?1", [id], |r| r.get(0))
-                .optional()?;
-            if let Some(id) = exists {
-                return Ok(id);
+        let found = self.read(|c| {
+            if let Some(id) = c.opt::<i64>("SELECT id FROM take WHERE name = ?1", p![key])? {
+                return Ok(Some(id));
             }
-        }
-        Err(LibraryError::NoSuchTake(key.to_string()))
+            match key.parse::<i64>() {
+                Ok(id) => c.opt::<i64>("SELECT id FROM take WHERE id = ?1", p![id]),
+                Err(_) => Ok(None),
+            }
+        })?;
+        found.ok_or_else(|| LibraryError::NoSuchTake(key.to_string()))
     }
 
     /// Adds one take (and its scene/session) with a `take_registered` ledger event.
@@ -351,10 +387,7 @@ impl Library {
     /// Every take with files and notes, by id (for `list --json`).
     pub fn all_takes(&mut self) -> Result<Vec<TakeDetail>> {
         self.read(|c| {
-            let ids: Vec<i64> = c
-                .prepare("SELECT id FROM take ORDER BY id")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+            let ids = id_list(c, "SELECT id FROM take ORDER BY id", &[])?;
             ids.into_iter().map(|id| take_detail(c, id)).collect()
         })
     }
@@ -363,20 +396,22 @@ impl Library {
     /// counts a take browser shows (a few indexed lookups per row of the page).
     pub fn search_rows(&mut self, q: &TakeQuery) -> Result<(Vec<TakeRow>, u64)> {
         let found = self.search(q)?;
+        if self.is_postgres() {
+            return self.read(|c| rows_batched(c, found));
+        }
         self.read(|c| {
-            let mut session = c.prepare_cached(
-                "SELECT s.name FROM take t JOIN session s ON s.id = t.session_id WHERE t.id = ?1",
-            )?;
-            let mut counts = c.prepare_cached(
-                "SELECT count(*), coalesce(sum(resolved = 0), 0) FROM note WHERE take_id = ?1 AND retracted = 0",
-            )?;
             let mut rows = Vec::with_capacity(found.takes.len());
             for summary in found.takes {
                 let id = summary.id;
-                let session: Option<String> =
-                    session.query_row([id], |r| r.get(0)).optional()?;
-                let (notes, open): (i64, i64) =
-                    counts.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let session: Option<String> = c.opt(
+                    "SELECT s.name FROM take t JOIN session s ON s.id = t.session_id WHERE t.id = ?1",
+                    p![id],
+                )?;
+                let (notes, open): (i64, i64) = c.query_row(
+                    "SELECT count(*), count(*) FILTER (WHERE resolved = 0) FROM note WHERE take_id = ?1 AND retracted = 0",
+                    p![id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
                 rows.push(TakeRow {
                     summary,
                     session,
@@ -391,25 +426,17 @@ impl Library {
 
     /// Every capture session (day) name, sorted.
     pub fn sessions(&mut self) -> Result<Vec<String>> {
-        self.read(|c| {
-            Ok(c.prepare_cached("SELECT name FROM session ORDER BY name")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?)
-        })
+        self.read(|c| c.query_map("SELECT name FROM session ORDER BY name", p![], |r| r.get(0)))
     }
 
     /// Every scene name, sorted.
     pub fn scenes(&mut self) -> Result<Vec<String>> {
-        self.read(|c| {
-            Ok(c.prepare_cached("SELECT name FROM scene ORDER BY name")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?)
-        })
+        self.read(|c| c.query_map("SELECT name FROM scene ORDER BY name", p![], |r| r.get(0)))
     }
 
     /// Searches takes; see [`TakeQuery`].
     pub fn search(&mut self, q: &TakeQuery) -> Result<SearchResult> {
-        use rusqlite::types::Value as V;
+        use Value as V;
         // Filters on the take row itself become one SQL condition.
         let mut wheres: Vec<String> = Vec::new();
         let mut args: Vec<V> = Vec::new();
@@ -435,11 +462,11 @@ impl Library {
             wheres.push(format!("t.status = {p}"));
         }
         if let Some(from) = q.captured_from_utc_ms {
-            let p = arg(V::Integer(from), &mut args);
+            let p = arg(V::Int(from), &mut args);
             wheres.push(format!("t.captured_utc_ms >= {p}"));
         }
         if let Some(before) = q.captured_before_utc_ms {
-            let p = arg(V::Integer(before), &mut args);
+            let p = arg(V::Int(before), &mut args);
             wheres.push(format!("t.captured_utc_ms < {p}"));
         }
         let where_sql = if wheres.is_empty() {
@@ -448,7 +475,7 @@ impl Library {
             format!("WHERE {}", wheres.join(" AND "))
         };
         let fts = match q.text.as_deref() {
-            Some(text) => match fts_query(text) {
+            Some(text) => match fts_terms(text) {
                 Some(m) => Some(m),
                 None if !text.trim().is_empty() => {
                     // Only punctuation: nothing can match.
@@ -466,12 +493,8 @@ impl Library {
             // Set filters (text, actor, tag) are read as sorted id lists straight from their
             // indexes and intersected here: far cheaper than probing `take` once per match.
             let mut sets: Vec<Vec<i64>> = Vec::new();
-            if let Some(m) = &fts {
-                sets.push(id_list(
-                    c,
-                    "SELECT rowid FROM take_fts WHERE take_fts MATCH ?1 ORDER BY rowid",
-                    &[V::Text(m.clone())],
-                )?);
+            if let Some(terms) = &fts {
+                sets.push(fts_ids(c, terms)?);
             }
             if let Some(actor) = q.actor.as_deref() {
                 sets.push(id_list(
@@ -489,19 +512,14 @@ impl Library {
             }
             if sets.is_empty() {
                 // Only take-row filters: indexes answer count and page directly.
-                let total: i64 = c
-                    .prepare_cached(&format!("SELECT count(*) FROM take t {where_sql}"))?
-                    .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+                let total: i64 = c.one(&format!("SELECT count(*) FROM take t {where_sql}"), &args)?;
                 let mut page_args = args.clone();
-                let l = arg(V::Integer(i64::try_from(limit).unwrap_or(i64::MAX)), &mut page_args);
-                let o = arg(V::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)), &mut page_args);
+                let l = arg(V::Int(i64::try_from(limit).unwrap_or(i64::MAX)), &mut page_args);
+                let o = arg(V::Int(i64::try_from(q.offset).unwrap_or(i64::MAX)), &mut page_args);
                 let sql = format!(
                     "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id {where_sql} ORDER BY t.id LIMIT {l} OFFSET {o}"
                 );
-                let takes = c
-                    .prepare_cached(&sql)?
-                    .query_map(rusqlite::params_from_iter(page_args.iter()), summary_from_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let takes = c.query_map(&sql, &page_args, summary_from_row)?;
                 return Ok(SearchResult {
                     takes,
                     total: u64::try_from(total).unwrap_or(0),
@@ -513,19 +531,24 @@ impl Library {
                 ids = intersect_sorted(&ids, s);
             }
             if !wheres.is_empty() && !ids.is_empty() {
-                if ids.len() <= 5000 {
+                if c.is_pg() && ids.len() <= 5000 {
+                    // Few candidates: one round trip checks them all against the row filters.
+                    let list = id_sql_list(&ids);
+                    ids = c
+                        .query_once(&format!("SELECT t.id FROM take t {where_sql} AND t.id IN ({list}) ORDER BY t.id"), &args)?
+                        .iter()
+                        .map(|r| r.get(0))
+                        .collect::<Result<_>>()?;
+                } else if ids.len() <= 5000 {
                     // Few candidates: check each against the row filters.
                     let mut probe_args = args.clone();
-                    let p = arg(V::Integer(0), &mut probe_args);
-                    let mut stmt = c.prepare_cached(&format!(
-                        "SELECT count(*) FROM take t {where_sql} AND t.id = {p}"
-                    ))?;
+                    let p = arg(V::Int(0), &mut probe_args);
+                    let probe = format!("SELECT count(*) FROM take t {where_sql} AND t.id = {p}");
                     let last = probe_args.len() - 1;
                     let mut kept = Vec::with_capacity(ids.len());
                     for id in ids {
-                        probe_args[last] = V::Integer(id);
-                        let hit: i64 = stmt
-                            .query_row(rusqlite::params_from_iter(probe_args.iter()), |r| r.get(0))?;
+                        probe_args[last] = V::Int(id);
+                        let hit: i64 = c.one(&probe, &probe_args)?;
                         if hit > 0 {
                             kept.push(id);
                         }
@@ -536,15 +559,38 @@ impl Library {
                     ids = intersect_sorted(&ids, &rows);
                 }
             }
-            let mut stmt = c.prepare_cached(&format!(
+            if c.is_pg() {
+                // One round trip for the page (a server away, per-row queries would dominate).
+                let page: Vec<i64> = ids.iter().skip(q.offset).take(limit).copied().collect();
+                let mut takes = if page.is_empty() {
+                    Vec::new()
+                } else {
+                    c.query_once(
+                        &format!(
+                            "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id IN ({})",
+                            id_sql_list(&page)
+                        ),
+                        &[],
+                    )?
+                    .iter()
+                    .map(summary_from_row)
+                    .collect::<Result<Vec<_>>>()?
+                };
+                takes.sort_by_key(|t| t.id);
+                return Ok(SearchResult {
+                    takes,
+                    total: ids.len() as u64,
+                });
+            }
+            let one = format!(
                 "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id = ?1"
-            ))?;
+            );
             let takes = ids
                 .iter()
                 .skip(q.offset)
                 .take(limit)
-                .map(|id| stmt.query_row([id], summary_from_row))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .map(|id| c.query_row(&one, p![*id], summary_from_row))
+                .collect::<Result<Vec<_>>>()?;
             Ok(SearchResult {
                 takes,
                 total: ids.len() as u64,
@@ -564,24 +610,25 @@ impl Library {
     ) -> Result<(TakeStatus, LedgerEvent)> {
         self.write(|c| {
             let previous: String = c
-                .query_row("SELECT status FROM take WHERE id = ?1", [take_id], |r| {
-                    r.get(0)
-                })
-                .optional()?
+                .opt("SELECT status FROM take WHERE id = ?1", p![take_id])?
                 .ok_or_else(|| LibraryError::NoSuchTake(take_id.to_string()))?;
             let previous = TakeStatus::parse(&previous).map_err(|_| {
                 LibraryError::Corrupt(format!("take {take_id} has status `{previous}`"))
             })?;
+            let role = crate::roles::check_status(c, author, status)?;
             c.execute(
                 "UPDATE take SET status = ?1 WHERE id = ?2",
-                params![status.as_str(), take_id],
+                p![status.as_str(), take_id],
             )?;
-            let body = json!({
+            let mut body = json!({
                 "type": "status",
                 "from": previous.as_str(),
                 "to": status.as_str(),
                 "comment": comment,
             });
+            if let Some(role) = role {
+                body["role"] = json!(role);
+            }
             let event = ledger::append(c, Some(take_id), author, &body, key)?;
             Ok((previous, event))
         })
@@ -598,19 +645,17 @@ impl Library {
         }
         self.write(|c| {
             let duration: Option<i64> = c
-                .query_row("SELECT duration_frames FROM take WHERE id = ?1", [note.take_id], |r| r.get(0))
-                .optional()?
+                .query_opt("SELECT duration_frames FROM take WHERE id = ?1", p![note.take_id], |r| r.get(0))?
                 .ok_or_else(|| LibraryError::NoSuchTake(note.take_id.to_string()))?;
             let (start, end) = match (note.reply_to, note.frame_start) {
                 (_, Some(s)) => (s, note.frame_end.unwrap_or(s)),
                 (Some(parent), None) => {
                     let (pt, ps, pe): (i64, i64, i64) = c
-                        .query_row(
+                        .query_opt(
                             "SELECT take_id, frame_start, frame_end FROM note WHERE id = ?1",
-                            [parent],
+                            p![parent],
                             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                        )
-                        .optional()?
+                        )?
                         .ok_or(LibraryError::NoSuchNote(parent))?;
                     if pt != note.take_id {
                         return Err(LibraryError::invalid("reply", format!("note {parent} belongs to another take")));
@@ -635,9 +680,7 @@ impl Library {
             let start_i = i64::try_from(start).map_err(|_| LibraryError::invalid("frame range", "frame too large"))?;
             let end_i = i64::try_from(end).map_err(|_| LibraryError::invalid("frame range", "frame too large"))?;
             if let Some(parent) = note.reply_to {
-                let pt: Option<i64> = c
-                    .query_row("SELECT take_id FROM note WHERE id = ?1", [parent], |r| r.get(0))
-                    .optional()?;
+                let pt: Option<i64> = c.opt("SELECT take_id FROM note WHERE id = ?1", p![parent])?;
                 match pt {
                     None => return Err(LibraryError::NoSuchNote(parent)),
                     Some(t) if t != note.take_id => {
@@ -647,11 +690,10 @@ impl Library {
                 }
             }
             let now = now_utc_ms();
-            c.execute(
+            let id = c.insert(
                 "INSERT INTO note(take_id, reply_to, frame_start, frame_end, author, created_utc_ms, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![note.take_id, note.reply_to, start_i, end_i, note.author, now, note.text],
+                p![note.take_id, note.reply_to, start_i, end_i, note.author, now, note.text],
             )?;
-            let id = c.last_insert_rowid();
             let body = json!({
                 "type": "note",
                 "note_id": id,
@@ -664,7 +706,7 @@ impl Library {
             refresh_fts(c, note.take_id)?;
             let stored = c.query_row(
                 &format!("SELECT {NOTE_COLUMNS} FROM note WHERE id = ?1"),
-                [id],
+                p![id],
                 note_from_row,
             )?;
             Ok((stored, event))
@@ -710,16 +752,15 @@ impl Library {
         };
         self.write(|c| {
             let (take_id, previous): (i64, bool) = c
-                .query_row(
+                .query_opt(
                     &format!("SELECT take_id, {column} FROM note WHERE id = ?1"),
-                    [note_id],
+                    p![note_id],
                     |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?
+                )?
                 .ok_or(LibraryError::NoSuchNote(note_id))?;
             c.execute(
                 &format!("UPDATE note SET {column} = ?1 WHERE id = ?2"),
-                params![value, note_id],
+                p![value, note_id],
             )?;
             let body = json!({"type": event, "note_id": note_id, (column): value});
             ledger::append(c, Some(take_id), author, &body, key)?;
@@ -731,25 +772,31 @@ impl Library {
     }
 
     /// A number that changes whenever another connection (the CLI, another studio) commits to
-    /// the library file; commits through this handle leave it unchanged (SQLite's
-    /// `PRAGMA data_version`). Lets a browser skip re-reading an unchanged library.
+    /// the library; commits through this handle leave it unchanged (SQLite's
+    /// `PRAGMA data_version`; on PostgreSQL, the count of other connections' commits announced
+    /// by `NOTIFY`). Lets a browser skip re-reading an unchanged library: poll it (cheap: no
+    /// query on PostgreSQL, one pragma on SQLite) a few times a second.
     pub fn data_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+        self.store.data_version()
+    }
+
+    /// Blocks up to `timeout` until another connection commits to the library; returns true
+    /// when one did (then re-read), false on timeout. PostgreSQL wakes on `NOTIFY` at once;
+    /// SQLite polls `data_version` every 50 ms. For a UI thread use a short timeout (or
+    /// [`Library::data_version`]); a background thread may wait longer.
+    pub fn wait_for_change(&self, timeout: std::time::Duration) -> Result<bool> {
+        self.store.wait_for_change(timeout)
     }
 
     /// The take a file belongs to, looked up by the path it was imported from.
     pub fn take_for_path(&self, path: &Path) -> Result<Option<i64>> {
         let text = path.to_string_lossy();
-        Ok(self
-            .conn
-            .query_row(
+        self.read(|c| {
+            c.opt(
                 "SELECT take_id FROM take_file WHERE path = ?1",
-                [text.as_ref()],
-                |r| r.get(0),
+                p![text.as_ref()],
             )
-            .optional()?)
+        })
     }
 
     /// Replaces a take's descriptive fields; returns the previous ones.
@@ -757,8 +804,8 @@ impl Library {
         self.write(|c| {
             let previous = read_metadata(c, take_id)?;
             c.execute(
-                "UPDATE take SET description = ?1, marker_set = ?2, character = ?3, start_timecode = ?4 WHERE id = ?5",
-                params![m.description, m.marker_set, m.character, m.start_timecode, take_id],
+                "UPDATE take SET description = ?1, marker_set = ?2, \"character\" = ?3, start_timecode = ?4 WHERE id = ?5",
+                p![m.description, m.marker_set, m.character, m.start_timecode, take_id],
             )?;
             replace_list(c, "take_actor", "actor", take_id, &m.actors)?;
             replace_list(c, "take_tag", "tag", take_id, &m.tags)?;
@@ -838,18 +885,17 @@ impl Library {
         self.write(|c| {
             let version: i64 = c.query_row(
                 "SELECT coalesce(max(version), 0) + 1 FROM derived_version WHERE take_id = ?1 AND kind = ?2",
-                params![d.take_id, d.kind],
+                p![d.take_id, d.kind],
                 |r| r.get(0),
             )?;
             let inputs = serde_json::Value::from(d.input_sha256.clone());
             let ops = ledger::canonical_json(&d.operations);
             let now = now_utc_ms();
-            c.execute(
+            let id = c.insert(
                 "INSERT INTO derived_version(take_id, kind, version, input_sha256, operations, output_path, output_sha256, author, created_utc_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![d.take_id, d.kind, version, ledger::canonical_json(&inputs), ops, output_path, output_sha256, d.author, now],
+                p![d.take_id, d.kind, version, ledger::canonical_json(&inputs), ops, output_path, output_sha256, d.author, now],
             )?;
-            let id = c.last_insert_rowid();
             let body = json!({
                 "type": "derived",
                 "derived_id": id,
@@ -879,26 +925,25 @@ impl Library {
     /// Versions of derived results of a take, oldest first.
     pub fn derived_versions(&mut self, take_id: i64) -> Result<Vec<DerivedVersion>> {
         self.read(|c| {
-            let mut stmt = c.prepare(
+            let rows = c.query_map(
                 "SELECT id, take_id, kind, version, input_sha256, operations, output_path, output_sha256, author, created_utc_ms
                  FROM derived_version WHERE take_id = ?1 ORDER BY id",
-            )?;
-            let rows = stmt
-                .query_map([take_id], |r| {
+                p![take_id],
+                |r| {
                     Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, String>(8)?,
-                        r.get::<_, i64>(9)?,
+                        r.get::<i64>(0)?,
+                        r.get::<i64>(1)?,
+                        r.get::<String>(2)?,
+                        r.get::<i64>(3)?,
+                        r.get::<String>(4)?,
+                        r.get::<String>(5)?,
+                        r.get::<String>(6)?,
+                        r.get::<String>(7)?,
+                        r.get::<String>(8)?,
+                        r.get::<i64>(9)?,
                     ))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                },
+            )?;
             rows.into_iter()
                 .map(|(id, take_id, kind, version, inputs, ops, output_path, output_sha256, author, created)| {
                     let bad = |what: &str| LibraryError::Corrupt(format!("derived version {id} has unreadable {what}"));
@@ -934,7 +979,7 @@ impl Library {
         self.write(|c| {
             c.execute(
                 "UPDATE take SET duration_frames = ?1, rate_num = ?2, rate_den = ?3 WHERE id = ?4",
-                params![
+                p![
                     i64::try_from(timing.duration_frames).unwrap_or(i64::MAX),
                     timing.rate.num(),
                     timing.rate.den(),
@@ -947,14 +992,13 @@ impl Library {
 
     /// Exact frame rate of a take, when known.
     pub fn take_rate(&self, take_id: i64) -> Result<Option<FrameRate>> {
-        let r: Option<(Option<u32>, Option<u32>)> = self
-            .conn
-            .query_row(
+        let r: Option<(Option<u32>, Option<u32>)> = self.read(|c| {
+            c.query_opt(
                 "SELECT rate_num, rate_den FROM take WHERE id = ?1",
-                [take_id],
+                p![take_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?;
+        })?;
         Ok(match r {
             Some((Some(n), Some(d))) => FrameRate::new(n, d).ok(),
             _ => None,
@@ -966,14 +1010,7 @@ impl Library {
     /// the ledger was rewritten since.
     pub fn find_event(&mut self, hash: &str) -> Result<Option<i64>> {
         let hash = hash.trim().to_ascii_lowercase();
-        self.read(|c| {
-            Ok(
-                c.query_row("SELECT seq FROM ledger WHERE hash = ?1", [hash], |r| {
-                    r.get(0)
-                })
-                .optional()?,
-            )
-        })
+        self.read(|c| c.opt("SELECT seq FROM ledger WHERE hash = ?1", p![hash]))
     }
 
     /// Runs the full integrity check; see [`crate::verify`].
@@ -982,14 +1019,60 @@ impl Library {
     }
 }
 
-fn read_metadata(c: &Connection, take_id: i64) -> Result<TakeMetadata> {
+/// [`Library::search_rows`] in three queries for the whole page (PostgreSQL: round trips).
+fn rows_batched(c: &Db<'_>, found: SearchResult) -> Result<(Vec<TakeRow>, u64)> {
+    use std::collections::HashMap;
+    if found.takes.is_empty() {
+        return Ok((Vec::new(), found.total));
+    }
+    let ids: Vec<i64> = found.takes.iter().map(|t| t.id).collect();
+    let list = id_sql_list(&ids);
+    let mut sessions: HashMap<i64, String> = HashMap::new();
+    for r in c.query_once(
+        &format!("SELECT t.id, s.name FROM take t JOIN session s ON s.id = t.session_id WHERE t.id IN ({list})"),
+        &[],
+    )? {
+        sessions.insert(r.get(0)?, r.get(1)?);
+    }
+    let mut counts: HashMap<i64, (i64, i64)> = HashMap::new();
+    for r in c.query_once(
+        &format!("SELECT take_id, count(*), count(*) FILTER (WHERE resolved = 0) FROM note WHERE take_id IN ({list}) AND retracted = 0 GROUP BY take_id"),
+        &[],
+    )? {
+        counts.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
+    }
+    let mut actors: HashMap<i64, Vec<String>> = HashMap::new();
+    for r in c.query_once(
+        &format!("SELECT take_id, actor FROM take_actor WHERE take_id IN ({list}) ORDER BY take_id, actor"),
+        &[],
+    )? {
+        actors.entry(r.get(0)?).or_default().push(r.get(1)?);
+    }
+    let rows = found
+        .takes
+        .into_iter()
+        .map(|summary| {
+            let id = summary.id;
+            let (notes, open) = counts.get(&id).copied().unwrap_or((0, 0));
+            TakeRow {
+                summary,
+                session: sessions.remove(&id),
+                actors: actors.remove(&id).unwrap_or_default(),
+                notes: u64::try_from(notes).unwrap_or(0),
+                open_notes: u64::try_from(open).unwrap_or(0),
+            }
+        })
+        .collect();
+    Ok((rows, found.total))
+}
+
+fn read_metadata(c: &Db<'_>, take_id: i64) -> Result<TakeMetadata> {
     let (description, marker_set, character, start_timecode) = c
-        .query_row(
-            "SELECT description, marker_set, character, start_timecode FROM take WHERE id = ?1",
-            [take_id],
+        .query_opt(
+            "SELECT description, marker_set, \"character\", start_timecode FROM take WHERE id = ?1",
+            p![take_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?
+        )?
         .ok_or_else(|| LibraryError::NoSuchTake(take_id.to_string()))?;
     Ok(TakeMetadata {
         description,
@@ -1001,88 +1084,97 @@ fn read_metadata(c: &Connection, take_id: i64) -> Result<TakeMetadata> {
     })
 }
 
-fn read_list(c: &Connection, table: &str, column: &str, take_id: i64) -> Result<Vec<String>> {
-    Ok(c.prepare_cached(&format!(
-        "SELECT {column} FROM {table} WHERE take_id = ?1 ORDER BY {column}"
-    ))?
-    .query_map([take_id], |r| r.get(0))?
-    .collect::<rusqlite::Result<_>>()?)
+fn read_list(c: &Db<'_>, table: &str, column: &str, take_id: i64) -> Result<Vec<String>> {
+    c.query_map(
+        &format!("SELECT {column} FROM {table} WHERE take_id = ?1 ORDER BY {column}"),
+        p![take_id],
+        |r| r.get(0),
+    )
 }
 
 fn replace_list(
-    c: &Connection,
+    c: &Db<'_>,
     table: &str,
     column: &str,
     take_id: i64,
     items: &[String],
 ) -> Result<()> {
-    c.prepare_cached(&format!("DELETE FROM {table} WHERE take_id = ?1"))?
-        .execute([take_id])?;
-    let mut insert = c.prepare_cached(&format!(
-        "INSERT INTO {table}(take_id, {column}) VALUES (?1, ?2)"
-    ))?;
+    c.execute(
+        &format!("DELETE FROM {table} WHERE take_id = ?1"),
+        p![take_id],
+    )?;
+    let insert = format!("INSERT INTO {table}(take_id, {column}) VALUES (?1, ?2)");
     for item in clean_list(items) {
-        insert.execute(params![take_id, item])?;
+        c.execute(&insert, p![take_id, item])?;
     }
     Ok(())
 }
 
-/// Rewrites the take's full-text row.
-pub(crate) fn refresh_fts(c: &Connection, take_id: i64) -> Result<()> {
+/// Rewrites the take's full-text row (FTS5 on SQLite, a `tsvector` on PostgreSQL).
+pub(crate) fn refresh_fts(c: &Db<'_>, take_id: i64) -> Result<()> {
+    if c.is_pg() {
+        // The same text as below, assembled by the server in one round trip.
+        c.execute(
+            "INSERT INTO take_fts(take_id, doc)
+             SELECT t.id, to_tsvector('simple', concat_ws(E'\\n', replace(t.name, '_', ' '), s.name, t.description,
+                 (SELECT string_agg(actor, ' ' ORDER BY actor) FROM take_actor WHERE take_id = t.id),
+                 (SELECT string_agg(tag, ' ' ORDER BY tag) FROM take_tag WHERE take_id = t.id),
+                 t.\"character\", t.marker_set,
+                 (SELECT string_agg(text, E'\\n' ORDER BY id) FROM note WHERE take_id = t.id AND retracted = 0)))
+             FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id = ?1
+             ON CONFLICT (take_id) DO UPDATE SET doc = excluded.doc",
+            p![take_id],
+        )?;
+        return Ok(());
+    }
     let (name, scene, description, character, marker_set): (String, String, String, Option<String>, Option<String>) = c
-        .prepare_cached(
-            "SELECT t.name, s.name, t.description, t.character, t.marker_set FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id = ?1",
-        )?
-        .query_row([take_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        .query_row(
+            "SELECT t.name, s.name, t.description, t.\"character\", t.marker_set FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id = ?1",
+            p![take_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
     let actors = read_list(c, "take_actor", "actor", take_id)?.join(" ");
     let tags = read_list(c, "take_tag", "tag", take_id)?.join(" ");
-    let notes: Vec<String> = c
-        .prepare_cached("SELECT text FROM note WHERE take_id = ?1 AND retracted = 0 ORDER BY id")?
-        .query_map([take_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    c.prepare_cached("DELETE FROM take_fts WHERE rowid = ?1")?
-        .execute([take_id])?;
-    c.prepare_cached(
+    let notes: Vec<String> = c.query_map(
+        "SELECT text FROM note WHERE take_id = ?1 AND retracted = 0 ORDER BY id",
+        p![take_id],
+        |r| r.get(0),
+    )?;
+    let name = name.replace('_', " ");
+    let character = character.unwrap_or_default();
+    let marker_set = marker_set.unwrap_or_default();
+    let notes = notes.join("\n");
+    c.execute("DELETE FROM take_fts WHERE rowid = ?1", p![take_id])?;
+    c.execute(
         "INSERT INTO take_fts(rowid, name, scene, description, actors, tags, character, marker_set, notes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        take_id,
-        name.replace('_', " "),
-        scene,
-        description,
-        actors,
-        tags,
-        character.unwrap_or_default(),
-        marker_set.unwrap_or_default(),
-        notes.join("\n")
-    ])?;
+        p![take_id, name, scene, description, actors, tags, character, marker_set, notes],
+    )?;
     Ok(())
 }
 
-fn get_or_create(c: &Connection, table: &str, name: &str, date: Option<&str>) -> Result<i64> {
-    let existing: Option<i64> = c
-        .prepare_cached(&format!(
-            "SELECT id FROM {table} WHERE project_id = 1 AND name = ?1"
-        ))?
-        .query_row([name], |r| r.get(0))
-        .optional()?;
+fn get_or_create(c: &Db<'_>, table: &str, name: &str, date: Option<&str>) -> Result<i64> {
+    let existing: Option<i64> = c.opt(
+        &format!("SELECT id FROM {table} WHERE project_id = 1 AND name = ?1"),
+        p![name],
+    )?;
     if let Some(id) = existing {
         return Ok(id);
     }
     if table == "session" {
-        c.prepare_cached("INSERT INTO session(project_id, name, capture_date) VALUES (1, ?1, ?2)")?
-            .execute(params![name, date])?;
+        c.insert(
+            "INSERT INTO session(project_id, name, capture_date) VALUES (1, ?1, ?2)",
+            p![name, date],
+        )
     } else {
-        c.prepare_cached(&format!(
-            "INSERT INTO {table}(project_id, name) VALUES (1, ?1)"
-        ))?
-        .execute([name])?;
+        c.insert(
+            &format!("INSERT INTO {table}(project_id, name) VALUES (1, ?1)"),
+            p![name],
+        )
     }
-    Ok(c.last_insert_rowid())
 }
 
 /// Inserts a take with its files and a `take_registered` event (inside the caller's transaction).
-pub(crate) fn insert_take(c: &Connection, t: &NewTake, author: &str) -> Result<i64> {
+pub(crate) fn insert_take(c: &Db<'_>, t: &NewTake, author: &str) -> Result<i64> {
     if t.name.trim().is_empty() {
         return Err(LibraryError::invalid("take name", "empty"));
     }
@@ -1100,21 +1192,22 @@ pub(crate) fn insert_take(c: &Connection, t: &NewTake, author: &str) -> Result<i
         None => (None, None, None),
     };
     let now = now_utc_ms();
-    c.prepare_cached(
-        "INSERT INTO take(scene_id, session_id, number, name, description, marker_set, character, duration_frames, rate_num, rate_den, start_timecode, captured_utc_ms, created_utc_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?
-    .execute(params![
-        scene_id, session_id, t.number, t.name, t.description, t.marker_set, t.character, dur, num, den,
-        t.start_timecode, t.captured_utc_ms, now
-    ])
-    .map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-            LibraryError::invalid("take name", format!("a take named `{}` already exists", t.name))
-        }
-        other => other.into(),
-    })?;
-    let take_id = c.last_insert_rowid();
+    let take_id = c
+        .insert(
+            "INSERT INTO take(scene_id, session_id, number, name, description, marker_set, \"character\", duration_frames, rate_num, rate_den, start_timecode, captured_utc_ms, created_utc_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            p![
+                scene_id, session_id, t.number, t.name, t.description, t.marker_set, t.character, dur, num, den,
+                t.start_timecode, t.captured_utc_ms, now
+            ],
+        )
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                LibraryError::invalid("take name", format!("a take named `{}` already exists", t.name))
+            } else {
+                e
+            }
+        })?;
     replace_list(c, "take_actor", "actor", take_id, &t.actors)?;
     replace_list(c, "take_tag", "tag", take_id, &t.tags)?;
     for f in &t.files {
@@ -1131,28 +1224,28 @@ pub(crate) fn insert_take(c: &Connection, t: &NewTake, author: &str) -> Result<i
     Ok(take_id)
 }
 
-pub(crate) fn insert_file(c: &Connection, take_id: i64, f: &NewFile, now: i64) -> Result<i64> {
-    c.prepare_cached(
+pub(crate) fn insert_file(c: &Db<'_>, take_id: i64, f: &NewFile, now: i64) -> Result<i64> {
+    c.insert(
         "INSERT INTO take_file(take_id, kind, path, sha256, size_bytes, added_utc_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        take_id,
-        f.kind.as_str(),
-        f.path,
-        f.sha256,
-        i64::try_from(f.size_bytes).unwrap_or(i64::MAX),
-        now
-    ])?;
-    Ok(c.last_insert_rowid())
+        p![
+            take_id,
+            f.kind.as_str(),
+            f.path,
+            f.sha256,
+            i64::try_from(f.size_bytes).unwrap_or(i64::MAX),
+            now
+        ],
+    )
 }
 
-pub(crate) fn take_files(c: &Connection, take_id: i64) -> Result<Vec<TakeFile>> {
-    let rows = c
-        .prepare_cached("SELECT id, kind, path, sha256, size_bytes FROM take_file WHERE take_id = ?1 ORDER BY path")?
-        .query_map([take_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+pub(crate) fn take_files(c: &Db<'_>, take_id: i64) -> Result<Vec<TakeFile>> {
+    let mut rows: Vec<(i64, String, String, String, i64)> = c.query_map(
+        "SELECT id, kind, path, sha256, size_bytes FROM take_file WHERE take_id = ?1",
+        p![take_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    // By path in byte order on both stores (PostgreSQL's collation may differ from SQLite's).
+    rows.sort_by(|a, b| a.2.cmp(&b.2));
     rows.into_iter()
         .map(|(id, kind, path, sha256, size)| {
             Ok(TakeFile {
@@ -1168,27 +1261,28 @@ pub(crate) fn take_files(c: &Connection, take_id: i64) -> Result<Vec<TakeFile>> 
         .collect()
 }
 
-pub(crate) fn take_detail(c: &Connection, take_id: i64) -> Result<TakeDetail> {
+pub(crate) fn take_detail(c: &Db<'_>, take_id: i64) -> Result<TakeDetail> {
     let summary = c
-        .prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id = ?1"
-        ))?
-        .query_row([take_id], summary_from_row)
-        .optional()?
-        .ok_or_else(|| LibraryError::NoSuchTake(take_id.to_string()))?;
-    let session: Option<String> = c
-        .prepare_cached(
-            "SELECT s.name FROM take t JOIN session s ON s.id = t.session_id WHERE t.id = ?1",
+        .query_opt(
+            &format!(
+                "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id = ?1"
+            ),
+            p![take_id],
+            summary_from_row,
         )?
-        .query_row([take_id], |r| r.get(0))
-        .optional()?;
+        .ok_or_else(|| LibraryError::NoSuchTake(take_id.to_string()))?;
+    let session: Option<String> = c.opt(
+        "SELECT s.name FROM take t JOIN session s ON s.id = t.session_id WHERE t.id = ?1",
+        p![take_id],
+    )?;
     let m = read_metadata(c, take_id)?;
-    let notes = c
-        .prepare_cached(&format!(
+    let notes = c.query_map(
+        &format!(
             "SELECT {NOTE_COLUMNS} FROM note WHERE take_id = ?1 AND retracted = 0 ORDER BY id"
-        ))?
-        .query_map([take_id], note_from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        ),
+        p![take_id],
+        note_from_row,
+    )?;
     Ok(TakeDetail {
         summary,
         session,

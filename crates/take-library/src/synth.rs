@@ -121,13 +121,14 @@ pub fn generate(lib: &mut Library, count: usize, seed: u64) -> Result<usize> {
     }
     // Statuses through the ledger, in one transaction.
     lib.write(|c| {
-        let ids: Vec<i64> = c
-            .prepare("SELECT id FROM take WHERE id % 4 = 0 ORDER BY id")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let ids: Vec<i64> = c.query_map(
+            "SELECT id FROM take WHERE id % 4 = 0 ORDER BY id",
+            crate::db::p![],
+            |r| r.get(0),
+        )?;
         for id in ids {
             let status = TakeStatus::ALL[1 + (id as usize / 4) % 4];
-            c.execute("UPDATE take SET status = ?1 WHERE id = ?2", rusqlite::params![status.as_str(), id])?;
+            c.execute("UPDATE take SET status = ?1 WHERE id = ?2", crate::db::p![status.as_str(), id])?;
             let body = serde_json::json!({"type": "status", "from": "none", "to": status.as_str(), "comment": null});
             crate::ledger::append(c, Some(id), "generator", &body, None)?;
         }

@@ -1,9 +1,9 @@
 //! Integrity check of a take library: the ledger chain, the tables against the ledger, and the
 //! take files on disk against their recorded hashes.
 
+use crate::db::{Db, p};
 use crate::error::Result;
 use crate::ledger::{self, GENESIS_HASH, LedgerEvent};
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,7 +70,7 @@ struct ExpectedNote {
 
 /// Checks everything; never stops at the first problem. `rehash_files` also re-hashes every take
 /// file on disk (slow for big libraries, but that is what detects a changed capture file).
-pub fn verify(c: &Connection, rehash_files: bool) -> Result<VerifyReport> {
+pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
     let events = ledger::read_events(c, None)?;
     let mut chain = Vec::new();
     let mut prev_hash = GENESIS_HASH.to_string();
@@ -196,10 +196,10 @@ pub fn verify(c: &Connection, rehash_files: bool) -> Result<VerifyReport> {
     }
 
     // Takes: registered, status as the ledger says, files as the last event recorded them.
-    let takes: Vec<(i64, String, String)> = c
-        .prepare("SELECT id, name, status FROM take ORDER BY id")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let takes: Vec<(i64, String, String)> =
+        c.query_map("SELECT id, name, status FROM take ORDER BY id", p![], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
     let take_ids: BTreeSet<i64> = takes.iter().map(|t| t.0).collect();
     for (id, name, st) in &takes {
         match registered.get(id) {
@@ -247,12 +247,11 @@ pub fn verify(c: &Connection, rehash_files: bool) -> Result<VerifyReport> {
 
     // Notes: every row has its event and matches it; every event's note still exists.
     type NoteRow = (i64, i64, Option<i64>, i64, i64, String, String, bool, bool);
-    let rows: Vec<NoteRow> = c
-        .prepare("SELECT id, take_id, reply_to, frame_start, frame_end, author, text, resolved, retracted FROM note ORDER BY id")?
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<NoteRow> = c.query_map(
+        "SELECT id, take_id, reply_to, frame_start, frame_end, author, text, resolved, retracted FROM note ORDER BY id",
+        p![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
+    )?;
     let mut seen = BTreeSet::new();
     for (id, take_id, reply_to, fs, fe, author, text, resolved, retracted) in rows {
         seen.insert(id);
@@ -288,10 +287,11 @@ pub fn verify(c: &Connection, rehash_files: bool) -> Result<VerifyReport> {
     }
 
     // Derived versions.
-    let rows: Vec<(i64, i64, String)> = c
-        .prepare("SELECT id, version, output_sha256 FROM derived_version ORDER BY id")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<(i64, i64, String)> = c.query_map(
+        "SELECT id, version, output_sha256 FROM derived_version ORDER BY id",
+        p![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let mut seen = BTreeSet::new();
     for (id, version, sha) in rows {
         seen.insert(id);
@@ -319,13 +319,23 @@ pub fn verify(c: &Connection, rehash_files: bool) -> Result<VerifyReport> {
         }
     }
 
+    // Review roles: the team and grants as the ledger built them; statuses set with a right.
+    for (seq, take_id, message) in crate::roles::verify_roles(c, &events)?
+        .into_iter()
+        .chain(crate::verdicts::verify_verdicts(c, &events)?)
+        .chain(crate::dailies::verify_playlists(c, &events)?)
+    {
+        other(seq, take_id, message);
+    }
+
     // Files on disk.
     let mut files_checked = 0;
     if rehash_files {
-        let files: Vec<(i64, String, String)> = c
-            .prepare("SELECT take_id, path, sha256 FROM take_file ORDER BY id")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let files: Vec<(i64, String, String)> = c.query_map(
+            "SELECT take_id, path, sha256 FROM take_file ORDER BY id",
+            p![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         for (take_id, path, sha) in files {
             files_checked += 1;
             match crate::util::hash_file(Path::new(&path)) {

@@ -94,7 +94,7 @@ fn writer_killed_at_random_points() {
         });
         // Wait until the writer is ready to save (libtest prints a header first), then kill it
         // after a random delay.
-        let mut lines = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
         loop {
             match rx.recv_timeout(Duration::from_secs(20)) {
                 // libtest prints `test crash_writer_child ... ` without a newline before it.

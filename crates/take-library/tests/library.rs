@@ -24,8 +24,11 @@ fn names(lib: &mut Library, q: &TakeQuery) -> Vec<String> {
 fn import_groups_files_and_is_idempotent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = common::make_capture(dir.path(), 3);
-    let mut lib =
-        Library::open(&dir.path().join("lib.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "lib.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     let r = lib
         .import_folder(&capture, &NamingPattern::default(), &NoProbe, "me")
         .expect("import");
@@ -121,7 +124,11 @@ fn custom_pattern_and_probe_fill_timing() {
     std::fs::create_dir_all(&cap).expect("mkdir");
     common::write_random(&cap.join("shot7x2.c3d"), 1, 100);
     common::write_random(&cap.join("shot7x2.bvh"), 2, 100);
-    let mut lib = Library::open(&dir.path().join("l.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "l.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     let pattern = NamingPattern::custom(r"^shot(?P<scene>\d+)x(?P<take>\d+)$").expect("pattern");
     let r = lib
         .import_folder(&cap, &pattern, &Fixed, "me")
@@ -155,7 +162,11 @@ fn custom_pattern_and_probe_fill_timing() {
 #[test]
 fn search_filters_and_text() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut lib = Library::open(&dir.path().join("l.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "l.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     take_library::synth::generate(&mut lib, 200, 7).expect("generate");
     let all = lib.all_takes().expect("all");
     assert_eq!(all.len(), 200);
@@ -564,13 +575,12 @@ fn evidence_manifest_round_trip_and_tampering() {
     // Against the library: consistent now, not after the chain is rewritten.
     assert_eq!(lib.check_manifest(&m).expect("check"), Vec::<String>::new());
     let first = m.events[0].seq;
-    let c = rusqlite::Connection::open(&db).expect("raw");
-    c.execute(
-        "UPDATE ledger SET hash = CASE WHEN substr(hash, 1, 2) = '00' THEN 'ff' ELSE '00' END || substr(hash, 3) WHERE seq = ?1",
-        [first],
-    )
-    .expect("tamper");
-    drop(c);
+    common::raw_execute(
+        &db,
+        &format!(
+            "UPDATE ledger SET hash = CASE WHEN substr(hash, 1, 2) = '00' THEN 'ff' ELSE '00' END || substr(hash, 3) WHERE seq = {first}"
+        ),
+    );
     let problems = lib.check_manifest(&m).expect("check");
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains(&format!("#{first}")), "{problems:?}");
@@ -593,6 +603,9 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn refuses_foreign_corrupt_and_newer_files_without_touching_them() {
+    if common::sqlite_only("identifying SQLite files") {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let text = dir.path().join("notes.db");
     std::fs::write(&text, "this is a text file, not a database\n").expect("write");
@@ -770,7 +783,11 @@ fn real_capture_files_import_with_correct_hashes() {
         assert!(from.exists(), "missing test data file {}", from.display());
         std::fs::copy(&from, cap.join(name)).expect("copy");
     }
-    let mut lib = Library::open(&dir.path().join("l.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "l.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     let r = lib
         .import_folder(&cap, &NamingPattern::default(), &NoProbe, "me")
         .expect("import");
@@ -800,7 +817,11 @@ fn real_capture_files_import_with_correct_hashes() {
 #[test]
 fn html_report_escapes_text_and_shows_timecodes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut lib = Library::open(&dir.path().join("l.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "l.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     let take = |name: &str, scene: &str, rate| take_library::NewTake {
         name: name.into(),
         scene: scene.into(),
@@ -875,7 +896,11 @@ fn import_does_not_follow_folder_symlink_loops() {
     let capture = common::make_capture(dir.path(), 1);
     std::os::unix::fs::symlink(&capture, capture.join("2026-11-20_stage_a").join("loop"))
         .expect("symlink");
-    let mut lib = Library::open(&dir.path().join("l.db"), OpenMode::CreateIfMissing).expect("open");
+    let mut lib = Library::open(
+        &common::location(dir.path(), "l.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
     let r = lib
         .import_folder(&capture, &NamingPattern::default(), &NoProbe, "me")
         .expect("import");
@@ -891,6 +916,9 @@ fn import_does_not_follow_folder_symlink_loops() {
 
 #[test]
 fn damaged_database_pages_give_an_error_not_a_panic() {
+    if common::sqlite_only("garbles SQLite file pages") {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let db = common::build_library(dir.path(), 3);
     common::checkpoint(&db);
@@ -942,5 +970,247 @@ fn data_version_moves_only_for_other_connections() {
     assert_eq!(
         viewer.take(id).expect("take").summary.status,
         TakeStatus::Approved
+    );
+}
+
+#[test]
+fn roles_decide_who_sets_which_status_and_the_ledger_records_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::build_library(dir.path(), 2);
+    let mut lib = Library::open(&db, OpenMode::MustExist).expect("open");
+    let id = lib.resolve_take("Scene_001_Take_001").expect("take");
+    // No members yet: the library is open, and the first director can be added by anyone.
+    lib.set_member("dana", Some("director"), "producer")
+        .expect("first director");
+    for (name, role) in [("sam", "supervisor"), ("cleo", "client"), ("art", "artist")] {
+        lib.set_member(name, Some(role), "dana").expect("member");
+    }
+    assert!(
+        lib.set_member("eve", Some("director"), "art").is_err(),
+        "only a director"
+    );
+    assert!(
+        lib.set_member("eve", Some("producer"), "dana").is_err(),
+        "unknown role"
+    );
+    let refused = |lib: &mut Library, who: &str, status: TakeStatus| {
+        lib.set_status(id, status, who, None, None)
+            .expect_err(&format!("{who} may not set {status}"))
+    };
+    let e = refused(&mut lib, "sam", TakeStatus::Approved);
+    assert!(e.to_string().contains("supervisor"), "{e}");
+    refused(&mut lib, "cleo", TakeStatus::Circled);
+    refused(&mut lib, "art", TakeStatus::Rejected);
+    let e = refused(&mut lib, "stranger", TakeStatus::Circled);
+    assert!(e.to_string().contains("not a member"), "{e}");
+    let (_, event) = lib
+        .set_status(id, TakeStatus::NeedsFix, "sam", None, None)
+        .expect("a supervisor asks for a fix");
+    assert!(
+        event.body.contains("\"role\":\"supervisor\""),
+        "{}",
+        event.body
+    );
+    lib.set_status(id, TakeStatus::Circled, "art", None, None)
+        .expect("an artist circles");
+    // The director lets supervisors approve: now sam may.
+    lib.set_grant("supervisor", TakeStatus::Approved, true, "dana")
+        .expect("grant");
+    assert!(
+        lib.grants("supervisor")
+            .expect("grants")
+            .contains(&"approved".to_string())
+    );
+    lib.set_status(id, TakeStatus::Approved, "sam", None, None)
+        .expect("granted");
+    assert_eq!(lib.members().expect("members").len(), 4);
+    let report = lib.verify(false).expect("verify");
+    assert!(report.is_intact(), "{:?}", report.problems);
+    // The team and its grants travel with a migrated library.
+    let copy = common::location(dir.path(), "copy.db");
+    let mut target = Library::open(&copy, OpenMode::CreateIfMissing).expect("target");
+    let r = take_library::migrate::copy_library(&lib, &mut target, false).expect("migrate");
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(
+        target.members().expect("members"),
+        lib.members().expect("members")
+    );
+    // A member added behind the ledger's back is found.
+    common::raw_execute(
+        &db,
+        "INSERT INTO member(name, role) VALUES ('mallory', 'director')",
+    );
+    let report = lib.verify(false).expect("verify");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("review team differs")),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn reviewers_give_verdicts_per_revision_and_retakes_are_counted() {
+    use take_library::verdicts::Verdict;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::build_library(dir.path(), 2);
+    let mut lib = Library::open(&db, OpenMode::MustExist).expect("open");
+    let id = lib.resolve_take("Scene_001_Take_001").expect("take");
+    let other = lib.resolve_take("Scene_001_Take_002").expect("take");
+    let out = dir.path().join("solve_v1.bvh");
+    std::fs::write(&out, "HIERARCHY\n").expect("write");
+    let solve = lib
+        .record_derived(
+            &take_library::NewDerived {
+                take_id: id,
+                kind: "solve".into(),
+                input_sha256: vec![],
+                operations: serde_json::json!({"step": "solve"}),
+                output_path: out,
+                author: "pipeline".into(),
+            },
+            None,
+        )
+        .expect("derived");
+    let retakes_before = lib.retakes(id).expect("retakes");
+    lib.set_verdict(
+        id,
+        Some(solve.id),
+        "sam",
+        Verdict::Changes,
+        Some("feet slide"),
+        None,
+    )
+    .expect("verdict");
+    lib.set_verdict(id, Some(solve.id), "cleo", Verdict::Approve, None, None)
+        .expect("verdict");
+    lib.set_verdict(id, None, "sam", Verdict::Approve, None, None)
+        .expect("verdict on the capture");
+    // A reviewer's newer verdict replaces theirs; the ledger keeps both.
+    lib.set_verdict(
+        id,
+        Some(solve.id),
+        "sam",
+        Verdict::Approve,
+        Some("fixed"),
+        None,
+    )
+    .expect("verdict");
+    assert!(
+        lib.set_verdict(other, Some(solve.id), "sam", Verdict::Approve, None, None)
+            .is_err(),
+        "a revision of another take"
+    );
+    let v = lib.verdicts(id).expect("verdicts");
+    let on_solve: Vec<(&str, &str)> = v
+        .iter()
+        .filter(|v| v.revision == Some(solve.id))
+        .map(|v| (v.reviewer.as_str(), v.verdict.as_str()))
+        .collect();
+    assert_eq!(on_solve, vec![("cleo", "approve"), ("sam", "approve")]);
+    assert_eq!(v.iter().filter(|v| v.revision.is_none()).count(), 1);
+    let verdict_events = lib
+        .events(Some(id))
+        .expect("events")
+        .iter()
+        .filter(|e| e.body_type() == "verdict")
+        .count();
+    assert_eq!(verdict_events, 4);
+    lib.set_status(id, TakeStatus::NeedsFix, "sam", None, None)
+        .expect("retake");
+    lib.set_status(id, TakeStatus::Approved, "dana", Some("final"), None)
+        .expect("final");
+    assert_eq!(lib.retakes(id).expect("retakes"), retakes_before + 1);
+    assert!(lib.verify(false).expect("verify").is_intact());
+    common::raw_execute(
+        &db,
+        "UPDATE verdict SET verdict = 'reject' WHERE reviewer = 'cleo'",
+    );
+    let report = lib.verify(false).expect("verify");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("cleo's verdict differs")),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn dailies_playlists_keep_their_order_and_export_as_html() {
+    use take_library::verdicts::Verdict;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = common::build_library(dir.path(), 3);
+    let mut lib = Library::open(&db, OpenMode::MustExist).expect("open");
+    let ids: Vec<i64> = (1..=3)
+        .map(|i| {
+            lib.resolve_take(&format!("Scene_001_Take_00{i}"))
+                .expect("take")
+        })
+        .collect();
+    let out = dir.path().join("clean_v1.c3d");
+    std::fs::write(&out, "cleaned").expect("write");
+    let clean = lib
+        .record_derived(
+            &take_library::NewDerived {
+                take_id: ids[2],
+                kind: "cleanup".into(),
+                input_sha256: vec![],
+                operations: serde_json::json!({}),
+                output_path: out,
+                author: "pipeline".into(),
+            },
+            None,
+        )
+        .expect("derived");
+    lib.set_verdict(
+        ids[2],
+        Some(clean.id),
+        "dana",
+        Verdict::Changes,
+        Some("<jitter>"),
+        None,
+    )
+    .expect("verdict");
+    let order = [(ids[2], Some(clean.id)), (ids[0], None), (ids[1], None)];
+    lib.set_playlist("Dailies 2026-11-20", &order, "sam")
+        .expect("playlist");
+    assert!(
+        lib.set_playlist("bad", &[(ids[0], Some(clean.id))], "sam")
+            .is_err()
+    );
+    let items = lib.playlist("Dailies 2026-11-20").expect("playlist");
+    let got: Vec<(i64, Option<i64>)> = items.iter().map(|i| (i.take_id, i.revision)).collect();
+    assert_eq!(got, order.to_vec());
+    assert_eq!(
+        lib.playlists().expect("names"),
+        vec!["Dailies 2026-11-20".to_string()]
+    );
+    let html = lib
+        .playlist_html("Dailies 2026-11-20", "test")
+        .expect("html");
+    let pos = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(pos("Scene_001_Take_003") < pos("Scene_001_Take_001"));
+    assert!(pos("Scene_001_Take_001") < pos("Scene_001_Take_002"));
+    assert!(
+        html.contains("cleanup v1") && html.contains("&lt;jitter&gt;"),
+        "{html}"
+    );
+    assert!(lib.verify(false).expect("verify").is_intact());
+    common::raw_execute(
+        &db,
+        "UPDATE playlist_item SET position = 9 WHERE position = 0",
+    );
+    let report = lib.verify(false).expect("verify");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("differs")),
+        "{:?}",
+        report.problems
     );
 }

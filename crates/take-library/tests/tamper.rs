@@ -228,6 +228,9 @@ fn tamper_file(lib_files: &[String], rng: &mut fastrand::Rng) -> (String, Vec<u8
 
 #[test]
 fn every_random_tampering_is_detected() {
+    if common::sqlite_only("raw SQLite edits (tests/team.rs tampers PostgreSQL)") {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let pristine = common::build_library_signing(dir.path(), 6, 0);
     common::checkpoint(&pristine);
@@ -310,13 +313,10 @@ fn every_random_tampering_is_detected() {
 fn tampered_ledger_refuses_new_events() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = common::build_library(dir.path(), 1);
-    let c = Connection::open(&db).expect("raw");
-    c.execute(
+    common::raw_execute(
+        &db,
         "DELETE FROM ledger WHERE seq = (SELECT max(seq) FROM ledger)",
-        [],
-    )
-    .expect("delete");
-    drop(c);
+    );
     let mut lib = Library::open(&db, OpenMode::MustExist).expect("open");
     let id = lib.resolve_take("Scene_001_Take_001").expect("take");
     let before = lib.events(None).expect("events").len();

@@ -49,8 +49,13 @@ pub fn build_library(root: &Path, takes: usize) -> PathBuf {
 /// [`build_library`] signing the status and note of every `sign_every`-th take (ed25519 checks
 /// are slow in debug builds, so the tamper test signs few; 0 = only the final approval).
 pub fn build_library_signing(root: &Path, takes: usize, sign_every: usize) -> PathBuf {
+    build_library_at(&location(root, "lib.db"), root, takes, sign_every)
+}
+
+/// [`build_library_signing`] into the library at `db` (a file or a `postgres://` URL).
+pub fn build_library_at(db: &Path, root: &Path, takes: usize, sign_every: usize) -> PathBuf {
+    let db = db.to_path_buf();
     let capture = make_capture(root, takes);
-    let db = root.join("lib.db");
     let mut lib = Library::open(&db, OpenMode::CreateIfMissing).expect("create library");
     lib.import_folder(&capture, &NamingPattern::default(), &NoProbe, "importer")
         .expect("import");
@@ -105,7 +110,106 @@ pub fn build_library_signing(root: &Path, takes: usize, sign_every: usize) -> Pa
 
 /// Copies a library file after checkpointing its WAL, so the copy is complete on its own.
 pub fn checkpoint(db: &Path) {
+    if is_url(db) {
+        return;
+    }
     let c = rusqlite::Connection::open(db).expect("open");
     c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
         .expect("checkpoint");
+}
+
+/// The PostgreSQL server the tests may use (`MOCAP_TEST_POSTGRES`, a URL such as
+/// `postgres://postgres@127.0.0.1:5432/postgres` that may create databases; `.ci/run` starts a
+/// throwaway server and sets it). Unset: `None` after a skip notice, but a failure under
+/// `CI=true` (a missing peer).
+pub fn postgres_server() -> Option<String> {
+    match std::env::var("MOCAP_TEST_POSTGRES") {
+        Ok(url) if !url.trim().is_empty() => Some(url.trim().to_string()),
+        _ => {
+            mocap_testkit::skip(
+                "peer",
+                "MOCAP_TEST_POSTGRES is not set (a postgres:// URL of a server that may create databases; `.ci/run` starts one)",
+            );
+            None
+        }
+    }
+}
+
+/// True when this run tests the PostgreSQL store (`TAKE_LIBRARY_TEST_STORE=postgres`, set by
+/// `.ci/run` for the second pass of the suite).
+pub fn postgres_pass() -> bool {
+    std::env::var("TAKE_LIBRARY_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// A new, empty PostgreSQL database on `server` (dropped first if left over), as a URL.
+pub fn fresh_postgres_db(server: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "take_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut admin =
+        postgres::Client::connect(server, postgres::NoTls).expect("connect to MOCAP_TEST_POSTGRES");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .expect("drop left-over test database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create test database");
+    with_database(server, &name)
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[after_scheme..].find('/') {
+        Some(i) => &base[..after_scheme + i],
+        None => base,
+    };
+    format!("{root}/{name}{query}")
+}
+
+/// Where a test's library lives: `root/file` (SQLite), or on the PostgreSQL pass of the suite a
+/// fresh database on `MOCAP_TEST_POSTGRES` (as a `postgres://` URL in a `PathBuf`).
+pub fn location(root: &Path, file: &str) -> PathBuf {
+    if postgres_pass() {
+        let server = std::env::var("MOCAP_TEST_POSTGRES")
+            .expect("TAKE_LIBRARY_TEST_STORE=postgres needs MOCAP_TEST_POSTGRES");
+        PathBuf::from(fresh_postgres_db(&server))
+    } else {
+        root.join(file)
+    }
+}
+
+/// On the PostgreSQL pass, prints why a test that is about SQLite files does not apply and
+/// returns true (the caller returns).
+pub fn sqlite_only(why: &str) -> bool {
+    if postgres_pass() {
+        eprintln!("not on the PostgreSQL pass: {why}");
+        return true;
+    }
+    false
+}
+
+/// True when a test library location is a PostgreSQL URL.
+pub fn is_url(db: &Path) -> bool {
+    take_library::store::is_postgres_url(&db.to_string_lossy())
+}
+
+/// Runs raw SQL (no parameters) on a library behind its back, on either store.
+pub fn raw_execute(db: &Path, sql: &str) {
+    if is_url(db) {
+        let mut c =
+            postgres::Client::connect(&db.to_string_lossy(), postgres::NoTls).expect("raw connect");
+        c.batch_execute(sql).expect("raw sql");
+    } else {
+        let c = rusqlite::Connection::open(db).expect("raw open");
+        c.execute_batch(sql).expect("raw sql");
+    }
 }
