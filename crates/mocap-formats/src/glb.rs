@@ -166,6 +166,19 @@ impl Bin {
     }
 
     /// Appends an accessor over the whole of a new view of `bytes`; returns its index.
+    /// An accessor of `points` (`VEC3` of `f32`, one per vertex) in an `ARRAY_BUFFER` view, with
+    /// their bounds when `bounds` (glTF requires them on positions).
+    pub(crate) fn vec3_accessor(&mut self, points: &[[f32; 3]], bounds: bool) -> usize {
+        self.accessor(
+            &f32_bytes(points.iter().flatten().copied()),
+            Some(ARRAY_BUFFER),
+            FLOAT,
+            points.len(),
+            "VEC3",
+            bounds.then(|| min_max(points)),
+        )
+    }
+
     pub(crate) fn accessor(
         &mut self,
         bytes: &[u8],
@@ -394,22 +407,8 @@ fn build(
             joints.push(oj);
             weights.push(ow);
         }
-        let pos_acc = bin.accessor(
-            &f32_bytes(positions.iter().flatten().copied()),
-            Some(ARRAY_BUFFER),
-            FLOAT,
-            v,
-            "VEC3",
-            Some(min_max(&positions)),
-        );
-        let nrm_acc = bin.accessor(
-            &f32_bytes(normals.iter().flatten().copied()),
-            Some(ARRAY_BUFFER),
-            FLOAT,
-            v,
-            "VEC3",
-            None,
-        );
+        let pos_acc = bin.vec3_accessor(&positions, true);
+        let nrm_acc = bin.vec3_accessor(&normals, false);
         let joint_bytes: Vec<u8> = joints
             .iter()
             .flatten()

@@ -12,7 +12,7 @@
 use crate::FormatError;
 use crate::glb::{
     ARRAY_BUFFER, Bin, ELEMENT_ARRAY_BUFFER, FLOAT, UNSIGNED_INT, UNSIGNED_SHORT, f32_bytes,
-    invalid, min_max,
+    invalid,
 };
 use mocap_data::{DQuat, DVec3};
 use serde_json::{Map, Value, json};
@@ -135,30 +135,9 @@ pub(crate) fn add_mesh(
             })
         })
         .collect();
-    let pos = bin.accessor(
-        &f32_bytes(positions.iter().flatten().copied()),
-        Some(ARRAY_BUFFER),
-        FLOAT,
-        v,
-        "VEC3",
-        Some(min_max(&positions)),
-    );
-    let nrm = bin.accessor(
-        &f32_bytes(normals.iter().flatten().copied()),
-        Some(ARRAY_BUFFER),
-        FLOAT,
-        v,
-        "VEC3",
-        None,
-    );
-    let col = bin.accessor(
-        &f32_bytes(colors.iter().flatten().copied()),
-        Some(ARRAY_BUFFER),
-        FLOAT,
-        v,
-        "VEC3",
-        None,
-    );
+    let pos = bin.vec3_accessor(&positions, true);
+    let nrm = bin.vec3_accessor(&normals, false);
+    let col = bin.vec3_accessor(&colors, false);
     let jb: Vec<u8> = (0..v)
         .flat_map(|_| [m.joint as u16, 0, 0, 0])
         .flat_map(u16::to_le_bytes)
@@ -199,14 +178,7 @@ pub(crate) fn add_mesh(
             .map(|&p| conv(p, scale))
             .collect::<Option<_>>()
             .ok_or_else(|| bad("morph delta"))?;
-        let acc = bin.accessor(
-            &f32_bytes(d.iter().flatten().copied()),
-            Some(ARRAY_BUFFER),
-            FLOAT,
-            v,
-            "VEC3",
-            Some(min_max(&d)),
-        );
+        let acc = bin.vec3_accessor(&d, true);
         targets.push(json!({ "POSITION": acc }));
     }
     let material = doc
