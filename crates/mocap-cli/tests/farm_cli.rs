@@ -1,36 +1,14 @@
 //! `mocap farm`: plans, the local engine, results in the take library, idempotent re-runs and
 //! chunked solves. The Slurm tests (`farm_slurm.rs`) need a running Slurm.
 
-use mocap_formats::c3d;
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{ok, write_takes};
+use std::path::Path;
 use std::process::Command;
 
 fn mocap() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mocap"))
-}
-
-/// Writes `n` synthetic takes `Walk_01.c3d`, … of `frames + i` frames (different files) into `dir`.
-pub fn write_takes(dir: &Path, n: usize, frames: usize) -> Vec<PathBuf> {
-    std::fs::create_dir_all(dir).expect("takes dir");
-    (0..n)
-        .map(|i| {
-            let (_, t) = mocap_solver::resolve::synthetic_take(frames + i).expect("synthetic take");
-            let p = dir.join(format!("Walk_{:02}.c3d", i + 1));
-            c3d::write_path(&c3d::C3dFile::from_trajectories(t), &p).expect("write c3d");
-            p
-        })
-        .collect()
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run mocap");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn plan_json(path: &Path) -> serde_json::Value {

@@ -2,35 +2,14 @@
 //! sets `MOCAP_SLURM=1` and `SLURM_CONF`; locally: `eval "$(bash .ci/slurm.sh start)"`). Without
 //! it these tests skip, and fail under `CI=true`. Also the OpenCue job `cuecmd --pretend` shows.
 
-use mocap_formats::c3d;
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{ok, write_takes};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn mocap() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mocap"))
-}
-
-fn write_takes(dir: &Path, n: usize, frames: usize) -> Vec<PathBuf> {
-    std::fs::create_dir_all(dir).expect("takes dir");
-    (0..n)
-        .map(|i| {
-            let (_, t) = mocap_solver::resolve::synthetic_take(frames + i).expect("synthetic take");
-            let p = dir.join(format!("Walk_{:02}.c3d", i + 1));
-            c3d::write_path(&c3d::C3dFile::from_trajectories(t), &p).expect("write c3d");
-            p
-        })
-        .collect()
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run mocap");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// True when a Slurm controller answers (`MOCAP_SLURM=1` and `sbatch` on PATH); otherwise a
