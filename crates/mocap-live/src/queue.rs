@@ -75,6 +75,12 @@ impl<T> BoundedQueue<T> {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// Counts `n` items the producer dropped before they reached the queue (e.g. frames held
+    /// back until their labels were known, beyond what the queue could hold).
+    pub fn count_dropped(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// Items waiting.
     pub fn len(&self) -> usize {
         self.lock().len()

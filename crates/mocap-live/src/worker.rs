@@ -8,6 +8,7 @@ use crate::queue::BoundedQueue;
 use crate::record::{LiveReport, RecordConfig, Recording, labels_of};
 use crate::session::{Session, SolveConfig};
 use mocap_data::{MarkerSample, Skeleton};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -122,7 +123,9 @@ fn run(
     status: &Mutex<LiveStatus>,
     stop: &AtomicBool,
 ) -> Session {
-    let mut columns = std::collections::HashMap::new();
+    let mut columns = HashMap::new();
+    let mut labels_known = false;
+    let mut pending: VecDeque<RawFrame> = VecDeque::new();
     let mut last_heard: Option<Instant> = None;
     let mut last_status = Instant::now();
     while !stop.load(Ordering::Relaxed) {
@@ -135,6 +138,10 @@ fn run(
                 LiveEvent::ModelDef(d) => {
                     let (labels, c) = labels_of(Some(d));
                     columns = c;
+                    labels_known = true;
+                    for raw in pending.drain(..) {
+                        updates.push(raw.labelled(&columns));
+                    }
                     let mut st = snapshot(status);
                     st.labels = labels;
                     st_changes = Some(st);
@@ -145,16 +152,6 @@ fn run(
                     st_changes = Some(st);
                 }
                 LiveEvent::Frame(rf) => {
-                    let mut markers = vec![MarkerSample::GAP; columns.len()];
-                    for m in &rf.frame.labeled_markers {
-                        if let Some(&c) = columns.get(&m.id)
-                            && m.position.iter().all(|v| v.is_finite())
-                            && let Some(s) = markers.get_mut(c)
-                        {
-                            s.position = m.position;
-                            s.valid = true;
-                        }
-                    }
                     let poses = session.solver.as_ref().map_or_else(Vec::new, |s| {
                         (0..s.actors.len())
                             .filter_map(|i| {
@@ -163,12 +160,28 @@ fn run(
                             })
                             .collect()
                     });
-                    updates.push(LiveUpdate {
+                    let raw = RawFrame {
                         frame_number: rf.frame.frame_number as i64,
                         received: rf.received,
-                        markers,
+                        markers: rf
+                            .frame
+                            .labeled_markers
+                            .iter()
+                            .map(|m| (m.id, m.position))
+                            .collect(),
                         poses,
-                    });
+                    };
+                    if labels_known {
+                        updates.push(raw.labelled(&columns));
+                    } else {
+                        // Streaming began before the model definitions answered: hold the
+                        // frames (as many as the consumer's queue) until the labels are known.
+                        if pending.len() >= updates.capacity() {
+                            pending.pop_front();
+                            updates.count_dropped(1);
+                        }
+                        pending.push_back(raw);
+                    }
                 }
                 LiveEvent::FrameRate(_) => {}
             }
@@ -200,6 +213,38 @@ fn run(
     }
     client.stop();
     session
+}
+
+/// A frame as received, before its markers are put in label order.
+struct RawFrame {
+    frame_number: i64,
+    received: Instant,
+    /// Marker id (NatNet's model/marker id) and position (metres, Y-up).
+    markers: Vec<(i32, [f32; 3])>,
+    poses: Vec<(String, Vec<f32>)>,
+}
+
+impl RawFrame {
+    /// One sample per label column; markers without a column (unknown id) or with a
+    /// non-finite position stay gaps.
+    fn labelled(self, columns: &HashMap<i32, usize>) -> LiveUpdate {
+        let mut markers = vec![MarkerSample::GAP; columns.len()];
+        for (id, position) in self.markers {
+            if let Some(&c) = columns.get(&id)
+                && position.iter().all(|v| v.is_finite())
+                && let Some(s) = markers.get_mut(c)
+            {
+                s.position = position;
+                s.valid = true;
+            }
+        }
+        LiveUpdate {
+            frame_number: self.frame_number,
+            received: self.received,
+            markers,
+            poses: self.poses,
+        }
+    }
 }
 
 fn snapshot(status: &Mutex<LiveStatus>) -> LiveStatus {
