@@ -30,6 +30,7 @@ pub mod subtitles;
 pub mod takes;
 pub mod ui;
 pub mod viewport;
+pub mod widgets;
 
 use bevy::app::PluginGroupBuilder;
 use bevy::prelude::*;

@@ -37,6 +37,8 @@ pub struct CleanupView<'a> {
     pub source: Option<&'a std::path::Path>,
     /// Marker rows (cleaned result).
     pub rows: &'a [MarkerRow],
+    /// Which markers are listed (hidden groups are not).
+    pub groups: &'a crate::model::groups::MarkerGroups,
     /// Marker table sort.
     pub sort: (MarkerColumn, bool),
     /// Selected stack entry.
@@ -104,6 +106,21 @@ pub fn add_menu() -> Vec<(&'static str, Operation)> {
     ]
 }
 
+/// A new "Swap labels" operation: the selected marker and the next label (or the first two
+/// labels); `None` when the take has fewer than two markers.
+pub fn swap_labels_op(v: &CleanupView<'_>) -> Option<Operation> {
+    let labels = &v.result.or(v.raw)?.labels;
+    if labels.len() < 2 {
+        return None;
+    }
+    let a = v.marker.filter(|&m| m < labels.len()).unwrap_or(0);
+    let b = (a + 1) % labels.len();
+    Some(Operation::SwapLabels {
+        a: labels[a].clone(),
+        b: labels[b].clone(),
+    })
+}
+
 /// The Cleanup panel.
 pub fn cleanup_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
     let mut out = Vec::new();
@@ -126,6 +143,25 @@ pub fn cleanup_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
                     ))));
                     ui.close();
                 }
+            }
+            if let Some(op) = swap_labels_op(v)
+                && ui
+                    .button("Swap labels")
+                    .on_hover_text(
+                        "Exchange two markers' trajectories over the I/O range (edit the labels in \
+                         the entry)",
+                    )
+                    .clicked()
+            {
+                let mut s = stack.clone();
+                let mut e = StackEntry::new(op);
+                e.range = v.io;
+                s.entries.push(e);
+                out.push(edit(s, "Add Swap labels", None));
+                out.push(UiCommand::Cleanup(CleanupCommand::SelectEntry(Some(
+                    stack.entries.len(),
+                ))));
+                ui.close();
             }
         })
         .response
@@ -199,7 +235,7 @@ fn marker_table(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
                 }
             }
             ui.end_row();
-            for r in v.rows {
+            for r in v.rows.iter().filter(|r| v.groups.visible(r.gaps.marker)) {
                 let g = &r.gaps;
                 let sel = v.marker == Some(g.marker);
                 if ui.selectable_label(sel, &g.label).clicked() {
@@ -428,14 +464,24 @@ fn params_ui(
                     .suffix(" frames"),
             );
             if matches!(p.method, FillMethod::Rigid | FillMethod::Pattern) {
-                let mut donors = p.donors.join(",");
+                let joined = p.donors.join(",");
+                let mut donors = None;
                 ui.horizontal(|ui| {
-                    ui.label("Donors");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut donors)
-                            .hint_text("automatic")
-                            .desired_width(140.0),
+                    let donors_label = ui.label("Donors");
+                    let c = crate::widgets::commit_text(
+                        ui,
+                        egui::Id::new(("fill_donors", i)),
+                        &joined,
+                        |t| {
+                            egui::TextEdit::singleline(t)
+                                .hint_text("automatic")
+                                .desired_width(140.0)
+                        },
                     );
+                    c.response
+                        .labelled_by(donors_label.id)
+                        .on_hover_text("Donor markers, comma separated (Enter to apply)");
+                    donors = c.committed;
                     if let (Some(m), Some(r)) = (v.marker, v.result)
                         && let Some(l) = r.labels.get(m)
                         && ui
@@ -444,18 +490,20 @@ fn params_ui(
                             .clicked()
                         && !p.donors.contains(l)
                     {
-                        donors = if donors.is_empty() {
+                        donors = Some(if joined.is_empty() {
                             l.clone()
                         } else {
-                            format!("{donors},{l}")
-                        };
+                            format!("{joined},{l}")
+                        });
                     }
                 });
-                p.donors = donors
-                    .split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
+                if let Some(donors) = donors {
+                    p.donors = donors
+                        .split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                }
             }
         }
         Operation::Lowpass(p) => {
@@ -498,9 +546,22 @@ fn params_ui(
         Operation::DeleteSamples | Operation::Trim => {}
         Operation::SwapLabels { a, b } => {
             ui.horizontal(|ui| {
-                ui.add(egui::TextEdit::singleline(a).desired_width(70.0));
-                ui.label("↔");
-                ui.add(egui::TextEdit::singleline(b).desired_width(70.0));
+                for (k, label) in [(0, a), (1, b)] {
+                    if k == 1 {
+                        ui.label("↔");
+                    }
+                    let c = crate::widgets::commit_text(
+                        ui,
+                        egui::Id::new(("swap_labels", i, k)),
+                        label,
+                        |t| egui::TextEdit::singleline(t).desired_width(70.0),
+                    );
+                    if let Some(t) = c.committed
+                        && !t.trim().is_empty()
+                    {
+                        *label = t.trim().to_string();
+                    }
+                }
             });
         }
     }
@@ -545,13 +606,14 @@ fn params_ui(
             e.markers = MarkerSelection::Labels(vec![l.clone()]);
         }
     });
-    let mut note = e.note.clone();
-    ui.add(
-        egui::TextEdit::singleline(&mut note)
+    let c = crate::widgets::commit_text(ui, egui::Id::new(("op_note", i)), &e.note, |t| {
+        egui::TextEdit::singleline(t)
             .hint_text("Note (why this operation)")
-            .desired_width(f32::INFINITY),
-    );
-    e.note = note;
+            .desired_width(f32::INFINITY)
+    });
+    if let Some(note) = c.committed {
+        e.note = note;
+    }
     (e != before).then(|| {
         let mut s = stack.clone();
         let name = e.op.name();

@@ -165,6 +165,8 @@ pub enum UiCommand {
     SetDisplayRate(DisplayRate),
     /// Ruler in frames.
     SetShowFrames(bool),
+    /// Show or hide a group of markers in the viewport and the tables.
+    ShowMarkerGroup(crate::model::groups::MarkerGroup, bool),
     /// Replace the settings.
     SetSettings(Box<Settings>),
     /// Restore the default dock layout.

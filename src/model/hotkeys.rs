@@ -70,6 +70,14 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether holding the key repeats the action (frame stepping; not toggles or dialogs).
+    pub fn repeats(self) -> bool {
+        matches!(
+            self,
+            Action::StepBack | Action::StepForward | Action::StepBack10 | Action::StepForward10
+        )
+    }
+
     /// Every action, in menu order.
     pub const ALL: [Action; 26] = [
         Action::PlayPause,

@@ -12,6 +12,7 @@
 
 pub mod commands;
 pub mod edit;
+pub mod groups;
 pub mod hotkeys;
 pub mod lanes;
 pub mod library;

@@ -359,29 +359,22 @@ const ROW_H: f32 = 46.0;
 /// An editable cue text; commits a [`SubtitleCommand::SetText`] when focus leaves it changed.
 fn text_cell(ui: &mut egui::Ui, t: &LangTrack, index: usize, text: &str) -> Option<UiCommand> {
     let id = egui::Id::new(("sub-cell", t.lang.as_str(), index));
-    let mut s = ui
-        .data_mut(|d| d.get_temp::<String>(id))
-        .unwrap_or_else(|| text.to_string());
-    let r = ui.add_sized(
-        egui::vec2(COL_TEXT - 4.0, ROW_H - 4.0),
-        egui::TextEdit::multiline(&mut s)
-            .id(id.with("edit"))
-            .desired_rows(2),
-    );
-    if r.changed() {
-        ui.data_mut(|d| d.insert_temp(id, s.clone()));
-    }
-    if !r.lost_focus() {
-        return None;
-    }
-    ui.data_mut(|d| d.remove::<String>(id));
-    (s != text).then(|| {
-        sub(SubtitleCommand::SetText {
-            lang: t.lang.clone(),
-            index,
-            text: s,
+    let (w, h) = (COL_TEXT - 4.0, ROW_H - 4.0);
+    let s = ui
+        .allocate_ui(egui::vec2(w, h), |ui| {
+            crate::widgets::commit_text(ui, id, text, |s| {
+                egui::TextEdit::multiline(s)
+                    .desired_rows(2)
+                    .desired_width(w)
+            })
         })
-    })
+        .inner
+        .committed?;
+    Some(sub(SubtitleCommand::SetText {
+        lang: t.lang.clone(),
+        index,
+        text: s,
+    }))
 }
 
 /// QC flags of one cue, with a one-click fix when `qc::fix` changes it.

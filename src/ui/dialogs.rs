@@ -3,19 +3,183 @@
 #[allow(unused_imports)]
 use super::*;
 
+/// What a file dialog asks the user for.
+pub(crate) enum PickMode {
+    /// One or more existing files.
+    OpenFiles,
+    /// One existing file.
+    OpenFile,
+    /// A file to write (the name may be new).
+    Save,
+    /// A folder.
+    Folder,
+}
+
+/// A file dialog request: shown natively when the platform has a dialog (xdg portal, zenity),
+/// otherwise in the studio's own file browser. `then` turns the picked paths into the command.
+pub(crate) struct FileRequest {
+    /// Window title: what the paths are for.
+    pub title: String,
+    /// What is picked.
+    pub mode: PickMode,
+    /// Filters: a name and the extensions it accepts (lower case, no dot; `*` = any).
+    pub filters: Vec<(String, Vec<&'static str>)>,
+    /// File name proposed by a save dialog.
+    pub file_name: Option<String>,
+    /// The command for the picked paths (never called with none).
+    pub then: Box<dyn FnOnce(Vec<PathBuf>) -> Option<UiCommand> + Send + Sync>,
+}
+
+impl FileRequest {
+    pub(crate) fn new(
+        title: impl Into<String>,
+        mode: PickMode,
+        then: impl FnOnce(Vec<PathBuf>) -> Option<UiCommand> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            mode,
+            filters: Vec::new(),
+            file_name: None,
+            then: Box::new(then),
+        }
+    }
+
+    pub(crate) fn filter(mut self, name: impl Into<String>, extensions: &[&'static str]) -> Self {
+        self.filters.push((name.into(), extensions.to_vec()));
+        self
+    }
+
+    pub(crate) fn file_name(mut self, name: impl Into<String>) -> Self {
+        self.file_name = Some(name.into());
+        self
+    }
+
+    /// Runs the platform's dialog (blocking: call it off the UI thread).
+    fn run_native(&self) -> Vec<PathBuf> {
+        let mut d = rfd::FileDialog::new().set_title(&self.title);
+        for (name, exts) in &self.filters {
+            d = d.add_filter(name, exts);
+        }
+        if let Some(n) = &self.file_name {
+            d = d.set_file_name(n);
+        }
+        match self.mode {
+            PickMode::OpenFiles => d.pick_files().unwrap_or_default(),
+            PickMode::OpenFile => d.pick_file().into_iter().collect(),
+            PickMode::Save => d.save_file().into_iter().collect(),
+            PickMode::Folder => d.pick_folder().into_iter().collect(),
+        }
+    }
+
+    /// The studio's own file browser for this request.
+    pub(crate) fn builtin(&self, start: Option<&Path>) -> egui_file_dialog::FileDialog {
+        let mut d = egui_file_dialog::FileDialog::new()
+            .title(&self.title)
+            .id(egui::Id::new("builtin_file_dialog"))
+            .default_size([760.0, 460.0]);
+        if let Some(dir) = start.filter(|d| d.is_dir()) {
+            d = d.initial_directory(dir.to_path_buf());
+        }
+        for (name, exts) in &self.filters {
+            if exts.contains(&"*") {
+                continue;
+            }
+            d = d.add_file_filter_extensions(name, exts.clone());
+            if matches!(self.mode, PickMode::Save)
+                && let Some(ext) = exts.first()
+            {
+                d = d.add_save_extension(name, ext);
+            }
+        }
+        if let Some((name, _)) = self.filters.first() {
+            d = d.default_file_filter(name);
+        }
+        if let Some(n) = &self.file_name {
+            d = d.default_file_name(n);
+        }
+        match self.mode {
+            PickMode::OpenFiles => d.pick_multiple(),
+            PickMode::OpenFile => d.pick_file(),
+            PickMode::Save => d.save_file(),
+            PickMode::Folder => d.pick_directory(),
+        }
+        d
+    }
+}
+
+/// A platform dialog that returns nothing this quickly was never shown (no portal, no zenity):
+/// nobody cancels a dialog in under a quarter of a second.
+const NO_NATIVE_DIALOG: Duration = Duration::from_millis(250);
+
+/// Which dialogs the studio shows (the `MOCAP_FILE_DIALOG` environment variable: `native`,
+/// `builtin`; unset: native while it works, then the built-in browser).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DialogBackend {
+    /// The platform's dialog; the built-in browser when it does not open.
+    Auto,
+    /// The built-in browser always.
+    BuiltIn,
+}
+
+impl DialogBackend {
+    fn from_env() -> Self {
+        match std::env::var("MOCAP_FILE_DIALOG").as_deref() {
+            Ok("builtin") | Ok("built-in") | Ok("egui") => Self::BuiltIn,
+            _ => Self::Auto,
+        }
+    }
+}
+
+/// What a native dialog's worker thread sends back.
+enum DialogResult {
+    /// Paths picked (empty: cancelled) and the command they make.
+    Picked(Option<UiCommand>),
+    /// No dialog was shown: the request comes back for the built-in browser.
+    NoDialog(FileRequest),
+}
+
 impl FileDialogs {
-    /// Runs a blocking native dialog on a worker thread (one at a time); its command comes back
-    /// through the channel.
-    pub(crate) fn spawn(&mut self, dialog: impl FnOnce() -> Option<UiCommand> + Send + 'static) {
-        if self.open {
+    /// Shows a file dialog (one at a time); its command comes back through
+    /// [`poll_file_dialogs`] (native) or [`builtin_file_dialog`] (the built-in browser).
+    pub(crate) fn request(&mut self, req: FileRequest) {
+        if self.open || self.builtin.is_some() {
+            return;
+        }
+        if self.backend == DialogBackend::BuiltIn {
+            self.open_builtin(req);
             return;
         }
         self.open = true;
         let tx = self.tx.clone();
         std::thread::spawn(move || {
+            let started = Instant::now();
+            let picked = req.run_native();
+            let result = if picked.is_empty() && started.elapsed() < NO_NATIVE_DIALOG {
+                DialogResult::NoDialog(req)
+            } else if picked.is_empty() {
+                DialogResult::Picked(None)
+            } else {
+                DialogResult::Picked((req.then)(picked))
+            };
             // The app may have quit meanwhile: nothing to do then.
-            let _ = tx.send(dialog());
+            let _ = tx.send(result);
         });
+    }
+
+    fn open_builtin(&mut self, req: FileRequest) {
+        let start = self
+            .last_dir
+            .clone()
+            .or_else(|| std::env::current_dir().ok());
+        let dialog = req.builtin(start.as_deref());
+        self.builtin = Some((dialog, req.then));
+    }
+
+    /// Whether the built-in browser is showing.
+    #[cfg(test)]
+    pub(crate) fn builtin_open(&self) -> bool {
+        self.builtin.is_some()
     }
 }
 
@@ -26,6 +190,9 @@ impl Default for FileDialogs {
             tx,
             rx: Mutex::new(rx),
             open: false,
+            backend: DialogBackend::from_env(),
+            builtin: None,
+            last_dir: None,
         }
     }
 }
@@ -33,17 +200,64 @@ impl Default for FileDialogs {
 pub(crate) fn poll_file_dialogs(
     mut dialogs: ResMut<FileDialogs>,
     mut out: MessageWriter<UiCommand>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
 ) {
-    let received: Vec<Option<UiCommand>> = match dialogs.rx.lock() {
+    let received: Vec<DialogResult> = match dialogs.rx.lock() {
         Ok(rx) => rx.try_iter().collect(),
         Err(_) => Vec::new(),
     };
-    for cmd in received {
+    for result in received {
         dialogs.open = false;
-        if let Some(cmd) = cmd {
+        match result {
+            DialogResult::Picked(Some(cmd)) => {
+                out.write(cmd);
+            }
+            DialogResult::Picked(None) => {}
+            DialogResult::NoDialog(req) => {
+                log.push(
+                    LogLevel::Info,
+                    "No desktop file dialog here (no xdg portal, no zenity): the studio's own \
+                     file browser opens instead (MOCAP_FILE_DIALOG=builtin chooses it always)",
+                    time.elapsed_secs_f64(),
+                );
+                dialogs.backend = DialogBackend::BuiltIn;
+                dialogs.open_builtin(req);
+            }
+        }
+    }
+}
+
+/// Shows the built-in file browser while a request is open; the picked paths become the
+/// request's command.
+pub(crate) fn builtin_file_dialog(
+    mut contexts: EguiContexts,
+    mut dialogs: ResMut<FileDialogs>,
+    mut out: MessageWriter<UiCommand>,
+) -> Result {
+    let Some((dialog, _)) = dialogs.builtin.as_mut() else {
+        return Ok(());
+    };
+    let ctx = contexts.ctx_mut()?;
+    dialog.update(ctx);
+    let picked = match dialog.state() {
+        egui_file_dialog::DialogState::Open => return Ok(()),
+        egui_file_dialog::DialogState::Picked(p) => vec![p.clone()],
+        egui_file_dialog::DialogState::PickedMultiple(p) => p.clone(),
+        egui_file_dialog::DialogState::Closed | egui_file_dialog::DialogState::Cancelled => {
+            Vec::new()
+        }
+    };
+    let Some((_, then)) = dialogs.builtin.take() else {
+        return Ok(());
+    };
+    if let Some(first) = picked.first() {
+        dialogs.last_dir = first.parent().map(Path::to_path_buf).filter(|d| d.is_dir());
+        if let Some(cmd) = then(picked) {
             out.write(cmd);
         }
     }
+    Ok(())
 }
 
 pub(crate) fn file_drops(
@@ -70,11 +284,76 @@ pub(crate) fn file_drops(
     }
 }
 
-/// Pending results of native file dialogs (run on a worker thread so rendering continues).
+/// File dialogs: the platform's on a worker thread (so rendering continues), or the built-in
+/// browser drawn by egui.
 #[derive(Resource)]
 pub(crate) struct FileDialogs {
-    /// Commands produced by a dialog's worker thread (open these files, export there).
-    tx: Sender<Option<UiCommand>>,
-    rx: Mutex<Receiver<Option<UiCommand>>>,
+    /// Results of a native dialog's worker thread.
+    tx: Sender<DialogResult>,
+    rx: Mutex<Receiver<DialogResult>>,
+    /// A native dialog is showing.
     open: bool,
+    backend: DialogBackend,
+    /// The built-in browser and what its paths become.
+    builtin: Option<(
+        egui_file_dialog::FileDialog,
+        Box<dyn FnOnce(Vec<PathBuf>) -> Option<UiCommand> + Send + Sync>,
+    )>,
+    /// The folder of the last path picked in the built-in browser (where it opens next).
+    last_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    /// The in-app browser a studio without a desktop dialog falls back to: Export BVH proposes
+    /// `take.bvh` in the folder it opens in, and Save (or Enter) picks that path.
+    #[test]
+    fn the_builtin_browser_saves_where_the_user_points() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let req = FileRequest::new("Export BVH", PickMode::Save, |p| {
+            Some(UiCommand::Session(SessionCommand::ExportBvh(
+                p.into_iter().next()?,
+            )))
+        })
+        .filter("BVH", &["bvh"])
+        .file_name("take.bvh");
+        let dialog = req.builtin(Some(dir.path()));
+        let mut h = Harness::builder().with_size([900.0, 600.0]).build_ui_state(
+            |ui, d: &mut egui_file_dialog::FileDialog| {
+                d.update(ui.ctx());
+            },
+            dialog,
+        );
+        h.run_steps(3);
+        h.get_by_label("📥  Save").click();
+        h.run_steps(3);
+        let want = dir.path().join("take.bvh");
+        match h.state().state() {
+            egui_file_dialog::DialogState::Picked(p) => assert_eq!(
+                std::fs::canonicalize(p.parent().expect("folder")).expect("exists"),
+                std::fs::canonicalize(dir.path()).expect("exists")
+            ),
+            other => panic!("expected {} picked, got {other:?}", want.display()),
+        }
+        // The request turns the path into the export command.
+        let cmd = (req.then)(vec![want.clone()]);
+        assert!(matches!(cmd, Some(UiCommand::Session(SessionCommand::ExportBvh(p))) if p == want));
+    }
+
+    #[test]
+    fn builtin_backend_opens_the_browser_without_trying_the_platform() {
+        let mut d = FileDialogs {
+            backend: DialogBackend::BuiltIn,
+            ..FileDialogs::default()
+        };
+        d.request(FileRequest::new("Open", PickMode::OpenFiles, |p| {
+            Some(UiCommand::Session(SessionCommand::Open(p)))
+        }));
+        assert!(d.builtin_open());
+        assert!(!d.open, "no native dialog thread");
+    }
 }

@@ -19,6 +19,7 @@ pub(crate) fn dispatch_commands(
     mut dialogs: ResMut<FileDialogs>,
     mut layout: Option<ResMut<DockLayout>>,
     mut log: ResMut<AppLog>,
+    mut groups: ResMut<MarkerGroups>,
     time: Res<Time<Real>>,
 ) {
     for cmd in commands.read() {
@@ -46,18 +47,16 @@ pub(crate) fn dispatch_commands(
             UiCommand::SelectMarker(m) => selection.select_marker(m),
             UiCommand::SelectJoint(actor, j) => selection.select_actor_joint(actor, j),
             UiCommand::OpenDialog => {
-                dialogs.spawn(|| {
-                    let picked = rfd::FileDialog::new()
-                        .set_title("Open motion capture files")
-                        .add_filter(
-                            "Motion capture",
-                            &["c3d", "trc", "bvh", "asf", "amc", "glb", "gltf"],
-                        )
-                        .add_filter("All files", &["*"])
-                        .pick_files()
-                        .unwrap_or_default();
-                    (!picked.is_empty()).then_some(UiCommand::Session(SessionCommand::Open(picked)))
-                });
+                dialogs.request(
+                    FileRequest::new("Open motion capture files", PickMode::OpenFiles, |p| {
+                        Some(UiCommand::Session(SessionCommand::Open(p)))
+                    })
+                    .filter(
+                        "Motion capture",
+                        &["c3d", "trc", "bvh", "asf", "amc", "glb", "gltf"],
+                    )
+                    .filter("All files", &["*"]),
+                );
             }
             UiCommand::LaneSpanMoved { key, from, to } => {
                 panels
@@ -65,47 +64,47 @@ pub(crate) fn dispatch_commands(
                     .write(CleanupCommand::MoveLaneSpan { key, from, to });
             }
             UiCommand::AddActorDialog => {
-                dialogs.spawn(|| {
-                    rfd::FileDialog::new()
-                        .set_title("Add an actor's motion")
-                        .add_filter("Skeleton motion", &["bvh", "amc"])
-                        .pick_file()
-                        .map(|p| UiCommand::Session(SessionCommand::AddActor(p)))
-                });
+                dialogs.request(
+                    FileRequest::new("Add an actor's motion", PickMode::OpenFile, |p| {
+                        Some(UiCommand::Session(SessionCommand::AddActor(first(p)?)))
+                    })
+                    .filter("Skeleton motion", &["bvh", "amc"]),
+                );
             }
             UiCommand::ExportBvhDialog => {
-                dialogs.spawn(|| {
-                    rfd::FileDialog::new()
-                        .set_title("Export the take's motion as BVH (one file per actor)")
-                        .add_filter("BVH", &["bvh"])
-                        .set_file_name("take.bvh")
-                        .save_file()
-                        .map(|p| UiCommand::Session(SessionCommand::ExportBvh(p)))
-                });
+                dialogs.request(
+                    FileRequest::new(
+                        "Export the take's motion as BVH (one file per actor)",
+                        PickMode::Save,
+                        |p| Some(UiCommand::Session(SessionCommand::ExportBvh(first(p)?))),
+                    )
+                    .filter("BVH", &["bvh"])
+                    .file_name("take.bvh"),
+                );
             }
             UiCommand::ExportGlbDialog => {
-                dialogs.spawn(|| {
-                    rfd::FileDialog::new()
-                        .set_title("Export the mannequin with the take's motion as GLB (one file per actor)")
-                        .add_filter("glTF binary", &["glb"])
-                        .set_file_name("take.glb")
-                        .save_file()
-                        .map(|p| UiCommand::Session(SessionCommand::ExportGlb(p)))
-                });
+                dialogs.request(
+                    FileRequest::new(
+                        "Export the mannequin with the take's motion as GLB (one file per actor)",
+                        PickMode::Save,
+                        |p| Some(UiCommand::Session(SessionCommand::ExportGlb(first(p)?))),
+                    )
+                    .filter("glTF binary", &["glb"])
+                    .file_name("take.glb"),
+                );
             }
             UiCommand::Cleanup(c) => {
                 panels.cleanup.write(c);
             }
             UiCommand::ExportCleanedDialog => {
-                dialogs.spawn(|| {
-                    rfd::FileDialog::new()
-                        .set_title("Export the cleaned markers")
-                        .add_filter("C3D", &["c3d"])
-                        .add_filter("TRC (OpenSim)", &["trc"])
-                        .set_file_name("cleaned.c3d")
-                        .save_file()
-                        .map(|p| UiCommand::Cleanup(CleanupCommand::Export(p)))
-                });
+                dialogs.request(
+                    FileRequest::new("Export the cleaned markers", PickMode::Save, |p| {
+                        Some(UiCommand::Cleanup(CleanupCommand::Export(first(p)?)))
+                    })
+                    .filter("C3D", &["c3d"])
+                    .filter("TRC (OpenSim)", &["trc"])
+                    .file_name("cleaned.c3d"),
+                );
             }
             UiCommand::Library(c) => {
                 if let LibraryCommand::Open(p) = &c {
@@ -117,84 +116,78 @@ pub(crate) fn dispatch_commands(
                 panels.subtitles.write(c);
             }
             UiCommand::SaveSubtitlesDialog(lang) => {
-                dialogs.spawn(move || {
-                    rfd::FileDialog::new()
-                        .set_title(format!("Save the {lang} subtitles"))
-                        .add_filter("Subtitles", ::subtitles::Format::EXTENSIONS)
-                        .set_file_name(format!("subtitles.{lang}.srt"))
-                        .save_file()
-                        .map(|p| {
-                            UiCommand::Subtitles(SubtitleCommand::Save {
+                let name = format!("subtitles.{lang}.srt");
+                dialogs.request(
+                    FileRequest::new(
+                        format!("Save the {lang} subtitles"),
+                        PickMode::Save,
+                        move |p| {
+                            Some(UiCommand::Subtitles(SubtitleCommand::Save {
                                 lang,
-                                path: Some(p),
-                            })
-                        })
-                });
+                                path: Some(first(p)?),
+                            }))
+                        },
+                    )
+                    .filter("Subtitles", ::subtitles::Format::EXTENSIONS)
+                    .file_name(name),
+                );
             }
             UiCommand::OpenShotsDialog => {
-                dialogs.spawn(|| {
-                    rfd::FileDialog::new()
-                        .set_title("Open a shot list")
-                        .add_filter("EDL or timecode list", &["edl", "txt"])
-                        .pick_file()
-                        .map(|p| UiCommand::Subtitles(SubtitleCommand::OpenShots(p)))
-                });
+                dialogs.request(
+                    FileRequest::new("Open a shot list", PickMode::OpenFile, |p| {
+                        Some(UiCommand::Subtitles(SubtitleCommand::OpenShots(first(p)?)))
+                    })
+                    .filter("EDL or timecode list", &["edl", "txt"]),
+                );
             }
             UiCommand::OpenSubtitlesDialog(audio) => {
-                dialogs.spawn(move || {
-                    let d = rfd::FileDialog::new();
-                    if audio {
-                        d.set_title("Open the reference audio")
-                            .add_filter("WAV", &["wav"])
-                            .pick_file()
-                            .map(|p| UiCommand::Subtitles(SubtitleCommand::OpenAudio(p)))
-                    } else {
-                        d.set_title("Open subtitle tracks")
-                            .add_filter("Subtitles", ::subtitles::Format::EXTENSIONS)
-                            .pick_file()
-                            .map(|p| UiCommand::Subtitles(SubtitleCommand::Open(p)))
-                    }
-                });
+                let req = if audio {
+                    FileRequest::new("Open the reference audio", PickMode::OpenFile, |p| {
+                        Some(UiCommand::Subtitles(SubtitleCommand::OpenAudio(first(p)?)))
+                    })
+                    .filter("WAV", &["wav"])
+                } else {
+                    FileRequest::new("Open subtitle tracks", PickMode::OpenFile, |p| {
+                        Some(UiCommand::Subtitles(SubtitleCommand::Open(first(p)?)))
+                    })
+                    .filter("Subtitles", ::subtitles::Format::EXTENSIONS)
+                };
+                dialogs.request(req);
             }
             UiCommand::OpenLibraryDialog => {
-                dialogs.spawn(|| {
-                    rfd::FileDialog::new()
-                        .set_title("Open or create a take library")
-                        .add_filter("Take library", &["db", "sqlite", "mocaplib"])
-                        .set_file_name("takes.db")
-                        .save_file()
-                        .map(|p| UiCommand::Library(LibraryCommand::Open(p)))
-                });
+                dialogs.request(
+                    FileRequest::new("Open or create a take library", PickMode::Save, |p| {
+                        Some(UiCommand::Library(LibraryCommand::Open(first(p)?)))
+                    })
+                    .filter("Take library", &["db", "sqlite", "mocaplib"])
+                    .file_name("takes.db"),
+                );
             }
             UiCommand::ImportFolderDialog => {
-                dialogs.spawn(|| {
-                    rfd::FileDialog::new()
-                        .set_title("Import a capture folder into the take library")
-                        .pick_folder()
-                        .map(|p| UiCommand::Library(LibraryCommand::ImportFolder(p)))
-                });
+                dialogs.request(FileRequest::new(
+                    "Import a capture folder into the take library",
+                    PickMode::Folder,
+                    |p| Some(UiCommand::Library(LibraryCommand::ImportFolder(first(p)?))),
+                ));
             }
             UiCommand::ExportReportDialog(scene, session) => {
-                dialogs.spawn(move || {
-                    let name = match (&session, &scene) {
-                        (Some(d), Some(s)) => format!("review-{d}-scene-{s}.html"),
-                        (None, Some(s)) => format!("review-scene-{s}.html"),
-                        (Some(d), None) => format!("review-{d}.html"),
-                        (None, None) => "review.html".into(),
-                    };
-                    rfd::FileDialog::new()
-                        .set_title("Write the review report (HTML)")
-                        .add_filter("HTML", &["html"])
-                        .set_file_name(name)
-                        .save_file()
-                        .map(|path| {
-                            UiCommand::Library(LibraryCommand::ExportReport {
-                                path,
-                                scene,
-                                session,
-                            })
-                        })
-                });
+                let name = match (&session, &scene) {
+                    (Some(d), Some(s)) => format!("review-{d}-scene-{s}.html"),
+                    (None, Some(s)) => format!("review-scene-{s}.html"),
+                    (Some(d), None) => format!("review-{d}.html"),
+                    (None, None) => "review.html".into(),
+                };
+                dialogs.request(
+                    FileRequest::new("Write the review report (HTML)", PickMode::Save, |p| {
+                        Some(UiCommand::Library(LibraryCommand::ExportReport {
+                            path: first(p)?,
+                            scene,
+                            session,
+                        }))
+                    })
+                    .filter("HTML", &["html"])
+                    .file_name(name),
+                );
             }
             UiCommand::FocusTab(tab) => {
                 if let Some(l) = layout.as_mut() {
@@ -209,6 +202,7 @@ pub(crate) fn dispatch_commands(
             }
             UiCommand::SetDisplayRate(r) => settings.display_rate = r,
             UiCommand::SetShowFrames(f) => settings.show_frames = f,
+            UiCommand::ShowMarkerGroup(g, shown) => groups.set_shown(&g, shown),
             UiCommand::SetSettings(s) => *settings = *s,
             UiCommand::ResetLayout => {
                 if let Some(l) = layout.as_mut() {
@@ -236,4 +230,9 @@ pub(crate) struct PanelWriters<'w> {
     library: MessageWriter<'w, LibraryCommand>,
     cleanup: MessageWriter<'w, CleanupCommand>,
     subtitles: MessageWriter<'w, SubtitleCommand>,
+}
+
+/// The one path of a single-path pick.
+fn first(paths: Vec<PathBuf>) -> Option<PathBuf> {
+    paths.into_iter().next()
 }

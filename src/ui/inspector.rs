@@ -6,27 +6,22 @@ use super::*;
 /// Editable start timecode (at the take's timecode base; `;` before the frames = drop-frame).
 /// Commits on Enter / focus loss as an undoable edit; a malformed entry is reported, not applied.
 pub(crate) fn start_timecode_field(ui: &mut egui::Ui, current: Timecode) -> Option<UiCommand> {
-    let id = ui.id().with("start_tc_edit");
-    let mut text = ui
-        .data_mut(|d| d.get_temp::<String>(id))
-        .unwrap_or_else(|| current.to_string());
-    let r = ui
-        .add(
-            egui::TextEdit::singleline(&mut text)
+    let c = crate::widgets::commit_text(
+        ui,
+        ui.id().with("start_tc_edit"),
+        &current.to_string(),
+        |t| {
+            egui::TextEdit::singleline(t)
                 .desired_width(110.0)
-                .font(egui::TextStyle::Monospace),
-        )
-        .on_hover_text(format!(
-            "Timecode of frame 0 at {} fps (HH:MM:SS:FF; ';' for drop-frame). Undoable.",
-            current.format.nominal_fps
-        ));
-    if r.changed() {
-        ui.data_mut(|d| d.insert_temp(id, text.clone()));
-    }
-    if !r.lost_focus() {
-        return None;
-    }
-    ui.data_mut(|d| d.remove::<String>(id));
+                .font(egui::TextStyle::Monospace)
+        },
+    );
+    c.response.on_hover_text(format!(
+        "Timecode of frame 0 at {} fps (HH:MM:SS:FF; ';' for drop-frame). Enter applies, Esc \
+         cancels. Undoable.",
+        current.format.nominal_fps
+    ));
+    let text = c.committed?;
     match Timecode::parse(&text, current.format.nominal_fps) {
         Ok(tc) if tc != current => Some(UiCommand::Edit(EditCommand::SetStartTimecode(tc))),
         Ok(_) => None,
@@ -34,6 +29,48 @@ pub(crate) fn start_timecode_field(ui: &mut egui::Ui, current: Timecode) -> Opti
             "Start timecode not changed: {e}"
         ))),
     }
+}
+
+/// Marker groups: modelled points and each actor, shown or hidden in the viewport and the
+/// marker tables.
+fn marker_groups_ui(ui: &mut egui::Ui, g: &MarkerGroups, out: &mut Vec<UiCommand>) {
+    if g.prefix.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new("Marker groups")
+        .default_open(true)
+        .show(ui, |ui| {
+            let modelled = g.modelled_count();
+            if modelled > 0 {
+                let mut on = g.show_modelled;
+                if ui
+                    .checkbox(&mut on, format!("Modelled points ({modelled})"))
+                    .on_hover_text(
+                        "Points the capture software computed (joint centres, segment axes: \
+                         Vicon's PEL0, LFEM1, …): residual 0 and no camera. Hidden by default.",
+                    )
+                    .changed()
+                {
+                    out.push(UiCommand::ShowMarkerGroup(MarkerGroup::Modelled, on));
+                }
+            }
+            for (actor, real, virt) in g.actors() {
+                let mut on = !g.hidden_actors.contains(&actor);
+                let name = if actor.is_empty() {
+                    "(no prefix)".to_string()
+                } else {
+                    actor.clone()
+                };
+                let text = if virt > 0 {
+                    format!("{name}: {real} markers + {virt} modelled")
+                } else {
+                    format!("{name}: {real} markers")
+                };
+                if ui.checkbox(&mut on, text).changed() {
+                    out.push(UiCommand::ShowMarkerGroup(MarkerGroup::Actor(actor), on));
+                }
+            }
+        });
 }
 
 pub(crate) fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
@@ -123,11 +160,18 @@ pub(crate) fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCo
             let marker = v.session.take.as_ref().and_then(|t| t.markers.as_ref());
             match (marker, v.selection) {
                 (Some(m), Some(k)) if k < m.marker_count() => {
-                    let mut label = m.labels[k].clone();
                     ui.horizontal(|ui| {
-                        ui.label("Label");
-                        let r = ui.text_edit_singleline(&mut label);
-                        if r.lost_focus() && label != m.labels[k] && !label.trim().is_empty() {
+                        let l = ui.label("Label");
+                        let c = crate::widgets::commit_text(
+                            ui,
+                            egui::Id::new(("marker_label", k)),
+                            &m.labels[k],
+                            |t| egui::TextEdit::singleline(t),
+                        );
+                        c.response.labelled_by(l.id);
+                        if let Some(label) = c.committed
+                            && !label.trim().is_empty()
+                        {
                             out.push(UiCommand::Edit(EditCommand::RenameMarker {
                                 index: k,
                                 label: label.trim().to_string(),
@@ -169,6 +213,7 @@ pub(crate) fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCo
                 },
             }
         });
+    marker_groups_ui(ui, v.groups, &mut out);
     egui::CollapsingHeader::new("Display")
         .default_open(true)
         .show(ui, |ui| {
@@ -350,4 +395,5 @@ pub(crate) struct InspectorView<'a> {
     pub(crate) frame: usize,
     pub(crate) settings: &'a Settings,
     pub(crate) marker_world: &'a MarkerWorld,
+    pub(crate) groups: &'a MarkerGroups,
 }

@@ -31,12 +31,15 @@ use persist::*;
 pub use dock::*;
 
 use crate::model::commands::{ALL_TABS, Tab, UiCommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
 
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{CameraOutputMode, Viewport};
+use bevy::input::ButtonState;
+use bevy::input::keyboard::KeyboardInput;
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
 use bevy::window::{FileDragAndDrop, PrimaryWindow};
@@ -55,6 +58,7 @@ use crate::model::commands::PlaybackCommand;
 use crate::model::commands::ViewPreset;
 use crate::model::edit::EditCommand;
 use crate::model::edit::HistoryCommand;
+use crate::model::groups::{MarkerGroup, MarkerGroups};
 use crate::model::hotkeys::{Action, Hotkeys};
 use crate::model::lanes::TimelineLanes;
 use crate::model::lanes::timecode_at;
@@ -105,7 +109,10 @@ impl Plugin for UiPlugin {
             PreUpdate,
             (keyboard_shortcuts, file_drops, poll_file_dialogs).in_set(UiSet),
         )
-        .add_systems(EguiPrimaryContextPass, ui_system.in_set(UiSet))
+        .add_systems(
+            EguiPrimaryContextPass,
+            (ui_system, builtin_file_dialog).chain().in_set(UiSet),
+        )
         .add_systems(
             Update,
             (dispatch_commands, rebuild_lanes, hud_stats).in_set(UiSet),
@@ -161,6 +168,7 @@ struct UiData<'w> {
     log: Res<'w, AppLog>,
     selection: Res<'w, Selection>,
     marker_world: Res<'w, MarkerWorld>,
+    groups: Res<'w, MarkerGroups>,
     grid_labels: Res<'w, crate::viewport::GridLabels>,
     stats: Res<'w, HudStats>,
     time: Res<'w, Time<Real>>,
@@ -262,6 +270,7 @@ fn ui_system(
             frame,
             settings: &data.settings,
             marker_world: &data.marker_world,
+            groups: &data.groups,
         },
         log: &data.log,
         subtitles,
@@ -280,10 +289,15 @@ fn ui_system(
         }),
         cleanup: data.cleanup.as_ref().map(|c| CleanupView {
             stack: take.filter(|t| t.markers.is_some()).map(|t| &t.cleanup),
-            saved: take.is_some_and(|t| c.saved.as_ref() == Some(&t.cleanup))
-                || take.is_some_and(|t| c.saved.is_none() && t.cleanup.entries.is_empty()),
+            // Saved: the sidecar on disk holds this stack; with none, only an empty stack (a
+            // solve stage alone is something to save).
+            saved: take.is_some_and(|t| match &c.saved {
+                Some(s) => s == &t.cleanup,
+                None => t.cleanup.is_empty(),
+            }),
             source: c.source.as_deref(),
             rows: &c.rows,
+            groups: &data.groups,
             sort: c.sort,
             selected_entry: c.selected_entry,
             outcomes: &c.outcomes,

@@ -82,7 +82,11 @@ pub fn review_action(
     (status != current).then(|| status_edit(id, status, author, None))
 }
 
+/// Key presses become commands one by one, read as input messages rather than as the
+/// keyboard's state: five quick presses between two slow frames step five frames. Held keys
+/// repeat (at the platform's rate) for the stepping actions only.
 pub(crate) fn keyboard_shortcuts(
+    mut presses: MessageReader<KeyboardInput>,
     keys: Res<ButtonInput<KeyCode>>,
     settings: Res<Settings>,
     input: Res<ViewportInput>,
@@ -91,6 +95,7 @@ pub(crate) fn keyboard_shortcuts(
     mut out: MessageWriter<UiCommand>,
 ) {
     if input.keyboard_captured {
+        presses.clear();
         return;
     }
     let ctrl = keys.any_pressed([
@@ -100,10 +105,18 @@ pub(crate) fn keyboard_shortcuts(
         KeyCode::SuperRight,
     ]);
     let shift = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);
-    for key in keys.get_just_pressed() {
-        let Some(action) = settings.hotkeys.action_for(*key, ctrl, shift) else {
+    let pressed: Vec<(KeyCode, bool)> = presses
+        .read()
+        .filter(|k| k.state == ButtonState::Pressed)
+        .map(|k| (k.key_code, k.repeat))
+        .collect();
+    for (key, repeat) in pressed {
+        let Some(action) = settings.hotkeys.action_for(key, ctrl, shift) else {
             continue;
         };
+        if repeat && !action.repeats() {
+            continue;
+        }
         let cmd = match action {
             // In / out set the range at the current frame (they need the clock).
             Action::SetIn => Some(UiCommand::Edit(EditCommand::SetInPoint(Some(
@@ -153,34 +166,29 @@ pub(crate) fn hotkeys_ui(ui: &mut egui::Ui, settings: &Settings) -> Vec<UiComman
                 ui.label(action.label());
                 let current =
                     crate::model::hotkeys::format_chords(&settings.hotkeys.chords(action));
-                let id = ui.id().with(("hotkey", action));
-                let mut text = ui
-                    .data_mut(|d| d.get_temp::<String>(id))
-                    .unwrap_or_else(|| current.clone());
                 let clash = conflicts.iter().any(|(_, a)| a.contains(&action));
-                let r = ui.add(
-                    egui::TextEdit::singleline(&mut text)
-                        .desired_width(150.0)
-                        .font(egui::TextStyle::Monospace)
-                        .text_color_opt(clash.then_some(egui::Color32::from_rgb(235, 87, 87))),
+                let c = crate::widgets::commit_text(
+                    ui,
+                    ui.id().with(("hotkey", action)),
+                    &current,
+                    |t| {
+                        egui::TextEdit::singleline(t)
+                            .desired_width(150.0)
+                            .font(egui::TextStyle::Monospace)
+                            .text_color_opt(clash.then_some(egui::Color32::from_rgb(235, 87, 87)))
+                    },
                 );
-                if r.changed() {
-                    ui.data_mut(|d| d.insert_temp(id, text.clone()));
-                }
-                if r.lost_focus() {
-                    ui.data_mut(|d| d.remove::<String>(id));
-                    if text != current {
-                        match crate::model::hotkeys::parse_chords(&text) {
-                            Ok(chords) => {
-                                let mut s = settings.clone();
-                                s.hotkeys.set(action, chords);
-                                out.push(UiCommand::SetSettings(Box::new(s)));
-                            }
-                            Err(e) => out.push(UiCommand::Report(format!(
-                                "Hotkey for {} not changed: {e}",
-                                action.label()
-                            ))),
+                if let Some(text) = c.committed {
+                    match crate::model::hotkeys::parse_chords(&text) {
+                        Ok(chords) => {
+                            let mut s = settings.clone();
+                            s.hotkeys.set(action, chords);
+                            out.push(UiCommand::SetSettings(Box::new(s)));
                         }
+                        Err(e) => out.push(UiCommand::Report(format!(
+                            "Hotkey for {} not changed: {e}",
+                            action.label()
+                        ))),
                     }
                 }
                 ui.end_row();
@@ -216,3 +224,89 @@ pub(crate) fn hotkeys_ui(ui: &mut egui::Ui, settings: &Settings) -> Vec<UiComman
 /// The N hotkey asked the Review panel to focus its note field.
 #[derive(Resource, Debug, Default)]
 pub(crate) struct NoteFocus(pub(crate) bool);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bevy::input::InputPlugin;
+    use bevy::input::keyboard::Key;
+
+    #[derive(Resource, Default)]
+    struct Seen(Vec<UiCommand>);
+
+    fn collect(mut r: MessageReader<UiCommand>, mut seen: ResMut<Seen>) {
+        seen.0.extend(r.read().cloned());
+    }
+
+    fn press(app: &mut App, key: KeyCode, state: ButtonState, repeat: bool) {
+        app.world_mut().write_message(KeyboardInput {
+            key_code: key,
+            logical_key: Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified),
+            state,
+            text: None,
+            repeat,
+            window: Entity::PLACEHOLDER,
+        });
+    }
+
+    #[test]
+    fn every_quick_press_between_two_frames_counts() {
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, InputPlugin))
+            .add_message::<UiCommand>()
+            .init_resource::<Settings>()
+            .init_resource::<ViewportInput>()
+            .init_resource::<Playback>()
+            .init_resource::<Seen>()
+            .add_systems(
+                PreUpdate,
+                keyboard_shortcuts.after(bevy::input::InputSystems),
+            )
+            .add_systems(Update, collect);
+        app.update();
+        let key = Hotkeys::default().chords(Action::StepForward)[0].key;
+        // Five presses (and releases) arrive within one slow frame.
+        for _ in 0..5 {
+            press(&mut app, key, ButtonState::Pressed, false);
+            press(&mut app, key, ButtonState::Released, false);
+        }
+        app.update();
+        let steps = |app: &App| {
+            app.world()
+                .resource::<Seen>()
+                .0
+                .iter()
+                .filter(|c| matches!(c, UiCommand::Playback(PlaybackCommand::Step(1))))
+                .count()
+        };
+        assert_eq!(steps(&app), 5, "five presses step five frames");
+        // A held key repeats stepping; a held play/pause key does not toggle again.
+        press(&mut app, key, ButtonState::Pressed, false);
+        press(&mut app, key, ButtonState::Pressed, true);
+        press(&mut app, key, ButtonState::Pressed, true);
+        let play = Hotkeys::default().chords(Action::PlayPause)[0].key;
+        press(&mut app, play, ButtonState::Pressed, false);
+        press(&mut app, play, ButtonState::Pressed, true);
+        app.update();
+        assert_eq!(steps(&app), 8);
+        let toggles = app
+            .world()
+            .resource::<Seen>()
+            .0
+            .iter()
+            .filter(|c| matches!(c, UiCommand::Playback(PlaybackCommand::TogglePlay)))
+            .count();
+        assert_eq!(toggles, 1);
+        // Typing into a text field moves nothing.
+        app.world_mut()
+            .resource_mut::<ViewportInput>()
+            .keyboard_captured = true;
+        press(&mut app, key, ButtonState::Pressed, false);
+        app.update();
+        app.world_mut()
+            .resource_mut::<ViewportInput>()
+            .keyboard_captured = false;
+        app.update();
+        assert_eq!(steps(&app), 8);
+    }
+}

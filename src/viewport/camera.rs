@@ -12,6 +12,7 @@ use crate::model::commands::{CameraCommand, ViewPreset};
 use bevy::camera::ScalingMode;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
 use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
 
 /// Camera systems.
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
@@ -116,6 +117,35 @@ impl OrbitCamera {
         self.distance = (self.distance * factor).clamp(0.05, 5000.0);
     }
 
+    /// Dollies by `factor` towards (`< 1`) or away from the point under the cursor, given as
+    /// normalised viewport coordinates (`ndc`: −1…1, +Y up) in a viewport of `aspect` (width /
+    /// height): that point stays under the cursor, as zooming does in Maya or MotionBuilder.
+    pub fn dolly_towards(&mut self, factor: f32, ndc: Vec2, aspect: f32) {
+        let t = Transform::from_translation(self.eye()).looking_at(self.focus, self.up());
+        // Half-height of the view at the focus distance (45° field of view; orthographic views
+        // show `distance × 0.83` metres).
+        let half_h = if self.preset == ViewPreset::Perspective {
+            self.distance * std::f32::consts::FRAC_PI_8.tan()
+        } else {
+            self.distance * 0.415
+        };
+        let half_w = half_h * aspect.clamp(0.2, 5.0);
+        let under = self.focus + t.right() * (ndc.x * half_w) + t.up() * (ndc.y * half_h);
+        let before = self.distance;
+        self.dolly(factor);
+        let k = self.distance / before;
+        self.focus = under + (self.focus - under) * k;
+    }
+
+    /// The camera's up vector (the top view looks down −Y with −Z up).
+    pub fn up(&self) -> Vec3 {
+        if self.preset == ViewPreset::Top {
+            Vec3::NEG_Z
+        } else {
+            Vec3::Y
+        }
+    }
+
     /// Frames a world-space box in a viewport of the given aspect ratio (width / height).
     pub fn frame(&mut self, min: Vec3, max: Vec3, aspect: f32) {
         self.focus = (min + max) * 0.5;
@@ -217,6 +247,7 @@ struct DragState {
 
 fn orbit_input(
     input: Res<ViewportInput>,
+    windows: Query<&Window, With<PrimaryWindow>>,
     keys: Res<ButtonInput<KeyCode>>,
     buttons: Res<ButtonInput<MouseButton>>,
     motion: Res<AccumulatedMouseMotion>,
@@ -254,12 +285,29 @@ fn orbit_input(
             None => {}
         }
     }
-    if input.hovered && scroll.delta.y != 0.0 {
+    // The wheel acts only with the pointer over the viewport now (the hover flag is a frame
+    // old: a wheel turned just after leaving it for a panel must scroll the panel only).
+    let cursor = windows.single().ok().and_then(Window::cursor_position);
+    let over = match (cursor, input.rect) {
+        (Some(c), Some(r)) => input.hovered && r.contains(c),
+        _ => input.hovered,
+    };
+    if over && scroll.delta.y != 0.0 {
         let lines = match scroll.unit {
             MouseScrollUnit::Line => scroll.delta.y,
             MouseScrollUnit::Pixel => scroll.delta.y / 40.0,
         };
-        cam.dolly(0.88f32.powf(lines));
+        let factor = 0.88f32.powf(lines);
+        match (cursor, input.rect) {
+            (Some(c), Some(r)) if r.width() > 1.0 && r.height() > 1.0 => {
+                let ndc = Vec2::new(
+                    (c.x - r.min.x) / r.width() * 2.0 - 1.0,
+                    1.0 - (c.y - r.min.y) / r.height() * 2.0,
+                );
+                cam.dolly_towards(factor, ndc, r.width() / r.height());
+            }
+            _ => cam.dolly(factor),
+        }
     }
 }
 
@@ -297,12 +345,7 @@ fn update_camera_transform(
     mut cams: Query<(&OrbitCamera, &mut Transform, &mut Projection), Changed<OrbitCamera>>,
 ) {
     for (orbit, mut t, mut proj) in &mut cams {
-        let up = if orbit.preset == ViewPreset::Top {
-            Vec3::NEG_Z
-        } else {
-            Vec3::Y
-        };
-        *t = Transform::from_translation(orbit.eye()).looking_at(orbit.focus, up);
+        *t = Transform::from_translation(orbit.eye()).looking_at(orbit.focus, orbit.up());
         let want_ortho = orbit.preset != ViewPreset::Perspective;
         match (&mut *proj, want_ortho) {
             (Projection::Orthographic(o), true) => {
@@ -403,5 +446,44 @@ mod tests {
         assert_eq!(c.preset, ViewPreset::Perspective);
         c.dolly(1e9);
         assert_eq!(c.distance, 5000.0);
+    }
+
+    /// Where a world point lands in normalised viewport coordinates.
+    fn project(cam: &OrbitCamera, p: Vec3, aspect: f32) -> Vec2 {
+        let t = Transform::from_translation(cam.eye()).looking_at(cam.focus, cam.up());
+        let local = t.compute_affine().inverse().transform_point3(p);
+        let tan = std::f32::consts::FRAC_PI_8.tan();
+        Vec2::new(
+            local.x / (-local.z * tan * aspect),
+            local.y / (-local.z * tan),
+        )
+    }
+
+    #[test]
+    fn the_wheel_zooms_towards_the_point_under_the_cursor() {
+        let aspect = 16.0 / 9.0;
+        let mut cam = OrbitCamera::default();
+        let ndc = Vec2::new(0.6, -0.3);
+        // The point under the cursor on the focus plane.
+        let t = Transform::from_translation(cam.eye()).looking_at(cam.focus, cam.up());
+        let h = cam.distance * std::f32::consts::FRAC_PI_8.tan();
+        let p = cam.focus + t.right() * (ndc.x * h * aspect) + t.up() * (ndc.y * h);
+        assert!((project(&cam, p, aspect) - ndc).length() < 1e-4);
+        let d0 = cam.distance;
+        for _ in 0..5 {
+            cam.dolly_towards(0.88, ndc, aspect);
+        }
+        assert!(cam.distance < d0 * 0.6, "zoomed in");
+        assert!(
+            (project(&cam, p, aspect) - ndc).length() < 1e-3,
+            "the point under the cursor stays there: {:?}",
+            project(&cam, p, aspect)
+        );
+        // At the centre it is the plain dolly.
+        let mut a = OrbitCamera::default();
+        let mut b = a;
+        a.dolly_towards(0.5, Vec2::ZERO, aspect);
+        b.dolly(0.5);
+        assert!((a.focus - b.focus).length() < 1e-5 && (a.distance - b.distance).abs() < 1e-5);
     }
 }

@@ -130,8 +130,20 @@ pub(crate) fn marker_params(settings: &Settings, selected: LinearRgba) -> Marker
     }
 }
 
+/// Sorts the take's markers into groups (modelled points, actor prefixes) when it changes.
+pub(crate) fn classify_markers(session: Res<Session>, mut groups: ResMut<MarkerGroups>) {
+    if groups.generation == Some(session.generation) {
+        return;
+    }
+    match session.take.as_ref().and_then(|t| t.markers.as_ref()) {
+        Some(m) => groups.classify(session.generation, &m.labels, m.modelled_markers()),
+        None => groups.classify(session.generation, &[], Vec::new()),
+    }
+}
+
 pub(crate) fn update_markers(
     session: Res<Session>,
+    groups: Res<MarkerGroups>,
     playback: Res<Playback>,
     selection: Res<Selection>,
     settings: Res<Settings>,
@@ -141,7 +153,7 @@ pub(crate) fn update_markers(
     mut world: ResMut<MarkerWorld>,
 ) {
     // Colours follow labels and settings: recomputed only when either may have changed.
-    let recolour = settings.is_changed() || session.is_changed();
+    let recolour = settings.is_changed() || session.is_changed() || groups.is_changed();
     world.positions.clear();
     let Some(take) = session.take.as_ref() else {
         return;
@@ -165,7 +177,7 @@ pub(crate) fn update_markers(
         if k >= n {
             continue;
         }
-        let ok = valid[k] && pos[k].iter().all(|c| c.is_finite());
+        let ok = valid[k] && pos[k].iter().all(|c| c.is_finite()) && groups.visible(k);
         if recolour {
             let seg = take.marker_segments.get(k).and_then(|s| s.as_deref());
             let colour = marker_colour(&settings, seg, &markers.labels[k]);

@@ -42,6 +42,7 @@ use bevy::world_serialization::WorldAssetRoot;
 use mocap_data::{LengthUnit, UpAxis};
 
 use crate::model::commands::CameraCommand;
+use crate::model::groups::MarkerGroups;
 use crate::model::log::AppLog;
 use crate::model::log::LogLevel;
 use crate::model::scene::CharacterStatus;
@@ -85,6 +86,7 @@ impl Plugin for ViewportPlugin {
         ))
         .init_resource::<Selection>()
         .init_resource::<MarkerWorld>()
+        .init_resource::<MarkerGroups>()
         .init_resource::<BoneLinks>()
         .init_resource::<GridLabels>()
         .configure_sets(Update, ViewportSet.after(PlaybackSet))
@@ -98,6 +100,7 @@ impl Plugin for ViewportPlugin {
                 select_startup_joint,
                 apply_trail_override,
                 pose_skeleton,
+                classify_markers,
                 update_markers,
                 apply_visibility_settings,
                 follow_grid,
@@ -500,8 +503,17 @@ fn update_bounds(
     world: Res<MarkerWorld>,
     selection: Res<Selection>,
     joints: Query<(&JointEntity, &GlobalTransform)>,
+    skins: Query<(&SkinnedMesh, &InheritedVisibility)>,
+    transforms: Query<&GlobalTransform>,
     mut bounds: ResMut<SceneBounds>,
 ) {
+    // Characters (glTF skins) count too: F and A frame what is on stage, not only the markers.
+    let skin_joints = skins
+        .iter()
+        .filter(|(_, v)| v.get())
+        .flat_map(|(s, _)| s.joints.iter())
+        .filter_map(|&e| transforms.get(e).ok())
+        .map(GlobalTransform::translation);
     let mut lo = Vec3::splat(f32::MAX);
     let mut hi = Vec3::splat(f32::MIN);
     let mut any = false;
@@ -511,6 +523,8 @@ fn update_bounds(
         .flatten()
         .copied()
         .chain(joints.iter().map(|(_, g)| g.translation()))
+        .chain(skin_joints)
+        .filter(|p| p.is_finite())
     {
         lo = lo.min(p);
         hi = hi.max(p);

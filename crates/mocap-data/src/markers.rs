@@ -243,6 +243,31 @@ impl MarkerTrajectories {
         &mut self.valid
     }
 
+    /// Which markers are modelled (virtual) points rather than reconstructed ones: every
+    /// valid sample has residual 0 and no camera bit, while the take records residuals for
+    /// other markers. Vicon's joint centres and segment axes (`PEL0`, `LFEM1`, …) are such
+    /// points; the C3D standard reads residual 0 as "computed or interpolated, not
+    /// reconstructed". A take that records no residual at all has no modelled markers.
+    pub fn modelled_markers(&self) -> Vec<bool> {
+        let n = self.marker_count();
+        let mut seen = vec![false; n];
+        let mut measured = vec![false; n];
+        for (i, &v) in self.valid.iter().enumerate() {
+            if !v {
+                continue;
+            }
+            let k = i % n.max(1);
+            seen[k] = true;
+            if self.residuals[i] != 0.0 || self.camera_masks[i] != 0 {
+                measured[k] = true;
+            }
+        }
+        if !measured.iter().any(|&m| m) {
+            return vec![false; n];
+        }
+        seen.iter().zip(&measured).map(|(&s, &m)| s && !m).collect()
+    }
+
     /// Fraction of samples that are valid (1.0 for an empty take).
     pub fn valid_fraction(&self) -> f64 {
         if self.valid.is_empty() {
@@ -299,6 +324,52 @@ mod tests {
         assert_eq!(calls, [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]);
         assert!(!t.sample(1, 0).valid);
         assert_eq!(t.sample(2, 1).position, [2.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn modelled_markers_are_those_never_reconstructed() {
+        // A: reconstructed (residual, cameras); B: modelled (residual 0, no camera); C: a gap
+        // everywhere (unknown, not modelled).
+        let t = MarkerTrajectories::from_fn(
+            vec!["A".into(), "B".into(), "C".into()],
+            4,
+            FrameRate::FPS_120,
+            LengthUnit::Millimetre,
+            UpAxis::Z,
+            |f, m| match m {
+                0 => MarkerSample {
+                    position: [f as f32, 0.0, 0.0],
+                    residual: if f == 2 { 0.0 } else { 0.8 },
+                    camera_mask: if f == 2 { 0 } else { 0b101 },
+                    valid: true,
+                },
+                1 => MarkerSample {
+                    position: [0.0, f as f32, 0.0],
+                    residual: 0.0,
+                    camera_mask: 0,
+                    valid: true,
+                },
+                _ => MarkerSample::GAP,
+            },
+        )
+        .expect("take");
+        assert_eq!(t.modelled_markers(), [false, true, false]);
+        // A take that records no residuals at all (e.g. from a TRC) has no modelled markers.
+        let plain = MarkerTrajectories::from_fn(
+            vec!["A".into(), "B".into()],
+            2,
+            FrameRate::FPS_120,
+            LengthUnit::Millimetre,
+            UpAxis::Z,
+            |_, _| MarkerSample {
+                position: [1.0, 2.0, 3.0],
+                residual: 0.0,
+                camera_mask: 0,
+                valid: true,
+            },
+        )
+        .expect("take");
+        assert_eq!(plain.modelled_markers(), [false, false]);
     }
 
     #[test]

@@ -295,6 +295,15 @@ fn ron_extensions() -> ron::extensions::Extensions {
 }
 
 impl OpStack {
+    /// Whether the stack does nothing: no marker entries, no solve stage, no motion or face
+    /// operations (a take without a sidecar has such a stack, and nothing to save).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+            && self.solve.is_none()
+            && self.motion.is_empty()
+            && self.face.is_empty()
+    }
+
     /// An empty stack of the current version.
     pub fn new() -> Self {
         Self::default()

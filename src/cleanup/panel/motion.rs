@@ -49,7 +49,7 @@ pub(crate) fn solve_stage_editor(
     egui::Grid::new("solve_stage_grid")
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label("Marker set");
+            let set_label = ui.label("Marker set");
             ui.horizontal(|ui| {
                 egui::ComboBox::from_id_salt("solve_markerset")
                     .selected_text(if matches!(st.markerset.as_str(), "cmu41" | "fullbody53") {
@@ -62,32 +62,38 @@ pub(crate) fn solve_stage_editor(
                             ui.selectable_value(&mut st.markerset, p.to_string(), p);
                         }
                     });
-                let mut text = st.markerset.clone();
-                if ui
-                    .add(egui::TextEdit::singleline(&mut text).desired_width(160.0))
-                    .on_hover_text("A preset name or a marker-set JSON file")
-                    .lost_focus()
+                let c = crate::widgets::commit_text(
+                    ui,
+                    egui::Id::new("solve_markerset_text"),
+                    &st.markerset,
+                    |t| egui::TextEdit::singleline(t).desired_width(160.0),
+                );
+                c.response
+                    .labelled_by(set_label.id)
+                    .on_hover_text("A preset name or a marker-set JSON file (Enter to apply)");
+                if let Some(text) = c.committed
                     && !text.trim().is_empty()
                 {
                     st.markerset = text.trim().to_string();
                 }
             });
             ui.end_row();
-            ui.label("Skeleton");
-            let mut sk = st
+            let sk_label = ui.label("Skeleton");
+            let sk = st
                 .skeleton
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            if ui
-                .add(
-                    egui::TextEdit::singleline(&mut sk)
+            let c =
+                crate::widgets::commit_text(ui, egui::Id::new("solve_skeleton_path"), &sk, |t| {
+                    egui::TextEdit::singleline(t)
                         .hint_text("the take's skeleton")
-                        .desired_width(220.0),
-                )
-                .on_hover_text(".asf or .bvh file; empty: the take's own skeleton")
-                .lost_focus()
-            {
+                        .desired_width(220.0)
+                });
+            c.response.labelled_by(sk_label.id).on_hover_text(
+                ".asf or .bvh file; empty: the take's own skeleton (Enter to apply)",
+            );
+            if let Some(sk) = c.committed {
                 st.skeleton = (!sk.trim().is_empty()).then(|| sk.trim().into());
             }
             ui.end_row();
@@ -95,7 +101,7 @@ pub(crate) fn solve_stage_editor(
             if ui
                 .add(
                     egui::DragValue::new(&mut st.calibration_frames)
-                        .range(1..=100_000)
+                        .range(1..=raw.map_or(100_000, |r| r.frame_count().max(1)))
                         .suffix(" frames"),
                 )
                 .dragged()
@@ -156,7 +162,12 @@ pub(crate) fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack)
             .clicked()
         {
             let mut s = stack.clone();
-            s.solve = Some(SolveStage::default());
+            let mut stage = SolveStage::default();
+            // Calibrate within the take (the default 600 frames is longer than many takes).
+            if let Some(n) = v.raw.map(|r| r.frame_count()).filter(|&n| n > 0) {
+                stage.calibration_frames = stage.calibration_frames.min(n);
+            }
+            s.solve = Some(stage);
             out.push(edit(s, "Add solve stage", None));
         }
         return out;
@@ -325,4 +336,63 @@ pub(crate) fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack)
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    /// The panel over a stack it owns: edits the panel emits are applied as the app would.
+    fn harness(stack: OpStack) -> Harness<'static, OpStack> {
+        Harness::new_ui_state(
+            |ui, stack: &mut OpStack| {
+                let Some(stage) = stack.solve.clone() else {
+                    return;
+                };
+                for c in solve_stage_editor(ui, stack, &stage, None) {
+                    if let UiCommand::Edit(EditCommand::SetCleanupStack { stack: s, .. }) = c {
+                        *stack = *s;
+                    }
+                }
+            },
+            stack,
+        )
+    }
+
+    #[test]
+    fn typing_a_skeleton_path_and_enter_sets_the_solve_stage() {
+        let stack = OpStack {
+            solve: Some(SolveStage::default()),
+            ..OpStack::default()
+        };
+        let mut h = harness(stack);
+        h.get_by_label("Skeleton").click();
+        h.run();
+        h.get_by_label("Skeleton").type_text("/data/cmu/39.asf");
+        h.run();
+        assert_eq!(
+            h.state().solve.as_ref().and_then(|s| s.skeleton.clone()),
+            None,
+            "not applied while typing"
+        );
+        h.key_press(egui::Key::Enter);
+        h.run();
+        assert_eq!(
+            h.state().solve.as_ref().and_then(|s| s.skeleton.clone()),
+            Some(std::path::PathBuf::from("/data/cmu/39.asf"))
+        );
+        // The marker set field too.
+        h.get_by_label("Marker set").click();
+        h.run();
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        h.get_by_label("Marker set").type_text("fullbody53");
+        h.key_press(egui::Key::Enter);
+        h.run();
+        assert_eq!(
+            h.state().solve.as_ref().map(|s| s.markerset.as_str()),
+            Some("fullbody53")
+        );
+    }
 }
