@@ -100,6 +100,54 @@ pub struct FaceRecording {
     pub frames_missing: u64,
 }
 
+/// The `face` object of `mocap live record --report`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FaceReport {
+    /// Frames of the recorded subject received (duplicates included).
+    pub frames_received: u64,
+    /// Frames lost: numbers missing between the first and last recorded (lost on the network
+    /// or dropped by the bounded queue), plus frames over the recording's capacity.
+    pub frames_dropped: u64,
+    /// Frames that arrived late, duplicated, before the first or jumped too far ahead.
+    pub frames_out_of_order: u64,
+    /// Of those, frames repeating a number already stored.
+    pub frames_duplicate: u64,
+    /// Datagrams on the port that did not decode.
+    pub packets_malformed: u64,
+    /// The subject recorded (`null` when none was heard).
+    pub subject: Option<String>,
+    /// Its rate, frames per second (`null` when none was heard).
+    pub rate: Option<f64>,
+    /// Frames in the recording (gaps included).
+    pub frames_recorded: usize,
+    /// Timecode of the recording's first frame (`null` when none was heard).
+    pub start_timecode: Option<String>,
+    /// Frames of other subjects on the same port (not recorded).
+    pub frames_other_subject: u64,
+}
+
+impl FaceReport {
+    /// The report of `recorder` with the receiver's malformed-datagram count.
+    pub fn new(recorder: &FaceRecorder, packets_malformed: u64) -> Self {
+        let c = &recorder.counters;
+        let rate = recorder.rate();
+        Self {
+            frames_received: c.frames_received,
+            frames_dropped: recorder.frames_dropped(),
+            frames_out_of_order: c.frames_out_of_order,
+            frames_duplicate: c.frames_duplicate,
+            packets_malformed,
+            subject: recorder.subject().map(|(s, _)| s.to_string()),
+            rate: rate.map(FrameRate::hz),
+            frames_recorded: recorder.rows.len(),
+            start_timecode: rate.zip(recorder.first).map(|(r, f)| {
+                Timecode::from_frame_count(f, TimecodeFormat::for_rate(r)).to_string()
+            }),
+            frames_other_subject: c.frames_other_subject,
+        }
+    }
+}
+
 /// Accumulates the frames of one subject.
 #[derive(Debug)]
 pub struct FaceRecorder {
@@ -176,7 +224,11 @@ impl FaceRecorder {
             _ => {}
         }
         self.counters.frames_received += 1;
-        let Some(rate) = rf.frame.rate().filter(|r| self.rate.is_none_or(|k| k == *r)) else {
+        let Some(rate) = rf
+            .frame
+            .rate()
+            .filter(|r| self.rate.is_none_or(|k| k == *r))
+        else {
             self.counters.frames_rate_mismatch += 1;
             return FaceFate::Discarded;
         };
@@ -200,7 +252,10 @@ impl FaceRecorder {
         };
         if n <= highest {
             self.counters.frames_out_of_order += 1;
-            let Some(row) = usize::try_from(n - first).ok().and_then(|i| self.rows.get(i)) else {
+            let Some(row) = usize::try_from(n - first)
+                .ok()
+                .and_then(|i| self.rows.get(i))
+            else {
                 return FaceFate::Discarded; // before the first frame
             };
             if row.is_some() {
@@ -335,6 +390,20 @@ mod tests {
         assert_eq!(c.frames_duplicate, 1);
         assert_eq!(r.frames_missing(), 1); // 102
         assert_eq!(r.frames_dropped(), 1);
+        let report = FaceReport::new(&r, 3);
+        assert_eq!(
+            (
+                report.frames_received,
+                report.frames_dropped,
+                report.frames_out_of_order,
+                report.packets_malformed,
+                report.frames_recorded
+            ),
+            (9, 1, 4, 3, 7)
+        );
+        assert_eq!(report.subject.as_deref(), Some("A"));
+        assert_eq!(report.rate, Some(60.0));
+        assert_eq!(report.start_timecode.as_deref(), Some("00:00:01:40"));
         let rec = r.finish().expect("a recording");
         assert_eq!(rec.subject, "A");
         assert_eq!(rec.first_frame_number, 100);

@@ -33,7 +33,7 @@ pub mod vmc;
 pub mod worker;
 
 pub use client::{ClientConfig, LiveClient, LiveEvent, ReceivedFrame};
-pub use face_record::{FaceRecordConfig, FaceRecorder, FaceRecording};
+pub use face_record::{FaceRecordConfig, FaceRecorder, FaceRecording, FaceReport};
 pub use livelink::{LiveLinkConfig, LiveLinkReceiver, ReceivedFace};
 pub use queue::BoundedQueue;
 pub use record::{LiveReport, RecordConfig, Recorder, Recording};

@@ -143,7 +143,12 @@ impl LiveLinkReceiver {
         let stats = Arc::new(LiveLinkStats::default());
         let subjects = Arc::new(Subjects::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let shared = (frames.clone(), stats.clone(), subjects.clone(), stop.clone());
+        let shared = (
+            frames.clone(),
+            stats.clone(),
+            subjects.clone(),
+            stop.clone(),
+        );
         let thread = std::thread::Builder::new()
             .name("livelink-face".into())
             .spawn(move || {

@@ -52,7 +52,10 @@ fn pylivelinkface_packets_are_recorded_and_read_back() {
     let subjects = rx.subjects();
     let names: Vec<&str> = subjects.iter().map(|s| s.subject.as_str()).collect();
     assert_eq!(names, ["OtherPhone", "PeerFace"]);
-    assert_eq!(subjects[1].device_id, "$11111111-2222-3333-4444-555555555555");
+    assert_eq!(
+        subjects[1].device_id,
+        "$11111111-2222-3333-4444-555555555555"
+    );
     assert_eq!(subjects[1].rate, FrameRate::integer(1).ok());
 
     let mut rec = FaceRecorder::new(FaceRecordConfig {
@@ -79,7 +82,11 @@ fn pylivelinkface_packets_are_recorded_and_read_back() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1 + 8);
     assert!(lines[1].starts_with("10:00:01:00.000,61,"), "{}", lines[1]);
-    assert!(lines[4].contains("NaN"), "the skipped frame is a gap: {}", lines[4]);
+    assert!(
+        lines[4].contains("NaN"),
+        "the skipped frame is a gap: {}",
+        lines[4]
+    );
     let back = read_csv(
         &csv,
         FaceReadOptions {
@@ -89,10 +96,7 @@ fn pylivelinkface_packets_are_recorded_and_read_back() {
     .expect("our reader reads it back");
     let f = &back.curves;
     assert_eq!(f.frame_count(), 8);
-    assert_eq!(
-        f.start_timecode.map(|t| t.to_frame_count()),
-        Some(36_001)
-    );
+    assert_eq!(f.start_timecode.map(|t| t.to_frame_count()), Some(36_001));
     assert!(
         back.warnings.iter().any(|w| w.contains("missing")),
         "{:?}",
