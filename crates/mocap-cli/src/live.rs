@@ -1,7 +1,9 @@
 //! `mocap live`: the live stage without the stage. `serve` streams a take as a NatNet 4.1
 //! server in real time; `record` receives a NatNet stream into a C3D take (optionally solved
-//! live to BVH, added to the take library) with a JSON report. The logic is `mocap-live`'s.
+//! live to BVH, added to the take library) and/or a Live Link Face stream into a face CSV
+//! (`live_face`), with a JSON report. The logic is `mocap-live`'s.
 
+use crate::live_face;
 use anyhow::{Context, Result, bail};
 use mocap_data::LengthUnit;
 use mocap_formats::{bvh, c3d};
@@ -24,8 +26,9 @@ enum LiveCommand {
     /// Stream a take in real time as a NatNet 4.1 server (labeled markers in metres, a marker
     /// set per actor prefix, the take's timecode). Playback starts with the first client.
     Serve(ServeArgs),
-    /// Receive a NatNet stream into a C3D take, optionally solving it live to BVH.
-    Record(RecordArgs),
+    /// Receive a NatNet stream into a C3D take, optionally solving it live to BVH, and/or a
+    /// Live Link Face stream into a face CSV (`--livelink-face`).
+    Record(Box<RecordArgs>),
     /// Send a skeleton motion over VMC (OSC) in real time: humanoid bones to a VMC receiver.
     SendVmc(SendVmcArgs),
 }
@@ -74,9 +77,17 @@ struct ServeArgs {
 
 #[derive(clap::Args, Debug)]
 struct RecordArgs {
-    /// The server's command address.
+    /// The NatNet server's command address (give this, --livelink-face, or both).
     #[arg(long, value_name = "HOST:PORT")]
-    natnet: String,
+    natnet: Option<String>,
+    /// Record Live Link Face (iPhone ARKit face) packets arriving on this UDP port (bound on
+    /// --local) or ADDR:PORT (0.0.0.0:11111 hears a phone on the network). Alone, -o is the face
+    /// CSV; with --natnet, the face goes to `<stem>.face.csv` beside the C3D.
+    #[arg(long, value_name = "PORT|ADDR:PORT")]
+    livelink_face: Option<String>,
+    /// Record this Live Link Face subject (the phone's subject name); default: the first heard.
+    #[arg(long, value_name = "NAME", requires = "livelink_face")]
+    face_subject: Option<String>,
     /// Receive from this multicast group instead of unicast.
     #[arg(long, value_name = "GROUP")]
     multicast: Option<Ipv4Addr>,
@@ -98,8 +109,8 @@ struct RecordArgs {
     /// Give up when no frame came within this many seconds.
     #[arg(long, default_value_t = 10.0, value_name = "S")]
     connect_timeout: f64,
-    /// Output take.
-    #[arg(short = 'o', long = "output", value_name = "TAKE.c3d")]
+    /// Output take (a face recorded alone: the face CSV).
+    #[arg(short = 'o', long = "output", value_name = "TAKE.c3d|FACE.csv")]
     output: PathBuf,
     /// Solve every actor live.
     #[arg(long, requires = "markerset")]
@@ -141,7 +152,7 @@ fn parse_form(s: &str) -> Result<ConnectForm, String> {
 pub fn run(args: Args) -> Result<()> {
     match args.command {
         LiveCommand::Serve(a) => serve(a),
-        LiveCommand::Record(a) => record(a),
+        LiveCommand::Record(a) => record(*a),
         LiveCommand::SendVmc(a) => send_vmc(a),
     }
 }
@@ -250,12 +261,57 @@ fn parse_group(s: &str) -> Result<SocketAddrV4> {
 }
 
 fn record(a: RecordArgs) -> Result<()> {
-    let server = a
-        .natnet
+    let face_addr = a
+        .livelink_face
+        .as_deref()
+        .map(|s| live_face::parse_addr(s, a.local))
+        .transpose()?;
+    let Some(natnet) = a.natnet.clone() else {
+        let Some(face_addr) = face_addr else {
+            bail!(
+                "nothing to record: give --natnet HOST:PORT (a NatNet body stream), \
+                 --livelink-face PORT (Live Link Face), or both"
+            );
+        };
+        for (given, flag) in [
+            (a.solve, "--solve"),
+            (a.bvh.is_some(), "--bvh"),
+            (a.vmc.is_some(), "--vmc"),
+            (a.db.is_some(), "--db"),
+            (a.multicast.is_some(), "--multicast"),
+        ] {
+            if given {
+                bail!("{flag} needs a body stream: add --natnet HOST:PORT");
+            }
+        }
+        return live_face::record_alone(
+            face_addr,
+            a.face_subject.clone(),
+            &a.output,
+            a.report.as_deref(),
+            a.duration,
+            a.idle_timeout,
+            a.connect_timeout,
+        );
+    };
+    let server = natnet
         .to_socket_addrs()
-        .with_context(|| format!("--natnet {}: give HOST:PORT", a.natnet))?
+        .with_context(|| format!("--natnet {natnet}: give HOST:PORT"))?
         .find(SocketAddr::is_ipv4)
-        .with_context(|| format!("--natnet {}: no IPv4 address", a.natnet))?;
+        .with_context(|| format!("--natnet {natnet}: no IPv4 address"))?;
+    // The face of the take, beside the C3D; its memory bounded by the take's length.
+    let mut face = match face_addr {
+        Some(addr) => {
+            let max_s = a
+                .duration
+                .map_or(3600.0, |d| d + a.connect_timeout.max(0.0) + 1.0);
+            Some((
+                live_face::FaceCapture::start(addr, a.face_subject.clone(), max_s)?,
+                live_face::output_path(&a.output, true)?,
+            ))
+        }
+        None => None,
+    };
     let solve = if a.solve {
         let unit = LengthUnit::parse(&a.bvh_unit)
             .with_context(|| format!("--bvh-unit {}: use mm, cm, m or in", a.bvh_unit))?;
@@ -286,6 +342,9 @@ fn record(a: RecordArgs) -> Result<()> {
     let mut vmc: Option<mocap_live::vmc::VmcSender> = None;
     let mut vmc_sent = 0usize;
     loop {
+        if let Some((f, _)) = &mut face {
+            f.pump();
+        }
         if let Some(ev) = client.events.pop_timeout(Duration::from_millis(20)) {
             session.handle(&ev)?;
             if let (Some(target), Some(solver)) = (a.vmc, &session.solver)
@@ -332,6 +391,10 @@ fn record(a: RecordArgs) -> Result<()> {
     }
     c3d::write_path(&file, &a.output)?;
     let report = session.report(malformed);
+    let face_report = match face {
+        Some((f, path)) => Some(f.finish(&path, false)?),
+        None => None,
+    };
     if let (Some(out), Some(solver)) = (&a.bvh, &session.solver) {
         for (i, (actor, sk, motion)) in solver.motions()?.iter().enumerate() {
             let path = if i == 0 {
@@ -343,7 +406,11 @@ fn record(a: RecordArgs) -> Result<()> {
         }
     }
     if let Some(r) = &a.report {
-        std::fs::write(r, serde_json::to_string_pretty(&report)? + "\n")
+        let mut json = serde_json::to_value(&report)?;
+        if let (Some(fr), Some(obj)) = (&face_report, json.as_object_mut()) {
+            obj.insert("face".into(), serde_json::to_value(fr)?);
+        }
+        std::fs::write(r, serde_json::to_string_pretty(&json)? + "\n")
             .with_context(|| format!("writing {}", r.display()))?;
     }
     if let Some(db) = &a.db {

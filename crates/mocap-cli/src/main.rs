@@ -12,6 +12,7 @@ mod face;
 mod farm;
 mod info;
 mod live;
+mod live_face;
 mod retarget;
 mod solve;
 mod subs;

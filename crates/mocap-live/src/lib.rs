@@ -5,6 +5,8 @@
 //! - [`natnet`]: the wire codec (on the `natnet` crate) and [`natnet::fuzz_decode`];
 //! - [`server`]: replays a [`stream::TakeStream`] in real time (`mocap live serve`);
 //! - [`client`]: receives a stream (`mocap live record`, the studio's Live panel);
+//! - [`livelink`]: receives Live Link Face (iPhone ARKit face) UDP packets;
+//! - [`face_record`]: one Live Link Face subject → face curves, counters;
 //! - [`record`]: frames → take, counters, latency report;
 //! - [`solve`]: per-actor live solve, warm-started frame to frame;
 //! - [`queue`]: the bounded drop-oldest queue;
@@ -15,8 +17,10 @@
 //! Units: NatNet positions are metres, Y-up (Motive's space); every type states its own.
 
 pub mod client;
+pub mod face_record;
 pub mod impair;
 pub mod library;
+pub mod livelink;
 pub mod natnet;
 pub mod queue;
 pub mod record;
@@ -29,6 +33,8 @@ pub mod vmc;
 pub mod worker;
 
 pub use client::{ClientConfig, LiveClient, LiveEvent, ReceivedFrame};
+pub use face_record::{FaceRecordConfig, FaceRecorder, FaceRecording, FaceReport};
+pub use livelink::{LiveLinkConfig, LiveLinkReceiver, ReceivedFace};
 pub use queue::BoundedQueue;
 pub use record::{LiveReport, RecordConfig, Recorder, Recording};
 pub use server::{ServeConfig, ServerHandle, serve};
