@@ -12,6 +12,8 @@
 //! - [`queue`]: the bounded drop-oldest queue;
 //! - [`impair`]: a relay that drops, reorders and garbles a stream on purpose, and counts it;
 //! - [`vmc`]: VMC over OSC out (humanoid bones, port 39539);
+//! - [`vmc_in`]: VMC over OSC in (skeleton streams from suits and VMC apps), [`vmc_take`]:
+//!   its frames as a humanoid skeleton motion and blendshape curves;
 //! - [`worker`]: a session on its own thread for a frame-driven consumer (the studio).
 //!
 //! Units: NatNet positions are metres, Y-up (Motive's space); every type states its own.
@@ -30,6 +32,8 @@ pub mod solve;
 pub mod stream;
 pub mod take;
 pub mod vmc;
+pub mod vmc_in;
+pub mod vmc_take;
 pub mod worker;
 
 pub use client::{ClientConfig, LiveClient, LiveEvent, ReceivedFrame};
@@ -40,4 +44,5 @@ pub use record::{LiveReport, RecordConfig, Recorder, Recording};
 pub use server::{ServeConfig, ServerHandle, serve};
 pub use session::{Session, SolveConfig};
 pub use stream::TakeStream;
+pub use vmc_in::{VmcFrame, VmcInConfig, VmcReceiver};
 pub use worker::{LiveStatus, LiveUpdate, LiveWorker};
