@@ -27,7 +27,8 @@ enum LiveCommand {
     /// set per actor prefix, the take's timecode). Playback starts with the first client.
     Serve(ServeArgs),
     /// Receive a NatNet stream into a C3D take, optionally solving it live to BVH, and/or a
-    /// Live Link Face stream into a face CSV (`--livelink-face`).
+    /// Live Link Face stream into a face CSV (`--livelink-face`); or, with --vmc-in, a VMC
+    /// skeleton stream (suits, VSeeFace) straight to BVH.
     Record(Box<RecordArgs>),
     /// Send a skeleton motion over VMC (OSC) in real time: humanoid bones to a VMC receiver.
     SendVmc(SendVmcArgs),
@@ -88,6 +89,10 @@ struct RecordArgs {
     /// Record this Live Link Face subject (the phone's subject name); default: the first heard.
     #[arg(long, value_name = "NAME", requires = "livelink_face")]
     face_subject: Option<String>,
+    /// Record a VMC (OSC) skeleton stream instead, listening on PORT (127.0.0.1) or ADDR:PORT;
+    /// -o is then the BVH (centimetres), blendshapes go to `<stem>.face.csv`.
+    #[arg(long, value_name = "PORT|ADDR:PORT", conflicts_with_all = ["natnet", "livelink_face", "solve", "multicast", "db"])]
+    vmc_in: Option<String>,
     /// Receive from this multicast group instead of unicast.
     #[arg(long, value_name = "GROUP")]
     multicast: Option<Ipv4Addr>,
@@ -109,8 +114,8 @@ struct RecordArgs {
     /// Give up when no frame came within this many seconds.
     #[arg(long, default_value_t = 10.0, value_name = "S")]
     connect_timeout: f64,
-    /// Output take (a face recorded alone: the face CSV).
-    #[arg(short = 'o', long = "output", value_name = "TAKE.c3d|FACE.csv")]
+    /// Output take (a face recorded alone: the face CSV; with --vmc-in: the BVH).
+    #[arg(short = 'o', long = "output", value_name = "TAKE.c3d|FACE.csv|OUT.bvh")]
     output: PathBuf,
     /// Solve every actor live.
     #[arg(long, requires = "markerset")]
@@ -261,6 +266,16 @@ fn parse_group(s: &str) -> Result<SocketAddrV4> {
 }
 
 fn record(a: RecordArgs) -> Result<()> {
+    if let Some(listen) = a.vmc_in {
+        return crate::live_vmc::record_vmc(crate::live_vmc::VmcRecord {
+            listen,
+            duration: a.duration,
+            idle_timeout: a.idle_timeout,
+            connect_timeout: a.connect_timeout,
+            output: a.output,
+            report: a.report,
+        });
+    }
     let face_addr = a
         .livelink_face
         .as_deref()
@@ -270,7 +285,8 @@ fn record(a: RecordArgs) -> Result<()> {
         let Some(face_addr) = face_addr else {
             bail!(
                 "nothing to record: give --natnet HOST:PORT (a NatNet body stream), \
-                 --livelink-face PORT (Live Link Face), or both"
+                 --livelink-face PORT (Live Link Face), or both; or --vmc-in PORT|ADDR:PORT \
+                 (a VMC skeleton stream)"
             );
         };
         for (given, flag) in [

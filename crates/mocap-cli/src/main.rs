@@ -13,6 +13,7 @@ mod farm;
 mod info;
 mod live;
 mod live_face;
+mod live_vmc;
 mod retarget;
 mod solve;
 mod subs;

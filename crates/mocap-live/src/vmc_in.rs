@@ -406,7 +406,8 @@ impl VmcDecoder {
         let mut out = Decoded::default();
         // The decoder is bounds-checked; the guard keeps the thread alive should it not be.
         let packet = std::panic::catch_unwind(|| rosc::decoder::decode_udp(bytes));
-        let Ok(Ok((_, packet))) = packet else {
+        // Bytes left over: a truncated bundle (the decoder keeps the elements before the cut).
+        let Ok(Ok(([], packet))) = packet else {
             out.malformed = true;
             return out;
         };

@@ -48,12 +48,13 @@ pub struct VmcTake {
     pub joints: Vec<(usize, usize)>,
 }
 
-/// The stream's frame rate: the median interval of the senders' `/VMC/Ext/T` clock (else of
-/// the arrival times), rounded to a whole rate when within 1 %; 60 Hz with fewer than two
+/// The stream's frame rate: the median interval of the sender's `/VMC/Ext/T` clock over the
+/// frames that have it (else of the arrival times), rounded to a whole rate when within 1 %; 60 Hz with fewer than two
 /// frames.
 pub fn estimate_rate(frames: &[VmcFrame]) -> FrameRate {
-    let times: Vec<f64> = if frames.iter().all(|f| f.time_s.is_some()) {
-        frames.iter().filter_map(|f| f.time_s).collect()
+    let sent: Vec<f64> = frames.iter().filter_map(|f| f.time_s).collect();
+    let times: Vec<f64> = if sent.len() >= 2 {
+        sent
     } else {
         let t0 = frames.first().map(|f| f.received);
         frames
