@@ -21,24 +21,28 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// An OSC bundle of `/VMC/Ext/Blend/Val "Joy" value` and `/VMC/Ext/Blend/Apply`.
+/// An OSC bundle of `/VMC/Ext/Blend/Val "Joy" value`, `… "EyeBlinkLeft" value / 2` (a VRM
+/// clip and a Perfect Sync ARKit one) and `/VMC/Ext/Blend/Apply`.
 fn blend_bundle(value: f32) -> Vec<u8> {
     let pad = |b: &[u8]| {
         let mut v = b.to_vec();
         v.push(0);
-        while v.len() % 4 != 0 {
+        while !v.len().is_multiple_of(4) {
             v.push(0);
         }
         v
     };
-    let mut val = pad(b"/VMC/Ext/Blend/Val");
-    val.extend(pad(b",sf"));
-    val.extend(pad(b"Joy"));
-    val.extend_from_slice(&value.to_be_bytes());
+    let val = |name: &[u8], v: f32| {
+        let mut m = pad(b"/VMC/Ext/Blend/Val");
+        m.extend(pad(b",sf"));
+        m.extend(pad(name));
+        m.extend_from_slice(&v.to_be_bytes());
+        m
+    };
     let mut apply = pad(b"/VMC/Ext/Blend/Apply");
     apply.extend(pad(b","));
     let mut out = b"#bundle\0\0\0\0\0\0\0\0\x01".to_vec();
-    for m in [val, apply] {
+    for m in [val(b"Joy", value), val(b"EyeBlinkLeft", value / 2.0), apply] {
         out.extend_from_slice(&(m.len() as u32).to_be_bytes());
         out.extend(m);
     }
@@ -108,7 +112,7 @@ fn record_vmc_stream_to_bvh_face_csv_and_report() {
     assert_eq!(r["packets_malformed"], 0);
     assert_eq!(r["bones_unknown"], 0);
     assert_eq!(r["rate_hz"].as_f64(), Some(motion.rate.hz()));
-    assert_eq!(r["blendshapes"], serde_json::json!(["Joy"]));
+    assert_eq!(r["blendshapes"], serde_json::json!(["eyeBlinkLeft", "Joy"]));
     let bones: Vec<String> = serde_json::from_value(r["bones"].clone()).expect("bones");
     assert_eq!(bones.len(), sender.bone_names().len());
 
@@ -138,8 +142,46 @@ fn record_vmc_stream_to_bvh_face_csv_and_report() {
         let (hs, hr) = pairs[0];
         worst_hips = worst_hips.max((a[hs].translation * k - b[hr].translation).length());
     }
-    assert!(worst_rot < 1e-3, "world rotation error {worst_rot} rad");
+    assert!(worst_rot < 1e-4, "world rotation error {worst_rot} rad");
     assert!(worst_hips < 1e-3, "hips path error {worst_hips} cm");
+
+    // It drives a character through the retargeting: back onto the source skeleton (the `vrm`
+    // preset maps the Unity names), the mapped joints turn as in the source.
+    let back = out.path().join("back.bvh");
+    let o = mocap()
+        .args(["retarget"])
+        .arg(&bvh_out)
+        .arg("--to")
+        .arg(&src)
+        .arg("-o")
+        .arg(&back)
+        .arg("--json")
+        .output()
+        .expect("retarget runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rj: serde_json::Value = serde_json::from_slice(&o.stdout).expect("retarget JSON");
+    assert_eq!(rj["source_map"], "vrm");
+    assert_eq!(
+        rj["bones"].as_array().map(Vec::len),
+        Some(pairs.len()),
+        "{rj}"
+    );
+    let back = bvh::read_path(&back).expect("retargeted BVH");
+    let mut worst_back = 0.0f64;
+    for f in 0..n {
+        let a = fk::pose(sk, motion.frame(f));
+        let b = fk::pose(&back.skeleton, back.motion.frame(f));
+        for &(js, _) in &pairs {
+            worst_back = worst_back.max(angle(a[js].rotation, b[js].rotation));
+        }
+    }
+    eprintln!(
+        "VMC record: world rotation ≤ {worst_rot:.2e} rad, hips ≤ {worst_hips:.2e} cm; retargeted back ≤ {worst_back:.2e} rad"
+    );
+    assert!(
+        worst_back < 1e-4,
+        "retargeted back: rotation error {worst_back} rad"
+    );
 
     // The blendshape: 0 before it was applied, 0.5 from then on.
     let face_csv = out.path().join("suit.face.csv");
@@ -149,6 +191,11 @@ fn record_vmc_stream_to_bvh_face_csv_and_report() {
     assert_eq!(joy.values[9], 0.0);
     assert_eq!(joy.values[10], 0.5);
     assert_eq!(joy.values[n - 1], 0.5);
+    let blink = face
+        .curves
+        .curve("eyeBlinkLeft")
+        .expect("eyeBlinkLeft curve");
+    assert_eq!((blink.values[9], blink.values[10]), (0.0, 0.25));
 }
 
 #[test]

@@ -253,7 +253,7 @@ fn osc_message(addr: &str, tags: &str, args: &[u8]) -> Vec<u8> {
     let pad = |s: &str| {
         let mut v = s.as_bytes().to_vec();
         v.push(0);
-        while v.len() % 4 != 0 {
+        while !v.len().is_multiple_of(4) {
             v.push(0);
         }
         v
