@@ -70,8 +70,9 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr> {
     })
 }
 
-/// Records the stream until `--duration`, silence or Ctrl-C-free timeouts, then writes the BVH,
-/// the face CSV and the report.
+/// Records the stream until `--duration` seconds from the first frame or `--idle-timeout`
+/// seconds of silence, then writes the BVH, the face CSV and the report. Frames are held in
+/// memory until then (about 4 KB per frame of 55 bones: 15 minutes at 60 Hz ≈ 200 MB).
 pub fn record_vmc(a: VmcRecord) -> Result<()> {
     let bind = parse_listen(&a.listen)?;
     let receiver = VmcReceiver::start(VmcInConfig {
