@@ -227,4 +227,19 @@ fn record_without_an_input_says_which_flags() {
         .expect("runs");
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot be used with"));
+    let o = mocap()
+        .args([
+            "live",
+            "record",
+            "--livelink-face",
+            "11111",
+            "--vmc-in",
+            "39539",
+            "-o",
+        ])
+        .arg(out.path().join("x.bvh"))
+        .output()
+        .expect("runs");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot be used with"));
 }
