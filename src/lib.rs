@@ -25,6 +25,7 @@ pub mod cli;
 pub mod history;
 pub mod model;
 pub mod playback;
+pub mod recovery;
 pub mod session;
 pub mod subtitles;
 pub mod takes;
@@ -48,6 +49,11 @@ impl PluginGroup for CorePlugins {
             .add(takes::TakesPlugin)
             .add(cleanup::CleanupPlugin)
             .add(subtitles::SubtitlesPlugin)
+            // Unsaved-change tracking; no recovery folder unless the app sets one.
+            .add(recovery::RecoveryPlugin {
+                folder: None,
+                interval_s: 5.0,
+            })
     }
 }
 

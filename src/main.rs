@@ -20,6 +20,7 @@ use mocap_studio::{
     model::library::LibraryCommand,
     model::session::SessionCommand,
     model::subtitles::SubtitleCommand,
+    recovery::RecoveryPlugin,
     subtitles::{SubtitleOverlayPlugin, audio::SubtitleAudioPlugin},
     ui::UiPlugin,
     viewport::{ViewportPlugin, camera::CameraPlugin},
@@ -48,6 +49,8 @@ fn main() -> Result<()> {
                     resolution: WindowResolution::new(args.width, args.height),
                     ..default()
                 }),
+                // The close button asks first when work is unsaved (UiPlugin).
+                close_when_requested: false,
                 ..default()
             })
             .set(AssetPlugin {
@@ -62,7 +65,15 @@ fn main() -> Result<()> {
             }),
     )
     .add_plugins(EguiPlugin::default())
-    .add_plugins(core_plugins())
+    .add_plugins(
+        core_plugins().set(RecoveryPlugin {
+            // Scripted runs neither write nor offer recovered work.
+            folder: (!args.is_scripted())
+                .then(mocap_studio::recovery::default_folder)
+                .flatten(),
+            interval_s: 5.0,
+        }),
+    )
     .add_plugins((
         CameraPlugin,
         ViewportPlugin,

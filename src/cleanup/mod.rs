@@ -109,6 +109,13 @@ pub struct MarkerRow {
     pub mean_residual: Option<f64>,
 }
 
+impl Cleanup {
+    /// The session generation the engine has caught up with (its take, its sidecar stack).
+    pub fn generation(&self) -> Option<u64> {
+        self.generation
+    }
+}
+
 /// State of the clean-up engine.
 #[derive(Resource, Default)]
 pub struct Cleanup {

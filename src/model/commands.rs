@@ -165,6 +165,12 @@ pub enum UiCommand {
     SetDisplayRate(DisplayRate),
     /// Ruler in frames.
     SetShowFrames(bool),
+    /// Answer the recovery offer.
+    Recovery(crate::model::recovery::RecoveryCommand),
+    /// Quit without saving (the unsaved-changes prompt's answer).
+    QuitDiscard,
+    /// Close the unsaved-changes prompt and keep working.
+    CancelQuit,
     /// Show or hide a group of markers in the viewport and the tables.
     ShowMarkerGroup(crate::model::groups::MarkerGroup, bool),
     /// Replace the settings.

@@ -17,6 +17,7 @@ pub mod hotkeys;
 pub mod lanes;
 pub mod library;
 pub mod log;
+pub mod recovery;
 pub mod scene;
 pub mod session;
 pub mod settings;

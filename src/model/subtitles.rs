@@ -24,11 +24,15 @@ pub struct LangTrack {
     pub fixes: Vec<Fix>,
     /// Why QC could not run (no profile for the language), if so.
     pub qc_error: Option<String>,
+    /// The cues as last read or saved (`None`: never saved as they are, e.g. restored from the
+    /// recovery folder): the track has unsaved changes when they differ.
+    pub saved: Option<Track>,
 }
 
 impl LangTrack {
     /// A visible track without QC results yet.
     pub fn new(lang: impl Into<String>, track: Track, source: Option<PathBuf>) -> Self {
+        let track_copy = track.clone();
         Self {
             lang: lang.into(),
             track,
@@ -37,7 +41,13 @@ impl LangTrack {
             issues: Vec::new(),
             fixes: Vec::new(),
             qc_error: None,
+            saved: Some(track_copy),
         }
+    }
+
+    /// Whether the cues differ from the file they were read from or last saved to.
+    pub fn is_modified(&self) -> bool {
+        self.saved.as_ref() != Some(&self.track)
     }
 
     /// Index of the cue shown at `t_ms` (the last one starting at or before it that has not
@@ -190,6 +200,16 @@ pub enum SubtitleCommand {
     OpenShots(PathBuf),
     /// Remove a language.
     Remove(String),
+    /// Put back a track from the recovery folder, keeping `source` as where Save writes (the
+    /// track shows as unsaved).
+    Restore {
+        /// Language.
+        lang: String,
+        /// The recovered track.
+        track: Box<::subtitles::Track>,
+        /// The file the track was read from before the crash, if any.
+        source: Option<PathBuf>,
+    },
     /// Write a language's track (format from the extension) to `path`, or back to the file it
     /// was read from (`None`).
     Save {

@@ -146,6 +146,28 @@ pub(crate) fn apply_subtitle_commands(
                     now,
                 ),
             },
+            SubtitleCommand::Restore {
+                lang,
+                track,
+                source,
+            } => {
+                log.push(
+                    LogLevel::Info,
+                    format!("Subtitles ({lang}) restored: {} cues", track.cues.len()),
+                    now,
+                );
+                let mut t = LangTrack::new(lang.clone(), *track, source);
+                t.saved = None;
+                let before = tracks.get(&lang).cloned().map(Box::new);
+                edits.write(EditCommand::Subtitle {
+                    lang,
+                    change: SubtitleChange::Track {
+                        before,
+                        after: Some(Box::new(t)),
+                    },
+                    undo: false,
+                });
+            }
             SubtitleCommand::OpenShots(path) => match load_shots(&path, &session) {
                 Ok(ms) => {
                     log.push(
@@ -195,6 +217,7 @@ pub(crate) fn apply_subtitle_commands(
                         );
                         if let Some(t) = tracks.get_mut(&lang) {
                             t.source = Some(p);
+                            t.saved = Some(t.track.clone());
                         }
                     }
                     Err(e) => log.push(

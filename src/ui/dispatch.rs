@@ -3,6 +3,15 @@
 #[allow(unused_imports)]
 use super::*;
 
+/// The unsaved-changes prompt and the recovery offer's answers.
+#[derive(bevy::ecs::system::SystemParam)]
+pub(crate) struct Prompts<'w> {
+    quit: ResMut<'w, QuitPrompt>,
+    recovery: MessageWriter<'w, RecoveryCommand>,
+    unsaved: Res<'w, Unsaved>,
+    groups: ResMut<'w, MarkerGroups>,
+}
+
 /// Applies [`UiCommand`]s by writing the owning plugins' messages.
 pub(crate) fn dispatch_commands(
     mut commands: MessageReader<UiCommand>,
@@ -19,7 +28,7 @@ pub(crate) fn dispatch_commands(
     mut dialogs: ResMut<FileDialogs>,
     mut layout: Option<ResMut<DockLayout>>,
     mut log: ResMut<AppLog>,
-    mut groups: ResMut<MarkerGroups>,
+    mut prompts: Prompts,
     time: Res<Time<Real>>,
 ) {
     for cmd in commands.read() {
@@ -202,7 +211,7 @@ pub(crate) fn dispatch_commands(
             }
             UiCommand::SetDisplayRate(r) => settings.display_rate = r,
             UiCommand::SetShowFrames(f) => settings.show_frames = f,
-            UiCommand::ShowMarkerGroup(g, shown) => groups.set_shown(&g, shown),
+            UiCommand::ShowMarkerGroup(g, shown) => prompts.groups.set_shown(&g, shown),
             UiCommand::SetSettings(s) => *settings = *s,
             UiCommand::ResetLayout => {
                 if let Some(l) = layout.as_mut() {
@@ -218,7 +227,19 @@ pub(crate) fn dispatch_commands(
                 }
             }
             UiCommand::Quit => {
+                if prompts.unsaved.docs.is_empty() {
+                    exit.write(AppExit::Success);
+                } else {
+                    prompts.quit.0 = true;
+                }
+            }
+            UiCommand::QuitDiscard => {
+                prompts.quit.0 = false;
                 exit.write(AppExit::Success);
+            }
+            UiCommand::CancelQuit => prompts.quit.0 = false,
+            UiCommand::Recovery(c) => {
+                prompts.recovery.write(c);
             }
         }
     }

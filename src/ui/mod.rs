@@ -13,6 +13,7 @@ mod hud;
 mod inspector;
 mod menus;
 mod persist;
+mod prompts;
 mod shortcuts;
 use dispatch::*;
 
@@ -27,6 +28,8 @@ pub use shortcuts::*;
 use dialogs::*;
 
 use persist::*;
+
+use prompts::*;
 
 pub use dock::*;
 
@@ -67,6 +70,7 @@ use crate::model::library::OpenLibrary;
 use crate::model::library::TakeBrowser;
 use crate::model::log::AppLog;
 use crate::model::log::LogLevel;
+use crate::model::recovery::{QuitPrompt, RecoveryCommand, RecoveryOffer, Unsaved};
 use crate::model::session::Session;
 use crate::model::session::SessionCommand;
 use crate::model::settings::{Settings, config_dir, load_json, save_json};
@@ -103,11 +107,20 @@ impl Plugin for UiPlugin {
         .init_resource::<crate::viewport::GridLabels>()
         .init_resource::<HudStats>()
         .init_resource::<NoteFocus>()
+        .init_resource::<Unsaved>()
+        .init_resource::<QuitPrompt>()
+        .add_message::<RecoveryCommand>()
         .add_message::<UiCommand>()
         .add_systems(PreStartup, (load_persisted, setup_egui_camera))
         .add_systems(
             PreUpdate,
-            (keyboard_shortcuts, file_drops, poll_file_dialogs).in_set(UiSet),
+            (
+                keyboard_shortcuts,
+                file_drops,
+                poll_file_dialogs,
+                close_requested,
+            )
+                .in_set(UiSet),
         )
         .add_systems(
             EguiPrimaryContextPass,
@@ -115,7 +128,7 @@ impl Plugin for UiPlugin {
         )
         .add_systems(
             Update,
-            (dispatch_commands, rebuild_lanes, hud_stats).in_set(UiSet),
+            (dispatch_commands, rebuild_lanes, hud_stats, window_title).in_set(UiSet),
         )
         .add_systems(Last, (autosave, save_on_exit));
     }
@@ -169,6 +182,9 @@ struct UiData<'w> {
     selection: Res<'w, Selection>,
     marker_world: Res<'w, MarkerWorld>,
     groups: Res<'w, MarkerGroups>,
+    unsaved: Res<'w, Unsaved>,
+    offer: Option<Res<'w, RecoveryOffer>>,
+    quit_prompt: Option<Res<'w, QuitPrompt>>,
     grid_labels: Res<'w, crate::viewport::GridLabels>,
     stats: Res<'w, HudStats>,
     time: Res<'w, Time<Real>>,
@@ -390,6 +406,12 @@ fn ui_system(
     commands.append(&mut viewer.commands);
     warm_glyphs(&ctx);
     toasts(&ctx, &data.log, data.time.elapsed_secs_f64());
+    commands.extend(prompts_ui(
+        &ctx,
+        &data.unsaved,
+        data.offer.as_deref(),
+        data.quit_prompt.as_deref(),
+    ));
 
     // Put the 3D camera's viewport on the Viewport tab (physical pixels).
     let ppp = ctx.pixels_per_point();
