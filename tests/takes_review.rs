@@ -61,6 +61,17 @@ fn library_browse_open_review_and_undo() {
     app.update();
     send(&mut app, LibraryCommand::ImportFolder(folder.clone()));
     app.update();
+    // The import runs on a worker thread: the app keeps updating meanwhile.
+    let started = std::time::Instant::now();
+    while browser(&app).importing.is_some() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "import finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        app.update();
+    }
+    app.update();
     assert!(errors(&app).is_empty(), "{:?}", errors(&app));
     let b = browser(&app);
     assert_eq!(b.rows.len(), 3);

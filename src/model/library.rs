@@ -112,6 +112,11 @@ pub struct TakeBrowser {
     pub(crate) seen_version: Option<i64>,
     /// Session generation `active` was matched against.
     pub(crate) matched_generation: Option<u64>,
+    /// A capture folder being imported on a worker thread: the folder and its progress.
+    pub importing: Option<(
+        PathBuf,
+        std::sync::Arc<take_library::import::ImportProgress>,
+    )>,
 }
 
 impl TakeBrowser {

@@ -42,12 +42,18 @@ impl Plugin for TakesPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(TakeBrowser::new(default_author()))
             .init_resource::<OpenLibrary>()
+            .init_resource::<ImportJob>()
             .init_resource::<TimelineLanes>()
             .add_message::<LibraryCommand>()
             .configure_sets(PreUpdate, TakesSet.after(HistorySet).after(SessionSet))
             .add_systems(
                 PreUpdate,
-                (apply_library_commands, follow_session, refresh)
+                (
+                    apply_library_commands,
+                    finish_import,
+                    follow_session,
+                    refresh,
+                )
                     .chain()
                     .in_set(TakesSet),
             );
@@ -112,7 +118,60 @@ pub fn openable_files(detail: &TakeDetail) -> Vec<PathBuf> {
     files.into_iter().map(|(_, p)| p).collect()
 }
 
+/// The running import's result channel (see [`LibraryCommand::ImportFolder`]).
+#[derive(Resource, Default)]
+struct ImportJob(Option<std::sync::Mutex<std::sync::mpsc::Receiver<ImportResult>>>);
+
+type ImportResult = Result<take_library::import::ImportReport, String>;
+
+/// Logs a finished import and re-reads the library.
+fn finish_import(
+    mut job: ResMut<ImportJob>,
+    mut browser: ResMut<TakeBrowser>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
+) {
+    let Some(rx) = job.0.as_ref() else { return };
+    let received = match rx.lock() {
+        Ok(rx) => rx.try_recv(),
+        Err(_) => return,
+    };
+    let result = match received {
+        Ok(r) => r,
+        Err(std::sync::mpsc::TryRecvError::Empty) => return,
+        Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+            Err("the import stopped unexpectedly".to_string())
+        }
+    };
+    job.0 = None;
+    let folder = browser.importing.take().map(|(f, _)| f).unwrap_or_default();
+    let now = time.elapsed_secs_f64();
+    match result {
+        Ok(r) => {
+            log.push(
+                LogLevel::Info,
+                format!(
+                    "Imported {}: {} new takes, {} new files, {} moved, {} changed",
+                    folder.display(),
+                    r.takes_added.len(),
+                    r.files_added.len(),
+                    r.files_moved.len(),
+                    r.files_changed.len()
+                ),
+                now,
+            );
+            browser.dirty = true;
+        }
+        Err(e) => log.push(
+            LogLevel::Error,
+            format!("Import {}: {e}", folder.display()),
+            now,
+        ),
+    }
+}
+
 fn apply_library_commands(
+    mut imports: ResMut<ImportJob>,
     mut commands: MessageReader<LibraryCommand>,
     mut browser: ResMut<TakeBrowser>,
     library: Res<OpenLibrary>,
@@ -205,42 +264,47 @@ fn apply_library_commands(
                 None => {}
             },
             LibraryCommand::ImportFolder(folder) => {
-                let author = browser.author.clone();
-                let result = library.with(|l| {
-                    l.import_folder(
-                        &folder,
-                        &take_library::naming::NamingPattern::default(),
-                        &take_library::import::FormatsProbe,
-                        &author,
-                    )
-                });
-                match result {
-                    Some(Ok(r)) => {
-                        log.push(
-                            LogLevel::Info,
-                            format!(
-                                "Imported {}: {} new takes, {} new files, {} moved, {} changed",
-                                folder.display(),
-                                r.takes_added.len(),
-                                r.files_added.len(),
-                                r.files_moved.len(),
-                                r.files_changed.len()
-                            ),
-                            now,
-                        );
-                        browser.dirty = true;
-                    }
-                    Some(Err(e)) => log.push(
-                        LogLevel::Error,
-                        format!("Import {}: {e}", folder.display()),
-                        now,
-                    ),
-                    None => log.push(
+                // Hashing a day of capture takes minutes: a worker thread with its own
+                // connection does it; the panel shows its progress and stays responsive.
+                let Some(path) = browser.path.clone() else {
+                    log.push(
                         LogLevel::Warning,
                         "Open or create a take library first (File → Take library…)",
                         now,
-                    ),
+                    );
+                    continue;
+                };
+                if browser.importing.is_some() {
+                    log.push(
+                        LogLevel::Warning,
+                        format!(
+                            "Not importing {}: another import is still running",
+                            folder.display()
+                        ),
+                        now,
+                    );
+                    continue;
                 }
+                let progress = std::sync::Arc::new(take_library::import::ImportProgress::default());
+                let author = browser.author.clone();
+                let (tx, rx) = std::sync::mpsc::channel();
+                let (f, p) = (folder.clone(), progress.clone());
+                std::thread::spawn(move || {
+                    let result = Library::open(&path, OpenMode::MustExist)
+                        .and_then(|mut l| {
+                            l.import_folder_with_progress(
+                                &f,
+                                &take_library::naming::NamingPattern::default(),
+                                &take_library::import::FormatsProbe,
+                                &author,
+                                &p,
+                            )
+                        })
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(result);
+                });
+                imports.0 = Some(std::sync::Mutex::new(rx));
+                browser.importing = Some((folder, progress));
             }
             LibraryCommand::ExportReport {
                 path,

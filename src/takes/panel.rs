@@ -46,6 +46,8 @@ pub struct TakesView<'a> {
     pub error: Option<&'a str>,
     /// Author of edits.
     pub author: &'a str,
+    /// A folder being imported: the folder, files looked at, files found.
+    pub importing: Option<(&'a Path, usize, usize)>,
 }
 
 /// Colour of a status badge.
@@ -142,6 +144,21 @@ pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
     });
     if let Some(e) = v.error {
         ui.colored_label(egui::Color32::from_rgb(235, 87, 87), e);
+    }
+    if let Some((folder, done, total)) = v.importing {
+        let fraction = if total > 0 {
+            done as f32 / total as f32
+        } else {
+            0.0
+        };
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .show_percentage()
+                .text(format!(
+                    "Importing {}: {done} of {total} files hashed",
+                    folder.display()
+                )),
+        );
     }
     if v.path.is_none() {
         ui.add_space(8.0);

@@ -303,6 +303,129 @@ pub(crate) struct FileDialogs {
     last_dir: Option<PathBuf>,
 }
 
+/// The file dialog a command asks for (`None` for other commands): what is picked and the
+/// command the picked paths become.
+pub(crate) fn file_request(cmd: UiCommand) -> Option<FileRequest> {
+    match cmd {
+        UiCommand::OpenDialog => Some(
+            FileRequest::new("Open motion capture files", PickMode::OpenFiles, |p| {
+                Some(UiCommand::Session(SessionCommand::Open(p)))
+            })
+            .filter(
+                "Motion capture",
+                &["c3d", "trc", "bvh", "asf", "amc", "glb", "gltf"],
+            )
+            .filter("All files", &["*"]),
+        ),
+        UiCommand::AddActorDialog => Some(
+            FileRequest::new("Add an actor's motion", PickMode::OpenFile, |p| {
+                Some(UiCommand::Session(SessionCommand::AddActor(first(p)?)))
+            })
+            .filter("Skeleton motion", &["bvh", "amc"]),
+        ),
+        UiCommand::ExportBvhDialog => Some(
+            FileRequest::new(
+                "Export the take's motion as BVH (one file per actor)",
+                PickMode::Save,
+                |p| Some(UiCommand::Session(SessionCommand::ExportBvh(first(p)?))),
+            )
+            .filter("BVH", &["bvh"])
+            .file_name("take.bvh"),
+        ),
+        UiCommand::ExportGlbDialog => Some(
+            FileRequest::new(
+                "Export the mannequin with the take's motion as GLB (one file per actor)",
+                PickMode::Save,
+                |p| Some(UiCommand::Session(SessionCommand::ExportGlb(first(p)?))),
+            )
+            .filter("glTF binary", &["glb"])
+            .file_name("take.glb"),
+        ),
+        UiCommand::ExportCleanedDialog => Some(
+            FileRequest::new("Export the cleaned markers", PickMode::Save, |p| {
+                Some(UiCommand::Cleanup(CleanupCommand::Export(first(p)?)))
+            })
+            .filter("C3D", &["c3d"])
+            .filter("TRC (OpenSim)", &["trc"])
+            .file_name("cleaned.c3d"),
+        ),
+        UiCommand::SaveSubtitlesDialog(lang) => {
+            let name = format!("subtitles.{lang}.srt");
+            Some(
+                FileRequest::new(
+                    format!("Save the {lang} subtitles"),
+                    PickMode::Save,
+                    move |p| {
+                        Some(UiCommand::Subtitles(SubtitleCommand::Save {
+                            lang,
+                            path: Some(first(p)?),
+                        }))
+                    },
+                )
+                .filter("Subtitles", ::subtitles::Format::EXTENSIONS)
+                .file_name(name),
+            )
+        }
+        UiCommand::OpenShotsDialog => Some(
+            FileRequest::new("Open a shot list", PickMode::OpenFile, |p| {
+                Some(UiCommand::Subtitles(SubtitleCommand::OpenShots(first(p)?)))
+            })
+            .filter("EDL or timecode list", &["edl", "txt"]),
+        ),
+        UiCommand::OpenSubtitlesDialog(audio) => {
+            let req = if audio {
+                FileRequest::new("Open the reference audio", PickMode::OpenFile, |p| {
+                    Some(UiCommand::Subtitles(SubtitleCommand::OpenAudio(first(p)?)))
+                })
+                .filter("WAV", &["wav"])
+            } else {
+                FileRequest::new("Open subtitle tracks", PickMode::OpenFile, |p| {
+                    Some(UiCommand::Subtitles(SubtitleCommand::Open(first(p)?)))
+                })
+                .filter("Subtitles", ::subtitles::Format::EXTENSIONS)
+            };
+            Some(req)
+        }
+        UiCommand::OpenLibraryDialog => Some(
+            FileRequest::new("Open or create a take library", PickMode::Save, |p| {
+                Some(UiCommand::Library(LibraryCommand::Open(first(p)?)))
+            })
+            .filter("Take library", &["db", "sqlite", "mocaplib"])
+            .file_name("takes.db"),
+        ),
+        UiCommand::ImportFolderDialog => Some(FileRequest::new(
+            "Import a capture folder into the take library",
+            PickMode::Folder,
+            |p| Some(UiCommand::Library(LibraryCommand::ImportFolder(first(p)?))),
+        )),
+        UiCommand::ExportReportDialog(scene, session) => {
+            let name = match (&session, &scene) {
+                (Some(d), Some(s)) => format!("review-{d}-scene-{s}.html"),
+                (None, Some(s)) => format!("review-scene-{s}.html"),
+                (Some(d), None) => format!("review-{d}.html"),
+                (None, None) => "review.html".into(),
+            };
+            Some(
+                FileRequest::new("Write the review report (HTML)", PickMode::Save, |p| {
+                    Some(UiCommand::Library(LibraryCommand::ExportReport {
+                        path: first(p)?,
+                        scene,
+                        session,
+                    }))
+                })
+                .filter("HTML", &["html"])
+                .file_name(name),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// The one path of a single-path pick.
+fn first(paths: Vec<PathBuf>) -> Option<PathBuf> {
+    paths.into_iter().next()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

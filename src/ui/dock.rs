@@ -50,7 +50,7 @@ pub(crate) fn log_ui(ui: &mut egui::Ui, log: &AppLog) {
                     LogLevel::Error => ("error", egui::Color32::from_rgb(235, 87, 87)),
                 };
                 ui.label(
-                    egui::RichText::new(format!("{:>7.2}s {tag}  {}", e.at_s, e.text))
+                    egui::RichText::new(format!("{:>8.3}s {tag}  {}", e.since_start_s, e.text))
                         .monospace()
                         .color(colour),
                 );

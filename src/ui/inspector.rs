@@ -75,7 +75,18 @@ fn marker_groups_ui(ui: &mut egui::Ui, g: &MarkerGroups, out: &mut Vec<UiCommand
 
 pub(crate) fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCommand> {
     let mut out = Vec::new();
-    let unit = v.settings.display_unit;
+    take_section(ui, v, &mut out);
+    selection_section(ui, v, &mut out);
+    marker_groups_ui(ui, v.groups, &mut out);
+    display_section(ui, v, &mut out);
+    egui::CollapsingHeader::new("Hotkeys")
+        .default_open(false)
+        .show(ui, |ui| out.extend(hotkeys_ui(ui, v.settings)));
+    out
+}
+
+/// The take: name, files, rate, frames, start timecode, events.
+fn take_section(ui: &mut egui::Ui, v: &InspectorView<'_>, out: &mut Vec<UiCommand>) {
     egui::CollapsingHeader::new("Take")
         .default_open(true)
         .show(ui, |ui| match &v.session.take {
@@ -154,6 +165,11 @@ pub(crate) fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCo
                 });
             }
         });
+}
+
+/// The selected marker (label, position, residual) or joint.
+fn selection_section(ui: &mut egui::Ui, v: &InspectorView<'_>, out: &mut Vec<UiCommand>) {
+    let unit = v.settings.display_unit;
     egui::CollapsingHeader::new("Selection")
         .default_open(true)
         .show(ui, |ui| {
@@ -213,7 +229,10 @@ pub(crate) fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCo
                 },
             }
         });
-    marker_groups_ui(ui, v.groups, &mut out);
+}
+
+/// Display settings: what is drawn, sizes, units, colours.
+fn display_section(ui: &mut egui::Ui, v: &InspectorView<'_>, out: &mut Vec<UiCommand>) {
     egui::CollapsingHeader::new("Display")
         .default_open(true)
         .show(ui, |ui| {
@@ -264,10 +283,6 @@ pub(crate) fn inspector_ui(ui: &mut egui::Ui, v: &InspectorView<'_>) -> Vec<UiCo
                 out.push(UiCommand::SetSettings(Box::new(s)));
             }
         });
-    egui::CollapsingHeader::new("Hotkeys")
-        .default_open(false)
-        .show(ui, |ui| out.extend(hotkeys_ui(ui, v.settings)));
-    out
 }
 
 /// The selected joint: name, parent, channel values at the current frame (degrees; translations

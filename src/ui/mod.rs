@@ -302,56 +302,16 @@ fn ui_system(
             active: b.active.as_ref().map(|a| a.summary.id),
             error: b.error.as_deref(),
             author: &b.author,
-        }),
-        cleanup: data.cleanup.as_ref().map(|c| CleanupView {
-            stack: take.filter(|t| t.markers.is_some()).map(|t| &t.cleanup),
-            // Saved: the sidecar on disk holds this stack; with none, only an empty stack (a
-            // solve stage alone is something to save).
-            saved: take.is_some_and(|t| match &c.saved {
-                Some(s) => s == &t.cleanup,
-                None => t.cleanup.is_empty(),
+            importing: b.importing.as_ref().map(|(f, p)| {
+                use std::sync::atomic::Ordering::Relaxed;
+                (
+                    f.as_path(),
+                    p.files_done.load(Relaxed),
+                    p.files_total.load(Relaxed),
+                )
             }),
-            source: c.source.as_deref(),
-            rows: &c.rows,
-            groups: &data.groups,
-            sort: c.sort,
-            selected_entry: c.selected_entry,
-            outcomes: &c.outcomes,
-            last_eval: c.last_eval,
-            marker: data.selection.marker,
-            swaps: c.swaps.as_deref(),
-            motion: c.motion.view(),
-            joint: take.and_then(|t| {
-                let j = data.selection.joint?;
-                let (skeleton, after) = t.actor(data.selection.actor)?;
-                let before = t
-                    .solved
-                    .as_ref()
-                    .filter(|s| {
-                        data.selection.actor == 0
-                            && s.motion.channels_per_frame == skeleton.channel_count()
-                    })
-                    .map(|s| &s.motion);
-                Some(crate::cleanup::panel::JointCurves {
-                    name: &skeleton.joints.get(j)?.name,
-                    skeleton,
-                    index: j,
-                    after,
-                    before,
-                    take_rate: t.rate,
-                    take_frames: t.frame_count,
-                })
-            }),
-            raw: c.raw().or_else(|| take.and_then(|t| t.markers.as_ref())),
-            result: take.and_then(|t| t.markers.as_ref()),
-            frame,
-            io: take
-                .filter(|t| t.in_frame.is_some() || t.out_frame.is_some())
-                .map(|t| {
-                    let (a, b) = t.range();
-                    mocap_solver::gaps::FrameRange::new(a, b + 1)
-                }),
         }),
+        cleanup: cleanup_view(&data, frame),
         review: ReviewView {
             take: data.browser.as_ref().and_then(|b| b.active.as_ref()),
             has_library: data
@@ -420,31 +380,7 @@ fn ui_system(
         .map(|w| w.physical_size())
         .unwrap_or(UVec2::ONE);
     if let Ok(mut cam) = scene_cam.single_mut() {
-        match viewer.viewport_rect {
-            // A minimised (zero-sized) window has no room for a viewport: render nothing.
-            Some(r)
-                if r.width() >= 2.0
-                    && r.height() >= 2.0
-                    && window_size.x >= 2
-                    && window_size.y >= 2 =>
-            {
-                let min = UVec2::new(
-                    (r.min.x * ppp).max(0.0) as u32,
-                    (r.min.y * ppp).max(0.0) as u32,
-                )
-                .min(window_size.saturating_sub(UVec2::ONE));
-                let size = UVec2::new((r.width() * ppp) as u32, (r.height() * ppp) as u32)
-                    .min(window_size - min)
-                    .max(UVec2::ONE);
-                cam.is_active = true;
-                cam.viewport = Some(Viewport {
-                    physical_position: min,
-                    physical_size: size,
-                    ..default()
-                });
-            }
-            _ => cam.is_active = false,
-        }
+        place_viewport(&mut cam, viewer.viewport_rect, ppp, window_size);
     }
     input.rect = viewer
         .viewport_rect
@@ -455,6 +391,87 @@ fn ui_system(
         out.write(c);
     }
     Ok(())
+}
+
+/// Puts the 3D camera's viewport on the Viewport tab's rectangle (logical `rect`, physical
+/// pixels out); a hidden tab or a minimised window renders nothing.
+fn place_viewport(cam: &mut Camera, rect: Option<egui::Rect>, ppp: f32, window_size: UVec2) {
+    match rect {
+        // A minimised (zero-sized) window has no room for a viewport: render nothing.
+        Some(r)
+            if r.width() >= 2.0
+                && r.height() >= 2.0
+                && window_size.x >= 2
+                && window_size.y >= 2 =>
+        {
+            let min = UVec2::new(
+                (r.min.x * ppp).max(0.0) as u32,
+                (r.min.y * ppp).max(0.0) as u32,
+            )
+            .min(window_size.saturating_sub(UVec2::ONE));
+            let size = UVec2::new((r.width() * ppp) as u32, (r.height() * ppp) as u32)
+                .min(window_size - min)
+                .max(UVec2::ONE);
+            cam.is_active = true;
+            cam.viewport = Some(Viewport {
+                physical_position: min,
+                physical_size: size,
+                ..default()
+            });
+        }
+        _ => cam.is_active = false,
+    }
+}
+
+/// The Cleanup panel's view of the take, its stack and the selection.
+fn cleanup_view<'a>(data: &'a UiData, frame: usize) -> Option<CleanupView<'a>> {
+    let take = data.session.take.as_ref();
+    data.cleanup.as_ref().map(|c| CleanupView {
+        stack: take.filter(|t| t.markers.is_some()).map(|t| &t.cleanup),
+        // Saved: the sidecar on disk holds this stack; with none, only an empty stack (a
+        // solve stage alone is something to save).
+        saved: take.is_some_and(|t| !crate::recovery::stack_unsaved(&t.cleanup, c.saved.as_ref())),
+        source: c.source.as_deref(),
+        rows: &c.rows,
+        groups: &data.groups,
+        sort: c.sort,
+        selected_entry: c.selected_entry,
+        outcomes: &c.outcomes,
+        last_eval: c.last_eval,
+        marker: data.selection.marker,
+        swaps: c.swaps.as_deref(),
+        motion: c.motion.view(),
+        joint: take.and_then(|t| {
+            let j = data.selection.joint?;
+            let (skeleton, after) = t.actor(data.selection.actor)?;
+            let before = t
+                .solved
+                .as_ref()
+                .filter(|s| {
+                    data.selection.actor == 0
+                        && s.motion.channels_per_frame == skeleton.channel_count()
+                })
+                .map(|s| &s.motion);
+            Some(crate::cleanup::panel::JointCurves {
+                name: &skeleton.joints.get(j)?.name,
+                skeleton,
+                index: j,
+                after,
+                before,
+                take_rate: t.rate,
+                take_frames: t.frame_count,
+            })
+        }),
+        raw: c.raw().or_else(|| take.and_then(|t| t.markers.as_ref())),
+        result: take.and_then(|t| t.markers.as_ref()),
+        frame,
+        io: take
+            .filter(|t| t.in_frame.is_some() || t.out_frame.is_some())
+            .map(|t| {
+                let (a, b) = t.range();
+                mocap_solver::gaps::FrameRange::new(a, b + 1)
+            }),
+    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,16 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How far an import is (read from another thread while it runs).
+#[derive(Debug, Default)]
+pub struct ImportProgress {
+    /// Files found under the folder.
+    pub files_total: AtomicUsize,
+    /// Files looked at (hashed, or skipped) so far.
+    pub files_done: AtomicUsize,
+}
 
 /// Result of reading a file's duration and rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,6 +185,19 @@ fn date_in(name: &str) -> Option<String> {
 }
 
 impl Library {
+    /// [`Library::import_folder`] reporting its progress in `progress` (files found, files
+    /// hashed and grouped), for a caller on another thread (the studio's Takes panel).
+    pub fn import_folder_with_progress(
+        &mut self,
+        folder: &Path,
+        pattern: &NamingPattern,
+        probe: &dyn MediaProbe,
+        author: &str,
+        progress: &ImportProgress,
+    ) -> Result<ImportReport> {
+        self.import_folder_inner(folder, pattern, probe, author, Some(progress))
+    }
+
     /// Imports every take file under `folder` (recursively; hidden entries skipped).
     ///
     /// Files are hashed before any transaction; each take's changes are committed in one
@@ -185,6 +208,17 @@ impl Library {
         pattern: &NamingPattern,
         probe: &dyn MediaProbe,
         author: &str,
+    ) -> Result<ImportReport> {
+        self.import_folder_inner(folder, pattern, probe, author, None)
+    }
+
+    fn import_folder_inner(
+        &mut self,
+        folder: &Path,
+        pattern: &NamingPattern,
+        probe: &dyn MediaProbe,
+        author: &str,
+        progress: Option<&ImportProgress>,
     ) -> Result<ImportReport> {
         let folder =
             std::path::absolute(folder).map_err(|e| LibraryError::io("resolve", folder, e))?;
@@ -198,10 +232,16 @@ impl Library {
         let mut report = ImportReport::default();
         let mut paths = Vec::new();
         walk(&folder, &mut paths, &mut report.skipped)?;
+        if let Some(p) = progress {
+            p.files_total.store(paths.len(), Ordering::Relaxed);
+        }
 
         // Group recognised files by take; hash them (streaming).
         let mut groups: BTreeMap<String, (crate::naming::TakeKey, Vec<Scanned>)> = BTreeMap::new();
         for p in paths {
+            if let Some(pr) = progress {
+                pr.files_done.fetch_add(1, Ordering::Relaxed);
+            }
             let name = p
                 .file_name()
                 .and_then(|n| n.to_str())

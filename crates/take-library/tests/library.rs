@@ -21,6 +21,37 @@ fn names(lib: &mut Library, q: &TakeQuery) -> Vec<String> {
 }
 
 #[test]
+fn import_progress_counts_every_file_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = common::make_capture(dir.path(), 3);
+    let mut lib = Library::open(
+        &common::location(dir.path(), "lib.db"),
+        OpenMode::CreateIfMissing,
+    )
+    .expect("open");
+    let progress = take_library::import::ImportProgress::default();
+    let r = lib
+        .import_folder_with_progress(
+            &capture,
+            &NamingPattern::default(),
+            &NoProbe,
+            "me",
+            &progress,
+        )
+        .expect("import");
+    let total = progress
+        .files_total
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(total, r.files_added.len() + r.skipped.len());
+    assert_eq!(
+        progress
+            .files_done
+            .load(std::sync::atomic::Ordering::Relaxed),
+        total
+    );
+}
+
+#[test]
 fn import_groups_files_and_is_idempotent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = common::make_capture(dir.path(), 3);
