@@ -115,6 +115,9 @@ pub(crate) fn dispatch_commands(
             UiCommand::Subtitles(c) => {
                 panels.subtitles.write(c);
             }
+            UiCommand::Live(c) => {
+                panels.live.write(c);
+            }
             UiCommand::SaveSubtitlesDialog(lang) => {
                 let name = format!("subtitles.{lang}.srt");
                 dialogs.request(
@@ -230,6 +233,7 @@ pub(crate) struct PanelWriters<'w> {
     library: MessageWriter<'w, LibraryCommand>,
     cleanup: MessageWriter<'w, CleanupCommand>,
     subtitles: MessageWriter<'w, SubtitleCommand>,
+    live: MessageWriter<'w, LiveCommand>,
 }
 
 /// The one path of a single-path pick.
