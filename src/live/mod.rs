@@ -256,6 +256,8 @@ fn apply_live_commands(
                         link.shown = None;
                         link.following = true;
                         link.generation = None;
+                        link.rate = None;
+                        link.labels.clear();
                         link.error = None;
                     }
                     Err(e) => {
@@ -348,11 +350,12 @@ fn stop_recording(
     link.saving = Some(std::thread::spawn(move || {
         save::save_recording(worker, &folder, library.as_deref())
     }));
-    if monitor && let Some(c) = link.connection.clone() {
-        if let Err(e) = link.start(&c, false) {
-            log.push(LogLevel::Error, e.clone(), now);
-            link.error = Some(e);
-        }
+    if monitor
+        && let Some(c) = link.connection.clone()
+        && let Err(e) = link.start(&c, false)
+    {
+        log.push(LogLevel::Error, e.clone(), now);
+        link.error = Some(e);
     }
 }
 
@@ -413,6 +416,8 @@ fn pump_live(
         .status
         .rate_hz
         .and_then(|hz| FrameRate::from_hz(hz).ok())
+        // A worker started for a recording asks again: keep the rate known meanwhile.
+        .or(link.rate)
         .or_else(|| {
             let waited = link
                 .connection
