@@ -560,3 +560,76 @@ fn note_drawn(mut link: ResMut<LiveLink>) {
         link.drawn_ms.push_back(ms);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mocap_data::MarkerSample;
+
+    fn update(frame_number: i64, x: f32) -> LiveUpdate {
+        LiveUpdate {
+            frame_number,
+            received: Instant::now(),
+            markers: vec![
+                MarkerSample {
+                    position: [x, 1.0, 2.0],
+                    residual: 0.0,
+                    camera_mask: 0,
+                    valid: true,
+                },
+                MarkerSample::GAP,
+            ],
+            poses: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn frames_scroll_through_the_ring_with_gaps_for_lost_numbers() {
+        let rate = FrameRate::integer(100).expect("rate");
+        let take = live_take("Live".into(), vec!["A:a".into(), "A:b".into()], rate).expect("take");
+        let last = take.frame_count - 1;
+        assert_eq!(take.frame_count, 400, "4 s at 100 Hz");
+        let mut session = Session {
+            take: Some(take),
+            ..Session::default()
+        };
+        let mut link = LiveLink::default();
+        // 10, a late duplicate, then 13: 11 and 12 never came.
+        let ups = [update(10, 0.1), update(9, 9.0), update(13, 0.4)];
+        assert!(push_updates(&mut session, &mut link, &ups));
+        let m = session
+            .take
+            .as_ref()
+            .and_then(|t| t.markers.as_ref())
+            .expect("markers");
+        assert_eq!(m.position(last, 0), Some([0.4, 1.0, 2.0]));
+        assert_eq!(m.position(last - 1, 0), None, "12 lost");
+        assert_eq!(m.position(last - 2, 0), None, "11 lost");
+        assert_eq!(m.position(last - 3, 0), Some([0.1, 1.0, 2.0]));
+        assert_eq!(m.position(last, 1), None, "a gap stays a gap");
+        assert_eq!(link.shown.map(|s| s.frame_number), Some(13));
+        // Nothing newer: nothing changes.
+        assert!(!push_updates(&mut session, &mut link, &[update(12, 5.0)]));
+        // A jump longer than the ring clears it.
+        assert!(push_updates(&mut session, &mut link, &[update(5000, 0.5)]));
+        let m = session
+            .take
+            .as_ref()
+            .and_then(|t| t.markers.as_ref())
+            .expect("markers");
+        assert_eq!(m.position(last, 0), Some([0.5, 1.0, 2.0]));
+        assert_eq!((0..last).filter(|&f| m.position(f, 0).is_some()).count(), 0);
+    }
+
+    #[test]
+    fn recordings_go_beside_the_library_unless_told() {
+        let mut link = LiveLink::default();
+        assert_eq!(
+            link.folder(Some(std::path::Path::new("/data/show/takes.db"))),
+            PathBuf::from("/data/show/recordings")
+        );
+        assert!(link.folder(None).ends_with("mocap-studio/recordings"));
+        link.folder_override = Some("/x".into());
+        assert_eq!(link.folder(None), PathBuf::from("/x"));
+    }
+}
