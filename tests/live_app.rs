@@ -1,7 +1,8 @@
 //! The studio's live stage, headless (`MinimalPlugins` + `CorePlugins` + `LivePlugin`): a
 //! `mocap_live` NatNet server on 127.0.0.1 streams a generated take; Connect shows its markers
 //! in the session's live take with the playhead on the newest frame; Record/Stop writes a C3D
-//! that reads back with the served labels and rate and opens for review; Disconnect.
+//! beside the open take library that reads back with the served labels and rate, joins the
+//! library and opens for review; Disconnect.
 
 mod common;
 
@@ -12,6 +13,7 @@ use mocap_data::{FrameRate, LengthUnit, MarkerSample, MarkerTrajectories, UpAxis
 use mocap_live::{ServeConfig, TakeStream, serve};
 use mocap_studio::live::{LiveLink, LivePlugin};
 use mocap_studio::model::commands::LiveCommand;
+use mocap_studio::model::library::LibraryCommand;
 use mocap_studio::model::session::Session;
 use mocap_studio::playback::Playback;
 
@@ -71,10 +73,13 @@ fn connect_shows_the_stream_then_record_writes_a_c3d_that_opens() {
     )
     .expect("server");
     let dir = tempfile::tempdir().expect("tempdir");
+    // With a take library open, recordings go beside it and join it.
+    let db = dir.path().join("takes.db");
     let folder = dir.path().join("recordings");
     let mut app = common::app();
     app.add_plugins(LivePlugin);
-    app.world_mut().resource_mut::<LiveLink>().folder_override = Some(folder.clone());
+    common::send(&mut app, LibraryCommand::Open(db.clone()));
+    app.update();
     common::send(
         &mut app,
         LiveCommand::Connect {
@@ -186,6 +191,13 @@ fn connect_shows_the_stream_then_record_writes_a_c3d_that_opens() {
     assert!(
         link(&app).connection.is_some(),
         "still connected after Stop"
+    );
+    let library =
+        take_library::Library::open(&db, take_library::OpenMode::MustExist).expect("the library");
+    let abs = std::path::absolute(&path).expect("absolute");
+    assert!(
+        library.take_for_path(&abs).expect("query").is_some(),
+        "the recording joined the library"
     );
     let drawn = link(&app).drawn_percentiles();
     println!(
