@@ -8,7 +8,8 @@
 //! [`subtitles::SubtitleOverlayPlugin`] and [`subtitles_audio::SubtitleAudioPlugin`]),
 //! [`camera::CameraPlugin`],
 //! [`viewport::ViewportPlugin`] (grid, markers, bones, mannequin),
-//! [`character::CharacterPlugin`] (glTF characters driven by the take), [`ui::UiPlugin`] (egui
+//! [`character::CharacterPlugin`] (glTF characters driven by the take), [`live::LivePlugin`]
+//! (a NatNet server's stream in the viewport, recording), [`ui::UiPlugin`] (egui
 //! shell) and [`capture::CapturePlugin`] (scripted screenshot runs).
 //!
 //! Render-free plugins ([`core_plugins`]) run under `MinimalPlugins` in tests.
@@ -23,6 +24,7 @@ pub mod character;
 pub mod cleanup;
 pub mod cli;
 pub mod history;
+pub mod live;
 pub mod model;
 pub mod playback;
 pub mod recovery;

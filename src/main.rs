@@ -16,6 +16,7 @@ use mocap_studio::{
     character::CharacterPlugin,
     cli::Args,
     core_plugins,
+    live::LivePlugin,
     model::commands::{PlaybackCommand, Tab, UiCommand},
     model::library::LibraryCommand,
     model::session::SessionCommand,
@@ -78,6 +79,7 @@ fn main() -> Result<()> {
         CameraPlugin,
         ViewportPlugin,
         CharacterPlugin,
+        LivePlugin,
         SubtitleOverlayPlugin,
         SubtitleAudioPlugin,
         UiPlugin {

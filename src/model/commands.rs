@@ -126,6 +126,32 @@ pub enum CameraCommand {
     FrameTake,
 }
 
+/// Requests of the Live panel (see [`crate::live`]): connect to a NatNet server, record.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum LiveCommand {
+    /// Connect to a NatNet server (a running link is replaced). Addresses are IP literals: the
+    /// UI never waits on a name lookup.
+    Connect {
+        /// The server's command address (HOST:1510).
+        server: std::net::SocketAddr,
+        /// Receive frames from this multicast group (data port 1511) instead of unicast.
+        multicast: Option<std::net::Ipv4Addr>,
+        /// Local address to bind (127.0.0.1; 0.0.0.0 to reach other hosts).
+        local: std::net::IpAddr,
+    },
+    /// Stop receiving (a recording in progress is saved first).
+    Disconnect,
+    /// Start recording the stream (every frame from now on, kept by the live stage).
+    StartRecording,
+    /// Stop recording: write the take as C3D, add it to the open library, open it for review.
+    StopRecording,
+    /// Show the live stream in the viewport again (after a recording or another take was
+    /// opened for review).
+    ShowLive,
+    /// Write recordings into this folder.
+    SetFolder(PathBuf),
+}
+
 /// Everything a panel can ask for.
 #[derive(Message, Debug, Clone, PartialEq)]
 pub enum UiCommand {
@@ -187,6 +213,8 @@ pub enum UiCommand {
     Library(LibraryCommand),
     /// Subtitle tracks: load, edit cues, QC fixes, visibility.
     Subtitles(SubtitleCommand),
+    /// The live stage: connect, record.
+    Live(LiveCommand),
     /// Show the native open dialog for subtitle files (or, `true`, a reference WAV).
     OpenSubtitlesDialog(bool),
     /// Show the native save dialog, then write that language's subtitle track.
@@ -229,6 +257,8 @@ pub enum Tab {
     Inspector,
     /// Messages.
     Log,
+    /// The live stage: connection to a NatNet server, latency, recording.
+    Live,
 }
 
 impl Tab {
@@ -250,12 +280,13 @@ impl Tab {
             Tab::Subtitles => "Subtitles",
             Tab::Inspector => "Inspector",
             Tab::Log => "Log",
+            Tab::Live => "Live",
         }
     }
 }
 
 /// Every tab, in menu order.
-pub const ALL_TABS: [Tab; 8] = [
+pub const ALL_TABS: [Tab; 9] = [
     Tab::Viewport,
     Tab::Timeline,
     Tab::Inspector,
@@ -264,4 +295,5 @@ pub const ALL_TABS: [Tab; 8] = [
     Tab::Review,
     Tab::Cleanup,
     Tab::Subtitles,
+    Tab::Live,
 ];

@@ -76,6 +76,9 @@ pub(crate) fn dispatch_commands(
             UiCommand::Subtitles(c) => {
                 panels.subtitles.write(c);
             }
+            UiCommand::Live(c) => {
+                panels.live.write(c);
+            }
             UiCommand::FocusTab(tab) => {
                 if let Some(l) = layout.as_mut() {
                     focus_tab(&mut l.0, tab);
@@ -141,4 +144,5 @@ pub(crate) struct PanelWriters<'w> {
     library: MessageWriter<'w, LibraryCommand>,
     cleanup: MessageWriter<'w, CleanupCommand>,
     subtitles: MessageWriter<'w, SubtitleCommand>,
+    live: MessageWriter<'w, LiveCommand>,
 }

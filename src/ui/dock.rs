@@ -19,6 +19,7 @@ pub fn default_layout() -> DockState<Tab> {
             Tab::Review,
             Tab::Cleanup,
             Tab::Subtitles,
+            Tab::Live,
         ],
     );
     dock
@@ -120,6 +121,15 @@ impl TabViewer for Viewer<'_> {
                 }
                 None => placeholder_ui(ui, "Cleanup"),
             },
+            Tab::Live => match &self.live {
+                Some(v) => {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        let c = crate::live::panel::live_ui(ui, v);
+                        self.commands.extend(c);
+                    });
+                }
+                None => placeholder_ui(ui, "Live"),
+            },
             Tab::Subtitles => match &self.subtitles {
                 Some(v) => {
                     let c = subtitles_ui(ui, v);
@@ -152,6 +162,7 @@ pub(crate) struct Viewer<'a> {
     pub(crate) subtitles: Option<SubtitlesView<'a>>,
     pub(crate) takes: Option<TakesView<'a>>,
     pub(crate) cleanup: Option<CleanupView<'a>>,
+    pub(crate) live: Option<crate::live::panel::LiveView<'a>>,
     pub(crate) review: ReviewView<'a>,
     pub(crate) commands: Vec<UiCommand>,
     pub(crate) viewport_rect: Option<egui::Rect>,

@@ -57,6 +57,7 @@ use crate::cleanup::panel::{CleanupView, cleanup_ui};
 use crate::history::UndoStack;
 use crate::model::commands::CameraCommand;
 use crate::model::commands::CleanupCommand;
+use crate::model::commands::LiveCommand;
 use crate::model::commands::PlaybackCommand;
 use crate::model::commands::ViewPreset;
 use crate::model::edit::EditCommand;
@@ -111,6 +112,7 @@ impl Plugin for UiPlugin {
         .init_resource::<QuitPrompt>()
         .add_message::<RecoveryCommand>()
         .add_message::<UiCommand>()
+        .add_message::<LiveCommand>()
         .add_systems(PreStartup, (load_persisted, setup_egui_camera))
         .add_systems(
             PreUpdate,
@@ -194,6 +196,7 @@ struct UiData<'w> {
     subtitles: Option<Res<'w, SubtitleTracks>>,
     reference_audio: Option<Res<'w, ReferenceAudio>>,
     subtitle_settings: Option<Res<'w, SubtitleSettings>>,
+    live: Option<Res<'w, crate::live::LiveLink>>,
 }
 
 fn ui_system(
@@ -312,6 +315,19 @@ fn ui_system(
             }),
         }),
         cleanup: cleanup_view(&data, frame),
+        live: data.live.as_ref().map(|l| crate::live::panel::LiveView {
+            connection: l.connection.as_ref(),
+            status: &l.status,
+            frames_drained: l.frames_drained,
+            queue_dropped: l.frames_queue_dropped,
+            recording_s: l.recording_since.map(|t| t.elapsed().as_secs_f64()),
+            saving: l.saving(),
+            following: l.following,
+            drawn: l.drawn_percentiles(),
+            folder: l.folder(data.browser.as_ref().and_then(|b| b.path.as_deref())),
+            last_saved: l.last_saved.as_deref(),
+            error: l.error.as_deref(),
+        }),
         review: ReviewView {
             take: data.browser.as_ref().and_then(|b| b.active.as_ref()),
             has_library: data
@@ -521,6 +537,7 @@ mod tests {
             Tab::Subtitles,
             Tab::Inspector,
             Tab::Log,
+            Tab::Live,
         ] {
             assert_eq!(tabs.iter().filter(|x| **x == t).count(), 1, "{t:?}");
         }

@@ -35,6 +35,8 @@ pub struct LiveStatus {
     pub server: Option<String>,
     /// Marker labels (`SET:MARKER`) from the model definitions.
     pub labels: Vec<String>,
+    /// The server's frame rate, Hz, once it answered the `FrameRate` command.
+    pub rate_hz: Option<f64>,
     /// Each solved actor's skeleton (its unit; rest rotations as the solver's model).
     pub skeletons: Vec<(String, Skeleton)>,
     /// The report so far (counters, latency per stage, solve RMS).
@@ -183,7 +185,11 @@ fn run(
                         pending.push_back(raw);
                     }
                 }
-                LiveEvent::FrameRate(_) => {}
+                LiveEvent::FrameRate(hz) => {
+                    let mut st = snapshot(status);
+                    st.rate_hz = Some(*hz);
+                    st_changes = Some(st);
+                }
             }
             if let Err(e) = result {
                 let mut st = st_changes.take().unwrap_or_else(|| snapshot(status));

@@ -48,6 +48,7 @@ fn worker_publishes_frames_and_status_and_hands_back_the_recording() {
     let status = worker.status();
     assert_eq!(status.server.as_deref(), Some("Mocap Studio"));
     assert_eq!(status.labels, ["A:x", "A:y", "B:z"]);
+    assert_eq!(status.rate_hz, Some(240.0));
     assert_eq!(seen.len() as u64 + worker.updates.dropped(), frames as u64);
     for u in &seen {
         let f = (u.frame_number - 1) as usize;
