@@ -112,6 +112,8 @@ pub struct TakeBrowser {
     pub(crate) seen_version: Option<i64>,
     /// Session generation `active` was matched against.
     pub(crate) matched_generation: Option<u64>,
+    /// A farm run started from the studio: what it runs (in words) and when it started.
+    pub farm: Option<(String, std::time::Instant)>,
     /// A capture folder being imported on a worker thread: the folder and its progress.
     pub importing: Option<(
         PathBuf,
@@ -158,6 +160,14 @@ pub enum LibraryCommand {
     OpenTake(i64),
     /// Import a capture folder (as `mocap takes import`).
     ImportFolder(PathBuf),
+    /// Run pipeline steps (`clean,solve,export,qc`, as `mocap farm plan --steps`) on these takes
+    /// on this machine's farm runner; results become versions in the library.
+    SendToFarm {
+        /// Library take ids.
+        ids: Vec<i64>,
+        /// Comma-separated steps.
+        steps: String,
+    },
     /// Write the review report (HTML) for a scene and/or a capture session, or for every take.
     ExportReport {
         /// Output file.

@@ -43,6 +43,7 @@ impl Plugin for TakesPlugin {
         app.insert_resource(TakeBrowser::new(default_author()))
             .init_resource::<OpenLibrary>()
             .init_resource::<ImportJob>()
+            .init_resource::<FarmJob>()
             .init_resource::<TimelineLanes>()
             .add_message::<LibraryCommand>()
             .configure_sets(PreUpdate, TakesSet.after(HistorySet).after(SessionSet))
@@ -51,6 +52,7 @@ impl Plugin for TakesPlugin {
                 (
                     apply_library_commands,
                     finish_import,
+                    finish_farm,
                     follow_session,
                     refresh,
                 )
@@ -170,7 +172,115 @@ fn finish_import(
     }
 }
 
+/// The studio's farm run (see [`LibraryCommand::SendToFarm`]).
+#[derive(Resource, Default)]
+struct FarmJob(Option<std::sync::Mutex<std::sync::mpsc::Receiver<FarmResult>>>);
+
+type FarmResult = Result<mocap_farm::send::SendOutcome, String>;
+
+/// The farm request for `ids`: the open library, this installation's `mocap`, outputs in a
+/// `farm/` folder beside the library.
+fn farm_request(
+    browser: &TakeBrowser,
+    ids: Vec<i64>,
+    steps: &str,
+) -> Result<mocap_farm::send::SendRequest, String> {
+    let library = browser
+        .path
+        .clone()
+        .ok_or("open a take library first (File → Take library…)")?;
+    if ids.is_empty() {
+        return Err("select a take first".into());
+    }
+    let steps = mocap_farm::Step::parse_list(steps).map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().ok();
+    let program = mocap_farm::send::find_mocap(exe.as_deref()).ok_or(
+        "the `mocap` command-line tool is not beside the studio or on PATH (set MOCAP_CLI)",
+    )?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let base = if take_library::store::is_postgres_url(&library.to_string_lossy()) {
+        crate::model::settings::config_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("farm")
+    } else {
+        library
+            .parent()
+            .map_or_else(|| PathBuf::from("farm"), |d| d.join("farm"))
+    };
+    Ok(mocap_farm::send::SendRequest {
+        library,
+        take_ids: ids,
+        steps,
+        options: mocap_farm::StepOptions::default(),
+        program,
+        version: env!("CARGO_PKG_VERSION").into(),
+        folder: base.join(format!("studio-{stamp}")),
+        workers: 0,
+        max_retries: 1,
+    })
+}
+
+/// Logs a finished farm run and re-reads the library (its results are new versions).
+fn finish_farm(
+    mut job: ResMut<FarmJob>,
+    mut browser: ResMut<TakeBrowser>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
+) {
+    let Some(rx) = job.0.as_ref() else { return };
+    let received = match rx.lock() {
+        Ok(rx) => rx.try_recv(),
+        Err(_) => return,
+    };
+    let result = match received {
+        Ok(r) => r,
+        Err(std::sync::mpsc::TryRecvError::Empty) => return,
+        Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+            Err("the farm run stopped unexpectedly".to_string())
+        }
+    };
+    job.0 = None;
+    let what = browser.farm.take().map(|(w, _)| w).unwrap_or_default();
+    let now = time.elapsed_secs_f64();
+    match result {
+        Ok(o) => {
+            let r = &o.report;
+            let level = if r.failed.is_empty() {
+                LogLevel::Info
+            } else {
+                LogLevel::Error
+            };
+            let mut text = format!(
+                "Farm ({what}): {} job(s) run, {} current already, {} new version(s), {} failed",
+                r.submitted,
+                r.up_to_date,
+                r.recorded.len(),
+                r.failed.len()
+            );
+            if let Some(f) = r.failed.first() {
+                text.push_str(&format!(
+                    "; first failure {} (log {})",
+                    f.outcome.job,
+                    f.outcome.log.display()
+                ));
+            }
+            if !o.without_c3d.is_empty() {
+                text.push_str(&format!(
+                    "; skipped (no .c3d): {}",
+                    o.without_c3d.join(", ")
+                ));
+            }
+            log.push(level, text, now);
+            browser.dirty = true;
+        }
+        Err(e) => log.push(LogLevel::Error, format!("Farm ({what}): {e}"), now),
+    }
+}
+
 fn apply_library_commands(
+    mut farm: ResMut<FarmJob>,
     mut imports: ResMut<ImportJob>,
     mut commands: MessageReader<LibraryCommand>,
     mut browser: ResMut<TakeBrowser>,
@@ -305,6 +415,27 @@ fn apply_library_commands(
                 });
                 imports.0 = Some(std::sync::Mutex::new(rx));
                 browser.importing = Some((folder, progress));
+            }
+            LibraryCommand::SendToFarm { ids, steps } => {
+                let what = format!("{steps} on {} take(s)", ids.len());
+                match farm_request(&browser, ids, &steps) {
+                    Ok(req) if farm.0.is_none() => {
+                        let (tx, rx) = std::sync::mpsc::channel();
+                        std::thread::spawn(move || {
+                            let _ =
+                                tx.send(mocap_farm::send::send(&req).map_err(|e| e.to_string()));
+                        });
+                        farm.0 = Some(std::sync::Mutex::new(rx));
+                        log.push(LogLevel::Info, format!("Sent to the farm: {what}"), now);
+                        browser.farm = Some((what, std::time::Instant::now()));
+                    }
+                    Ok(_) => log.push(
+                        LogLevel::Warning,
+                        "A farm run from the studio is still going: wait for it to finish",
+                        now,
+                    ),
+                    Err(e) => log.push(LogLevel::Error, format!("Send to farm: {e}"), now),
+                }
             }
             LibraryCommand::ExportReport {
                 path,

@@ -48,6 +48,62 @@ pub struct TakesView<'a> {
     pub author: &'a str,
     /// A folder being imported: the folder, files looked at, files found.
     pub importing: Option<(&'a Path, usize, usize)>,
+    /// A farm run from the studio: what runs, seconds since it started.
+    pub farm: Option<(&'a str, f64)>,
+}
+
+/// The "Send to farm" menu: steps to run on the selected take or on every listed take.
+fn farm_menu(ui: &mut egui::Ui, v: &TakesView<'_>, out: &mut Vec<UiCommand>) {
+    let id = egui::Id::new("farm_steps");
+    let mut steps: [bool; 4] = ui
+        .data_mut(|d| d.get_temp(id))
+        .unwrap_or([true, false, false, false]);
+    ui.menu_button("Send to farm…", |ui| {
+        ui.label("Steps (each take: clean → solve → export → qc; qc checks the export)");
+        for (on, name) in steps.iter_mut().zip(["clean", "solve", "export", "qc"]) {
+            ui.checkbox(on, name);
+        }
+        let list: Vec<&str> = ["clean", "solve", "export", "qc"]
+            .into_iter()
+            .zip(steps)
+            .filter_map(|(n, on)| on.then_some(n))
+            .collect();
+        let send = |ids: Vec<i64>| {
+            UiCommand::Library(LibraryCommand::SendToFarm {
+                ids,
+                steps: list.join(","),
+            })
+        };
+        ui.separator();
+        let running = v.farm.is_some();
+        if let Some(sel) = v.selected
+            && ui
+                .add_enabled(
+                    !list.is_empty() && !running,
+                    egui::Button::new("Selected take"),
+                )
+                .clicked()
+        {
+            out.push(send(vec![sel]));
+            ui.close();
+        }
+        if ui
+            .add_enabled(
+                !list.is_empty() && !running && !v.rows.is_empty(),
+                egui::Button::new(format!("All {} listed takes", v.rows.len())),
+            )
+            .on_hover_text("The takes the filter shows (results become versions in the library)")
+            .clicked()
+        {
+            out.push(send(v.rows.iter().map(|r| r.summary.id).collect()));
+            ui.close();
+        }
+    })
+    .response
+    .on_hover_text(
+        "Run the pipeline on this machine's farm runner (as `mocap farm run --engine local`)",
+    );
+    ui.data_mut(|d| d.insert_temp(id, steps));
 }
 
 /// Colour of a status badge.
@@ -128,6 +184,7 @@ pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
             if ui.button("Import folder…").clicked() {
                 out.push(UiCommand::ImportFolderDialog);
             }
+            farm_menu(ui, v, &mut out);
             if ui
                 .button("Review report…")
                 .on_hover_text(
@@ -144,6 +201,12 @@ pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
     });
     if let Some(e) = v.error {
         ui.colored_label(egui::Color32::from_rgb(235, 87, 87), e);
+    }
+    if let Some((what, secs)) = v.farm {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!("Farm: {what}, running for {secs:.0} s"));
+        });
     }
     if let Some((folder, done, total)) = v.importing {
         let fraction = if total > 0 {

@@ -305,6 +305,10 @@ fn ui_system(
             active: b.active.as_ref().map(|a| a.summary.id),
             error: b.error.as_deref(),
             author: &b.author,
+            farm: b
+                .farm
+                .as_ref()
+                .map(|(w, t)| (w.as_str(), t.elapsed().as_secs_f64())),
             importing: b.importing.as_ref().map(|(f, p)| {
                 use std::sync::atomic::Ordering::Relaxed;
                 (

@@ -231,3 +231,62 @@ fn chunked_solve_matches_one_piece_solve_at_the_joins() {
         .fold(0.0, f64::max);
     assert!(whole_max < 0.1, "joints differ by {whole_max} mm somewhere");
 }
+
+/// The studio's "Send to farm" (`mocap_farm::send`): chosen takes of a library, run locally with
+/// this `mocap`, results recorded as versions — what `farm plan --db` + `farm run` give.
+#[test]
+fn send_to_farm_runs_chosen_takes_and_records_versions() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let takes = tmp.path().join("capture");
+    write_takes(&takes, 3, 40);
+    let db = tmp.path().join("lib.db");
+    ok(mocap()
+        .args(["takes", "import"])
+        .arg(&takes)
+        .arg("--db")
+        .arg(&db));
+    let lib = take_library::Library::open(&db, take_library::OpenMode::MustExist).expect("lib");
+    let ids = [
+        lib.resolve_take("Walk_01").expect("take"),
+        lib.resolve_take("Walk_03").expect("take"),
+    ];
+    drop(lib);
+    let req = mocap_farm::send::SendRequest {
+        library: db.clone(),
+        take_ids: ids.to_vec(),
+        steps: mocap_farm::Step::parse_list("clean,solve").expect("steps"),
+        options: mocap_farm::StepOptions {
+            calibration_frames: Some(30),
+            ..mocap_farm::StepOptions::default()
+        },
+        program: std::path::PathBuf::from(env!("CARGO_BIN_EXE_mocap")),
+        version: env!("CARGO_PKG_VERSION").into(),
+        folder: tmp.path().join("farm"),
+        workers: 2,
+        max_retries: 0,
+    };
+    let out = mocap_farm::send::send(&req).expect("send");
+    assert_eq!(
+        out.report.submitted, 4,
+        "2 takes × 2 steps: {:?}",
+        out.report
+    );
+    assert!(out.report.failed.is_empty(), "{:?}", out.report.failed);
+    assert_eq!(out.report.recorded.len(), 4);
+    let mut lib = take_library::Library::open(&db, take_library::OpenMode::MustExist).expect("lib");
+    let kinds = |lib: &mut take_library::Library, name: &str| -> Vec<String> {
+        let id = lib.resolve_take(name).expect("take");
+        lib.derived_versions(id)
+            .expect("versions")
+            .into_iter()
+            .map(|v| v.kind)
+            .collect()
+    };
+    assert_eq!(kinds(&mut lib, "Walk_01"), ["clean", "solve"]);
+    assert!(kinds(&mut lib, "Walk_02").is_empty(), "not chosen");
+    assert_eq!(kinds(&mut lib, "Walk_03"), ["clean", "solve"]);
+    // Sending again finds every result current.
+    let again = mocap_farm::send::send(&req).expect("send again");
+    assert_eq!(again.report.submitted, 0);
+    assert_eq!(again.report.up_to_date, 4);
+}

@@ -8,6 +8,7 @@
 //! - [`store`]: results recorded as versions in the take library (or a folder's JSON).
 //! - [`select`]: the takes a plan covers (library search, selected ids, a folder).
 //! - [`chunk`]: long takes solved in overlapping frame chunks and stitched.
+//! - [`send`]: the studio's "Send to farm": chosen library takes planned and run locally.
 //!
 //! Every job runs an existing `mocap` subcommand, so farm results equal local ones byte for byte.
 
@@ -16,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod plan;
 pub mod select;
+pub mod send;
 pub mod store;
 
 pub use engine::{Engine, JobOutcome, RunOptions, RunReport, run_plan};
