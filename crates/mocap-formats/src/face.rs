@@ -398,8 +398,7 @@ fn relocate(e: FormatError, line: usize) -> FormatError {
 /// Rows a piece of the body can hold: its lines, and at most one per `ncols` bytes (a row of
 /// `ncols` cells has `ncols - 1` commas and a newline), so a short file never allocates for a
 /// wide header.
-fn row_capacity(piece: &[u8], ncols: usize) -> usize {
-    let newlines = piece.iter().filter(|&&b| b == b'\n').count();
+fn row_capacity(piece: &[u8], newlines: usize, ncols: usize) -> usize {
     let lines = newlines + usize::from(piece.last().is_some_and(|&b| b != b'\n'));
     lines.min(piece.len() / ncols.max(1) + 1)
 }
@@ -502,7 +501,15 @@ pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatE
         .min(16);
     let pieces = split_lines(body, if body.len() < (1 << 20) { 1 } else { threads });
     // The curves, sized once from the line count: each piece parses into its own rows.
-    let caps: Vec<usize> = pieces.iter().map(|p| row_capacity(p, cols.len())).collect();
+    let newlines: Vec<usize> = pieces
+        .iter()
+        .map(|p| p.iter().filter(|&&b| b == b'\n').count())
+        .collect();
+    let caps: Vec<usize> = pieces
+        .iter()
+        .zip(&newlines)
+        .map(|(p, &n)| row_capacity(p, n, cols.len()))
+        .collect();
     let rows_max: usize = caps.iter().sum();
     let mut curves: Vec<Vec<f32>> = (0..nvals).map(|_| vec![0.0f32; rows_max]).collect();
     let mut dsts: Vec<Vec<&mut [f32]>> = pieces.iter().map(|_| Vec::with_capacity(nvals)).collect();
@@ -538,7 +545,7 @@ pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatE
     let mut chunks = Vec::with_capacity(results.len());
     let mut line0 = 2;
     let mut ended = false;
-    for ((r, piece), &cap) in results.into_iter().zip(&pieces).zip(&caps) {
+    for ((r, &newlines), &cap) in results.into_iter().zip(&newlines).zip(&caps) {
         match r {
             Ok(c) => {
                 if c.rows > 0 && ended {
@@ -549,7 +556,7 @@ pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatE
             }
             Err((li, e)) => return Err(relocate(e, line0 + li)),
         }
-        line0 += piece.iter().filter(|&&b| b == b'\n').count();
+        line0 += newlines;
     }
     let frames: usize = chunks.iter().map(|c| c.rows).sum();
     for c in &mut curves {

@@ -1,33 +1,40 @@
 //! Number cells of face CSVs: a fast path for plain decimals that gives the same bits as
 //! `str::parse::<f32>` on every input, and `str::parse` for everything else.
 //!
-//! The fast path reads `[-]digits[.digits]` as an integer mantissa `m` (below 2^53, so exact as
-//! an `f64`) and a count `k` of fraction digits (at most 22, so `10^k` is exact as an `f64`), and
-//! divides once: `q = m / 10^k` is the decimal correctly rounded to `f64`. Rounding `q` again to
-//! `f32` gives the decimal correctly rounded to `f32` unless `q` is itself a midpoint between two
-//! `f32`s (no other `f64` lies between the decimal and `q`, and every `f32` midpoint of the normal
-//! range is an `f64`); those inputs, and results in `f32`'s subnormal or overflow range, go to
-//! `str::parse`. The unconditional cast (no midpoint check) gave a different `f32` than
-//! `str::parse` for about 0.4 % of 14–15 digit decimals near a midpoint, e.g. `0.99013552069664`.
+//! The fast path reads `[-]digits[.digits]` as an integer mantissa `m` (below 2^52, so exact as
+//! an `f64`) and a count `k` of fraction digits (at most 22), and multiplies once by `10^-k`
+//! rounded to `f64`: `q` is within 2 `f64` ulps of the decimal. Rounding `q` to `f32` gives the
+//! decimal correctly rounded to `f32` unless `q` lies within a few `f64` ulps of a midpoint
+//! between two `f32`s; those inputs (about 1 in 10^7), and results in `f32`'s subnormal or
+//! overflow range, go to `str::parse`. The reader's earlier fast path (an `f64` division cast to
+//! `f32`, no check) gave a different `f32` than `str::parse` for about 0.4 % of 14–15 digit
+//! decimals near a midpoint, e.g. `0.99013552069664`.
 
-/// Powers of ten exact as `f64`.
-const P10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+/// Negative powers of ten, each rounded to `f64`.
+const P10_INV: [f64; 23] = [
+    1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14,
+    1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22,
 ];
 
 /// `±mant / 10^frac` rounded to `f32` exactly as `str::parse::<f32>` rounds it, or `None` when the
 /// fast path cannot promise that (the caller then parses the text).
-#[inline]
+#[inline(always)]
 fn decimal_to_f32(mant: u64, frac: usize, neg: bool) -> Option<f32> {
-    if mant >= 1 << 53 {
+    if mant >= 1 << 52 {
         return None;
     }
-    let q = mant as f64 / *P10.get(frac)?;
-    // An f32 keeps the top 23 of f64's 52 fraction bits: a midpoint drops exactly `1000…0`.
-    let midpoint = q.to_bits() & 0x1FFF_FFFF == 0x1000_0000;
+    // `mant as f64` (exact) without cvtsi2sd, whose partial register write chains cells.
+    let m = f64::from_bits(0x4330_0000_0000_0000 | mant) - 4_503_599_627_370_496.0;
+    // A multiplication, not a division (the division was most of the reader's time): `q` is
+    // within 2 f64 ulps of the decimal (two roundings of 2^-53 each).
+    let q = m * *P10_INV.get(frac)?;
+    // An f32 keeps the top 23 of f64's 52 fraction bits; the 29 dropped bits of an f32 midpoint
+    // are exactly `1000…0`. More than 8 ulps away from one, `q` and the decimal round to the same
+    // f32 (near a power of two the dropped bits are near 0 or all ones: far from a midpoint).
+    let dropped = q.to_bits() & 0x1FFF_FFFF;
+    let near_midpoint = dropped.abs_diff(0x1000_0000) <= 8;
     let normal = (f32::MIN_POSITIVE as f64..=f32::MAX as f64).contains(&q);
-    if q != 0.0 && (midpoint || !normal) {
+    if q != 0.0 && (near_midpoint || !normal) {
         return None;
     }
     let v = q as f32;
@@ -97,58 +104,11 @@ pub(crate) fn cell_end(b: &[u8], i: usize) -> usize {
         .map_or(b.len(), |p| i + p)
 }
 
-/// `10^n` for the digit counts [`swar_digits`] returns.
-const P10_U64: [u64; 9] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-];
-
-/// The leading ASCII digits (at most 8) of `rest`, read eight bytes at once: (their value,
-/// how many). `None` when fewer than 8 bytes remain.
-#[inline]
-fn swar_digits(rest: &[u8]) -> Option<(u64, usize)> {
-    const H: u64 = 0x8080_8080_8080_8080;
-    const L: u64 = 0x0101_0101_0101_0101;
-    let w = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
-    // Per byte, no borrow across bytes (each minuend byte is at least 0x80): the high bit says
-    // (b & 0x7F) >= '0', resp. > '9'; a digit also has its own high bit clear.
-    let ge0 = (w | H).wrapping_sub(L * 0x30);
-    let gt9 = (w | H).wrapping_sub(L * 0x3A);
-    let digit = !w & ge0 & !gt9 & H;
-    let n = ((!digit & H).trailing_zeros() / 8) as usize;
-    if n == 0 {
-        return Some((0, 0));
-    }
-    // The n digits right-aligned behind '0's (first digit in the lowest byte, little-endian),
-    // then the eight-digit conversion of fast_float (Lemire).
-    let x = (w << (8 * (8 - n))) | 0x3030_3030_3030_3030u64.checked_shr(8 * n as u32).unwrap_or(0);
-    let d = x.wrapping_sub(L * 0x30);
-    let d = d.wrapping_mul(10).wrapping_add(d >> 8);
-    let v1 = (d & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32));
-    let v2 = ((d >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32));
-    Some((((v1.wrapping_add(v2) >> 32) as u32) as u64, n))
-}
-
 /// Reads the digits of `rest` from `k` into `mant` (wrapping past 19 digits; callers check `nd`):
 /// returns the index after them, the mantissa and the digit count so far.
-#[inline]
+#[inline(always)]
 fn read_digits(rest: &[u8], mut k: usize, mut mant: u64, mut nd: usize) -> (usize, u64, usize) {
-    while let Some((v, n)) = rest.get(k..).and_then(swar_digits) {
-        let scale = P10_U64.get(n).copied().unwrap_or(1);
-        mant = mant.wrapping_mul(scale).wrapping_add(v);
-        nd += n;
-        k += n;
-        if n < 8 {
-            return (k, mant, nd);
-        }
-    }
+    // Byte by byte: reading eight bytes at once (SWAR) measured slower on these short cells.
     while let Some(&c) = rest.get(k) {
         let d = c.wrapping_sub(b'0');
         if d >= 10 {
@@ -164,7 +124,7 @@ fn read_digits(rest: &[u8], mut k: usize, mut mant: u64, mut nd: usize) -> (usiz
 /// Parses the number cell starting at `i` in `b`: a fast path for plain decimals that stops at
 /// the delimiter, else [`parse_cell`] on the whole cell. Returns the value (as [`parse_cell`])
 /// and the index of the delimiter (`,`, `\n` or `b.len()`).
-#[inline]
+#[inline(always)]
 pub(crate) fn scan_num(b: &[u8], i: usize) -> (Option<Result<f32, ()>>, usize) {
     let rest = b.get(i..).unwrap_or(&[]);
     let neg = rest.first() == Some(&b'-');
@@ -176,8 +136,12 @@ pub(crate) fn scan_num(b: &[u8], i: usize) -> (Option<Result<f32, ()>>, usize) {
         frac = nd - int_digits;
     }
     // A CR before the newline belongs to the line end, not the number.
-    let end = if rest.get(k) == Some(&b'\r') { k + 1 } else { k };
-    // 19 digits never wrap a u64; `decimal_to_f32` refuses mantissas of 2^53 and more.
+    let end = if rest.get(k) == Some(&b'\r') {
+        k + 1
+    } else {
+        k
+    };
+    // 19 digits never wrap a u64; `decimal_to_f32` refuses mantissas of 2^52 and more.
     if nd > 0
         && nd <= 19
         && matches!(rest.get(end), None | Some(b',' | b'\n'))
@@ -221,12 +185,46 @@ mod tests {
     #[test]
     fn awkward_cells_match_str_parse() {
         for s in [
-            "0", "-0", "-0.0", "+0", "0.", ".5", "-.5", "5.", ".", "-", "+", "", " ", "1e5",
-            "-1.5E-3", "1e-45", "1e-46", "3.4028235e38", "3.4028236e38", "1e39", "NaN", "nan",
-            "inf", "-inf", "Infinity", "0x10", "1.2.3", "12a", " 0.25 ", "\t-3\r",
-            "0.99013552069664", "1.85255366563797", "0.000000000000000000001",
-            "123456789012345678901234", "9007199254740993", "0.30000000000000004",
-            "16777217", "16777216.5", "1.00000005960464477539", "340282356779733661637539395458142568448",
+            "0",
+            "-0",
+            "-0.0",
+            "+0",
+            "0.",
+            ".5",
+            "-.5",
+            "5.",
+            ".",
+            "-",
+            "+",
+            "",
+            " ",
+            "1e5",
+            "-1.5E-3",
+            "1e-45",
+            "1e-46",
+            "3.4028235e38",
+            "3.4028236e38",
+            "1e39",
+            "NaN",
+            "nan",
+            "inf",
+            "-inf",
+            "Infinity",
+            "0x10",
+            "1.2.3",
+            "12a",
+            " 0.25 ",
+            "\t-3\r",
+            "0.99013552069664",
+            "1.85255366563797",
+            "0.000000000000000000001",
+            "123456789012345678901234",
+            "9007199254740993",
+            "0.30000000000000004",
+            "16777217",
+            "16777216.5",
+            "1.00000005960464477539",
+            "340282356779733661637539395458142568448",
         ] {
             check(s);
         }
@@ -255,25 +253,6 @@ mod tests {
         }
         // The check above exercises the fallback, not only the fast path.
         assert!(fallbacks > 0);
-    }
-
-    #[test]
-    fn eight_byte_digit_reads_match_byte_by_byte() {
-        for s in [
-            "00000000", "12345678", "1234567,", "1,345678", ",2345678", "9/:09\u{7f}0.5",
-            "98765432109876543210,", "0.1234567890123,x", "\u{b0}\u{b9}123456",
-        ] {
-            let b = s.as_bytes();
-            let mut want = (0usize, 0u64);
-            for &c in b.iter().take(8) {
-                if !c.is_ascii_digit() {
-                    break;
-                }
-                want = (want.0 + 1, want.1 * 10 + (c - b'0') as u64);
-            }
-            let got = swar_digits(b).expect("8 bytes");
-            assert_eq!((got.1, got.0), want, "{s:?}");
-        }
     }
 
     /// The fast path alone (no fallback), for the test's bookkeeping.

@@ -54,7 +54,11 @@ fn awkward(rng: &mut Rng, weight: bool) -> String {
 /// The take as Live Link Face CSV (`\r\n` line ends when `crlf`), rows × columns of cell text.
 fn take(rows: usize, crlf: bool) -> (String, Vec<String>, Vec<Vec<String>>) {
     let mut names: Vec<String> = WEIGHTS.iter().map(|s| s.to_string()).collect();
-    names.extend(LIVE_LINK_FACE_CSV_COLUMNS[52..].iter().map(|s| s.to_string()));
+    names.extend(
+        LIVE_LINK_FACE_CSV_COLUMNS[52..]
+            .iter()
+            .map(|s| s.to_string()),
+    );
     assert_eq!(names.len() - WEIGHTS.len(), FACE_ROTATIONS.len());
     let nl = if crlf { "\r\n" } else { "\n" };
     let mut text = format!("Timecode,BlendShapeCount,{}{nl}", names.join(","));
