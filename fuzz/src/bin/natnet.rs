@@ -6,7 +6,11 @@ use mocap_live::natnet::{self, Packet, Version};
 fn main() {
     afl::fuzz!(|data: &[u8]| {
         let _ = natnet::fuzz_decode(data);
-        for v in [Version::new(3, 0, 0, 0), Version::new(4, 0, 0, 0), Version::V4_1] {
+        for v in [
+            Version::new(3, 0, 0, 0),
+            Version::new(4, 0, 0, 0),
+            Version::V4_1,
+        ] {
             // Compared as re-encoded bytes: NaN positions are not equal to themselves.
             match natnet::decode(data, v) {
                 Ok(Packet::Frame(f)) => {

@@ -245,7 +245,11 @@ fn natnet_seeds(put: &Put<'_>) -> Result<(), Box<dyn std::error::Error>> {
         &nn::connect_datagram(ConnectForm::Sdk, Version::V4_1),
     )?;
     put("natnet", "request.bin", &nn::request_datagram("FrameRate"))?;
-    put("natnet", "keepalive.bin", &nn::empty_datagram(nn::NAT_KEEPALIVE))?;
+    put(
+        "natnet",
+        "keepalive.bin",
+        &nn::empty_datagram(nn::NAT_KEEPALIVE),
+    )?;
     Ok(())
 }
 

@@ -16,7 +16,11 @@ fn check(f: &VmcFrame) {
     for (i, (b, p)) in f.bones.iter().enumerate() {
         assert!(*b < UNITY_BONES.len(), "bone index {b} outside the table");
         assert!(!f.bones[..i].iter().any(|(o, _)| o == b), "bone {b} twice");
-        assert!(p.position.is_finite(), "bone {b}: position {:?}", p.position);
+        assert!(
+            p.position.is_finite(),
+            "bone {b}: position {:?}",
+            p.position
+        );
         assert!(
             (p.rotation.length() - 1.0).abs() < 1e-6,
             "bone {b}: rotation {:?}",
