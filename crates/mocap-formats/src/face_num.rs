@@ -5,7 +5,7 @@
 //! an `f64`) and a count `k` of fraction digits (at most 22), and multiplies once by `10^-k`
 //! rounded to `f64`: `q` is within 2 `f64` ulps of the decimal. Rounding `q` to `f32` gives the
 //! decimal correctly rounded to `f32` unless `q` lies within a few `f64` ulps of a midpoint
-//! between two `f32`s; those inputs (about 1 in 10^7), and results in `f32`'s subnormal or
+//! between two `f32`s; those inputs (about 3 in 10^8), and results in `f32`'s subnormal or
 //! overflow range, go to `str::parse`. The reader's earlier fast path (an `f64` division cast to
 //! `f32`, no check) gave a different `f32` than `str::parse` for about 0.4 % of 14–15 digit
 //! decimals near a midpoint, e.g. `0.99013552069664`.
