@@ -3,7 +3,7 @@
 # and runs each for a short fixed budget; fails when any target crashed.
 #
 # Usage: bash .ci/fuzz.sh [SECONDS_PER_TARGET (default 20)] [TARGET…]  (default: every target)
-# Targets: c3d bvh trc asf_amc subtitles wav edl glb_roundtrip face livelink. Seeds come from fuzz's `seeds`
+# Targets: c3d bvh trc asf_amc subtitles wav edl glb_roundtrip face livelink natnet vmc_in. Seeds come from fuzz's `seeds`
 # binary (files written by our own writers). Findings land in
 # $FUZZ_OUT/<target>/default/{crashes,hangs}/ (FUZZ_OUT defaults to $CARGO_TARGET_DIR/fuzz-out);
 # reproduce one with `$FUZZ_TARGET_DIR/release/<target> < FILE`, then commit it as a regression
@@ -17,7 +17,7 @@ root=$(pwd)
 
 budget=${1:-20}
 shift || true
-all=(c3d bvh trc asf_amc subtitles wav edl glb_roundtrip face livelink)
+all=(c3d bvh trc asf_amc subtitles wav edl glb_roundtrip face livelink natnet vmc_in)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 
 # The fuzz crate is its own workspace built with AFL's instrumentation: keep it out of the main

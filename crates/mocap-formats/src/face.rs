@@ -27,6 +27,7 @@
 //!
 //! Rows are parsed in parallel chunks (one per core) with a fast path for plain decimals.
 
+use crate::face_num::{cell_end, scan_num};
 use crate::{FormatError, Location};
 use mocap_data::face::{FaceChannel, normalize_name, pascal_case};
 use mocap_data::{Curve, FaceCurves, FrameRate, Timecode, TimecodeFormat};
@@ -180,69 +181,29 @@ pub(crate) struct Slot {
     pub(crate) column: usize,
 }
 
-/// Parses a plain decimal (`-0.123`, `12`, `.5`) quickly; anything else goes to `str::parse`.
-/// `None` for an empty cell, `Some(Err)` for text that is not a number.
+/// `HH:MM:SS:FF[.sub]` → (seconds since midnight, FF): a byte-level fast path for the two-digit
+/// form Live Link Face writes, else [`parse_llf_timecode_text`].
 #[inline]
-fn parse_num(cell: &[u8]) -> Option<Result<f32, ()>> {
-    let mut s = cell;
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t' | b'\r'] = s {
-        s = rest;
-    }
-    if s.is_empty() {
+fn parse_llf_timecode(cell: &[u8]) -> Option<(u32, u32)> {
+    if let [h1, h0, s1, m1, m0, s2, c1, c0, s3, f1, f0, rest @ ..] = cell
+        && matches!(rest.first(), None | Some(b'.'))
+        && [s1, s2, s3].iter().all(|c| matches!(c, b':' | b';'))
+        && [h1, h0, m1, m0, c1, c0, f1, f0]
+            .iter()
+            .all(|c| c.is_ascii_digit())
+    {
+        let two = |a: u8, b: u8| (a - b'0') as u32 * 10 + (b - b'0') as u32;
+        let (h, m, sec, ff) = (two(*h1, *h0), two(*m1, *m0), two(*c1, *c0), two(*f1, *f0));
+        if h <= 23 && m <= 59 && sec <= 59 {
+            return Some((h * 3600 + m * 60 + sec, ff));
+        }
         return None;
     }
-    let (neg, body) = match s {
-        [b'-', r @ ..] => (true, r),
-        [b'+', r @ ..] => (false, r),
-        _ => (false, s),
-    };
-    let mut mant: u64 = 0;
-    let mut digits = 0u32;
-    let mut frac = 0i32;
-    let mut seen_dot = false;
-    let mut ok = !body.is_empty() && body.len() <= 19;
-    if ok {
-        for &b in body {
-            match b {
-                b'0'..=b'9' => {
-                    mant = mant * 10 + (b - b'0') as u64;
-                    digits += 1;
-                    if seen_dot {
-                        frac += 1;
-                    }
-                }
-                b'.' if !seen_dot => seen_dot = true,
-                _ => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-    }
-    if ok && digits > 0 && frac <= 22 {
-        const P10: [f64; 23] = [
-            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-        ];
-        // Exact when the mantissa fits 53 bits: one correctly rounded division.
-        if mant < (1u64 << 53) {
-            let v = (mant as f64 / P10[frac as usize]) as f32;
-            return Some(Ok(if neg { -v } else { v }));
-        }
-    }
-    Some(
-        std::str::from_utf8(s)
-            .ok()
-            .and_then(|t| t.parse::<f32>().ok())
-            .ok_or(()),
-    )
+    parse_llf_timecode_text(cell)
 }
 
-/// `HH:MM:SS:FF[.sub]` → (seconds since midnight, FF).
-fn parse_llf_timecode(cell: &[u8]) -> Option<(u32, u32)> {
+/// [`parse_llf_timecode`] for any spelling: surrounding whitespace, 1–3 digit fields.
+fn parse_llf_timecode_text(cell: &[u8]) -> Option<(u32, u32)> {
     let text = std::str::from_utf8(cell).ok()?.trim();
     let main = text.split('.').next()?;
     let mut it = main.split([':', ';']);
@@ -260,12 +221,11 @@ fn parse_llf_timecode(cell: &[u8]) -> Option<(u32, u32)> {
     Some((v[0] * 3600 + v[1] * 60 + v[2], v[3]))
 }
 
-/// Per-chunk parse result: frame-major values, times (if a time column), timecodes (if any).
+/// Per-chunk parse result (the values go straight into the chunk's rows of the curves): times
+/// (if a time column), timecodes (if any).
 #[derive(Default)]
 struct Chunk {
     rows: usize,
-    /// Channel-major: one vector per value slot.
-    values: Vec<Vec<f32>>,
     times: Vec<f64>,
     first_tc: Option<(u32, u32)>,
     max_ff: u32,
@@ -273,75 +233,18 @@ struct Chunk {
     blank_tail: bool,
 }
 
-/// The index of the next `,` or `\n` at or after `i` (or `b.len()`).
-#[inline]
-fn cell_end(b: &[u8], i: usize) -> usize {
-    b[i..]
-        .iter()
-        .position(|&c| c == b',' || c == b'\n')
-        .map_or(b.len(), |p| i + p)
-}
-
-/// Parses the number cell starting at `i`: a fast path for plain decimals that stops at the
-/// delimiter, else [`parse_num`] on the whole cell. Returns the value and the delimiter's index.
-#[inline]
-fn scan_num(b: &[u8], i: usize) -> (Option<Result<f32, ()>>, usize) {
-    let mut k = i;
-    let neg = b.get(k) == Some(&b'-');
-    if neg {
-        k += 1;
-    }
-    let mut mant = 0u64;
-    let mut nd = 0u32;
-    while let Some(&c) = b.get(k) {
-        let d = c.wrapping_sub(b'0');
-        if d >= 10 {
-            break;
-        }
-        mant = mant.wrapping_mul(10).wrapping_add(d as u64);
-        nd += 1;
-        k += 1;
-    }
-    let mut frac = 0usize;
-    if b.get(k) == Some(&b'.') {
-        k += 1;
-        while let Some(&c) = b.get(k) {
-            let d = c.wrapping_sub(b'0');
-            if d >= 10 {
-                break;
-            }
-            mant = mant.wrapping_mul(10).wrapping_add(d as u64);
-            nd += 1;
-            frac += 1;
-            k += 1;
-        }
-    }
-    let at_delim = matches!(b.get(k), None | Some(b',' | b'\n' | b'\r'));
-    if at_delim && nd > 0 && nd <= 15 && frac <= 22 {
-        const P10: [f64; 23] = [
-            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-        ];
-        let v = (mant as f64 / P10[frac]) as f32;
-        let end = if b.get(k) == Some(&b'\r') { k + 1 } else { k };
-        if matches!(b.get(end), None | Some(b',' | b'\n')) {
-            return (Some(Ok(if neg { -v } else { v })), end);
-        }
-    }
-    let end = cell_end(b, i);
-    (parse_num(&b[i..end]), end)
-}
-
 fn cell_text(b: &[u8], i: usize, end: usize) -> String {
     String::from_utf8_lossy(&b[i..end]).trim().to_string()
 }
 
-fn parse_chunk(text: &[u8], cols: &[Col], nvals: usize) -> Result<Chunk, (usize, FormatError)> {
-    let guess = text.len() / (nvals * 4 + 8).max(1);
-    let mut out = Chunk {
-        values: (0..nvals).map(|_| Vec::with_capacity(guess)).collect(),
-        ..Chunk::default()
-    };
+/// Parses the rows of `text` into `dst` (one slice per value slot, channel-major, as many rows
+/// as [`row_capacity`] allows: frame `r` of slot `v` is `dst[v][r]`).
+fn parse_chunk(
+    text: &[u8],
+    cols: &[Col],
+    mut dst: Vec<&mut [f32]>,
+) -> Result<Chunk, (usize, FormatError)> {
+    let mut out = Chunk::default();
     let mut blank_at: Option<usize> = None;
     let len = text.len();
     let mut i = 0;
@@ -365,10 +268,22 @@ fn parse_chunk(text: &[u8], cols: &[Col], nvals: usize) -> Result<Chunk, (usize,
             let end = match *col {
                 Col::Value(slot) => {
                     let (v, end) = scan_num(text, i);
-                    match v {
-                        None => out.values[slot].push(f32::NAN),
-                        Some(Ok(v)) => out.values[slot].push(v),
-                        Some(Err(())) => {
+                    let cell = dst.get_mut(slot).and_then(|d| d.get_mut(out.rows));
+                    match (v, cell) {
+                        (None, Some(c)) => *c = f32::NAN,
+                        (Some(Ok(v)), Some(c)) => *c = v,
+                        (_, None) => {
+                            return Err((
+                                li,
+                                at(
+                                    0,
+                                    Some(ci + 1),
+                                    "more rows than the reader counted lines (a reader bug: \
+                                     please report it with this file)",
+                                ),
+                            ));
+                        }
+                        (Some(Err(())), _) => {
                             return Err((
                                 li,
                                 at(
@@ -480,6 +395,14 @@ fn relocate(e: FormatError, line: usize) -> FormatError {
     }
 }
 
+/// Rows a piece of the body can hold: its lines, and at most one per `ncols` bytes (a row of
+/// `ncols` cells has `ncols - 1` commas and a newline), so a short file never allocates for a
+/// wide header.
+fn row_capacity(piece: &[u8], newlines: usize, ncols: usize) -> usize {
+    let lines = newlines + usize::from(piece.last().is_some_and(|&b| b != b'\n'));
+    lines.min(piece.len() / ncols.max(1) + 1)
+}
+
 /// Splits `body` into about `n` pieces at line boundaries.
 fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
     let mut out = Vec::with_capacity(n);
@@ -577,12 +500,35 @@ pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatE
         .map_or(1, |n| n.get())
         .min(16);
     let pieces = split_lines(body, if body.len() < (1 << 20) { 1 } else { threads });
+    // The curves, sized once from the line count: each piece parses into its own rows.
+    let newlines: Vec<usize> = pieces
+        .iter()
+        .map(|p| p.iter().filter(|&&b| b == b'\n').count())
+        .collect();
+    let caps: Vec<usize> = pieces
+        .iter()
+        .zip(&newlines)
+        .map(|(p, &n)| row_capacity(p, n, cols.len()))
+        .collect();
+    let rows_max: usize = caps.iter().sum();
+    let mut curves: Vec<Vec<f32>> = (0..nvals).map(|_| vec![0.0f32; rows_max]).collect();
+    let mut dsts: Vec<Vec<&mut [f32]>> = pieces.iter().map(|_| Vec::with_capacity(nvals)).collect();
+    for curve in &mut curves {
+        let mut rest: &mut [f32] = curve;
+        for (dst, &cap) in dsts.iter_mut().zip(&caps) {
+            let all = std::mem::take(&mut rest);
+            let (mine, more) = all.split_at_mut(cap.min(all.len()));
+            dst.push(mine);
+            rest = more;
+        }
+    }
     let results: Vec<Result<Chunk, (usize, FormatError)>> = std::thread::scope(|s| {
         let handles: Vec<_> = pieces
             .iter()
-            .map(|p| {
+            .zip(dsts)
+            .map(|(p, dst)| {
                 let cols = &cols;
-                s.spawn(move || parse_chunk(p, cols, nvals))
+                s.spawn(move || parse_chunk(p, cols, dst))
             })
             .collect();
         handles
@@ -593,23 +539,29 @@ pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatE
             })
             .collect()
     });
-    // Lines: header is line 1; every chunk's lines follow the previous chunk's.
+    // Lines: header is line 1; every chunk's lines follow the previous chunk's. Rows are
+    // contiguous: a chunk with fewer rows than its capacity has a blank tail, and a later chunk
+    // with rows is then an error.
     let mut chunks = Vec::with_capacity(results.len());
     let mut line0 = 2;
-    for (r, piece) in results.into_iter().zip(&pieces) {
+    let mut ended = false;
+    for ((r, &newlines), &cap) in results.into_iter().zip(&newlines).zip(&caps) {
         match r {
             Ok(c) => {
-                if c.rows > 0 && chunks.iter().any(|p: &Chunk| p.blank_tail) {
+                if c.rows > 0 && ended {
                     return Err(at(line0 - 1, None, "blank line inside the data; remove it"));
                 }
+                ended |= c.blank_tail || c.rows < cap;
                 chunks.push(c)
             }
             Err((li, e)) => return Err(relocate(e, line0 + li)),
         }
-        line0 += piece.split(|&b| b == b'\n').count() - 1;
+        line0 += newlines;
     }
-    // A blank tail in one chunk followed by rows in the next is a blank line inside the data.
     let frames: usize = chunks.iter().map(|c| c.rows).sum();
+    for c in &mut curves {
+        c.truncate(frames);
+    }
     let is_llf = cols.contains(&Col::Timecode);
     let first_tc = chunks.iter().find_map(|c| c.first_tc);
     let max_ff = chunks.iter().map(|c| c.max_ff).max().unwrap_or(0);
@@ -660,17 +612,6 @@ pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatE
             },
         )
     });
-    let mut curves: Vec<Vec<f32>> = Vec::with_capacity(nvals);
-    for k in 0..nvals {
-        let mut first = chunks
-            .get_mut(0)
-            .map_or_else(Vec::new, |c| std::mem::take(&mut c.values[k]));
-        first.reserve_exact(frames - first.len());
-        for c in chunks.iter().skip(1) {
-            first.extend_from_slice(&c.values[k]);
-        }
-        curves.push(first);
-    }
     drop(chunks);
     let fixed = assemble(slots, curves, &mut warnings, |f| format!("line {}", f + 2));
     let (blendshapes, rotations) = fixed;

@@ -494,9 +494,13 @@ impl VmcDecoder {
                 }
                 None => false,
             },
-            "/VMC/Ext/Blend/Val" => match (m.args.first(), m.args.get(1).and_then(float)) {
+            // Checked after the conversion: a double beyond f32's range is finite but becomes
+            // ±inf as f32 (found by fuzzing; fuzz/src/bin/vmc_in.rs).
+            "/VMC/Ext/Blend/Val" => match (
+                m.args.first(),
+                m.args.get(1).and_then(float).map(|v| v as f32),
+            ) {
                 (Some(OscType::String(name)), Some(v)) if v.is_finite() => {
-                    let v = v as f32;
                     match self.staged.iter_mut().find(|(n, _)| n == name) {
                         Some(slot) => slot.1 = v,
                         None => self.staged.push((name.clone(), v)),

@@ -368,3 +368,56 @@ mod fuzz {
         }
     }
 }
+
+/// Fuzzing found (fuzz/src/bin/vmc_in.rs): a `/VMC/Ext/Blend/Val` weight sent as an OSC double
+/// that is finite but beyond f32's range became ±inf in the frame. It is now malformed and
+/// not applied.
+#[test]
+fn blend_weight_double_beyond_f32_is_malformed_not_infinite() {
+    let mut args = b"Blink_L\0".to_vec();
+    args.extend_from_slice(&1e300f64.to_be_bytes());
+    let mut d = VmcDecoder::default();
+    let now = Instant::now();
+    let val = d.datagram(&osc_message("/VMC/Ext/Blend/Val", ",sd", &args), now);
+    assert!(val.malformed, "an out-of-range weight is counted malformed");
+    let mut ok = b"A\0\0\0".to_vec();
+    ok.extend_from_slice(&0.25f64.to_be_bytes());
+    assert!(
+        !d.datagram(&osc_message("/VMC/Ext/Blend/Val", ",sd", &ok), now)
+            .malformed
+    );
+    d.datagram(&osc_message("/VMC/Ext/Blend/Apply", "", &[]), now);
+    let f = d.flush().expect("a frame with blendshapes");
+    assert_eq!(f.blendshapes, vec![("A".to_string(), 0.25)]);
+
+    // The fuzzer's input (datagrams joined by `|VMC`, as the fuzz target splits them).
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fuzz_regressions/vmc_in/blend_val_double_beyond_f32.bin"
+    ))
+    .expect("regression input");
+    let mut d = VmcDecoder::default();
+    let mut frames = Vec::new();
+    let mut malformed = 0;
+    let mut rest = &bytes[..];
+    loop {
+        let (dgram, next) = match rest.windows(4).position(|w| w == b"|VMC") {
+            Some(p) => (&rest[..p], Some(&rest[p + 4..])),
+            None => (rest, None),
+        };
+        let out = d.datagram(dgram, now);
+        malformed += out.malformed as usize;
+        frames.extend(out.frames);
+        match next {
+            Some(n) => rest = n,
+            None => break,
+        }
+    }
+    frames.extend(d.flush());
+    assert!(malformed > 0);
+    for f in &frames {
+        for (n, w) in &f.blendshapes {
+            assert!(w.is_finite(), "blendshape {n:?} = {w}");
+        }
+    }
+}

@@ -123,6 +123,182 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
     );
     put("livelink", "frame.bin", &packet.encode())?;
+    live_link_seeds(&put)?;
+    natnet_seeds(&put)?;
+    vmc_seeds(&put)?;
+    Ok(())
+}
+
+type Put<'a> = dyn Fn(&str, &str, &[u8]) -> std::io::Result<()> + 'a;
+
+/// More Live Link Face packets: a subject announcement (no frame), NTSC rate with a subframe and
+/// out-of-range/NaN values, a long non-ASCII subject.
+fn live_link_seeds(put: &Put<'_>) -> Result<(), Box<dyn std::error::Error>> {
+    use mocap_formats::livelink::{FaceFrame, LiveLinkPacket, VALUE_COUNT};
+    put(
+        "livelink",
+        "announce.bin",
+        &LiveLinkPacket::new("$announce", "iPhone", None).encode(),
+    )?;
+    let mut values = [0.0f32; VALUE_COUNT];
+    for (i, v) in values.iter_mut().enumerate() {
+        *v = (i as f32 * 0.37).sin() * 1.2;
+    }
+    values[3] = f32::NAN;
+    values[55] = f32::INFINITY;
+    let frame = FaceFrame {
+        frame_number: -1,
+        subframe: 0.5,
+        rate_num: 30_000,
+        rate_den: 1001,
+        values,
+    };
+    put(
+        "livelink",
+        "ntsc.bin",
+        &LiveLinkPacket::new("$ntsc", "Gesicht — 顔", Some(frame)).encode(),
+    )?;
+    Ok(())
+}
+
+/// NatNet datagrams from the `natnet` codec and our message helpers: frames (marker sets,
+/// unlabeled markers, rigid bodies, skeletons, labeled markers, timecode) in the 3.0, 3.1, 4.0
+/// and 4.1 layouts, a model definition, server info, connect, request, keep-alive.
+fn natnet_seeds(put: &Put<'_>) -> Result<(), Box<dyn std::error::Error>> {
+    use mocap_live::natnet::{self as nn, ConnectForm, Version};
+    let body = |id: i32, x: f32| nn::RigidBody {
+        id,
+        position: [x, 1.2, -0.3],
+        orientation: [0.0, 0.0, 0.0, 1.0],
+        mean_marker_error: 0.0004,
+        params: 1,
+    };
+    let skeletons = nn::RawSection::from_skeletons(&[nn::Skeleton {
+        id: 1,
+        rigid_bodies: vec![body(65_537, 0.1), body(65_538, 0.2)],
+    }])?;
+    let empty = || nn::RawSection {
+        count: 0,
+        payload: Vec::new(),
+    };
+    let tc = mocap_data::Timecode::parse("10:00:00:12", 120).ok();
+    let frame = nn::FrameOfData {
+        frame_number: 4242,
+        marker_sets: vec![nn::MarkerSet {
+            name: "Wand".into(),
+            markers: vec![[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]],
+        }],
+        other_markers: vec![[1.0, 2.0, 3.0]],
+        rigid_bodies: vec![body(1, 0.5)],
+        skeletons,
+        assets: empty(),
+        labeled_markers: vec![nn::LabeledMarker {
+            id: nn::marker_id(1, 2),
+            position: [0.1, 0.2, 0.3],
+            size: 0.014,
+            params: 0,
+            residual: 0.0002,
+        }],
+        force_plates: empty(),
+        devices: empty(),
+        timing: nn::FrameTiming {
+            timecode: tc.as_ref().and_then(nn::pack_timecode).unwrap_or(0),
+            timecode_subframe: 0,
+            timestamp: 35.35,
+            camera_mid_exposure: 1_000_000,
+            camera_data_received: 1_000_100,
+            transmit: 1_000_200,
+            precision_timestamp_secs: 0,
+            precision_timestamp_fractional_secs: 0,
+        },
+        params: 0,
+    };
+    let versions = [
+        Version::new(3, 0, 0, 0),
+        Version::new(3, 1, 0, 0),
+        Version::new(4, 0, 0, 0),
+        Version::V4_1,
+    ];
+    for v in versions {
+        put("natnet", &format!("frame-{v}.bin"), &frame.to_datagram(v)?)?;
+    }
+    let model = nn::model_def(vec![nn::MarkerSetDef {
+        name: "Wand".into(),
+        marker_names: vec!["A".into(), "B".into()],
+    }]);
+    put("natnet", "modeldef.bin", &model.to_datagram(Version::V4_1)?)?;
+    let info = nn::ServerInfo {
+        application_name: "Mocap Studio".into(),
+        server_version: Version::new(0, 1, 0, 0),
+        protocol_version: Version::V4_1,
+        high_res_clock_frequency: 10_000_000,
+        connection: nn::ConnectionInfo {
+            data_port: 1511,
+            multicast: true,
+            multicast_group: [239, 255, 42, 99],
+        },
+    };
+    put("natnet", "serverinfo.bin", &info.to_datagram_lossy())?;
+    put(
+        "natnet",
+        "connect.bin",
+        &nn::connect_datagram(ConnectForm::Sdk, Version::V4_1),
+    )?;
+    put("natnet", "request.bin", &nn::request_datagram("FrameRate"))?;
+    put(
+        "natnet",
+        "keepalive.bin",
+        &nn::empty_datagram(nn::NAT_KEEPALIVE),
+    )?;
+    Ok(())
+}
+
+/// VMC datagrams (datagrams joined by the target's `|VMC` separator): one bundle as our
+/// `VmcSender` frames it (root, bones, blendshapes staged and applied), and the same messages
+/// sent bare, as senders without bundles do.
+fn vmc_seeds(put: &Put<'_>) -> Result<(), Box<dyn std::error::Error>> {
+    use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
+    let msg = |addr: &str, args: Vec<OscType>| {
+        OscPacket::Message(OscMessage {
+            addr: addr.into(),
+            args,
+        })
+    };
+    let pose = |name: &str, y: f32| {
+        let mut a = vec![OscType::String(name.into())];
+        a.extend([0.0, y, 0.0, 0.0, 0.0, 0.0, 1.0].map(OscType::Float));
+        a
+    };
+    let content = vec![
+        msg("/VMC/Ext/OK", vec![OscType::Int(1)]),
+        msg("/VMC/Ext/T", vec![OscType::Float(12.5)]),
+        msg("/VMC/Ext/Root/Pos", pose("root", 0.0)),
+        msg("/VMC/Ext/Bone/Pos", pose("Hips", 0.95)),
+        msg("/VMC/Ext/Bone/Pos", pose("Spine", 0.1)),
+        msg("/VMC/Ext/Bone/Pos", pose("LeftHand", 0.25)),
+        msg(
+            "/VMC/Ext/Blend/Val",
+            vec![OscType::String("A".into()), OscType::Float(0.7)],
+        ),
+        msg(
+            "/VMC/Ext/Blend/Val",
+            vec![OscType::String("Blink_L".into()), OscType::Double(0.2)],
+        ),
+        msg("/VMC/Ext/Blend/Apply", vec![]),
+    ];
+    let bundle = OscPacket::Bundle(OscBundle {
+        timetag: OscTime::from((1, 0)),
+        content: content.clone(),
+    });
+    put("vmc_in", "bundle.osc", &rosc::encoder::encode(&bundle)?)?;
+    let mut bare = Vec::new();
+    for (i, m) in content.iter().chain(&content[..2]).enumerate() {
+        if i > 0 {
+            bare.extend_from_slice(b"|VMC");
+        }
+        bare.extend(rosc::encoder::encode(m)?);
+    }
+    put("vmc_in", "bare.osc", &bare)?;
     Ok(())
 }
 
