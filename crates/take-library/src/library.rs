@@ -92,6 +92,13 @@ impl Library {
         self.store.read(f)
     }
 
+    /// After a bulk import or generation: refreshes the query planner's statistics (SQLite:
+    /// `PRAGMA optimize`; PostgreSQL: `VACUUM (ANALYZE)`, which also lets counts be answered
+    /// from indexes). Safe at any time; other connections keep working.
+    pub fn optimize(&mut self) -> Result<()> {
+        self.store.optimize()
+    }
+
     /// Finds a take by id (all digits) or by name.
     pub fn resolve_take(&self, key: &str) -> Result<i64> {
         let key = key.trim();

@@ -80,7 +80,8 @@ impl Library {
         if note.text.trim().is_empty() {
             return Err(LibraryError::invalid("note", "the text is empty"));
         }
-        self.write(|c| {
+        // Only appends (a note row, then its event): PostgreSQL takes the write lock at the event.
+        self.store.write_appending(|c| {
             let duration: Option<i64> = c
                 .query_opt("SELECT duration_frames FROM take WHERE id = ?1", p![note.take_id], |r| r.get(0))?
                 .ok_or_else(|| LibraryError::NoSuchTake(note.take_id.to_string()))?;
@@ -141,11 +142,17 @@ impl Library {
             });
             let event = ledger::append(c, Some(note.take_id), &note.author, &body, key)?;
             refresh_fts(c, note.take_id)?;
-            let stored = c.query_row(
-                &format!("SELECT {NOTE_COLUMNS} FROM note WHERE id = ?1"),
-                p![id],
-                note_from_row,
-            )?;
+            let stored = Note {
+                id,
+                take_id: note.take_id,
+                reply_to: note.reply_to,
+                frame_start: start,
+                frame_end: end,
+                author: note.author.clone(),
+                created_utc_ms: now,
+                text: note.text.clone(),
+                resolved: false,
+            };
             Ok((stored, event))
         })
     }

@@ -161,6 +161,9 @@ impl Library {
             None => None,
         };
         let limit = if q.limit == 0 { 500 } else { q.limit };
+        if self.is_postgres() {
+            return self.read(|c| search_pg(c, q, wheres, args, fts.as_deref(), limit));
+        }
         self.read(|c| {
             // Set filters (text, actor, tag) are read as sorted id lists straight from their
             // indexes and intersected here: far cheaper than probing `take` once per match.
@@ -316,4 +319,92 @@ pub(super) fn rows_batched(c: &Db<'_>, found: SearchResult) -> Result<(Vec<TakeR
         })
         .collect();
     Ok((rows, found.total))
+}
+
+/// [`Library::search`] on PostgreSQL: the whole filter runs in the server, as one count and one
+/// page query, so no list of matching ids crosses the connection (at a million takes a broad
+/// word matches hundreds of thousands). Text, actor and tag filters become semi-joins the
+/// planner drives from their indexes (`take_fts`'s GIN, `take_actor_actor`, `take_tag_tag`); a
+/// count over a single set filter is answered from its own index alone.
+fn search_pg(
+    c: &Db<'_>,
+    q: &TakeQuery,
+    mut wheres: Vec<String>,
+    mut args: Vec<Value>,
+    fts: Option<&[String]>,
+    limit: usize,
+) -> Result<SearchResult> {
+    use Value as V;
+    let row_filters = wheres.len();
+    // (condition on `t`, the same set counted alone) for each set filter.
+    let mut sets: Vec<(String, String)> = Vec::new();
+    let mut arg = |v: V| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(terms) = fts {
+        // Terms are letters and digits only, so they cannot carry tsquery operators.
+        let tsq = terms
+            .iter()
+            .map(|t| format!("{}:*", t.to_lowercase()))
+            .collect::<Vec<_>>()
+            .join(" & ");
+        let p = arg(V::Text(tsq));
+        sets.push((
+            format!(
+                "t.id IN (SELECT take_id FROM take_fts WHERE doc @@ to_tsquery('simple', {p}))"
+            ),
+            format!("SELECT count(*) FROM take_fts WHERE doc @@ to_tsquery('simple', {p})"),
+        ));
+    }
+    if let Some(actor) = q.actor.as_deref() {
+        let p = arg(V::Text(actor.trim().into()));
+        sets.push((
+            format!("t.id IN (SELECT take_id FROM take_actor WHERE actor = {p})"),
+            format!("SELECT count(*) FROM take_actor WHERE actor = {p}"),
+        ));
+    }
+    if let Some(tag) = q.tag.as_deref() {
+        let p = arg(V::Text(tag.trim().into()));
+        sets.push((
+            format!("t.id IN (SELECT take_id FROM take_tag WHERE tag = {p})"),
+            format!("SELECT count(*) FROM take_tag WHERE tag = {p}"),
+        ));
+    }
+    let count_sql = match sets.as_slice() {
+        [(_, alone)] if row_filters == 0 => alone.clone(),
+        _ => {
+            wheres.extend(sets.iter().map(|(cond, _)| cond.clone()));
+            let where_sql = if wheres.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", wheres.join(" AND "))
+            };
+            format!("SELECT count(*) FROM take t {where_sql}")
+        }
+    };
+    if sets.len() == 1 && row_filters == 0 {
+        wheres.push(sets[0].0.clone());
+    }
+    // Every parameter is named by both statements (PostgreSQL must type each one it is sent).
+    let total: i64 = c.one(&count_sql, &args)?;
+    let where_sql = if wheres.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", wheres.join(" AND "))
+    };
+    let n = args.len();
+    let mut page_args = args;
+    page_args.push(V::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    page_args.push(V::Int(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+    let page_sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id {where_sql} ORDER BY t.id LIMIT ?{} OFFSET ?{}",
+        n + 1,
+        n + 2
+    );
+    let takes = c.query_map(&page_sql, &page_args, summary_from_row)?;
+    Ok(SearchResult {
+        takes,
+        total: u64::try_from(total).unwrap_or(0),
+    })
 }
