@@ -122,7 +122,12 @@ fn run_one(args: &Args, db: Option<PathBuf>) -> Result<Figures> {
 
 fn bench(args: &Args, db: &std::path::Path) -> Result<Figures> {
     let t0 = Instant::now();
-    let mut lib = Library::open(db, OpenMode::CreateIfMissing)?;
+    let mode = if args.existing {
+        OpenMode::MustExist
+    } else {
+        OpenMode::CreateIfMissing
+    };
+    let mut lib = Library::open(db, mode)?;
     let n = if args.existing {
         lib.search(&TakeQuery {
             limit: 1,
