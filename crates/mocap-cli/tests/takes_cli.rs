@@ -620,7 +620,11 @@ fn demo_library_from_the_cli_verifies() {
         serde_json::from_str(&ok(&["takes", "list", "--db", s(&db), "--json"])).expect("json");
     let takes = list.as_array().expect("a list of takes");
     assert_eq!(takes.len(), 9);
-    assert!(takes.iter().all(|t| !t["notes"].as_array().expect("notes").is_empty()));
+    assert!(
+        takes
+            .iter()
+            .all(|t| !t["notes"].as_array().expect("notes").is_empty())
+    );
     // Never over an existing library.
     let err = fails(&["takes", "demo", "--db", s(&db)]);
     assert!(err.contains("exists"), "{err}");

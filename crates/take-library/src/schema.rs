@@ -178,6 +178,9 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Connection> {
     }
     let mut conn = Connection::open_with_flags(path, flags)?;
     conn.busy_handler(Some(busy_wait))?;
+    // A note write alone runs a dozen distinct statements, a search as many more; with
+    // rusqlite's default cache of 16 they would be compiled again on every call.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     identify(&conn, path)?;
     // Only now that the file is known to be ours (or empty) do we write to it.
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -186,6 +189,9 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Connection> {
     migrate(&conn)?;
     Ok(conn)
 }
+
+/// Prepared statements a connection keeps (every distinct query the library runs fits).
+const STATEMENT_CACHE: usize = 256;
 
 /// Pause between two tries for a lock another connection holds.
 const BUSY_STEP: Duration = Duration::from_micros(200);
