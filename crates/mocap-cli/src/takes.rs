@@ -245,6 +245,10 @@ enum TakesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Generate a demo library at --db (a new SQLite file) with its BVH files in `<stem>-files/`
+    /// beside it: a review team, scenes and takes with notes and replies, verdicts, a status
+    /// history in the ledger and a dailies playlist (see `take_library::demo`).
+    Demo,
     /// Create an ed25519 signing key file (never overwrites).
     Keygen {
         /// Key file to create.
@@ -724,6 +728,25 @@ pub fn run(args: Args) -> Result<()> {
             if !r.is_ok() {
                 bail!("the copy does not verify on both sides (see above)");
             }
+            Ok(())
+        }
+        TakesCommand::Demo => {
+            let db = db_path(&args)?;
+            if take_library::store::is_postgres_url(&db.to_string_lossy()) {
+                bail!("the demo library is an SQLite file: pass --db FILE (a new path)");
+            }
+            let made = take_library::demo::generate(db)?;
+            println!(
+                "demo library {}: {} takes, {} ledger events, files in {}",
+                made.db.display(),
+                made.takes.len(),
+                made.events,
+                made.files_dir.display()
+            );
+            println!(
+                "try: mocap takes list --db {0}; mocap takes verify --db {0}",
+                made.db.display()
+            );
             Ok(())
         }
         TakesCommand::Keygen { output } => {

@@ -606,3 +606,26 @@ fn verdicts_and_dailies_from_the_cli() {
     assert!(a < b && text.contains("knee pops"), "{text}");
     ok(&["takes", "--db", db, "verify"]);
 }
+
+#[test]
+fn demo_library_from_the_cli_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("demo.db");
+    let out = ok(&["takes", "demo", "--db", s(&db)]);
+    assert!(out.contains("9 takes"), "{out}");
+    let verify = ok(&["takes", "verify", "--db", s(&db)]);
+    assert!(verify.contains("ledger intact"), "{verify}");
+    assert!(verify.contains("9 file(s) re-hashed"), "{verify}");
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&["takes", "list", "--db", s(&db), "--json"])).expect("json");
+    let takes = list.as_array().expect("a list of takes");
+    assert_eq!(takes.len(), 9);
+    assert!(
+        takes
+            .iter()
+            .all(|t| !t["notes"].as_array().expect("notes").is_empty())
+    );
+    // Never over an existing library.
+    let err = fails(&["takes", "demo", "--db", s(&db)]);
+    assert!(err.contains("exists"), "{err}");
+}

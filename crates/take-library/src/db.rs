@@ -403,6 +403,33 @@ impl Db<'_> {
         }
     }
 
+    /// PostgreSQL only: runs several `;`-separated statements without parameters in one round
+    /// trip (the simple query protocol; each statement sees the commits before it started, so a
+    /// lock taken by one is held when the next reads). Returns each statement's rows as text
+    /// (`None`: NULL); on SQLite, an error (callers branch on [`Db::is_pg`]).
+    pub(crate) fn pg_simple(&self, sql: &str) -> Result<Vec<Vec<Vec<Option<String>>>>> {
+        let Db::Pg(cell) = self else {
+            return Err(LibraryError::Corrupt(
+                "pg_simple called on SQLite (internal error)".into(),
+            ));
+        };
+        let messages = cell.borrow_mut().tx.simple_query(sql)?;
+        let mut sets = Vec::new();
+        let mut rows = Vec::new();
+        for m in messages {
+            match m {
+                postgres::SimpleQueryMessage::Row(r) => {
+                    rows.push((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect());
+                }
+                postgres::SimpleQueryMessage::CommandComplete(_) => {
+                    sets.push(std::mem::take(&mut rows));
+                }
+                _ => {}
+            }
+        }
+        Ok(sets)
+    }
+
     /// The first row mapped by `f`, or `None` when the query returns no row.
     pub(crate) fn query_opt<T>(
         &self,

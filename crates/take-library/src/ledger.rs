@@ -225,17 +225,83 @@ pub(crate) fn content_hashes(conn: &Db<'_>, take_id: Option<i64>) -> Result<Stri
     let Some(take_id) = take_id else {
         return Ok("[]".into());
     };
-    let mut files: Vec<(String, String, String)> = conn.query_map(
+    let files: Vec<(String, String, String)> = conn.query_map(
         "SELECT kind, path, sha256 FROM take_file WHERE take_id = ?1",
         p![take_id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
+    Ok(files_json(files))
+}
+
+/// The canonical JSON of (kind, path, sha256) rows, sorted by path.
+fn files_json(mut files: Vec<(String, String, String)>) -> String {
     files.sort_by(|a, b| a.1.cmp(&b.1));
     let files = files
         .into_iter()
         .map(|(kind, path, sha256)| serde_json::json!({"kind": kind, "path": path, "sha256": sha256}))
         .collect();
-    Ok(canonical_json(&Value::Array(files)))
+    canonical_json(&Value::Array(files))
+}
+
+/// The chain as the write lock holder sees it: (recorded event count, recorded head hash,
+/// last event (seq, hash)) and the take's content hashes.
+type ChainState = (i64, String, Option<(i64, String)>, String);
+
+/// Reads [`ChainState`] holding the write lock. On PostgreSQL one round trip takes the advisory
+/// lock (a no-op when the transaction holds it) and reads everything after it; on SQLite the
+/// transaction holds the file's write lock already.
+fn lock_and_read_chain(conn: &Db<'_>, take_id: Option<i64>) -> Result<ChainState> {
+    if !conn.is_pg() {
+        let (count, head) = recorded_head(conn)?;
+        let last = conn.query_opt(
+            "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
+            p![],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        return Ok((count, head, last, content_hashes(conn, take_id)?));
+    }
+    // `take_id` is an integer, so formatting it into the SQL cannot inject anything.
+    let files_sql = match take_id {
+        Some(id) => format!("SELECT kind, path, sha256 FROM take_file WHERE take_id = {id}"),
+        None => "SELECT kind, path, sha256 FROM take_file WHERE false".into(),
+    };
+    let sets = conn.pg_simple(&format!(
+        "SELECT pg_advisory_xact_lock({lock});
+         SELECT (SELECT value FROM meta WHERE key = 'ledger_count'), (SELECT value FROM meta WHERE key = 'ledger_head'), l.seq, l.hash
+           FROM (SELECT 1) one LEFT JOIN (SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1) l ON true;
+         {files_sql}",
+        lock = crate::store::WRITE_LOCK_KEY
+    ))?;
+    let missing = || LibraryError::Corrupt("the ledger head record is missing".into());
+    let [_, head_rows, file_rows] = sets.as_slice() else {
+        return Err(LibraryError::Corrupt(format!(
+            "reading the ledger head returned {} result sets, not 3 (internal error)",
+            sets.len()
+        )));
+    };
+    let row = head_rows.first().ok_or_else(missing)?;
+    let cell = |i: usize| row.get(i).cloned().flatten();
+    let count = cell(0)
+        .and_then(|c| c.parse::<i64>().ok())
+        .ok_or_else(missing)?;
+    let head = cell(1).ok_or_else(missing)?;
+    let last = match (cell(2), cell(3)) {
+        (Some(seq), Some(hash)) => Some((
+            seq.parse::<i64>().map_err(|_| {
+                LibraryError::Corrupt(format!("ledger seq `{seq}` is not a number"))
+            })?,
+            hash,
+        )),
+        _ => None,
+    };
+    let files = file_rows
+        .iter()
+        .map(|r| match r.as_slice() {
+            [Some(k), Some(p), Some(s)] => Ok((k.clone(), p.clone(), s.clone())),
+            _ => Err(LibraryError::Corrupt("a take file row has NULLs".into())),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((count, head, last, files_json(files)))
 }
 
 /// Appends an event inside the caller's (immediate) transaction and moves the head.
@@ -252,16 +318,11 @@ pub(crate) fn append(
     if author.trim().is_empty() {
         return Err(LibraryError::invalid("author", "empty; pass --by USER"));
     }
-    let (count, head) = recorded_head(conn)?;
-    // The caller's transaction holds the library's write lock (SQLite: BEGIN IMMEDIATE;
-    // PostgreSQL: the advisory lock), so the head read here cannot move before the insert; and
-    // on PostgreSQL `prev_hash` is UNIQUE, so even a writer that bypassed the lock could not
-    // fork the chain.
-    let last: Option<(i64, String)> = conn.query_opt(
-        "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
-        p![],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    // From here the transaction holds the library's write lock (SQLite: BEGIN IMMEDIATE;
+    // PostgreSQL: the advisory lock, taken now if the caller has not), so the head read here
+    // cannot move before the insert; and on PostgreSQL `prev_hash` is UNIQUE, so even a writer
+    // that bypassed the lock could not fork the chain.
+    let (count, head, last, content) = lock_and_read_chain(conn, take_id)?;
     let (last_seq, last_hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
     if last_seq != count || last_hash != head {
         return Err(LibraryError::Corrupt(format!(
@@ -269,7 +330,6 @@ pub(crate) fn append(
         )));
     }
     let seq = last_seq + 1;
-    let content = content_hashes(conn, take_id)?;
     let body = canonical_json(body);
     let time = now_utc_ms();
     let public_key = key.map(UserKey::public_key_hex);
@@ -291,15 +351,27 @@ pub(crate) fn append(
         }
         None => None,
     };
-    conn.execute(
-        "INSERT INTO ledger(seq, take_id, author, time_utc_ms, content_hashes, body, prev_hash, public_key, signature, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        p![seq, take_id, author, time, content, body, last_hash, public_key, signature, hash],
-    )?;
-    conn.execute(
-        "UPDATE meta SET value = CASE key WHEN 'ledger_count' THEN ?1 ELSE ?2 END WHERE key IN ('ledger_count', 'ledger_head')",
-        p![seq.to_string(), hash],
-    )?;
+    if conn.is_pg() {
+        // The event and the head in one statement: one round trip less under the lock.
+        conn.execute(
+            "WITH e AS (
+                INSERT INTO ledger(seq, take_id, author, time_utc_ms, content_hashes, body, prev_hash, public_key, signature, hash)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING seq)
+             UPDATE meta SET value = CASE key WHEN 'ledger_count' THEN ?11 ELSE ?10 END
+             WHERE key IN ('ledger_count', 'ledger_head') AND EXISTS (SELECT 1 FROM e)",
+            p![seq, take_id, author, time, content, body, last_hash, public_key, signature, hash, seq.to_string()],
+        )?;
+    } else {
+        conn.execute(
+            "INSERT INTO ledger(seq, take_id, author, time_utc_ms, content_hashes, body, prev_hash, public_key, signature, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            p![seq, take_id, author, time, content, body, last_hash, public_key, signature, hash],
+        )?;
+        conn.execute(
+            "UPDATE meta SET value = CASE key WHEN 'ledger_count' THEN ?1 ELSE ?2 END WHERE key IN ('ledger_count', 'ledger_head')",
+            p![seq.to_string(), hash],
+        )?;
+    }
     Ok(LedgerEvent {
         seq,
         take_id,

@@ -13,6 +13,7 @@
 
 pub mod dailies;
 pub(crate) mod db;
+pub mod demo;
 pub mod error;
 pub mod evidence;
 pub mod import;

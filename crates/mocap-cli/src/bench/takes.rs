@@ -1,6 +1,7 @@
 //! `mocap bench takes`: take-library search latency on a generated library, and note-write latency
 //! with concurrent writers. `--db` may name a PostgreSQL database (`postgres://…`, empty) to
-//! measure the team store beside SQLite.
+//! measure the team store instead of SQLite; `--pg URL` measures SQLite and then PostgreSQL in one
+//! run and prints their figures side by side.
 
 use anyhow::{Context, Result};
 use std::path::PathBuf;
@@ -29,24 +30,88 @@ pub struct Args {
     /// Notes each writer adds.
     #[arg(long, default_value_t = 50)]
     writes: usize,
+    /// Also run the same bench on this empty PostgreSQL database (`postgres://…`) after the
+    /// SQLite one (`--db` then names the SQLite file, or is left out), and print both side by
+    /// side.
+    #[arg(long, value_name = "URL")]
+    pg: Option<String>,
+    /// Measure the libraries as they are (made by an earlier run with --db / --pg): no
+    /// generation (a generated PostgreSQL library of a million takes takes long to build).
+    #[arg(long)]
+    existing: bool,
     /// Target: median latency of every query at most this many milliseconds.
     #[arg(long, default_value_t = 20.0)]
     target_ms: f64,
 }
 
+/// What one store measured.
+struct Figures {
+    store: &'static str,
+    /// (query, matches, median ms, p95 ms).
+    queries: Vec<(String, u64, f64, f64)>,
+    /// Note writes: (p50 ms, p99 ms, notes/s).
+    writes: Option<(f64, f64, f64)>,
+}
+
 /// Runs `mocap bench takes`.
 pub fn run(args: Args) -> Result<()> {
-    let (db, temporary) = match &args.db {
+    if args.pg.is_some()
+        && args
+            .db
+            .as_deref()
+            .is_some_and(|d| take_library::store::is_postgres_url(&d.to_string_lossy()))
+    {
+        anyhow::bail!("with --pg, --db names the SQLite file (or is left out)");
+    }
+    let lite = run_one(&args, args.db.clone())?;
+    let Some(url) = &args.pg else {
+        return Ok(());
+    };
+    println!();
+    let pg = run_one(&args, Some(PathBuf::from(url)))?;
+    println!();
+    println!("medians in ms (p95)");
+    println!("{:<28} {:>18} {:>18}", "query", lite.store, pg.store);
+    for ((name, _, lm, lp), (_, _, pm, pp)) in lite.queries.iter().zip(&pg.queries) {
+        println!(
+            "{name:<28} {:>18} {:>18}",
+            format!("{lm:.2} ({lp:.2})"),
+            format!("{pm:.2} ({pp:.2})")
+        );
+    }
+    if let (Some((l50, l99, lr)), Some((p50, p99, pr))) = (lite.writes, pg.writes) {
+        println!(
+            "{:<28} {:>18} {:>18}",
+            format!("note write p50/p99, {}w", args.writers),
+            format!("{l50:.1}/{l99:.1}"),
+            format!("{p50:.1}/{p99:.1}")
+        );
+        println!(
+            "{:<28} {:>18} {:>18}",
+            "notes/s",
+            format!("{lr:.0}"),
+            format!("{pr:.0}")
+        );
+    }
+    Ok(())
+}
+
+fn run_one(args: &Args, db: Option<PathBuf>) -> Result<Figures> {
+    let (db, temporary) = match &db {
         Some(p) => (p.clone(), false),
         None => (
             std::env::temp_dir().join(format!("mocap-bench-takes-{}.db", std::process::id())),
             true,
         ),
     };
-    if db.exists() && !take_library::store::is_postgres_url(&db.to_string_lossy()) {
+    if args.existing && temporary {
+        anyhow::bail!("--existing needs --db (or --pg) naming a library made by an earlier run");
+    }
+    if !args.existing && db.exists() && !take_library::store::is_postgres_url(&db.to_string_lossy())
+    {
         anyhow::bail!("{} exists; pass a new --db path", db.display());
     }
-    let result = bench(&args, &db);
+    let result = bench(args, &db);
     if temporary {
         for ext in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
@@ -55,12 +120,27 @@ pub fn run(args: Args) -> Result<()> {
     result
 }
 
-fn bench(args: &Args, db: &std::path::Path) -> Result<()> {
+fn bench(args: &Args, db: &std::path::Path) -> Result<Figures> {
     let t0 = Instant::now();
-    let mut lib = Library::open(db, OpenMode::CreateIfMissing)?;
-    let n = take_library::synth::generate(&mut lib, args.takes, 0x7a4e)
-        .context("generating the library")?;
+    let mode = if args.existing {
+        OpenMode::MustExist
+    } else {
+        OpenMode::CreateIfMissing
+    };
+    let mut lib = Library::open(db, mode)?;
+    let n = if args.existing {
+        lib.search(&TakeQuery {
+            limit: 1,
+            ..Default::default()
+        })?
+        .total as usize
+    } else {
+        take_library::synth::generate(&mut lib, args.takes, 0x7a4e)
+            .context("generating the library")?
+    };
     let gen_s = t0.elapsed().as_secs_f64();
+    // Planner statistics (and on PostgreSQL the visibility map) as after a real import.
+    lib.optimize().context("optimising the generated library")?;
     let store = if lib.is_postgres() {
         "PostgreSQL"
     } else {
@@ -69,11 +149,18 @@ fn bench(args: &Args, db: &std::path::Path) -> Result<()> {
     drop(lib); // closing checkpoints the WAL into the database file
     let size = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
     println!("store: {store}");
-    println!(
-        "generated {n} takes in {gen_s:.1} s ({:.0} takes/s), database {:.1} MiB",
-        n as f64 / gen_s.max(1e-9),
-        size as f64 / (1 << 20) as f64
-    );
+    if args.existing {
+        println!(
+            "existing library: {n} takes, database {:.1} MiB",
+            size as f64 / (1 << 20) as f64
+        );
+    } else {
+        println!(
+            "generated {n} takes in {gen_s:.1} s ({:.0} takes/s), database {:.1} MiB",
+            n as f64 / gen_s.max(1e-9),
+            size as f64 / (1 << 20) as f64
+        );
+    }
 
     // Fresh connection, as a UI or CLI would have.
     let mut lib = Library::open(db, OpenMode::MustExist)?;
@@ -133,6 +220,11 @@ fn bench(args: &Args, db: &std::path::Path) -> Result<()> {
         "query", "matches", "rows", "median ms", "p95 ms", "max ms"
     );
     let mut worst = 0.0f64;
+    let mut figures = Figures {
+        store,
+        queries: Vec::new(),
+        writes: None,
+    };
     for (name, query) in &queries {
         let warm = lib.search(query)?;
         let mut times = Vec::with_capacity(args.repeats);
@@ -147,6 +239,9 @@ fn bench(args: &Args, db: &std::path::Path) -> Result<()> {
         let p95 = times[((times.len() as f64 * 0.95) as usize).min(times.len() - 1)];
         let max = times[times.len() - 1];
         worst = worst.max(median);
+        figures
+            .queries
+            .push((name.to_string(), warm.total, median, p95));
         println!(
             "{name:<28} {:>8} {:>8} {median:>9.2} {p95:>9.2} {max:>9.2}",
             warm.total,
@@ -154,7 +249,7 @@ fn bench(args: &Args, db: &std::path::Path) -> Result<()> {
         );
     }
     if args.writers > 0 {
-        write_latency(args, db)?;
+        figures.writes = Some(write_latency(args, db)?);
     }
     let t = Instant::now();
     let report = lib.verify(false)?;
@@ -173,12 +268,12 @@ fn bench(args: &Args, db: &std::path::Path) -> Result<()> {
             "FAIL"
         }
     );
-    Ok(())
+    Ok(figures)
 }
 
 /// `--writers` threads, each with its own connection, add `--writes` notes at once; prints the
 /// per-note commit latency (each note is its own transaction with its ledger event).
-fn write_latency(args: &Args, db: &std::path::Path) -> Result<()> {
+fn write_latency(args: &Args, db: &std::path::Path) -> Result<(f64, f64, f64)> {
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(args.writers));
     let t0 = Instant::now();
     let handles: Vec<_> = (0..args.writers)
@@ -232,5 +327,5 @@ fn write_latency(args: &Args, db: &std::path::Path) -> Result<()> {
             "FAIL"
         }
     );
-    Ok(())
+    Ok((at(0.5), at(0.99), times.len() as f64 / wall.max(1e-9)))
 }
