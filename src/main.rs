@@ -94,6 +94,23 @@ fn main() -> Result<()> {
     if let Some(db) = &args.library {
         app.world_mut()
             .write_message(LibraryCommand::Open(db.clone()));
+    } else if args.wants_demo() && !args.is_scripted() {
+        // The demo session comes with a generated take library (scenes, notes, verdicts, a
+        // dailies playlist), made once in the user's data folder.
+        let db = mocap_studio::model::settings::data_dir().join("demo-library.db");
+        let made = db.exists() || {
+            let _ = std::fs::create_dir_all(db.parent().unwrap_or(std::path::Path::new(".")));
+            match take_library::demo::generate(&db) {
+                Ok(_) => true,
+                Err(e) => {
+                    warn!("demo take library not made: {e}");
+                    false
+                }
+            }
+        };
+        if made {
+            app.world_mut().write_message(LibraryCommand::Open(db));
+        }
     }
     if let Some(tab) = &args.tab {
         match Tab::parse(tab) {

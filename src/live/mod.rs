@@ -171,16 +171,7 @@ impl LiveLink {
         if let Some(dir) = library.and_then(|l| l.parent()) {
             return dir.join("recordings");
         }
-        let data = std::env::var_os("XDG_DATA_HOME")
-            .filter(|x| !x.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME")
-                    .filter(|x| !x.is_empty())
-                    .map(|h| PathBuf::from(h).join(".local/share"))
-            })
-            .unwrap_or_else(std::env::temp_dir);
-        data.join("mocap-studio").join("recordings")
+        crate::model::settings::data_dir().join("recordings")
     }
 
     /// p50 and p99 of received → drawn, milliseconds.

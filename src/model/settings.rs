@@ -131,6 +131,21 @@ pub fn config_dir() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".config").join("mocap-studio"))
 }
 
+/// The app's data folder (`$XDG_DATA_HOME/mocap-studio` or `~/.local/share/mocap-studio`;
+/// the temporary folder when neither can be determined): recordings, the demo take library.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .filter(|x| !x.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|x| !x.is_empty())
+                .map(|h| PathBuf::from(h).join(".local").join("share"))
+        })
+        .unwrap_or_else(std::env::temp_dir)
+        .join("mocap-studio")
+}
+
 /// Reads JSON from `dir/name`; `Ok(None)` when the file does not exist.
 pub fn load_json<T: for<'de> Deserialize<'de>>(
     dir: &Path,
