@@ -205,7 +205,8 @@ fn kill_at_random_moments_loses_nothing_older_than_the_interval() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn the child");
-        // Wait for the first edit, then kill at a random moment 1–3 s later.
+        // Wait for the first edit, then kill at a random moment 1.6–3.6 s later (always more
+        // than the margin below, so some edit must have been written).
         let log = dir.path().join("edits.log");
         let started = Instant::now();
         while std::fs::read_to_string(&log).map_or(true, |s| s.is_empty()) {
@@ -215,7 +216,7 @@ fn kill_at_random_moments_loses_nothing_older_than_the_interval() {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(1000 + next() % 2000));
+        std::thread::sleep(Duration::from_millis(1600 + next() % 2000));
         let killed_at = unix_ms();
         child.kill().expect("SIGKILL");
         let _ = child.wait();
