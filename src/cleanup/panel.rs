@@ -189,11 +189,13 @@ pub fn cleanup_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
     });
     ui.separator();
     ui.columns(3, |cols| {
-        egui::ScrollArea::vertical()
+        // Both directions: a narrow column scrolls its table sideways instead of drawing it
+        // over the stack (1280×720).
+        egui::ScrollArea::both()
             .id_salt("cleanup_markers")
             .auto_shrink([false, false])
             .show(&mut cols[0], |ui| out.extend(marker_table(ui, v)));
-        egui::ScrollArea::vertical()
+        egui::ScrollArea::both()
             .id_salt("cleanup_stack")
             .auto_shrink([false, false])
             .show(&mut cols[1], |ui| {

@@ -183,8 +183,9 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
             out.push(pb(PlaybackCommand::Step(-1)));
         }
         let play_label = if v.playing { "⏸" } else { "▶" };
+        // Fixed widths and always-present buttons: the toolbar never shifts under the pointer.
         if ui
-            .button(icon(play_label))
+            .add(egui::Button::new(icon(play_label)).min_size(egui::vec2(30.0, 0.0)))
             .on_hover_text("Play / pause (Space); J/K/L shuttle")
             .clicked()
         {
@@ -231,8 +232,13 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
         .on_hover_text(format!("Frame (take rate {} Hz)", v.rate));
         ui.separator();
         let mut speed = v.speed;
-        let dir = if v.direction < 0.0 { "◀ " } else { "" };
-        ui.label(format!("{dir}Speed"));
+        let reverse = v.direction < 0.0;
+        ui.add_sized(
+            egui::vec2(14.0, ui.spacing().interact_size.y),
+            egui::Label::new(if reverse { "◀" } else { "" }),
+        )
+        .on_hover_text("Playing backwards (J)");
+        ui.label("Speed");
         if ui
             .add(
                 egui::Slider::new(&mut speed, MIN_SPEED..=MAX_SPEED)
@@ -259,7 +265,13 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
         {
             out.push(UiCommand::Edit(EditCommand::SetOutPoint(Some(v.frame))));
         }
-        if (v.in_frame.is_some() || v.out_frame.is_some()) && ui.button("Clear range").clicked() {
+        if ui
+            .add_enabled(
+                v.in_frame.is_some() || v.out_frame.is_some(),
+                egui::Button::new("Clear range"),
+            )
+            .clicked()
+        {
             out.push(UiCommand::Edit(EditCommand::SetInPoint(None)));
             out.push(UiCommand::Edit(EditCommand::SetOutPoint(None)));
         }
