@@ -279,6 +279,87 @@ fn finish_farm(
     }
 }
 
+/// Starts importing `folder` on a worker thread (hashing a day of capture takes minutes): its
+/// own library connection, progress in [`TakeBrowser::importing`].
+fn start_import(
+    folder: PathBuf,
+    browser: &mut TakeBrowser,
+    imports: &mut ImportJob,
+    log: &mut AppLog,
+    now: f64,
+) {
+    // Hashing a day of capture takes minutes: a worker thread with its own
+    // connection does it; the panel shows its progress and stays responsive.
+    let Some(path) = browser.path.clone() else {
+        log.push(
+            LogLevel::Warning,
+            "Open or create a take library first (File → Take library…)",
+            now,
+        );
+        return;
+    };
+    if browser.importing.is_some() {
+        log.push(
+            LogLevel::Warning,
+            format!(
+                "Not importing {}: another import is still running",
+                folder.display()
+            ),
+            now,
+        );
+        return;
+    }
+    let progress = std::sync::Arc::new(take_library::import::ImportProgress::default());
+    let author = browser.author.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (f, p) = (folder.clone(), progress.clone());
+    std::thread::spawn(move || {
+        let result = Library::open(&path, OpenMode::MustExist)
+            .and_then(|mut l| {
+                l.import_folder_with_progress(
+                    &f,
+                    &take_library::naming::NamingPattern::default(),
+                    &take_library::import::FormatsProbe,
+                    &author,
+                    &p,
+                )
+            })
+            .map_err(|e| e.to_string());
+        let _ = tx.send(result);
+    });
+    imports.0 = Some(std::sync::Mutex::new(rx));
+    browser.importing = Some((folder, progress));
+}
+
+/// Starts a farm run of `steps` on the takes `ids` on a worker thread.
+fn start_farm(
+    ids: Vec<i64>,
+    steps: &str,
+    browser: &mut TakeBrowser,
+    farm: &mut FarmJob,
+    log: &mut AppLog,
+    now: f64,
+) {
+    let what = format!("{steps} on {} take(s)", ids.len());
+    match farm_request(browser, ids, steps) {
+        Ok(req) if farm.0.is_none() => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(mocap_farm::send::send(&req).map_err(|e| e.to_string()));
+            });
+            farm.0 = Some(std::sync::Mutex::new(rx));
+            log.push(LogLevel::Info, format!("Sent to the farm: {what}"), now);
+            browser.farm = Some((what, std::time::Instant::now()));
+        }
+        Ok(_) => log.push(
+            LogLevel::Warning,
+            "A farm run from the studio is still going: wait for it to finish",
+            now,
+        ),
+        Err(e) => log.push(LogLevel::Error, format!("Send to farm: {e}"), now),
+    }
+}
+
 fn apply_library_commands(
     mut farm: ResMut<FarmJob>,
     mut imports: ResMut<ImportJob>,
@@ -374,68 +455,10 @@ fn apply_library_commands(
                 None => {}
             },
             LibraryCommand::ImportFolder(folder) => {
-                // Hashing a day of capture takes minutes: a worker thread with its own
-                // connection does it; the panel shows its progress and stays responsive.
-                let Some(path) = browser.path.clone() else {
-                    log.push(
-                        LogLevel::Warning,
-                        "Open or create a take library first (File → Take library…)",
-                        now,
-                    );
-                    continue;
-                };
-                if browser.importing.is_some() {
-                    log.push(
-                        LogLevel::Warning,
-                        format!(
-                            "Not importing {}: another import is still running",
-                            folder.display()
-                        ),
-                        now,
-                    );
-                    continue;
-                }
-                let progress = std::sync::Arc::new(take_library::import::ImportProgress::default());
-                let author = browser.author.clone();
-                let (tx, rx) = std::sync::mpsc::channel();
-                let (f, p) = (folder.clone(), progress.clone());
-                std::thread::spawn(move || {
-                    let result = Library::open(&path, OpenMode::MustExist)
-                        .and_then(|mut l| {
-                            l.import_folder_with_progress(
-                                &f,
-                                &take_library::naming::NamingPattern::default(),
-                                &take_library::import::FormatsProbe,
-                                &author,
-                                &p,
-                            )
-                        })
-                        .map_err(|e| e.to_string());
-                    let _ = tx.send(result);
-                });
-                imports.0 = Some(std::sync::Mutex::new(rx));
-                browser.importing = Some((folder, progress));
+                start_import(folder, &mut browser, &mut imports, &mut log, now);
             }
             LibraryCommand::SendToFarm { ids, steps } => {
-                let what = format!("{steps} on {} take(s)", ids.len());
-                match farm_request(&browser, ids, &steps) {
-                    Ok(req) if farm.0.is_none() => {
-                        let (tx, rx) = std::sync::mpsc::channel();
-                        std::thread::spawn(move || {
-                            let _ =
-                                tx.send(mocap_farm::send::send(&req).map_err(|e| e.to_string()));
-                        });
-                        farm.0 = Some(std::sync::Mutex::new(rx));
-                        log.push(LogLevel::Info, format!("Sent to the farm: {what}"), now);
-                        browser.farm = Some((what, std::time::Instant::now()));
-                    }
-                    Ok(_) => log.push(
-                        LogLevel::Warning,
-                        "A farm run from the studio is still going: wait for it to finish",
-                        now,
-                    ),
-                    Err(e) => log.push(LogLevel::Error, format!("Send to farm: {e}"), now),
-                }
+                start_farm(ids, &steps, &mut browser, &mut farm, &mut log, now);
             }
             LibraryCommand::ExportReport {
                 path,
