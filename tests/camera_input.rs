@@ -133,3 +133,21 @@ fn f_frames_the_selection_or_everything() {
     assert!((s.focus - Vec3::new(-1.0, 1.1, 0.1)).length() < 1e-4);
     assert!(s.distance < c.distance);
 }
+
+#[test]
+fn frame_all_ignores_the_selection() {
+    let mut app = app();
+    {
+        let mut b = app.world_mut().resource_mut::<SceneBounds>();
+        b.all = Some((Vec3::new(-2.0, 0.0, -1.0), Vec3::new(2.0, 1.8, 1.0)));
+        b.selection = Some((Vec3::new(1.9, 1.0, 0.0), Vec3::new(2.0, 1.1, 0.1)));
+    }
+    app.world_mut().write_message(CameraCommand::FrameAll);
+    app.update();
+    let c = cam(&mut app);
+    assert!(
+        (c.focus - Vec3::new(0.0, 0.9, 0.0)).length() < 1e-4,
+        "{:?}",
+        c.focus
+    );
+}

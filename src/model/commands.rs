@@ -124,6 +124,8 @@ pub enum CameraCommand {
     View(ViewPreset),
     /// Frame the whole take over all its frames (done when a take is loaded).
     FrameTake,
+    /// Frame everything on stage now (markers, skeletons, characters), selected or not.
+    FrameAll,
 }
 
 /// Requests of the Live panel (see [`crate::live`]): connect to a NatNet server, record.

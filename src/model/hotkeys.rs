@@ -41,6 +41,8 @@ pub enum Action {
     SetOut,
     /// Frame the selection (or everything).
     FrameSelection,
+    /// Frame everything on stage (with the pointer over the viewport).
+    FrameAll,
     /// Front view.
     ViewFront,
     /// Side view.
@@ -70,6 +72,13 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether the action belongs to the 3D view: its keys act while the pointer is over the
+    /// viewport and there shadow the same keys' other actions (A frames all there, approves a
+    /// take elsewhere), as DCC viewports do.
+    pub fn viewport_only(self) -> bool {
+        matches!(self, Action::FrameAll)
+    }
+
     /// Whether holding the key repeats the action (frame stepping; not toggles or dialogs).
     pub fn repeats(self) -> bool {
         matches!(
@@ -79,7 +88,7 @@ impl Action {
     }
 
     /// Every action, in menu order.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::PlayPause,
         Action::ShuttleReverse,
         Action::ShuttleStop,
@@ -93,6 +102,7 @@ impl Action {
         Action::SetIn,
         Action::SetOut,
         Action::FrameSelection,
+        Action::FrameAll,
         Action::ViewFront,
         Action::ViewSide,
         Action::ViewTop,
@@ -124,6 +134,7 @@ impl Action {
             Action::SetIn => "Set in point",
             Action::SetOut => "Set out point",
             Action::FrameSelection => "Frame selection",
+            Action::FrameAll => "Frame all (pointer over the viewport)",
             Action::ViewFront => "Front view",
             Action::ViewSide => "Side view",
             Action::ViewTop => "Top view",
@@ -172,6 +183,7 @@ impl Action {
             Action::SetIn => vec![k(K::KeyI)],
             Action::SetOut => vec![k(K::KeyO)],
             Action::FrameSelection => vec![k(K::KeyF)],
+            Action::FrameAll => vec![k(K::KeyA)],
             Action::ViewFront => vec![k(K::Numpad1)],
             Action::ViewSide => vec![k(K::Numpad3)],
             Action::ViewTop => vec![k(K::Numpad7)],
@@ -398,10 +410,30 @@ impl Hotkeys {
     /// The action a key press triggers: the exact chord first; with Shift held and no Shift
     /// binding, the same key without Shift (so Shift+J still shuttles).
     pub fn action_for(&self, key: KeyCode, ctrl: bool, shift: bool) -> Option<Action> {
+        self.find(key, ctrl, shift, false)
+    }
+
+    /// [`Self::action_for`] where the pointer is: over the viewport its actions come first
+    /// ([`Action::viewport_only`]).
+    pub fn action_for_in(
+        &self,
+        key: KeyCode,
+        ctrl: bool,
+        shift: bool,
+        over_viewport: bool,
+    ) -> Option<Action> {
+        over_viewport
+            .then(|| self.find(key, ctrl, shift, true))
+            .flatten()
+            .or_else(|| self.action_for(key, ctrl, shift))
+    }
+
+    fn find(&self, key: KeyCode, ctrl: bool, shift: bool, viewport: bool) -> Option<Action> {
         let find = |shift| {
             let want = Chord { key, ctrl, shift };
             Action::ALL
                 .into_iter()
+                .filter(|a| a.viewport_only() == viewport)
                 .find(|a| self.chords(*a).contains(&want))
         };
         find(shift).or_else(|| if shift { find(false) } else { None })
@@ -409,11 +441,12 @@ impl Hotkeys {
 
     /// Chords bound to more than one action, with those actions.
     pub fn conflicts(&self) -> Vec<(Chord, Vec<Action>)> {
-        let mut by_chord: BTreeMap<String, (Chord, Vec<Action>)> = BTreeMap::new();
+        // Viewport actions shadow others only over the viewport: no conflict between scopes.
+        let mut by_chord: BTreeMap<(bool, String), (Chord, Vec<Action>)> = BTreeMap::new();
         for a in Action::ALL {
             for c in self.chords(a) {
                 by_chord
-                    .entry(c.to_string())
+                    .entry((a.viewport_only(), c.to_string()))
                     .or_insert_with(|| (c, Vec::new()))
                     .1
                     .push(a);
@@ -478,6 +511,19 @@ mod tests {
         );
         assert_eq!(h.action_for(KeyCode::KeyZ, false, false), None);
         assert!(h.conflicts().is_empty(), "{:?}", h.conflicts());
+        // A approves a take, but frames all with the pointer over the viewport.
+        assert_eq!(
+            h.action_for(KeyCode::KeyA, false, false),
+            Some(Action::Approve)
+        );
+        assert_eq!(
+            h.action_for_in(KeyCode::KeyA, false, false, true),
+            Some(Action::FrameAll)
+        );
+        assert_eq!(
+            h.action_for_in(KeyCode::KeyF, false, false, true),
+            Some(Action::FrameSelection)
+        );
     }
 
     #[test]

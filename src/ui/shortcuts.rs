@@ -29,6 +29,7 @@ pub fn command_for(action: Action) -> Option<UiCommand> {
         Action::GoToStart => pb(P::GoToStart),
         Action::GoToEnd => pb(P::GoToEnd),
         Action::FrameSelection => Some(UiCommand::Camera(CameraCommand::Frame)),
+        Action::FrameAll => Some(UiCommand::Camera(CameraCommand::FrameAll)),
         Action::ViewFront => view(ViewPreset::Front),
         Action::ViewSide => view(ViewPreset::Side),
         Action::ViewTop => view(ViewPreset::Top),
@@ -111,7 +112,10 @@ pub(crate) fn keyboard_shortcuts(
         .map(|k| (k.key_code, k.repeat))
         .collect();
     for (key, repeat) in pressed {
-        let Some(action) = settings.hotkeys.action_for(key, ctrl, shift) else {
+        let Some(action) = settings
+            .hotkeys
+            .action_for_in(key, ctrl, shift, input.hovered)
+        else {
             continue;
         };
         if repeat && !action.repeats() {

@@ -332,6 +332,11 @@ fn apply_camera_commands(
                 }
             }
             CameraCommand::View(p) => cam.set_view(*p),
+            CameraCommand::FrameAll => {
+                if let Some((a, b)) = bounds.all {
+                    cam.frame(a, b, aspect);
+                }
+            }
             CameraCommand::FrameTake => {
                 if let Some((a, b)) = bounds.take.or(bounds.all) {
                     cam.frame(a, b, aspect);
