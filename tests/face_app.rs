@@ -134,7 +134,11 @@ fn a_face_csv_beside_the_demo_drives_the_mannequin_morphs_by_time() {
     send(&mut app, PlaybackCommand::Seek(240));
     app.update();
     let w = weights(&app, morphs);
-    assert!((w[idx("jawOpen")] - 120.0 / 179.0).abs() < 1e-4, "{}", w[idx("jawOpen")]);
+    assert!(
+        (w[idx("jawOpen")] - 120.0 / 179.0).abs() < 1e-4,
+        "{}",
+        w[idx("jawOpen")]
+    );
 }
 
 #[test]
@@ -218,11 +222,21 @@ fn head_joints_turn_by_the_face_once_per_pose() {
     for _ in 0..3 {
         // Nobody re-poses the joint: the face's turn is applied once, not accumulated.
         app.update();
-        let got = app.world().get::<Transform>(head).expect("transform").rotation;
+        let got = app
+            .world()
+            .get::<Transform>(head)
+            .expect("transform")
+            .rotation;
         assert!(got.angle_between(want) < 1e-4, "{got} vs {want}");
     }
-    assert_eq!(FacePart::from_joint_name("mixamorig:Head"), Some(FacePart::Head));
-    assert_eq!(FacePart::from_joint_name("LeftEye"), Some(FacePart::LeftEye));
+    assert_eq!(
+        FacePart::from_joint_name("mixamorig:Head"),
+        Some(FacePart::Head)
+    );
+    assert_eq!(
+        FacePart::from_joint_name("LeftEye"),
+        Some(FacePart::LeftEye)
+    );
     assert_eq!(FacePart::from_joint_name("eye_R"), Some(FacePart::RightEye));
     assert_eq!(FacePart::from_joint_name("HeadTop_End"), None);
 }

@@ -8,11 +8,11 @@
 //! morph targets in canonical order, named; the body is then built without its head capsule.
 
 use bevy::asset::RenderAssetUsages;
+use bevy::camera::visibility::NoFrustumCulling;
 use bevy::math::Mat4;
 use bevy::mesh::morph::{MeshMorphWeights, MorphWeights};
 use bevy::mesh::skinning::SkinnedMesh;
 use bevy::mesh::{Indices, Mesh, PrimitiveTopology, VertexAttributeValues};
-use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
 
 pub use mocap_solver::mannequin::{
@@ -47,7 +47,10 @@ pub fn face_to_bevy_mesh(skeleton: &mocap_data::Skeleton) -> Option<(Mesh, usize
         Mesh::ATTRIBUTE_JOINT_INDEX,
         VertexAttributeValues::Uint16x4(vec![[joint, 0, 0, 0]; n]),
     );
-    mesh.insert_attribute(Mesh::ATTRIBUTE_JOINT_WEIGHT, vec![[1.0f32, 0.0, 0.0, 0.0]; n]);
+    mesh.insert_attribute(
+        Mesh::ATTRIBUTE_JOINT_WEIGHT,
+        vec![[1.0f32, 0.0, 0.0, 0.0]; n],
+    );
     mesh.insert_indices(Indices::U32(m.indices));
     // Target-major, one entry per vertex (the layout Bevy's glTF loader builds).
     let mut attrs = Vec::with_capacity(m.targets.len() * n);
