@@ -41,7 +41,7 @@ use bevy::app::PluginGroupBuilder;
 use bevy::prelude::*;
 
 /// The plugins that need no window or GPU: session, playback, history, take library, clean-up,
-/// subtitles.
+/// faces, subtitles.
 pub struct CorePlugins;
 
 impl PluginGroup for CorePlugins {
