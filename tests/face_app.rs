@@ -289,3 +289,62 @@ fn a_character_mesh_is_bound_by_its_morph_target_names() {
     assert!((w[1] - at("eyeBlinkLeft")).abs() < 1e-4, "{w:?}");
     assert_eq!(w[2], 0.0);
 }
+
+#[test]
+fn a_driven_characters_head_turns_with_the_face_on_top_of_its_pose() {
+    use mocap_studio::character::{CharacterDrive, CharacterPlugin, spawn_gltf_nodes};
+    let mut app = app();
+    app.add_plugins(bevy::transform::TransformPlugin)
+        .add_plugins(CharacterPlugin);
+    send(&mut app, SessionCommand::LoadDemo);
+    app.update();
+    // The project's mannequin as a glTF character (as `--bench` does).
+    let sk = mocap_studio::session::demo::demo_skeleton();
+    let (short, _) = mocap_studio::session::demo::demo_motion(&sk, 120).expect("motion");
+    let glb = mocap_solver::mannequin::to_glb(&sk, &short, "face test").expect("GLB");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("mannequin.glb");
+    std::fs::write(&path, &glb).expect("write GLB");
+    let root = app
+        .world_mut()
+        .spawn((CharacterModel { path, actor: 0 }, Transform::default()))
+        .id();
+    let nodes = spawn_gltf_nodes(app.world_mut(), &glb, root).expect("nodes");
+    let head = nodes
+        .iter()
+        .find(|(n, _)| n == "Head")
+        .map(|(_, e)| *e)
+        .expect("Head node");
+    send(&mut app, PlaybackCommand::Seek(700));
+    for _ in 0..5 {
+        app.update();
+    }
+    let fj = app
+        .world()
+        .get::<FaceJoint>(head)
+        .expect("the head is a face joint")
+        .clone();
+    assert_eq!(fj.part, FacePart::Head);
+    let pose = app.world().resource::<FacePose>().clone();
+    assert!(pose.rotations[0].abs() + pose.rotations[1].abs() > 1e-3);
+    let drive = app
+        .world()
+        .get::<CharacterDrive>(root)
+        .expect("driven")
+        .retarget
+        .clone();
+    let j = drive
+        .target
+        .skeleton
+        .joint_index("Head")
+        .expect("Head joint");
+    let f = 700.min(drive.motion.frame_count - 1);
+    let body = drive
+        .target
+        .node_rotation(j, drive.motion.local_rotation(f, j));
+    let body = Quat::from_array(body.as_quat().to_array());
+    let want = body * fj.offset([pose.rotations[0], pose.rotations[1], pose.rotations[2]]);
+    let got = app.world().get::<Transform>(head).expect("t").rotation;
+    assert!(got.angle_between(want) < 1e-3, "{got} vs {want}");
+    assert!(got.angle_between(body) > 1e-4, "the face turned the head");
+}

@@ -7,7 +7,8 @@
 //! `mocap_solver::mannequin_face` with the 52 ARKit targets in canonical order (an identity map),
 //! and its head/eye joints get [`FaceJoint`]s; glTF characters' meshes with morph targets are
 //! bound here by their target names through `mocap_data::face_map` (`MorphPreset::Auto`: ARKit
-//! camelCase, PascalCase, prefixed names or VRM 1.0 expressions) once their mesh has loaded.
+//! camelCase, PascalCase, prefixed names or VRM 1.0 expressions) once their mesh has loaded, and
+//! the character plugin gives a driven character's head/eye nodes [`FaceJoint`]s.
 //! Only actor 0 has a face (a take holds one performance); other actors keep a neutral face.
 
 use bevy::mesh::morph::MorphWeights;
