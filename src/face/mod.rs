@@ -171,7 +171,7 @@ pub fn sample_face(
     session: Res<Session>,
     playback: Res<Playback>,
     mut pose: ResMut<FacePose>,
-    mut lookup: Local<Option<(u64, [Option<usize>; 52], [Option<usize>; 9])>>,
+    mut lookup: Local<Option<((u64, usize, usize), [Option<usize>; 52], [Option<usize>; 9])>>,
 ) {
     let Some(face) = session.take.as_ref().and_then(|t| t.face.as_ref()) else {
         if pose.active {
@@ -179,10 +179,17 @@ pub fn sample_face(
         }
         return;
     };
-    let stale = !matches!(*lookup, Some((g, ..)) if g == session.generation);
+    // Curve indices stay valid while the content generation and the curve counts do (an edit
+    // that changes the curves without a new generation still gets a fresh lookup).
+    let key = (
+        session.generation,
+        face.blendshapes.len(),
+        face.rotations.len(),
+    );
+    let stale = !matches!(*lookup, Some((k, ..)) if k == key);
     if stale {
         let rot = FACE_ROTATIONS.map(|n| face.rotations.iter().position(|c| c.name == n));
-        *lookup = Some((session.generation, face.arkit_lookup(), rot));
+        *lookup = Some((key, face.arkit_lookup(), rot));
     }
     let Some((_, arkit, rot)) = lookup.as_ref() else {
         return;
