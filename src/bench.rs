@@ -8,6 +8,9 @@
 //! `mocap_solver::mannequin::to_glb`, its nodes spawned as plain entities (no GPU), retargeted on
 //! load and posed every frame with transform propagation.
 //!
+//! The third part gives the take a face as long as the take and times driving [`CHARACTERS`]
+//! faces (the face systems alone).
+//!
 //! Not covered here (see the README's performance table): rendering and egui, which need a window
 //! and GPU (the HUD's "CPU frame" shows the full frame in the app).
 
@@ -201,8 +204,75 @@ fn characters(dir: &Path, take_path: &Path, frames: usize) -> anyhow::Result<()>
     println!(
         "bench: jump to a frame with {CHARACTERS} characters: median {med:.3} ms, p99 {p99:.3} ms, max {max:.3} ms (target ≤ 16 ms)"
     );
+    faces(&mut app, frames)?;
     println!(
         "bench: not measured here: rendering and egui (need a window; the HUD shows the full CPU frame), start-up to first frame (`--exit-after-frames 3` logs it)"
+    );
+    Ok(())
+}
+
+/// Faces: the take gets the demo's face generator's curves as long as the take (60 Hz) and
+/// [`CHARACTERS`] faces are driven (the mannequin's identity ARKit map, 52 weights each, and a
+/// head joint each). Times the face systems alone (sample at the playhead, write the weights,
+/// turn the joints) per frame at scattered frames, through registered systems so their state
+/// persists as in the app.
+fn faces(app: &mut App, frames: usize) -> anyhow::Result<()> {
+    use crate::face::{FaceJoint, FaceMorphs, FacePart};
+    use bevy::mesh::morph::MorphWeights;
+    let t0 = Instant::now();
+    let duration_s = frames as f64 / 120.0;
+    let face = crate::session::demo::demo_face(duration_s);
+    let face_frames = face.frame_count();
+    {
+        let mut session = app.world_mut().resource_mut::<Session>();
+        if let Some(take) = session.take.as_mut() {
+            take.face = Some(face);
+        }
+        session.generation += 1;
+    }
+    let mut driven = Vec::new();
+    for _ in 0..CHARACTERS {
+        let e = app
+            .world_mut()
+            .spawn((
+                FaceMorphs::arkit(0),
+                MorphWeights::new(vec![0.0; 52], None)?,
+            ))
+            .id();
+        app.world_mut().spawn((
+            Transform::default(),
+            FaceJoint::new(0, FacePart::Head, [Vec3::Y, Vec3::X, Vec3::Z]),
+        ));
+        driven.push(e);
+    }
+    println!(
+        "bench: face of {face_frames} frames @60 Hz generated and {CHARACTERS} faces spawned in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    let world = app.world_mut();
+    let sample = world.register_system(crate::face::sample_face);
+    let drive = world.register_system(crate::face::drive_face_morphs);
+    let joints = world.register_system(crate::face::drive_face_joints);
+    let mut times = Vec::with_capacity(600);
+    let mut moved = 0usize;
+    for k in 0..600usize {
+        let f = (k * 7919) % frames;
+        world.resource_mut::<Playback>().position_s = f as f64 / 120.0;
+        let t = Instant::now();
+        world.run_system(sample)?;
+        world.run_system(drive)?;
+        world.run_system(joints)?;
+        times.push(t.elapsed());
+        moved += driven
+            .iter()
+            .filter_map(|e| world.get::<MorphWeights>(*e))
+            .filter(|w| w.weights().iter().any(|x| *x > 0.0))
+            .count();
+    }
+    anyhow::ensure!(moved > 0, "no face moved");
+    let (med, p99, max) = median_ms(times);
+    println!(
+        "bench: driving {CHARACTERS} faces (sample the face by time, 52 morph weights and a head joint each): median {med:.3} ms, p99 {p99:.3} ms, max {max:.3} ms per frame (target ≤ 0.5 ms)"
     );
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! One plugin per concern, each with a public `SystemSet`:
 //! [`session::SessionPlugin`] (what is loaded), [`playback::PlaybackPlugin`] (the clock),
 //! [`history::HistoryPlugin`] (undoable edits), [`takes::TakesPlugin`] (take library, review),
-//! [`cleanup::CleanupPlugin`] (operation stack),
+//! [`cleanup::CleanupPlugin`] (operation stack), [`face::FacePlugin`] (the take's face on
+//! characters),
 //! [`subtitles::SubtitlesPlugin`] (subtitle tracks, reference audio; overlay and playback in
 //! [`subtitles::SubtitleOverlayPlugin`] and [`subtitles_audio::SubtitleAudioPlugin`]),
 //! [`camera::CameraPlugin`],
@@ -23,6 +24,7 @@ pub mod capture;
 pub mod character;
 pub mod cleanup;
 pub mod cli;
+pub mod face;
 pub mod history;
 pub mod live;
 pub mod model;
@@ -39,7 +41,7 @@ use bevy::app::PluginGroupBuilder;
 use bevy::prelude::*;
 
 /// The plugins that need no window or GPU: session, playback, history, take library, clean-up,
-/// subtitles.
+/// faces, subtitles.
 pub struct CorePlugins;
 
 impl PluginGroup for CorePlugins {
@@ -50,6 +52,7 @@ impl PluginGroup for CorePlugins {
             .add(history::HistoryPlugin)
             .add(takes::TakesPlugin)
             .add(cleanup::CleanupPlugin)
+            .add(face::FacePlugin)
             .add(subtitles::SubtitlesPlugin)
             // Unsaved-change tracking; no recovery folder unless the app sets one.
             .add(recovery::RecoveryPlugin {

@@ -334,6 +334,22 @@ fn bind_joints(
                 commands.entity(e).insert(NoFrustumCulling);
             }
         }
+        // Head and eye joints turn with the take's face (actor 0 holds it), on top of the pose.
+        if c.actor == 0
+            && let Some(h) = crate::viewport::mannequin::head_frame(sk)
+        {
+            for (i, j) in sk.joints.iter().enumerate() {
+                if let (Some(part), Some(axes), Some(&e)) = (
+                    crate::face::FacePart::from_joint_name(&j.name),
+                    crate::viewport::mannequin::face_joint_axes(sk, &h, i),
+                    found.get(i),
+                ) {
+                    commands
+                        .entity(e)
+                        .insert(crate::face::FaceJoint::new(0, part, axes));
+                }
+            }
+        }
         if let (Some(b), Some(c)) = (bounds.as_deref_mut(), camera.as_deref_mut()) {
             frame_character(&drive.retarget, playback.frame(), b, c);
         }

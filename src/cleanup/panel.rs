@@ -3,7 +3,9 @@
 //! [`EditCommand::SetCleanupStack`].
 
 mod curves;
+mod face;
 mod motion;
+pub use face::*;
 pub use motion::*;
 
 pub use curves::*;
@@ -63,6 +65,8 @@ pub struct CleanupView<'a> {
     pub motion: crate::cleanup::motion::MotionView<'a>,
     /// The selected joint's rotation curves, when a joint (not a marker) is selected.
     pub joint: Option<JointCurves<'a>>,
+    /// The take's face, when it has one (its channels are offered in the Curves view).
+    pub face: Option<FaceCurvesView<'a>>,
 }
 
 fn edit(stack: OpStack, what: impl Into<String>, merge: Option<u64>) -> UiCommand {

@@ -477,6 +477,7 @@ pub fn live_take(
         skeleton: None,
         skeleton_axes: AxisConvention::Up(UpAxis::Y),
         skeleton_unit_guess: None,
+        face: None,
         motion: None,
         markers: Some(markers),
         marker_segments: vec![None; n],

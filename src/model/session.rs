@@ -14,8 +14,9 @@ pub use mocap_formats::world::AxisConvention;
 pub enum SessionCommand {
     /// Replace the take with the generated demo performance.
     LoadDemo,
-    /// Open files (C3D, TRC, BVH, ASF+AMC, glTF/GLB); each contributes to the current take. A
-    /// second skeleton motion (BVH, AMC) in the same batch joins the take as another actor.
+    /// Open files (C3D, TRC, BVH, ASF+AMC, glTF/GLB, face takes as .csv/.json); each contributes
+    /// to the current take. A second skeleton motion (BVH, AMC) in the same batch joins the take
+    /// as another actor; a face take becomes the open take's face (or a take of its own).
     Open(Vec<PathBuf>),
     /// Add a skeleton motion (BVH, or AMC with its ASF) to the open take as another actor.
     AddActor(PathBuf),
@@ -69,6 +70,10 @@ pub struct Take {
     /// The stack's last re-solve (before its motion operations), when one was made: the
     /// take's skeleton and motion then show it (see [`crate::cleanup::motion`]).
     pub solved: Option<std::sync::Arc<mocap_solver::resolve::SolvedMotion>>,
+    /// The facial performance (ARKit blendshape weights 0–1 and head/eye rotations in radians,
+    /// at its own rate, frame 0 at the take's frame 0), when the take has one: a face file
+    /// (Live Link Face CSV, generic CSV or JSON) opened beside it, or the demo's generated face.
+    pub face: Option<mocap_data::FaceCurves>,
 }
 
 /// A performer's skeleton and motion, added to a take beside its primary one.

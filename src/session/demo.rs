@@ -415,7 +415,33 @@ pub fn demo_take() -> Result<Take, DemoError> {
         solved: None,
         skeleton_axes: crate::model::session::AxisConvention::Up(mocap_data::UpAxis::Y),
         skeleton_unit_guess: None,
+        face: Some(demo_face(DEMO_DURATION_S)),
     })
+}
+
+/// Rate of the demo's face: Live Link Face's usual 60 Hz (the body is at [`DEMO_RATE`]; the face
+/// is sampled by time).
+pub const DEMO_FACE_RATE: FrameRate = FrameRate::FPS_60;
+
+/// The demo's facial performance ([`mocap_solver::face_demo::demo_face`]): lips following the
+/// English demo subtitles' lines (the cues the generated reference audio voices), blinks, eye
+/// darts, and brows and a smile from the wave on (7.4 s), at [`DEMO_FACE_RATE`].
+pub fn demo_face(duration_s: f64) -> mocap_data::FaceCurves {
+    let tracks = subtitles::demo::demo_tracks();
+    let cues = tracks
+        .iter()
+        .find(|(lang, _)| *lang == "en")
+        .map(|(_, t)| t.cues.as_slice())
+        .unwrap_or_default();
+    let lines: Vec<mocap_solver::face_demo::DialogueLine<'_>> = cues
+        .iter()
+        .map(|c| mocap_solver::face_demo::DialogueLine {
+            start_s: c.start.ms() as f64 / 1000.0,
+            end_s: c.end.ms() as f64 / 1000.0,
+            text: &c.text,
+        })
+        .collect();
+    mocap_solver::face_demo::demo_face(duration_s, DEMO_FACE_RATE, &lines, (7.4, duration_s))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! logged (and shown as a toast by the UI), never a crash.
 
 pub mod demo;
+pub mod face;
 
 use crate::model::log::{AppLog, LogLevel};
 use crate::model::session::{Actor, Session, SessionCommand, Take};
@@ -144,8 +145,11 @@ fn open_path(
     if !path.exists() {
         return Err("no such file".into());
     }
+    if face::is_face_file(path) {
+        return face::open_face(session, path);
+    }
     let kind = FileKind::from_path(path).ok_or(
-        "unknown file type (expected .c3d, .trc, .bvh, .asf, .amc, .gltf, .glb)".to_string(),
+        "unknown file type (expected .c3d, .trc, .bvh, .asf, .amc, .gltf, .glb, or a face take .csv/.json)".to_string(),
     )?;
     let err = |e: mocap_formats::FormatError| e.to_string();
     match kind {
@@ -341,7 +345,7 @@ pub(crate) fn single_asf_in(dir: &Path) -> Option<PathBuf> {
     found.next().is_none().then_some(first)
 }
 
-fn new_take(path: &Path, rate: FrameRate) -> Take {
+pub(crate) fn new_take(path: &Path, rate: FrameRate) -> Take {
     Take {
         name: path
             .file_stem()
@@ -362,6 +366,7 @@ fn new_take(path: &Path, rate: FrameRate) -> Take {
         solved: None,
         skeleton_axes: crate::model::session::AxisConvention::Up(mocap_data::UpAxis::Y),
         skeleton_unit_guess: None,
+        face: None,
     }
 }
 

@@ -313,8 +313,11 @@ pub(crate) fn file_request(cmd: UiCommand) -> Option<FileRequest> {
             })
             .filter(
                 "Motion capture",
-                &["c3d", "trc", "bvh", "asf", "amc", "glb", "gltf"],
+                &[
+                    "c3d", "trc", "bvh", "asf", "amc", "glb", "gltf", "csv", "json",
+                ],
             )
+            .filter("Face take", &["csv", "json"])
             .filter("All files", &["*"]),
         ),
         UiCommand::AddActorDialog => Some(

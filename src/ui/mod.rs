@@ -482,6 +482,14 @@ fn cleanup_view<'a>(data: &'a UiData, frame: usize) -> Option<CleanupView<'a>> {
                 take_frames: t.frame_count,
             })
         }),
+        face: take.and_then(|t| {
+            Some(crate::cleanup::panel::FaceCurvesView {
+                face: t.face.as_ref()?,
+                take_rate: t.rate,
+                take_frames: t.frame_count,
+                frame,
+            })
+        }),
         raw: c.raw().or_else(|| take.and_then(|t| t.markers.as_ref())),
         result: take.and_then(|t| t.markers.as_ref()),
         frame,

@@ -30,7 +30,7 @@ pub struct LaneRegistry {
 impl Default for LaneRegistry {
     fn default() -> Self {
         Self {
-            builders: vec![gaps_lane, events_lane],
+            builders: vec![gaps_lane, events_lane, crate::face::face_lane],
         }
     }
 }
@@ -604,6 +604,11 @@ mod tests {
         assert!((275..=276).contains(&rwra.1), "{rwra:?}");
         assert_eq!(lanes[1].name, "Events");
         assert!(!lanes[1].ticks.is_empty());
+        // The demo's face covers the whole take: one Face span from frame 0 to the end.
+        assert_eq!(lanes[2].name, "Face");
+        assert_eq!(lanes[2].spans.len(), 1);
+        assert_eq!(lanes[2].spans[0].0, 0);
+        assert!(lanes[2].spans[0].1 + 2 >= take.frame_count - 1);
         // Plugins add lanes through the registry.
         let mut reg = LaneRegistry::default();
         reg.register(|t| {
@@ -615,7 +620,7 @@ mod tests {
             })
         });
         let lanes = reg.build(&take);
-        assert_eq!(lanes.len(), 3);
-        assert!(lanes[2].name.starts_with("Notes for Demo"));
+        assert_eq!(lanes.len(), 4);
+        assert!(lanes[3].name.starts_with("Notes for Demo"));
     }
 }

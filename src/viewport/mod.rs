@@ -369,6 +369,7 @@ fn rebuild_scene(
             ))
             .id();
         let mut joint_entities: Vec<Entity> = Vec::with_capacity(sk.joints.len());
+        let head = mannequin::head_frame(sk);
         for (i, j) in sk.joints.iter().enumerate() {
             let parent = j
                 .parent
@@ -384,9 +385,44 @@ fn rebuild_scene(
                     ChildOf(parent),
                 ))
                 .id();
+            // Head and eyes turn with the face's rotations (actor 0 holds the take's face).
+            if k == 0
+                && let Some(h) = &head
+                && let Some(part) = crate::face::FacePart::from_joint_name(&j.name)
+                && let Some(axes) = mannequin::face_joint_axes(sk, h, i)
+            {
+                commands
+                    .entity(e)
+                    .insert(crate::face::FaceJoint::new(k, part, axes));
+            }
             joint_entities.push(e);
         }
-        if let Some((mesh, inv)) = mannequin::to_bevy_mesh(mannequin::build(sk)) {
+        // The generated head with its 52 ARKit morph targets replaces the head capsule.
+        let face = mannequin::face_to_bevy_mesh(sk);
+        let body = match &face {
+            Some((_, head_joint)) => mannequin::build_without_head(sk, *head_joint),
+            None => mannequin::build(sk),
+        };
+        if let Some((mesh, inv)) = mannequin::to_bevy_mesh(body) {
+            let inverse_bindposes = bindposes.add(SkinnedMeshInverseBindposes::from(inv));
+            if let Some((face_mesh, _)) = face {
+                mannequin::spawn_mannequin_face(
+                    &mut commands,
+                    meshes.add(face_mesh),
+                    std_materials.add(StandardMaterial {
+                        perceptual_roughness: 0.5,
+                        reflectance: 0.4,
+                        ..default()
+                    }),
+                    SkinnedMesh {
+                        inverse_bindposes: inverse_bindposes.clone(),
+                        joints: joint_entities.clone(),
+                    },
+                    format!("Mannequin face: {}", take.actor_name(k)),
+                    k,
+                    root,
+                );
+            }
             commands.spawn((
                 Name::new(format!("Mannequin: {}", take.actor_name(k))),
                 Mannequin,
@@ -398,7 +434,7 @@ fn rebuild_scene(
                     ..default()
                 })),
                 SkinnedMesh {
-                    inverse_bindposes: bindposes.add(SkinnedMeshInverseBindposes::from(inv)),
+                    inverse_bindposes,
                     joints: joint_entities,
                 },
                 NoFrustumCulling,

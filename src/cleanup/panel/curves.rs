@@ -1,4 +1,4 @@
-//! The Curves view: a selected marker's X/Y/Z before and after clean-up, or a selected joint's rotation channels, with gaps shaded and click-to-seek.
+//! The Curves view: a selected marker's X/Y/Z before and after clean-up, or a selected joint's rotation channels, with gaps shaded and click-to-seek; a picked face channel (see `face.rs`) takes its place.
 
 #[allow(unused_imports)]
 use super::*;
@@ -153,6 +153,13 @@ pub(crate) fn joint_curves_ui(
 
 pub(crate) fn curves_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
     let mut out = Vec::new();
+    if let Some(f) = &v.face {
+        let (shown, cmds) = face_curves_ui(ui, f);
+        out.extend(cmds);
+        if shown {
+            return out;
+        }
+    }
     if v.marker.is_none()
         && let Some(j) = &v.joint
     {
