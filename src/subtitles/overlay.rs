@@ -3,7 +3,9 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// System font files the overlay and egui use: (family name, path, face index in the file).
+/// System font files the overlay and egui use: (family name, path, face index in the file). The
+/// paths are Debian's, the fallback when the system font database (see [`locate_fonts`]) has no
+/// face of that family.
 pub const FONT_FILES: [(&str, &str, u32); 10] = [
     (
         "Noto Sans",
@@ -132,15 +134,37 @@ pub struct SubtitleFonts {
     egui_pending: Vec<(&'static str, std::sync::Arc<Vec<u8>>, u32)>,
 }
 
+/// Where each family of [`FONT_FILES`] is: (family, file, face index). Looked up by family name in
+/// the system font database (fontdb over fontconfig's directories: `/usr/share/fonts`, Fedora's
+/// `google-noto-*`, `~/.local/share/fonts`, …), else the Debian path in [`FONT_FILES`].
+pub fn locate_fonts() -> Vec<(&'static str, std::path::PathBuf, u32)> {
+    let mut db = fontdb::Database::new();
+    db.load_system_fonts();
+    FONT_FILES
+        .iter()
+        .map(|&(family, path, index)| {
+            let families = [fontdb::Family::Name(family)];
+            let query = fontdb::Query {
+                families: &families,
+                ..Default::default()
+            };
+            match db.query(&query).and_then(|id| db.face_source(id)) {
+                Some((fontdb::Source::File(file), face)) => (family, file, face),
+                _ => (family, path.into(), index),
+            }
+        })
+        .collect()
+}
+
 pub(crate) fn load_fonts(mut fonts: ResMut<Assets<Font>>, mut loaded: ResMut<SubtitleFonts>) {
-    let mut files: Vec<(&str, std::sync::Arc<Vec<u8>>)> = Vec::new();
-    for (family, path, index) in FONT_FILES {
+    let mut files: Vec<(std::path::PathBuf, std::sync::Arc<Vec<u8>>)> = Vec::new();
+    for (family, path, index) in locate_fonts() {
         let bytes = match files.iter().find(|(p, _)| *p == path) {
             Some((_, b)) => Some(b.clone()),
-            None => match std::fs::read(path) {
+            None => match std::fs::read(&path) {
                 Ok(b) => {
                     let b = std::sync::Arc::new(b);
-                    files.push((path, b.clone()));
+                    files.push((path.clone(), b.clone()));
                     // Bevy registers every face of a collection under its own family name.
                     loaded
                         .handles
@@ -149,7 +173,8 @@ pub(crate) fn load_fonts(mut fonts: ResMut<Assets<Font>>, mut loaded: ResMut<Sub
                 }
                 Err(e) => {
                     warn!(
-                        "Subtitle font missing: {path}: {e}. Text in {family} will not show; install fonts-noto-core and fonts-noto-cjk"
+                        "Subtitle font missing: {}: {e}. Text in {family} will not show; install the Noto fonts (fonts-noto-core and fonts-noto-cjk on Debian, google-noto-sans-fonts and google-noto-sans-cjk-fonts on Fedora)",
+                        path.display()
                     );
                     None
                 }
@@ -315,4 +340,42 @@ pub(crate) fn update_overlay(
         }
     });
     *shown = Some(lines);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every family is found (CI installs the Noto fonts) in a file that exists, and the script
+    /// families come from files of that script, whatever directory the system keeps them in.
+    #[test]
+    fn system_font_database_finds_every_script_family() {
+        let located = locate_fonts();
+        assert_eq!(located.len(), FONT_FILES.len());
+        for (family, path, _) in &located {
+            assert!(path.is_file(), "{family}: {} is not a file", path.display());
+        }
+        let file_of = |family: &str| {
+            let (_, path, _) = located.iter().find(|(f, _, _)| *f == family).unwrap();
+            path.file_name().unwrap().to_string_lossy().into_owned()
+        };
+        assert!(file_of("Noto Sans Arabic").contains("Arabic"));
+        assert!(file_of("Noto Sans Hebrew").contains("Hebrew"));
+        assert!(file_of("Noto Sans Thai").contains("Thai"));
+        assert!(file_of("Noto Sans CJK JP").contains("CJK"));
+        // Found by the database, not by the Debian fallback paths.
+        let mut db = fontdb::Database::new();
+        db.load_system_fonts();
+        for (family, _, _) in FONT_FILES {
+            let families = [fontdb::Family::Name(family)];
+            let query = fontdb::Query {
+                families: &families,
+                ..Default::default()
+            };
+            assert!(
+                db.query(&query).is_some(),
+                "{family} is not in the system font database"
+            );
+        }
+    }
 }
