@@ -69,6 +69,11 @@ pub(crate) fn parse_cell(cell: &[u8]) -> Option<Result<f32, ()>> {
         let mut plain = true;
         for &b in body {
             match b {
+                // A u64 holds any 19 digits; more go to `str::parse` (exact either way).
+                b'0'..=b'9' if digits >= 19 => {
+                    plain = false;
+                    break;
+                }
                 b'0'..=b'9' => {
                     mant = mant * 10 + (b - b'0') as u64;
                     digits += 1;
@@ -185,6 +190,11 @@ mod tests {
     #[test]
     fn awkward_cells_match_str_parse() {
         for s in [
+            // 20 digits overflow a u64 mantissa (the face fuzz target's find).
+            "61111111111111111111",
+            "99999999999999999999",
+            "-18446744073709551616",
+            "1234567890.123456789",
             "0",
             "-0",
             "-0.0",
