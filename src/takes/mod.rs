@@ -126,6 +126,24 @@ struct ImportJob(Option<std::sync::Mutex<std::sync::mpsc::Receiver<ImportResult>
 
 type ImportResult = Result<take_library::import::ImportReport, String>;
 
+/// The result of a worker thread's job once it has one (the job is then cleared); `None` while
+/// it runs or when there is none.
+fn take_finished<T>(
+    job: &mut Option<std::sync::Mutex<std::sync::mpsc::Receiver<Result<T, String>>>>,
+    what: &str,
+) -> Option<Result<T, String>> {
+    let received = job.as_ref()?.lock().ok()?.try_recv();
+    let result = match received {
+        Ok(r) => r,
+        Err(std::sync::mpsc::TryRecvError::Empty) => return None,
+        Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+            Err(format!("{what} stopped unexpectedly"))
+        }
+    };
+    *job = None;
+    Some(result)
+}
+
 /// Logs a finished import and re-reads the library.
 fn finish_import(
     mut job: ResMut<ImportJob>,
@@ -133,19 +151,9 @@ fn finish_import(
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
-    let Some(rx) = job.0.as_ref() else { return };
-    let received = match rx.lock() {
-        Ok(rx) => rx.try_recv(),
-        Err(_) => return,
+    let Some(result) = take_finished(&mut job.0, "the import") else {
+        return;
     };
-    let result = match received {
-        Ok(r) => r,
-        Err(std::sync::mpsc::TryRecvError::Empty) => return,
-        Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-            Err("the import stopped unexpectedly".to_string())
-        }
-    };
-    job.0 = None;
     let folder = browser.importing.take().map(|(f, _)| f).unwrap_or_default();
     let now = time.elapsed_secs_f64();
     match result {
@@ -229,19 +237,9 @@ fn finish_farm(
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
-    let Some(rx) = job.0.as_ref() else { return };
-    let received = match rx.lock() {
-        Ok(rx) => rx.try_recv(),
-        Err(_) => return,
+    let Some(result) = take_finished(&mut job.0, "the farm run") else {
+        return;
     };
-    let result = match received {
-        Ok(r) => r,
-        Err(std::sync::mpsc::TryRecvError::Empty) => return,
-        Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-            Err("the farm run stopped unexpectedly".to_string())
-        }
-    };
-    job.0 = None;
     let what = browser.farm.take().map(|(w, _)| w).unwrap_or_default();
     let now = time.elapsed_secs_f64();
     match result {

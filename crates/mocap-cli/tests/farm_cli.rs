@@ -15,17 +15,24 @@ fn plan_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("plan")).expect("plan json")
 }
 
-#[test]
-fn library_plan_runs_locally_records_versions_and_rerun_submits_nothing() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let takes = tmp.path().join("capture");
+/// Three synthetic takes (`Walk_01`…, 40–42 frames) in `dir/capture`, imported into
+/// `dir/lib.db`: the folder and the library.
+fn imported_library(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let takes = dir.join("capture");
     write_takes(&takes, 3, 40);
-    let db = tmp.path().join("lib.db");
+    let db = dir.join("lib.db");
     ok(mocap()
         .args(["takes", "import"])
         .arg(&takes)
         .arg("--db")
         .arg(&db));
+    (takes, db)
+}
+
+#[test]
+fn library_plan_runs_locally_records_versions_and_rerun_submits_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (takes, db) = imported_library(tmp.path());
     let plan = tmp.path().join("plan.json");
     let plan_cmd = || {
         let mut c = mocap();
@@ -237,14 +244,7 @@ fn chunked_solve_matches_one_piece_solve_at_the_joins() {
 #[test]
 fn send_to_farm_runs_chosen_takes_and_records_versions() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let takes = tmp.path().join("capture");
-    write_takes(&takes, 3, 40);
-    let db = tmp.path().join("lib.db");
-    ok(mocap()
-        .args(["takes", "import"])
-        .arg(&takes)
-        .arg("--db")
-        .arg(&db));
+    let (_, db) = imported_library(tmp.path());
     let lib = take_library::Library::open(&db, take_library::OpenMode::MustExist).expect("lib");
     let ids = [
         lib.resolve_take("Walk_01").expect("take"),
