@@ -72,9 +72,11 @@ grep -qx usr/bin/mocap-studio <<<"$deb_files" \
   || { echo "package-check: dpkg-deb --contents lists no ./usr/bin/mocap-studio" >&2; exit 1; }
 dpkg-deb --extract "$deb" "$work/deb"
 check_files .deb "$work/deb"
+rm -rf "$work/deb" "$deb" # the disk a CI machine has is finite: keep one unpacked package at a time
 
 # --- .rpm (cargo generate-rpm) ---
-# Uncompressed payload: quick to write (a release build keeps the default, zstd).
+# Uncompressed payload: quick to write (zstd, the default a release keeps, takes minutes on 2 cores);
+# the unpacked .deb is gone by now and the .rpm is removed once archived, to bound the disk used.
 (cd "$root" && cargo generate-rpm --target-dir "$work/target" --payload-compress none -o "$work/out/")
 rpm=$(ls "$work"/out/*.rpm)
 echo "package-check: built $(basename "$rpm") ($(du -h "$rpm" | cut -f1))"
@@ -87,6 +89,8 @@ grep -qx /usr/bin/mocap-studio <<<"$rpm_files" || { echo "package-check: rpm -ql
 # rpm2archive (not rpm2cpio, whose exit status is 1 on Debian's rpm 4.18 even when it succeeds).
 mkdir -p "$work/rpm"
 rpm2archive "$rpm" # writes $rpm.tgz
+rm -f "$rpm"
 tar -xzf "$rpm.tgz" -C "$work/rpm"
+rm -f "$rpm.tgz"
 check_files .rpm "$work/rpm"
 echo "package-check: OK"
