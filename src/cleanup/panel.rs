@@ -449,68 +449,30 @@ fn params_ui(
     let mut e = stack.entries[i].clone();
     let before = e.clone();
     let merge = Some(i as u64 + 1);
-    match &mut e.op {
+    op_params_ui(ui, v, &mut e.op, i);
+    // Range and markers.
+    scope_ui(ui, v, &mut e);
+    let c = crate::widgets::commit_text(ui, egui::Id::new(("op_note", i)), &e.note, |t| {
+        egui::TextEdit::singleline(t)
+            .hint_text("Note (why this operation)")
+            .desired_width(f32::INFINITY)
+    });
+    if let Some(note) = c.committed {
+        e.note = note;
+    }
+    (e != before).then(|| {
+        let mut s = stack.clone();
+        let name = e.op.name();
+        s.entries[i] = e;
+        edit(s, format!("Edit {name}"), merge)
+    })
+}
+
+/// The operation's own parameters.
+fn op_params_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, op: &mut Operation, i: usize) {
+    match op {
         Operation::FillGaps(p) => {
-            egui::ComboBox::from_label("Method")
-                .selected_text(p.method.to_string())
-                .show_ui(ui, |ui| {
-                    for m in [
-                        FillMethod::Linear,
-                        FillMethod::Spline,
-                        FillMethod::Rigid,
-                        FillMethod::Pattern,
-                    ] {
-                        ui.selectable_value(&mut p.method, m, m.to_string());
-                    }
-                });
-            ui.add(
-                egui::DragValue::new(&mut p.max_gap)
-                    .range(1..=100_000)
-                    .prefix("max gap ")
-                    .suffix(" frames"),
-            );
-            if matches!(p.method, FillMethod::Rigid | FillMethod::Pattern) {
-                let joined = p.donors.join(",");
-                let mut donors = None;
-                ui.horizontal(|ui| {
-                    let donors_label = ui.label("Donors");
-                    let c = crate::widgets::commit_text(
-                        ui,
-                        egui::Id::new(("fill_donors", i)),
-                        &joined,
-                        |t| {
-                            egui::TextEdit::singleline(t)
-                                .hint_text("automatic")
-                                .desired_width(140.0)
-                        },
-                    );
-                    c.response
-                        .labelled_by(donors_label.id)
-                        .on_hover_text("Donor markers, comma separated (Enter to apply)");
-                    donors = c.committed;
-                    if let (Some(m), Some(r)) = (v.marker, v.result)
-                        && let Some(l) = r.labels.get(m)
-                        && ui
-                            .small_button("+ selected")
-                            .on_hover_text("Add the marker selected in the viewport or table")
-                            .clicked()
-                        && !p.donors.contains(l)
-                    {
-                        donors = Some(if joined.is_empty() {
-                            l.clone()
-                        } else {
-                            format!("{joined},{l}")
-                        });
-                    }
-                });
-                if let Some(donors) = donors {
-                    p.donors = donors
-                        .split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect();
-                }
-            }
+            fill_gaps_params(ui, v, p, i);
         }
         Operation::Lowpass(p) => {
             ui.add(
@@ -571,7 +533,70 @@ fn params_ui(
             });
         }
     }
-    // Range and markers.
+}
+
+/// Fill-gaps parameters: method, maximum gap, donor markers for rigid and pattern fills.
+fn fill_gaps_params(ui: &mut egui::Ui, v: &CleanupView<'_>, p: &mut FillParams, i: usize) {
+    egui::ComboBox::from_label("Method")
+        .selected_text(p.method.to_string())
+        .show_ui(ui, |ui| {
+            for m in [
+                FillMethod::Linear,
+                FillMethod::Spline,
+                FillMethod::Rigid,
+                FillMethod::Pattern,
+            ] {
+                ui.selectable_value(&mut p.method, m, m.to_string());
+            }
+        });
+    ui.add(
+        egui::DragValue::new(&mut p.max_gap)
+            .range(1..=100_000)
+            .prefix("max gap ")
+            .suffix(" frames"),
+    );
+    if matches!(p.method, FillMethod::Rigid | FillMethod::Pattern) {
+        let joined = p.donors.join(",");
+        let mut donors = None;
+        ui.horizontal(|ui| {
+            let donors_label = ui.label("Donors");
+            let c =
+                crate::widgets::commit_text(ui, egui::Id::new(("fill_donors", i)), &joined, |t| {
+                    egui::TextEdit::singleline(t)
+                        .hint_text("automatic")
+                        .desired_width(140.0)
+                });
+            c.response
+                .labelled_by(donors_label.id)
+                .on_hover_text("Donor markers, comma separated (Enter to apply)");
+            donors = c.committed;
+            if let (Some(m), Some(r)) = (v.marker, v.result)
+                && let Some(l) = r.labels.get(m)
+                && ui
+                    .small_button("+ selected")
+                    .on_hover_text("Add the marker selected in the viewport or table")
+                    .clicked()
+                && !p.donors.contains(l)
+            {
+                donors = Some(if joined.is_empty() {
+                    l.clone()
+                } else {
+                    format!("{joined},{l}")
+                });
+            }
+        });
+        if let Some(donors) = donors {
+            p.donors = donors
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+    }
+}
+
+/// The entry's frame range and markers (all, or the selected marker / the I/O range).
+fn scope_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, e: &mut StackEntry) {
     ui.horizontal(|ui| {
         match e.range {
             Some(r) => {
@@ -612,20 +637,6 @@ fn params_ui(
             e.markers = MarkerSelection::Labels(vec![l.clone()]);
         }
     });
-    let c = crate::widgets::commit_text(ui, egui::Id::new(("op_note", i)), &e.note, |t| {
-        egui::TextEdit::singleline(t)
-            .hint_text("Note (why this operation)")
-            .desired_width(f32::INFINITY)
-    });
-    if let Some(note) = c.committed {
-        e.note = note;
-    }
-    (e != before).then(|| {
-        let mut s = stack.clone();
-        let name = e.op.name();
-        s.entries[i] = e;
-        edit(s, format!("Edit {name}"), merge)
-    })
 }
 
 #[cfg(test)]

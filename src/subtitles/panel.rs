@@ -108,6 +108,21 @@ pub fn subtitles_ui(ui: &mut egui::Ui, v: &SubtitlesView<'_>) -> Vec<UiCommand> 
         return out;
     }
     let master = v.tracks.master.min(tracks.len() - 1);
+    languages_bar(ui, v, master, &mut out);
+    qc_bar(ui, tracks, &mut out);
+    ui.separator();
+    cue_table(ui, v, master, &mut out);
+    out
+}
+
+/// Open/Audio/Shots, the master language, which languages show over the viewport, Snap, audio.
+fn languages_bar(
+    ui: &mut egui::Ui,
+    v: &SubtitlesView<'_>,
+    master: usize,
+    out: &mut Vec<UiCommand>,
+) {
+    let tracks = &v.tracks.tracks;
     ui.horizontal_wrapped(|ui| {
         if ui
             .button("Open…")
@@ -173,6 +188,10 @@ pub fn subtitles_ui(ui: &mut egui::Ui, v: &SubtitlesView<'_>) -> Vec<UiCommand> 
             ));
         }
     });
+}
+
+/// Per language: QC issue count, Save, Save as…, Fix all.
+fn qc_bar(ui: &mut egui::Ui, tracks: &[LangTrack], out: &mut Vec<UiCommand>) {
     ui.horizontal_wrapped(|ui| {
         for t in tracks {
             let n = t.issues.len();
@@ -221,7 +240,11 @@ pub fn subtitles_ui(ui: &mut egui::Ui, v: &SubtitlesView<'_>) -> Vec<UiCommand> 
             ui.separator();
         }
     });
-    ui.separator();
+}
+
+/// The side-by-side table: master and translations per cue (matched by index), QC per cell.
+fn cue_table(ui: &mut egui::Ui, v: &SubtitlesView<'_>, master: usize, out: &mut Vec<UiCommand>) {
+    let tracks = &v.tracks.tracks;
     let order: Vec<&LangTrack> = std::iter::once(&tracks[master])
         .chain(
             tracks
@@ -319,7 +342,6 @@ pub fn subtitles_ui(ui: &mut egui::Ui, v: &SubtitlesView<'_>) -> Vec<UiCommand> 
                     }
                 });
         });
-    out
 }
 
 /// Allocates a table row of `height` and returns its cells' rectangles (`widths`, 4 apart).

@@ -166,6 +166,88 @@ const NAME_W: f32 = 96.0;
 pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
     let mut out = Vec::new();
     let pb = |c: PlaybackCommand| UiCommand::Playback(c);
+    transport_bar(ui, v, &mut out);
+    if v.frame_count == 0 {
+        ui.weak("No take loaded. File → Open…, drop files here, or File → Demo take.");
+        return out;
+    }
+    let sub_h = v
+        .subtitles
+        .as_ref()
+        .map_or(0.0, crate::subtitles::panel::lanes_height);
+    let height = RULER_H + LANE_H * v.lanes.len() as f32 + sub_h + 6.0;
+    let (rect, response) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width(), height.max(ui.available_height())),
+        egui::Sense::click_and_drag(),
+    );
+    let painter = ui.painter_at(rect);
+    let g = Geometry {
+        rect,
+        track: egui::Rect::from_min_max(
+            egui::pos2(rect.left() + NAME_W, rect.top()),
+            egui::pos2(rect.right() - 8.0, rect.bottom()),
+        ),
+        last: v.frame_count.saturating_sub(1).max(1),
+    };
+    let (track, last) = (g.track, g.last);
+    let x_of = |f: f32| g.x_of(f);
+    painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+    // In/out range shading.
+    let (a, b) = (v.in_frame.unwrap_or(0), v.out_frame.unwrap_or(last));
+    let range_rect = egui::Rect::from_min_max(
+        egui::pos2(x_of(a as f32), rect.top()),
+        egui::pos2(x_of(b as f32), rect.bottom()),
+    );
+    painter.rect_filled(
+        range_rect,
+        0.0,
+        egui::Color32::from_rgba_unmultiplied(80, 140, 255, 22),
+    );
+    paint_ruler(&painter, ui.visuals().text_color(), &g, v);
+    let lane_tip = paint_lanes(&painter, ui.visuals(), &g, v, response.hover_pos());
+    if let Some(s) = &v.subtitles {
+        let top = rect.top() + RULER_H + LANE_H * v.lanes.len() as f32;
+        let area = egui::Rect::from_min_max(
+            egui::pos2(rect.left(), top),
+            egui::pos2(rect.right(), top + sub_h),
+        );
+        let span_ms = v.rate.frames_to_seconds(last as i64) * 1000.0;
+        out.extend(crate::subtitles::panel::subtitle_lanes_ui(
+            ui,
+            area,
+            track.left(),
+            track.right(),
+            span_ms,
+            s,
+        ));
+    }
+    paint_playhead(&painter, &g, v.frame);
+    if let Some(t) = lane_tip {
+        response.clone().on_hover_text_at_pointer(t);
+    }
+    if lane_span_drag(ui, &response, &painter, &g, v, &mut out) {
+        return out;
+    }
+    // Scrubbing.
+    if (response.dragged() || response.clicked())
+        && let Some(p) = response.interact_pointer_pos()
+    {
+        let t = ((p.x - track.left()) / track.width()).clamp(0.0, 1.0);
+        let frame = (t * last as f32).round() as usize;
+        if frame != v.frame || response.drag_started() {
+            out.push(pb(PlaybackCommand::Seek(frame)));
+        }
+        if response.drag_started() && v.playing {
+            out.push(pb(PlaybackCommand::Pause));
+        }
+    }
+    out
+}
+
+/// Transport: go to in/out, step, play, loop, timecode and frame, speed, in/out points, the
+/// timecode rate and the ruler's units. Fixed widths: the toolbar never shifts under the pointer.
+fn transport_bar(ui: &mut egui::Ui, v: &TimelineView<'_>, out: &mut Vec<UiCommand>) {
+    let pb = |c: PlaybackCommand| UiCommand::Playback(c);
     ui.horizontal(|ui| {
         let icon = |s: &str| egui::RichText::new(s).size(15.0);
         if ui
@@ -296,40 +378,34 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
             out.push(UiCommand::SetShowFrames(frames));
         }
     });
-    if v.frame_count == 0 {
-        ui.weak("No take loaded. File → Open…, drop files here, or File → Demo take.");
-        return out;
+}
+
+/// Where the timeline draws: the whole widget, the track right of the lane names, the last frame.
+struct Geometry {
+    /// The timeline widget, screen points.
+    rect: egui::Rect,
+    /// The frame axis: right of the lane names, screen points.
+    track: egui::Rect,
+    /// The take's last frame index (at least 1).
+    last: usize,
+}
+
+impl Geometry {
+    /// Screen x (points) of frame `f`.
+    fn x_of(&self, f: f32) -> f32 {
+        self.track.left() + self.track.width() * f / self.last as f32
     }
-    let sub_h = v
-        .subtitles
-        .as_ref()
-        .map_or(0.0, crate::subtitles::panel::lanes_height);
-    let height = RULER_H + LANE_H * v.lanes.len() as f32 + sub_h + 6.0;
-    let (rect, response) = ui.allocate_exact_size(
-        egui::vec2(ui.available_width(), height.max(ui.available_height())),
-        egui::Sense::click_and_drag(),
-    );
-    let painter = ui.painter_at(rect);
-    let track = egui::Rect::from_min_max(
-        egui::pos2(rect.left() + NAME_W, rect.top()),
-        egui::pos2(rect.right() - 8.0, rect.bottom()),
-    );
-    let last = v.frame_count.saturating_sub(1).max(1);
-    let x_of = |f: f32| track.left() + track.width() * f / last as f32;
-    let visuals = ui.visuals();
-    painter.rect_filled(rect, 2.0, visuals.extreme_bg_color);
-    // In/out range shading.
-    let (a, b) = (v.in_frame.unwrap_or(0), v.out_frame.unwrap_or(last));
-    let range_rect = egui::Rect::from_min_max(
-        egui::pos2(x_of(a as f32), rect.top()),
-        egui::pos2(x_of(b as f32), rect.bottom()),
-    );
-    painter.rect_filled(
-        range_rect,
-        0.0,
-        egui::Color32::from_rgba_unmultiplied(80, 140, 255, 22),
-    );
-    // Ruler ticks: the smallest step that keeps labels apart.
+}
+
+/// Ruler ticks and labels (timecode or frame numbers): the smallest step that keeps labels apart.
+fn paint_ruler(
+    painter: &egui::Painter,
+    text_col: egui::Color32,
+    g: &Geometry,
+    v: &TimelineView<'_>,
+) {
+    let (rect, track, last) = (g.rect, g.track, g.last);
+    let x_of = |f: f32| g.x_of(f);
     let px_per_frame = track.width() / last as f32;
     let steps = [
         1usize, 2, 5, 10, 12, 24, 30, 60, 120, 240, 600, 1200, 2400, 6000, 12000,
@@ -340,7 +416,6 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
         // Leave room for the longest label ("00:00:00;00" or a frame number).
         .find(|s| *s as f32 * px_per_frame >= if v.show_frames { 56.0 } else { 96.0 })
         .unwrap_or(24000);
-    let text_col = visuals.text_color();
     let mut f = 0;
     while f <= last {
         let x = x_of(f as f32);
@@ -378,7 +453,19 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
         }
         f += step;
     }
-    // Lanes.
+}
+
+/// The lanes' names, spans and ticks; returns the tooltip of what the pointer is over.
+fn paint_lanes(
+    painter: &egui::Painter,
+    visuals: &egui::Visuals,
+    g: &Geometry,
+    v: &TimelineView<'_>,
+    hover: Option<egui::Pos2>,
+) -> Option<String> {
+    let rect = g.rect;
+    let x_of = |f: f32| g.x_of(f);
+    let text_col = visuals.text_color();
     let mut lane_tip: Option<String> = None;
     for (i, lane) in v.lanes.iter().enumerate() {
         let y0 = rect.top() + RULER_H + i as f32 * LANE_H;
@@ -394,7 +481,6 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
             egui::FontId::proportional(11.0),
             text_col,
         );
-        let hover = response.hover_pos();
         let mut tip: Option<&str> = None;
         for (s, e, c, t) in &lane.spans {
             let r = egui::Rect::from_min_max(
@@ -424,24 +510,13 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
             lane_tip = Some(t.to_string());
         }
     }
-    if let Some(s) = &v.subtitles {
-        let top = rect.top() + RULER_H + LANE_H * v.lanes.len() as f32;
-        let area = egui::Rect::from_min_max(
-            egui::pos2(rect.left(), top),
-            egui::pos2(rect.right(), top + sub_h),
-        );
-        let span_ms = v.rate.frames_to_seconds(last as i64) * 1000.0;
-        out.extend(crate::subtitles::panel::subtitle_lanes_ui(
-            ui,
-            area,
-            track.left(),
-            track.right(),
-            span_ms,
-            s,
-        ));
-    }
-    // Playhead.
-    let px = x_of(v.frame as f32);
+    lane_tip
+}
+
+/// The playhead line and its handle on the ruler.
+fn paint_playhead(painter: &egui::Painter, g: &Geometry, frame: usize) {
+    let rect = g.rect;
+    let px = g.x_of(frame as f32);
     painter.line_segment(
         [egui::pos2(px, rect.top()), egui::pos2(px, rect.bottom())],
         egui::Stroke::new(2.0, egui::Color32::from_rgb(255, 196, 0)),
@@ -455,11 +530,20 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
         egui::Color32::from_rgb(255, 196, 0),
         egui::Stroke::NONE,
     ));
-    if let Some(t) = lane_tip {
-        response.clone().on_hover_text_at_pointer(t);
-    }
-    // Dragging the end of a span on an editable lane (e.g. a foot contact) resizes it; the
-    // edit is sent once, when the drag ends.
+}
+
+/// Dragging the end of a span on an editable lane (e.g. a foot contact) resizes it; the edit is
+/// sent once, when the drag ends. Returns whether such a drag is under way (no scrubbing then).
+fn lane_span_drag(
+    ui: &mut egui::Ui,
+    response: &egui::Response,
+    painter: &egui::Painter,
+    geo: &Geometry,
+    v: &TimelineView<'_>,
+    out: &mut Vec<UiCommand>,
+) -> bool {
+    let (rect, track, last) = (geo.rect, geo.track, geo.last);
+    let x_of = |f: f32| geo.x_of(f);
     let drag_id = ui.id().with("lane_span_drag");
     let frame_at = |x: f32| {
         (((x - track.left()) / track.width()).clamp(0.0, 1.0) * last as f32).round() as usize
@@ -536,22 +620,9 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
         } else if response.drag_stopped() {
             ui.data_mut(|d| d.remove::<LaneSpanDrag>(drag_id));
         }
-        return out;
+        return true;
     }
-    // Scrubbing.
-    if (response.dragged() || response.clicked())
-        && let Some(p) = response.interact_pointer_pos()
-    {
-        let t = ((p.x - track.left()) / track.width()).clamp(0.0, 1.0);
-        let frame = (t * last as f32).round() as usize;
-        if frame != v.frame || response.drag_started() {
-            out.push(pb(PlaybackCommand::Seek(frame)));
-        }
-        if response.drag_started() && v.playing {
-            out.push(pb(PlaybackCommand::Pause));
-        }
-    }
-    out
+    false
 }
 
 #[cfg(test)]

@@ -225,6 +225,15 @@ pub(crate) fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack)
         ui.weak(s);
     }
     ui.add_space(4.0);
+    out.extend(foot_lock_ui(ui, v, stack));
+    out
+}
+
+/// The foot lock: on/off, remove, and the contacts of each foot under the playhead (add over the
+/// I/O range, remove, nudge ends).
+fn foot_lock_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let m = &v.motion;
     ui.strong("Foot lock");
     let Some(fi) = stack
         .motion

@@ -148,156 +148,29 @@ pub(crate) fn lane_cues(
         if block.right() < x0 || block.left() > x1 {
             continue;
         }
-        let id = egui::Id::new(("sub-cue", lang, i));
-        let body = ui.interact(block, id.with("body"), egui::Sense::click_and_drag());
-        let edge_w = EDGE_W.min(block.width() / 3.0);
-        let start_edge = ui.interact(
-            egui::Rect::from_min_size(block.min, egui::vec2(edge_w, block.height())),
-            id.with("start"),
-            egui::Sense::drag(),
-        );
-        let end_edge = ui.interact(
-            egui::Rect::from_min_max(egui::pos2(block.right() - edge_w, block.top()), block.max),
-            id.with("end"),
-            egui::Sense::drag(),
-        );
-        if start_edge.hovered() || end_edge.hovered() || start_edge.dragged() || end_edge.dragged()
-        {
-            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
-        }
+        let cx = CueCtx {
+            lang,
+            index: i,
+            start_ms: s,
+            end_ms: e,
+            block,
+            id: egui::Id::new(("sub-cue", lang, i)),
+            px_per_ms,
+            x_of,
+            v,
+        };
+        let (body, start_edge, end_edge) = cue_responses(ui, &cx);
         let issues: Vec<&::subtitles::qc::Issue> =
             lt.issues.iter().filter(|x| x.cue_index == i).collect();
-        let selected = v
-            .tracks
-            .selected
-            .as_ref()
-            .is_some_and(|(l, k)| l == lang && *k == i);
-        let fill = if selected {
-            egui::Color32::from_rgb(90, 130, 210)
-        } else {
-            egui::Color32::from_rgb(60, 95, 160)
-        };
-        painter.rect_filled(block, 2.0, fill);
-        let stroke = if !issues.is_empty() {
-            egui::Stroke::new(1.5, egui::Color32::from_rgb(235, 87, 87))
-        } else if selected {
-            egui::Stroke::new(1.5, egui::Color32::from_rgb(255, 214, 90))
-        } else {
-            egui::Stroke::new(1.0, egui::Color32::from_rgb(110, 150, 220))
-        };
-        painter.rect_stroke(block, 2.0, stroke, egui::StrokeKind::Inside);
         let text = plain_text(&lt.track, i).replace('\n', " ");
-        if block.width() > 14.0 {
-            ui.painter_at(block.shrink(2.0)).text(
-                egui::pos2(block.left() + 4.0, block.center().y),
-                egui::Align2::LEFT_CENTER,
-                &text,
-                egui::FontId::proportional(11.0),
-                egui::Color32::WHITE,
-            );
-        }
+        paint_cue(ui, &painter, &cx, &text, !issues.is_empty());
         // Dragging: body moves, edges retime; the preview shows the snapped result.
         for (resp, part) in [
             (&body, Part::Body),
             (&start_edge, Part::Start),
             (&end_edge, Part::End),
         ] {
-            let key = id.with("drag-origin");
-            // The drag starts once the pointer has moved a few points: measure from the press.
-            if resp.drag_started()
-                && let Some(p) = ui
-                    .input(|i| i.pointer.press_origin())
-                    .or(resp.interact_pointer_pos())
-            {
-                ui.data_mut(|d| d.insert_temp(key, p.x));
-            }
-            if !(resp.dragged() || resp.drag_stopped()) {
-                continue;
-            }
-            let Some(origin) = ui.data(|d| d.get_temp::<f32>(key)) else {
-                continue;
-            };
-            let px = ui
-                .input(|inp| inp.pointer.interact_pos())
-                .map_or(origin, |p| p.x);
-            let delta_ms = ((px - origin) as f64 / px_per_ms).round() as i64;
-            let targets = snap_targets(v.tracks, v.audio, v.settings, lang, Some(i));
-            let tol = v.settings.tolerance_ms;
-            let (ns, ne, kind) = match part {
-                Part::Body => {
-                    let (d, k) = if v.settings.snap {
-                        snap_move(s, e, delta_ms, &targets, tol)
-                            .map_or((delta_ms, None), |(d, k)| (d, Some(k)))
-                    } else {
-                        (delta_ms, None)
-                    };
-                    (s + d, e + d, k)
-                }
-                Part::Start => {
-                    let (t, k) = if v.settings.snap {
-                        snap_time(s + delta_ms, &targets, tol)
-                            .map_or((s + delta_ms, None), |(t, k)| (t, Some(k)))
-                    } else {
-                        (s + delta_ms, None)
-                    };
-                    (t, e, k)
-                }
-                Part::End => {
-                    let (t, k) = if v.settings.snap {
-                        snap_time(e + delta_ms, &targets, tol)
-                            .map_or((e + delta_ms, None), |(t, k)| (t, Some(k)))
-                    } else {
-                        (e + delta_ms, None)
-                    };
-                    (s, t, k)
-                }
-            };
-            let ghost = egui::Rect::from_min_max(
-                egui::pos2(x_of(ns), block.top()),
-                egui::pos2(x_of(ne).max(x_of(ns) + 2.0), block.bottom()),
-            );
-            ui.painter().rect_stroke(
-                ghost,
-                2.0,
-                egui::Stroke::new(1.5, egui::Color32::from_rgb(255, 214, 90)),
-                egui::StrokeKind::Outside,
-            );
-            let label = format!(
-                "{} – {}{}",
-                format_ms(ns),
-                format_ms(ne),
-                kind.map_or(String::new(), |k| format!("  ⟶ {}", snap_kind_label(k)))
-            );
-            ui.painter().text(
-                ghost.left_top() - egui::vec2(0.0, 2.0),
-                egui::Align2::LEFT_BOTTOM,
-                label,
-                egui::FontId::monospace(10.0),
-                egui::Color32::from_rgb(255, 214, 90),
-            );
-            if resp.drag_stopped() {
-                ui.data_mut(|d| d.remove::<f32>(key));
-                if delta_ms != 0 {
-                    let lang = lang.to_string();
-                    out.push(sub(match part {
-                        Part::Body => SubtitleCommand::Move {
-                            lang,
-                            index: i,
-                            delta_ms,
-                        },
-                        Part::Start => SubtitleCommand::RetimeStart {
-                            lang,
-                            index: i,
-                            ms: s + delta_ms,
-                        },
-                        Part::End => SubtitleCommand::RetimeEnd {
-                            lang,
-                            index: i,
-                            ms: e + delta_ms,
-                        },
-                    }));
-                }
-            }
+            out.extend(cue_drag(ui, resp, part, &cx));
         }
         if body.clicked() {
             out.push(sub(SubtitleCommand::Select(Some((lang.to_string(), i)))));
@@ -305,53 +178,7 @@ pub(crate) fn lane_cues(
         if body.double_clicked() {
             open_editor(ui, lang, i, &cue.text, block.left_bottom());
         }
-        let inside = s < v.playhead_ms && v.playhead_ms < e;
-        body.context_menu(|ui| {
-            if ui
-                .add_enabled(inside, egui::Button::new("Split at playhead"))
-                .on_disabled_hover_text("Put the playhead inside the cue")
-                .clicked()
-            {
-                out.push(sub(SubtitleCommand::Split {
-                    lang: lang.to_string(),
-                    index: i,
-                    at_ms: v.playhead_ms,
-                }));
-                ui.close();
-            }
-            if ui
-                .add_enabled(
-                    i + 1 < lt.track.cues.len(),
-                    egui::Button::new("Merge with next"),
-                )
-                .clicked()
-            {
-                out.push(sub(SubtitleCommand::Merge {
-                    lang: lang.to_string(),
-                    index: i,
-                }));
-                ui.close();
-            }
-            if ui.button("Edit text…").clicked() {
-                open_editor(ui, lang, i, &cue.text, block.left_bottom());
-                ui.close();
-            }
-            let fixable = lt.fixes.iter().any(|f| f.cue_index == i);
-            if ui
-                .add_enabled(fixable, egui::Button::new("Fix QC issues"))
-                .clicked()
-            {
-                out.push(sub(SubtitleCommand::QcFix {
-                    lang: lang.to_string(),
-                    index: Some(i),
-                }));
-                ui.close();
-            }
-            if ui.button("Go to start").clicked() {
-                out.push(seek_ms(v.rate, s));
-                ui.close();
-            }
-        });
+        cue_context_menu(&body, &cx, lt, &cue.text, &mut out);
         if body.hovered() && !body.dragged() {
             body.on_hover_ui_at_pointer(|ui| {
                 ui.label(format!("{lang} #{} {} – {}", cue.id, format_ms(s), format_ms(e)));
@@ -364,6 +191,250 @@ pub(crate) fn lane_cues(
         }
     }
     out
+}
+
+/// One cue block on a lane: where it is and what the lane's interactions need.
+struct CueCtx<'a> {
+    lang: &'a str,
+    /// The cue's index in its track.
+    index: usize,
+    /// The cue's start and end, milliseconds from the take's first frame.
+    start_ms: i64,
+    end_ms: i64,
+    /// The block's rectangle, screen points.
+    block: egui::Rect,
+    id: egui::Id,
+    /// Horizontal scale, screen points per millisecond.
+    px_per_ms: f64,
+    /// Screen x (points) of a time in milliseconds.
+    x_of: &'a dyn Fn(i64) -> f32,
+    v: &'a SubtitlesView<'a>,
+}
+
+/// The block's body (click, drag) and its two edges (drag to retime), with the resize cursor.
+fn cue_responses(
+    ui: &mut egui::Ui,
+    cx: &CueCtx<'_>,
+) -> (egui::Response, egui::Response, egui::Response) {
+    let (block, id) = (cx.block, cx.id);
+    let body = ui.interact(block, id.with("body"), egui::Sense::click_and_drag());
+    let edge_w = EDGE_W.min(block.width() / 3.0);
+    let start_edge = ui.interact(
+        egui::Rect::from_min_size(block.min, egui::vec2(edge_w, block.height())),
+        id.with("start"),
+        egui::Sense::drag(),
+    );
+    let end_edge = ui.interact(
+        egui::Rect::from_min_max(egui::pos2(block.right() - edge_w, block.top()), block.max),
+        id.with("end"),
+        egui::Sense::drag(),
+    );
+    if start_edge.hovered() || end_edge.hovered() || start_edge.dragged() || end_edge.dragged() {
+        ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+    }
+    (body, start_edge, end_edge)
+}
+
+/// Fill, outline (red with QC issues, yellow when selected) and text of a cue block.
+fn paint_cue(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    cx: &CueCtx<'_>,
+    text: &str,
+    has_issues: bool,
+) {
+    let block = cx.block;
+    let selected =
+        cx.v.tracks
+            .selected
+            .as_ref()
+            .is_some_and(|(l, k)| l == cx.lang && *k == cx.index);
+    let fill = if selected {
+        egui::Color32::from_rgb(90, 130, 210)
+    } else {
+        egui::Color32::from_rgb(60, 95, 160)
+    };
+    painter.rect_filled(block, 2.0, fill);
+    let stroke = if has_issues {
+        egui::Stroke::new(1.5, egui::Color32::from_rgb(235, 87, 87))
+    } else if selected {
+        egui::Stroke::new(1.5, egui::Color32::from_rgb(255, 214, 90))
+    } else {
+        egui::Stroke::new(1.0, egui::Color32::from_rgb(110, 150, 220))
+    };
+    painter.rect_stroke(block, 2.0, stroke, egui::StrokeKind::Inside);
+    if block.width() > 14.0 {
+        ui.painter_at(block.shrink(2.0)).text(
+            egui::pos2(block.left() + 4.0, block.center().y),
+            egui::Align2::LEFT_CENTER,
+            text,
+            egui::FontId::proportional(11.0),
+            egui::Color32::WHITE,
+        );
+    }
+}
+
+/// A drag of the body or an edge: the snapped preview while dragging, the move or retime command
+/// when the drag ends.
+fn cue_drag(
+    ui: &mut egui::Ui,
+    resp: &egui::Response,
+    part: Part,
+    cx: &CueCtx<'_>,
+) -> Option<UiCommand> {
+    let (s, e, v) = (cx.start_ms, cx.end_ms, cx.v);
+    let key = cx.id.with("drag-origin");
+    // The drag starts once the pointer has moved a few points: measure from the press.
+    if resp.drag_started()
+        && let Some(p) = ui
+            .input(|i| i.pointer.press_origin())
+            .or(resp.interact_pointer_pos())
+    {
+        ui.data_mut(|d| d.insert_temp(key, p.x));
+    }
+    if !(resp.dragged() || resp.drag_stopped()) {
+        return None;
+    }
+    let origin = ui.data(|d| d.get_temp::<f32>(key))?;
+    let px = ui
+        .input(|inp| inp.pointer.interact_pos())
+        .map_or(origin, |p| p.x);
+    let delta_ms = ((px - origin) as f64 / cx.px_per_ms).round() as i64;
+    let targets = snap_targets(v.tracks, v.audio, v.settings, cx.lang, Some(cx.index));
+    let tol = v.settings.tolerance_ms;
+    let snap_at = |t: i64| {
+        if v.settings.snap {
+            snap_time(t, &targets, tol).map_or((t, None), |(t, k)| (t, Some(k)))
+        } else {
+            (t, None)
+        }
+    };
+    let (ns, ne, kind) = match part {
+        Part::Body => {
+            let (d, k) = if v.settings.snap {
+                snap_move(s, e, delta_ms, &targets, tol)
+                    .map_or((delta_ms, None), |(d, k)| (d, Some(k)))
+            } else {
+                (delta_ms, None)
+            };
+            (s + d, e + d, k)
+        }
+        Part::Start => {
+            let (t, k) = snap_at(s + delta_ms);
+            (t, e, k)
+        }
+        Part::End => {
+            let (t, k) = snap_at(e + delta_ms);
+            (s, t, k)
+        }
+    };
+    let x_of = cx.x_of;
+    let ghost = egui::Rect::from_min_max(
+        egui::pos2(x_of(ns), cx.block.top()),
+        egui::pos2(x_of(ne).max(x_of(ns) + 2.0), cx.block.bottom()),
+    );
+    ui.painter().rect_stroke(
+        ghost,
+        2.0,
+        egui::Stroke::new(1.5, egui::Color32::from_rgb(255, 214, 90)),
+        egui::StrokeKind::Outside,
+    );
+    let label = format!(
+        "{} – {}{}",
+        format_ms(ns),
+        format_ms(ne),
+        kind.map_or(String::new(), |k| format!("  ⟶ {}", snap_kind_label(k)))
+    );
+    ui.painter().text(
+        ghost.left_top() - egui::vec2(0.0, 2.0),
+        egui::Align2::LEFT_BOTTOM,
+        label,
+        egui::FontId::monospace(10.0),
+        egui::Color32::from_rgb(255, 214, 90),
+    );
+    if !resp.drag_stopped() {
+        return None;
+    }
+    ui.data_mut(|d| d.remove::<f32>(key));
+    if delta_ms == 0 {
+        return None;
+    }
+    let (lang, index) = (cx.lang.to_string(), cx.index);
+    Some(sub(match part {
+        Part::Body => SubtitleCommand::Move {
+            lang,
+            index,
+            delta_ms,
+        },
+        Part::Start => SubtitleCommand::RetimeStart {
+            lang,
+            index,
+            ms: s + delta_ms,
+        },
+        Part::End => SubtitleCommand::RetimeEnd {
+            lang,
+            index,
+            ms: e + delta_ms,
+        },
+    }))
+}
+
+/// The cue's right-click menu: split at the playhead, merge, edit text, fix QC, go to start.
+fn cue_context_menu(
+    body: &egui::Response,
+    cx: &CueCtx<'_>,
+    lt: &LangTrack,
+    cue_text: &str,
+    out: &mut Vec<UiCommand>,
+) {
+    let (lang, i, v) = (cx.lang, cx.index, cx.v);
+    let inside = cx.start_ms < v.playhead_ms && v.playhead_ms < cx.end_ms;
+    body.context_menu(|ui| {
+        if ui
+            .add_enabled(inside, egui::Button::new("Split at playhead"))
+            .on_disabled_hover_text("Put the playhead inside the cue")
+            .clicked()
+        {
+            out.push(sub(SubtitleCommand::Split {
+                lang: lang.to_string(),
+                index: i,
+                at_ms: v.playhead_ms,
+            }));
+            ui.close();
+        }
+        if ui
+            .add_enabled(
+                i + 1 < lt.track.cues.len(),
+                egui::Button::new("Merge with next"),
+            )
+            .clicked()
+        {
+            out.push(sub(SubtitleCommand::Merge {
+                lang: lang.to_string(),
+                index: i,
+            }));
+            ui.close();
+        }
+        if ui.button("Edit text…").clicked() {
+            open_editor(ui, lang, i, cue_text, cx.block.left_bottom());
+            ui.close();
+        }
+        let fixable = lt.fixes.iter().any(|f| f.cue_index == i);
+        if ui
+            .add_enabled(fixable, egui::Button::new("Fix QC issues"))
+            .clicked()
+        {
+            out.push(sub(SubtitleCommand::QcFix {
+                lang: lang.to_string(),
+                index: Some(i),
+            }));
+            ui.close();
+        }
+        if ui.button("Go to start").clicked() {
+            out.push(seek_ms(v.rate, cx.start_ms));
+            ui.close();
+        }
+    });
 }
 
 pub(crate) fn editor_id() -> egui::Id {
