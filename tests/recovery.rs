@@ -11,7 +11,7 @@ use mocap_solver::spikes::DespikeParams;
 use mocap_solver::stack::{OpStack, Operation, StackEntry};
 use mocap_studio::core_plugins;
 use mocap_studio::model::edit::{EditCommand, HistoryCommand};
-use mocap_studio::model::recovery::{RecoveryCommand, RecoveryOffer, Unsaved};
+use mocap_studio::model::recovery::{NoteDraft, RecoveryCommand, RecoveryOffer, Unsaved};
 use mocap_studio::model::session::{Session, SessionCommand};
 use mocap_studio::recovery::{RecoveryPlugin, read_manifest, read_stack};
 use std::io::Write;
@@ -151,6 +151,64 @@ fn discarding_clears_the_folder() {
     b.update();
     assert!(read_manifest(dir.path()).is_none());
     assert!(b.world().resource::<RecoveryOffer>().0.is_none());
+}
+
+#[test]
+fn a_note_draft_is_unsaved_work_and_comes_back_after_a_crash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut a = app(dir.path());
+    demo(&mut a);
+    // What the Review panel reports while the director types (UiCommand::NoteDraft).
+    {
+        let mut d = a.world_mut().resource_mut::<NoteDraft>();
+        d.take = Some((7, "walk_03".into()));
+        d.text = "fix the foot slide at 01:02".into();
+    }
+    a.update();
+    let docs = a.world().resource::<Unsaved>().docs.clone();
+    assert_eq!(
+        docs,
+        ["Note draft on walk_03 (27 characters, not added)"],
+        "{docs:?}"
+    );
+    update_for(&mut a, Duration::from_secs_f64(INTERVAL_S * 3.0));
+    let m = read_manifest(dir.path()).expect("manifest written");
+    let n = m
+        .note_draft
+        .clone()
+        .expect("the draft is in the recovery folder");
+    assert_eq!(
+        (n.take_id, n.text.as_str()),
+        (7, "fix the foot slide at 01:02")
+    );
+    drop(a);
+    let mut b = app(dir.path());
+    b.update();
+    let mut m = b.world().resource::<RecoveryOffer>().0.clone().unwrap_or(m);
+    m.pid = u32::MAX;
+    b.world_mut().resource_mut::<RecoveryOffer>().0 = Some(m);
+    demo(&mut b);
+    send(&mut b, RecoveryCommand::Restore);
+    for _ in 0..6 {
+        b.update();
+    }
+    let d = b.world().resource::<NoteDraft>().clone();
+    assert_eq!(d.take, Some((7, "walk_03".to_string())));
+    assert_eq!(d.restore.as_deref(), Some("fix the foot slide at 01:02"));
+    // Still unsaved until it is added as a note.
+    assert!(
+        b.world()
+            .resource::<Unsaved>()
+            .docs
+            .iter()
+            .any(|l| l.starts_with("Note draft on walk_03")),
+        "{:?}",
+        b.world().resource::<Unsaved>().docs
+    );
+    // Typed away (added as a note): nothing left to keep.
+    b.world_mut().resource_mut::<NoteDraft>().restore = None;
+    b.update();
+    assert!(b.world().resource::<Unsaved>().docs.is_empty());
 }
 
 /// The child side of the kill test: edits until killed, logging each edit's time.

@@ -234,6 +234,15 @@ pub enum UiCommand {
     FocusTab(Tab),
     /// Bring the Review tab to the front and put the cursor in its note field (N).
     FocusNote,
+    /// The Review panel's note draft changed (typed, added, or a recovered one taken in).
+    NoteDraft {
+        /// Library take id.
+        take_id: i64,
+        /// The take's name (for the unsaved-work list).
+        take_name: String,
+        /// The text in the note field.
+        text: String,
+    },
     /// Tell the user something went wrong (log + toast).
     Report(String),
     /// Quit the app.

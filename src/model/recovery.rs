@@ -31,6 +31,33 @@ pub struct RecoveryManifest {
     pub stack: Option<String>,
     /// Subtitle tracks with unsaved changes.
     pub subtitles: Vec<RecoveredTrack>,
+    /// The review note being typed and not yet added (absent in folders written before it).
+    #[serde(default)]
+    pub note_draft: Option<RecoveredNote>,
+}
+
+/// A review note draft in the recovery folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveredNote {
+    /// The library take it is for (take id).
+    pub take_id: i64,
+    /// The take's name.
+    pub take_name: String,
+    /// The text typed so far.
+    pub text: String,
+}
+
+/// The note being typed in the Review panel and not yet added: unsaved work (listed in
+/// [`Unsaved`], written to the recovery folder, restored into the note field).
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub struct NoteDraft {
+    /// The library take it is for: (take id, take name).
+    pub take: Option<(i64, String)>,
+    /// The text typed so far (empty: no draft).
+    pub text: String,
+    /// A recovered draft waiting for the Review panel to show its take; the panel puts it in the
+    /// note field and reports it back as the draft.
+    pub restore: Option<String>,
 }
 
 /// One subtitle track in the recovery folder.

@@ -12,7 +12,8 @@ use crate::cleanup::Cleanup;
 use crate::model::edit::EditCommand;
 use crate::model::log::{AppLog, LogLevel};
 use crate::model::recovery::{
-    QuitPrompt, RecoveredTrack, RecoveryCommand, RecoveryManifest, RecoveryOffer, Unsaved,
+    NoteDraft, QuitPrompt, RecoveredNote, RecoveredTrack, RecoveryCommand, RecoveryManifest,
+    RecoveryOffer, Unsaved,
 };
 use crate::model::session::{Session, SessionCommand};
 use crate::model::subtitles::{SubtitleCommand, SubtitleTracks};
@@ -83,6 +84,7 @@ impl Plugin for RecoveryPlugin {
             interval_s: self.interval_s,
         })
         .init_resource::<Unsaved>()
+        .init_resource::<NoteDraft>()
         .init_resource::<RecoveryOffer>()
         .init_resource::<QuitPrompt>()
         .init_resource::<PendingRestore>()
@@ -127,11 +129,13 @@ fn track_unsaved(
     session: Res<Session>,
     cleanup: Option<Res<Cleanup>>,
     subtitles: Option<Res<SubtitleTracks>>,
+    draft: Res<NoteDraft>,
     mut unsaved: ResMut<Unsaved>,
 ) {
     let changed = session.is_changed()
         || cleanup.as_ref().is_some_and(|c| c.is_changed())
-        || subtitles.as_ref().is_some_and(|s| s.is_changed());
+        || subtitles.as_ref().is_some_and(|s| s.is_changed())
+        || draft.is_changed();
     if !changed {
         return;
     }
@@ -155,9 +159,28 @@ fn track_unsaved(
             docs.push(format!("Subtitles ({})", t.lang));
         }
     }
+    if let Some(d) = draft_to_keep(&draft) {
+        docs.push(format!(
+            "Note draft on {} ({} characters, not added)",
+            d.take_name,
+            d.text.chars().count()
+        ));
+    }
     if unsaved.docs != docs {
         unsaved.docs = docs;
     }
+}
+
+/// The note draft worth keeping: typed (not blank) for a library take, or recovered and not yet
+/// back in the note field.
+fn draft_to_keep(d: &NoteDraft) -> Option<RecoveredNote> {
+    let (take_id, take_name) = d.take.clone()?;
+    let text = d.restore.clone().unwrap_or_else(|| d.text.clone());
+    (!text.trim().is_empty()).then_some(RecoveredNote {
+        take_id,
+        take_name,
+        text,
+    })
 }
 
 /// Whether `stack` differs from what its sidecar holds (`saved`; none: only an empty stack is
@@ -180,6 +203,7 @@ fn write_recovery(
     session: Res<Session>,
     cleanup: Option<Res<Cleanup>>,
     subtitles: Option<Res<SubtitleTracks>>,
+    draft: Res<NoteDraft>,
     time: Res<Time<Real>>,
     mut last: Local<(f64, Option<String>)>,
 ) {
@@ -236,7 +260,11 @@ fn write_recovery(
             )
         })
         .collect();
-    let fingerprint = format!("{take_name}{stack:?}{texts:?}", take_name = take.name);
+    let note_draft = draft_to_keep(&draft);
+    let fingerprint = format!(
+        "{take_name}{stack:?}{texts:?}{note_draft:?}",
+        take_name = take.name
+    );
     if last.1.as_deref() == Some(fingerprint.as_str()) {
         return;
     }
@@ -257,6 +285,7 @@ fn write_recovery(
                 file: file.clone(),
             })
             .collect(),
+        note_draft,
     };
     let result = (|| -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
@@ -364,6 +393,7 @@ fn finish_restore(
     cleanup: Option<Res<Cleanup>>,
     mut edits: MessageWriter<EditCommand>,
     mut subs: MessageWriter<SubtitleCommand>,
+    mut draft: ResMut<NoteDraft>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
@@ -419,6 +449,20 @@ fn finish_restore(
                 now,
             ),
         }
+    }
+    if let Some(n) = &m.note_draft {
+        // Back into the Review panel's note field when it shows that take.
+        draft.take = Some((n.take_id, n.take_name.clone()));
+        draft.text.clear();
+        draft.restore = Some(n.text.clone());
+        log.push(
+            LogLevel::Info,
+            format!(
+                "Your note draft on {} is back in the Review panel's note field (open that take to see it)",
+                n.take_name
+            ),
+            now,
+        );
     }
     log.push(
         LogLevel::Info,

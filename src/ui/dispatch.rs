@@ -10,6 +10,7 @@ pub(crate) struct Prompts<'w> {
     recovery: MessageWriter<'w, RecoveryCommand>,
     unsaved: Res<'w, Unsaved>,
     groups: ResMut<'w, MarkerGroups>,
+    draft: ResMut<'w, crate::model::recovery::NoteDraft>,
 }
 
 /// Applies [`UiCommand`]s by writing the owning plugins' messages.
@@ -89,6 +90,19 @@ pub(crate) fn dispatch_commands(
                     focus_tab(&mut l.0, Tab::Review);
                 }
                 note_focus.0 = true;
+            }
+            UiCommand::NoteDraft {
+                take_id,
+                take_name,
+                text,
+            } => {
+                let d = &mut prompts.draft;
+                let take = Some((take_id, take_name));
+                if d.take != take || d.text != text || d.restore.is_some() {
+                    d.take = take;
+                    d.text = text;
+                    d.restore = None;
+                }
             }
             UiCommand::SetDisplayRate(r) => settings.display_rate = r,
             UiCommand::SetShowFrames(f) => settings.show_frames = f,

@@ -108,6 +108,7 @@ impl Plugin for UiPlugin {
         .init_resource::<crate::viewport::GridLabels>()
         .init_resource::<HudStats>()
         .init_resource::<NoteFocus>()
+        .init_resource::<crate::model::recovery::NoteDraft>()
         .init_resource::<Unsaved>()
         .init_resource::<QuitPrompt>()
         .add_message::<RecoveryCommand>()
@@ -197,6 +198,7 @@ struct UiData<'w> {
     reference_audio: Option<Res<'w, ReferenceAudio>>,
     subtitle_settings: Option<Res<'w, SubtitleSettings>>,
     live: Option<Res<'w, crate::live::LiveLink>>,
+    note_draft: Res<'w, crate::model::recovery::NoteDraft>,
 }
 
 fn ui_system(
@@ -352,6 +354,7 @@ fn ui_system(
                 .as_ref()
                 .map_or("studio", |b| b.author.as_str()),
             focus_note: std::mem::take(&mut note_focus.0),
+            draft: &data.note_draft,
         },
         commands: Vec::new(),
         viewport_rect: None,

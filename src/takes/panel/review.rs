@@ -24,6 +24,8 @@ pub struct ReviewView<'a> {
     pub author: &'a str,
     /// Focus the note field (the N hotkey was pressed).
     pub focus_note: bool,
+    /// The note draft as the app knows it (unsaved work; a recovered one waits in `restore`).
+    pub draft: &'a crate::model::recovery::NoteDraft,
 }
 
 impl ReviewView<'_> {
@@ -115,6 +117,15 @@ pub fn review_ui(ui: &mut egui::Ui, v: &ReviewView<'_>) -> Vec<UiCommand> {
     let mut draft: String = ui
         .data_mut(|d| d.get_temp(note_draft_id()))
         .unwrap_or_default();
+    // A recovered draft for this take comes back into an empty field.
+    let this_take = v.draft.take.as_ref().is_some_and(|(k, _)| *k == id);
+    let restoring = this_take && v.draft.restore.is_some();
+    if restoring
+        && draft.is_empty()
+        && let Some(r) = &v.draft.restore
+    {
+        draft = r.clone();
+    }
     let mut submit = false;
     ui.horizontal(|ui| {
         let r = ui.add(
@@ -145,6 +156,14 @@ pub fn review_ui(ui: &mut egui::Ui, v: &ReviewView<'_>) -> Vec<UiCommand> {
             },
         ))));
         draft.clear();
+    }
+    // The app tracks the draft as unsaved work.
+    if restoring || (this_take && v.draft.text != draft) || (!this_take && !draft.is_empty()) {
+        out.push(UiCommand::NoteDraft {
+            take_id: id,
+            take_name: t.summary.name.clone(),
+            text: draft.clone(),
+        });
     }
     ui.data_mut(|d| d.insert_temp(note_draft_id(), draft));
     ui.separator();
@@ -285,4 +304,120 @@ pub(crate) fn reply_box(ui: &mut egui::Ui, v: &ReviewView<'_>, parent: &Note) ->
     }
     ui.data_mut(|d| d.insert_temp(id, text));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::recovery::NoteDraft;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use take_library::TakeSummary;
+
+    fn detail() -> TakeDetail {
+        TakeDetail {
+            summary: TakeSummary {
+                id: 7,
+                name: "walk_03".into(),
+                scene: "walk".into(),
+                number: Some(3),
+                status: TakeStatus::None,
+                duration_frames: Some(600),
+                rate: Some(FrameRate::integer(120).expect("rate")),
+                captured_utc_ms: None,
+            },
+            session: None,
+            description: String::new(),
+            actors: vec![],
+            marker_set: None,
+            character: None,
+            tags: vec![],
+            start_timecode: None,
+            files: vec![],
+            notes: vec![],
+        }
+    }
+
+    fn harness(draft: NoteDraft) -> Harness<'static, Vec<UiCommand>> {
+        let take = detail();
+        Harness::new_ui_state(
+            move |ui, out: &mut Vec<UiCommand>| {
+                let view = ReviewView {
+                    take: Some(&take),
+                    has_library: true,
+                    frame: 12,
+                    range: None,
+                    rate: FrameRate::integer(120).expect("rate"),
+                    start_timecode: Timecode::from_frame_count(0, DisplayRate::Fps30.format()),
+                    display_rate: DisplayRate::Fps30,
+                    author: "director",
+                    focus_note: false,
+                    draft: &draft,
+                };
+                out.extend(review_ui(ui, &view));
+            },
+            Vec::new(),
+        )
+    }
+
+    /// The note field: the second text input (after the status comment).
+    fn note_field<'h>(h: &'h Harness<'static, Vec<UiCommand>>) -> egui_kittest::Node<'h> {
+        h.get_all_by_role(egui::accesskit::Role::TextInput)
+            .nth(1)
+            .expect("the note field")
+    }
+
+    fn drafts(out: &[UiCommand]) -> Vec<(i64, String)> {
+        out.iter()
+            .filter_map(|c| match c {
+                UiCommand::NoteDraft { take_id, text, .. } => Some((*take_id, text.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn typing_a_note_reports_the_draft_as_unsaved_work() {
+        let mut h = harness(NoteDraft::default());
+        note_field(&h).focus();
+        h.run();
+        note_field(&h).type_text("raise the left arm");
+        h.run();
+        let d = drafts(h.state());
+        assert_eq!(
+            d.last(),
+            Some(&(7, "raise the left arm".to_string())),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn a_recovered_draft_comes_back_into_the_note_field_of_its_take() {
+        let mut h = harness(NoteDraft {
+            take: Some((7, "walk_03".into())),
+            text: String::new(),
+            restore: Some("fix the foot slide at 01:02".into()),
+        });
+        h.run();
+        assert_eq!(
+            drafts(h.state()).first(),
+            Some(&(7, "fix the foot slide at 01:02".to_string()))
+        );
+        let field = note_field(&h);
+        assert_eq!(
+            field.value().as_deref(),
+            Some("fix the foot slide at 01:02")
+        );
+    }
+
+    #[test]
+    fn a_draft_for_another_take_waits() {
+        let mut h = harness(NoteDraft {
+            take: Some((99, "other".into())),
+            text: String::new(),
+            restore: Some("later".into()),
+        });
+        h.run();
+        assert!(drafts(h.state()).is_empty());
+    }
 }
