@@ -237,48 +237,73 @@ fn display_section(ui: &mut egui::Ui, v: &InspectorView<'_>, out: &mut Vec<UiCom
         .default_open(true)
         .show(ui, |ui| {
             let mut s = v.settings.clone();
-            ui.checkbox(&mut s.show_markers, "Markers");
-            ui.checkbox(&mut s.show_bones, "Bones");
-            ui.checkbox(&mut s.show_mannequin, "Mannequin");
-            ui.checkbox(&mut s.show_grid, "Grid");
-            ui.horizontal(|ui| {
-                ui.add(egui::Slider::new(&mut s.trail_frames, 0..=240).text("Trails ± frames"));
-                ui.checkbox(&mut s.trail_all, "all markers")
-                    .on_hover_text("Off: only the selected marker has a trail");
-            });
-            ui.checkbox(&mut s.show_hud, "HUD");
-            ui.add(
-                egui::Slider::new(&mut s.marker_radius_mm, 4.0..=40.0).text("Marker radius (mm)"),
-            );
-            egui::ComboBox::from_label("Display unit")
-                .selected_text(s.display_unit.symbol())
-                .show_ui(ui, |ui| {
-                    for u in [
-                        LengthUnit::Millimetre,
-                        LengthUnit::Centimetre,
-                        LengthUnit::Metre,
-                        LengthUnit::Inch,
+            // Labels left, controls right, and nothing wider than a 1280×720 window's Inspector.
+            ui.spacing_mut().slider_width = 110.0;
+            egui::Grid::new("display_grid")
+                .num_columns(2)
+                .spacing([8.0, 4.0])
+                .show(ui, |ui| {
+                    ui.label("Show");
+                    ui.horizontal(|ui| {
+                        ui.checkbox(&mut s.show_markers, "Markers");
+                        ui.checkbox(&mut s.show_bones, "Bones");
+                        ui.checkbox(&mut s.show_hud, "HUD");
+                    });
+                    ui.end_row();
+                    ui.label("");
+                    ui.horizontal(|ui| {
+                        ui.checkbox(&mut s.show_mannequin, "Mannequin");
+                        ui.checkbox(&mut s.show_grid, "Grid");
+                    });
+                    ui.end_row();
+                    ui.label("Trails").on_hover_text(
+                        "Marker trails, frames either side of the playhead (0: off)",
+                    );
+                    ui.horizontal(|ui| {
+                        ui.add(egui::Slider::new(&mut s.trail_frames, 0..=240).suffix(" fr"));
+                        ui.checkbox(&mut s.trail_all, "all").on_hover_text(
+                            "Every marker has a trail; off: only the selected marker",
+                        );
+                    });
+                    ui.end_row();
+                    ui.label("Marker radius");
+                    ui.add(egui::Slider::new(&mut s.marker_radius_mm, 4.0..=40.0).suffix(" mm"));
+                    ui.end_row();
+                    ui.label("Display unit");
+                    egui::ComboBox::from_id_salt("display_unit")
+                        .selected_text(s.display_unit.symbol())
+                        .show_ui(ui, |ui| {
+                            for u in [
+                                LengthUnit::Millimetre,
+                                LengthUnit::Centimetre,
+                                LengthUnit::Metre,
+                                LengthUnit::Inch,
+                            ] {
+                                ui.selectable_value(&mut s.display_unit, u, u.symbol());
+                            }
+                        });
+                    ui.end_row();
+                    ui.label("Default up")
+                        .on_hover_text("Up axis for files that don't say (TRC, some C3D)");
+                    egui::ComboBox::from_id_salt("default_up_axis")
+                        .selected_text(format!("{:?}", s.default_up_axis))
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut s.default_up_axis, UpAxis::Y, "Y");
+                            ui.selectable_value(&mut s.default_up_axis, UpAxis::Z, "Z");
+                        });
+                    ui.end_row();
+                    for (label, c) in [
+                        ("Background", &mut s.colours.background),
+                        ("Left markers", &mut s.colours.marker_left),
+                        ("Right markers", &mut s.colours.marker_right),
+                        ("Centre markers", &mut s.colours.marker_centre),
+                        ("Bones", &mut s.colours.bones),
                     ] {
-                        ui.selectable_value(&mut s.display_unit, u, u.symbol());
+                        ui.label(label);
+                        ui.color_edit_button_srgb(c);
+                        ui.end_row();
                     }
                 });
-            egui::ComboBox::from_label("Up axis for files without one")
-                .selected_text(format!("{:?}", s.default_up_axis))
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut s.default_up_axis, UpAxis::Y, "Y");
-                    ui.selectable_value(&mut s.default_up_axis, UpAxis::Z, "Z");
-                });
-            let colour = |ui: &mut egui::Ui, label: &str, c: &mut [u8; 3]| {
-                ui.horizontal(|ui| {
-                    ui.color_edit_button_srgb(c);
-                    ui.label(label);
-                });
-            };
-            colour(ui, "Background", &mut s.colours.background);
-            colour(ui, "Left markers", &mut s.colours.marker_left);
-            colour(ui, "Right markers", &mut s.colours.marker_right);
-            colour(ui, "Centre markers", &mut s.colours.marker_centre);
-            colour(ui, "Bones", &mut s.colours.bones);
             if s != *v.settings {
                 out.push(UiCommand::SetSettings(Box::new(s)));
             }

@@ -248,7 +248,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, v: &TimelineView<'_>) -> Vec<UiCommand> {
 /// timecode rate and the ruler's units. Fixed widths: the toolbar never shifts under the pointer.
 fn transport_bar(ui: &mut egui::Ui, v: &TimelineView<'_>, out: &mut Vec<UiCommand>) {
     let pb = |c: PlaybackCommand| UiCommand::Playback(c);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let icon = |s: &str| egui::RichText::new(s).size(15.0);
         if ui
             .button(icon("⏮"))
@@ -360,6 +360,7 @@ fn transport_bar(ui: &mut egui::Ui, v: &TimelineView<'_>, out: &mut Vec<UiComman
         ui.separator();
         let mut rate = v.display_rate;
         egui::ComboBox::from_id_salt("tc_rate")
+            .width(72.0)
             .selected_text(format!("TC {}", rate.label()))
             .show_ui(ui, |ui| {
                 for r in DisplayRate::ALL {
