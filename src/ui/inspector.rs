@@ -437,3 +437,68 @@ pub(crate) struct InspectorView<'a> {
     pub(crate) marker_world: &'a MarkerWorld,
     pub(crate) groups: &'a MarkerGroups,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    fn harness() -> Harness<'static, Vec<UiCommand>> {
+        let session = Session::default();
+        let settings = Settings::default();
+        let world = MarkerWorld::default();
+        let groups = MarkerGroups::default();
+        Harness::builder()
+            .with_size(egui::vec2(330.0, 700.0))
+            .build_ui_state(
+                move |ui, out: &mut Vec<UiCommand>| {
+                    let v = InspectorView {
+                        session: &session,
+                        selection: None,
+                        joint: None,
+                        actor: 0,
+                        frame: 0,
+                        settings: &settings,
+                        marker_world: &world,
+                        groups: &groups,
+                    };
+                    out.extend(inspector_ui(ui, &v));
+                },
+                Vec::new(),
+            )
+    }
+
+    fn settings_sent(out: &[UiCommand]) -> Option<&Settings> {
+        out.iter().rev().find_map(|c| match c {
+            UiCommand::SetSettings(s) => Some(&**s),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn display_toggles_change_the_settings() {
+        let mut h = harness();
+        h.get_by_label("Grid").click();
+        h.run();
+        let s = settings_sent(h.state()).expect("settings sent");
+        assert_eq!(s.show_grid, !Settings::default().show_grid);
+        h.get_by_label("all").click();
+        h.run();
+        let s = settings_sent(h.state()).expect("settings sent");
+        assert_eq!(s.trail_all, !Settings::default().trail_all);
+    }
+
+    #[test]
+    fn the_display_section_fits_a_1280_wide_window() {
+        // At 1280×720 the Inspector is ~330 points wide: no Display control may reach past it.
+        let mut h = harness();
+        h.run();
+        for label in ["Markers", "Bones", "HUD", "Mannequin", "Grid", "all"] {
+            for node in h.get_all_by_label(label) {
+                let r = node.rect();
+                assert!(r.right() <= 330.0, "{label} ends at {}", r.right());
+            }
+        }
+    }
+}

@@ -695,4 +695,63 @@ mod tests {
         assert_eq!(lanes.len(), 4);
         assert!(lanes[3].name.starts_with("Notes for Demo"));
     }
+
+    mod panel {
+        use super::*;
+        use egui_kittest::Harness;
+        use egui_kittest::kittest::Queryable;
+
+        fn harness(lanes: Vec<Lane>) -> Harness<'static, Vec<UiCommand>> {
+            Harness::builder()
+                .with_size(egui::vec2(1000.0, 240.0))
+                .build_ui_state(
+                    move |ui, out: &mut Vec<UiCommand>| {
+                        let view = TimelineView {
+                            frame: 100,
+                            frame_count: 1200,
+                            rate: FrameRate::integer(120).expect("rate"),
+                            in_frame: None,
+                            out_frame: None,
+                            playing: false,
+                            speed: 1.0,
+                            direction: 1.0,
+                            looping: false,
+                            timecode: "00:00:00:25".into(),
+                            display_rate: DisplayRate::Fps30,
+                            show_frames: false,
+                            lanes: lanes.iter().collect(),
+                            start_timecode: None,
+                            subtitles: None,
+                        };
+                        out.extend(timeline_ui(ui, &view));
+                    },
+                    Vec::new(),
+                )
+        }
+
+        #[test]
+        fn transport_buttons_send_their_commands() {
+            let mut h = harness(vec![]);
+            h.get_by_label("▶").click();
+            h.run();
+            h.get_by_label("In").click();
+            h.run();
+            h.get_by_label("# Frames").click();
+            h.run();
+            let out = h.state();
+            assert!(
+                out.iter()
+                    .any(|c| matches!(c, UiCommand::Playback(PlaybackCommand::TogglePlay))),
+                "{out:?}"
+            );
+            assert!(
+                out.iter()
+                    .any(|c| matches!(c, UiCommand::Edit(EditCommand::SetInPoint(Some(100)))))
+            );
+            assert!(
+                out.iter()
+                    .any(|c| matches!(c, UiCommand::SetShowFrames(true)))
+            );
+        }
+    }
 }
