@@ -348,3 +348,63 @@ fn a_driven_characters_head_turns_with_the_face_on_top_of_its_pose() {
     assert!(got.angle_between(want) < 1e-3, "{got} vs {want}");
     assert!(got.angle_between(body) > 1e-4, "the face turned the head");
 }
+
+#[test]
+fn face_operations_in_the_stack_change_the_face_and_undo_restores_it() {
+    use mocap_solver::face_ops::{ChannelSelection, FaceEntry, FaceOp};
+    use mocap_studio::model::edit::{EditCommand, HistoryCommand};
+    let mut app = app();
+    send(&mut app, SessionCommand::LoadDemo);
+    app.update();
+    let take = |app: &App| {
+        app.world()
+            .resource::<Session>()
+            .take
+            .clone()
+            .expect("take")
+    };
+    let raw = take(&app).face.expect("the demo has a face");
+    let raw_jaw = raw.curve("jawOpen").expect("jawOpen").values.clone();
+    assert!(raw_jaw.iter().any(|v| *v > 0.3));
+    // Gain 0 + offset 0.25 on jawOpen only (as the Cleanup tab's Face section adds it).
+    let mut stack = take(&app).cleanup.clone();
+    let mut e = FaceEntry::new(FaceOp::GainOffset {
+        gain: 0.0,
+        offset: 0.25,
+    });
+    e.channels = ChannelSelection::Names(vec!["jawOpen".into()]);
+    stack.face.push(e);
+    send(
+        &mut app,
+        EditCommand::SetCleanupStack {
+            stack: Box::new(stack),
+            what: "Add face Gain / offset".into(),
+            merge: None,
+        },
+    );
+    app.update();
+    app.update();
+    let face = take(&app).face.expect("face");
+    let jaw = &face.curve("jawOpen").expect("jawOpen").values;
+    assert!(
+        jaw.iter().all(|v| (*v - 0.25).abs() < 1e-6),
+        "jawOpen not flattened"
+    );
+    // Other channels are as captured.
+    assert_eq!(
+        face.curve("eyeBlinkLeft").expect("blink").values,
+        raw.curve("eyeBlinkLeft").expect("blink").values
+    );
+    let outcomes = &app
+        .world()
+        .resource::<mocap_studio::cleanup::face::FaceCleanup>()
+        .outcomes;
+    assert_eq!(outcomes.len(), 1);
+    assert!(outcomes[0].contains("in 1 curves"), "{outcomes:?}");
+    // Undo: the face as loaded again.
+    send(&mut app, HistoryCommand::Undo);
+    app.update();
+    app.update();
+    let face = take(&app).face.expect("face");
+    assert_eq!(face.curve("jawOpen").expect("jawOpen").values, raw_jaw);
+}

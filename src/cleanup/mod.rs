@@ -10,6 +10,7 @@
 //! take as `NAME.ops.ron` (loaded again when the take is opened) and, on export, recorded as a
 //! derived version in the take library when one is open.
 
+pub mod face;
 pub mod motion;
 pub mod panel;
 
@@ -44,6 +45,7 @@ impl Plugin for CleanupPlugin {
             sort: (MarkerColumn::Index, true),
             ..Default::default()
         })
+        .init_resource::<face::FaceCleanup>()
         .add_message::<CleanupCommand>()
         .init_resource::<crate::model::lanes::TimelineLanes>()
         .configure_sets(PreUpdate, CleanupSet.after(HistorySet).after(SessionSet))
@@ -57,6 +59,7 @@ impl Plugin for CleanupPlugin {
                 motion::apply_commands,
                 motion::poll_job,
                 motion::evaluate,
+                face::evaluate_face,
             )
                 .chain()
                 .in_set(CleanupSet),

@@ -4,8 +4,10 @@
 
 mod curves;
 mod face;
+mod face_stack;
 mod motion;
 pub use face::*;
+pub use face_stack::*;
 pub use motion::*;
 
 pub use curves::*;
@@ -67,6 +69,8 @@ pub struct CleanupView<'a> {
     pub joint: Option<JointCurves<'a>>,
     /// The take's face, when it has one (its channels are offered in the Curves view).
     pub face: Option<FaceCurvesView<'a>>,
+    /// Outcome line per face entry of the stack.
+    pub face_outcomes: &'a [String],
 }
 
 fn edit(stack: OpStack, what: impl Into<String>, merge: Option<u64>) -> UiCommand {
@@ -206,6 +210,15 @@ pub fn cleanup_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
                 out.extend(stack_ui(ui, v, stack));
                 ui.separator();
                 out.extend(motion_ui(ui, v, stack));
+                if let Some(f) = &v.face {
+                    ui.separator();
+                    let fv = FaceStackView {
+                        face: f.face,
+                        outcomes: v.face_outcomes,
+                        io: v.io,
+                    };
+                    out.extend(face_stack_ui(ui, &fv, stack));
+                }
             });
         out.extend(curves_ui(&mut cols[2], v));
     });

@@ -199,6 +199,7 @@ struct UiData<'w> {
     subtitle_settings: Option<Res<'w, SubtitleSettings>>,
     live: Option<Res<'w, crate::live::LiveLink>>,
     note_draft: Res<'w, crate::model::recovery::NoteDraft>,
+    face_cleanup: Option<Res<'w, crate::cleanup::face::FaceCleanup>>,
 }
 
 fn ui_system(
@@ -493,6 +494,10 @@ fn cleanup_view<'a>(data: &'a UiData, frame: usize) -> Option<CleanupView<'a>> {
                 frame,
             })
         }),
+        face_outcomes: data
+            .face_cleanup
+            .as_ref()
+            .map_or(&[][..], |f| f.outcomes.as_slice()),
         raw: c.raw().or_else(|| take.and_then(|t| t.markers.as_ref())),
         result: take.and_then(|t| t.markers.as_ref()),
         frame,
