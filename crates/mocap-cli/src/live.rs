@@ -282,33 +282,7 @@ fn record(a: RecordArgs) -> Result<()> {
         .map(|s| live_face::parse_addr(s, a.local))
         .transpose()?;
     let Some(natnet) = a.natnet.clone() else {
-        let Some(face_addr) = face_addr else {
-            bail!(
-                "nothing to record: give --natnet HOST:PORT (a NatNet body stream), \
-                 --livelink-face PORT (Live Link Face), or both; or --vmc-in PORT|ADDR:PORT \
-                 (a VMC skeleton stream)"
-            );
-        };
-        for (given, flag) in [
-            (a.solve, "--solve"),
-            (a.bvh.is_some(), "--bvh"),
-            (a.vmc.is_some(), "--vmc"),
-            (a.db.is_some(), "--db"),
-            (a.multicast.is_some(), "--multicast"),
-        ] {
-            if given {
-                bail!("{flag} needs a body stream: add --natnet HOST:PORT");
-            }
-        }
-        return live_face::record_alone(
-            face_addr,
-            a.face_subject.clone(),
-            &a.output,
-            a.report.as_deref(),
-            a.duration,
-            a.idle_timeout,
-            a.connect_timeout,
-        );
+        return record_face_only(&a, face_addr);
     };
     let server = natnet
         .to_socket_addrs()
@@ -328,22 +302,7 @@ fn record(a: RecordArgs) -> Result<()> {
         }
         None => None,
     };
-    let solve = if a.solve {
-        let unit = LengthUnit::parse(&a.bvh_unit)
-            .with_context(|| format!("--bvh-unit {}: use mm, cm, m or in", a.bvh_unit))?;
-        let skeleton = match &a.skeleton {
-            Some(p) => SolveSkeleton::load(p, unit)?,
-            None => SolveSkeleton::template()?,
-        };
-        Some(SolveConfig {
-            markerset: a.markerset.clone().unwrap_or_default(),
-            skeleton,
-            calibration_frames: a.calibration_frames,
-            smooth: 0.01,
-        })
-    } else {
-        None
-    };
+    let solve = solve_config(&a)?;
     let mut config = ClientConfig::new(server);
     config.multicast = a.multicast;
     config.data_port = a.data_port;
@@ -451,4 +410,54 @@ fn record(a: RecordArgs) -> Result<()> {
         a.output.display()
     );
     Ok(())
+}
+
+/// `record` without `--natnet`: the Live Link Face stream alone (the body-stream flags refused).
+fn record_face_only(a: &RecordArgs, face_addr: Option<SocketAddr>) -> Result<()> {
+    let Some(face_addr) = face_addr else {
+        bail!(
+            "nothing to record: give --natnet HOST:PORT (a NatNet body stream), \
+             --livelink-face PORT (Live Link Face), or both; or --vmc-in PORT|ADDR:PORT \
+             (a VMC skeleton stream)"
+        );
+    };
+    for (given, flag) in [
+        (a.solve, "--solve"),
+        (a.bvh.is_some(), "--bvh"),
+        (a.vmc.is_some(), "--vmc"),
+        (a.db.is_some(), "--db"),
+        (a.multicast.is_some(), "--multicast"),
+    ] {
+        if given {
+            bail!("{flag} needs a body stream: add --natnet HOST:PORT");
+        }
+    }
+    live_face::record_alone(
+        face_addr,
+        a.face_subject.clone(),
+        &a.output,
+        a.report.as_deref(),
+        a.duration,
+        a.idle_timeout,
+        a.connect_timeout,
+    )
+}
+
+/// The live solve configuration of `--solve` (`None` without it).
+fn solve_config(a: &RecordArgs) -> Result<Option<SolveConfig>> {
+    if !a.solve {
+        return Ok(None);
+    }
+    let unit = LengthUnit::parse(&a.bvh_unit)
+        .with_context(|| format!("--bvh-unit {}: use mm, cm, m or in", a.bvh_unit))?;
+    let skeleton = match &a.skeleton {
+        Some(p) => SolveSkeleton::load(p, unit)?,
+        None => SolveSkeleton::template()?,
+    };
+    Ok(Some(SolveConfig {
+        markerset: a.markerset.clone().unwrap_or_default(),
+        skeleton,
+        calibration_frames: a.calibration_frames,
+        smooth: 0.01,
+    }))
 }

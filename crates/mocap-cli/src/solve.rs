@@ -535,71 +535,85 @@ fn build_report(
         outputs,
     };
     if let Some(rp) = &args.reference {
-        let reference = reference_positions(rp, Some(source), args.bvh_unit)?;
-        let (ref_names, ref_pos) = (&reference.names, &reference.positions);
-        // Compare the first actor (or the only one).
-        let Some(s) = solves.first() else {
-            bail!("nothing was solved, so there is nothing to compare with the reference");
-        };
-        let model = s.solver.model();
-        let names: Vec<String> = model.joints.iter().map(|j| j.name.clone()).collect();
-        let ours = model.joint_positions(&s.result.motion);
-        let Some((turns, cmp)) = pipeline::compare_joint_positions_any_heading(
-            &names,
-            &ours,
-            ref_names,
-            ref_pos,
-            model.skeleton.up_axis,
-            Some(&s.result.frame_ok),
-        ) else {
-            bail!(
-                "{}: no joint of the reference has the name of one of ours; compare solves on the same skeleton",
-                rp.display()
-            );
-        };
-        report.reference = Some(rp.display().to_string());
-        report.joint_rms_mm = Some(cmp.rms_mm);
-        report.joint_max_mm = Some(cmp.max_mm);
-        report.joint_constant_rms_mm = Some(cmp.constant_rms_mm);
-        report.joint_varying_rms_mm = Some(cmp.varying_rms_mm);
-        report.per_joint_rms_mm = Some(cmp.per_joint_rms_mm.into_iter().collect());
-        report.reference_heading_quarter_turns = Some(turns);
-        // How closely each solve's segments follow the markers, by one method for both: each
-        // marker's best fixed offset on its segment, and the RMS distance left.
-        let markers = s.marker_segments();
-        let ok = Some(s.result.frame_ok.as_slice());
-        let ours = pipeline::rigid_marker_fit(model, &s.result.motion, take, &markers, 0, ok);
-        let theirs = pipeline::rigid_marker_fit(
-            &reference.model,
-            &reference.motion,
-            take,
-            &markers,
-            turns,
-            ok,
-        );
-        report.marker_fit_rms_mm = ours.map(|f| f.rms_mm);
-        if let Some(f) = theirs {
-            report.reference_marker_fit_rms_mm = Some(f.rms_mm);
-            // Our solve again with the markers where the reference's poses put them (only
-            // where its segment frames are ours: the same skeleton).
-            if pipeline::same_segment_frames(&s.solver, &reference.model) {
-                let again = pipeline::resolve_with_offsets(s, take, &f.offsets_mm)
-                    .context("solving again with the reference's marker offsets")?;
-                if let Some(c) = pipeline::compare_joint_positions_turned(
-                    &names,
-                    &model.joint_positions(&again.motion),
-                    turns,
-                    model.skeleton.up_axis,
-                    ref_names,
-                    ref_pos,
-                    Some(&again.frame_ok),
-                ) {
-                    report.reference_offsets_joint_rms_mm = Some(c.rms_mm);
-                    report.reference_offsets_marker_rms_mm = Some(again.marker_rms_max_mm().0);
-                }
-            }
-            report.reference_per_marker_fit_mm = Some(f.per_marker_rms_mm.into_iter().collect());
-        }
+        compare_with_reference(&mut report, args, rp, source, solves, take)?;
     }
     Ok(report)
+}
+
+/// Fills the reference fields of `report`: joint positions of the first actor against the
+/// reference solve `rp`, and how closely each follows the markers.
+fn compare_with_reference(
+    report: &mut Report,
+    args: &Args,
+    rp: &Path,
+    source: &SkeletonSource,
+    solves: &[ActorSolve],
+    take: &mocap_data::MarkerTrajectories,
+) -> anyhow::Result<()> {
+    let reference = reference_positions(rp, Some(source), args.bvh_unit)?;
+    let (ref_names, ref_pos) = (&reference.names, &reference.positions);
+    // Compare the first actor (or the only one).
+    let Some(s) = solves.first() else {
+        bail!("nothing was solved, so there is nothing to compare with the reference");
+    };
+    let model = s.solver.model();
+    let names: Vec<String> = model.joints.iter().map(|j| j.name.clone()).collect();
+    let ours = model.joint_positions(&s.result.motion);
+    let Some((turns, cmp)) = pipeline::compare_joint_positions_any_heading(
+        &names,
+        &ours,
+        ref_names,
+        ref_pos,
+        model.skeleton.up_axis,
+        Some(&s.result.frame_ok),
+    ) else {
+        bail!(
+            "{}: no joint of the reference has the name of one of ours; compare solves on the same skeleton",
+            rp.display()
+        );
+    };
+    report.reference = Some(rp.display().to_string());
+    report.joint_rms_mm = Some(cmp.rms_mm);
+    report.joint_max_mm = Some(cmp.max_mm);
+    report.joint_constant_rms_mm = Some(cmp.constant_rms_mm);
+    report.joint_varying_rms_mm = Some(cmp.varying_rms_mm);
+    report.per_joint_rms_mm = Some(cmp.per_joint_rms_mm.into_iter().collect());
+    report.reference_heading_quarter_turns = Some(turns);
+    // How closely each solve's segments follow the markers, by one method for both: each
+    // marker's best fixed offset on its segment, and the RMS distance left.
+    let markers = s.marker_segments();
+    let ok = Some(s.result.frame_ok.as_slice());
+    let ours = pipeline::rigid_marker_fit(model, &s.result.motion, take, &markers, 0, ok);
+    let theirs = pipeline::rigid_marker_fit(
+        &reference.model,
+        &reference.motion,
+        take,
+        &markers,
+        turns,
+        ok,
+    );
+    report.marker_fit_rms_mm = ours.map(|f| f.rms_mm);
+    if let Some(f) = theirs {
+        report.reference_marker_fit_rms_mm = Some(f.rms_mm);
+        // Our solve again with the markers where the reference's poses put them (only
+        // where its segment frames are ours: the same skeleton).
+        if pipeline::same_segment_frames(&s.solver, &reference.model) {
+            let again = pipeline::resolve_with_offsets(s, take, &f.offsets_mm)
+                .context("solving again with the reference's marker offsets")?;
+            if let Some(c) = pipeline::compare_joint_positions_turned(
+                &names,
+                &model.joint_positions(&again.motion),
+                turns,
+                model.skeleton.up_axis,
+                ref_names,
+                ref_pos,
+                Some(&again.frame_ok),
+            ) {
+                report.reference_offsets_joint_rms_mm = Some(c.rms_mm);
+                report.reference_offsets_marker_rms_mm = Some(again.marker_rms_max_mm().0);
+            }
+        }
+        report.reference_per_marker_fit_mm = Some(f.per_marker_rms_mm.into_iter().collect());
+    }
+    Ok(())
 }

@@ -427,34 +427,7 @@ pub fn parse_asf(text: &str) -> Result<AsfSkeleton, FormatError> {
         match key.as_str() {
             ":version" => version = Some(rest.join(" ")),
             ":name" => name = Some(rest.join(" ")),
-            ":units" => {
-                while let Some((l, s)) = lx.peek() {
-                    if s.starts_with(':') {
-                        break;
-                    }
-                    lx.next();
-                    let t: Vec<&str> = s.split_whitespace().collect();
-                    match (t[0].to_ascii_lowercase().as_str(), t.get(1)) {
-                        ("mass", Some(v)) => units.mass = num(v, l, "mass")?,
-                        ("length", Some(v)) => {
-                            units.length = num(v, l, "length")?;
-                            if !(units.length > 0.0 && units.length.is_finite()) {
-                                return Err(at(l, "`length` unit scale must be positive"));
-                            }
-                        }
-                        ("angle", Some(v)) => {
-                            units.angle = match v.to_ascii_lowercase().as_str() {
-                                "deg" | "degree" | "degrees" => AngleUnit::Degrees,
-                                "rad" | "radian" | "radians" => AngleUnit::Radians,
-                                _ => {
-                                    return Err(at(l, format!("angle unit `{v}`: use deg or rad")));
-                                }
-                            }
-                        }
-                        _ => {} // unknown unit lines are informational
-                    }
-                }
-            }
+            ":units" => parse_units(&mut lx, &mut units)?,
             ":documentation" => {
                 while let Some((_, s)) = lx.peek() {
                     if s.starts_with(':') {
@@ -464,51 +437,7 @@ pub fn parse_asf(text: &str) -> Result<AsfSkeleton, FormatError> {
                     documentation.push(s);
                 }
             }
-            ":root" => {
-                let mut r = AsfRoot {
-                    order: Vec::new(),
-                    axis_order: [0, 1, 2],
-                    position: [0.0; 3],
-                    orientation_deg: [0.0; 3],
-                };
-                while let Some((l, s)) = lx.peek() {
-                    if s.starts_with(':') {
-                        break;
-                    }
-                    lx.next();
-                    let t: Vec<&str> = s.split_whitespace().collect();
-                    match t[0].to_ascii_lowercase().as_str() {
-                        "order" => {
-                            r.order = t[1..]
-                                .iter()
-                                .map(|d| {
-                                    Dof::parse(d).filter(|d| *d != Dof::L).ok_or_else(|| {
-                                        at(
-                                            l,
-                                            format!(
-                                                "root order entry `{d}`: use TX TY TZ RX RY RZ"
-                                            ),
-                                        )
-                                    })
-                                })
-                                .collect::<Result<_, _>>()?;
-                            if (1..r.order.len()).any(|i| r.order[..i].contains(&r.order[i])) {
-                                return Err(at(l, "root order lists a DOF twice"));
-                            }
-                        }
-                        "axis" => r.axis_order = axis_letters(t.get(1).copied().unwrap_or(""), l)?,
-                        "position" => r.position = three(&t[1..], l, "position")?,
-                        "orientation" => {
-                            r.orientation_deg = three(&t[1..], l, "orientation")?;
-                            if units.angle == AngleUnit::Radians {
-                                r.orientation_deg = r.orientation_deg.map(f64::to_degrees);
-                            }
-                        }
-                        other => return Err(at(l, format!("unknown `:root` entry `{other}`"))),
-                    }
-                }
-                root = Some(r);
-            }
+            ":root" => root = Some(parse_root(&mut lx, units.angle)?),
             ":bonedata" => {
                 while let Some((l, s)) = lx.peek() {
                     if s.starts_with(':') {
@@ -532,51 +461,7 @@ pub fn parse_asf(text: &str) -> Result<AsfSkeleton, FormatError> {
             }
             ":hierarchy" => {
                 hierarchy_seen = true;
-                match lx.next() {
-                    Some((_, s)) if s.eq_ignore_ascii_case("begin") => {}
-                    Some((l, s)) => {
-                        return Err(at(
-                            l,
-                            format!("expected `begin` after `:hierarchy`, found `{s}`"),
-                        ));
-                    }
-                    None => return Err(at(lx.last_line(), "file ends after `:hierarchy`")),
-                }
-                loop {
-                    let Some((l, s)) = lx.next() else {
-                        return Err(at(lx.last_line(), "`:hierarchy` has no `end`"));
-                    };
-                    if s.eq_ignore_ascii_case("end") {
-                        break;
-                    }
-                    let t: Vec<&str> = s.split_whitespace().collect();
-                    let parent = if t[0] == "root" {
-                        None
-                    } else {
-                        Some(by_name.get(t[0]).copied().ok_or_else(|| {
-                            at(
-                                l,
-                                format!("`{}` in `:hierarchy` is not a bone of `:bonedata`", t[0]),
-                            )
-                        })?)
-                    };
-                    for c in &t[1..] {
-                        let ci = by_name.get(*c).copied().ok_or_else(|| {
-                            at(
-                                l,
-                                format!("`{c}` in `:hierarchy` is not a bone of `:bonedata`"),
-                            )
-                        })?;
-                        if parent_set.get(ci).copied().unwrap_or(true) {
-                            return Err(at(
-                                l,
-                                format!("bone `{c}` has two parents in `:hierarchy`"),
-                            ));
-                        }
-                        parent_set[ci] = true;
-                        bones[ci].parent = parent;
-                    }
-                }
+                parse_hierarchy(&mut lx, &by_name, &mut parent_set, &mut bones)?;
             }
             k if k.starts_with(':') => {
                 // Unknown section (e.g. `:skin`): skip its lines.
@@ -631,6 +516,131 @@ pub fn parse_asf(text: &str) -> Result<AsfSkeleton, FormatError> {
         ));
     }
     Ok(asf)
+}
+
+/// The lines of a `:units` section (after its keyword) into `units`.
+fn parse_units(lx: &mut Lines<'_>, units: &mut AsfUnits) -> Result<(), FormatError> {
+    while let Some((l, s)) = lx.peek() {
+        if s.starts_with(':') {
+            break;
+        }
+        lx.next();
+        let t: Vec<&str> = s.split_whitespace().collect();
+        match (t[0].to_ascii_lowercase().as_str(), t.get(1)) {
+            ("mass", Some(v)) => units.mass = num(v, l, "mass")?,
+            ("length", Some(v)) => {
+                units.length = num(v, l, "length")?;
+                if !(units.length > 0.0 && units.length.is_finite()) {
+                    return Err(at(l, "`length` unit scale must be positive"));
+                }
+            }
+            ("angle", Some(v)) => {
+                units.angle = match v.to_ascii_lowercase().as_str() {
+                    "deg" | "degree" | "degrees" => AngleUnit::Degrees,
+                    "rad" | "radian" | "radians" => AngleUnit::Radians,
+                    _ => {
+                        return Err(at(l, format!("angle unit `{v}`: use deg or rad")));
+                    }
+                }
+            }
+            _ => {} // unknown unit lines are informational
+        }
+    }
+    Ok(())
+}
+
+/// The lines of a `:root` section (after its keyword); orientation in degrees whatever `angle`.
+fn parse_root(lx: &mut Lines<'_>, angle: AngleUnit) -> Result<AsfRoot, FormatError> {
+    let mut r = AsfRoot {
+        order: Vec::new(),
+        axis_order: [0, 1, 2],
+        position: [0.0; 3],
+        orientation_deg: [0.0; 3],
+    };
+    while let Some((l, s)) = lx.peek() {
+        if s.starts_with(':') {
+            break;
+        }
+        lx.next();
+        let t: Vec<&str> = s.split_whitespace().collect();
+        match t[0].to_ascii_lowercase().as_str() {
+            "order" => {
+                r.order = t[1..]
+                    .iter()
+                    .map(|d| {
+                        Dof::parse(d).filter(|d| *d != Dof::L).ok_or_else(|| {
+                            at(l, format!("root order entry `{d}`: use TX TY TZ RX RY RZ"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+                if (1..r.order.len()).any(|i| r.order[..i].contains(&r.order[i])) {
+                    return Err(at(l, "root order lists a DOF twice"));
+                }
+            }
+            "axis" => r.axis_order = axis_letters(t.get(1).copied().unwrap_or(""), l)?,
+            "position" => r.position = three(&t[1..], l, "position")?,
+            "orientation" => {
+                r.orientation_deg = three(&t[1..], l, "orientation")?;
+                if angle == AngleUnit::Radians {
+                    r.orientation_deg = r.orientation_deg.map(f64::to_degrees);
+                }
+            }
+            other => return Err(at(l, format!("unknown `:root` entry `{other}`"))),
+        }
+    }
+    Ok(r)
+}
+
+/// The `begin` … `end` block of a `:hierarchy` section: sets each listed bone's parent.
+fn parse_hierarchy(
+    lx: &mut Lines<'_>,
+    by_name: &HashMap<String, usize>,
+    parent_set: &mut [bool],
+    bones: &mut [AsfBone],
+) -> Result<(), FormatError> {
+    match lx.next() {
+        Some((_, s)) if s.eq_ignore_ascii_case("begin") => {}
+        Some((l, s)) => {
+            return Err(at(
+                l,
+                format!("expected `begin` after `:hierarchy`, found `{s}`"),
+            ));
+        }
+        None => return Err(at(lx.last_line(), "file ends after `:hierarchy`")),
+    }
+    loop {
+        let Some((l, s)) = lx.next() else {
+            return Err(at(lx.last_line(), "`:hierarchy` has no `end`"));
+        };
+        if s.eq_ignore_ascii_case("end") {
+            break;
+        }
+        let t: Vec<&str> = s.split_whitespace().collect();
+        let parent = if t[0] == "root" {
+            None
+        } else {
+            Some(by_name.get(t[0]).copied().ok_or_else(|| {
+                at(
+                    l,
+                    format!("`{}` in `:hierarchy` is not a bone of `:bonedata`", t[0]),
+                )
+            })?)
+        };
+        for c in &t[1..] {
+            let ci = by_name.get(*c).copied().ok_or_else(|| {
+                at(
+                    l,
+                    format!("`{c}` in `:hierarchy` is not a bone of `:bonedata`"),
+                )
+            })?;
+            if parent_set.get(ci).copied().unwrap_or(true) {
+                return Err(at(l, format!("bone `{c}` has two parents in `:hierarchy`")));
+            }
+            parent_set[ci] = true;
+            bones[ci].parent = parent;
+        }
+    }
+    Ok(())
 }
 
 fn parse_bone(
@@ -814,6 +824,9 @@ pub fn parse_amc_with(
     asf: &AsfSkeleton,
     opts: &AmcOptions,
 ) -> Result<Motion, FormatError> {
+    // long function: one pass over the AMC lines; every line kind (keyword, frame number, bone
+    // values) reads and updates the same frame state (current frame, bones seen, angle unit,
+    // the frame's values), which helpers would have to thread through as six mutable borrows.
     let order = asf.joint_order();
     // Column of each bone's first value; root first.
     let mut col_of_bone: Vec<Option<usize>> = vec![None; asf.bones.len()];

@@ -405,290 +405,83 @@ enum Open {
 
 fn parse_header(b: &[u8], path: &Path, opts: &ReadOptions) -> Result<Header, FormatError> {
     let err = |loc: Location, msg: String| FormatError::malformed(path, loc, msg);
-    let mut lx = Lexer::new(b);
-    match lx.next() {
-        Some(t) if t.is("HIERARCHY") => {}
-        Some(t) => {
-            return Err(err(
-                t.loc(),
-                format!(
-                    "expected `HIERARCHY` at the start of a BVH file, found `{}`",
-                    t.show()
-                ),
-            ));
-        }
-        None => {
-            return Err(err(
-                Location::File,
-                "empty file; expected a BVH `HIERARCHY`".into(),
-            ));
-        }
-    }
-    let mut joints: Vec<Joint> = Vec::new();
-    let mut stack: Vec<Open> = Vec::new();
-    loop {
-        let Some(t) = lx.next() else {
-            let msg = match stack.last() {
-                Some(Open::Joint { index, .. }) => format!(
-                    "file ends inside joint `{}`: missing `}}` and the `MOTION` section",
-                    joints[*index].name
-                ),
-                Some(Open::EndSite { .. }) => "file ends inside an `End Site`: missing `}`".into(),
-                None => "file ends before the `MOTION` section".into(),
-            };
-            return Err(err(lx.pos(), msg));
-        };
-        if t.is("ROOT") || t.is("JOINT") {
-            let is_root = t.is("ROOT");
-            let parent = match stack.last() {
-                None if is_root => None,
-                Some(Open::Joint { index, .. }) if !is_root => Some(*index),
-                None => {
-                    return Err(err(
-                        t.loc(),
-                        "`JOINT` outside any `ROOT`: check the braces above".into(),
-                    ));
-                }
-                Some(Open::Joint { index, .. }) => {
-                    return Err(err(
-                        t.loc(),
-                        format!(
-                            "`ROOT` inside joint `{}`: a `}}` is missing above",
-                            joints[*index].name
-                        ),
-                    ));
-                }
-                Some(Open::EndSite { .. }) => {
-                    return Err(err(
-                        t.loc(),
-                        "joint inside an `End Site`: a `}` is missing above".into(),
-                    ));
-                }
-            };
-            let (mut name, col) = lx.rest_of_line();
-            let mut brace_on_line = false;
-            if let Some(n) = name.strip_suffix(b"{") {
-                name = n;
-                while let Some((last, init)) = name.split_last() {
-                    if last.is_ascii_whitespace() {
-                        name = init;
-                    } else {
-                        break;
-                    }
-                }
-                brace_on_line = true;
-            }
-            if name.is_empty() {
-                return Err(err(
-                    Location::Line(t.line, Some(col)),
-                    format!("`{}` without a name", t.show()),
-                ));
-            }
-            if !brace_on_line {
-                match lx.next() {
-                    Some(b) if b.text == b"{" => {}
-                    Some(b) => {
-                        return Err(err(
-                            b.loc(),
-                            format!(
-                                "expected `{{` after joint `{}`, found `{}`",
-                                String::from_utf8_lossy(name),
-                                b.show()
-                            ),
-                        ));
-                    }
-                    None => {
-                        return Err(err(
-                            lx.pos(),
-                            format!(
-                                "file ends after joint `{}`: missing `{{`",
-                                String::from_utf8_lossy(name)
-                            ),
-                        ));
-                    }
-                }
-            }
-            let index = joints.len();
-            joints.push(Joint::new(
-                String::from_utf8_lossy(name).into_owned(),
-                parent,
-                DVec3::ZERO,
-            ));
-            stack.push(Open::Joint {
-                index,
-                has_offset: false,
-                has_channels: false,
-            });
-        } else if t.is("End") {
-            match lx.next() {
-                Some(s) if s.is("Site") => {}
-                _ => return Err(err(t.loc(), "expected `End Site`".into())),
-            }
-            match lx.next() {
-                Some(b) if b.text == b"{" => {}
-                _ => return Err(err(t.loc(), "expected `{` after `End Site`".into())),
-            }
-            let joint = match stack.last() {
-                Some(Open::Joint { index, .. }) => *index,
-                _ => {
-                    return Err(err(
-                        t.loc(),
-                        "`End Site` outside a joint: check the braces above".into(),
-                    ));
-                }
-            };
-            if joints[joint].end_site.is_some() {
-                return Err(err(
-                    t.loc(),
-                    format!(
-                        "joint `{}` has a second `End Site`; BVH allows one per joint",
-                        joints[joint].name
-                    ),
-                ));
-            }
-            stack.push(Open::EndSite {
-                joint,
-                has_offset: false,
-            });
-        } else if t.is("OFFSET") {
-            let mut v = [0.0f64; 3];
-            for c in &mut v {
-                let n = lx.next().ok_or_else(|| {
-                    err(
-                        lx.pos(),
-                        "file ends inside `OFFSET`: give three numbers".into(),
-                    )
-                })?;
-                *c = header_number(&n, path, "OFFSET")?;
-            }
-            let v = DVec3::from_array(v);
-            match stack.last_mut() {
-                Some(Open::Joint {
-                    index, has_offset, ..
-                }) => {
-                    if *has_offset {
-                        return Err(err(t.loc(), "second `OFFSET` in one joint".into()));
-                    }
-                    *has_offset = true;
-                    joints[*index].offset = v;
-                }
-                Some(Open::EndSite { joint, has_offset }) => {
-                    if *has_offset {
-                        return Err(err(t.loc(), "second `OFFSET` in one `End Site`".into()));
-                    }
-                    *has_offset = true;
-                    joints[*joint].end_site = Some(v);
-                }
-                None => return Err(err(t.loc(), "`OFFSET` outside a joint".into())),
-            }
-        } else if t.is("CHANNELS") {
-            let Some(Open::Joint {
-                index,
-                has_channels,
-                ..
-            }) = stack.last_mut()
-            else {
-                return Err(err(
-                    t.loc(),
-                    "`CHANNELS` outside a joint (an `End Site` has no channels)".into(),
-                ));
-            };
-            if *has_channels {
-                return Err(err(t.loc(), "second `CHANNELS` in one joint".into()));
-            }
-            *has_channels = true;
-            let n_tok = lx
-                .next()
-                .ok_or_else(|| err(lx.pos(), "file ends inside `CHANNELS`".into()))?;
-            let n = std::str::from_utf8(n_tok.text)
-                .ok()
-                .and_then(|s| s.parse::<usize>().ok())
-                .filter(|n| *n <= MAX_CHANNELS_PER_JOINT)
-                .ok_or_else(|| {
-                    err(
-                        n_tok.loc(),
-                        format!(
-                            "channel count `{}` is not a number from 0 to 6",
-                            n_tok.show()
-                        ),
-                    )
-                })?;
-            let mut chans = Vec::with_capacity(n);
-            for _ in 0..n {
-                let c = lx
-                    .next()
-                    .ok_or_else(|| err(lx.pos(), format!("file ends inside `CHANNELS {n}`")))?;
-                let ch = std::str::from_utf8(c.text)
-                    .ok()
-                    .and_then(Channel::parse)
-                    .ok_or_else(|| FormatError::Unsupported {
-                        path: path.to_path_buf(),
-                        location: c.loc(),
-                        message: format!(
-                            "channel `{}`: only X/Y/Z position and rotation channels are supported",
-                            c.show()
-                        ),
-                    })?;
-                if chans.contains(&ch) {
-                    return Err(err(
-                        c.loc(),
-                        format!("channel `{}` listed twice", ch.name()),
-                    ));
-                }
-                chans.push(ch);
-            }
-            let j = &mut joints[*index];
-            j.rotation_order = rotation_order_of(&chans);
-            j.channels = chans;
-        } else if t.text == b"}" {
-            match stack.pop() {
-                Some(Open::Joint {
-                    index,
-                    has_offset: false,
-                    ..
-                }) => {
-                    return Err(err(
-                        t.loc(),
-                        format!("joint `{}` has no `OFFSET`", joints[index].name),
-                    ));
-                }
-                Some(Open::EndSite {
-                    has_offset: false, ..
-                }) => return Err(err(t.loc(), "`End Site` without `OFFSET`".into())),
-                Some(_) => {}
-                None => return Err(err(t.loc(), "unmatched `}`".into())),
-            }
-        } else if t.is("MOTION") {
-            if let Some(Open::Joint { index, .. } | Open::EndSite { joint: index, .. }) =
-                stack.last()
-            {
-                return Err(err(
-                    t.loc(),
-                    format!(
-                        "`MOTION` while joint `{}` is still open: a `}}` is missing",
-                        joints[*index].name
-                    ),
-                ));
-            }
-            break;
-        } else {
-            return Err(err(
-                t.loc(),
-                format!(
-                    "unexpected `{}` in the hierarchy (expected ROOT, JOINT, End Site, OFFSET, CHANNELS, braces or MOTION)",
-                    t.show()
-                ),
-            ));
-        }
-    }
+    let mut h = Hierarchy {
+        lx: Lexer::new(b),
+        joints: Vec::new(),
+        stack: Vec::new(),
+        path,
+    };
+    h.start()?;
+    while h.statement()? {}
+    let Hierarchy { mut lx, joints, .. } = h;
     if joints.is_empty() {
         return Err(err(lx.pos(), "the hierarchy has no `ROOT` joint".into()));
     }
-    // Frames: N
+    let frames_tok = frames_token(&mut lx, path)?;
+
+    let frames = std::str::from_utf8(frames_tok.text)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| {
+            err(
+                frames_tok.loc(),
+                format!(
+                    "`Frames:` value `{}` is not a whole number",
+                    frames_tok.show()
+                ),
+            )
+        })?;
+
+    let time_tok = frame_time_token(&mut lx, path)?;
+
+    let frame_time_s = header_number(&time_tok, path, "Frame Time")?;
+    if frame_time_s <= 0.0 {
+        return Err(err(
+            time_tok.loc(),
+            format!(
+                "`Frame Time: {}` must be a positive number of seconds (e.g. 0.0083333 for 120 Hz)",
+                time_tok.show()
+            ),
+        ));
+    }
+    let rate = FrameRate::from_hz(1.0 / frame_time_s).map_err(|e| {
+        err(
+            time_tok.loc(),
+            format!(
+                "`Frame Time: {}` gives no usable frame rate: {e}",
+                time_tok.show()
+            ),
+        )
+    })?;
+
+    if let Some(extra) = lx.next() {
+        return Err(err(
+            extra.loc(),
+            format!("unexpected `{}` after `Frame Time:`", extra.show()),
+        ));
+    }
+    let data_line = b.iter().filter(|&&c| c == b'\n').count() + 1;
+    Ok(Header {
+        skeleton: Skeleton {
+            joints,
+            unit: opts.unit,
+            up_axis: opts.up_axis,
+        },
+        frames,
+        frames_line: frames_tok.line,
+        frame_time_s,
+        rate,
+        data_line,
+    })
+}
+
+/// The token after `Frames:` (or the number glued to it, as in `Frames:120`).
+fn frames_token<'a>(lx: &mut Lexer<'a>, path: &Path) -> Result<Tok<'a>, FormatError> {
+    let err = |loc: Location, msg: String| FormatError::malformed(path, loc, msg);
     let ft = lx
         .next()
         .ok_or_else(|| err(lx.pos(), "missing `Frames:` after `MOTION`".into()))?;
-    let frames_tok = if ft.is("Frames:") {
+    let tok = if ft.is("Frames:") {
         lx.next()
             .ok_or_else(|| err(lx.pos(), "missing the number after `Frames:`".into()))?
     } else if ft.text.len() > 7 && ft.text[..7].eq_ignore_ascii_case(b"Frames:") {
@@ -703,24 +496,17 @@ fn parse_header(b: &[u8], path: &Path, opts: &ReadOptions) -> Result<Header, For
             format!("expected `Frames:` after `MOTION`, found `{}`", ft.show()),
         ));
     };
-    let frames = std::str::from_utf8(frames_tok.text)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| {
-            err(
-                frames_tok.loc(),
-                format!(
-                    "`Frames:` value `{}` is not a whole number",
-                    frames_tok.show()
-                ),
-            )
-        })?;
-    // Frame Time: t
+    Ok(tok)
+}
+
+/// The token after `Frame Time:` (or the number glued to it, as in `Time:0.01`).
+fn frame_time_token<'a>(lx: &mut Lexer<'a>, path: &Path) -> Result<Tok<'a>, FormatError> {
+    let err = |loc: Location, msg: String| FormatError::malformed(path, loc, msg);
     let f1 = lx
         .next()
         .ok_or_else(|| err(lx.pos(), "missing `Frame Time:` after `Frames:`".into()))?;
     let f2 = lx.next();
-    let time_tok = match f2 {
+    let tok = match f2 {
         Some(f2) if f1.is("Frame") && f2.is("Time:") => lx
             .next()
             .ok_or_else(|| err(lx.pos(), "missing the number after `Frame Time:`".into()))?,
@@ -745,44 +531,348 @@ fn parse_header(b: &[u8], path: &Path, opts: &ReadOptions) -> Result<Header, For
             ));
         }
     };
-    let frame_time_s = header_number(&time_tok, path, "Frame Time")?;
-    if frame_time_s <= 0.0 {
-        return Err(err(
-            time_tok.loc(),
-            format!(
-                "`Frame Time: {}` must be a positive number of seconds (e.g. 0.0083333 for 120 Hz)",
-                time_tok.show()
-            ),
-        ));
+    Ok(tok)
+}
+
+/// The `HIERARCHY` section being read: the joints so far and the open braces.
+struct Hierarchy<'a> {
+    /// Tokens of the file.
+    lx: Lexer<'a>,
+    /// Joints read so far, parents before children.
+    joints: Vec<Joint>,
+    /// Open `ROOT`/`JOINT`/`End Site` blocks, innermost last.
+    stack: Vec<Open>,
+    /// The file, for error messages.
+    path: &'a Path,
+}
+
+impl Hierarchy<'_> {
+    /// Checks the `HIERARCHY` keyword that starts the file.
+    fn start(&mut self) -> Result<(), FormatError> {
+        let path = self.path;
+        let err = |loc: Location, msg: String| FormatError::malformed(path, loc, msg);
+        match self.lx.next() {
+            Some(t) if t.is("HIERARCHY") => {}
+            Some(t) => {
+                return Err(err(
+                    t.loc(),
+                    format!(
+                        "expected `HIERARCHY` at the start of a BVH file, found `{}`",
+                        t.show()
+                    ),
+                ));
+            }
+            None => {
+                return Err(err(
+                    Location::File,
+                    "empty file; expected a BVH `HIERARCHY`".into(),
+                ));
+            }
+        }
+        Ok(())
     }
-    let rate = FrameRate::from_hz(1.0 / frame_time_s).map_err(|e| {
-        err(
-            time_tok.loc(),
-            format!(
-                "`Frame Time: {}` gives no usable frame rate: {e}",
-                time_tok.show()
-            ),
-        )
-    })?;
-    if let Some(extra) = lx.next() {
-        return Err(err(
-            extra.loc(),
-            format!("unexpected `{}` after `Frame Time:`", extra.show()),
-        ));
+
+    /// Reads one statement; `false` once `MOTION` ends the hierarchy.
+    fn statement(&mut self) -> Result<bool, FormatError> {
+        let path = self.path;
+        let err = |loc: Location, msg: String| FormatError::malformed(path, loc, msg);
+        let Some(t) = self.lx.next() else {
+            let msg = match self.stack.last() {
+                Some(Open::Joint { index, .. }) => format!(
+                    "file ends inside joint `{}`: missing `}}` and the `MOTION` section",
+                    self.joints[*index].name
+                ),
+                Some(Open::EndSite { .. }) => "file ends inside an `End Site`: missing `}`".into(),
+                None => "file ends before the `MOTION` section".into(),
+            };
+            return Err(err(self.lx.pos(), msg));
+        };
+        if t.is("ROOT") || t.is("JOINT") {
+            self.joint(t)?;
+        } else if t.is("End") {
+            self.end_site(t)?;
+        } else if t.is("OFFSET") {
+            self.offset(t)?;
+        } else if t.is("CHANNELS") {
+            self.channels(t)?;
+        } else if t.text == b"}" {
+            self.close(t)?;
+        } else if t.is("MOTION") {
+            if let Some(Open::Joint { index, .. } | Open::EndSite { joint: index, .. }) =
+                self.stack.last()
+            {
+                return Err(err(
+                    t.loc(),
+                    format!(
+                        "`MOTION` while joint `{}` is still open: a `}}` is missing",
+                        self.joints[*index].name
+                    ),
+                ));
+            }
+            return Ok(false);
+        } else {
+            return Err(err(
+                t.loc(),
+                format!(
+                    "unexpected `{}` in the hierarchy (expected ROOT, JOINT, End Site, OFFSET, CHANNELS, braces or MOTION)",
+                    t.show()
+                ),
+            ));
+        }
+        Ok(true)
     }
-    let data_line = b.iter().filter(|&&c| c == b'\n').count() + 1;
-    Ok(Header {
-        skeleton: Skeleton {
-            joints,
-            unit: opts.unit,
-            up_axis: opts.up_axis,
-        },
-        frames,
-        frames_line: frames_tok.line,
-        frame_time_s,
-        rate,
-        data_line,
-    })
+
+    /// `ROOT name {` or `JOINT name {`: opens a joint.
+    fn joint(&mut self, t: Tok<'_>) -> Result<(), FormatError> {
+        let path = self.path;
+        let err = |loc: Location, msg: String| FormatError::malformed(path, loc, msg);
+        let is_root = t.is("ROOT");
+        let parent = match self.stack.last() {
+            None if is_root => None,
+            Some(Open::Joint { index, .. }) if !is_root => Some(*index),
+            None => {
+                return Err(err(
+                    t.loc(),
+                    "`JOINT` outside any `ROOT`: check the braces above".into(),
+                ));
+            }
+            Some(Open::Joint { index, .. }) => {
+                return Err(err(
+                    t.loc(),
+                    format!(
+                        "`ROOT` inside joint `{}`: a `}}` is missing above",
+                        self.joints[*index].name
+                    ),
+                ));
+            }
+            Some(Open::EndSite { .. }) => {
+                return Err(err(
+                    t.loc(),
+                    "joint inside an `End Site`: a `}` is missing above".into(),
+                ));
+            }
+        };
+        let (mut name, col) = self.lx.rest_of_line();
+        let mut brace_on_line = false;
+        if let Some(n) = name.strip_suffix(b"{") {
+            name = n;
+            while let Some((last, init)) = name.split_last() {
+                if last.is_ascii_whitespace() {
+                    name = init;
+                } else {
+                    break;
+                }
+            }
+            brace_on_line = true;
+        }
+        if name.is_empty() {
+            return Err(err(
+                Location::Line(t.line, Some(col)),
+                format!("`{}` without a name", t.show()),
+            ));
+        }
+        if !brace_on_line {
+            match self.lx.next() {
+                Some(b) if b.text == b"{" => {}
+                Some(b) => {
+                    return Err(err(
+                        b.loc(),
+                        format!(
+                            "expected `{{` after joint `{}`, found `{}`",
+                            String::from_utf8_lossy(name),
+                            b.show()
+                        ),
+                    ));
+                }
+                None => {
+                    return Err(err(
+                        self.lx.pos(),
+                        format!(
+                            "file ends after joint `{}`: missing `{{`",
+                            String::from_utf8_lossy(name)
+                        ),
+                    ));
+                }
+            }
+        }
+        let index = self.joints.len();
+        self.joints.push(Joint::new(
+            String::from_utf8_lossy(name).into_owned(),
+            parent,
+            DVec3::ZERO,
+        ));
+        self.stack.push(Open::Joint {
+            index,
+            has_offset: false,
+            has_channels: false,
+        });
+        Ok(())
+    }
+
+    /// `End Site {`: opens the end site of the innermost joint.
+    fn end_site(&mut self, t: Tok<'_>) -> Result<(), FormatError> {
+        let path = self.path;
+        let err = |loc: Location, msg: String| FormatError::malformed(path, loc, msg);
+        match self.lx.next() {
+            Some(s) if s.is("Site") => {}
+            _ => return Err(err(t.loc(), "expected `End Site`".into())),
+        }
+        match self.lx.next() {
+            Some(b) if b.text == b"{" => {}
+            _ => return Err(err(t.loc(), "expected `{` after `End Site`".into())),
+        }
+        let joint = match self.stack.last() {
+            Some(Open::Joint { index, .. }) => *index,
+            _ => {
+                return Err(err(
+                    t.loc(),
+                    "`End Site` outside a joint: check the braces above".into(),
+                ));
+            }
+        };
+        if self.joints[joint].end_site.is_some() {
+            return Err(err(
+                t.loc(),
+                format!(
+                    "joint `{}` has a second `End Site`; BVH allows one per joint",
+                    self.joints[joint].name
+                ),
+            ));
+        }
+        self.stack.push(Open::EndSite {
+            joint,
+            has_offset: false,
+        });
+        Ok(())
+    }
+
+    /// `OFFSET x y z` of the innermost joint or end site.
+    fn offset(&mut self, t: Tok<'_>) -> Result<(), FormatError> {
+        let path = self.path;
+        let err = |loc: Location, msg: String| FormatError::malformed(path, loc, msg);
+        let mut v = [0.0f64; 3];
+        for c in &mut v {
+            let n = self.lx.next().ok_or_else(|| {
+                err(
+                    self.lx.pos(),
+                    "file ends inside `OFFSET`: give three numbers".into(),
+                )
+            })?;
+            *c = header_number(&n, self.path, "OFFSET")?;
+        }
+        let v = DVec3::from_array(v);
+        match self.stack.last_mut() {
+            Some(Open::Joint {
+                index, has_offset, ..
+            }) => {
+                if *has_offset {
+                    return Err(err(t.loc(), "second `OFFSET` in one joint".into()));
+                }
+                *has_offset = true;
+                self.joints[*index].offset = v;
+            }
+            Some(Open::EndSite { joint, has_offset }) => {
+                if *has_offset {
+                    return Err(err(t.loc(), "second `OFFSET` in one `End Site`".into()));
+                }
+                *has_offset = true;
+                self.joints[*joint].end_site = Some(v);
+            }
+            None => return Err(err(t.loc(), "`OFFSET` outside a joint".into())),
+        }
+        Ok(())
+    }
+
+    /// `CHANNELS n names…` of the innermost joint.
+    fn channels(&mut self, t: Tok<'_>) -> Result<(), FormatError> {
+        let path = self.path;
+        let err = |loc: Location, msg: String| FormatError::malformed(path, loc, msg);
+        let Some(Open::Joint {
+            index,
+            has_channels,
+            ..
+        }) = self.stack.last_mut()
+        else {
+            return Err(err(
+                t.loc(),
+                "`CHANNELS` outside a joint (an `End Site` has no channels)".into(),
+            ));
+        };
+        if *has_channels {
+            return Err(err(t.loc(), "second `CHANNELS` in one joint".into()));
+        }
+        *has_channels = true;
+        let n_tok = self
+            .lx
+            .next()
+            .ok_or_else(|| err(self.lx.pos(), "file ends inside `CHANNELS`".into()))?;
+        let n = std::str::from_utf8(n_tok.text)
+            .ok()
+            .and_then(|s| s.parse::<usize>().ok())
+            .filter(|n| *n <= MAX_CHANNELS_PER_JOINT)
+            .ok_or_else(|| {
+                err(
+                    n_tok.loc(),
+                    format!(
+                        "channel count `{}` is not a number from 0 to 6",
+                        n_tok.show()
+                    ),
+                )
+            })?;
+        let mut chans = Vec::with_capacity(n);
+        for _ in 0..n {
+            let c = self
+                .lx
+                .next()
+                .ok_or_else(|| err(self.lx.pos(), format!("file ends inside `CHANNELS {n}`")))?;
+            let ch = std::str::from_utf8(c.text)
+                .ok()
+                .and_then(Channel::parse)
+                .ok_or_else(|| FormatError::Unsupported {
+                    path: self.path.to_path_buf(),
+                    location: c.loc(),
+                    message: format!(
+                        "channel `{}`: only X/Y/Z position and rotation channels are supported",
+                        c.show()
+                    ),
+                })?;
+            if chans.contains(&ch) {
+                return Err(err(
+                    c.loc(),
+                    format!("channel `{}` listed twice", ch.name()),
+                ));
+            }
+            chans.push(ch);
+        }
+        let j = &mut self.joints[*index];
+        j.rotation_order = rotation_order_of(&chans);
+        j.channels = chans;
+        Ok(())
+    }
+
+    /// `}`: closes the innermost block, which must have had its `OFFSET`.
+    fn close(&mut self, t: Tok<'_>) -> Result<(), FormatError> {
+        let path = self.path;
+        let err = |loc: Location, msg: String| FormatError::malformed(path, loc, msg);
+        match self.stack.pop() {
+            Some(Open::Joint {
+                index,
+                has_offset: false,
+                ..
+            }) => {
+                return Err(err(
+                    t.loc(),
+                    format!("joint `{}` has no `OFFSET`", self.joints[index].name),
+                ));
+            }
+            Some(Open::EndSite {
+                has_offset: false, ..
+            }) => return Err(err(t.loc(), "`End Site` without `OFFSET`".into())),
+            Some(_) => {}
+            None => return Err(err(t.loc(), "unmatched `}`".into())),
+        }
+        Ok(())
+    }
 }
 
 /// The composition order implied by the rotation channels in file order; axes without a channel
@@ -1142,6 +1232,50 @@ fn write_impl<W: Write>(
     w: W,
     path: &Path,
 ) -> Result<(), FormatError> {
+    use std::fmt::Write as _;
+    check_writable(skeleton, motion, path)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
+    let io = |e: std::io::Error| FormatError::io(path, e);
+    let (mut text, columns) = hierarchy_text(skeleton, motion);
+    let ft = if motion.frame_time_s.is_finite()
+        && motion.frame_time_s > 0.0
+        && FrameRate::from_hz(1.0 / motion.frame_time_s).ok() == Some(motion.rate)
+    {
+        motion.frame_time_s
+    } else {
+        motion.rate.frame_duration_s()
+    };
+    let _ = write!(
+        text,
+        "MOTION\nFrames: {}\nFrame Time: {}\n",
+        motion.frame_count(),
+        ft
+    );
+    w.write_all(text.as_bytes()).map_err(io)?;
+    let cpf = motion.channels_per_frame;
+    let identity = columns.iter().enumerate().all(|(i, &c)| i == c);
+    let mut line = String::with_capacity(cpf * 12 + 2);
+    if cpf > 0 {
+        for frame in motion.values.chunks_exact(cpf) {
+            line.clear();
+            for (k, &c) in columns.iter().enumerate() {
+                if k > 0 {
+                    line.push(' ');
+                }
+                let v = if identity { frame[k] } else { frame[c] };
+                let _ = write!(line, "{v}");
+            }
+            line.push('\n');
+            w.write_all(line.as_bytes()).map_err(io)?;
+        }
+    }
+    w.flush().map_err(io)?;
+    Ok(())
+}
+
+/// Checks that the skeleton and motion can be written as BVH (names, no rest rotations, finite
+/// values).
+fn check_writable(skeleton: &Skeleton, motion: &Motion, path: &Path) -> Result<(), FormatError> {
     skeleton
         .validate()
         .map_err(|e| invalid(path, e.to_string()))?;
@@ -1193,9 +1327,12 @@ fn write_impl<W: Write>(
             ),
         ));
     }
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
-    let io = |e: std::io::Error| FormatError::io(path, e);
+    Ok(())
+}
 
+/// The `HIERARCHY` section's text and, per output column, the motion channel it holds.
+fn hierarchy_text(skeleton: &Skeleton, motion: &Motion) -> (String, Vec<usize>) {
+    use std::fmt::Write as _;
     // Depth-first order and output column map.
     let offsets = skeleton.channel_offsets();
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); skeleton.joints.len()];
@@ -1216,7 +1353,6 @@ fn write_impl<W: Write>(
         .map(|(i, _)| (i, true))
         .collect();
     let mut depth = 0usize;
-    use std::fmt::Write as _;
     while let Some((ji, enter)) = stack.pop() {
         let j = &skeleton.joints[ji];
         let ind = "\t".repeat(depth);
@@ -1242,33 +1378,7 @@ fn write_impl<W: Write>(
         );
         // Channel order: as stored when consistent with rotation_order, else positions then
         // rotations in rotation_order.
-        let order = j.rotation_order.axes();
-        let rot_axes: Vec<usize> = j
-            .channels
-            .iter()
-            .filter(|c| c.is_rotation())
-            .map(|c| c.axis())
-            .collect();
-        let expected: Vec<usize> = order
-            .iter()
-            .copied()
-            .filter(|a| rot_axes.contains(a))
-            .collect();
-        let mut out_idx: Vec<usize> = (0..j.channels.len()).collect();
-        if rot_axes != expected {
-            out_idx = (0..j.channels.len())
-                .filter(|&k| !j.channels[k].is_rotation())
-                .collect();
-            for a in expected {
-                if let Some(k) = j
-                    .channels
-                    .iter()
-                    .position(|c| c.is_rotation() && c.axis() == a)
-                {
-                    out_idx.push(k);
-                }
-            }
-        }
+        let out_idx = channel_order(j);
         if !j.channels.is_empty() {
             let _ = write!(text, "{ind}\tCHANNELS {}", j.channels.len());
             for &k in &out_idx {
@@ -1283,40 +1393,40 @@ fn write_impl<W: Write>(
         }
         depth += 1;
     }
-    let ft = if motion.frame_time_s.is_finite()
-        && motion.frame_time_s > 0.0
-        && FrameRate::from_hz(1.0 / motion.frame_time_s).ok() == Some(motion.rate)
-    {
-        motion.frame_time_s
-    } else {
-        motion.rate.frame_duration_s()
-    };
-    let _ = write!(
-        text,
-        "MOTION\nFrames: {}\nFrame Time: {}\n",
-        motion.frame_count(),
-        ft
-    );
-    w.write_all(text.as_bytes()).map_err(io)?;
-    let cpf = motion.channels_per_frame;
-    let identity = columns.iter().enumerate().all(|(i, &c)| i == c);
-    let mut line = String::with_capacity(cpf * 12 + 2);
-    if cpf > 0 {
-        for frame in motion.values.chunks_exact(cpf) {
-            line.clear();
-            for (k, &c) in columns.iter().enumerate() {
-                if k > 0 {
-                    line.push(' ');
-                }
-                let v = if identity { frame[k] } else { frame[c] };
-                let _ = write!(line, "{v}");
+    (text, columns)
+}
+
+/// The order in which joint `j`'s channels are written (indices into `j.channels`): as stored
+/// when consistent with `rotation_order`, else positions then rotations in `rotation_order`.
+fn channel_order(j: &Joint) -> Vec<usize> {
+    let order = j.rotation_order.axes();
+    let rot_axes: Vec<usize> = j
+        .channels
+        .iter()
+        .filter(|c| c.is_rotation())
+        .map(|c| c.axis())
+        .collect();
+    let expected: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|a| rot_axes.contains(a))
+        .collect();
+    let mut out_idx: Vec<usize> = (0..j.channels.len()).collect();
+    if rot_axes != expected {
+        out_idx = (0..j.channels.len())
+            .filter(|&k| !j.channels[k].is_rotation())
+            .collect();
+        for a in expected {
+            if let Some(k) = j
+                .channels
+                .iter()
+                .position(|c| c.is_rotation() && c.axis() == a)
+            {
+                out_idx.push(k);
             }
-            line.push('\n');
-            w.write_all(line.as_bytes()).map_err(io)?;
         }
     }
-    w.flush().map_err(io)?;
-    Ok(())
+    out_idx
 }
 
 #[cfg(test)]

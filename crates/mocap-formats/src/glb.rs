@@ -273,6 +273,76 @@ fn build(
     animation_name: &str,
     path: &Path,
 ) -> Result<Vec<u8>, FormatError> {
+    let n = check_skeleton(skeleton, motion, path)?;
+    let space = Space {
+        up: to_y_up(skeleton.up_axis),
+        scale: skeleton.unit.factor_to(LengthUnit::Metre),
+    };
+
+    let mut bin = Bin::default();
+
+    // --- nodes: joints in rest pose, then the mesh node ---
+    let (mut nodes, rest_world) = rest_nodes(skeleton, &space, path)?;
+    let root = skeleton
+        .joints
+        .iter()
+        .position(|j| j.parent.is_none())
+        .unwrap_or(0);
+    let mut scene_nodes = vec![root];
+
+    // --- mesh and skin ---
+    let mut doc = Map::new();
+    let v = mesh.positions.len();
+    if v > 0 {
+        check_mesh(mesh, path)?;
+        let vertices = vertex_attributes(mesh, n, &space, path)?;
+        let ibm = inverse_bind_matrices(skeleton, &rest_world, path)?;
+        add_skinned_mesh(&mut bin, &mut doc, mesh, &vertices, ibm, n, root);
+        nodes.push(json!({ "name": "Mesh", "mesh": 0, "skin": 0 }));
+        scene_nodes.push(n);
+    }
+    let morph_node = match morph {
+        Some(m) if v > 0 => Some(crate::glb_morph::add_mesh(
+            &mut bin,
+            &mut doc,
+            &mut nodes,
+            &mut scene_nodes,
+            m,
+            n,
+            (space.up, space.scale),
+            path,
+        )?),
+        Some(_) => return Err(invalid(path, "a morphing mesh needs the skinned body mesh")),
+        None => None,
+    };
+    let mut samplers = Vec::new();
+    let mut channels = Vec::new();
+
+    // --- animation ---
+    animate_joints(
+        &mut bin,
+        skeleton,
+        motion,
+        &space,
+        (&mut channels, &mut samplers),
+        path,
+    )?;
+    if let (Some(m), Some(node)) = (morph, morph_node) {
+        crate::glb_morph::animate(&mut bin, m, node, &mut channels, &mut samplers, path)?;
+    }
+    if !channels.is_empty() {
+        doc.insert(
+            "animations".into(),
+            json!([{ "name": animation_name, "channels": channels, "samplers": samplers }]),
+        );
+    }
+
+    // --- document ---
+    assemble(doc, bin, (nodes, scene_nodes), animation_name, path)
+}
+
+/// Checks what a skinned glTF needs of the skeleton and the motion; returns the joint count.
+fn check_skeleton(skeleton: &Skeleton, motion: &Motion, path: &Path) -> Result<usize, FormatError> {
     skeleton
         .validate()
         .map_err(|e| invalid(path, e.to_string()))?;
@@ -300,24 +370,39 @@ fn build(
             format!("the skeleton has {roots} root joints; a glTF skin needs exactly one"),
         ));
     }
-    let scale = skeleton.unit.factor_to(LengthUnit::Metre);
-    let up = to_y_up(skeleton.up_axis);
-    // Local transform in glTF space: lengths in metres, the up-axis turn on the root.
-    let convert = |j: usize, r: DQuat, t: DVec3| -> (DQuat, DVec3) {
+    Ok(n)
+}
+
+/// The turn from the skeleton's space into glTF's (Y up, metres).
+struct Space {
+    /// Rotation from the skeleton's up axis to +Y (unitless quaternion).
+    up: DQuat,
+    /// Skeleton length unit to metres (metres per unit).
+    scale: f64,
+}
+
+impl Space {
+    /// Local transform in glTF space: lengths in metres, the up-axis turn on the root.
+    fn local(&self, skeleton: &Skeleton, j: usize, r: DQuat, t: DVec3) -> (DQuat, DVec3) {
         if skeleton.joints[j].parent.is_none() {
-            ((up * r).normalize(), up * (t * scale))
+            ((self.up * r).normalize(), self.up * (t * self.scale))
         } else {
-            (r.normalize(), t * scale)
+            (r.normalize(), t * self.scale)
         }
-    };
+    }
+}
 
-    let mut bin = Bin::default();
-
-    // --- nodes: joints in rest pose, then the mesh node ---
+/// One glTF node per joint in rest pose, and each joint's rest world matrix (glTF space, metres).
+fn rest_nodes(
+    skeleton: &Skeleton,
+    space: &Space,
+    path: &Path,
+) -> Result<(Vec<Value>, Vec<DMat4>), FormatError> {
+    let n = skeleton.joints.len();
     let mut nodes: Vec<Value> = Vec::with_capacity(n + 1);
     let mut rest_world: Vec<DMat4> = Vec::with_capacity(n);
     for (j, joint) in skeleton.joints.iter().enumerate() {
-        let (r, t) = convert(j, joint.rest_rotation, joint.offset);
+        let (r, t) = space.local(skeleton, j, joint.rest_rotation, joint.offset);
         if !finite_quat(r) || !t.is_finite() {
             return Err(invalid(
                 path,
@@ -339,301 +424,353 @@ fn build(
         }
         nodes.push(Value::Object(node));
     }
-    let root = skeleton
+    Ok((nodes, rest_world))
+}
+
+/// Checks that the mesh attributes agree in length and the indices form valid triangles.
+fn check_mesh(mesh: &SkinnedMesh, path: &Path) -> Result<(), FormatError> {
+    let v = mesh.positions.len();
+    if mesh.normals.len() != v || mesh.joints.len() != v || mesh.weights.len() != v {
+        return Err(invalid(
+            path,
+            format!(
+                "mesh attributes differ in length: {v} positions, {} normals, {} joints, {} weights",
+                mesh.normals.len(),
+                mesh.joints.len(),
+                mesh.weights.len()
+            ),
+        ));
+    }
+    if mesh.indices.is_empty() || !mesh.indices.len().is_multiple_of(3) {
+        return Err(invalid(
+            path,
+            format!(
+                "{} mesh indices; a triangle list needs a positive multiple of 3",
+                mesh.indices.len()
+            ),
+        ));
+    }
+    if let Some(i) = mesh.indices.iter().find(|&&i| i as usize >= v) {
+        return Err(invalid(
+            path,
+            format!("mesh index {i} is out of range for {v} vertices"),
+        ));
+    }
+    Ok(())
+}
+
+/// Per-vertex attributes in glTF space, ready for the buffer.
+struct Vertices {
+    /// Positions (metres, glTF space).
+    positions: Vec<[f32; 3]>,
+    /// Unit normals (glTF space).
+    normals: Vec<[f32; 3]>,
+    /// Up to four joint indices per vertex (indices into the skeleton's joints).
+    joints: Vec<[u16; 4]>,
+    /// The matching weights, summing to 1 (unitless).
+    weights: Vec<[f32; 4]>,
+}
+
+/// Converts and checks every vertex of `mesh` for a skeleton of `n` joints.
+fn vertex_attributes(
+    mesh: &SkinnedMesh,
+    n: usize,
+    space: &Space,
+    path: &Path,
+) -> Result<Vertices, FormatError> {
+    let v = mesh.positions.len();
+    let mut out = Vertices {
+        positions: Vec::with_capacity(v),
+        normals: Vec::with_capacity(v),
+        joints: Vec::with_capacity(v),
+        weights: Vec::with_capacity(v),
+    };
+    for i in 0..v {
+        let p = DVec3::from(mesh.positions[i].map(f64::from));
+        let q = space.up * (p * space.scale);
+        if !q.is_finite() {
+            return Err(invalid(path, format!("vertex {i}: non-finite position")));
+        }
+        out.positions.push(q.as_vec3().to_array());
+        let nr = space.up * DVec3::from(mesh.normals[i].map(f64::from));
+        if !nr.is_finite() {
+            return Err(invalid(path, format!("vertex {i}: non-finite normal")));
+        }
+        out.normals
+            .push(nr.try_normalize().unwrap_or(DVec3::Y).as_vec3().to_array());
+        if let Some(j) = mesh.joints[i].iter().find(|&&j| j as usize >= n) {
+            return Err(invalid(
+                path,
+                format!("vertex {i}: joint index {j} is out of range for {n} joints"),
+            ));
+        }
+        let (oj, ow) = clean_influences(mesh.joints[i], mesh.weights[i]).ok_or_else(|| {
+            invalid(
+                path,
+                format!("vertex {i}: weights must be finite, non-negative, not all zero"),
+            )
+        })?;
+        out.joints.push(oj);
+        out.weights.push(ow);
+    }
+    Ok(out)
+}
+
+/// The inverse bind matrices of every joint, column-major, 16 floats each.
+fn inverse_bind_matrices(
+    skeleton: &Skeleton,
+    rest_world: &[DMat4],
+    path: &Path,
+) -> Result<Vec<f32>, FormatError> {
+    let mut ibm = Vec::with_capacity(16 * rest_world.len());
+    for (j, m) in rest_world.iter().enumerate() {
+        let inv = m.inverse();
+        if !inv.is_finite() {
+            return Err(invalid(
+                path,
+                format!("joint {}: singular rest transform", skeleton.joints[j].name),
+            ));
+        }
+        let mut cols = inv.as_mat4().to_cols_array();
+        // Affine: the last row is exactly (0, 0, 0, 1).
+        cols[3] = 0.0;
+        cols[7] = 0.0;
+        cols[11] = 0.0;
+        cols[15] = 1.0;
+        ibm.extend(cols);
+    }
+    Ok(ibm)
+}
+
+/// Writes the checked mesh's accessors, material, mesh and skin into `bin` and `doc`.
+fn add_skinned_mesh(
+    bin: &mut Bin,
+    doc: &mut Map<String, Value>,
+    mesh: &SkinnedMesh,
+    vertices: &Vertices,
+    ibm: Vec<f32>,
+    n: usize,
+    root: usize,
+) {
+    let v = mesh.positions.len();
+    let pos_acc = bin.vec3_accessor(&vertices.positions, true);
+    let nrm_acc = bin.vec3_accessor(&vertices.normals, false);
+    let joint_bytes: Vec<u8> = vertices
         .joints
         .iter()
-        .position(|j| j.parent.is_none())
-        .unwrap_or(0);
-    let mut scene_nodes = vec![root];
-
-    // --- mesh and skin ---
-    let mut doc = Map::new();
-    let v = mesh.positions.len();
-    if v > 0 {
-        if mesh.normals.len() != v || mesh.joints.len() != v || mesh.weights.len() != v {
-            return Err(invalid(
-                path,
-                format!(
-                    "mesh attributes differ in length: {v} positions, {} normals, {} joints, {} weights",
-                    mesh.normals.len(),
-                    mesh.joints.len(),
-                    mesh.weights.len()
-                ),
-            ));
+        .flatten()
+        .flat_map(|j| j.to_le_bytes())
+        .collect();
+    let jnt_acc = bin.accessor(
+        &joint_bytes,
+        Some(ARRAY_BUFFER),
+        UNSIGNED_SHORT,
+        v,
+        "VEC4",
+        None,
+    );
+    let wgt_acc = bin.accessor(
+        &f32_bytes(vertices.weights.iter().flatten().copied()),
+        Some(ARRAY_BUFFER),
+        FLOAT,
+        v,
+        "VEC4",
+        None,
+    );
+    let index_bytes: Vec<u8> = mesh.indices.iter().flat_map(|i| i.to_le_bytes()).collect();
+    let idx_acc = bin.accessor(
+        &index_bytes,
+        Some(ELEMENT_ARRAY_BUFFER),
+        UNSIGNED_INT,
+        mesh.indices.len(),
+        "SCALAR",
+        None,
+    );
+    let ibm_acc = bin.accessor(&f32_bytes(ibm), None, FLOAT, n, "MAT4", None);
+    let color = mesh.base_color.map(|c| {
+        if c.is_finite() {
+            c.clamp(0.0, 1.0)
+        } else {
+            1.0
         }
-        if mesh.indices.is_empty() || !mesh.indices.len().is_multiple_of(3) {
-            return Err(invalid(
-                path,
-                format!(
-                    "{} mesh indices; a triangle list needs a positive multiple of 3",
-                    mesh.indices.len()
-                ),
-            ));
-        }
-        if let Some(i) = mesh.indices.iter().find(|&&i| i as usize >= v) {
-            return Err(invalid(
-                path,
-                format!("mesh index {i} is out of range for {v} vertices"),
-            ));
-        }
-        let mut positions = Vec::with_capacity(v);
-        let mut normals = Vec::with_capacity(v);
-        let mut joints = Vec::with_capacity(v);
-        let mut weights = Vec::with_capacity(v);
-        for i in 0..v {
-            let p = DVec3::from(mesh.positions[i].map(f64::from));
-            let q = up * (p * scale);
-            if !q.is_finite() {
-                return Err(invalid(path, format!("vertex {i}: non-finite position")));
-            }
-            positions.push(q.as_vec3().to_array());
-            let nr = up * DVec3::from(mesh.normals[i].map(f64::from));
-            if !nr.is_finite() {
-                return Err(invalid(path, format!("vertex {i}: non-finite normal")));
-            }
-            normals.push(nr.try_normalize().unwrap_or(DVec3::Y).as_vec3().to_array());
-            if let Some(j) = mesh.joints[i].iter().find(|&&j| j as usize >= n) {
-                return Err(invalid(
-                    path,
-                    format!("vertex {i}: joint index {j} is out of range for {n} joints"),
-                ));
-            }
-            let (oj, ow) = clean_influences(mesh.joints[i], mesh.weights[i]).ok_or_else(|| {
-                invalid(
-                    path,
-                    format!("vertex {i}: weights must be finite, non-negative, not all zero"),
-                )
-            })?;
-            joints.push(oj);
-            weights.push(ow);
-        }
-        let pos_acc = bin.vec3_accessor(&positions, true);
-        let nrm_acc = bin.vec3_accessor(&normals, false);
-        let joint_bytes: Vec<u8> = joints
-            .iter()
-            .flatten()
-            .flat_map(|j| j.to_le_bytes())
-            .collect();
-        let jnt_acc = bin.accessor(
-            &joint_bytes,
-            Some(ARRAY_BUFFER),
-            UNSIGNED_SHORT,
-            v,
-            "VEC4",
-            None,
-        );
-        let wgt_acc = bin.accessor(
-            &f32_bytes(weights.iter().flatten().copied()),
-            Some(ARRAY_BUFFER),
-            FLOAT,
-            v,
-            "VEC4",
-            None,
-        );
-        let index_bytes: Vec<u8> = mesh.indices.iter().flat_map(|i| i.to_le_bytes()).collect();
-        let idx_acc = bin.accessor(
-            &index_bytes,
-            Some(ELEMENT_ARRAY_BUFFER),
-            UNSIGNED_INT,
-            mesh.indices.len(),
-            "SCALAR",
-            None,
-        );
-        let mut ibm = Vec::with_capacity(16 * n);
-        for (j, m) in rest_world.iter().enumerate() {
-            let inv = m.inverse();
-            if !inv.is_finite() {
-                return Err(invalid(
-                    path,
-                    format!("joint {}: singular rest transform", skeleton.joints[j].name),
-                ));
-            }
-            let mut cols = inv.as_mat4().to_cols_array();
-            // Affine: the last row is exactly (0, 0, 0, 1).
-            cols[3] = 0.0;
-            cols[7] = 0.0;
-            cols[11] = 0.0;
-            cols[15] = 1.0;
-            ibm.extend(cols);
-        }
-        let ibm_acc = bin.accessor(&f32_bytes(ibm), None, FLOAT, n, "MAT4", None);
-        let color = mesh.base_color.map(|c| {
-            if c.is_finite() {
-                c.clamp(0.0, 1.0)
-            } else {
-                1.0
-            }
-        });
-        doc.insert(
-            "materials".into(),
-            json!([{
-                "name": "Skin",
-                "pbrMetallicRoughness": {
-                    "baseColorFactor": color,
-                    "metallicFactor": 0.0,
-                    "roughnessFactor": 0.55,
+    });
+    doc.insert(
+        "materials".into(),
+        json!([{
+            "name": "Skin",
+            "pbrMetallicRoughness": {
+                "baseColorFactor": color,
+                "metallicFactor": 0.0,
+                "roughnessFactor": 0.55,
+            },
+        }]),
+    );
+    doc.insert(
+        "meshes".into(),
+        json!([{
+            "name": "Mesh",
+            "primitives": [{
+                "attributes": {
+                    "POSITION": pos_acc,
+                    "NORMAL": nrm_acc,
+                    "JOINTS_0": jnt_acc,
+                    "WEIGHTS_0": wgt_acc,
                 },
-            }]),
-        );
-        doc.insert(
-            "meshes".into(),
-            json!([{
-                "name": "Mesh",
-                "primitives": [{
-                    "attributes": {
-                        "POSITION": pos_acc,
-                        "NORMAL": nrm_acc,
-                        "JOINTS_0": jnt_acc,
-                        "WEIGHTS_0": wgt_acc,
-                    },
-                    "indices": idx_acc,
-                    "material": 0,
-                    "mode": 4,
-                }],
-            }]),
-        );
-        doc.insert(
-            "skins".into(),
-            json!([{
-                "name": "Skeleton",
-                "inverseBindMatrices": ibm_acc,
-                "joints": (0..n).collect::<Vec<_>>(),
-                "skeleton": root,
-            }]),
-        );
-        nodes.push(json!({ "name": "Mesh", "mesh": 0, "skin": 0 }));
-        scene_nodes.push(n);
-    }
-    let morph_node = match morph {
-        Some(m) if v > 0 => Some(crate::glb_morph::add_mesh(
-            &mut bin,
-            &mut doc,
-            &mut nodes,
-            &mut scene_nodes,
-            m,
-            n,
-            (up, scale),
-            path,
-        )?),
-        Some(_) => return Err(invalid(path, "a morphing mesh needs the skinned body mesh")),
-        None => None,
-    };
-    let mut samplers = Vec::new();
-    let mut channels = Vec::new();
+                "indices": idx_acc,
+                "material": 0,
+                "mode": 4,
+            }],
+        }]),
+    );
+    doc.insert(
+        "skins".into(),
+        json!([{
+            "name": "Skeleton",
+            "inverseBindMatrices": ibm_acc,
+            "joints": (0..n).collect::<Vec<_>>(),
+            "skeleton": root,
+        }]),
+    );
+}
 
-    // --- animation ---
+/// Adds one LINEAR sampler and channel per animated joint property (rotation, translation).
+fn animate_joints(
+    bin: &mut Bin,
+    skeleton: &Skeleton,
+    motion: &Motion,
+    space: &Space,
+    (channels, samplers): (&mut Vec<Value>, &mut Vec<Value>),
+    path: &Path,
+) -> Result<(), FormatError> {
     let frames = motion.frame_count();
-    if frames > 0 {
-        let dt = motion.frame_time_s;
-        if !dt.is_finite() || dt <= 0.0 {
+    if frames == 0 {
+        return Ok(());
+    }
+    let dt = motion.frame_time_s;
+    if !dt.is_finite() || dt <= 0.0 {
+        return Err(invalid(
+            path,
+            format!("frame time {dt} s; it must be positive"),
+        ));
+    }
+    let times: Vec<f32> = (0..frames).map(|f| (f as f64 * dt) as f32).collect();
+    if times.windows(2).any(|w| w[1] <= w[0]) {
+        return Err(invalid(
+            path,
+            "frame times do not increase in single precision; the take is too long",
+        ));
+    }
+    let (rotations, translations) = sample_joints(skeleton, motion, space, path)?;
+    let (t0, t1) = (times[0], times[frames - 1]);
+    let input = bin.accessor(
+        &f32_bytes(times),
+        None,
+        FLOAT,
+        frames,
+        "SCALAR",
+        Some((vec![t0], vec![t1])),
+    );
+    for j in 0..skeleton.joints.len() {
+        for (data, kind, target) in [
+            (&rotations[j], "VEC4", "rotation"),
+            (&translations[j], "VEC3", "translation"),
+        ] {
+            if data.is_empty() {
+                continue;
+            }
+            let out = bin.accessor(
+                &f32_bytes(data.iter().copied()),
+                None,
+                FLOAT,
+                frames,
+                kind,
+                None,
+            );
+            channels.push(json!({
+                "sampler": samplers.len(),
+                "target": { "node": j, "path": target },
+            }));
+            samplers.push(json!({
+                "input": input,
+                "output": out,
+                "interpolation": "LINEAR",
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Per joint, the rotation keys (x, y, z, w per frame) and translation keys (x, y, z per
+/// frame, metres) in glTF space; empty where the joint has no such channels.
+type JointKeys = (Vec<Vec<f32>>, Vec<Vec<f32>>);
+
+/// Samples every frame of `motion` into per-joint glTF keys.
+fn sample_joints(
+    skeleton: &Skeleton,
+    motion: &Motion,
+    space: &Space,
+    path: &Path,
+) -> Result<JointKeys, FormatError> {
+    let n = skeleton.joints.len();
+    let offsets = skeleton.channel_offsets();
+    let rotated: Vec<bool> = skeleton
+        .joints
+        .iter()
+        .map(|j| j.rotation_dof() > 0)
+        .collect();
+    let moved: Vec<bool> = skeleton
+        .joints
+        .iter()
+        .map(|j| j.channels.iter().any(|c| !c.is_rotation()))
+        .collect();
+    let mut rotations: Vec<Vec<f32>> = vec![Vec::new(); n];
+    let mut translations: Vec<Vec<f32>> = vec![Vec::new(); n];
+    let mut previous: Vec<DQuat> = vec![DQuat::IDENTITY; n];
+    for f in 0..motion.frame_count() {
+        let frame = motion.frame(f);
+        if let Some(k) = frame.iter().position(|x| !x.is_finite()) {
             return Err(invalid(
                 path,
-                format!("frame time {dt} s; it must be positive"),
+                format!("frame {f}, channel {k}: non-finite value"),
             ));
         }
-        let times: Vec<f32> = (0..frames).map(|f| (f as f64 * dt) as f32).collect();
-        if times.windows(2).any(|w| w[1] <= w[0]) {
-            return Err(invalid(
-                path,
-                "frame times do not increase in single precision; the take is too long",
-            ));
-        }
-        let offsets = skeleton.channel_offsets();
-        let rotated: Vec<bool> = skeleton
-            .joints
-            .iter()
-            .map(|j| j.rotation_dof() > 0)
-            .collect();
-        let moved: Vec<bool> = skeleton
-            .joints
-            .iter()
-            .map(|j| j.channels.iter().any(|c| !c.is_rotation()))
-            .collect();
-        let mut rotations: Vec<Vec<f32>> = vec![Vec::new(); n];
-        let mut translations: Vec<Vec<f32>> = vec![Vec::new(); n];
-        let mut previous: Vec<DQuat> = vec![DQuat::IDENTITY; n];
-        for f in 0..frames {
-            let frame = motion.frame(f);
-            if let Some(k) = frame.iter().position(|x| !x.is_finite()) {
+        for (j, joint) in skeleton.joints.iter().enumerate() {
+            if !rotated[j] && !moved[j] {
+                continue;
+            }
+            let vals = &frame[offsets[j]..offsets[j] + joint.channels.len()];
+            let (r, t) = fk::local_transform(skeleton, j, vals);
+            let (mut r, t) = space.local(skeleton, j, r, t);
+            if !finite_quat(r) || !t.is_finite() {
                 return Err(invalid(
                     path,
-                    format!("frame {f}, channel {k}: non-finite value"),
+                    format!("frame {f}, joint {}: non-finite transform", joint.name),
                 ));
             }
-            for (j, joint) in skeleton.joints.iter().enumerate() {
-                if !rotated[j] && !moved[j] {
-                    continue;
+            if rotated[j] {
+                // Same hemisphere as the previous key, so LINEAR takes the short way.
+                if f > 0 && r.dot(previous[j]) < 0.0 {
+                    r = -r;
                 }
-                let vals = &frame[offsets[j]..offsets[j] + joint.channels.len()];
-                let (r, t) = fk::local_transform(skeleton, j, vals);
-                let (mut r, t) = convert(j, r, t);
-                if !finite_quat(r) || !t.is_finite() {
-                    return Err(invalid(
-                        path,
-                        format!("frame {f}, joint {}: non-finite transform", joint.name),
-                    ));
-                }
-                if rotated[j] {
-                    // Same hemisphere as the previous key, so LINEAR takes the short way.
-                    if f > 0 && r.dot(previous[j]) < 0.0 {
-                        r = -r;
-                    }
-                    previous[j] = r;
-                    rotations[j].extend([r.x as f32, r.y as f32, r.z as f32, r.w as f32]);
-                }
-                if moved[j] {
-                    translations[j].extend([t.x as f32, t.y as f32, t.z as f32]);
-                }
+                previous[j] = r;
+                rotations[j].extend([r.x as f32, r.y as f32, r.z as f32, r.w as f32]);
             }
-        }
-        let (t0, t1) = (times[0], times[frames - 1]);
-        let input = bin.accessor(
-            &f32_bytes(times),
-            None,
-            FLOAT,
-            frames,
-            "SCALAR",
-            Some((vec![t0], vec![t1])),
-        );
-        for j in 0..n {
-            for (data, kind, target) in [
-                (&rotations[j], "VEC4", "rotation"),
-                (&translations[j], "VEC3", "translation"),
-            ] {
-                if data.is_empty() {
-                    continue;
-                }
-                let out = bin.accessor(
-                    &f32_bytes(data.iter().copied()),
-                    None,
-                    FLOAT,
-                    frames,
-                    kind,
-                    None,
-                );
-                channels.push(json!({
-                    "sampler": samplers.len(),
-                    "target": { "node": j, "path": target },
-                }));
-                samplers.push(json!({
-                    "input": input,
-                    "output": out,
-                    "interpolation": "LINEAR",
-                }));
+            if moved[j] {
+                translations[j].extend([t.x as f32, t.y as f32, t.z as f32]);
             }
         }
     }
-    if let (Some(m), Some(node)) = (morph, morph_node) {
-        crate::glb_morph::animate(&mut bin, m, node, &mut channels, &mut samplers, path)?;
-    }
-    if !channels.is_empty() {
-        doc.insert(
-            "animations".into(),
-            json!([{ "name": animation_name, "channels": channels, "samplers": samplers }]),
-        );
-    }
+    Ok((rotations, translations))
+}
 
-    // --- document ---
+/// Pads the buffer, finishes the JSON document and writes the GLB container.
+fn assemble(
+    mut doc: Map<String, Value>,
+    mut bin: Bin,
+    (nodes, scene_nodes): (Vec<Value>, Vec<usize>),
+    animation_name: &str,
+    path: &Path,
+) -> Result<Vec<u8>, FormatError> {
     while !bin.data.len().is_multiple_of(4) {
         bin.data.push(0);
     }

@@ -69,37 +69,9 @@ pub(crate) fn add_mesh(
     (up, scale): (DQuat, f64),
     path: &Path,
 ) -> Result<usize, FormatError> {
+    check_mesh(m, joints, path)?;
     let v = m.positions.len();
-    if v == 0 || m.normals.len() != v || m.colors.len() != v {
-        return Err(invalid(
-            path,
-            format!(
-                "morph mesh {}: {v} positions, {} normals, {} colours; they must agree and be non-empty",
-                m.name,
-                m.normals.len(),
-                m.colors.len()
-            ),
-        ));
-    }
-    if m.joint >= joints {
-        return Err(invalid(
-            path,
-            format!("morph mesh {}: joint {} out of range", m.name, m.joint),
-        ));
-    }
-    if m.indices.is_empty()
-        || !m.indices.len().is_multiple_of(3)
-        || m.indices.iter().any(|&i| i as usize >= v)
-    {
-        return Err(invalid(
-            path,
-            format!("morph mesh {}: bad triangle list", m.name),
-        ));
-    }
-    let conv = |p: [f32; 3], s: f64| -> Option<[f32; 3]> {
-        let q = up * (DVec3::from(p.map(f64::from)) * s);
-        q.is_finite().then(|| q.as_vec3().to_array())
-    };
+    let conv = |p: [f32; 3], s: f64| to_gltf(p, up, s);
     let bad = |what: &str| invalid(path, format!("morph mesh {}: non-finite {what}", m.name));
     let positions: Vec<[f32; 3]> = m
         .positions
@@ -160,27 +132,7 @@ pub(crate) fn add_mesh(
         "SCALAR",
         None,
     );
-    let mut targets = Vec::with_capacity(m.targets.len());
-    for t in &m.targets {
-        if t.position_deltas.len() != v {
-            return Err(invalid(
-                path,
-                format!(
-                    "morph target {}: {} deltas for {v} vertices",
-                    t.name,
-                    t.position_deltas.len()
-                ),
-            ));
-        }
-        let d: Vec<[f32; 3]> = t
-            .position_deltas
-            .iter()
-            .map(|&p| conv(p, scale))
-            .collect::<Option<_>>()
-            .ok_or_else(|| bad("morph delta"))?;
-        let acc = bin.vec3_accessor(&d, true);
-        targets.push(json!({ "POSITION": acc }));
-    }
+    let targets = morph_targets(bin, m, (up, scale), path)?;
     let material = doc
         .get("materials")
         .and_then(Value::as_array)
@@ -215,6 +167,78 @@ pub(crate) fn add_mesh(
     nodes.push(json!({ "name": m.name, "mesh": mesh_index, "skin": 0 }));
     scene_nodes.push(nodes.len() - 1);
     Ok(nodes.len() - 1)
+}
+
+/// Checks the morph mesh's attribute lengths, joint and triangle list.
+fn check_mesh(m: &MorphMesh, joints: usize, path: &Path) -> Result<(), FormatError> {
+    let v = m.positions.len();
+    if v == 0 || m.normals.len() != v || m.colors.len() != v {
+        return Err(invalid(
+            path,
+            format!(
+                "morph mesh {}: {v} positions, {} normals, {} colours; they must agree and be non-empty",
+                m.name,
+                m.normals.len(),
+                m.colors.len()
+            ),
+        ));
+    }
+    if m.joint >= joints {
+        return Err(invalid(
+            path,
+            format!("morph mesh {}: joint {} out of range", m.name, m.joint),
+        ));
+    }
+    if m.indices.is_empty()
+        || !m.indices.len().is_multiple_of(3)
+        || m.indices.iter().any(|&i| i as usize >= v)
+    {
+        return Err(invalid(
+            path,
+            format!("morph mesh {}: bad triangle list", m.name),
+        ));
+    }
+    Ok(())
+}
+
+/// `p` scaled by `s` and turned by `up` into glTF space; `None` if not finite.
+fn to_gltf(p: [f32; 3], up: DQuat, s: f64) -> Option<[f32; 3]> {
+    let q = up * (DVec3::from(p.map(f64::from)) * s);
+    q.is_finite().then(|| q.as_vec3().to_array())
+}
+
+/// One `POSITION` morph target accessor per target of `m` (deltas in metres, glTF space).
+fn morph_targets(
+    bin: &mut Bin,
+    m: &MorphMesh,
+    (up, scale): (DQuat, f64),
+    path: &Path,
+) -> Result<Vec<Value>, FormatError> {
+    let v = m.positions.len();
+    let conv = |p: [f32; 3], s: f64| to_gltf(p, up, s);
+    let bad = |what: &str| invalid(path, format!("morph mesh {}: non-finite {what}", m.name));
+    let mut targets = Vec::with_capacity(m.targets.len());
+    for t in &m.targets {
+        if t.position_deltas.len() != v {
+            return Err(invalid(
+                path,
+                format!(
+                    "morph target {}: {} deltas for {v} vertices",
+                    t.name,
+                    t.position_deltas.len()
+                ),
+            ));
+        }
+        let d: Vec<[f32; 3]> = t
+            .position_deltas
+            .iter()
+            .map(|&p| conv(p, scale))
+            .collect::<Option<_>>()
+            .ok_or_else(|| bad("morph delta"))?;
+        let acc = bin.vec3_accessor(&d, true);
+        targets.push(json!({ "POSITION": acc }));
+    }
+    Ok(targets)
 }
 
 /// Appends the `weights` channel of `m.animation` for node `node`.

@@ -135,6 +135,141 @@ pub fn parse_with(bytes: &[u8], opts: &TrcOptions) -> Result<TrcFile, FormatErro
     // Lines 2–3: header keys and values.
     let (l2, keys) = next_line("header names")?;
     let (l3, vals) = next_line("header values")?;
+    let TrcHeader {
+        data_rate_hz,
+        camera_rate_hz,
+        num_frames,
+        num_markers,
+        unit,
+        units,
+        orig_data_rate_hz,
+        orig_data_start_frame,
+        orig_num_frames,
+        rate,
+    } = parse_header_lines((l2, keys), (l3, vals))?;
+
+    // Line 4: Frame# Time name _ _ name _ _ …
+    let (l4, names) = next_line("marker name")?;
+    let nc: Vec<&str> = names.split('\t').collect();
+    if !nc[0].trim().eq_ignore_ascii_case("Frame#") {
+        return Err(at(l4, Some(1), "expected the `Frame#  Time  marker…` line"));
+    }
+    let labels: Vec<String> = nc
+        .iter()
+        .skip(2)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if labels.len() != num_markers as usize {
+        return Err(at(
+            l4,
+            None,
+            format!(
+                "{} marker names but `NumMarkers` is {num_markers}; fix the header or the name row",
+                labels.len()
+            ),
+        ));
+    }
+    let m = labels.len();
+    // Line 5: X1 Y1 Z1 … (checked loosely: it must not be a data row).
+    let (l5, xyz) = next_line("X1 Y1 Z1")?;
+    if xyz.split('\t').any(|c| c.trim().parse::<f64>().is_ok()) {
+        return Err(at(
+            l5,
+            None,
+            "expected the `X1 Y1 Z1 …` coordinate label line",
+        ));
+    }
+
+    // Size check before allocating.
+    let samples = (num_frames as usize).saturating_mul(m);
+    if samples > bytes.len().saturating_mul(MAX_SAMPLES_PER_BYTE) + 1024 {
+        return Err(at(
+            l3,
+            None,
+            format!(
+                "`NumFrames` {num_frames} × `NumMarkers` {m} cannot fit in a {}-byte file; the header is wrong",
+                bytes.len()
+            ),
+        ));
+    }
+    let frames = num_frames as usize;
+    let Rows {
+        positions,
+        valid,
+        frame_numbers,
+        times_s,
+    } = data_rows(lines, frames, m)?;
+    if frame_numbers.len() != frames {
+        return Err(at(
+            l3,
+            None,
+            format!(
+                "`NumFrames` is {frames} but the file has {} data rows; the file is truncated or the header is wrong",
+                frame_numbers.len()
+            ),
+        ));
+    }
+    let n = positions.len();
+    let mut markers = MarkerTrajectories::from_parts(
+        labels,
+        frames,
+        rate,
+        unit,
+        opts.up_axis,
+        positions,
+        vec![0.0; n],
+        vec![0; n],
+        valid,
+    )
+    .map_err(|e| at(l3, None, e.to_string()))?;
+    markers.first_frame = frame_numbers.first().copied().unwrap_or(1);
+    Ok(TrcFile {
+        markers,
+        path_file_type,
+        axes_label,
+        file_name,
+        data_rate_hz,
+        camera_rate_hz,
+        orig_data_rate_hz,
+        orig_data_start_frame,
+        orig_num_frames,
+        units: units.to_string(),
+        frame_numbers,
+        times_s,
+    })
+}
+
+/// The values of TRC header lines 2–3.
+struct TrcHeader<'a> {
+    /// `DataRate` (frames per second).
+    data_rate_hz: f64,
+    /// `CameraRate` (frames per second; `DataRate` when absent).
+    camera_rate_hz: f64,
+    /// `NumFrames` (frames, not negative).
+    num_frames: i64,
+    /// `NumMarkers` (markers, not negative).
+    num_markers: i64,
+    /// `Units` parsed (length unit of the coordinates).
+    unit: LengthUnit,
+    /// `Units` as written.
+    units: &'a str,
+    /// `OrigDataRate` (frames per second; `DataRate` when absent).
+    orig_data_rate_hz: f64,
+    /// `OrigDataStartFrame` (frame number; 1 when absent).
+    orig_data_start_frame: i64,
+    /// `OrigNumFrames` (frames; `NumFrames` when absent).
+    orig_num_frames: u64,
+    /// `DataRate` as a frame rate.
+    rate: FrameRate,
+}
+
+/// Parses header line 2 (names, line `l2`) and line 3 (values, line `l3`).
+fn parse_header_lines<'a>(
+    (l2, keys): (usize, &str),
+    (l3, vals): (usize, &'a str),
+) -> Result<TrcHeader<'a>, FormatError> {
     let keys: Vec<&str> = keys.split('\t').map(str::trim).collect();
     let vals: Vec<&str> = vals.split('\t').map(str::trim).collect();
     let get = |name: &str| -> Option<(usize, &str)> {
@@ -205,54 +340,39 @@ pub fn parse_with(bytes: &[u8], opts: &TrcOptions) -> Result<TrcFile, FormatErro
     };
     let rate = FrameRate::from_hz(data_rate_hz)
         .map_err(|e| at(l3, None, format!("`DataRate` {data_rate_hz}: {e}")))?;
+    Ok(TrcHeader {
+        data_rate_hz,
+        camera_rate_hz,
+        num_frames,
+        num_markers,
+        unit,
+        units,
+        orig_data_rate_hz,
+        orig_data_start_frame,
+        orig_num_frames,
+        rate,
+    })
+}
 
-    // Line 4: Frame# Time name _ _ name _ _ …
-    let (l4, names) = next_line("marker name")?;
-    let nc: Vec<&str> = names.split('\t').collect();
-    if !nc[0].trim().eq_ignore_ascii_case("Frame#") {
-        return Err(at(l4, Some(1), "expected the `Frame#  Time  marker…` line"));
-    }
-    let labels: Vec<String> = nc
-        .iter()
-        .skip(2)
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    if labels.len() != num_markers as usize {
-        return Err(at(
-            l4,
-            None,
-            format!(
-                "{} marker names but `NumMarkers` is {num_markers}; fix the header or the name row",
-                labels.len()
-            ),
-        ));
-    }
-    let m = labels.len();
-    // Line 5: X1 Y1 Z1 … (checked loosely: it must not be a data row).
-    let (l5, xyz) = next_line("X1 Y1 Z1")?;
-    if xyz.split('\t').any(|c| c.trim().parse::<f64>().is_ok()) {
-        return Err(at(
-            l5,
-            None,
-            "expected the `X1 Y1 Z1 …` coordinate label line",
-        ));
-    }
+/// The data rows of a TRC file, `m` markers per frame, frame-major.
+struct Rows {
+    /// Marker positions (file length unit, file axes); zero where not valid.
+    positions: Vec<[f32; 3]>,
+    /// Whether all three coordinates of a sample were present.
+    valid: Vec<bool>,
+    /// `Frame#` of each row.
+    frame_numbers: Vec<i64>,
+    /// `Time` of each row (seconds).
+    times_s: Vec<f64>,
+}
 
-    // Size check before allocating.
-    let samples = (num_frames as usize).saturating_mul(m);
-    if samples > bytes.len().saturating_mul(MAX_SAMPLES_PER_BYTE) + 1024 {
-        return Err(at(
-            l3,
-            None,
-            format!(
-                "`NumFrames` {num_frames} × `NumMarkers` {m} cannot fit in a {}-byte file; the header is wrong",
-                bytes.len()
-            ),
-        ));
-    }
-    let frames = num_frames as usize;
+/// Reads the data rows after the header (at most `frames` of them, `m` markers each).
+fn data_rows<'a>(
+    lines: impl Iterator<Item = (usize, &'a str)>,
+    frames: usize,
+    m: usize,
+) -> Result<Rows, FormatError> {
+    let samples = frames.saturating_mul(m);
     let mut positions: Vec<[f32; 3]> = Vec::with_capacity(samples);
     let mut valid: Vec<bool> = Vec::with_capacity(samples);
     let mut frame_numbers = Vec::with_capacity(frames);
@@ -331,41 +451,9 @@ pub fn parse_with(bytes: &[u8], opts: &TrcOptions) -> Result<TrcFile, FormatErro
             positions.push(if present == 3 { p } else { [0.0; 3] });
         }
     }
-    if frame_numbers.len() != frames {
-        return Err(at(
-            l3,
-            None,
-            format!(
-                "`NumFrames` is {frames} but the file has {} data rows; the file is truncated or the header is wrong",
-                frame_numbers.len()
-            ),
-        ));
-    }
-    let n = positions.len();
-    let mut markers = MarkerTrajectories::from_parts(
-        labels,
-        frames,
-        rate,
-        unit,
-        opts.up_axis,
+    Ok(Rows {
         positions,
-        vec![0.0; n],
-        vec![0; n],
         valid,
-    )
-    .map_err(|e| at(l3, None, e.to_string()))?;
-    markers.first_frame = frame_numbers.first().copied().unwrap_or(1);
-    Ok(TrcFile {
-        markers,
-        path_file_type,
-        axes_label,
-        file_name,
-        data_rate_hz,
-        camera_rate_hz,
-        orig_data_rate_hz,
-        orig_data_start_frame,
-        orig_num_frames,
-        units: units.to_string(),
         frame_numbers,
         times_s,
     })

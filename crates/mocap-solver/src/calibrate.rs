@@ -320,38 +320,7 @@ pub fn calibrate_cancellable(
         cancel,
     };
     ctx.check()?;
-    let base_model = SolverModel::new(skeleton, model_options)?;
-    let (initial, unplaced) = set.place(&base_model);
-    let mut binding = markerset::bind(&base_model, &initial, &trial.labels, actor);
-    binding.missing.extend(
-        unplaced
-            .iter()
-            .map(|n| format!("{n} (segment not in the skeleton)")),
-    );
-    markerset::check_binding(&binding, set.markers.len())?;
-    let cols: Vec<usize> = binding.markers.iter().map(|m| m.take_index).collect();
-    let frames = pick_frames(trial, &cols, opts);
-    if frames.is_empty() {
-        return Err(SolverError::DegenerateCalibration(format!(
-            "no frame in {}..{} shows at least 80 % of the {} markers",
-            opts.first_frame,
-            opts.first_frame.saturating_add(opts.frame_window),
-            cols.len()
-        )));
-    }
-    // Markers must spread in space: a trial with every marker at one point (or on a line)
-    // cannot place a skeleton.
-    let f0 = frames[0];
-    let pts: Vec<DVec3> = cols
-        .iter()
-        .filter_map(|&c| trial.position(f0, c))
-        .map(|p| DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64) * trial.unit.to_mm())
-        .collect();
-    if crate::linalg::second_principal_variance(&pts) < 100.0 {
-        return Err(SolverError::DegenerateCalibration(
-            "the markers are (nearly) collinear or coincident".into(),
-        ));
-    }
+    let frames = calibration_frames(skeleton, &ctx)?;
 
     let mut scale = 1.0;
     let mut segment_scales = Vec::new();
@@ -379,42 +348,8 @@ pub fn calibrate_cancellable(
     let mut world = crate::model::WorldPose::new(model.joints.len());
     for _ in 0..opts.iterations.max(1) {
         let solver = IkSolver::new(model.clone(), markers.clone(), solve_opts.clone())?;
-        let mut ws = solver.workspace();
-        let m = markers.len();
-        let mut acc = vec![DVec3::ZERO; m];
-        let mut wsum = vec![0.0f64; m];
-        let (mut sq, mut cnt) = (0.0f64, 0usize);
-        let mut last: Option<crate::model::Pose> = None;
-        for &f in &frames {
-            ctx.check()?;
-            solver.load_frame(trial, f, &mut ws);
-            // Sequential warm start through the selected frames (cold on the first): poses
-            // follow the improving offsets instead of staying in an early local minimum.
-            let (mut pose, cold) = match &last {
-                Some(p) => (p.clone(), false),
-                None => (model.rest_pose(), true),
-            };
-            let rep = solver.solve_frame(&mut ws, &mut pose, None, cold);
-            if !rep.ok {
-                last = None;
-                continue;
-            }
-            model.forward(&pose, &mut world);
-            for (i, bm) in markers.iter().enumerate() {
-                if !ws.visible[i] {
-                    continue;
-                }
-                let r = ws.residual_mm[i];
-                sq += r * r;
-                cnt += 1;
-                let w = opts.loss.eval(r).1;
-                let rot = world.rotation[bm.segment];
-                let t = world.position_mm[bm.segment];
-                acc[i] += rot.inverse() * (ws.observed[i] - t) * w;
-                wsum[i] += w;
-            }
-            last = Some(pose);
-        }
+        let OffsetSums { acc, wsum, sq, cnt } =
+            offset_pass(&ctx, &model, &solver, &markers, &frames, &mut world)?;
         if cnt == 0 {
             return Err(SolverError::DegenerateCalibration(
                 "no calibration frame could be solved".into(),
@@ -466,6 +401,116 @@ pub fn calibrate_cancellable(
         frames_used: frames.len(),
         marker_rms_mm: rms,
     })
+}
+
+/// The frames the calibration fits (enough markers visible), checked to spread in space.
+fn calibration_frames(
+    skeleton: &Skeleton,
+    ctx: &FitContext<'_>,
+) -> Result<Vec<usize>, SolverError> {
+    let FitContext {
+        model_options,
+        set,
+        trial,
+        actor,
+        opts,
+        ..
+    } = *ctx;
+    let base_model = SolverModel::new(skeleton, model_options)?;
+    let (initial, unplaced) = set.place(&base_model);
+    let mut binding = markerset::bind(&base_model, &initial, &trial.labels, actor);
+    binding.missing.extend(
+        unplaced
+            .iter()
+            .map(|n| format!("{n} (segment not in the skeleton)")),
+    );
+    markerset::check_binding(&binding, set.markers.len())?;
+    let cols: Vec<usize> = binding.markers.iter().map(|m| m.take_index).collect();
+    let frames = pick_frames(trial, &cols, opts);
+    if frames.is_empty() {
+        return Err(SolverError::DegenerateCalibration(format!(
+            "no frame in {}..{} shows at least 80 % of the {} markers",
+            opts.first_frame,
+            opts.first_frame.saturating_add(opts.frame_window),
+            cols.len()
+        )));
+    }
+    // Markers must spread in space: a trial with every marker at one point (or on a line)
+    // cannot place a skeleton.
+    let f0 = frames[0];
+    let pts: Vec<DVec3> = cols
+        .iter()
+        .filter_map(|&c| trial.position(f0, c))
+        .map(|p| DVec3::new(p[0] as f64, p[1] as f64, p[2] as f64) * trial.unit.to_mm())
+        .collect();
+    if crate::linalg::second_principal_variance(&pts) < 100.0 {
+        return Err(SolverError::DegenerateCalibration(
+            "the markers are (nearly) collinear or coincident".into(),
+        ));
+    }
+    Ok(frames)
+}
+
+/// What one pass of pose solves says about each marker's offset on its segment.
+struct OffsetSums {
+    /// Per marker: weighted sum of observed positions in segment space (mm).
+    acc: Vec<DVec3>,
+    /// Per marker: sum of the weights (unitless).
+    wsum: Vec<f64>,
+    /// Sum of squared residuals over visible markers of solved frames (mm²).
+    sq: f64,
+    /// Number of residuals in `sq`.
+    cnt: usize,
+}
+
+/// Solves `frames` with the current `markers` (warm-started in sequence) and sums each
+/// visible marker's position in its segment's space.
+fn offset_pass(
+    ctx: &FitContext<'_>,
+    model: &SolverModel,
+    solver: &IkSolver,
+    markers: &[markerset::BoundMarker],
+    frames: &[usize],
+    world: &mut crate::model::WorldPose,
+) -> Result<OffsetSums, SolverError> {
+    let (trial, opts) = (ctx.trial, ctx.opts);
+    let mut ws = solver.workspace();
+    let m = markers.len();
+    let mut acc = vec![DVec3::ZERO; m];
+    let mut wsum = vec![0.0f64; m];
+    let (mut sq, mut cnt) = (0.0f64, 0usize);
+    let mut last: Option<crate::model::Pose> = None;
+    for &f in frames {
+        ctx.check()?;
+        solver.load_frame(trial, f, &mut ws);
+        // Sequential warm start through the selected frames (cold on the first): poses
+        // follow the improving offsets instead of staying in an early local minimum.
+        let (mut pose, cold) = match &last {
+            Some(p) => (p.clone(), false),
+            None => (model.rest_pose(), true),
+        };
+        let rep = solver.solve_frame(&mut ws, &mut pose, None, cold);
+        if !rep.ok {
+            last = None;
+            continue;
+        }
+        model.forward(&pose, world);
+        for (i, bm) in markers.iter().enumerate() {
+            if !ws.visible[i] {
+                continue;
+            }
+            let r = ws.residual_mm[i];
+            sq += r * r;
+            cnt += 1;
+            let w = opts.loss.eval(r).1;
+            let rot = world.rotation[bm.segment];
+            let t = world.position_mm[bm.segment];
+            acc[i] += rot.inverse() * (ws.observed[i] - t) * w;
+            wsum[i] += w;
+        }
+        last = Some(pose);
+    }
+    Ok(OffsetSums { acc, wsum, sq, cnt })
 }
 
 /// Robust marker cost of cold pose solves of `frames` with the marker set's initial offsets on

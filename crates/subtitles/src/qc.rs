@@ -8,7 +8,7 @@
 
 use crate::linebreak;
 use crate::markup::{self, Node, SpanKind};
-use crate::model::{Format, Time, Track};
+use crate::model::{Cue, Format, Time, Track};
 use crate::profile::Profile;
 use crate::time::{frame_to_ms, ms_to_frame_round};
 use crate::width::length_halves;
@@ -235,7 +235,6 @@ pub fn check(track: &Track, o: &QcOptions) -> Vec<Issue> {
     let shot_list = shots(o);
     let r = o.rate;
     let mut out = Vec::new();
-    let n = track.cues.len();
     for (i, c) in track.cues.iter().enumerate() {
         let mut push = |rule: Rule, message: String, value: f64, limit: f64| {
             out.push(Issue {
@@ -247,157 +246,186 @@ pub fn check(track: &Track, o: &QcOptions) -> Vec<Issue> {
                 limit,
             })
         };
-        let (s_ms, e_ms) = (c.start_ms(), c.end_ms());
-        let dur = e_ms.saturating_sub(s_ms);
-        if dur <= 0 {
+        let dur = timing_issues(c, &l, r, &mut push);
+        text_issues(track, c, o, &l, dur, &mut push);
+        spacing_issues(track, i, &l, r, &shot_list, &mut push);
+    }
+    out
+}
+
+/// Where [`check`]'s helpers report an issue of the cue: rule, message, value, limit.
+type Push<'a> = &'a mut dyn FnMut(Rule, String, f64, f64);
+
+/// Duration limits and the frame grid; returns the cue's duration (ms).
+fn timing_issues(c: &Cue, l: &Limits, r: FrameRate, push: Push<'_>) -> i64 {
+    let (s_ms, e_ms) = (c.start_ms(), c.end_ms());
+    let dur = e_ms.saturating_sub(s_ms);
+    if dur <= 0 {
+        push(
+            Rule::NonPositiveDuration,
+            format!("ends {} ms before it starts", dur.saturating_neg()),
+            dur as f64,
+            0.0,
+        );
+    } else {
+        if dur < l.min_dur_ms {
             push(
-                Rule::NonPositiveDuration,
-                format!("ends {} ms before it starts", dur.saturating_neg()),
+                Rule::MinDuration,
+                format!("lasts {dur} ms, minimum {} ms", l.min_dur_ms),
                 dur as f64,
-                0.0,
+                l.min_dur_ms as f64,
             );
-        } else {
-            if dur < l.min_dur_ms {
-                push(
-                    Rule::MinDuration,
-                    format!("lasts {dur} ms, minimum {} ms", l.min_dur_ms),
-                    dur as f64,
-                    l.min_dur_ms as f64,
-                );
-            }
-            if dur > l.max_dur_ms {
-                push(
-                    Rule::MaxDuration,
-                    format!("lasts {dur} ms, maximum {} ms", l.max_dur_ms),
-                    dur as f64,
-                    l.max_dur_ms as f64,
-                );
-            }
         }
-        for (what, t) in [("start", c.start), ("end", c.end)] {
-            let on_grid = match t {
-                Time::Frames { rate, .. } if rate == r => true,
-                other => frame_to_ms(ms_to_frame_round(other.ms(), r), r) == other.ms(),
-            };
-            if !on_grid {
-                push(
-                    Rule::FrameSnap,
-                    format!("{what} {} ms is not on the {r} fps frame grid", t.ms()),
-                    t.ms() as f64,
-                    0.0,
-                );
-            }
-        }
-        let plain = visible(track, &c.text);
-        let lines: Vec<&str> = plain.split('\n').collect();
-        if kinsoku_violation(&lines, o) {
+        if dur > l.max_dur_ms {
             push(
-                Rule::Kinsoku,
-                "a line starts with closing punctuation or small kana, or ends with an opening bracket".to_string(),
-                0.0,
-                0.0,
+                Rule::MaxDuration,
+                format!("lasts {dur} ms, maximum {} ms", l.max_dur_ms),
+                dur as f64,
+                l.max_dur_ms as f64,
             );
         }
-        if lines.len() > l.max_lines {
+    }
+    for (what, t) in [("start", c.start), ("end", c.end)] {
+        let on_grid = match t {
+            Time::Frames { rate, .. } if rate == r => true,
+            other => frame_to_ms(ms_to_frame_round(other.ms(), r), r) == other.ms(),
+        };
+        if !on_grid {
             push(
-                Rule::LineCount,
-                format!("{} lines, maximum {}", lines.len(), l.max_lines),
-                lines.len() as f64,
-                l.max_lines as f64,
+                Rule::FrameSnap,
+                format!("{what} {} ms is not on the {r} fps frame grid", t.ms()),
+                t.ms() as f64,
+                0.0,
             );
         }
-        for line in &lines {
-            let h = length_halves(line, o.profile.count_mode);
-            if h > l.max_halves {
-                push(
-                    Rule::LineLength,
-                    format!(
-                        "line {line:?} is {} characters, maximum {}",
-                        h as f64 / 2.0,
-                        l.max_chars
-                    ),
+    }
+    dur
+}
+
+/// Line breaking (kinsoku), line count and length, reading speed (`dur` in ms).
+fn text_issues(track: &Track, c: &Cue, o: &QcOptions, l: &Limits, dur: i64, push: Push<'_>) {
+    let plain = visible(track, &c.text);
+    let lines: Vec<&str> = plain.split('\n').collect();
+    if kinsoku_violation(&lines, o) {
+        push(
+            Rule::Kinsoku,
+            "a line starts with closing punctuation or small kana, or ends with an opening bracket"
+                .to_string(),
+            0.0,
+            0.0,
+        );
+    }
+    if lines.len() > l.max_lines {
+        push(
+            Rule::LineCount,
+            format!("{} lines, maximum {}", lines.len(), l.max_lines),
+            lines.len() as f64,
+            l.max_lines as f64,
+        );
+    }
+    for line in &lines {
+        let h = length_halves(line, o.profile.count_mode);
+        if h > l.max_halves {
+            push(
+                Rule::LineLength,
+                format!(
+                    "line {line:?} is {} characters, maximum {}",
                     h as f64 / 2.0,
-                    l.max_chars,
-                );
-            }
+                    l.max_chars
+                ),
+                h as f64 / 2.0,
+                l.max_chars,
+            );
         }
-        if dur > 0 {
-            let chars = char_halves(o, &plain) as f64 / 2.0;
-            let cps = chars * 1000.0 / dur as f64;
-            if cps > l.cps + 1e-9 {
-                push(
-                    Rule::ReadingSpeed,
-                    format!(
-                        "{cps:.1} characters/s ({chars} characters in {dur} ms), maximum {}",
-                        l.cps
-                    ),
-                    cps,
-                    l.cps,
-                );
-            }
+    }
+    if dur > 0 {
+        let chars = char_halves(o, &plain) as f64 / 2.0;
+        let cps = chars * 1000.0 / dur as f64;
+        if cps > l.cps + 1e-9 {
+            push(
+                Rule::ReadingSpeed,
+                format!(
+                    "{cps:.1} characters/s ({chars} characters in {dur} ms), maximum {}",
+                    l.cps
+                ),
+                cps,
+                l.cps,
+            );
         }
-        let (sf, ef) = (frames(c.start, r), frames(c.end, r));
-        if i + 1 < n {
-            let next = &track.cues[i + 1];
-            let nf = frames(next.start, r);
-            let gap = nf.saturating_sub(ef);
-            if gap < 0 {
-                push(
-                    Rule::Overlap,
-                    format!("overlaps the next cue by {} frames", -gap),
-                    gap as f64,
-                    0.0,
-                );
-            } else if gap < l.min_gap {
-                push(
-                    Rule::MinGap,
-                    format!("{gap} frames before the next cue, minimum {}", l.min_gap),
-                    gap as f64,
-                    l.min_gap as f64,
-                );
-            } else if gap > l.min_gap && gap <= l.chain_gap {
-                push(
-                    Rule::ChainGap,
-                    format!(
-                        "{gap}-frame gap to the next cue should be closed to {} frames",
-                        l.min_gap
-                    ),
-                    gap as f64,
-                    l.min_gap as f64,
-                );
-            }
+    }
+}
+
+/// Gap to the next cue and distance to shot changes of cue `i`.
+fn spacing_issues(
+    track: &Track,
+    i: usize,
+    l: &Limits,
+    r: FrameRate,
+    shot_list: &[i64],
+    push: Push<'_>,
+) {
+    let c = &track.cues[i];
+    let n = track.cues.len();
+    let (sf, ef) = (frames(c.start, r), frames(c.end, r));
+    if i + 1 < n {
+        let next = &track.cues[i + 1];
+        let nf = frames(next.start, r);
+        let gap = nf.saturating_sub(ef);
+        if gap < 0 {
+            push(
+                Rule::Overlap,
+                format!("overlaps the next cue by {} frames", -gap),
+                gap as f64,
+                0.0,
+            );
+        } else if gap < l.min_gap {
+            push(
+                Rule::MinGap,
+                format!("{gap} frames before the next cue, minimum {}", l.min_gap),
+                gap as f64,
+                l.min_gap as f64,
+            );
+        } else if gap > l.min_gap && gap <= l.chain_gap {
+            push(
+                Rule::ChainGap,
+                format!(
+                    "{gap}-frame gap to the next cue should be closed to {} frames",
+                    l.min_gap
+                ),
+                gap as f64,
+                l.min_gap as f64,
+            );
         }
-        if let Some(sc) = nearest(&shot_list, sf)
-            && sc != sf
-            && (sc - sf).abs() <= l.window
-        {
+    }
+    if let Some(sc) = nearest(shot_list, sf)
+        && sc != sf
+        && (sc - sf).abs() <= l.window
+    {
+        push(
+            Rule::ShotChange,
+            format!(
+                "starts {} frames from the shot change at frame {sc}",
+                sf - sc
+            ),
+            (sf - sc) as f64,
+            0.0,
+        );
+    }
+    if let Some(sc) = nearest(shot_list, ef) {
+        let target = sc - l.min_gap;
+        if ef != target && ef != sc && (sc - ef).abs() <= l.window && target > sf {
             push(
                 Rule::ShotChange,
                 format!(
-                    "starts {} frames from the shot change at frame {sc}",
-                    sf - sc
+                    "ends {} frames from the shot change at frame {sc}; end {} frames before it",
+                    ef - sc,
+                    l.min_gap
                 ),
-                (sf - sc) as f64,
-                0.0,
+                (ef - sc) as f64,
+                -(l.min_gap as f64),
             );
         }
-        if let Some(sc) = nearest(&shot_list, ef) {
-            let target = sc - l.min_gap;
-            if ef != target && ef != sc && (sc - ef).abs() <= l.window && target > sf {
-                push(
-                    Rule::ShotChange,
-                    format!(
-                        "ends {} frames from the shot change at frame {sc}; end {} frames before it",
-                        ef - sc,
-                        l.min_gap
-                    ),
-                    (ef - sc) as f64,
-                    -(l.min_gap as f64),
-                );
-            }
-        }
     }
-    out
 }
 
 fn nearest(sorted: &[i64], f: i64) -> Option<i64> {

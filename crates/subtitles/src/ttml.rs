@@ -16,7 +16,7 @@ use crate::markup::{Node, SpanKind};
 use crate::model::{Cue, CueSettings, Format, Time, Track, TtmlHeader};
 use mocap_data::FrameRate;
 use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 
 #[derive(Clone, Copy)]
 struct TimeParams {
@@ -210,266 +210,307 @@ pub fn parse(text: &str) -> Result<Track> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
-    let mut track = Track::new(Format::Ttml);
-    let mut header = TtmlHeader::default();
-    let mut params = TimeParams {
-        rate: FrameRate::FPS_30,
-        rate_given: false,
-        sub_frame_rate: 1,
-        tick_rate: 1,
-        smpte: false,
+    let mut p = TtmlParser {
+        track: Track::new(Format::Ttml),
+        header: TtmlHeader::default(),
+        params: TimeParams {
+            rate: FrameRate::FPS_30,
+            rate_given: false,
+            sub_frame_rate: 1,
+            tick_rate: 1,
+            smpte: false,
+        },
+        names: Vec::new(),
+        frames: Vec::new(),
+        in_p: 0,
+        cur: None,
+        region_pos: Vec::new(),
+        saw_tt: false,
     };
-    // Element stack: local names.
-    let mut names: Vec<String> = Vec::new();
-    let mut frames: Vec<Frame> = Vec::new();
-    let mut in_p = 0usize; // depth of the open <p> in `names` (0 = none)
-    let mut cur: Option<(Cue, Vec<Node>, Vec<(Style, Vec<Node>)>)> = None;
-    let mut region_pos: Vec<(String, bool)> = Vec::new(); // region id, is top
-    let mut saw_tt = false;
     loop {
         let ev = reader
             .read_event()
             .map_err(|e| SubError::Xml(format!("at byte {}: {e}", reader.buffer_position())))?;
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(ev, Event::Empty(_));
-                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                let attrs = attr_map(e);
-                let parent_begin = frames.last().map_or(Time::Ms(0), |f| f.begin);
-                let parent_end = frames.last().and_then(|f| f.end);
-                let parent_style = frames.last().map(|f| f.style.clone()).unwrap_or_default();
-                match local.as_str() {
-                    "tt" => {
-                        saw_tt = true;
-                        if let Some(l) = get(&attrs, "lang")
-                            && !l.is_empty()
-                        {
-                            track.language = Some(l.to_string());
-                        }
-                        let fr: Option<u32> =
-                            get(&attrs, "frameRate").and_then(|v| v.trim().parse().ok());
-                        let mult = get(&attrs, "frameRateMultiplier").and_then(|v| {
-                            let mut it = v.split([' ', ':']).filter(|s| !s.is_empty());
-                            let a: u32 = it.next()?.parse().ok()?;
-                            let b: u32 = it.next()?.parse().ok()?;
-                            Some((a, b))
-                        });
-                        if let Some(fr) = fr.filter(|f| *f > 0) {
-                            let (a, b) = mult.unwrap_or((1, 1));
-                            if let Ok(r) = FrameRate::new(fr.saturating_mul(a), b.max(1)) {
-                                params.rate = r;
-                                params.rate_given = true;
-                                header.frame_rate = Some(r);
-                            }
-                        }
-                        if let Some(s) =
-                            get(&attrs, "subFrameRate").and_then(|v| v.trim().parse().ok())
-                        {
-                            params.sub_frame_rate = s;
-                        }
-                        match get(&attrs, "tickRate").and_then(|v| v.trim().parse::<u64>().ok()) {
-                            Some(t) if t > 0 => {
-                                params.tick_rate = t;
-                                header.tick_rate = Some(t);
-                            }
-                            _ => {
-                                if params.rate_given {
-                                    params.tick_rate = (params.rate.hz().round() as u64).max(1)
-                                        * params.sub_frame_rate.max(1);
-                                }
-                            }
-                        }
-                        params.smpte = get(&attrs, "timeBase") == Some("smpte");
-                    }
-                    "style" if names.iter().any(|n| n == "styling") => {
-                        if let Some(id) = get(&attrs, "id") {
-                            let rest: Vec<(String, String)> = attrs
-                                .iter()
-                                .filter(|(k, _)| !k.ends_with(":id"))
-                                .cloned()
-                                .collect();
-                            header.styles.push((id.to_string(), rest));
-                        }
-                    }
-                    "region" if names.iter().any(|n| n == "layout") => {
-                        if let Some(id) = get(&attrs, "id") {
-                            let top = get(&attrs, "displayAlign") == Some("before")
-                                || get(&attrs, "origin")
-                                    .and_then(|o| o.split_whitespace().nth(1))
-                                    .and_then(|y| y.trim_end_matches('%').parse::<f64>().ok())
-                                    .is_some_and(|y| y < 40.0);
-                            region_pos.push((id.to_string(), top));
-                            let rest: Vec<(String, String)> = attrs
-                                .iter()
-                                .filter(|(k, _)| !k.ends_with(":id"))
-                                .cloned()
-                                .collect();
-                            header.regions.push((id.to_string(), rest));
-                        }
-                    }
-                    "body" | "div" | "p" | "span" => {
-                        let begin_rel = get(&attrs, "begin").and_then(|v| parse_time(v, &params));
-                        let end_rel = get(&attrs, "end").and_then(|v| parse_time(v, &params));
-                        let dur = get(&attrs, "dur").and_then(|v| parse_time(v, &params));
-                        let begin = begin_rel.map_or(parent_begin, |b| add(parent_begin, b));
-                        let end = match (end_rel, dur) {
-                            (Some(e), _) => Some(add(parent_begin, e)),
-                            (None, Some(d)) => Some(add(begin, d)),
-                            _ => parent_end,
-                        };
-                        let style = {
-                            let own = style_of(&attrs, &header.styles, 0);
-                            Style {
-                                italic: own.italic || parent_style.italic,
-                                bold: own.bold || parent_style.bold,
-                                underline: own.underline || parent_style.underline,
-                            }
-                        };
-                        if local == "p" && cur.is_none() {
-                            let mut cue = Cue {
-                                id: get(&attrs, "id").unwrap_or("").to_string(),
-                                start: begin,
-                                end: end.unwrap_or(begin),
-                                style: get(&attrs, "style").map(str::to_string),
-                                ..Default::default()
-                            };
-                            let region = get(&attrs, "region")
-                                .map(str::to_string)
-                                .or_else(|| frames.last().and_then(|f| f.region.clone()));
-                            if let Some(r) = region
-                                && region_pos.iter().any(|(id, top)| *id == r && *top)
-                            {
-                                let mut s = CueSettings::new();
-                                s.line = Some(0.0);
-                                cue.settings = Some(Box::new(s));
-                            }
-                            if !empty {
-                                in_p = names.len() + 1;
-                                cur = Some((cue, Vec::new(), Vec::new()));
-                            } else {
-                                track.cues.push(cue);
-                            }
-                        } else if local == "span"
-                            && cur.is_some()
-                            && !empty
-                            && let Some((_, _, spans)) = cur.as_mut()
-                        {
-                            spans.push((style.clone(), Vec::new()));
-                        }
-                        if !empty {
-                            let region = get(&attrs, "region")
-                                .map(str::to_string)
-                                .or_else(|| frames.last().and_then(|f| f.region.clone()));
-                            frames.push(Frame {
-                                begin,
-                                end,
-                                style,
-                                region,
-                            });
-                        }
-                    }
-                    "br" => {
-                        if let Some((_, nodes, spans)) = cur.as_mut() {
-                            let target = spans.last_mut().map_or(nodes, |(_, n)| n);
-                            target.push(Node::Text("\n".into()));
-                        }
-                    }
-                    _ => {}
-                }
-                if !empty {
-                    names.push(local);
-                }
+                p.start(e, matches!(ev, Event::Empty(_)));
             }
-            Event::End(_) => {
-                let Some(local) = names.pop() else {
-                    continue;
-                };
-                if matches!(local.as_str(), "body" | "div" | "p" | "span") {
-                    frames.pop();
-                }
-                if local == "span"
-                    && let Some((_, nodes, spans)) = cur.as_mut()
-                    && let Some((st, children)) = spans.pop()
-                {
-                    let parent = spans.last().map(|(s, _)| s.clone()).unwrap_or_default();
-                    let mut n = children;
-                    for (on, was, kind) in [
-                        (st.underline, parent.underline, SpanKind::Underline),
-                        (st.bold, parent.bold, SpanKind::Bold),
-                        (st.italic, parent.italic, SpanKind::Italic),
-                    ] {
-                        if on && !was {
-                            n = vec![Node::Span(crate::markup::Span {
-                                kind,
-                                classes: Vec::new(),
-                                annotation: None,
-                                children: n,
-                            })];
-                        }
-                    }
-                    let target = spans.last_mut().map_or(nodes, |(_, c)| c);
-                    target.extend(n);
-                }
-                if local == "p" && names.len() + 1 == in_p {
-                    in_p = 0;
-                    if let Some((mut cue, nodes, _)) = cur.take() {
-                        cue.text = crate::markup::to_vtt(&normalize_space(nodes));
-                        track.cues.push(cue);
-                    }
-                }
+            Event::End(_) => p.end(),
+            Event::Text(t) if p.cur.is_some() => {
+                p.push_text(t.decode().map(|c| c.into_owned()).unwrap_or_default())
             }
-            Event::Text(t) => {
-                if let Some((_, nodes, spans)) = cur.as_mut() {
-                    let s = t.decode().map(|c| c.into_owned()).unwrap_or_default();
-                    let target = spans.last_mut().map_or(nodes, |(_, n)| n);
-                    target.push(Node::Text(s));
-                }
+            Event::CData(t) if p.cur.is_some() => {
+                p.push_text(String::from_utf8_lossy(&t.into_inner()).into_owned())
             }
-            Event::CData(t) => {
-                if let Some((_, nodes, spans)) = cur.as_mut() {
-                    let s = String::from_utf8_lossy(&t.into_inner()).into_owned();
-                    let target = spans.last_mut().map_or(nodes, |(_, n)| n);
-                    target.push(Node::Text(s));
-                }
-            }
-            Event::GeneralRef(r) => {
-                if let Some((_, nodes, spans)) = cur.as_mut() {
-                    let s = if r.is_char_ref() {
-                        r.resolve_char_ref()
-                            .ok()
-                            .flatten()
-                            .map(String::from)
-                            .unwrap_or_default()
-                    } else {
-                        match r
-                            .decode()
-                            .map(|c| c.into_owned())
-                            .unwrap_or_default()
-                            .as_str()
-                        {
-                            "amp" => "&".into(),
-                            "lt" => "<".into(),
-                            "gt" => ">".into(),
-                            "quot" => "\"".into(),
-                            "apos" => "'".into(),
-                            other => format!("&{other};"),
-                        }
-                    };
-                    let target = spans.last_mut().map_or(nodes, |(_, n)| n);
-                    target.push(Node::Text(s));
-                }
-            }
+            Event::GeneralRef(r) if p.cur.is_some() => p.push_text(reference_text(&r)),
             Event::Eof => break,
             _ => {}
         }
     }
-    if !saw_tt {
+    if !p.saw_tt {
         return Err(SubError::Xml(
             "no <tt> root element: this is not a TTML document".into(),
         ));
     }
-    track.ttml = Some(Box::new(header));
-    Ok(track)
+    p.track.ttml = Some(Box::new(p.header));
+    Ok(p.track)
+}
+
+/// A cue being read: the cue, its text nodes, and the open `<span>`s (style, children).
+type OpenCue = (Cue, Vec<Node>, Vec<(Style, Vec<Node>)>);
+
+/// The state of a TTML parse between XML events.
+struct TtmlParser {
+    /// The track read so far.
+    track: Track,
+    /// Header data (frame rate, styles, regions) for writing back.
+    header: TtmlHeader,
+    /// Timing parameters from `<tt>`.
+    params: TimeParams,
+    /// Element stack: local names.
+    names: Vec<String>,
+    /// Timing, style and region of each open timed element.
+    frames: Vec<Frame>,
+    /// Depth of the open `<p>` in `names` (0 = none).
+    in_p: usize,
+    /// The cue of the open `<p>`.
+    cur: Option<OpenCue>,
+    /// Region id and whether it is at the top.
+    region_pos: Vec<(String, bool)>,
+    /// Whether the `<tt>` root was seen.
+    saw_tt: bool,
+}
+
+impl TtmlParser {
+    /// A start (or empty, `empty`) element.
+    fn start(&mut self, e: &BytesStart<'_>, empty: bool) {
+        let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        let attrs = attr_map(e);
+        match local.as_str() {
+            "tt" => self.tt(&attrs),
+            "style" if self.names.iter().any(|n| n == "styling") => {
+                if let Some(id) = get(&attrs, "id") {
+                    let rest: Vec<(String, String)> = attrs
+                        .iter()
+                        .filter(|(k, _)| !k.ends_with(":id"))
+                        .cloned()
+                        .collect();
+                    self.header.styles.push((id.to_string(), rest));
+                }
+            }
+            "region" if self.names.iter().any(|n| n == "layout") => {
+                if let Some(id) = get(&attrs, "id") {
+                    let top = get(&attrs, "displayAlign") == Some("before")
+                        || get(&attrs, "origin")
+                            .and_then(|o| o.split_whitespace().nth(1))
+                            .and_then(|y| y.trim_end_matches('%').parse::<f64>().ok())
+                            .is_some_and(|y| y < 40.0);
+                    self.region_pos.push((id.to_string(), top));
+                    let rest: Vec<(String, String)> = attrs
+                        .iter()
+                        .filter(|(k, _)| !k.ends_with(":id"))
+                        .cloned()
+                        .collect();
+                    self.header.regions.push((id.to_string(), rest));
+                }
+            }
+            "body" | "div" | "p" | "span" => self.timed(&local, &attrs, empty),
+            "br" => {
+                if let Some((_, nodes, spans)) = self.cur.as_mut() {
+                    let target = spans.last_mut().map_or(nodes, |(_, n)| n);
+                    target.push(Node::Text("\n".into()));
+                }
+            }
+            _ => {}
+        }
+        if !empty {
+            self.names.push(local);
+        }
+    }
+
+    /// `<tt>`: language and the timing parameters.
+    fn tt(&mut self, attrs: &[(String, String)]) {
+        self.saw_tt = true;
+        if let Some(l) = get(attrs, "lang")
+            && !l.is_empty()
+        {
+            self.track.language = Some(l.to_string());
+        }
+        let fr: Option<u32> = get(attrs, "frameRate").and_then(|v| v.trim().parse().ok());
+        let mult = get(attrs, "frameRateMultiplier").and_then(|v| {
+            let mut it = v.split([' ', ':']).filter(|s| !s.is_empty());
+            let a: u32 = it.next()?.parse().ok()?;
+            let b: u32 = it.next()?.parse().ok()?;
+            Some((a, b))
+        });
+        if let Some(fr) = fr.filter(|f| *f > 0) {
+            let (a, b) = mult.unwrap_or((1, 1));
+            if let Ok(r) = FrameRate::new(fr.saturating_mul(a), b.max(1)) {
+                self.params.rate = r;
+                self.params.rate_given = true;
+                self.header.frame_rate = Some(r);
+            }
+        }
+        if let Some(s) = get(attrs, "subFrameRate").and_then(|v| v.trim().parse().ok()) {
+            self.params.sub_frame_rate = s;
+        }
+        match get(attrs, "tickRate").and_then(|v| v.trim().parse::<u64>().ok()) {
+            Some(t) if t > 0 => {
+                self.params.tick_rate = t;
+                self.header.tick_rate = Some(t);
+            }
+            _ => {
+                if self.params.rate_given {
+                    self.params.tick_rate = (self.params.rate.hz().round() as u64).max(1)
+                        * self.params.sub_frame_rate.max(1);
+                }
+            }
+        }
+        self.params.smpte = get(attrs, "timeBase") == Some("smpte");
+    }
+
+    /// `<body>`, `<div>`, `<p>` or `<span>`: timing and style frames, cues and spans.
+    fn timed(&mut self, local: &str, attrs: &[(String, String)], empty: bool) {
+        let parent_begin = self.frames.last().map_or(Time::Ms(0), |f| f.begin);
+        let parent_end = self.frames.last().and_then(|f| f.end);
+        let parent_style = self
+            .frames
+            .last()
+            .map(|f| f.style.clone())
+            .unwrap_or_default();
+        let begin_rel = get(attrs, "begin").and_then(|v| parse_time(v, &self.params));
+        let end_rel = get(attrs, "end").and_then(|v| parse_time(v, &self.params));
+        let dur = get(attrs, "dur").and_then(|v| parse_time(v, &self.params));
+        let begin = begin_rel.map_or(parent_begin, |b| add(parent_begin, b));
+        let end = match (end_rel, dur) {
+            (Some(e), _) => Some(add(parent_begin, e)),
+            (None, Some(d)) => Some(add(begin, d)),
+            _ => parent_end,
+        };
+        let style = {
+            let own = style_of(attrs, &self.header.styles, 0);
+            Style {
+                italic: own.italic || parent_style.italic,
+                bold: own.bold || parent_style.bold,
+                underline: own.underline || parent_style.underline,
+            }
+        };
+        if local == "p" && self.cur.is_none() {
+            let mut cue = Cue {
+                id: get(attrs, "id").unwrap_or("").to_string(),
+                start: begin,
+                end: end.unwrap_or(begin),
+                style: get(attrs, "style").map(str::to_string),
+                ..Default::default()
+            };
+            let region = get(attrs, "region")
+                .map(str::to_string)
+                .or_else(|| self.frames.last().and_then(|f| f.region.clone()));
+            if let Some(r) = region
+                && self.region_pos.iter().any(|(id, top)| *id == r && *top)
+            {
+                let mut s = CueSettings::new();
+                s.line = Some(0.0);
+                cue.settings = Some(Box::new(s));
+            }
+            if !empty {
+                self.in_p = self.names.len() + 1;
+                self.cur = Some((cue, Vec::new(), Vec::new()));
+            } else {
+                self.track.cues.push(cue);
+            }
+        } else if local == "span"
+            && self.cur.is_some()
+            && !empty
+            && let Some((_, _, spans)) = self.cur.as_mut()
+        {
+            spans.push((style.clone(), Vec::new()));
+        }
+        if !empty {
+            let region = get(attrs, "region")
+                .map(str::to_string)
+                .or_else(|| self.frames.last().and_then(|f| f.region.clone()));
+            self.frames.push(Frame {
+                begin,
+                end,
+                style,
+                region,
+            });
+        }
+    }
+
+    /// An end element.
+    fn end(&mut self) {
+        let Some(local) = self.names.pop() else {
+            return;
+        };
+        if matches!(local.as_str(), "body" | "div" | "p" | "span") {
+            self.frames.pop();
+        }
+        if local == "span"
+            && let Some((_, nodes, spans)) = self.cur.as_mut()
+            && let Some((st, children)) = spans.pop()
+        {
+            let parent = spans.last().map(|(s, _)| s.clone()).unwrap_or_default();
+            let mut n = children;
+            for (on, was, kind) in [
+                (st.underline, parent.underline, SpanKind::Underline),
+                (st.bold, parent.bold, SpanKind::Bold),
+                (st.italic, parent.italic, SpanKind::Italic),
+            ] {
+                if on && !was {
+                    n = vec![Node::Span(crate::markup::Span {
+                        kind,
+                        classes: Vec::new(),
+                        annotation: None,
+                        children: n,
+                    })];
+                }
+            }
+            let target = spans.last_mut().map_or(nodes, |(_, c)| c);
+            target.extend(n);
+        }
+        if local == "p" && self.names.len() + 1 == self.in_p {
+            self.in_p = 0;
+            if let Some((mut cue, nodes, _)) = self.cur.take() {
+                cue.text = crate::markup::to_vtt(&normalize_space(nodes));
+                self.track.cues.push(cue);
+            }
+        }
+    }
+
+    /// Text inside the open cue (into the innermost open span).
+    fn push_text(&mut self, s: String) {
+        if let Some((_, nodes, spans)) = self.cur.as_mut() {
+            let target = spans.last_mut().map_or(nodes, |(_, n)| n);
+            target.push(Node::Text(s));
+        }
+    }
+}
+
+/// The text of a character or entity reference (unknown entities kept as written).
+fn reference_text(r: &BytesRef<'_>) -> String {
+    if r.is_char_ref() {
+        r.resolve_char_ref()
+            .ok()
+            .flatten()
+            .map(String::from)
+            .unwrap_or_default()
+    } else {
+        match r
+            .decode()
+            .map(|c| c.into_owned())
+            .unwrap_or_default()
+            .as_str()
+        {
+            "amp" => "&".into(),
+            "lt" => "<".into(),
+            "gt" => ">".into(),
+            "quot" => "\"".into(),
+            "apos" => "'".into(),
+            other => format!("&{other};"),
+        }
+    }
 }
 
 /// XML default whitespace handling: runs of whitespace collapse to one space; spaces next to

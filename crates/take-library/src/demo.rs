@@ -97,11 +97,45 @@ pub fn generate(db: &Path) -> Result<DemoLibrary> {
     std::fs::create_dir_all(&files_dir)
         .map_err(|e| LibraryError::io("create the folder", &files_dir, e))?;
     let mut lib = Library::open(db, OpenMode::CreateIfMissing)?;
-    let [director, supervisor, artist, client] = TEAM.map(|(name, _)| name);
+    let [director, _, artist, _] = TEAM.map(|(name, _)| name);
     for (name, role) in TEAM {
         lib.set_member(name, Some(role), director)?;
     }
 
+    let (takes, cleanups) = add_takes(&mut lib, &files_dir, artist)?;
+
+    add_notes(&mut lib, &takes, &cleanups)?;
+
+    add_statuses(&mut lib, &takes)?;
+
+    add_verdicts(&mut lib, &takes, &cleanups)?;
+
+    // Dailies: the cleanup revisions, then two captures.
+    let mut items: Vec<(i64, Option<i64>)> = cleanups.iter().map(|&(t, r)| (t, Some(r))).collect();
+    items.extend(
+        takes
+            .iter()
+            .filter(|t| !cleanups.iter().any(|(c, _)| c == *t))
+            .take(PLAYLIST_LEN - cleanups.len())
+            .map(|&t| (t, None)),
+    );
+    lib.set_playlist(PLAYLIST, &items, director)?;
+    let (events, _) = lib.ledger_head()?;
+    Ok(DemoLibrary {
+        db: db.to_path_buf(),
+        files_dir,
+        takes,
+        events,
+    })
+}
+
+/// The takes of every scene, each with its BVH file, and a cleanup revision of each scene's
+/// first take: the take ids and the (take id, derived version id) pairs.
+fn add_takes(
+    lib: &mut Library,
+    files_dir: &Path,
+    artist: &str,
+) -> Result<(Vec<i64>, Vec<(i64, i64)>)> {
     let mut takes = Vec::new();
     let mut cleanups = Vec::new();
     for (s, scene) in SCENES.iter().enumerate() {
@@ -158,8 +192,12 @@ pub fn generate(db: &Path) -> Result<DemoLibrary> {
             }
         }
     }
+    Ok((takes, cleanups))
+}
 
-    // Notes and replies.
+/// Notes on every take, and a client question with the artist's reply on every cleanup.
+fn add_notes(lib: &mut Library, takes: &[i64], cleanups: &[(i64, i64)]) -> Result<()> {
+    let [director, supervisor, artist, client] = TEAM.map(|(name, _)| name);
     for (k, &take_id) in takes.iter().enumerate() {
         let author = if k % 2 == 0 { supervisor } else { director };
         let start = (k as u64 * 13) % (FRAMES - 20);
@@ -179,7 +217,7 @@ pub fn generate(db: &Path) -> Result<DemoLibrary> {
             None,
         )?;
     }
-    for &(take_id, _) in &cleanups {
+    for &(take_id, _) in cleanups {
         let (question, _) = lib.add_note(
             &NewNote {
                 take_id,
@@ -206,8 +244,12 @@ pub fn generate(db: &Path) -> Result<DemoLibrary> {
             lib.set_note_resolved(question.id, true, client, None)?;
         }
     }
+    Ok(())
+}
 
-    // Status history: circled on set, sent back, then the director's decision.
+/// Status history: circled on set, sent back, then the director's decision.
+fn add_statuses(lib: &mut Library, takes: &[i64]) -> Result<()> {
+    let [director, supervisor, artist, _] = TEAM.map(|(name, _)| name);
     for (k, &take_id) in takes.iter().enumerate() {
         lib.set_status(
             take_id,
@@ -245,9 +287,13 @@ pub fn generate(db: &Path) -> Result<DemoLibrary> {
             }
         }
     }
+    Ok(())
+}
 
-    // Verdicts: three reviewers on every cleanup revision, one on the other takes.
-    for &(take_id, rev) in &cleanups {
+/// Verdicts: three reviewers on every cleanup revision, one on the other takes.
+fn add_verdicts(lib: &mut Library, takes: &[i64], cleanups: &[(i64, i64)]) -> Result<()> {
+    let [director, supervisor, _, client] = TEAM.map(|(name, _)| name);
+    for &(take_id, rev) in cleanups {
         lib.set_verdict(
             take_id,
             Some(rev),
@@ -284,24 +330,7 @@ pub fn generate(db: &Path) -> Result<DemoLibrary> {
         };
         lib.set_verdict(take_id, None, supervisor, verdict, Some(comment), None)?;
     }
-
-    // Dailies: the cleanup revisions, then two captures.
-    let mut items: Vec<(i64, Option<i64>)> = cleanups.iter().map(|&(t, r)| (t, Some(r))).collect();
-    items.extend(
-        takes
-            .iter()
-            .filter(|t| !cleanups.iter().any(|(c, _)| c == *t))
-            .take(PLAYLIST_LEN - cleanups.len())
-            .map(|&t| (t, None)),
-    );
-    lib.set_playlist(PLAYLIST, &items, director)?;
-    let (events, _) = lib.ledger_head()?;
-    Ok(DemoLibrary {
-        db: db.to_path_buf(),
-        files_dir,
-        takes,
-        events,
-    })
+    Ok(())
 }
 
 /// Writes a small BVH (hips, spine, head, one arm; [`FRAMES`] frames at 30 fps, centimetres)

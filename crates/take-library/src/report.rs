@@ -51,23 +51,7 @@ impl Library {
         session: Option<&str>,
         generator: &str,
     ) -> Result<String> {
-        let mut ids = Vec::new();
-        let mut offset = 0;
-        loop {
-            let page = self.search(&TakeQuery {
-                scene: scene.map(str::to_owned),
-                session: session.map(str::to_owned),
-                limit: 5000,
-                offset,
-                ..Default::default()
-            })?;
-            let n = page.takes.len();
-            ids.extend(page.takes.into_iter().map(|t| t.id));
-            offset += n;
-            if n == 0 || offset as u64 >= page.total {
-                break;
-            }
-        }
+        let ids = self.take_ids(scene, session)?;
         if let Some(s) = session
             && ids.is_empty()
         {
@@ -136,70 +120,7 @@ td,th{{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:t
                     e(&t.summary.scene)
                 );
             }
-            let duration = match (t.summary.duration_frames, t.summary.rate) {
-                (Some(d), Some(r)) => {
-                    let secs = r.frames_to_seconds(i64::try_from(d).unwrap_or(i64::MAX));
-                    format!(
-                        "{d} frames @ {} fps ({secs:.2} s)",
-                        crate::model::rate_text(r)
-                    )
-                }
-                _ => "unknown".into(),
-            };
-            let files: Vec<String> = t
-                .files
-                .iter()
-                .map(|f| {
-                    let name = std::path::Path::new(&f.path)
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| f.path.clone());
-                    format!(
-                        "{} <code title=\"{}\">{}…</code>",
-                        e(&name),
-                        e(&f.sha256),
-                        e(f.sha256.get(..12).unwrap_or(&f.sha256))
-                    )
-                })
-                .collect();
-            let notes: Vec<String> = t
-                .notes
-                .iter()
-                .map(|n| {
-                    let at = match (timecode(t, n.frame_start), timecode(t, n.frame_end)) {
-                        (Some(a), Some(b)) if n.frame_end != n.frame_start => format!("{a}–{b}"),
-                        (Some(a), _) => a,
-                        _ if n.frame_end != n.frame_start => {
-                            format!("frames {}–{}", n.frame_start, n.frame_end)
-                        }
-                        _ => format!("frame {}", n.frame_start),
-                    };
-                    let reply = n
-                        .reply_to
-                        .map(|r| format!(" (reply to #{r})"))
-                        .unwrap_or_default();
-                    format!(
-                        "<div class=\"{}\">#{} [{}] <b>{}</b>{}: {} <small>{}</small></div>",
-                        if n.resolved { "resolved" } else { "open" },
-                        n.id,
-                        e(&at),
-                        e(&n.author),
-                        e(&reply),
-                        e(&n.text),
-                        e(&format_utc_ms(n.created_utc_ms))
-                    )
-                })
-                .collect();
-            let status = t.summary.status.as_str();
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td class=\"{status}\">{status}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                e(&t.summary.name),
-                e(&duration),
-                e(&t.actors.join(", ")),
-                files.join("<br>"),
-                notes.join("\n")
-            );
+            take_row_html(&mut h, t);
         }
         if current_scene.is_some() {
             h.push_str("</table>\n");
@@ -209,6 +130,97 @@ td,th{{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:t
         h.push_str("</body></html>\n");
         Ok(h)
     }
+
+    /// The ids of every take of `scene` and/or `session` (`None`: any), read page by page.
+    fn take_ids(&mut self, scene: Option<&str>, session: Option<&str>) -> Result<Vec<i64>> {
+        let mut ids = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self.search(&TakeQuery {
+                scene: scene.map(str::to_owned),
+                session: session.map(str::to_owned),
+                limit: 5000,
+                offset,
+                ..Default::default()
+            })?;
+            let n = page.takes.len();
+            ids.extend(page.takes.into_iter().map(|t| t.id));
+            offset += n;
+            if n == 0 || offset as u64 >= page.total {
+                break;
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// Appends the report table row of take `t` to `h`.
+fn take_row_html(h: &mut String, t: &TakeDetail) {
+    let e = escape_html;
+    let duration = match (t.summary.duration_frames, t.summary.rate) {
+        (Some(d), Some(r)) => {
+            let secs = r.frames_to_seconds(i64::try_from(d).unwrap_or(i64::MAX));
+            format!(
+                "{d} frames @ {} fps ({secs:.2} s)",
+                crate::model::rate_text(r)
+            )
+        }
+        _ => "unknown".into(),
+    };
+    let files: Vec<String> = t
+        .files
+        .iter()
+        .map(|f| {
+            let name = std::path::Path::new(&f.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| f.path.clone());
+            format!(
+                "{} <code title=\"{}\">{}…</code>",
+                e(&name),
+                e(&f.sha256),
+                e(f.sha256.get(..12).unwrap_or(&f.sha256))
+            )
+        })
+        .collect();
+    let notes: Vec<String> = t
+        .notes
+        .iter()
+        .map(|n| {
+            let at = match (timecode(t, n.frame_start), timecode(t, n.frame_end)) {
+                (Some(a), Some(b)) if n.frame_end != n.frame_start => format!("{a}–{b}"),
+                (Some(a), _) => a,
+                _ if n.frame_end != n.frame_start => {
+                    format!("frames {}–{}", n.frame_start, n.frame_end)
+                }
+                _ => format!("frame {}", n.frame_start),
+            };
+            let reply = n
+                .reply_to
+                .map(|r| format!(" (reply to #{r})"))
+                .unwrap_or_default();
+            format!(
+                "<div class=\"{}\">#{} [{}] <b>{}</b>{}: {} <small>{}</small></div>",
+                if n.resolved { "resolved" } else { "open" },
+                n.id,
+                e(&at),
+                e(&n.author),
+                e(&reply),
+                e(&n.text),
+                e(&format_utc_ms(n.created_utc_ms))
+            )
+        })
+        .collect();
+    let status = t.summary.status.as_str();
+    let _ = writeln!(
+        h,
+        "<tr><td>{}</td><td class=\"{status}\">{status}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        e(&t.summary.name),
+        e(&duration),
+        e(&t.actors.join(", ")),
+        files.join("<br>"),
+        notes.join("\n")
+    );
 }
 
 #[cfg(test)]

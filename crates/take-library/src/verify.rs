@@ -72,6 +72,50 @@ struct ExpectedNote {
 /// file on disk (slow for big libraries, but that is what detects a changed capture file).
 pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
     let events = ledger::read_events(c, None)?;
+    let (mut problems, prev_hash) = check_chain(&events);
+    check_head(c, &events, &prev_hash, &mut problems);
+
+    // Replay the ledger into the state the tables must have.
+    let expected = replay(&events);
+
+    // Takes: registered, status as the ledger says, files as the last event recorded them.
+    check_takes(c, &expected, &mut problems)?;
+
+    // Notes: every row has its event and matches it; every event's note still exists.
+    check_notes(c, &expected.notes, &mut problems)?;
+
+    // Derived versions.
+    check_derived(c, &expected.derived, &mut problems)?;
+
+    // Review roles: the team and grants as the ledger built them; statuses set with a right.
+    for (seq, take_id, message) in crate::roles::verify_roles(c, &events)?
+        .into_iter()
+        .chain(crate::verdicts::verify_verdicts(c, &events)?)
+        .chain(crate::dailies::verify_playlists(c, &events)?)
+    {
+        problems.push(Problem {
+            seq,
+            take_id,
+            message,
+        });
+    }
+
+    // Files on disk.
+    let files_checked = if rehash_files {
+        check_files(c, &mut problems)?
+    } else {
+        0
+    };
+    Ok(VerifyReport {
+        events_checked: events.len() as u64,
+        files_checked,
+        head: prev_hash,
+        problems,
+    })
+}
+
+/// Sequence numbers, links and self-hashes of the events: the problems and the last hash.
+fn check_chain(events: &[LedgerEvent]) -> (Vec<Problem>, String) {
     let mut chain = Vec::new();
     let mut prev_hash = GENESIS_HASH.to_string();
     for (i, e) in events.iter().enumerate() {
@@ -99,7 +143,11 @@ pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
         }
         prev_hash = e.hash.clone();
     }
-    let mut problems = chain;
+    (chain, prev_hash)
+}
+
+/// The recorded head (count and hash) against the chain's end `prev_hash`.
+fn check_head(c: &Db<'_>, events: &[LedgerEvent], prev_hash: &str, problems: &mut Vec<Problem>) {
     let mut other = |seq: Option<i64>, take_id: Option<i64>, message: String| {
         problems.push(Problem {
             seq,
@@ -123,14 +171,33 @@ pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
         }
         Err(e) => other(None, None, e.to_string()),
     }
+}
 
-    // Replay the ledger into the state the tables must have.
-    let mut status: BTreeMap<i64, (String, i64)> = BTreeMap::new();
-    let mut registered: BTreeMap<i64, (String, i64)> = BTreeMap::new();
-    let mut last_content: BTreeMap<i64, (String, i64)> = BTreeMap::new();
-    let mut notes: BTreeMap<i64, ExpectedNote> = BTreeMap::new();
-    let mut derived: BTreeMap<i64, (i64, String, i64)> = BTreeMap::new();
-    for e in &events {
+/// The table state the ledger implies (per take or row id: the value and the event's seq).
+#[derive(Default)]
+struct Expected {
+    /// Take id → (status, seq of the event that set it).
+    status: BTreeMap<i64, (String, i64)>,
+    /// Take id → (name, seq of its registration).
+    registered: BTreeMap<i64, (String, i64)>,
+    /// Take id → (content hashes, seq) of its last event.
+    last_content: BTreeMap<i64, (String, i64)>,
+    /// Note id → the note as the ledger left it.
+    notes: BTreeMap<i64, ExpectedNote>,
+    /// Derived version id → (version, output sha256, seq).
+    derived: BTreeMap<i64, (i64, String, i64)>,
+}
+
+/// Replays the ledger into the state the tables must have.
+fn replay(events: &[LedgerEvent]) -> Expected {
+    let Expected {
+        mut status,
+        mut registered,
+        mut last_content,
+        mut notes,
+        mut derived,
+    } = Expected::default();
+    for e in events {
         let Ok(body) = serde_json::from_str::<Value>(&e.body) else {
             continue; // already reported by check_self
         };
@@ -194,8 +261,30 @@ pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
             _ => {}
         }
     }
+    Expected {
+        status,
+        registered,
+        last_content,
+        notes,
+        derived,
+    }
+}
 
-    // Takes: registered, status as the ledger says, files as the last event recorded them.
+/// Takes: registered, status as the ledger says, files as the last event recorded them.
+fn check_takes(c: &Db<'_>, expected: &Expected, problems: &mut Vec<Problem>) -> Result<()> {
+    let Expected {
+        status,
+        registered,
+        last_content,
+        ..
+    } = expected;
+    let mut other = |seq: Option<i64>, take_id: Option<i64>, message: String| {
+        problems.push(Problem {
+            seq,
+            take_id,
+            message,
+        })
+    };
     let takes: Vec<(i64, String, String)> =
         c.query_map("SELECT id, name, status FROM take ORDER BY id", p![], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -239,13 +328,27 @@ pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
             );
         }
     }
-    for (id, (name, seq)) in &registered {
+    for (id, (name, seq)) in registered {
         if !take_ids.contains(id) {
             other(Some(*seq), Some(*id), format!("take `{name}` was deleted"));
         }
     }
+    Ok(())
+}
 
-    // Notes: every row has its event and matches it; every event's note still exists.
+/// Notes: every row has its event and matches it; every event's note still exists.
+fn check_notes(
+    c: &Db<'_>,
+    notes: &BTreeMap<i64, ExpectedNote>,
+    problems: &mut Vec<Problem>,
+) -> Result<()> {
+    let mut other = |seq: Option<i64>, take_id: Option<i64>, message: String| {
+        problems.push(Problem {
+            seq,
+            take_id,
+            message,
+        })
+    };
     type NoteRow = (i64, i64, Option<i64>, i64, i64, String, String, bool, bool);
     let rows: Vec<NoteRow> = c.query_map(
         "SELECT id, take_id, reply_to, frame_start, frame_end, author, text, resolved, retracted FROM note ORDER BY id",
@@ -280,13 +383,27 @@ pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
             }
         }
     }
-    for (id, x) in &notes {
+    for (id, x) in notes {
         if !seen.contains(id) {
             other(Some(x.seq), x.take_id, format!("note {id} was deleted"));
         }
     }
+    Ok(())
+}
 
-    // Derived versions.
+/// Derived versions: every row matches its event; every event's row still exists.
+fn check_derived(
+    c: &Db<'_>,
+    derived: &BTreeMap<i64, (i64, String, i64)>,
+    problems: &mut Vec<Problem>,
+) -> Result<()> {
+    let mut other = |seq: Option<i64>, take_id: Option<i64>, message: String| {
+        problems.push(Problem {
+            seq,
+            take_id,
+            message,
+        })
+    };
     let rows: Vec<(i64, i64, String)> = c.query_map(
         "SELECT id, version, output_sha256 FROM derived_version ORDER BY id",
         p![],
@@ -309,7 +426,7 @@ pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
             ),
         }
     }
-    for (id, (_, _, seq)) in &derived {
+    for (id, (_, _, seq)) in derived {
         if !seen.contains(id) {
             other(
                 Some(*seq),
@@ -318,51 +435,45 @@ pub(crate) fn verify(c: &Db<'_>, rehash_files: bool) -> Result<VerifyReport> {
             );
         }
     }
+    Ok(())
+}
 
-    // Review roles: the team and grants as the ledger built them; statuses set with a right.
-    for (seq, take_id, message) in crate::roles::verify_roles(c, &events)?
-        .into_iter()
-        .chain(crate::verdicts::verify_verdicts(c, &events)?)
-        .chain(crate::dailies::verify_playlists(c, &events)?)
-    {
-        other(seq, take_id, message);
-    }
-
-    // Files on disk.
+/// Re-hashes every take file on disk; returns how many were checked.
+fn check_files(c: &Db<'_>, problems: &mut Vec<Problem>) -> Result<u64> {
+    let mut other = |seq: Option<i64>, take_id: Option<i64>, message: String| {
+        problems.push(Problem {
+            seq,
+            take_id,
+            message,
+        })
+    };
     let mut files_checked = 0;
-    if rehash_files {
-        let files: Vec<(i64, String, String)> = c.query_map(
-            "SELECT take_id, path, sha256 FROM take_file ORDER BY id",
-            p![],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        for (take_id, path, sha) in files {
-            files_checked += 1;
-            match crate::util::hash_file(Path::new(&path)) {
-                Ok((h, _)) if h == sha => {}
-                Ok((h, _)) => other(
-                    None,
-                    Some(take_id),
-                    format!(
-                        "file {path} changed on disk (sha256 {h}, recorded {sha}); re-import it to record the change"
-                    ),
+    let files: Vec<(i64, String, String)> = c.query_map(
+        "SELECT take_id, path, sha256 FROM take_file ORDER BY id",
+        p![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    for (take_id, path, sha) in files {
+        files_checked += 1;
+        match crate::util::hash_file(Path::new(&path)) {
+            Ok((h, _)) if h == sha => {}
+            Ok((h, _)) => other(
+                None,
+                Some(take_id),
+                format!(
+                    "file {path} changed on disk (sha256 {h}, recorded {sha}); re-import it to record the change"
                 ),
-                Err(e) => other(
-                    None,
-                    Some(take_id),
-                    format!(
-                        "file {path} cannot be read ({e}); restore it or re-import the folder it moved to"
-                    ),
+            ),
+            Err(e) => other(
+                None,
+                Some(take_id),
+                format!(
+                    "file {path} cannot be read ({e}); restore it or re-import the folder it moved to"
                 ),
-            }
+            ),
         }
     }
-    Ok(VerifyReport {
-        events_checked: events.len() as u64,
-        files_checked,
-        head: prev_hash,
-        problems,
-    })
+    Ok(files_checked)
 }
 
 /// Event helper for callers that have events in hand (evidence manifests).

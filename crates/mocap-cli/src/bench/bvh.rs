@@ -266,18 +266,7 @@ fn cpu_note(r: Option<f64>, what: &str) -> String {
 /// Runs `mocap bench bvh`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(file) = &args.parse_only {
-        let before = peak_rss_bytes()?;
-        let f = bvh::read_path(file)?;
-        let peak = peak_rss_bytes()?;
-        println!(
-            "{}",
-            serde_json::json!({
-                "frames": f.motion.frame_count(),
-                "baseline_rss_bytes": before,
-                "peak_rss_bytes": peak,
-            })
-        );
-        return Ok(());
+        return parse_only(file);
     }
     if args.frames == 0 {
         bail!("--frames must be at least 1");
@@ -321,24 +310,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     ));
 
     // Peak memory of a parse alone, in a child process.
-    let exe = std::env::current_exe().context("locating the mocap executable")?;
-    let out = Command::new(&exe)
-        .args(["bench", "bvh", "--parse-only"])
-        .arg(&file.0)
-        .output()
-        .with_context(|| format!("running {} bench bvh --parse-only", exe.display()))?;
-    if !out.status.success() {
-        bail!(
-            "child parse failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    let child: serde_json::Value =
-        serde_json::from_slice(&out.stdout).context("child printed no JSON")?;
-    let peak = child["peak_rss_bytes"]
-        .as_u64()
-        .context("no peak_rss_bytes")?;
-    let baseline = child["baseline_rss_bytes"].as_u64().unwrap_or(0);
+    let (peak, baseline) = child_parse_rss(&file.0)?;
     let ratio = peak as f64 / bytes as f64;
     say(format!(
         "parse peak RSS (child process, VmHWM): {:.1} MB = {ratio:.2}× the file (process baseline {:.1} MB)",
@@ -364,21 +336,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (fk_fps, fk_fps_cpu) = rates(args.frames as f64, fk_t);
     // Sanity: agreement with the f64 reference on the first frames.
     let check = args.frames.min(2000);
-    let sub = Motion {
-        values: parsed.motion.values[..check * parsed.motion.channels_per_frame].to_vec(),
-        ..parsed.motion.clone()
-    };
-    let reference = fk::positions_reference(&parsed.skeleton, &sub);
-    let max_err = reference
-        .iter()
-        .zip(&positions)
-        .map(|(r, p)| {
-            (r.x - p[0] as f64)
-                .abs()
-                .max((r.y - p[1] as f64).abs())
-                .max((r.z - p[2] as f64).abs())
-        })
-        .fold(0.0, f64::max);
+    let max_err = fk_max_error(&parsed, &positions, check);
     say(format!(
         "forward kinematics (1 core, all 31 joints): median {fk_s:.3} s = {:.2} M frames/s{}; max |fast − f64 reference| over {check} frames = {max_err:.1e} cm",
         fk_fps / 1e6,
@@ -396,73 +354,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .map(|o| o.status.success())
             .unwrap_or(false);
     if have_pybvh {
-        let small_frames = args.frames.min(43_200);
-        let small_motion = cgspeed_motion(&skeleton, small_frames)?;
-        let small = TempFile(dir.join(format!("mocap-bench-bvh-small-{}.bvh", std::process::id())));
-        bvh::write_path(&skeleton, &small_motion, &small.0)?;
-        let small_bytes = std::fs::metadata(&small.0)?.len();
-        let (ours_t, ours) = time_parse(&small.0, small_frames, runs)?;
-        let ours_s = ours_t.wall_s;
-        let mut ours_fk = Vec::new();
-        let t = Instant::now();
-        fk::try_world_positions(&ours.skeleton, &ours.motion, &mut ours_fk)?;
-        let ours_fk_s = t.elapsed().as_secs_f64();
-        let script = "import sys, time, json, resource, warnings\n\
-warnings.simplefilter('ignore')\n\
-import pybvh\n\
-t0 = time.perf_counter(); b = pybvh.read_bvh_file(sys.argv[1], world_up='+y'); t1 = time.perf_counter()\n\
-p = b.joint_positions(); t2 = time.perf_counter()\n\
-print(json.dumps({'parse_s': t1 - t0, 'fk_s': t2 - t1, 'frames': int(len(b)), 'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n";
-        let mut parse_times = Vec::new();
-        let mut fk_times = Vec::new();
-        let mut rss = 0u64;
-        for _ in 0..runs {
-            let o = Command::new(super::python())
-                .args(["-c", script])
-                .arg(&small.0)
-                .output()
-                .context("running Python (MOCAP_PYTHON or python3) for pybvh")?;
-            if !o.status.success() {
-                bail!(
-                    "pybvh failed: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                );
-            }
-            let v: serde_json::Value = serde_json::from_slice(&o.stdout).with_context(|| {
-                format!("pybvh printed {:?}", String::from_utf8_lossy(&o.stdout))
-            })?;
-            if v["frames"].as_u64() != Some(small_frames as u64) {
-                bail!("pybvh read {} frames, expected {small_frames}", v["frames"]);
-            }
-            parse_times.push(v["parse_s"].as_f64().unwrap_or(f64::NAN));
-            fk_times.push(v["fk_s"].as_f64().unwrap_or(f64::NAN));
-            rss = rss.max(v["maxrss_kb"].as_u64().unwrap_or(0) * 1024);
-        }
-        let py_parse = median(parse_times);
-        let py_fk = median(fk_times);
-        say(format!(
-            "pybvh on a {small_frames}-frame file ({:.1} MB): parse {py_parse:.2} s = {:.1} MB/s (peak RSS {:.0} MB), FK {:.0} frames/s; ours on the same file: parse {ours_s:.3} s = {:.0} MB/s ({:.0}× pybvh), FK {:.2} M frames/s ({:.0}× pybvh)",
-            small_bytes as f64 / 1e6,
-            small_bytes as f64 / 1e6 / py_parse,
-            rss as f64 / 1e6,
-            small_frames as f64 / py_fk,
-            small_bytes as f64 / 1e6 / ours_s,
-            py_parse / ours_s,
-            small_frames as f64 / ours_fk_s / 1e6,
-            py_fk / ours_fk_s,
-        ));
-        peer = serde_json::json!({
-            "name": "pybvh",
-            "frames": small_frames,
-            "file_bytes": small_bytes,
-            "parse_s": py_parse,
-            "parse_mb_s": small_bytes as f64 / 1e6 / py_parse,
-            "peak_rss_bytes": rss,
-            "fk_frames_per_s": small_frames as f64 / py_fk,
-            "ours_parse_s": ours_s,
-            "ours_parse_mb_s": small_bytes as f64 / 1e6 / ours_s,
-            "ours_fk_frames_per_s": small_frames as f64 / ours_fk_s,
-        });
+        peer = pybvh_peer(&skeleton, &dir, args.frames, runs, &say)?;
     } else {
         say("pybvh: not importable by MOCAP_PYTHON or python3 (pinned in .ci/requirements-interop.txt) or --no-peer given".into());
     }
@@ -499,6 +391,142 @@ print(json.dumps({'parse_s': t1 - t0, 'fk_s': t2 - t1, 'frames': int(len(b)), 'm
         );
     }
     Ok(())
+}
+
+/// `--parse-only FILE`: parses the file and prints the frame count and RSS as JSON (the child
+/// process of the peak-memory measurement).
+fn parse_only(file: &Path) -> anyhow::Result<()> {
+    let before = peak_rss_bytes()?;
+    let f = bvh::read_path(file)?;
+    let peak = peak_rss_bytes()?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "frames": f.motion.frame_count(),
+            "baseline_rss_bytes": before,
+            "peak_rss_bytes": peak,
+        })
+    );
+    Ok(())
+}
+
+/// Peak and baseline RSS (bytes) of a parse of `file` alone, measured in a child process.
+fn child_parse_rss(file: &Path) -> anyhow::Result<(u64, u64)> {
+    let exe = std::env::current_exe().context("locating the mocap executable")?;
+    let out = Command::new(&exe)
+        .args(["bench", "bvh", "--parse-only"])
+        .arg(file)
+        .output()
+        .with_context(|| format!("running {} bench bvh --parse-only", exe.display()))?;
+    if !out.status.success() {
+        bail!(
+            "child parse failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let child: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("child printed no JSON")?;
+    let peak = child["peak_rss_bytes"]
+        .as_u64()
+        .context("no peak_rss_bytes")?;
+    let baseline = child["baseline_rss_bytes"].as_u64().unwrap_or(0);
+    Ok((peak, baseline))
+}
+
+/// Largest coordinate difference (cm) between the fast FK `positions` and the f64 reference
+/// over the first `check` frames.
+fn fk_max_error(parsed: &bvh::BvhFile, positions: &[[f32; 3]], check: usize) -> f64 {
+    let sub = Motion {
+        values: parsed.motion.values[..check * parsed.motion.channels_per_frame].to_vec(),
+        ..parsed.motion.clone()
+    };
+    let reference = fk::positions_reference(&parsed.skeleton, &sub);
+    reference
+        .iter()
+        .zip(positions)
+        .map(|(r, p)| {
+            (r.x - p[0] as f64)
+                .abs()
+                .max((r.y - p[1] as f64).abs())
+                .max((r.z - p[2] as f64).abs())
+        })
+        .fold(0.0, f64::max)
+}
+
+/// pybvh against our reader on a smaller file (at most 43 200 frames): the `peer` JSON.
+fn pybvh_peer(
+    skeleton: &Skeleton,
+    dir: &Path,
+    frames: usize,
+    runs: usize,
+    say: &dyn Fn(String),
+) -> anyhow::Result<serde_json::Value> {
+    let small_frames = frames.min(43_200);
+    let small_motion = cgspeed_motion(skeleton, small_frames)?;
+    let small = TempFile(dir.join(format!("mocap-bench-bvh-small-{}.bvh", std::process::id())));
+    bvh::write_path(skeleton, &small_motion, &small.0)?;
+    let small_bytes = std::fs::metadata(&small.0)?.len();
+    let (ours_t, ours) = time_parse(&small.0, small_frames, runs)?;
+    let ours_s = ours_t.wall_s;
+    let mut ours_fk = Vec::new();
+    let t = Instant::now();
+    fk::try_world_positions(&ours.skeleton, &ours.motion, &mut ours_fk)?;
+    let ours_fk_s = t.elapsed().as_secs_f64();
+    let script = "import sys, time, json, resource, warnings\n\
+warnings.simplefilter('ignore')\n\
+import pybvh\n\
+t0 = time.perf_counter(); b = pybvh.read_bvh_file(sys.argv[1], world_up='+y'); t1 = time.perf_counter()\n\
+p = b.joint_positions(); t2 = time.perf_counter()\n\
+print(json.dumps({'parse_s': t1 - t0, 'fk_s': t2 - t1, 'frames': int(len(b)), 'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n";
+    let mut parse_times = Vec::new();
+    let mut fk_times = Vec::new();
+    let mut rss = 0u64;
+    for _ in 0..runs {
+        let o = Command::new(super::python())
+            .args(["-c", script])
+            .arg(&small.0)
+            .output()
+            .context("running Python (MOCAP_PYTHON or python3) for pybvh")?;
+        if !o.status.success() {
+            bail!(
+                "pybvh failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+        }
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .with_context(|| format!("pybvh printed {:?}", String::from_utf8_lossy(&o.stdout)))?;
+        if v["frames"].as_u64() != Some(small_frames as u64) {
+            bail!("pybvh read {} frames, expected {small_frames}", v["frames"]);
+        }
+        parse_times.push(v["parse_s"].as_f64().unwrap_or(f64::NAN));
+        fk_times.push(v["fk_s"].as_f64().unwrap_or(f64::NAN));
+        rss = rss.max(v["maxrss_kb"].as_u64().unwrap_or(0) * 1024);
+    }
+    let py_parse = median(parse_times);
+    let py_fk = median(fk_times);
+    say(format!(
+        "pybvh on a {small_frames}-frame file ({:.1} MB): parse {py_parse:.2} s = {:.1} MB/s (peak RSS {:.0} MB), FK {:.0} frames/s; ours on the same file: parse {ours_s:.3} s = {:.0} MB/s ({:.0}× pybvh), FK {:.2} M frames/s ({:.0}× pybvh)",
+        small_bytes as f64 / 1e6,
+        small_bytes as f64 / 1e6 / py_parse,
+        rss as f64 / 1e6,
+        small_frames as f64 / py_fk,
+        small_bytes as f64 / 1e6 / ours_s,
+        py_parse / ours_s,
+        small_frames as f64 / ours_fk_s / 1e6,
+        py_fk / ours_fk_s,
+    ));
+    Ok(serde_json::json!({
+        "name": "pybvh",
+        "frames": small_frames,
+        "file_bytes": small_bytes,
+        "parse_s": py_parse,
+        "parse_mb_s": small_bytes as f64 / 1e6 / py_parse,
+        "peak_rss_bytes": rss,
+        "fk_frames_per_s": small_frames as f64 / py_fk,
+        "ours_parse_s": ours_s,
+        "ours_parse_mb_s": small_bytes as f64 / 1e6 / ours_s,
+        "ours_fk_frames_per_s": small_frames as f64 / ours_fk_s,
+    }))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! corrupted markers, and solver speed (single core, batch scaling, live multi-actor latency).
 
 use anyhow::bail;
-use mocap_data::{LengthUnit, MarkerTrajectories};
+use mocap_data::{LengthUnit, MarkerTrajectories, Motion, Skeleton};
 use mocap_formats::{asf, bvh, c3d};
 use mocap_solver::ik::{IkSolver, SolveOptions};
 use mocap_solver::markerset::{self, MarkerSet};
@@ -10,7 +10,7 @@ use mocap_solver::model::SolverModel;
 use mocap_solver::pipeline::{self, Calibration, PipelineOptions};
 use mocap_solver::synth::{self, AccuracyConfig};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Arguments of `mocap bench accuracy`.
@@ -307,11 +307,61 @@ pub fn run_solve(args: SolveArgs) -> anyhow::Result<()> {
     let median_it = it.get(it.len() / 2).copied().unwrap_or(0);
 
     // The same take on the built-in template skeleton (scale calibrated; no joint limits).
+    let (template_fps, template_rms) = template_solve(&set, &take, &single, args.seconds)?;
+
+    // Batch scaling on a longer take (the take tiled), 1..=cores threads.
+    let long = tile(&take, 20)?;
+    let scaling = batch_scaling(&solver, &long)?;
+
+    // Live: 5 actors × 53 markers (fullbody53 on this skeleton, driven by our solve of the
+    // take, actors 2 m apart), one frame at a time, warm-started from the previous frame.
+    let actors = 5usize;
+    let (m, lat) = live_latencies(&skeleton, &first.result.motion, actors, &asf_path)?;
+    let pick = |q: f64| {
+        lat.get(((lat.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+
+    let out = SolveBench {
+        take: take_path.display().to_string(),
+        markers: solver.markers().len(),
+        active_dofs: solver.active_dof_count(),
+        frames: take.frame_count(),
+        single_core_frames_per_s: single_fps,
+        single_core_marker_rms_mm: rms,
+        single_core_median_iterations: median_it,
+        template_single_core_frames_per_s: template_fps,
+        template_marker_rms_mm: template_rms,
+        batch_frames: long.frame_count(),
+        batch_scaling: scaling,
+        live_actors: actors,
+        live_markers_per_actor: m,
+        live_frame_latency_median_ms: pick(0.5),
+        live_frame_latency_p99_ms: pick(0.99),
+        live_frame_latency_max_ms: pick(1.0),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_solve_bench(&out);
+    }
+    Ok(())
+}
+
+/// The take solved on the built-in template skeleton on one core for `seconds`: (frames per
+/// second, marker RMS in mm); NaN when no actor was found.
+fn template_solve(
+    set: &MarkerSet,
+    take: &MarkerTrajectories,
+    single: &rayon::ThreadPool,
+    seconds: f64,
+) -> anyhow::Result<(f64, f64)> {
     let template = mocap_solver::model::template_skeleton()?;
     let t_solves = pipeline::solve_take(
         &template,
-        &set,
-        &take,
+        set,
+        take,
         Calibration::FromTake,
         &PipelineOptions {
             calibration: mocap_solver::calibrate::CalibrationOptions {
@@ -322,7 +372,7 @@ pub fn run_solve(args: SolveArgs) -> anyhow::Result<()> {
         },
         None,
     )?;
-    let (template_fps, template_rms) = match t_solves.first() {
+    Ok(match t_solves.first() {
         Some(ts) => {
             let s = IkSolver::new(
                 ts.solver.model().clone(),
@@ -335,18 +385,19 @@ pub fn run_solve(args: SolveArgs) -> anyhow::Result<()> {
             let mut frames = 0usize;
             let t0 = Instant::now();
             let mut rms = f64::NAN;
-            while t0.elapsed().as_secs_f64() < args.seconds || frames == 0 {
-                let r = single.install(|| s.solve_take(&take, None))?;
+            while t0.elapsed().as_secs_f64() < seconds || frames == 0 {
+                let r = single.install(|| s.solve_take(take, None))?;
                 frames += take.frame_count();
                 rms = r.marker_rms_max_mm().0;
             }
             (frames as f64 / t0.elapsed().as_secs_f64(), rms)
         }
         None => (f64::NAN, f64::NAN),
-    };
+    })
+}
 
-    // Batch scaling on a longer take (the take tiled), 1..=cores threads.
-    let long = tile(&take, 20)?;
+/// Batch solve speed of `long` on 1, 2, 4, … threads up to the core count.
+fn batch_scaling(solver: &IkSolver, long: &MarkerTrajectories) -> anyhow::Result<Vec<Scaling>> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -365,7 +416,7 @@ pub fn run_solve(args: SolveArgs) -> anyhow::Result<()> {
             .num_threads(threads)
             .build()?;
         let t = Instant::now();
-        pool.install(|| solver.solve_take(&long, None))?;
+        pool.install(|| solver.solve_take(long, None))?;
         let fps = long.frame_count() as f64 / t.elapsed().as_secs_f64();
         let base = scaling.first().map(|s| s.frames_per_s).unwrap_or(fps);
         scaling.push(Scaling {
@@ -374,12 +425,19 @@ pub fn run_solve(args: SolveArgs) -> anyhow::Result<()> {
             speedup: fps / base,
         });
     }
+    Ok(scaling)
+}
 
-    // Live: 5 actors × 53 markers (fullbody53 on this skeleton, driven by our solve of the
-    // take, actors 2 m apart), one frame at a time, warm-started from the previous frame.
-    let actors = 5usize;
+/// Live solving of `actors` copies of the fullbody53 set driven by `motion` (2 m apart), one
+/// frame at a time: markers per actor and the sorted per-frame latencies (ms).
+fn live_latencies(
+    skeleton: &Skeleton,
+    motion: &Motion,
+    actors: usize,
+    asf_path: &Path,
+) -> anyhow::Result<(usize, Vec<f64>)> {
     let fb = MarkerSet::preset("fullbody53")?;
-    let model = SolverModel::new(&skeleton, &Default::default())?;
+    let model = SolverModel::new(skeleton, &Default::default())?;
     let (placed, unplaced) = fb.place(&model);
     if !unplaced.is_empty() {
         bail!(
@@ -387,7 +445,7 @@ pub fn run_solve(args: SolveArgs) -> anyhow::Result<()> {
             asf_path.display()
         );
     }
-    let one = synth::markers_from_motion(&model, &placed, &first.result.motion)?;
+    let one = synth::markers_from_motion(&model, &placed, motion)?;
     let m = one.marker_count();
     let mut labels = Vec::new();
     for a in 0..actors {
@@ -433,59 +491,35 @@ pub fn run_solve(args: SolveArgs) -> anyhow::Result<()> {
         lat.push(t.elapsed().as_secs_f64() * 1e3);
     }
     lat.sort_by(|x, y| x.total_cmp(y));
-    let pick = |q: f64| {
-        lat.get(((lat.len() as f64 - 1.0) * q) as usize)
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
+    Ok((m, lat))
+}
 
-    let out = SolveBench {
-        take: take_path.display().to_string(),
-        markers: solver.markers().len(),
-        active_dofs: solver.active_dof_count(),
-        frames: take.frame_count(),
-        single_core_frames_per_s: single_fps,
-        single_core_marker_rms_mm: rms,
-        single_core_median_iterations: median_it,
-        template_single_core_frames_per_s: template_fps,
-        template_marker_rms_mm: template_rms,
-        batch_frames: long.frame_count(),
-        batch_scaling: scaling,
-        live_actors: actors,
-        live_markers_per_actor: m,
-        live_frame_latency_median_ms: pick(0.5),
-        live_frame_latency_p99_ms: pick(0.99),
-        live_frame_latency_max_ms: pick(1.0),
-    };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
+/// Prints the solver benchmark as text.
+fn print_solve_bench(out: &SolveBench) {
+    println!(
+        "single core: {:.0} frames/s ({} markers, {} DOF, median {} iterations, marker RMS {:.2} mm)",
+        out.single_core_frames_per_s,
+        out.markers,
+        out.active_dofs,
+        out.single_core_median_iterations,
+        out.single_core_marker_rms_mm
+    );
+    println!(
+        "single core, template skeleton (no limits): {:.0} frames/s (marker RMS {:.2} mm)",
+        out.template_single_core_frames_per_s, out.template_marker_rms_mm
+    );
+    for s in &out.batch_scaling {
         println!(
-            "single core: {:.0} frames/s ({} markers, {} DOF, median {} iterations, marker RMS {:.2} mm)",
-            out.single_core_frames_per_s,
-            out.markers,
-            out.active_dofs,
-            out.single_core_median_iterations,
-            out.single_core_marker_rms_mm
-        );
-        println!(
-            "single core, template skeleton (no limits): {:.0} frames/s (marker RMS {:.2} mm)",
-            out.template_single_core_frames_per_s, out.template_marker_rms_mm
-        );
-        for s in &out.batch_scaling {
-            println!(
-                "batch {} frames, {} thread(s): {:.0} frames/s ({:.2}×)",
-                out.batch_frames, s.threads, s.frames_per_s, s.speedup
-            );
-        }
-        println!(
-            "live: {} actors × {} markers, one frame: median {:.3} ms, p99 {:.3} ms, max {:.3} ms",
-            out.live_actors,
-            out.live_markers_per_actor,
-            out.live_frame_latency_median_ms,
-            out.live_frame_latency_p99_ms,
-            out.live_frame_latency_max_ms
+            "batch {} frames, {} thread(s): {:.0} frames/s ({:.2}×)",
+            out.batch_frames, s.threads, s.frames_per_s, s.speedup
         );
     }
-    Ok(())
+    println!(
+        "live: {} actors × {} markers, one frame: median {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        out.live_actors,
+        out.live_markers_per_actor,
+        out.live_frame_latency_median_ms,
+        out.live_frame_latency_p99_ms,
+        out.live_frame_latency_max_ms
+    );
 }

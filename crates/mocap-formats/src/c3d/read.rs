@@ -139,49 +139,7 @@ pub(crate) fn read<R: Read + Seek>(
     let mut warnings = Vec::new();
 
     // --- Parameter section -------------------------------------------------------------------
-    let param_block = h[0] as u64;
-    let ps = param_block.saturating_sub(1) * 512;
-    let mut params = Parameters::default();
-    let mut processor = None;
-    if param_block >= 2 && ps + 4 <= file_len {
-        let mut sec = [0u8; 4];
-        r.seek(SeekFrom::Start(ps)).map_err(io)?;
-        r.read_exact(&mut sec).map_err(io)?;
-        processor = Processor::from_code(sec[3]);
-        let proc = processor.unwrap_or_else(|| guess_processor(&h));
-        if processor.is_none() {
-            warnings.push(format!(
-                "byte {} (processor type) is {}, not 84/85/86; assuming {proc:?}",
-                ps + 3,
-                sec[3]
-            ));
-        }
-        let hdr = decode_header(&h, proc);
-        let data_byte = (hdr.data_start as u64).saturating_sub(1) * 512;
-        let declared = ps + (sec[2].max(1) as u64) * 512;
-        let mut end = if data_byte > ps {
-            data_byte.max(declared)
-        } else {
-            declared
-        };
-        end = end.min(file_len).min(ps + MAX_PARAM_REGION);
-        let mut region = vec![0u8; (end - ps) as usize];
-        r.seek(SeekFrom::Start(ps)).map_err(io)?;
-        r.read_exact(&mut region).map_err(io)?;
-        let parsed = parse_section(&region, ps, proc);
-        if let Some((at, msg)) = parsed.problem {
-            warnings.push(format!(
-                "byte {at}: {msg}; kept the {} group(s) read before it",
-                parsed.params.groups.len()
-            ));
-        }
-        params = parsed.params;
-    } else {
-        warnings.push(format!(
-            "byte 0: the parameter section pointer (block {param_block}) is not inside the file; \
-             using the header only"
-        ));
-    }
+    let (params, processor) = read_parameters(&mut r, &h, file_len, path, &mut warnings)?;
     let processor = processor.unwrap_or_else(|| guess_processor(&h));
     let hdr = decode_header(&h, processor);
 
@@ -191,31 +149,7 @@ pub(crate) fn read<R: Read + Seek>(
 
     // --- Metadata --------------------------------------------------------------------------------
     let rate = point_rate(&hdr, &params, &mut warnings);
-    let mut labels = params.strings_multi("POINT", "LABELS");
-    if labels.len() < layout.points && layout.points > 0 {
-        if params.group("POINT").is_some() {
-            warnings.push(format!(
-                "POINT:LABELS has {} label(s) for {} points; the rest are unlabelled",
-                labels.len(),
-                layout.points
-            ));
-        }
-        labels.resize(layout.points, String::new());
-    }
-    labels.truncate(layout.points);
-    let unit = match params.get("POINT", "UNITS").and_then(Parameter::string) {
-        Some(s) if !s.is_empty() => LengthUnit::parse(&s).unwrap_or_else(|| {
-            warnings.push(format!(
-                "POINT:UNITS {s:?} is not a known length unit; assuming millimetres"
-            ));
-            LengthUnit::Millimetre
-        }),
-        _ => LengthUnit::Millimetre,
-    };
-    let up_axis = match params.get("POINT", "Y_SCREEN").and_then(Parameter::string) {
-        Some(s) if s.trim().to_ascii_uppercase().ends_with('Y') => UpAxis::Y,
-        _ => UpAxis::Z,
-    };
+    let (labels, unit, up_axis) = point_metadata(&params, layout.points, &mut warnings);
     let first_frame = first_frame(&hdr, &params);
 
     // --- Analog metadata ----------------------------------------------------------------------
@@ -262,19 +196,7 @@ pub(crate) fn read<R: Read + Seek>(
         rate_hz: analog_rate,
         values: out.analog,
     };
-    let mut events = group_events(&params);
-    if events.is_empty() {
-        events = hdr
-            .events
-            .iter()
-            .map(|e| Event {
-                label: e.label.clone(),
-                context: String::new(),
-                time_s: e.time_s as f64,
-                description: String::new(),
-            })
-            .collect();
-    }
+    let events = file_events(&params, &hdr);
     let storage = if layout.float {
         Storage::Float
     } else {
@@ -296,6 +218,115 @@ pub(crate) fn read<R: Read + Seek>(
         },
         warnings,
     })
+}
+
+/// Reads the parameter section the header points at: the parameters and the processor type
+/// (`None` when the section does not say). Problems in the section become warnings.
+fn read_parameters<R: Read + Seek>(
+    r: &mut R,
+    h: &[u8; 512],
+    file_len: u64,
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<(Parameters, Option<Processor>), FormatError> {
+    let io = |e: std::io::Error| FormatError::io(path, e);
+    let param_block = h[0] as u64;
+    let ps = param_block.saturating_sub(1) * 512;
+    let mut params = Parameters::default();
+    let mut processor = None;
+    if param_block >= 2 && ps + 4 <= file_len {
+        let mut sec = [0u8; 4];
+        r.seek(SeekFrom::Start(ps)).map_err(io)?;
+        r.read_exact(&mut sec).map_err(io)?;
+        processor = Processor::from_code(sec[3]);
+        let proc = processor.unwrap_or_else(|| guess_processor(h));
+        if processor.is_none() {
+            warnings.push(format!(
+                "byte {} (processor type) is {}, not 84/85/86; assuming {proc:?}",
+                ps + 3,
+                sec[3]
+            ));
+        }
+        let hdr = decode_header(h, proc);
+        let data_byte = (hdr.data_start as u64).saturating_sub(1) * 512;
+        let declared = ps + (sec[2].max(1) as u64) * 512;
+        let mut end = if data_byte > ps {
+            data_byte.max(declared)
+        } else {
+            declared
+        };
+        end = end.min(file_len).min(ps + MAX_PARAM_REGION);
+        let mut region = vec![0u8; (end - ps) as usize];
+        r.seek(SeekFrom::Start(ps)).map_err(io)?;
+        r.read_exact(&mut region).map_err(io)?;
+        let parsed = parse_section(&region, ps, proc);
+        if let Some((at, msg)) = parsed.problem {
+            warnings.push(format!(
+                "byte {at}: {msg}; kept the {} group(s) read before it",
+                parsed.params.groups.len()
+            ));
+        }
+        params = parsed.params;
+    } else {
+        warnings.push(format!(
+            "byte 0: the parameter section pointer (block {param_block}) is not inside the file; \
+             using the header only"
+        ));
+    }
+    Ok((params, processor))
+}
+
+/// The file's events: the EVENT group, else the header's event block.
+fn file_events(params: &Parameters, hdr: &RawHeader) -> Vec<Event> {
+    let mut events = group_events(params);
+    if events.is_empty() {
+        events = hdr
+            .events
+            .iter()
+            .map(|e| Event {
+                label: e.label.clone(),
+                context: String::new(),
+                time_s: e.time_s as f64,
+                description: String::new(),
+            })
+            .collect();
+    }
+    events
+}
+
+/// POINT:LABELS (one per point, `points` of them), POINT:UNITS and the up axis from
+/// POINT:Y_SCREEN.
+fn point_metadata(
+    params: &Parameters,
+    points: usize,
+    warnings: &mut Vec<String>,
+) -> (Vec<String>, LengthUnit, UpAxis) {
+    let mut labels = params.strings_multi("POINT", "LABELS");
+    if labels.len() < points && points > 0 {
+        if params.group("POINT").is_some() {
+            warnings.push(format!(
+                "POINT:LABELS has {} label(s) for {} points; the rest are unlabelled",
+                labels.len(),
+                points
+            ));
+        }
+        labels.resize(points, String::new());
+    }
+    labels.truncate(points);
+    let unit = match params.get("POINT", "UNITS").and_then(Parameter::string) {
+        Some(s) if !s.is_empty() => LengthUnit::parse(&s).unwrap_or_else(|| {
+            warnings.push(format!(
+                "POINT:UNITS {s:?} is not a known length unit; assuming millimetres"
+            ));
+            LengthUnit::Millimetre
+        }),
+        _ => LengthUnit::Millimetre,
+    };
+    let up_axis = match params.get("POINT", "Y_SCREEN").and_then(Parameter::string) {
+        Some(s) if s.trim().to_ascii_uppercase().ends_with('Y') => UpAxis::Y,
+        _ => UpAxis::Z,
+    };
+    (labels, unit, up_axis)
 }
 
 /// Guesses the processor of a file whose parameter section does not say: MIPS if the
@@ -356,74 +387,12 @@ fn reconcile(
     }
 
     // Storage and scale: POINT:SCALE, else the header.
-    let valid_scale = |s: f64| s.is_finite() && s != 0.0;
-    let p_scale = params
-        .get("POINT", "SCALE")
-        .and_then(Parameter::first_f64)
-        .filter(|s| valid_scale(*s));
-    let h_scale = Some(hdr.scale as f64).filter(|s| valid_scale(*s));
-    let scale = match (p_scale, h_scale) {
-        (Some(p), Some(h)) => {
-            if (p < 0.0) != (h < 0.0) {
-                warnings.push(format!(
-                    "POINT:SCALE ({p}) and the header scale ({h}) disagree on integer vs float \
-                     storage; using POINT:SCALE"
-                ));
-            }
-            p
-        }
-        (Some(p), None) => p,
-        (None, Some(h)) => h,
-        (None, None) if points == 0 => -1.0,
-        (None, None) => {
-            return Err((
-                12,
-                "neither POINT:SCALE nor the header give a usable point scale (both 0 or not a \
-                 number); the file cannot be decoded"
-                    .to_string(),
-            ));
-        }
-    };
+    let scale = point_scale(hdr, params, points, warnings)?;
     let float = scale < 0.0;
     let word = if float { 4usize } else { 2 };
 
     // Analog layout: header words 3 (analog words per frame) and 10 (samples per frame).
-    let analog_total = hdr.analog_total as usize;
-    let mut spf = hdr.spf as usize;
-    if spf == 0 && analog_total > 0 {
-        let a = params
-            .get("ANALOG", "RATE")
-            .and_then(Parameter::first_f64)
-            .unwrap_or(0.0);
-        let pr = params
-            .get("POINT", "RATE")
-            .and_then(Parameter::first_f64)
-            .unwrap_or(hdr.rate as f64);
-        spf = if a > 0.0 && pr > 0.0 {
-            ((a / pr).round() as usize).max(1)
-        } else {
-            1
-        };
-        warnings.push(format!(
-            "the header gives 0 analog samples per frame; using {spf}"
-        ));
-    }
-    let channels = analog_total.checked_div(spf).unwrap_or(0);
-    if spf > 0 && !analog_total.is_multiple_of(spf) {
-        warnings.push(format!(
-            "{analog_total} analog words per frame is not a multiple of {spf} samples per frame; \
-             the last {} word(s) of each frame are ignored",
-            analog_total % spf
-        ));
-    }
-    if let Some(used) = count(params, "ANALOG", "USED")
-        && used as usize != channels
-        && analog_total > 0
-    {
-        warnings.push(format!(
-            "ANALOG:USED is {used} but the header implies {channels} channels; using the header"
-        ));
-    }
+    let (analog_total, channels, spf) = analog_layout(hdr, params, warnings);
     let spf = if channels == 0 { 0 } else { spf };
     let unsigned_analog = !float
         && params
@@ -432,29 +401,7 @@ fn reconcile(
             .is_some_and(|s| s.trim().eq_ignore_ascii_case("UNSIGNED"));
 
     // Frame count: the header unless it saturated at 65 535 (or wrapped), then the long forms.
-    let header_frames = if hdr.last_frame >= hdr.first_frame {
-        (hdr.last_frame - hdr.first_frame) as u64 + 1
-    } else {
-        0
-    };
-    let mut frames = header_frames;
-    if header_saturated(hdr) {
-        let trial = match (
-            two_word(params, "ACTUAL_START_FIELD"),
-            two_word(params, "ACTUAL_END_FIELD"),
-        ) {
-            (Some(s), Some(e)) if e >= s => Some(e - s + 1),
-            _ => None,
-        };
-        let long = count(params, "POINT", "LONG_FRAMES").map(u64::from);
-        let pframes = count(params, "POINT", "FRAMES").map(u64::from);
-        if pframes == Some(0) {
-            // An explicit empty take (the header cannot say "no frames" for frame 0).
-            frames = 0;
-        } else if let Some(f) = trial.or(long).or(pframes).filter(|f| *f > 0) {
-            frames = f;
-        }
-    }
+    let mut frames = declared_frames(hdr, params);
 
     let stride = ((points * 4 + analog_total) * word) as u64;
     // Data start: POINT:DATA_START, else the header; prefer the one whose data fit the file.
@@ -508,6 +455,118 @@ fn reconcile(
         residual_scale,
         unsigned_analog,
     })
+}
+
+/// The signed point scale: POINT:SCALE, else the header's (negative for float storage).
+fn point_scale(
+    hdr: &RawHeader,
+    params: &Parameters,
+    points: usize,
+    warnings: &mut Vec<String>,
+) -> Result<f64, (u64, String)> {
+    let valid_scale = |s: f64| s.is_finite() && s != 0.0;
+    let p_scale = params
+        .get("POINT", "SCALE")
+        .and_then(Parameter::first_f64)
+        .filter(|s| valid_scale(*s));
+    let h_scale = Some(hdr.scale as f64).filter(|s| valid_scale(*s));
+    Ok(match (p_scale, h_scale) {
+        (Some(p), Some(h)) => {
+            if (p < 0.0) != (h < 0.0) {
+                warnings.push(format!(
+                    "POINT:SCALE ({p}) and the header scale ({h}) disagree on integer vs float \
+                     storage; using POINT:SCALE"
+                ));
+            }
+            p
+        }
+        (Some(p), None) => p,
+        (None, Some(h)) => h,
+        (None, None) if points == 0 => -1.0,
+        (None, None) => {
+            return Err((
+                12,
+                "neither POINT:SCALE nor the header give a usable point scale (both 0 or not a \
+                 number); the file cannot be decoded"
+                    .to_string(),
+            ));
+        }
+    })
+}
+
+/// Analog words per frame, channels and samples per frame (before zeroing `spf` when there
+/// are no channels).
+fn analog_layout(
+    hdr: &RawHeader,
+    params: &Parameters,
+    warnings: &mut Vec<String>,
+) -> (usize, usize, usize) {
+    let analog_total = hdr.analog_total as usize;
+    let mut spf = hdr.spf as usize;
+    if spf == 0 && analog_total > 0 {
+        let a = params
+            .get("ANALOG", "RATE")
+            .and_then(Parameter::first_f64)
+            .unwrap_or(0.0);
+        let pr = params
+            .get("POINT", "RATE")
+            .and_then(Parameter::first_f64)
+            .unwrap_or(hdr.rate as f64);
+        spf = if a > 0.0 && pr > 0.0 {
+            ((a / pr).round() as usize).max(1)
+        } else {
+            1
+        };
+        warnings.push(format!(
+            "the header gives 0 analog samples per frame; using {spf}"
+        ));
+    }
+    let channels = analog_total.checked_div(spf).unwrap_or(0);
+    if spf > 0 && !analog_total.is_multiple_of(spf) {
+        warnings.push(format!(
+            "{analog_total} analog words per frame is not a multiple of {spf} samples per frame; \
+             the last {} word(s) of each frame are ignored",
+            analog_total % spf
+        ));
+    }
+    if let Some(used) = count(params, "ANALOG", "USED")
+        && used as usize != channels
+        && analog_total > 0
+    {
+        warnings.push(format!(
+            "ANALOG:USED is {used} but the header implies {channels} channels; using the header"
+        ));
+    }
+    (analog_total, channels, spf)
+}
+
+/// The declared frame count: the header unless it saturated at 65 535 (or wrapped), then the
+/// long forms (TRIAL fields, POINT:LONG_FRAMES, POINT:FRAMES).
+fn declared_frames(hdr: &RawHeader, params: &Parameters) -> u64 {
+    let header_frames = if hdr.last_frame >= hdr.first_frame {
+        (hdr.last_frame - hdr.first_frame) as u64 + 1
+    } else {
+        0
+    };
+    let mut frames = header_frames;
+    if header_saturated(hdr) {
+        let trial = match (
+            two_word(params, "ACTUAL_START_FIELD"),
+            two_word(params, "ACTUAL_END_FIELD"),
+        ) {
+            (Some(s), Some(e)) if e >= s => Some(e - s + 1),
+            _ => None,
+        };
+        let long = count(params, "POINT", "LONG_FRAMES").map(u64::from);
+        let pframes = count(params, "POINT", "FRAMES").map(u64::from);
+        if pframes == Some(0) {
+            // An explicit empty take (the header cannot say "no frames" for frame 0).
+            frames = 0;
+        } else if let Some(f) = trial.or(long).or(pframes).filter(|f| *f > 0) {
+            frames = f;
+        }
+    }
+    frames
 }
 
 fn point_rate(hdr: &RawHeader, params: &Parameters, warnings: &mut Vec<String>) -> FrameRate {

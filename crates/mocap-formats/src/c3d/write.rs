@@ -5,7 +5,7 @@ use super::read::{analog_calibration, group_events};
 use super::standard::{analog_rate_for, standardise_types, unambiguous_offsets};
 use super::{C3dFile, Processor, Storage};
 use crate::FormatError;
-use mocap_data::{Event, FrameRate, LengthUnit, UpAxis};
+use mocap_data::{AnalogData, Event, FrameRate, LengthUnit, MarkerTrajectories, UpAxis};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -144,6 +144,75 @@ fn prepare(
     let pts = &file.points;
     let n = pts.marker_count();
     let frames = pts.frame_count();
+    check_points(pts, path)?;
+    let point_hz = pts.rate.hz();
+
+    // Analog layout.
+    let a = &file.analog;
+    let ch = a.labels.len();
+    let spf = samples_per_frame(a, frames, point_hz, path)?;
+
+    let mut params = file.parameters.clone();
+    standardise_types(&mut params);
+    let (float, scale, residual_scale) = storage(file, opts, path)?;
+
+    // POINT group.
+    set_count(&mut params, "POINT", "USED", n as u32);
+    set_if_changed(
+        &mut params,
+        "POINT",
+        Parameter::new("SCALE", "", ParamData::Float(vec![scale])),
+    );
+    let rate = point_rate_and_frames(&mut params, pts, path)?;
+    set_strings_multi(&mut params, "POINT", "LABELS", &pts.labels);
+    point_units_and_axes(&mut params, pts);
+
+    // ANALOG group.
+    analog_group(&mut params, a, spf, rate);
+    if (1..=255).contains(&ch) {
+        pad_analog_calibration(&mut params, ch);
+    }
+    if float {
+        unambiguous_offsets(&mut params);
+    }
+    let unsigned_analog = !float
+        && params
+            .get("ANALOG", "FORMAT")
+            .and_then(Parameter::string)
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case("UNSIGNED"));
+    let (factor, offset) = analog_calibration(&params, ch);
+
+    // EVENT group: rewritten only if it would not read back as `file.events`.
+    let mut read_back = group_events(&params);
+    if read_back.is_empty() {
+        read_back = header_events(file);
+    }
+    if read_back != file.events {
+        write_event_group(&mut params, &file.events);
+    }
+
+    Ok((
+        params,
+        Plan {
+            processor: opts.processor,
+            float,
+            scale,
+            residual_scale,
+            rate,
+            frames,
+            points: n,
+            channels: ch,
+            spf,
+            factor,
+            offset,
+            unsigned_analog,
+        },
+    ))
+}
+
+/// Checks that the points fit a C3D file: marker count and first frame number.
+fn check_points(pts: &MarkerTrajectories, path: &Path) -> Result<(), FormatError> {
+    let n = pts.marker_count();
     if n > u16::MAX as usize {
         return Err(invalid(
             path,
@@ -159,10 +228,16 @@ fn prepare(
             ),
         ));
     }
-    let point_hz = pts.rate.hz();
+    Ok(())
+}
 
-    // Analog layout.
-    let a = &file.analog;
+/// Analog samples per point frame, checked against the analog rate and the header's limits.
+fn samples_per_frame(
+    a: &AnalogData,
+    frames: usize,
+    point_hz: f64,
+    path: &Path,
+) -> Result<usize, FormatError> {
     let ch = a.labels.len();
     let spf = if ch > 0 {
         if !a.values.len().is_multiple_of(ch) {
@@ -216,9 +291,16 @@ fn prepare(
         ));
     }
 
-    let mut params = file.parameters.clone();
-    standardise_types(&mut params);
-    let (float, scale, residual_scale) = match opts.storage {
+    Ok(spf)
+}
+
+/// Float or integer storage: (float, signed POINT:SCALE, residual scale).
+fn storage(
+    file: &C3dFile,
+    opts: WriteOptions,
+    path: &Path,
+) -> Result<(bool, f32, f32), FormatError> {
+    Ok(match opts.storage {
         Storage::Float => {
             let rs = file.residual_scale();
             (true, -rs, rs)
@@ -232,15 +314,18 @@ fn prepare(
             }
             (false, scale, scale)
         }
-    };
+    })
+}
 
-    // POINT group.
-    set_count(&mut params, "POINT", "USED", n as u32);
-    set_if_changed(
-        &mut params,
-        "POINT",
-        Parameter::new("SCALE", "", ParamData::Float(vec![scale])),
-    );
+/// Sets POINT:RATE, POINT:FRAMES (and LONG_FRAMES, TRIAL fields where needed); returns the frame
+/// rate for the header (frames per second).
+fn point_rate_and_frames(
+    params: &mut Parameters,
+    pts: &MarkerTrajectories,
+    path: &Path,
+) -> Result<f32, FormatError> {
+    let point_hz = pts.rate.hz();
+    let frames = pts.frame_count();
     let rate_ok = params
         .get("POINT", "RATE")
         .and_then(Parameter::first_f64)
@@ -266,11 +351,11 @@ fn prepare(
         Some(ParamData::Float(_)) => frames32,
         _ => frames32.min(u16::MAX as u32),
     };
-    set_count(&mut params, "POINT", "FRAMES", short_frames);
+    set_count(params, "POINT", "FRAMES", short_frames);
     let first = pts.first_frame as u64;
     let last = (first + frames as u64).saturating_sub(1);
     if frames > u16::MAX as usize || params.get("POINT", "LONG_FRAMES").is_some() {
-        set_count(&mut params, "POINT", "LONG_FRAMES", frames32);
+        set_count(params, "POINT", "LONG_FRAMES", frames32);
     }
     if last > u16::MAX as u64
         || first > u16::MAX as u64
@@ -285,17 +370,21 @@ fn prepare(
             ])
         };
         set_if_changed(
-            &mut params,
+            params,
             "TRIAL",
             Parameter::new("ACTUAL_START_FIELD", "", words(first)),
         );
         set_if_changed(
-            &mut params,
+            params,
             "TRIAL",
             Parameter::new("ACTUAL_END_FIELD", "", words(last.max(first))),
         );
     }
-    set_strings_multi(&mut params, "POINT", "LABELS", &pts.labels);
+    Ok(rate)
+}
+
+/// Sets POINT:UNITS and POINT:Y_SCREEN (and X_SCREEN) where they would not read back as `pts`.
+fn point_units_and_axes(params: &mut Parameters, pts: &MarkerTrajectories) {
     let unit_now = params
         .get("POINT", "UNITS")
         .and_then(Parameter::string)
@@ -332,15 +421,19 @@ fn prepare(
             );
         }
     }
+}
 
-    // ANALOG group.
+/// Sets the ANALOG group's USED, LABELS, UNITS and RATE for `spf` samples per frame at `rate`
+/// frames per second.
+fn analog_group(params: &mut Parameters, a: &AnalogData, spf: usize, rate: f32) {
+    let ch = a.labels.len();
     if ch > 0 || params.group("ANALOG").is_some() {
-        set_count(&mut params, "ANALOG", "USED", ch as u32);
-        set_strings_multi(&mut params, "ANALOG", "LABELS", &a.labels);
+        set_count(params, "ANALOG", "USED", ch as u32);
+        set_strings_multi(params, "ANALOG", "LABELS", &a.labels);
         let mut units = a.units.clone();
         units.resize(ch, String::new());
         if ch > 0 || params.get("ANALOG", "UNITS").is_some() {
-            set_strings_multi(&mut params, "ANALOG", "UNITS", &units);
+            set_strings_multi(params, "ANALOG", "UNITS", &units);
         }
         let stored = params.get("ANALOG", "RATE").and_then(Parameter::first_f64);
         // Readers check ANALOG:RATE / POINT:RATE == samples per frame exactly.
@@ -360,81 +453,47 @@ fn prepare(
             );
         }
     }
-    if (1..=255).contains(&ch) {
-        // Readers such as ezc3d index ANALOG:SCALE/OFFSET per channel (and crash when they are
-        // short); pad with the values a missing entry means (scale 1, offset 0).
-        let pad = |p: Option<&Parameter>, fill: ParamData| -> Option<Parameter> {
-            let have = p.map_or(0, |p| p.data.len());
-            if have >= ch {
-                return None;
+}
+
+/// Pads ANALOG:SCALE and ANALOG:OFFSET to one entry per channel (`ch` is 1 to 255).
+fn pad_analog_calibration(params: &mut Parameters, ch: usize) {
+    // Readers such as ezc3d index ANALOG:SCALE/OFFSET per channel (and crash when they are
+    // short); pad with the values a missing entry means (scale 1, offset 0).
+    let pad = |p: Option<&Parameter>, fill: ParamData| -> Option<Parameter> {
+        let have = p.map_or(0, |p| p.data.len());
+        if have >= ch {
+            return None;
+        }
+        let mut q = p
+            .cloned()
+            .unwrap_or_else(|| Parameter::new("", "", fill.clone()));
+        q.data = match (&q.data, fill) {
+            (ParamData::Float(v), _) => {
+                let mut v = v.clone();
+                v.resize(ch, 1.0);
+                ParamData::Float(v)
             }
-            let mut q = p
-                .cloned()
-                .unwrap_or_else(|| Parameter::new("", "", fill.clone()));
-            q.data = match (&q.data, fill) {
-                (ParamData::Float(v), _) => {
-                    let mut v = v.clone();
-                    v.resize(ch, 1.0);
-                    ParamData::Float(v)
-                }
-                (ParamData::Int(v), _) => {
-                    let mut v = v.clone();
-                    v.resize(ch, 0);
-                    ParamData::Int(v)
-                }
-                (_, fill) => fill,
-            };
-            q.dims = vec![ch.min(255) as u8];
-            Some(q)
+            (ParamData::Int(v), _) => {
+                let mut v = v.clone();
+                v.resize(ch, 0);
+                ParamData::Int(v)
+            }
+            (_, fill) => fill,
         };
-        if let Some(mut q) = pad(
-            params.get("ANALOG", "SCALE"),
-            ParamData::Float(vec![1.0; ch]),
-        ) {
-            q.name = "SCALE".into();
-            params.set("ANALOG", q);
-        }
-        if let Some(mut q) = pad(params.get("ANALOG", "OFFSET"), ParamData::Int(vec![0; ch])) {
-            q.name = "OFFSET".into();
-            params.set("ANALOG", q);
-        }
+        q.dims = vec![ch.min(255) as u8];
+        Some(q)
+    };
+    if let Some(mut q) = pad(
+        params.get("ANALOG", "SCALE"),
+        ParamData::Float(vec![1.0; ch]),
+    ) {
+        q.name = "SCALE".into();
+        params.set("ANALOG", q);
     }
-    if float {
-        unambiguous_offsets(&mut params);
+    if let Some(mut q) = pad(params.get("ANALOG", "OFFSET"), ParamData::Int(vec![0; ch])) {
+        q.name = "OFFSET".into();
+        params.set("ANALOG", q);
     }
-    let unsigned_analog = !float
-        && params
-            .get("ANALOG", "FORMAT")
-            .and_then(Parameter::string)
-            .is_some_and(|s| s.trim().eq_ignore_ascii_case("UNSIGNED"));
-    let (factor, offset) = analog_calibration(&params, ch);
-
-    // EVENT group: rewritten only if it would not read back as `file.events`.
-    let mut read_back = group_events(&params);
-    if read_back.is_empty() {
-        read_back = header_events(file);
-    }
-    if read_back != file.events {
-        write_event_group(&mut params, &file.events);
-    }
-
-    Ok((
-        params,
-        Plan {
-            processor: opts.processor,
-            float,
-            scale,
-            residual_scale,
-            rate,
-            frames,
-            points: n,
-            channels: ch,
-            spf,
-            factor,
-            offset,
-            unsigned_analog,
-        },
-    ))
 }
 
 fn header_events(file: &C3dFile) -> Vec<Event> {

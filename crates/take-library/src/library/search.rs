@@ -206,72 +206,100 @@ impl Library {
                 ids = intersect_sorted(&ids, s);
             }
             if !wheres.is_empty() && !ids.is_empty() {
-                if c.is_pg() && ids.len() <= 5000 {
-                    // Few candidates: one round trip checks them all against the row filters.
-                    let list = id_sql_list(&ids);
-                    ids = c
-                        .query_once(&format!("SELECT t.id FROM take t {where_sql} AND t.id IN ({list}) ORDER BY t.id"), &args)?
-                        .iter()
-                        .map(|r| r.get(0))
-                        .collect::<Result<_>>()?;
-                } else if ids.len() <= 5000 {
-                    // Few candidates: check each against the row filters.
-                    let mut probe_args = args.clone();
-                    let p = arg(V::Int(0), &mut probe_args);
-                    let probe = format!("SELECT count(*) FROM take t {where_sql} AND t.id = {p}");
-                    let last = probe_args.len() - 1;
-                    let mut kept = Vec::with_capacity(ids.len());
-                    for id in ids {
-                        probe_args[last] = V::Int(id);
-                        let hit: i64 = c.one(&probe, &probe_args)?;
-                        if hit > 0 {
-                            kept.push(id);
-                        }
-                    }
-                    ids = kept;
-                } else {
-                    let rows = id_list(c, &format!("SELECT t.id FROM take t {where_sql} ORDER BY t.id"), &args)?;
-                    ids = intersect_sorted(&ids, &rows);
-                }
+                ids = filter_by_rows(c, ids, &where_sql, &args)?;
             }
-            if c.is_pg() {
-                // One round trip for the page (a server away, per-row queries would dominate).
-                let page: Vec<i64> = ids.iter().skip(q.offset).take(limit).copied().collect();
-                let mut takes = if page.is_empty() {
-                    Vec::new()
-                } else {
-                    c.query_once(
-                        &format!(
-                            "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id IN ({})",
-                            id_sql_list(&page)
-                        ),
-                        &[],
-                    )?
-                    .iter()
-                    .map(summary_from_row)
-                    .collect::<Result<Vec<_>>>()?
-                };
-                takes.sort_by_key(|t| t.id);
-                return Ok(SearchResult {
-                    takes,
-                    total: ids.len() as u64,
-                });
-            }
-            let one = format!(
-                "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id = ?1"
-            );
-            let takes = ids
-                .iter()
-                .skip(q.offset)
-                .take(limit)
-                .map(|id| c.query_row(&one, p![*id], summary_from_row))
-                .collect::<Result<Vec<_>>>()?;
-            Ok(SearchResult {
-                takes,
-                total: ids.len() as u64,
-            })
+            page(c, &ids, q.offset, limit)
         })
     }
+}
+
+/// Keeps the candidate `ids` (sorted) that pass the take-row filters `where_sql` (with `args`).
+fn filter_by_rows(
+    c: &Db<'_>,
+    mut ids: Vec<i64>,
+    where_sql: &str,
+    args: &[Value],
+) -> Result<Vec<i64>> {
+    use Value as V;
+    let arg = |v: V, args: &mut Vec<V>| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if c.is_pg() && ids.len() <= 5000 {
+        // Few candidates: one round trip checks them all against the row filters.
+        let list = id_sql_list(&ids);
+        ids = c
+            .query_once(
+                &format!("SELECT t.id FROM take t {where_sql} AND t.id IN ({list}) ORDER BY t.id"),
+                args,
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect::<Result<_>>()?;
+    } else if ids.len() <= 5000 {
+        // Few candidates: check each against the row filters.
+        let mut probe_args = args.to_vec();
+        let p = arg(V::Int(0), &mut probe_args);
+        let probe = format!("SELECT count(*) FROM take t {where_sql} AND t.id = {p}");
+        let last = probe_args.len() - 1;
+        let mut kept = Vec::with_capacity(ids.len());
+        for id in ids {
+            probe_args[last] = V::Int(id);
+            let hit: i64 = c.one(&probe, &probe_args)?;
+            if hit > 0 {
+                kept.push(id);
+            }
+        }
+        ids = kept;
+    } else {
+        let rows = id_list(
+            c,
+            &format!("SELECT t.id FROM take t {where_sql} ORDER BY t.id"),
+            args,
+        )?;
+        ids = intersect_sorted(&ids, &rows);
+    }
+    Ok(ids)
+}
+
+/// The summaries of `ids[offset..offset + limit]` and the total count.
+fn page(c: &Db<'_>, ids: &[i64], offset: usize, limit: usize) -> Result<SearchResult> {
+    if c.is_pg() {
+        // One round trip for the page (a server away, per-row queries would dominate).
+        let page: Vec<i64> = ids.iter().skip(offset).take(limit).copied().collect();
+        let mut takes = if page.is_empty() {
+            Vec::new()
+        } else {
+            c.query_once(
+                &format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id IN ({})",
+                    id_sql_list(&page)
+                ),
+                &[],
+            )?
+            .iter()
+            .map(summary_from_row)
+            .collect::<Result<Vec<_>>>()?
+        };
+        takes.sort_by_key(|t| t.id);
+        return Ok(SearchResult {
+            takes,
+            total: ids.len() as u64,
+        });
+    }
+    let one = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM take t JOIN scene s ON s.id = t.scene_id WHERE t.id = ?1"
+    );
+    let takes = ids
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|id| c.query_row(&one, p![*id], summary_from_row))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SearchResult {
+        takes,
+        total: ids.len() as u64,
+    })
 }
 
 /// [`Library::search_rows`] in three queries for the whole page (PostgreSQL: round trips).
