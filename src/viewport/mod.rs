@@ -293,16 +293,22 @@ fn to_vec3(v: mocap_data::DVec3) -> Vec3 {
     Vec3::new(v.x as f32, v.y as f32, v.z as f32)
 }
 
+/// The scene's asset stores.
+#[derive(bevy::ecs::system::SystemParam)]
+struct SceneAssets<'w> {
+    meshes: ResMut<'w, Assets<Mesh>>,
+    std_materials: ResMut<'w, Assets<StandardMaterial>>,
+    marker_materials: ResMut<'w, Assets<MarkerMaterial>>,
+    bindposes: ResMut<'w, Assets<SkinnedMeshInverseBindposes>>,
+}
+
 fn rebuild_scene(
     mut commands: Commands,
     session: Res<Session>,
     settings: Res<Settings>,
     mut built: Local<Option<u64>>,
     roots: Query<Entity, With<TakeSpace>>,
-    mut meshes: ResMut<Assets<Mesh>>,
-    mut std_materials: ResMut<Assets<StandardMaterial>>,
-    mut marker_materials: ResMut<Assets<MarkerMaterial>>,
-    mut bindposes: ResMut<Assets<SkinnedMeshInverseBindposes>>,
+    mut assets: SceneAssets,
     mut selection: ResMut<Selection>,
     mut bounds: ResMut<SceneBounds>,
     mut camera: MessageWriter<CameraCommand>,
@@ -318,8 +324,32 @@ fn rebuild_scene(
     }
     *selection = Selection::default();
     bounds.take = None;
-    // glTF / GLB characters: Bevy's glTF loader; glTF is metres, Y-up, like Bevy's world.
-    // Character i plays actor i (cycling when there are more characters than actors).
+    spawn_characters(&mut commands, &session, &asset_server);
+    let Some(take) = &session.take else { return };
+    bounds.take = take_bounds(take);
+    camera.write(CameraCommand::FrameTake);
+
+    links.0.clear();
+    for k in 0..=take.actors.len() {
+        let sk = match k {
+            0 => take.skeleton.as_ref(),
+            _ => take.actors.get(k - 1).map(|a| &a.skeleton),
+        };
+        let Some(sk) = sk else {
+            links.0.push(Vec::new());
+            continue;
+        };
+        links.0.push(mannequin::drawable_links(sk));
+        spawn_actor(&mut commands, &mut assets, &settings, take, k, sk);
+    }
+    if let Some(markers) = &take.markers {
+        spawn_markers(&mut commands, &mut assets, &settings, take, markers);
+    }
+}
+
+/// glTF / GLB characters: Bevy's glTF loader; glTF is metres, Y-up, like Bevy's world.
+/// Character i plays actor i (cycling when there are more characters than actors).
+fn spawn_characters(commands: &mut Commands, session: &Session, asset_server: &AssetServer) {
     let actors = session.take.as_ref().map_or(1, |t| t.actor_count().max(1));
     for (i, path) in session.characters.iter().enumerate() {
         let handle = asset_server.load(GltfAssetLabel::Scene(0).from_asset(path.clone()));
@@ -340,155 +370,158 @@ fn rebuild_scene(
             Visibility::default(),
         ));
     }
-    let Some(take) = &session.take else { return };
-    bounds.take = take_bounds(take);
-    camera.write(CameraCommand::FrameTake);
+}
 
-    links.0.clear();
-    for k in 0..=take.actors.len() {
-        let sk = match k {
-            0 => take.skeleton.as_ref(),
-            _ => take.actors.get(k - 1).map(|a| &a.skeleton),
-        };
-        let Some(sk) = sk else {
-            links.0.push(Vec::new());
-            continue;
-        };
-        links.0.push(mannequin::drawable_links(sk));
-        let root = commands
+/// Actor `k`'s skeleton space, joint entities (head and eyes turned by the face) and mannequin
+/// (with the generated ARKit face).
+fn spawn_actor(
+    commands: &mut Commands,
+    assets: &mut SceneAssets,
+    settings: &Settings,
+    take: &crate::model::session::Take,
+    k: usize,
+    sk: &mocap_data::Skeleton,
+) {
+    let root = commands
+        .spawn((
+            Name::new(format!(
+                "Skeleton space: {} ({}, {:?}-up)",
+                take.actor_name(k),
+                sk.unit,
+                sk.up_axis
+            )),
+            TakeSpace,
+            skeleton_space_transform(sk.unit, take.actor_axes(k)),
+            Visibility::default(),
+        ))
+        .id();
+    let mut joint_entities: Vec<Entity> = Vec::with_capacity(sk.joints.len());
+    let head = mannequin::head_frame(sk);
+    for (i, j) in sk.joints.iter().enumerate() {
+        let parent = j
+            .parent
+            .and_then(|p| joint_entities.get(p).copied())
+            .unwrap_or(root);
+        let e = commands
             .spawn((
-                Name::new(format!(
-                    "Skeleton space: {} ({}, {:?}-up)",
-                    take.actor_name(k),
-                    sk.unit,
-                    sk.up_axis
-                )),
-                TakeSpace,
-                skeleton_space_transform(sk.unit, take.actor_axes(k)),
+                Name::new(j.name.clone()),
+                JointEntity { actor: k, index: i },
+                Transform::from_translation(to_vec3(j.offset))
+                    .with_rotation(to_quat(j.rest_rotation)),
                 Visibility::default(),
+                ChildOf(parent),
             ))
             .id();
-        let mut joint_entities: Vec<Entity> = Vec::with_capacity(sk.joints.len());
-        let head = mannequin::head_frame(sk);
-        for (i, j) in sk.joints.iter().enumerate() {
-            let parent = j
-                .parent
-                .and_then(|p| joint_entities.get(p).copied())
-                .unwrap_or(root);
-            let e = commands
-                .spawn((
-                    Name::new(j.name.clone()),
-                    JointEntity { actor: k, index: i },
-                    Transform::from_translation(to_vec3(j.offset))
-                        .with_rotation(to_quat(j.rest_rotation)),
-                    Visibility::default(),
-                    ChildOf(parent),
-                ))
-                .id();
-            // Head and eyes turn with the face's rotations (actor 0 holds the take's face).
-            if k == 0
-                && let Some(h) = &head
-                && let Some(part) = crate::face::FacePart::from_joint_name(&j.name)
-                && let Some(axes) = mannequin::face_joint_axes(sk, h, i)
-            {
-                commands
-                    .entity(e)
-                    .insert(crate::face::FaceJoint::new(k, part, axes));
-            }
-            joint_entities.push(e);
+        // Head and eyes turn with the face's rotations (actor 0 holds the take's face).
+        if k == 0
+            && let Some(h) = &head
+            && let Some(part) = crate::face::FacePart::from_joint_name(&j.name)
+            && let Some(axes) = mannequin::face_joint_axes(sk, h, i)
+        {
+            commands
+                .entity(e)
+                .insert(crate::face::FaceJoint::new(k, part, axes));
         }
-        // The generated head with its 52 ARKit morph targets replaces the head capsule.
-        let face = mannequin::face_to_bevy_mesh(sk);
-        let body = match &face {
-            Some((_, head_joint)) => mannequin::build_without_head(sk, *head_joint),
-            None => mannequin::build(sk),
-        };
-        if let Some((mesh, inv)) = mannequin::to_bevy_mesh(body) {
-            let inverse_bindposes = bindposes.add(SkinnedMeshInverseBindposes::from(inv));
-            if let Some((face_mesh, _)) = face {
-                mannequin::spawn_mannequin_face(
-                    &mut commands,
-                    meshes.add(face_mesh),
-                    std_materials.add(StandardMaterial {
-                        perceptual_roughness: 0.5,
-                        reflectance: 0.4,
-                        ..default()
-                    }),
-                    SkinnedMesh {
-                        inverse_bindposes: inverse_bindposes.clone(),
-                        joints: joint_entities.clone(),
-                    },
-                    format!("Mannequin face: {}", take.actor_name(k)),
-                    k,
-                    root,
-                );
-            }
-            commands.spawn((
-                Name::new(format!("Mannequin: {}", take.actor_name(k))),
-                Mannequin,
-                Mesh3d(meshes.add(mesh)),
-                MeshMaterial3d(std_materials.add(StandardMaterial {
-                    base_color: srgb(settings.colours.mannequin),
-                    perceptual_roughness: 0.55,
+        joint_entities.push(e);
+    }
+    // The generated head with its 52 ARKit morph targets replaces the head capsule.
+    let face = mannequin::face_to_bevy_mesh(sk);
+    let body = match &face {
+        Some((_, head_joint)) => mannequin::build_without_head(sk, *head_joint),
+        None => mannequin::build(sk),
+    };
+    if let Some((mesh, inv)) = mannequin::to_bevy_mesh(body) {
+        let inverse_bindposes = assets.bindposes.add(SkinnedMeshInverseBindposes::from(inv));
+        if let Some((face_mesh, _)) = face {
+            mannequin::spawn_mannequin_face(
+                commands,
+                assets.meshes.add(face_mesh),
+                assets.std_materials.add(StandardMaterial {
+                    perceptual_roughness: 0.5,
                     reflectance: 0.4,
                     ..default()
-                })),
+                }),
                 SkinnedMesh {
-                    inverse_bindposes,
-                    joints: joint_entities,
+                    inverse_bindposes: inverse_bindposes.clone(),
+                    joints: joint_entities.clone(),
                 },
-                NoFrustumCulling,
-                ChildOf(root),
-            ));
+                format!("Mannequin face: {}", take.actor_name(k)),
+                k,
+                root,
+            );
         }
+        commands.spawn((
+            Name::new(format!("Mannequin: {}", take.actor_name(k))),
+            Mannequin,
+            Mesh3d(assets.meshes.add(mesh)),
+            MeshMaterial3d(assets.std_materials.add(StandardMaterial {
+                base_color: srgb(settings.colours.mannequin),
+                perceptual_roughness: 0.55,
+                reflectance: 0.4,
+                ..default()
+            })),
+            SkinnedMesh {
+                inverse_bindposes,
+                joints: joint_entities,
+            },
+            NoFrustumCulling,
+            ChildOf(root),
+        ));
     }
+}
 
-    if let Some(markers) = &take.markers {
-        // GPU instancing: every marker is an entity sharing one quad mesh and one material, so
-        // Bevy draws them all as instances of one batch; per instance, the transform carries the
-        // centre and a `MeshTag` the colour and flags (see `shaders/markers.wgsl`).
-        let quad = meshes.add(marker_quad());
-        let sel = srgb(settings.colours.marker_selected).to_linear();
-        let material = marker_materials.add(MarkerMaterial {
-            params: marker_params(&settings, sel),
-        });
-        let root = commands
-            .spawn((
-                Name::new(format!(
-                    "Marker space ({}, {:?}-up)",
-                    markers.unit, markers.up_axis
-                )),
-                TakeSpace,
-                take_space_transform(markers.unit, markers.up_axis),
-                Visibility::default(),
-            ))
-            .id();
-        let cloud = commands
-            .spawn((
-                Name::new("Markers"),
-                MarkerCloud {
-                    material: material.clone(),
-                },
-                Transform::default(),
-                Visibility::default(),
-                ChildOf(root),
-            ))
-            .id();
-        for (k, label) in markers.labels.iter().enumerate() {
-            let seg = take.marker_segments.get(k).and_then(|s| s.as_deref());
-            commands.spawn((
-                Name::new(label.clone()),
-                MarkerInstance {
-                    index: k,
-                    colour: marker_colour(&settings, seg, label),
-                },
-                Mesh3d(quad.clone()),
-                MeshMaterial3d(material.clone()),
-                MeshTag(MARKER_TAG_GAP),
-                Transform::default(),
-                ChildOf(cloud),
-            ));
-        }
+/// The markers: GPU-instanced billboards in the take's marker space.
+fn spawn_markers(
+    commands: &mut Commands,
+    assets: &mut SceneAssets,
+    settings: &Settings,
+    take: &crate::model::session::Take,
+    markers: &mocap_data::MarkerTrajectories,
+) {
+    // GPU instancing: every marker is an entity sharing one quad mesh and one material, so
+    // Bevy draws them all as instances of one batch; per instance, the transform carries the
+    // centre and a `MeshTag` the colour and flags (see `shaders/markers.wgsl`).
+    let quad = assets.meshes.add(marker_quad());
+    let sel = srgb(settings.colours.marker_selected).to_linear();
+    let material = assets.marker_materials.add(MarkerMaterial {
+        params: marker_params(settings, sel),
+    });
+    let root = commands
+        .spawn((
+            Name::new(format!(
+                "Marker space ({}, {:?}-up)",
+                markers.unit, markers.up_axis
+            )),
+            TakeSpace,
+            take_space_transform(markers.unit, markers.up_axis),
+            Visibility::default(),
+        ))
+        .id();
+    let cloud = commands
+        .spawn((
+            Name::new("Markers"),
+            MarkerCloud {
+                material: material.clone(),
+            },
+            Transform::default(),
+            Visibility::default(),
+            ChildOf(root),
+        ))
+        .id();
+    for (k, label) in markers.labels.iter().enumerate() {
+        let seg = take.marker_segments.get(k).and_then(|s| s.as_deref());
+        commands.spawn((
+            Name::new(label.clone()),
+            MarkerInstance {
+                index: k,
+                colour: marker_colour(settings, seg, label),
+            },
+            Mesh3d(quad.clone()),
+            MeshMaterial3d(material.clone()),
+            MeshTag(MARKER_TAG_GAP),
+            Transform::default(),
+            ChildOf(cloud),
+        ));
     }
 }
 
