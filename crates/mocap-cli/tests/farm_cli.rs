@@ -264,6 +264,7 @@ fn send_to_farm_runs_chosen_takes_and_records_versions() {
         folder: tmp.path().join("farm"),
         workers: 2,
         max_retries: 0,
+        engine: mocap_farm::Engine::Local,
     };
     let out = mocap_farm::send::send(&req).expect("send");
     assert_eq!(

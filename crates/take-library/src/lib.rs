@@ -23,6 +23,7 @@ pub mod library;
 pub mod migrate;
 pub mod model;
 pub mod naming;
+pub mod notices;
 pub mod report;
 pub mod roles;
 pub mod schema;
