@@ -197,6 +197,7 @@ struct UiData<'w> {
     reference_audio: Option<Res<'w, ReferenceAudio>>,
     subtitle_settings: Option<Res<'w, SubtitleSettings>>,
     live: Option<Res<'w, crate::live::LiveLink>>,
+    comparison: Option<Res<'w, crate::model::compare::Comparison>>,
 }
 
 fn ui_system(
@@ -332,6 +333,16 @@ fn ui_system(
             last_saved: l.last_saved.as_deref(),
             error: l.error.as_deref(),
         }),
+        compare: data
+            .comparison
+            .as_ref()
+            .map(|c| crate::compare::panel::CompareView {
+                comparison: c,
+                take_name: take.map(|t| t.name.as_str()),
+                can_resolve: can_resolve(&data),
+                frame,
+                rate: data.playback.rate,
+            }),
         review: ReviewView {
             take: data.browser.as_ref().and_then(|b| b.active.as_ref()),
             has_library: data
@@ -375,6 +386,7 @@ fn ui_system(
             &data.undo,
             &open_tabs,
             has_character,
+            can_resolve(&data),
         ));
     });
     egui::CentralPanel::no_frame().show(&mut root, |ui| {
@@ -441,6 +453,18 @@ fn place_viewport(cam: &mut Camera, rect: Option<egui::Rect>, ppp: f32, window_s
         }
         _ => cam.is_active = false,
     }
+}
+
+/// Whether the take has a re-solve and the motion it was opened with (to compare them).
+fn can_resolve(data: &UiData) -> bool {
+    data.session
+        .take
+        .as_ref()
+        .is_some_and(|t| t.solved.is_some())
+        && data
+            .cleanup
+            .as_ref()
+            .is_some_and(|c| c.motion.original().is_some())
 }
 
 /// The Cleanup panel's view of the take, its stack and the selection.
@@ -550,6 +574,7 @@ mod tests {
             Tab::Inspector,
             Tab::Log,
             Tab::Live,
+            Tab::Compare,
         ] {
             assert_eq!(tabs.iter().filter(|x| **x == t).count(), 1, "{t:?}");
         }
