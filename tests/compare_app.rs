@@ -84,7 +84,10 @@ fn a_take_compared_with_itself_differs_by_nothing_until_offset() {
     assert!(o.mean_mm > 3.0, "{o:?}");
 
     // View settings change no difference.
-    send(&mut app, CompareCommand::SetLayout(CompareLayout::SideBySide));
+    send(
+        &mut app,
+        CompareCommand::SetLayout(CompareLayout::SideBySide),
+    );
     send(&mut app, CompareCommand::SetSpacing(2.0));
     app.update();
     let c = comparison(&app);
@@ -107,7 +110,11 @@ fn two_subjects_differ_marker_by_marker() {
     assert_eq!(d.items, CompareItems::Markers);
     assert!(d.series.pairs.len() >= 35, "{}", d.series.pairs.len());
     // Paired by label without the subject prefix (SteveWalk: vs TakeoMonday:).
-    assert!(d.labels.iter().any(|l| l == "SteveWalk:LFHD"), "{:?}", d.labels);
+    assert!(
+        d.labels.iter().any(|l| l == "SteveWalk:LFHD"),
+        "{:?}",
+        d.labels
+    );
     let o = d.series.overall().expect("frames compared");
     assert!(o.mean_mm > 100.0, "{o:?}");
     assert_eq!(o.count, 343);
@@ -140,5 +147,9 @@ fn skeletons_compare_joint_by_joint() {
     assert!(errors(&app).iter().any(|e| e.contains("no such file")));
     let c = comparison(&app);
     assert!(c.take.is_some());
-    assert!(c.message.as_deref().is_some_and(|m| m.contains("no such file")));
+    assert!(
+        c.message
+            .as_deref()
+            .is_some_and(|m| m.contains("no such file"))
+    );
 }

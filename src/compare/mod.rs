@@ -134,6 +134,7 @@ fn apply_compare_commands(
                 cmp.take = None;
                 cmp.difference = None;
                 cmp.message = None;
+                cmp.note = None;
                 cmp.generation += 1;
             }
             CompareCommand::SetOffset(s) if s.is_finite() => cmp.offset_s = *s,
@@ -358,7 +359,7 @@ fn update_difference(
     let Some(c) = cmp.take.as_ref() else { return };
     let Some((items, a, b)) = measured_sets(take, &primary, c) else {
         cmp.difference = None;
-        cmp.message = Some(
+        cmp.note = Some(
             "the take and the comparison have nothing alike to measure (markers or a skeleton)"
                 .into(),
         );
@@ -379,7 +380,7 @@ fn update_difference(
             .iter()
             .map(|(i, _)| a.labels.get(*i).cloned().unwrap_or_default())
             .collect();
-        cmp.message = series.pairs.is_empty().then(|| {
+        cmp.note = series.pairs.is_empty().then(|| {
             format!(
                 "no {} of the take and the comparison share a name",
                 match items {

@@ -63,7 +63,7 @@ pub fn compare_ui(ui: &mut egui::Ui, v: &CompareView<'_>) -> Vec<UiCommand> {
             out.push(UiCommand::Compare(CompareCommand::Close));
         }
     });
-    if let Some(m) = &c.message {
+    for m in [&c.message, &c.note].into_iter().flatten() {
         ui.colored_label(egui::Color32::from_rgb(240, 190, 60), m);
     }
     let Some(ct) = &c.take else {

@@ -105,8 +105,10 @@ pub struct Comparison {
     pub show: bool,
     /// The difference, when both sides have something to measure.
     pub difference: Option<Difference>,
-    /// Why the last load failed, or why nothing is measured.
+    /// Why the last load failed (cleared by the next load).
     pub message: Option<String>,
+    /// Why nothing (or little) is measured: no matching names, nothing alike on both sides.
+    pub note: Option<String>,
     /// Bumped whenever `take` is replaced.
     pub generation: u64,
 }
@@ -121,6 +123,7 @@ impl Default for Comparison {
             show: true,
             difference: None,
             message: None,
+            note: None,
             generation: 0,
         }
     }
