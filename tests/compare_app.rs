@@ -153,3 +153,68 @@ fn skeletons_compare_joint_by_joint() {
             .is_some_and(|m| m.contains("no such file"))
     );
 }
+
+/// Two takes of one scene in the Takes browser: open one, "Compare with the open take" on the
+/// other (`LibraryCommand::CompareTake`) loads its files as the comparison.
+#[test]
+fn two_takes_of_a_scene_compare_from_the_takes_browser() {
+    use mocap_studio::model::library::{LibraryCommand, TakeBrowser};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let folder = tmp.path().join("capture");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let mut app = app();
+    // Two takes of scene 001: the demo performance written twice as BVH.
+    send(&mut app, SessionCommand::LoadDemo);
+    app.update();
+    for name in ["Scene_001_Take_001", "Scene_001_Take_002"] {
+        send(
+            &mut app,
+            SessionCommand::ExportBvh(folder.join(format!("{name}.bvh"))),
+        );
+        app.update();
+    }
+    send(&mut app, SessionCommand::Close);
+    send(&mut app, LibraryCommand::Open(tmp.path().join("takes.db")));
+    app.update();
+    send(&mut app, LibraryCommand::ImportFolder(folder.clone()));
+    app.update();
+    let started = std::time::Instant::now();
+    while app.world().resource::<TakeBrowser>().importing.is_some() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        app.update();
+    }
+    app.update();
+    let id = |app: &bevy::app::App, name: &str| {
+        app.world()
+            .resource::<TakeBrowser>()
+            .rows
+            .iter()
+            .find(|r| r.summary.name == name)
+            .expect("row")
+            .summary
+            .id
+    };
+    let (first, second) = (
+        id(&app, "Scene_001_Take_001"),
+        id(&app, "Scene_001_Take_002"),
+    );
+    send(&mut app, LibraryCommand::OpenTake(first));
+    app.update();
+    app.update();
+    send(&mut app, LibraryCommand::CompareTake(second));
+    app.update();
+    app.update();
+    app.update();
+    assert!(errors(&app).is_empty(), "{:?}", errors(&app));
+    let c = comparison(&app);
+    assert_eq!(c.take.as_ref().expect("loaded").name, "Scene_001_Take_002");
+    let d = c.difference.as_ref().expect("difference");
+    // Both are skeletons: joint by joint, the same performance, so no distance.
+    assert_eq!(d.items, CompareItems::Joints);
+    assert!(d.labels.iter().any(|l| l == "RightHand"), "{:?}", d.labels);
+    assert_eq!(d.series.pairs.len(), d.totals.0);
+    let o = d.series.overall().expect("frames compared");
+    assert_eq!(o.count, 1200);
+    assert!(o.max_mm < 0.01, "{o:?}");
+}
