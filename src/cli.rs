@@ -77,6 +77,11 @@ pub struct Args {
     #[arg(long)]
     pub demo_scripts: bool,
 
+    /// Compare the opened take with this one (C3D, TRC, BVH, or AMC with its ASF beside it;
+    /// repeat for markers and a motion): ghost in the viewport, difference in the Compare tab.
+    #[arg(long = "compare", value_name = "FILE")]
+    pub compare: Vec<PathBuf>,
+
     /// Window width in logical pixels.
     #[arg(long, default_value_t = 1280)]
     pub width: u32,
@@ -90,6 +95,12 @@ impl Args {
     /// Whether the demo take is loaded: `--demo`, or no files at all.
     pub fn wants_demo(&self) -> bool {
         self.demo || self.files.is_empty()
+    }
+
+    /// The comparison `--compare` asks for, if any.
+    pub fn compare_command(&self) -> Option<crate::model::compare::CompareCommand> {
+        (!self.compare.is_empty())
+            .then(|| crate::model::compare::CompareCommand::Open(self.compare.clone()))
     }
 
     /// Scripted (CI) run: no saved layout or settings are read or written.

@@ -4,7 +4,7 @@
 //! [`session::SessionPlugin`] (what is loaded), [`playback::PlaybackPlugin`] (the clock),
 //! [`history::HistoryPlugin`] (undoable edits), [`takes::TakesPlugin`] (take library, review),
 //! [`cleanup::CleanupPlugin`] (operation stack), [`face::FacePlugin`] (the take's face on
-//! characters),
+//! characters), [`compare::ComparePlugin`] (a second take compared with the open one),
 //! [`subtitles::SubtitlesPlugin`] (subtitle tracks, reference audio; overlay and playback in
 //! [`subtitles::SubtitleOverlayPlugin`] and [`subtitles_audio::SubtitleAudioPlugin`]),
 //! [`camera::CameraPlugin`],
@@ -24,6 +24,7 @@ pub mod capture;
 pub mod character;
 pub mod cleanup;
 pub mod cli;
+pub mod compare;
 pub mod face;
 pub mod history;
 pub mod live;
@@ -53,6 +54,7 @@ impl PluginGroup for CorePlugins {
             .add(takes::TakesPlugin)
             .add(cleanup::CleanupPlugin)
             .add(face::FacePlugin)
+            .add(compare::ComparePlugin)
             .add(subtitles::SubtitlesPlugin)
             // Unsaved-change tracking; no recovery folder unless the app sets one.
             .add(recovery::RecoveryPlugin {

@@ -82,6 +82,7 @@ fn main() -> Result<()> {
         LivePlugin,
         SubtitleOverlayPlugin,
         SubtitleAudioPlugin,
+        mocap_studio::compare::CompareGhostPlugin,
         UiPlugin {
             persist: !args.is_scripted(),
         },
@@ -143,6 +144,11 @@ fn main() -> Result<()> {
             .write_message(SessionCommand::Open(args.files.clone()));
         // Like the demo, an opened take plays (a glTF character walks with a BVH at once).
         app.world_mut().write_message(PlaybackCommand::Play);
+    }
+    if let Some(c) = args.compare_command() {
+        app.world_mut().write_message(c);
+        app.world_mut()
+            .write_message(UiCommand::FocusTab(Tab::Compare));
     }
     // After the demo: these add to (or, for the script test, replace) the demo's tracks.
     for f in &args.subtitles {

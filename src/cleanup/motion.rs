@@ -97,6 +97,13 @@ impl MotionState {
     pub fn is_updating(&self) -> bool {
         self.pending.is_some()
     }
+
+    /// The skeleton and motion the take was opened with (before any re-solve), when it had one:
+    /// what a re-solve is compared with.
+    pub fn original(&self) -> Option<(&Skeleton, &Motion)> {
+        let (sk, mo) = self.original.as_ref()?;
+        sk.as_ref().zip(mo.as_ref())
+    }
 }
 
 /// What the Cleanup panel shows of the solve stage and the motion operations.

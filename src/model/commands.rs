@@ -217,6 +217,10 @@ pub enum UiCommand {
     Subtitles(SubtitleCommand),
     /// The live stage: connect, record.
     Live(LiveCommand),
+    /// Compare the take with a second one (load, offset, layout).
+    Compare(crate::model::compare::CompareCommand),
+    /// Show the native open dialog, then compare the take with the picked files.
+    CompareDialog,
     /// Show the native open dialog for subtitle files (or, `true`, a reference WAV).
     OpenSubtitlesDialog(bool),
     /// Show the native save dialog, then write that language's subtitle track.
@@ -270,6 +274,8 @@ pub enum Tab {
     Log,
     /// The live stage: connection to a NatNet server, latency, recording.
     Live,
+    /// A second take compared with this one: ghost, offset, difference per joint or marker.
+    Compare,
 }
 
 impl Tab {
@@ -292,12 +298,13 @@ impl Tab {
             Tab::Inspector => "Inspector",
             Tab::Log => "Log",
             Tab::Live => "Live",
+            Tab::Compare => "Compare",
         }
     }
 }
 
 /// Every tab, in menu order.
-pub const ALL_TABS: [Tab; 9] = [
+pub const ALL_TABS: [Tab; 10] = [
     Tab::Viewport,
     Tab::Timeline,
     Tab::Inspector,
@@ -307,4 +314,5 @@ pub const ALL_TABS: [Tab; 9] = [
     Tab::Cleanup,
     Tab::Subtitles,
     Tab::Live,
+    Tab::Compare,
 ];

@@ -158,6 +158,8 @@ pub enum LibraryCommand {
     Select(Option<i64>),
     /// Open a take's capture files in the session.
     OpenTake(i64),
+    /// Compare the open take with this take's capture files (see [`crate::model::compare`]).
+    CompareTake(i64),
     /// Import a capture folder (as `mocap takes import`).
     ImportFolder(PathBuf),
     /// Run pipeline steps (`clean,solve,export,qc`, as `mocap farm plan --steps`) on these takes

@@ -46,6 +46,7 @@ impl Plugin for TakesPlugin {
             .init_resource::<FarmJob>()
             .init_resource::<TimelineLanes>()
             .add_message::<LibraryCommand>()
+            .add_message::<crate::model::compare::CompareCommand>()
             .configure_sets(PreUpdate, TakesSet.after(HistorySet).after(SessionSet))
             .add_systems(
                 PreUpdate,
@@ -358,6 +359,49 @@ fn start_farm(
     }
 }
 
+/// The capture files of library take `id` the studio can open, all present; `None` after
+/// logging why not.
+fn take_files(
+    library: &OpenLibrary,
+    id: i64,
+    log: &mut AppLog,
+    now: f64,
+) -> Option<Vec<std::path::PathBuf>> {
+    match library.with(|l| l.take(id))? {
+        Ok(detail) => {
+            let files = openable_files(&detail);
+            if files.is_empty() {
+                log.push(
+                    LogLevel::Warning,
+                    format!(
+                        "Take {} has no file the studio can open (C3D, TRC, BVH, ASF/AMC)",
+                        detail.summary.name
+                    ),
+                    now,
+                );
+                return None;
+            }
+            if let Some(missing) = files.iter().find(|p| !p.exists()) {
+                log.push(
+                    LogLevel::Error,
+                    format!(
+                        "Take {}: {} is missing (moved? re-run `mocap takes import` on its folder)",
+                        detail.summary.name,
+                        missing.display()
+                    ),
+                    now,
+                );
+                return None;
+            }
+            Some(files)
+        }
+        Err(e) => {
+            log.push(LogLevel::Error, format!("Open take: {e}"), now);
+            None
+        }
+    }
+}
+
 fn apply_library_commands(
     mut farm: ResMut<FarmJob>,
     mut imports: ResMut<ImportJob>,
@@ -365,6 +409,7 @@ fn apply_library_commands(
     mut browser: ResMut<TakeBrowser>,
     library: Res<OpenLibrary>,
     mut session: MessageWriter<SessionCommand>,
+    mut compare: MessageWriter<crate::model::compare::CompareCommand>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
@@ -418,40 +463,19 @@ fn apply_library_commands(
                 sort_rows(&mut browser.rows, col, asc);
             }
             LibraryCommand::Select(id) => browser.selected = id,
-            LibraryCommand::OpenTake(id) => match library.with(|l| l.take(id)) {
-                Some(Ok(detail)) => {
-                    let files = openable_files(&detail);
-                    if files.is_empty() {
-                        log.push(
-                            LogLevel::Warning,
-                            format!(
-                                "Take {} has no file the studio can open (C3D, TRC, BVH, ASF/AMC)",
-                                detail.summary.name
-                            ),
-                            now,
-                        );
-                        continue;
-                    }
-                    if let Some(missing) = files.iter().find(|p| !p.exists()) {
-                        log.push(
-                                LogLevel::Error,
-                                format!(
-                                    "Take {}: {} is missing (moved? re-run `mocap takes import` on its folder)",
-                                    detail.summary.name,
-                                    missing.display()
-                                ),
-                                now,
-                            );
-                        continue;
-                    }
+            LibraryCommand::OpenTake(id) => {
+                if let Some(files) = take_files(&library, id, &mut log, now) {
                     browser.pending_active = Some(id);
                     browser.selected = Some(id);
                     session.write(SessionCommand::Close);
                     session.write(SessionCommand::Open(files));
                 }
-                Some(Err(e)) => log.push(LogLevel::Error, format!("Open take: {e}"), now),
-                None => {}
-            },
+            }
+            LibraryCommand::CompareTake(id) => {
+                if let Some(files) = take_files(&library, id, &mut log, now) {
+                    compare.write(crate::model::compare::CompareCommand::Open(files));
+                }
+            }
             LibraryCommand::ImportFolder(folder) => {
                 start_import(folder, &mut browser, &mut imports, &mut log, now);
             }

@@ -308,6 +308,22 @@ pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
     out
 }
 
+/// A take's context menu: compare the open take with it.
+fn compare_menu(r: &egui::Response, v: &TakesView<'_>, id: i64, out: &mut Vec<UiCommand>) {
+    r.context_menu(|ui| {
+        let other = v.active.is_some_and(|a| a != id);
+        if ui
+            .add_enabled(other, egui::Button::new("Compare with the open take"))
+            .on_hover_text("Show this take as a ghost beside the open one (Compare tab)")
+            .on_disabled_hover_text("Open another take first (double-click), then compare")
+            .clicked()
+        {
+            out.push(UiCommand::Library(LibraryCommand::CompareTake(id)));
+            ui.close();
+        }
+    });
+}
+
 fn tree_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
     let mut out = Vec::new();
     let mut days: BTreeMap<&str, BTreeMap<&str, Vec<&TakeRow>>> = BTreeMap::new();
@@ -334,6 +350,7 @@ fn tree_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
                                 let text = egui::RichText::new(&t.summary.name)
                                     .color(status_colour(t.summary.status));
                                 let r = ui.selectable_label(sel, text);
+                                compare_menu(&r, v, t.summary.id, &mut out);
                                 if r.double_clicked() {
                                     out.push(UiCommand::Library(LibraryCommand::OpenTake(
                                         t.summary.id,
@@ -466,6 +483,7 @@ fn table_body(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
                         ui.visuals().selection.bg_fill.gamma_multiply(0.35),
                     );
                 }
+                compare_menu(&resp, v, id, &mut out);
                 if resp.double_clicked() {
                     out.push(UiCommand::Library(LibraryCommand::OpenTake(id)));
                 } else if resp.clicked() {

@@ -320,6 +320,15 @@ pub(crate) fn file_request(cmd: UiCommand) -> Option<FileRequest> {
             .filter("Face take", &["csv", "json"])
             .filter("All files", &["*"]),
         ),
+        UiCommand::CompareDialog => Some(
+            FileRequest::new("Compare with…", PickMode::OpenFiles, |p| {
+                Some(UiCommand::Compare(
+                    crate::model::compare::CompareCommand::Open(p),
+                ))
+            })
+            .filter("Take or motion", &["c3d", "trc", "bvh", "amc", "asf"])
+            .filter("All files", &["*"]),
+        ),
         UiCommand::AddActorDialog => Some(
             FileRequest::new("Add an actor's motion", PickMode::OpenFile, |p| {
                 Some(UiCommand::Session(SessionCommand::AddActor(first(p)?)))

@@ -80,6 +80,12 @@ pub(crate) fn dispatch_commands(
             UiCommand::Live(c) => {
                 panels.live.write(c);
             }
+            UiCommand::Compare(c) => {
+                panels.compare.write(c);
+                if let Some(l) = layout.as_mut() {
+                    focus_tab(&mut l.0, Tab::Compare);
+                }
+            }
             UiCommand::FocusTab(tab) => {
                 if let Some(l) = layout.as_mut() {
                     focus_tab(&mut l.0, tab);
@@ -136,6 +142,7 @@ pub(crate) fn dispatch_commands(
             // Shown by `file_request` above.
             UiCommand::OpenDialog
             | UiCommand::AddActorDialog
+            | UiCommand::CompareDialog
             | UiCommand::ExportBvhDialog
             | UiCommand::ExportGlbDialog
             | UiCommand::ExportCleanedDialog
@@ -159,4 +166,5 @@ pub(crate) struct PanelWriters<'w> {
     cleanup: MessageWriter<'w, CleanupCommand>,
     subtitles: MessageWriter<'w, SubtitleCommand>,
     live: MessageWriter<'w, LiveCommand>,
+    compare: MessageWriter<'w, crate::model::compare::CompareCommand>,
 }

@@ -20,6 +20,7 @@ pub fn default_layout() -> DockState<Tab> {
             Tab::Cleanup,
             Tab::Subtitles,
             Tab::Live,
+            Tab::Compare,
         ],
     );
     dock
@@ -130,6 +131,13 @@ impl TabViewer for Viewer<'_> {
                 }
                 None => placeholder_ui(ui, "Live"),
             },
+            Tab::Compare => match &self.compare {
+                Some(v) => {
+                    let c = crate::compare::panel::compare_ui(ui, v);
+                    self.commands.extend(c);
+                }
+                None => placeholder_ui(ui, "Compare"),
+            },
             Tab::Subtitles => match &self.subtitles {
                 Some(v) => {
                     let c = subtitles_ui(ui, v);
@@ -163,6 +171,7 @@ pub(crate) struct Viewer<'a> {
     pub(crate) takes: Option<TakesView<'a>>,
     pub(crate) cleanup: Option<CleanupView<'a>>,
     pub(crate) live: Option<crate::live::panel::LiveView<'a>>,
+    pub(crate) compare: Option<crate::compare::panel::CompareView<'a>>,
     pub(crate) review: ReviewView<'a>,
     pub(crate) commands: Vec<UiCommand>,
     pub(crate) viewport_rect: Option<egui::Rect>,

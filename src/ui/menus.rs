@@ -9,6 +9,7 @@ pub(crate) fn menu_bar(
     undo: &UndoStack,
     open_tabs: &[Tab],
     has_character: bool,
+    can_resolve: bool,
 ) -> Vec<UiCommand> {
     let mut out = Vec::new();
     egui::MenuBar::new().ui(ui, |ui| {
@@ -24,6 +25,27 @@ pub(crate) fn menu_bar(
                 .clicked()
             {
                 out.push(UiCommand::AddActorDialog);
+            }
+            if ui
+                .button("Compare with…")
+                .on_hover_text(
+                    "Show a second take (C3D/TRC, BVH, ASF+AMC) as a ghost, with its distance per joint or marker (Compare tab)",
+                )
+                .clicked()
+            {
+                out.push(UiCommand::CompareDialog);
+            }
+            if ui
+                .add_enabled(can_resolve, egui::Button::new("Compare with re-solve"))
+                .on_hover_text("The take's re-solve against the motion it was opened with")
+                .on_disabled_hover_text(
+                    "Needs a re-solve (Cleanup → Re-solve) of a take opened with a skeleton motion",
+                )
+                .clicked()
+            {
+                out.push(UiCommand::Compare(
+                    crate::model::compare::CompareCommand::OpenResolve,
+                ));
             }
             ui.menu_button("Open recent", |ui| {
                 if settings.recent_files.is_empty() {

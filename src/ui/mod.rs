@@ -200,6 +200,7 @@ struct UiData<'w> {
     live: Option<Res<'w, crate::live::LiveLink>>,
     note_draft: Res<'w, crate::model::recovery::NoteDraft>,
     face_cleanup: Option<Res<'w, crate::cleanup::face::FaceCleanup>>,
+    comparison: Option<Res<'w, crate::model::compare::Comparison>>,
 }
 
 fn ui_system(
@@ -335,6 +336,16 @@ fn ui_system(
             last_saved: l.last_saved.as_deref(),
             error: l.error.as_deref(),
         }),
+        compare: data
+            .comparison
+            .as_ref()
+            .map(|c| crate::compare::panel::CompareView {
+                comparison: c,
+                take_name: take.map(|t| t.name.as_str()),
+                can_resolve: can_resolve(&data),
+                frame,
+                rate: data.playback.rate,
+            }),
         review: ReviewView {
             take: data.browser.as_ref().and_then(|b| b.active.as_ref()),
             has_library: data
@@ -379,6 +390,7 @@ fn ui_system(
             &data.undo,
             &open_tabs,
             has_character,
+            can_resolve(&data),
         ));
     });
     egui::CentralPanel::no_frame().show(&mut root, |ui| {
@@ -445,6 +457,18 @@ fn place_viewport(cam: &mut Camera, rect: Option<egui::Rect>, ppp: f32, window_s
         }
         _ => cam.is_active = false,
     }
+}
+
+/// Whether the take has a re-solve and the motion it was opened with (to compare them).
+fn can_resolve(data: &UiData) -> bool {
+    data.session
+        .take
+        .as_ref()
+        .is_some_and(|t| t.solved.is_some())
+        && data
+            .cleanup
+            .as_ref()
+            .is_some_and(|c| c.motion.original().is_some())
 }
 
 /// The Cleanup panel's view of the take, its stack and the selection.
@@ -558,6 +582,7 @@ mod tests {
             Tab::Inspector,
             Tab::Log,
             Tab::Live,
+            Tab::Compare,
         ] {
             assert_eq!(tabs.iter().filter(|x| **x == t).count(), 1, "{t:?}");
         }

@@ -30,6 +30,7 @@ pub mod swaps;
 
 // --- shared by the repair side ---
 pub mod clean;
+pub mod compare;
 pub mod error;
 
 pub use error::SolverError;
