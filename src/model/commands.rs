@@ -126,6 +126,8 @@ pub enum CameraCommand {
     FrameTake,
     /// Frame everything on stage now (markers, skeletons, characters), selected or not.
     FrameAll,
+    /// Turn following the performers on or off ([`crate::model::settings::Settings::follow_performers`]).
+    ToggleFollow,
 }
 
 /// Requests of the Live panel (see [`crate::live`]): connect to a NatNet server, record.
@@ -217,6 +219,8 @@ pub enum UiCommand {
     Subtitles(SubtitleCommand),
     /// The live stage: connect, record.
     Live(LiveCommand),
+    /// The Bone Map tab: choose the character, pick a joint in the viewport, save the map.
+    BoneMap(crate::model::bonemap::BoneMapCommand),
     /// Show the native open dialog for subtitle files (or, `true`, a reference WAV).
     OpenSubtitlesDialog(bool),
     /// Show the native save dialog, then write that language's subtitle track.
@@ -261,6 +265,8 @@ pub enum Tab {
     Log,
     /// The live stage: connection to a NatNet server, latency, recording.
     Live,
+    /// The characters' bone maps: which joint plays each humanoid bone.
+    BoneMap,
 }
 
 impl Tab {
@@ -283,12 +289,13 @@ impl Tab {
             Tab::Inspector => "Inspector",
             Tab::Log => "Log",
             Tab::Live => "Live",
+            Tab::BoneMap => "Bone Map",
         }
     }
 }
 
 /// Every tab, in menu order.
-pub const ALL_TABS: [Tab; 9] = [
+pub const ALL_TABS: [Tab; 10] = [
     Tab::Viewport,
     Tab::Timeline,
     Tab::Inspector,
@@ -298,4 +305,5 @@ pub const ALL_TABS: [Tab; 9] = [
     Tab::Cleanup,
     Tab::Subtitles,
     Tab::Live,
+    Tab::BoneMap,
 ];

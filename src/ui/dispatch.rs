@@ -79,6 +79,9 @@ pub(crate) fn dispatch_commands(
             UiCommand::Live(c) => {
                 panels.live.write(c);
             }
+            UiCommand::BoneMap(c) => {
+                panels.bonemap.write(c);
+            }
             UiCommand::FocusTab(tab) => {
                 if let Some(l) = layout.as_mut() {
                     focus_tab(&mut l.0, tab);
@@ -145,4 +148,5 @@ pub(crate) struct PanelWriters<'w> {
     cleanup: MessageWriter<'w, CleanupCommand>,
     subtitles: MessageWriter<'w, SubtitleCommand>,
     live: MessageWriter<'w, LiveCommand>,
+    bonemap: MessageWriter<'w, crate::model::bonemap::BoneMapCommand>,
 }

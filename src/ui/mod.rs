@@ -197,6 +197,8 @@ struct UiData<'w> {
     reference_audio: Option<Res<'w, ReferenceAudio>>,
     subtitle_settings: Option<Res<'w, SubtitleSettings>>,
     live: Option<Res<'w, crate::live::LiveLink>>,
+    bone_maps: Option<Res<'w, crate::model::bonemap::CharacterBoneMaps>>,
+    bone_panel: Option<Res<'w, crate::model::bonemap::BoneMapPanel>>,
 }
 
 fn ui_system(
@@ -353,6 +355,7 @@ fn ui_system(
                 .map_or("studio", |b| b.author.as_str()),
             focus_note: std::mem::take(&mut note_focus.0),
         },
+        bonemap: bonemap_view(&data),
         commands: Vec::new(),
         viewport_rect: None,
         viewport_hovered: false,
@@ -440,6 +443,23 @@ fn place_viewport(cam: &mut Camera, rect: Option<egui::Rect>, ppp: f32, window_s
             });
         }
         _ => cam.is_active = false,
+    }
+}
+
+/// The Bone Map tab's view of the characters' maps.
+fn bonemap_view<'a>(data: &'a UiData) -> crate::character::bonemap_panel::BoneMapView<'a> {
+    let shown = match (&data.bone_maps, &data.bone_panel) {
+        (Some(m), Some(p)) => crate::character::bonemap::shown_character(m, p),
+        _ => None,
+    };
+    crate::character::bonemap_panel::BoneMapView {
+        characters: data
+            .bone_maps
+            .as_ref()
+            .map(|m| m.maps.keys().map(|p| p.as_path()).collect())
+            .unwrap_or_default(),
+        shown,
+        picking: data.bone_panel.as_ref().and_then(|p| p.picking),
     }
 }
 
@@ -550,6 +570,7 @@ mod tests {
             Tab::Inspector,
             Tab::Log,
             Tab::Live,
+            Tab::BoneMap,
         ] {
             assert_eq!(tabs.iter().filter(|x| **x == t).count(), 1, "{t:?}");
         }
