@@ -42,7 +42,11 @@ impl Plugin for BoneMapPlugin {
                     .in_set(CharacterSet),
             );
         if app.is_plugin_added::<bevy::gizmos::GizmoPlugin>() {
-            app.add_systems(Update, highlight_joints.after(track_maps));
+            // After transform propagation: the joints where this frame's pose put them.
+            app.add_systems(
+                PostUpdate,
+                highlight_joints.after(bevy::transform::TransformSystems::Propagate),
+            );
         }
     }
 }

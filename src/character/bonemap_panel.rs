@@ -93,7 +93,7 @@ pub fn bonemap_ui(ui: &mut egui::Ui, v: &BoneMapView<'_>) -> Vec<UiCommand> {
         }
     });
     ui.separator();
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             egui::Grid::new("bonemap_grid")
@@ -101,15 +101,30 @@ pub fn bonemap_ui(ui: &mut egui::Ui, v: &BoneMapView<'_>) -> Vec<UiCommand> {
                 .striped(true)
                 .spacing([10.0, 4.0])
                 .show(ui, |ui| {
-                    for h in [
-                        "Bone",
-                        "Character joint",
-                        "",
-                        "Conf.",
-                        "Source",
-                        "Take joint",
+                    for (h, tip) in [
+                        ("Bone", "Humanoid bone (glTF/VRM names, as in map files)"),
+                        (
+                            "Character joint",
+                            "The character's joint that plays the bone",
+                        ),
+                        (
+                            "Conf.",
+                            "Confidence, 0–1 (1 for presets, map files and edits)",
+                        ),
+                        (
+                            "Source",
+                            "A preset's name, auto (topology and names), file or edited",
+                        ),
+                        (
+                            "",
+                            "Pick, then click the joint on the character in the viewport",
+                        ),
+                        (
+                            "Take joint",
+                            "The take's joint that drives it (its confidence)",
+                        ),
                     ] {
-                        ui.strong(h);
+                        ui.strong(h).on_hover_text(tip);
                     }
                     ui.end_row();
                     for bone in HumanBone::ALL {
@@ -141,7 +156,7 @@ fn bone_row(
     let shown = current.cloned().unwrap_or_else(|| "(none)".into());
     egui::ComboBox::from_id_salt(("bonemap_joint", bone))
         .selected_text(shown.clone())
-        .width(200.0)
+        .width(170.0)
         .show_ui(ui, |ui| {
             if ui.selectable_label(current.is_none(), "(none)").clicked() && current.is_some() {
                 out.push(set(None));
@@ -154,17 +169,6 @@ fn bone_row(
         })
         .response
         .on_hover_text(format!("{}: {shown}", bone.name()));
-    let pick = ui
-        .selectable_label(picking == Some(bone), "Pick")
-        .on_hover_text(format!(
-            "Then click the joint for {} on the character in the viewport",
-            bone.name()
-        ));
-    if pick.clicked() {
-        out.push(UiCommand::BoneMap(BoneMapCommand::Pick(
-            (picking != Some(bone)).then_some(bone),
-        )));
-    }
     match (current, m.confidence.get(&bone)) {
         (Some(_), Some(c)) => {
             let colour = if *c >= 0.8 {
@@ -184,6 +188,17 @@ fn bone_row(
         (Some(_), Some(s)) => ui.label(s.label()),
         _ => ui.weak("unmapped"),
     };
+    let pick = ui
+        .selectable_label(picking == Some(bone), "Pick")
+        .on_hover_text(format!(
+            "Then click the joint for {} on the character in the viewport",
+            bone.name()
+        ));
+    if pick.clicked() {
+        out.push(UiCommand::BoneMap(BoneMapCommand::Pick(
+            (picking != Some(bone)).then_some(bone),
+        )));
+    }
     match m.source_bones.get(&bone) {
         Some((j, c)) => ui.label(format!("{j} ({c:.2})")),
         None => ui.weak("—"),

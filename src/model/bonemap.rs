@@ -31,7 +31,7 @@ impl MapSource {
     /// Short label for the panel.
     pub fn label(&self) -> String {
         match self {
-            Self::Preset(n) => format!("preset {n}"),
+            Self::Preset(n) => n.clone(),
             Self::Auto => "auto".into(),
             Self::File => "file".into(),
             Self::Edited => "edited".into(),
