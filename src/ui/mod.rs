@@ -554,6 +554,14 @@ mod tests {
             Some(UiCommand::History(HistoryCommand::Redo))
         );
         assert_eq!(shortcut_for(KeyCode::KeyZ, false, false), None);
+        assert_eq!(
+            shortcut_for(KeyCode::KeyF, false, true),
+            Some(UiCommand::Camera(CameraCommand::ToggleFollow))
+        );
+        assert_eq!(
+            shortcut_for(KeyCode::KeyF, false, false),
+            Some(UiCommand::Camera(CameraCommand::Frame))
+        );
     }
 
     #[test]
