@@ -220,3 +220,102 @@ fn no_source_file_is_too_long_to_read() {
     }
     assert!(long.is_empty(), "split these files: {long:?}");
 }
+
+/// Functions of more than `max` lines in `text` (rustfmt layout: a `fn` line and the `}` at its
+/// indentation), outside the unit-test module, whose doc comment, attributes or first body line
+/// carry no `// long function: <reason>` comment. Returns (name, first line, length in lines).
+fn long_functions(text: &str, max: usize) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let end = lines
+        .iter()
+        .position(|l| l.starts_with("#[cfg(test)]"))
+        .unwrap_or(lines.len());
+    let mut found = Vec::new();
+    for i in 0..end {
+        let line = lines[i];
+        let t = line.trim_start();
+        let indent = line.len() - t.len();
+        let sig = t
+            .trim_start_matches("pub(crate) ")
+            .trim_start_matches("pub(super) ")
+            .trim_start_matches("pub ")
+            .trim_start_matches("const ")
+            .trim_start_matches("async ")
+            .trim_start_matches("unsafe ");
+        let Some(rest) = sig.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{}}}", " ".repeat(indent));
+        let Some(len) = lines[i + 1..end]
+            .iter()
+            .position(|l| l.trim_end() == close)
+            .map(|k| k + 2)
+        else {
+            continue;
+        };
+        if len <= max {
+            continue;
+        }
+        // The reason: in the comments and attributes right above the signature, or in the body's
+        // first lines.
+        let above = lines[..i]
+            .iter()
+            .rev()
+            .take_while(|l| {
+                let l = l.trim_start();
+                l.starts_with("//") || l.starts_with("#[")
+            })
+            .any(|l| l.contains("long function:"));
+        let inside = lines[i..(i + 12).min(end)]
+            .iter()
+            .any(|l| l.contains("// long function:"));
+        if !above && !inside {
+            found.push((name, i + 1, len));
+        }
+    }
+    found
+}
+
+#[test]
+fn no_function_is_too_long_to_read() {
+    // Issue 14: no function over ~150 lines without a reason in a comment, in the app and in the
+    // headless crates (their tests excluded).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    for e in std::fs::read_dir(root.join("crates")).expect("read crates") {
+        let dir = e.expect("dir entry").path().join("src");
+        if dir.is_dir() {
+            rust_files(&dir, &mut files);
+        }
+    }
+    let mut long = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("read source");
+        for (name, line, len) in long_functions(&text, 150) {
+            long.push(format!("{}:{line} {name} ({len} lines)", f.display()));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these functions, or say why one reads best whole with a `// long function: …` comment: {long:#?}"
+    );
+}
+
+#[test]
+fn the_length_checker_sees_a_long_function_and_its_reason() {
+    let body = "    let x = 1;\n".repeat(160);
+    let long = format!("/// Doc.\npub fn big() {{\n{body}}}\n\nfn small() {{\n    1;\n}}\n");
+    assert_eq!(
+        long_functions(&long, 150),
+        vec![("big".to_string(), 2, 162)]
+    );
+    let excused = format!("/// Doc.\n// long function: one match over the grammar.\n{long}");
+    assert!(long_functions(&excused, 150).is_empty());
+    let in_tests = format!("#[cfg(test)]\nmod tests {{\n{long}}}\n");
+    assert!(long_functions(&in_tests, 150).is_empty());
+}

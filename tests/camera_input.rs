@@ -151,3 +151,62 @@ fn frame_all_ignores_the_selection() {
         c.focus
     );
 }
+
+#[test]
+fn follow_toggle_keeps_the_focus_on_the_performers_and_keeps_the_orbit() {
+    let mut app = app();
+    app.init_resource::<mocap_studio::model::settings::Settings>();
+    // Performers 4 m away along +X (markers as the viewport publishes them, world metres).
+    let performers = Vec3::new(4.0, 1.0, 0.0);
+    app.insert_resource(mocap_studio::viewport::MarkerWorld {
+        positions: vec![
+            Some(performers + Vec3::X * 0.2),
+            None,
+            Some(performers - Vec3::X * 0.2),
+        ],
+    });
+    let start = cam(&mut app);
+    // Off by default: nothing moves.
+    for _ in 0..5 {
+        app.update();
+    }
+    assert_eq!(cam(&mut app).focus, start.focus);
+    // Shift+F / View → Follow performers.
+    app.world_mut().write_message(CameraCommand::ToggleFollow);
+    let mut moved = cam(&mut app);
+    for _ in 0..2000 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        app.update();
+        moved = cam(&mut app);
+        if moved.focus.distance(performers) < 0.05 {
+            break;
+        }
+    }
+    assert!(
+        app.world()
+            .resource::<mocap_studio::model::settings::Settings>()
+            .follow_performers
+    );
+    assert!(
+        moved.focus.distance(performers) < 0.05,
+        "focus {} eased onto {performers}",
+        moved.focus
+    );
+    assert_eq!(
+        (moved.distance, moved.yaw, moved.pitch),
+        (start.distance, start.yaw, start.pitch),
+        "the user's orbit and dolly are kept"
+    );
+    // Off again: the focus stays where it is while the performers move on.
+    app.world_mut().write_message(CameraCommand::ToggleFollow);
+    app.update();
+    let held = cam(&mut app).focus;
+    app.world_mut()
+        .resource_mut::<mocap_studio::viewport::MarkerWorld>()
+        .positions = vec![Some(Vec3::new(-5.0, 1.0, 0.0))];
+    for _ in 0..5 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        app.update();
+    }
+    assert_eq!(cam(&mut app).focus, held);
+}

@@ -4,8 +4,9 @@
 //! tagged [`CharacterModel`]) and a skeleton motion (BVH, ASF+AMC or the demo), this plugin:
 //!
 //! 1. reads the file's bytes once and builds the retarget ([`build_retarget`]):
-//!    [`skeleton_from_gltf`] for the target skeleton, [`BoneMap::best_for`] over the presets for
-//!    both bone maps, and [`retarget`] over every frame of the motion;
+//!    [`skeleton_from_gltf`] for the target skeleton, [`BoneMap::for_skeleton`] for both bone
+//!    maps (the character's own map from [`bonemap`] first: the user's, or the file beside it),
+//!    and [`retarget`] over every frame of the motion;
 //! 2. binds the character's joint entities by [`Name`] (glTF node names) once Bevy's scene has
 //!    spawned, which happens some frames after the asset loads, and removes Bevy's own
 //!    [`AnimationPlayer`] / [`AnimatedBy`] there so the file's clips never fight the take;
@@ -33,6 +34,9 @@ use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
 use mocap_data::{Motion, Skeleton};
 use mocap_solver::retarget::{BoneMap, GltfTarget, RetargetedMotion, retarget, skeleton_from_gltf};
+
+pub mod bonemap;
+pub mod bonemap_panel;
 
 use crate::model::commands::CameraCommand;
 use crate::model::log::AppLog;
@@ -70,7 +74,8 @@ impl Plugin for CharacterPlugin {
                 )
                     .chain()
                     .in_set(CharacterSet),
-            );
+            )
+            .add_plugins(bonemap::BoneMapPlugin);
     }
 }
 
@@ -107,20 +112,28 @@ pub struct CharacterDrive {
 }
 
 /// Builds the retarget of `motion` (of `source`) onto the skinned character in `gltf_bytes`
-/// (a `.glb` or a `.gltf` file's bytes): target skeleton from the first skin, bone maps chosen
-/// among the presets by [`BoneMap::best_for`], all frames retargeted. Errors are messages for
-/// the user.
+/// (a `.glb` or a `.gltf` file's bytes): target skeleton from the first skin; bone maps as `mocap
+/// retarget` chooses them ([`BoneMap::for_skeleton`]: presets, else the automatic map), the
+/// character's being `target_map` when given (the user's map, or the file beside the character,
+/// see [`bonemap::target_map_for`]); all frames retargeted. Errors are messages for the user.
 pub fn build_retarget(
     gltf_bytes: &[u8],
     source: &Skeleton,
     motion: &Motion,
+    target_map: Option<&BoneMap>,
 ) -> Result<CharacterRetarget, String> {
     let target = skeleton_from_gltf(gltf_bytes).map_err(|e| e.to_string())?;
     let presets = BoneMap::presets();
-    let source_map = BoneMap::best_for(source, &presets)
+    let (source_map, _) = BoneMap::for_skeleton(source, &presets)
         .map_err(|e| format!("no bone map fits the take's skeleton: {e}"))?;
-    let target_map = BoneMap::best_for(&target.skeleton, &presets)
-        .map_err(|e| format!("no bone map fits the character's skeleton: {e}"))?;
+    let target_map = match target_map {
+        Some(m) => m.clone(),
+        None => {
+            BoneMap::for_skeleton(&target.skeleton, &presets)
+                .map_err(|e| format!("no bone map fits the character's skeleton: {e}"))?
+                .0
+        }
+    };
     let motion = retarget(source, motion, &source_map, &target.skeleton, &target_map)
         .map_err(|e| e.to_string())?;
     Ok(CharacterRetarget {
@@ -215,6 +228,7 @@ fn build_retargets(
     chars: Query<(Entity, &CharacterModel), (Without<CharacterDrive>, Without<CharacterUndriven>)>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
+    maps: Option<Res<crate::model::bonemap::CharacterBoneMaps>>,
 ) {
     let now = time.elapsed_secs_f64();
     for (e, c) in &chars {
@@ -232,7 +246,10 @@ fn build_retargets(
         };
         let built = std::fs::read(&c.path)
             .map_err(|err| format!("cannot read the file: {err}"))
-            .and_then(|bytes| build_retarget(&bytes, sk, motion));
+            .and_then(|bytes| {
+                let map = bonemap::target_map_for(maps.as_deref(), &c.path);
+                build_retarget(&bytes, sk, motion, map.as_ref())
+            });
         match built {
             Ok(r) => {
                 log.push(

@@ -72,6 +72,7 @@ fn apply_edits(
     library: Option<Res<OpenLibrary>>,
     browser: Option<ResMut<TakeBrowser>>,
     mut subtitles: Option<ResMut<crate::model::subtitles::SubtitleTracks>>,
+    mut bone_maps: Option<ResMut<crate::model::bonemap::CharacterBoneMaps>>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
@@ -94,6 +95,11 @@ fn apply_edits(
                 match subtitles.as_mut() {
                     Some(s) => edit.apply_to_subtitles(s),
                     None => Err("no subtitle tracks".into()),
+                }
+            } else if edit.is_bone_map() {
+                match bone_maps.as_mut() {
+                    Some(m) => edit.apply_to_bone_maps(m),
+                    None => Err("no characters are loaded".into()),
                 }
             } else {
                 match session.take.as_mut() {
@@ -121,7 +127,8 @@ fn apply_edits(
                     continue;
                 }
                 stack.done.push(HistoryEntry {
-                    generation: (!edit.is_library() && !edit.is_subtitle()).then_some(generation),
+                    generation: (!edit.is_library() && !edit.is_subtitle() && !edit.is_bone_map())
+                        .then_some(generation),
                     forward: edit,
                     inverse,
                 });

@@ -126,6 +126,8 @@ pub enum CameraCommand {
     FrameTake,
     /// Frame everything on stage now (markers, skeletons, characters), selected or not.
     FrameAll,
+    /// Turn following the performers on or off ([`crate::model::settings::Settings::follow_performers`]).
+    ToggleFollow,
 }
 
 /// Requests of the Live panel (see [`crate::live`]): connect to a NatNet server, record.
@@ -221,6 +223,8 @@ pub enum UiCommand {
     Compare(crate::model::compare::CompareCommand),
     /// Show the native open dialog, then compare the take with the picked files.
     CompareDialog,
+    /// The Bone Map tab: choose the character, pick a joint in the viewport, save the map.
+    BoneMap(crate::model::bonemap::BoneMapCommand),
     /// Show the native open dialog for subtitle files (or, `true`, a reference WAV).
     OpenSubtitlesDialog(bool),
     /// Show the native save dialog, then write that language's subtitle track.
@@ -276,6 +280,8 @@ pub enum Tab {
     Live,
     /// A second take compared with this one: ghost, offset, difference per joint or marker.
     Compare,
+    /// The characters' bone maps: which joint plays each humanoid bone.
+    BoneMap,
 }
 
 impl Tab {
@@ -299,12 +305,13 @@ impl Tab {
             Tab::Log => "Log",
             Tab::Live => "Live",
             Tab::Compare => "Compare",
+            Tab::BoneMap => "Bone Map",
         }
     }
 }
 
 /// Every tab, in menu order.
-pub const ALL_TABS: [Tab; 10] = [
+pub const ALL_TABS: [Tab; 11] = [
     Tab::Viewport,
     Tab::Timeline,
     Tab::Inspector,
@@ -315,4 +322,5 @@ pub const ALL_TABS: [Tab; 10] = [
     Tab::Subtitles,
     Tab::Live,
     Tab::Compare,
+    Tab::BoneMap,
 ];

@@ -56,6 +56,26 @@ pub enum EditCommand {
         /// Revert instead of apply.
         undo: bool,
     },
+    /// Give humanoid bone `bone` of the character loaded from `character` to its joint `joint`
+    /// (`None`: unmap it), in [`crate::model::bonemap::CharacterBoneMaps`]; the character's
+    /// retarget is rebuilt. Not bound to the take: characters outlive a take reload.
+    SetBone {
+        /// The character's file.
+        character: std::path::PathBuf,
+        /// The bone.
+        bone: mocap_solver::retarget::HumanBone,
+        /// The character's joint name (glTF node name).
+        joint: Option<String>,
+    },
+    /// Set the length unit of actor `actor`'s skeleton (0: the primary one): BVH states none,
+    /// so the guess can be wrong. Offsets and root translations are in that unit, so the
+    /// skeleton is placed again at the new size in the markers' world.
+    SetSkeletonUnit {
+        /// The actor (0: the take's primary skeleton).
+        actor: usize,
+        /// The unit of its offsets and position channels.
+        unit: mocap_data::LengthUnit,
+    },
 }
 
 impl EditCommand {
@@ -70,6 +90,15 @@ impl EditCommand {
             Self::RenameMarker { label, .. } => format!("Rename marker to {label}"),
             Self::Library(c) => describe_library(c),
             Self::SetCleanupStack { what, .. } | Self::SetSolvedMotion { what, .. } => what.clone(),
+            Self::SetBone {
+                bone,
+                joint: Some(j),
+                ..
+            } => format!("Map {} to {j}", bone.name()),
+            Self::SetBone {
+                bone, joint: None, ..
+            } => format!("Unmap {}", bone.name()),
+            Self::SetSkeletonUnit { unit, .. } => format!("Set skeleton unit to {unit}"),
             Self::Subtitle { lang, change, undo } => {
                 format!(
                     "{}{} ({lang})",
@@ -101,6 +130,43 @@ impl EditCommand {
             }
             _ => Err("not a subtitle edit".into()),
         }
+    }
+
+    /// Whether the edit changes a character's bone map rather than the loaded take.
+    pub fn is_bone_map(&self) -> bool {
+        matches!(self, Self::SetBone { .. })
+    }
+
+    /// Applies a bone map edit; returns the edit that undoes it.
+    pub fn apply_to_bone_maps(
+        &self,
+        maps: &mut crate::model::bonemap::CharacterBoneMaps,
+    ) -> Result<EditCommand, String> {
+        let Self::SetBone {
+            character,
+            bone,
+            joint,
+        } = self
+        else {
+            return Err("not a bone map edit".into());
+        };
+        let m = maps.maps.get_mut(character).ok_or_else(|| {
+            format!(
+                "{} has no bone map yet (is it loaded?)",
+                character.display()
+            )
+        })?;
+        if let Some(j) = joint
+            && !m.joints.contains(j)
+        {
+            return Err(format!("the character has no joint {j:?}"));
+        }
+        let before = m.set_bone(*bone, joint.clone());
+        Ok(Self::SetBone {
+            character: character.clone(),
+            bone: *bone,
+            joint: before,
+        })
     }
 
     /// Whether the edit changes the take library rather than the loaded take.
@@ -162,6 +228,16 @@ impl EditCommand {
                 }
             }
             Self::Subtitle { .. } => return Err("a subtitle edit needs the subtitle tracks".into()),
+            Self::SetBone { .. } => return Err("a bone map edit needs the characters' maps".into()),
+            Self::SetSkeletonUnit { actor, unit } => {
+                let before = take
+                    .set_actor_unit(*actor, *unit)
+                    .ok_or_else(|| format!("the take has no skeleton for actor {actor}"))?;
+                Self::SetSkeletonUnit {
+                    actor: *actor,
+                    unit: before,
+                }
+            }
             Self::SetInPoint(f) => {
                 let before = take.in_frame;
                 take.in_frame = f.map(|f| f.min(last));

@@ -53,6 +53,8 @@ pub enum Action {
     ViewPerspective,
     /// Clear the selection.
     ClearSelection,
+    /// The camera follows the performers (toggle).
+    ToggleFollow,
     /// Undo.
     Undo,
     /// Redo.
@@ -88,7 +90,7 @@ impl Action {
     }
 
     /// Every action, in menu order.
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::PlayPause,
         Action::ShuttleReverse,
         Action::ShuttleStop,
@@ -108,6 +110,7 @@ impl Action {
         Action::ViewTop,
         Action::ViewPerspective,
         Action::ClearSelection,
+        Action::ToggleFollow,
         Action::Undo,
         Action::Redo,
         Action::Open,
@@ -140,6 +143,7 @@ impl Action {
             Action::ViewTop => "Top view",
             Action::ViewPerspective => "Perspective view",
             Action::ClearSelection => "Clear selection",
+            Action::ToggleFollow => "Follow the performers (camera)",
             Action::Undo => "Undo",
             Action::Redo => "Redo",
             Action::Open => "Open files",
@@ -189,6 +193,7 @@ impl Action {
             Action::ViewTop => vec![k(K::Numpad7)],
             Action::ViewPerspective => vec![k(K::Numpad5)],
             Action::ClearSelection => vec![k(K::Escape)],
+            Action::ToggleFollow => vec![shift(K::KeyF)],
             Action::Undo => vec![ctrl(K::KeyZ)],
             Action::Redo => vec![
                 Chord {

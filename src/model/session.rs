@@ -149,6 +149,22 @@ impl Take {
         }
     }
 
+    /// Declares the length unit of actor `k`'s skeleton (0: the primary one): its offsets and
+    /// root translation channels are read in `unit` from now on, which scales the figure and its
+    /// path together (the numbers stay; the viewport places it again). Returns the unit it had,
+    /// `None` when there is no such actor.
+    pub fn set_actor_unit(
+        &mut self,
+        k: usize,
+        unit: mocap_data::LengthUnit,
+    ) -> Option<mocap_data::LengthUnit> {
+        let sk = match k {
+            0 => self.skeleton.as_mut()?,
+            _ => &mut self.actors.get_mut(k - 1)?.skeleton,
+        };
+        Some(std::mem::replace(&mut sk.unit, unit))
+    }
+
     /// The working range `[in, out]`, inclusive, clamped to the take.
     pub fn range(&self) -> (FrameIndex, FrameIndex) {
         let last = self.frame_count.saturating_sub(1);

@@ -75,6 +75,9 @@ pub struct Settings {
     pub trail_all: bool,
     /// Draw the HUD overlay.
     pub show_hud: bool,
+    /// The camera follows the performers (its orbit focus eases onto their centroid every frame;
+    /// orbit and dolly still apply). View menu, Shift+F.
+    pub follow_performers: bool,
     /// Timecode display rate.
     pub display_rate: DisplayRate,
     /// Ruler shows frame numbers instead of timecode.
@@ -101,6 +104,7 @@ impl Default for Settings {
             trail_frames: 0,
             trail_all: false,
             show_hud: true,
+            follow_performers: false,
             display_rate: DisplayRate::Fps30,
             show_frames: false,
             recent_files: Vec::new(),

@@ -86,6 +86,9 @@ pub(crate) fn dispatch_commands(
                     focus_tab(&mut l.0, Tab::Compare);
                 }
             }
+            UiCommand::BoneMap(c) => {
+                panels.bonemap.write(c);
+            }
             UiCommand::FocusTab(tab) => {
                 if let Some(l) = layout.as_mut() {
                     focus_tab(&mut l.0, tab);
@@ -167,4 +170,5 @@ pub(crate) struct PanelWriters<'w> {
     subtitles: MessageWriter<'w, SubtitleCommand>,
     live: MessageWriter<'w, LiveCommand>,
     compare: MessageWriter<'w, crate::model::compare::CompareCommand>,
+    bonemap: MessageWriter<'w, crate::model::bonemap::BoneMapCommand>,
 }

@@ -8,8 +8,11 @@ use super::*;
 pub fn default_layout() -> DockState<Tab> {
     let mut dock = DockState::new(vec![Tab::Viewport]);
     let surface = dock.main_surface_mut();
-    let [main, _right] =
-        surface.split_right(NodeIndex::root(), 0.74, vec![Tab::Inspector, Tab::Takes]);
+    let [main, _right] = surface.split_right(
+        NodeIndex::root(),
+        0.74,
+        vec![Tab::Inspector, Tab::Takes, Tab::BoneMap],
+    );
     surface.split_below(
         main,
         0.72,
@@ -138,6 +141,10 @@ impl TabViewer for Viewer<'_> {
                 }
                 None => placeholder_ui(ui, "Compare"),
             },
+            Tab::BoneMap => {
+                let c = crate::character::bonemap_panel::bonemap_ui(ui, &self.bonemap);
+                self.commands.extend(c);
+            }
             Tab::Subtitles => match &self.subtitles {
                 Some(v) => {
                     let c = subtitles_ui(ui, v);
@@ -173,6 +180,7 @@ pub(crate) struct Viewer<'a> {
     pub(crate) live: Option<crate::live::panel::LiveView<'a>>,
     pub(crate) compare: Option<crate::compare::panel::CompareView<'a>>,
     pub(crate) review: ReviewView<'a>,
+    pub(crate) bonemap: crate::character::bonemap_panel::BoneMapView<'a>,
     pub(crate) commands: Vec<UiCommand>,
     pub(crate) viewport_rect: Option<egui::Rect>,
     pub(crate) viewport_hovered: bool,

@@ -144,20 +144,18 @@ fn take_section(ui: &mut egui::Ui, v: &InspectorView<'_>, out: &mut Vec<UiComman
                             }
                             crate::model::session::AxisConvention::Up(up) => format!("{up:?}-up"),
                         };
-                        let guessed = if t.skeleton_unit_guess.is_some() {
-                            " guessed"
-                        } else {
-                            ""
-                        };
-                        let r = ui.label(format!(
-                            "{} joints ({}{guessed}, {axes})",
-                            s.joints.len(),
-                            s.unit,
-                        ));
-                        if let Some(g) = &t.skeleton_unit_guess {
-                            r.on_hover_text(&g.reason);
-                        }
+                        ui.label(format!("{} joints ({axes})", s.joints.len()));
                         ui.end_row();
+                        if let Some(g) = &t.skeleton_unit_guess {
+                            // BVH states no unit: the guess, which the user may correct.
+                            ui.label("Skeleton unit");
+                            out.extend(skeleton_unit_combo(ui, s.unit, g));
+                            ui.end_row();
+                        } else {
+                            ui.label("Skeleton unit");
+                            ui.label(s.unit.to_string());
+                            ui.end_row();
+                        }
                     }
                     ui.label("Events");
                     ui.label(t.events.len().to_string());
@@ -165,6 +163,46 @@ fn take_section(ui: &mut egui::Ui, v: &InspectorView<'_>, out: &mut Vec<UiComman
                 });
             }
         });
+}
+
+/// The skeleton unit of a BVH take (actor 0) as a combo: the guess, marked as such, with its
+/// reason on hover; choosing another unit is an undoable [`EditCommand::SetSkeletonUnit`].
+pub(crate) fn skeleton_unit_combo(
+    ui: &mut egui::Ui,
+    unit: LengthUnit,
+    guess: &crate::model::session::UnitGuess,
+) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    let label = |u: LengthUnit| {
+        if u == guess.unit {
+            format!("{u} (guessed)")
+        } else {
+            u.to_string()
+        }
+    };
+    egui::ComboBox::from_id_salt("inspector_skeleton_unit")
+        .selected_text(label(unit))
+        .show_ui(ui, |ui| {
+            for u in [
+                LengthUnit::Millimetre,
+                LengthUnit::Centimetre,
+                LengthUnit::Metre,
+                LengthUnit::Inch,
+            ] {
+                if ui.selectable_label(u == unit, label(u)).clicked() && u != unit {
+                    out.push(UiCommand::Edit(EditCommand::SetSkeletonUnit {
+                        actor: 0,
+                        unit: u,
+                    }));
+                }
+            }
+        })
+        .response
+        .on_hover_text(format!(
+            "BVH states no unit. {} Choose the unit of the file's offsets and positions: the skeleton is placed again at that size.",
+            guess.reason
+        ));
+    out
 }
 
 /// The selected marker (label, position, residual) or joint.

@@ -133,6 +133,14 @@ pub(crate) fn menu_bar(
             if ui.button("Frame selection / all  (F)").clicked() {
                 out.push(UiCommand::Camera(CameraCommand::Frame));
             }
+            let mut follow = settings.follow_performers;
+            if ui
+                .checkbox(&mut follow, "Follow performers  (Shift+F)")
+                .on_hover_text("Keep the camera on the performers as they move; orbit and dolly still work")
+                .changed()
+            {
+                out.push(UiCommand::Camera(CameraCommand::ToggleFollow));
+            }
         });
         ui.menu_button("Window", |ui| {
             for tab in ALL_TABS {

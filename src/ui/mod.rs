@@ -201,6 +201,8 @@ struct UiData<'w> {
     note_draft: Res<'w, crate::model::recovery::NoteDraft>,
     face_cleanup: Option<Res<'w, crate::cleanup::face::FaceCleanup>>,
     comparison: Option<Res<'w, crate::model::compare::Comparison>>,
+    bone_maps: Option<Res<'w, crate::model::bonemap::CharacterBoneMaps>>,
+    bone_panel: Option<Res<'w, crate::model::bonemap::BoneMapPanel>>,
 }
 
 fn ui_system(
@@ -368,6 +370,7 @@ fn ui_system(
             focus_note: std::mem::take(&mut note_focus.0),
             draft: &data.note_draft,
         },
+        bonemap: bonemap_view(&data),
         commands: Vec::new(),
         viewport_rect: None,
         viewport_hovered: false,
@@ -471,6 +474,23 @@ fn can_resolve(data: &UiData) -> bool {
             .is_some_and(|c| c.motion.original().is_some())
 }
 
+/// The Bone Map tab's view of the characters' maps.
+fn bonemap_view<'a>(data: &'a UiData) -> crate::character::bonemap_panel::BoneMapView<'a> {
+    let shown = match (&data.bone_maps, &data.bone_panel) {
+        (Some(m), Some(p)) => crate::character::bonemap::shown_character(m, p),
+        _ => None,
+    };
+    crate::character::bonemap_panel::BoneMapView {
+        characters: data
+            .bone_maps
+            .as_ref()
+            .map(|m| m.maps.keys().map(|p| p.as_path()).collect())
+            .unwrap_or_default(),
+        shown,
+        picking: data.bone_panel.as_ref().and_then(|p| p.picking),
+    }
+}
+
 /// The Cleanup panel's view of the take, its stack and the selection.
 fn cleanup_view<'a>(data: &'a UiData, frame: usize) -> Option<CleanupView<'a>> {
     let take = data.session.take.as_ref();
@@ -566,6 +586,14 @@ mod tests {
             Some(UiCommand::History(HistoryCommand::Redo))
         );
         assert_eq!(shortcut_for(KeyCode::KeyZ, false, false), None);
+        assert_eq!(
+            shortcut_for(KeyCode::KeyF, false, true),
+            Some(UiCommand::Camera(CameraCommand::ToggleFollow))
+        );
+        assert_eq!(
+            shortcut_for(KeyCode::KeyF, false, false),
+            Some(UiCommand::Camera(CameraCommand::Frame))
+        );
     }
 
     #[test]
@@ -583,6 +611,7 @@ mod tests {
             Tab::Log,
             Tab::Live,
             Tab::Compare,
+            Tab::BoneMap,
         ] {
             assert_eq!(tabs.iter().filter(|x| **x == t).count(), 1, "{t:?}");
         }

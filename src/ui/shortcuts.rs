@@ -35,6 +35,7 @@ pub fn command_for(action: Action) -> Option<UiCommand> {
         Action::ViewTop => view(ViewPreset::Top),
         Action::ViewPerspective => view(ViewPreset::Perspective),
         Action::ClearSelection => Some(UiCommand::SelectMarker(None)),
+        Action::ToggleFollow => Some(UiCommand::Camera(CameraCommand::ToggleFollow)),
         Action::Undo => Some(UiCommand::History(HistoryCommand::Undo)),
         Action::Redo => Some(UiCommand::History(HistoryCommand::Redo)),
         Action::Open => Some(UiCommand::OpenDialog),

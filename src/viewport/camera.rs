@@ -29,7 +29,12 @@ impl Plugin for CameraPlugin {
             .add_systems(Startup, spawn_camera)
             .add_systems(
                 Update,
-                (orbit_input, apply_camera_commands, update_camera_transform)
+                (
+                    orbit_input,
+                    apply_camera_commands,
+                    follow_performers,
+                    update_camera_transform,
+                )
                     .chain()
                     .in_set(CameraSet),
             );
@@ -316,6 +321,7 @@ fn apply_camera_commands(
     bounds: Res<SceneBounds>,
     input: Res<ViewportInput>,
     mut cams: Query<&mut OrbitCamera>,
+    mut settings: Option<ResMut<crate::model::settings::Settings>>,
 ) {
     let aspect = input
         .rect
@@ -342,7 +348,65 @@ fn apply_camera_commands(
                     cam.frame(a, b, aspect);
                 }
             }
+            CameraCommand::ToggleFollow => {
+                if let Some(s) = settings.as_mut() {
+                    s.follow_performers = !s.follow_performers;
+                }
+            }
         }
+    }
+}
+
+/// Seconds for the followed focus to close half its distance to the performers' centroid.
+pub const FOLLOW_HALF_LIFE_S: f32 = 0.12;
+
+/// Where the performers are (world metres): the centroid of the markers seen this frame, else
+/// of the skeletons' root joints; `None` when nothing is on stage.
+pub fn performers_centroid(markers: &[Option<Vec3>], roots: &[Vec3]) -> Option<Vec3> {
+    let mean = |it: &mut dyn Iterator<Item = Vec3>| {
+        let (sum, n) = it
+            .filter(|p| p.is_finite())
+            .fold((Vec3::ZERO, 0u32), |(s, n), p| (s + p, n + 1));
+        (n > 0).then(|| sum / n as f32)
+    };
+    mean(&mut markers.iter().flatten().copied()).or_else(|| mean(&mut roots.iter().copied()))
+}
+
+/// One frame of following: the focus eases from `focus` towards `target` (exponentially, half
+/// the way every [`FOLLOW_HALF_LIFE_S`]), so a jump of the centroid (a marker dropping out)
+/// never jerks the view; independent of the frame rate.
+pub fn follow_step(focus: Vec3, target: Vec3, dt_s: f32) -> Vec3 {
+    let k = 1.0 - 0.5f32.powf(dt_s.max(0.0) / FOLLOW_HALF_LIFE_S);
+    focus + (target - focus) * k
+}
+
+/// With [`crate::model::settings::Settings::follow_performers`] on, keeps the orbit focus on the
+/// performers (the user's orbit and dolly stay: only the focus moves). A driven glTF character
+/// already carries the focus with its hips (`CharacterPlugin`), so then nothing is added here.
+fn follow_performers(
+    settings: Option<Res<crate::model::settings::Settings>>,
+    markers: Option<Res<crate::viewport::MarkerWorld>>,
+    joints: Query<(&crate::viewport::JointEntity, &GlobalTransform)>,
+    characters: Option<Res<crate::model::scene::CharacterStatus>>,
+    time: Res<Time<Real>>,
+    mut cams: Query<&mut OrbitCamera>,
+) {
+    if !settings.is_some_and(|s| s.follow_performers) || characters.is_some_and(|c| c.driven > 0) {
+        return;
+    }
+    let roots: Vec<Vec3> = joints
+        .iter()
+        .filter(|(j, _)| j.index == 0)
+        .map(|(_, g)| g.translation())
+        .collect();
+    let shown: &[Option<Vec3>] = markers.as_ref().map_or(&[], |m| &m.positions);
+    let (Some(target), Ok(mut cam)) = (performers_centroid(shown, &roots), cams.single_mut())
+    else {
+        return;
+    };
+    let next = follow_step(cam.focus, target, time.delta_secs());
+    if next.distance_squared(cam.focus) > 1e-12 {
+        cam.focus = next;
     }
 }
 
@@ -412,6 +476,46 @@ mod tests {
             drag_mode(false, true, false, true, false),
             Some(DragMode::Pan)
         );
+    }
+
+    #[test]
+    fn following_eases_onto_the_performers_centroid() {
+        let markers = [
+            Some(Vec3::new(1.0, 1.0, 0.0)),
+            None,
+            Some(Vec3::new(3.0, 1.0, 2.0)),
+            Some(Vec3::NAN),
+        ];
+        let roots = [Vec3::new(9.0, 1.0, 9.0)];
+        assert_eq!(
+            performers_centroid(&markers, &roots),
+            Some(Vec3::new(2.0, 1.0, 1.0)),
+            "markers first, gaps and NaN skipped"
+        );
+        assert_eq!(performers_centroid(&[None], &roots), Some(roots[0]));
+        assert_eq!(performers_centroid(&[], &[]), None);
+        // Half the way per half-life, the same at 30 or 240 frames per second.
+        let target = Vec3::new(2.0, 0.0, 0.0);
+        let half = follow_step(Vec3::ZERO, target, FOLLOW_HALF_LIFE_S);
+        assert!((half.x - 1.0).abs() < 1e-5, "{half}");
+        let mut a = Vec3::ZERO;
+        for _ in 0..8 {
+            a = follow_step(a, target, 1.0 / 240.0);
+        }
+        let b = follow_step(Vec3::ZERO, target, 8.0 / 240.0);
+        assert!((a - b).length() < 1e-5, "{a} vs {b}");
+        // A walking performer is followed: after 2 s at 1.4 m/s the focus lags by about
+        // speed × half-life / ln 2 (≈ 0.24 m), and the camera's offset from the focus is kept.
+        let mut cam = OrbitCamera::default();
+        let offset = cam.eye() - cam.focus;
+        let dt = 1.0 / 60.0;
+        for f in 1..=120 {
+            let walker = Vec3::new(1.4 * f as f32 * dt, 0.9, 0.0);
+            cam.focus = follow_step(cam.focus, walker, dt);
+        }
+        let lag = 1.4 * 2.0 - cam.focus.x;
+        assert!((0.15..0.35).contains(&lag), "lag {lag} m");
+        assert!(((cam.eye() - cam.focus) - offset).length() < 1e-4);
     }
 
     #[test]

@@ -96,6 +96,7 @@ impl Plugin for ViewportPlugin {
             Update,
             (
                 rebuild_scene,
+                place_skeletons,
                 select_startup_marker,
                 select_startup_joint,
                 apply_trail_override,
@@ -180,6 +181,30 @@ pub struct MarkerWorld {
 /// Root of one data container's space (see [`take_space_transform`]).
 #[derive(Component, Debug)]
 pub struct TakeSpace;
+
+/// Root of actor `actor`'s skeleton space: placed by [`skeleton_space_transform`] from the
+/// skeleton's unit and axes, again whenever they change (the Inspector's unit choice).
+#[derive(Component, Debug)]
+pub struct SkeletonSpace {
+    /// Actor index (0: the take's primary skeleton).
+    pub actor: usize,
+}
+
+/// Places each skeleton space again when the take changed (a unit edit keeps the generation).
+fn place_skeletons(session: Res<Session>, mut spaces: Query<(&SkeletonSpace, &mut Transform)>) {
+    if !session.is_changed() {
+        return;
+    }
+    let Some(take) = &session.take else { return };
+    for (s, mut t) in &mut spaces {
+        if let Some((sk, _)) = take.actor(s.actor) {
+            let want = skeleton_space_transform(sk.unit, take.actor_axes(s.actor));
+            if *t != want {
+                *t = want;
+            }
+        }
+    }
+}
 
 /// A skeleton joint entity: joint `index` of actor `actor`'s skeleton (0: the take's primary
 /// skeleton, see [`crate::model::session::Take::actor`]).
@@ -391,6 +416,7 @@ fn spawn_actor(
                 sk.up_axis
             )),
             TakeSpace,
+            SkeletonSpace { actor: k },
             skeleton_space_transform(sk.unit, take.actor_axes(k)),
             Visibility::default(),
         ))
