@@ -197,6 +197,7 @@ struct UiData<'w> {
     reference_audio: Option<Res<'w, ReferenceAudio>>,
     subtitle_settings: Option<Res<'w, SubtitleSettings>>,
     live: Option<Res<'w, crate::live::LiveLink>>,
+    characters: Option<Res<'w, crate::model::scene::CharacterStatus>>,
 }
 
 fn ui_system(
@@ -270,7 +271,15 @@ fn ui_system(
             "render {:.1} fps  ·  CPU frame {:.1} ms",
             data.stats.render_fps, data.stats.frame_ms
         ),
-        take: take.map(|t| t.name.clone()).unwrap_or_default(),
+        // Characters being read and prepared in the background: the viewport keeps drawing.
+        take: match data.characters.as_deref().map_or(0, |c| c.loading) {
+            0 => take.map(|t| t.name.clone()).unwrap_or_default(),
+            n => format!(
+                "{}  ·  loading {n} character{}…",
+                take.map(|t| t.name.as_str()).unwrap_or_default(),
+                if n == 1 { "" } else { "s" }
+            ),
+        },
         grid_labels: data
             .grid_labels
             .labels

@@ -466,7 +466,11 @@ fn assert_per_frame_is_exact(
         let want = &full.local_rotations[f * nj..(f + 1) * nj];
         for (j, (q, w)) in p.local_rotations.iter().zip(want).enumerate() {
             if bits(*q) != bits(*w) {
-                assert_eq!(bits(-*q), bits(*w), "{what}: frame {f} joint {j}: {q} vs {w}");
+                assert_eq!(
+                    bits(-*q),
+                    bits(*w),
+                    "{what}: frame {f} joint {j}: {q} vs {w}"
+                );
                 flipped += 1;
             }
         }
@@ -478,7 +482,10 @@ fn assert_per_frame_is_exact(
             let mut p = p;
             p.keep_signs_of(&full.local_rotations[(f - 1) * nj..f * nj]);
             assert!(
-                p.local_rotations.iter().zip(want).all(|(q, w)| bits(*q) == bits(*w)),
+                p.local_rotations
+                    .iter()
+                    .zip(want)
+                    .all(|(q, w)| bits(*q) == bits(*w)),
                 "{what}: frame {f} after keep_signs_of"
             );
         }
