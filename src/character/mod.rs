@@ -4,8 +4,9 @@
 //! tagged [`CharacterModel`]) and a skeleton motion (BVH, ASF+AMC or the demo), this plugin:
 //!
 //! 1. reads the file's bytes once and prepares the retarget ([`build_retarget`]) on a worker
-//!    thread ([`AsyncComputeTaskPool`], the viewport keeps drawing; [`CharacterLoading`] marks
-//!    the character meanwhile): [`skeleton_from_gltf`] for the target skeleton,
+//!    thread of its own (not Bevy's async compute pool, which the renderer's pipeline compiles
+//!    can keep busy for seconds; the viewport keeps drawing; [`CharacterLoading`] marks the
+//!    character meanwhile): [`skeleton_from_gltf`] for the target skeleton,
 //!    [`BoneMap::best_for`] over the presets for both bone maps, and a [`Retargeter`] (the
 //!    frame-independent part of the solve, well under a millisecond);
 //! 2. binds the character's joint entities by [`Name`] (glTF node names) once Bevy's scene has
@@ -38,7 +39,6 @@
 use bevy::animation::{AnimatedBy, AnimationPlayer};
 use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
-use bevy::tasks::{AsyncComputeTaskPool, Task};
 use mocap_data::{Motion, Skeleton};
 use mocap_solver::retarget::{BoneMap, GltfTarget, RetargetPose, Retargeter, skeleton_from_gltf};
 
@@ -93,8 +93,8 @@ pub struct CharacterUndriven {
 /// A character whose file is being read and retarget prepared on a worker thread.
 #[derive(Component)]
 pub struct CharacterLoading {
-    /// The worker's result: the retarget, or a message for the user.
-    task: Task<Result<CharacterRetarget, String>>,
+    /// The worker thread; its result is the retarget, or a message for the user.
+    task: Option<std::thread::JoinHandle<Result<CharacterRetarget, String>>>,
     /// When the character appeared (app clock, seconds), for the log.
     since: f64,
 }
@@ -274,12 +274,26 @@ fn build_retargets(
                 .map_err(|err| format!("cannot read the file: {err}"))
                 .and_then(|bytes| build_retarget(&bytes, &sk))
         };
-        // `TaskPoolPlugin` (in both Minimal- and DefaultPlugins) has made the pool already.
-        let task = AsyncComputeTaskPool::get_or_init(bevy::tasks::TaskPool::new)
-            .spawn(async move { work() });
-        commands
-            .entity(e)
-            .insert(CharacterLoading { task, since: now });
+        let task = std::thread::Builder::new()
+            .name("character load".into())
+            .spawn(work);
+        match task {
+            Ok(task) => {
+                commands.entity(e).insert(CharacterLoading {
+                    task: Some(task),
+                    since: now,
+                });
+            }
+            Err(err) => {
+                let reason = format!("cannot start a worker thread: {err}");
+                log.push(
+                    LogLevel::Error,
+                    format!("Cannot drive character {}: {reason}", c.path.display()),
+                    now,
+                );
+                commands.entity(e).insert(CharacterUndriven { reason });
+            }
+        }
     }
 }
 
@@ -294,7 +308,13 @@ fn finish_retargets(
 ) {
     let now = time.elapsed_secs_f64();
     for (e, c, mut loading) in &mut chars {
-        let Some(built) = bevy::tasks::futures::check_ready(&mut loading.task) else {
+        if !loading.task.as_ref().is_some_and(|t| t.is_finished()) {
+            continue;
+        }
+        let Some(built) = loading.task.take().map(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err("the worker reading the file failed".to_string()))
+        }) else {
             continue;
         };
         let since = loading.since;
