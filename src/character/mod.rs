@@ -4,9 +4,10 @@
 //! tagged [`CharacterModel`]) and a skeleton motion (BVH, ASF+AMC or the demo), this plugin:
 //!
 //! 1. reads the file's bytes once and prepares the retarget ([`build_retarget`]) on a worker
-//!    thread of its own (not Bevy's async compute pool, which the renderer's pipeline compiles
-//!    can keep busy for seconds; the viewport keeps drawing; [`CharacterLoading`] marks the
-//!    character meanwhile): [`skeleton_from_gltf`] for the target skeleton,
+//!    thread, one for all characters in turn (not Bevy's async compute pool, which the
+//!    renderer's pipeline compiles can keep busy for seconds, and not a thread each, which would
+//!    starve the main thread on small machines; the viewport keeps drawing;
+//!    [`CharacterLoading`] marks the character meanwhile): [`skeleton_from_gltf`] for the target skeleton,
 //!    [`BoneMap::best_for`] over the presets for both bone maps, and a [`Retargeter`] (the
 //!    frame-independent part of the solve, well under a millisecond);
 //! 2. binds the character's joint entities by [`Name`] (glTF node names) once Bevy's scene has
@@ -93,8 +94,8 @@ pub struct CharacterUndriven {
 /// A character whose file is being read and retarget prepared on a worker thread.
 #[derive(Component)]
 pub struct CharacterLoading {
-    /// The worker thread; its result is the retarget, or a message for the user.
-    task: Option<std::thread::JoinHandle<Result<CharacterRetarget, String>>>,
+    /// The loader thread's answer: the retarget, or a message for the user.
+    task: std::sync::Mutex<std::sync::mpsc::Receiver<Result<CharacterRetarget, String>>>,
     /// When the character appeared (app clock, seconds), for the log.
     since: f64,
 }
@@ -227,6 +228,34 @@ pub fn spawn_gltf_nodes(
     Ok(out)
 }
 
+/// Work for the character loader thread.
+type LoaderJob = Box<dyn FnOnce() + Send>;
+
+/// Queues `job` on the character loader thread (started on first use, one for the process).
+fn start_loading(job: LoaderJob) -> Result<(), String> {
+    static LOADER: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<LoaderJob>>> =
+        std::sync::OnceLock::new();
+    let loader = LOADER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<LoaderJob>();
+        let spawned = std::thread::Builder::new()
+            .name("character loader".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job();
+                }
+            });
+        if let Err(err) = spawned {
+            error!("cannot start the character loader thread: {err}");
+        }
+        std::sync::Mutex::new(tx)
+    });
+    let tx = loader
+        .lock()
+        .map_err(|_| "the character loader failed; restart the app".to_string())?;
+    tx.send(job)
+        .map_err(|_| "the character loader thread is not running; restart the app".to_string())
+}
+
 /// Starts preparing the retarget of the take onto each new character (once per character
 /// entity; the viewport respawns characters when the take changes): the file is read and parsed
 /// on a worker thread ([`CharacterLoading`]), so the viewport keeps drawing.
@@ -274,18 +303,20 @@ fn build_retargets(
                 .map_err(|err| format!("cannot read the file: {err}"))
                 .and_then(|bytes| build_retarget(&bytes, &sk))
         };
-        let task = std::thread::Builder::new()
-            .name("character load".into())
-            .spawn(work);
-        match task {
-            Ok(task) => {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let job: LoaderJob = Box::new(move || {
+            // The character may be gone (respawned) by then: nobody to tell.
+            let _ = tx.send(work());
+        });
+        match start_loading(job) {
+            Ok(()) => {
                 commands.entity(e).insert(CharacterLoading {
-                    task: Some(task),
+                    task: std::sync::Mutex::new(rx),
                     since: now,
                 });
             }
             Err(err) => {
-                let reason = format!("cannot start a worker thread: {err}");
+                let reason = err;
                 log.push(
                     LogLevel::Error,
                     format!("Cannot drive character {}: {reason}", c.path.display()),
@@ -308,14 +339,10 @@ fn finish_retargets(
 ) {
     let now = time.elapsed_secs_f64();
     for (e, c, mut loading) in &mut chars {
-        if !loading.task.as_ref().is_some_and(|t| t.is_finished()) {
-            continue;
-        }
-        let Some(built) = loading.task.take().map(|t| {
-            t.join()
-                .unwrap_or_else(|_| Err("the worker reading the file failed".to_string()))
-        }) else {
-            continue;
+        let built = match loading.task.get_mut().map(|rx| rx.try_recv()) {
+            Ok(Ok(built)) => built,
+            Ok(Err(std::sync::mpsc::TryRecvError::Empty)) => continue,
+            _ => Err("the thread reading the file failed".to_string()),
         };
         let since = loading.since;
         commands.entity(e).remove::<CharacterLoading>();
