@@ -5,8 +5,9 @@
 //!
 //! The second part adds [`CHARACTERS`] characters driven by a 1-hour motion through
 //! [`crate::character::CharacterPlugin`]: the project's own mannequin, written as GLB by
-//! `mocap_solver::mannequin::to_glb`, its nodes spawned as plain entities (no GPU), retargeted on
-//! load and posed every frame with transform propagation.
+//! `mocap_solver::mannequin::to_glb`, its nodes spawned as plain entities (no GPU), its retarget
+//! prepared in the background on load (time to the first driven frame) and every frame solved on
+//! demand and posed with transform propagation.
 //!
 //! The third part gives the take a face as long as the take and times driving [`CHARACTERS`]
 //! faces (the face systems alone).
@@ -130,7 +131,7 @@ pub fn run_with(dir: &Path, frames: usize) -> anyhow::Result<()> {
 
 /// Second part: the 1-hour take with a 1-hour skeleton motion and [`CHARACTERS`] characters.
 fn characters(dir: &Path, take_path: &Path, frames: usize) -> anyhow::Result<()> {
-    use crate::character::{CharacterPlugin, spawn_gltf_nodes};
+    use crate::character::{CharacterDrive, CharacterPlugin, spawn_gltf_nodes};
     use crate::model::scene::{CharacterModel, CharacterStatus};
 
     let t0 = Instant::now();
@@ -166,7 +167,15 @@ fn characters(dir: &Path, take_path: &Path, frames: usize) -> anyhow::Result<()>
         take.motion = Some(motion);
         session.generation += 1;
     }
-    let t0 = Instant::now();
+    // The characters' GLBs "load" (as when Bevy's loader spawns their scenes) all at once, while
+    // the take plays; each is driven from the first frame after its retarget is prepared (in the
+    // background), solving the playback frame on demand.
+    app.world_mut().write_message(PlaybackCommand::Play);
+    // Let the new take settle (systems reacting to it) before the characters appear.
+    for _ in 0..10 {
+        app.update();
+    }
+    let mut loaded_at = Vec::with_capacity(CHARACTERS);
     for i in 0..CHARACTERS {
         let world = app.world_mut();
         let root = world
@@ -179,21 +188,54 @@ fn characters(dir: &Path, take_path: &Path, frames: usize) -> anyhow::Result<()>
             ))
             .id();
         spawn_gltf_nodes(world, &glb, root).map_err(anyhow::Error::msg)?;
+        loaded_at.push((root, Instant::now(), None::<Duration>));
     }
-    let mut waited = 0;
-    while app.world().resource::<CharacterStatus>().driven < CHARACTERS {
+    let t0 = Instant::now();
+    let mut frame_times = Vec::new();
+    while loaded_at.iter().any(|l| l.2.is_none()) {
+        let f0 = Instant::now();
         app.update();
-        waited += 1;
+        let done = Instant::now();
+        frame_times.push(done - f0);
+        for (root, at, first) in &mut loaded_at {
+            let driven = app
+                .world()
+                .get::<CharacterDrive>(*root)
+                .is_some_and(|d| d.joints.is_some());
+            if first.is_none() && driven {
+                *first = Some(done - *at);
+            }
+        }
         anyhow::ensure!(
-            waited < 50,
-            "only {} of {CHARACTERS} characters were driven: {:?}",
+            t0.elapsed() < Duration::from_secs(120),
+            "only {} of {CHARACTERS} characters were driven after 2 minutes: {:?}",
             app.world().resource::<CharacterStatus>().driven,
             crate::model::log::last_errors(app.world(), 3)
         );
     }
+    anyhow::ensure!(
+        app.world().resource::<CharacterStatus>().driven == CHARACTERS,
+        "{} of {CHARACTERS} characters driven",
+        app.world().resource::<CharacterStatus>().driven
+    );
+    let latencies: Vec<Duration> = loaded_at.iter().filter_map(|l| l.2).collect();
+    let (med, _, max) = median_ms(latencies);
     println!(
-        "bench: {CHARACTERS} characters retargeted on load ({frames} frames each): {:.1} s",
-        t0.elapsed().as_secs_f64()
+        "bench: GLB loaded → first driven frame, {CHARACTERS} characters at once on a {frames}-frame motion: p50 {med:.1} ms, max {max:.1} ms (target ≤ 50 ms)"
+    );
+    let (fmed, _, fmax) = median_ms(frame_times.clone());
+    println!(
+        "bench: CPU per frame while the {CHARACTERS} characters load ({} frames, playing): median {fmed:.3} ms, max {fmax:.3} ms (the viewport keeps drawing){}",
+        frame_times.len(),
+        if frame_times.len() <= 12 {
+            let ms: Vec<String> = frame_times
+                .iter()
+                .map(|d| format!("{:.1}", d.as_secs_f64() * 1e3))
+                .collect();
+            format!("; frames {} ms", ms.join(", "))
+        } else {
+            String::new()
+        }
     );
 
     let (med, p99, max) = median_ms(playing(&mut app));

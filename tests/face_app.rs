@@ -316,7 +316,18 @@ fn a_driven_characters_head_turns_with_the_face_on_top_of_its_pose() {
         .map(|(_, e)| *e)
         .expect("Head node");
     send(&mut app, PlaybackCommand::Seek(700));
-    for _ in 0..5 {
+    // The retarget is prepared on a worker thread: update until the character is driven.
+    let t0 = std::time::Instant::now();
+    while app
+        .world()
+        .get::<CharacterDrive>(root)
+        .is_none_or(|d| d.joints.is_none())
+    {
+        assert!(t0.elapsed().as_secs() < 60, "not driven after 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        app.update();
+    }
+    for _ in 0..3 {
         app.update();
     }
     let fj = app
@@ -338,10 +349,15 @@ fn a_driven_characters_head_turns_with_the_face_on_top_of_its_pose() {
         .skeleton
         .joint_index("Head")
         .expect("Head joint");
-    let f = 700.min(drive.motion.frame_count - 1);
-    let body = drive
-        .target
-        .node_rotation(j, drive.motion.local_rotation(f, j));
+    let take = app
+        .world()
+        .resource::<mocap_studio::model::session::Session>()
+        .take
+        .clone()
+        .expect("take");
+    let (_, motion) = take.actor(0).expect("actor");
+    let body_pose = drive.pose(motion, 700).expect("pose");
+    let body = drive.target.node_rotation(j, body_pose.local_rotations[j]);
     let body = Quat::from_array(body.as_quat().to_array());
     let want = body * fj.offset([pose.rotations[0], pose.rotations[1], pose.rotations[2]]);
     let got = app.world().get::<Transform>(head).expect("t").rotation;

@@ -3,15 +3,25 @@
 //! When the session has both a character file (spawned by the viewport through Bevy's glTF loader,
 //! tagged [`CharacterModel`]) and a skeleton motion (BVH, ASF+AMC or the demo), this plugin:
 //!
-//! 1. reads the file's bytes once and builds the retarget ([`build_retarget`]):
-//!    [`skeleton_from_gltf`] for the target skeleton, [`BoneMap::for_skeleton`] for both bone
+//! 1. reads the file's bytes once and prepares the retarget ([`build_retarget`]) on a worker
+//!    thread, one for all characters in turn (not Bevy's async compute pool, which the
+//!    renderer's pipeline compiles can keep busy for seconds, and not a thread each, which would
+//!    starve the main thread on small machines; the viewport keeps drawing;
+//!    [`CharacterLoading`] marks the character meanwhile): [`skeleton_from_gltf`] for the target skeleton,
+//!    [`BoneMap::for_skeleton`] for both bone
 //!    maps (the character's own map from [`bonemap`] first: the user's, or the file beside it),
-//!    and [`retarget`] over every frame of the motion;
+//!    and a [`Retargeter`] (the
+//!    frame-independent part of the solve, well under a millisecond);
 //! 2. binds the character's joint entities by [`Name`] (glTF node names) once Bevy's scene has
 //!    spawned, which happens some frames after the asset loads, and removes Bevy's own
 //!    [`AnimationPlayer`] / [`AnimatedBy`] there so the file's clips never fight the take;
-//! 3. every frame sets the joints' local `Transform` rotations (and the root joint's translation)
-//!    from the [`RetargetedMotion`] at the playback frame ([`apply_frame`]).
+//! 3. every frame solves the playback frame of the take's motion on demand
+//!    ([`Retargeter::frame`], tens of microseconds; no whole-motion pass, so a 1-hour take drives
+//!    a character from the first frame after its file is read) and sets the joints' local
+//!    `Transform` rotations (and the root joint's translation) from it ([`apply_pose`]).
+//!
+//! Whole-motion results (exports) come from `mocap_solver::retarget::retarget`, which runs the
+//! same [`Retargeter`] over every frame.
 //!
 //! ## Spaces
 //! glTF is Y-up, metres, like Bevy's world; the character's scene root entity has an identity
@@ -33,7 +43,7 @@ use bevy::animation::{AnimatedBy, AnimationPlayer};
 use bevy::camera::visibility::NoFrustumCulling;
 use bevy::prelude::*;
 use mocap_data::{Motion, Skeleton};
-use mocap_solver::retarget::{BoneMap, GltfTarget, RetargetedMotion, retarget, skeleton_from_gltf};
+use mocap_solver::retarget::{BoneMap, GltfTarget, RetargetPose, Retargeter, skeleton_from_gltf};
 
 pub mod bonemap;
 pub mod bonemap_panel;
@@ -68,6 +78,7 @@ impl Plugin for CharacterPlugin {
                 Update,
                 (
                     build_retargets,
+                    finish_retargets,
                     bind_joints,
                     drive_characters,
                     update_status,
@@ -86,24 +97,44 @@ pub struct CharacterUndriven {
     pub reason: String,
 }
 
+/// A character whose file is being read and retarget prepared on a worker thread.
+#[derive(Component)]
+pub struct CharacterLoading {
+    /// The loader thread's answer: the retarget, or a message for the user.
+    task: std::sync::Mutex<std::sync::mpsc::Receiver<Result<CharacterRetarget, String>>>,
+    /// When the character appeared (app clock, seconds), for the log.
+    since: f64,
+}
+
 /// The take's motion retargeted onto one character.
 #[derive(Debug, Clone)]
 pub struct CharacterRetarget {
     /// The character's skeleton (first skin), Y-up metres, and how to write its glTF nodes.
     pub target: GltfTarget,
-    /// Per-frame local rotations and root translations for `target.skeleton`.
-    pub motion: RetargetedMotion,
+    /// The prepared retarget of the take's skeleton onto `target.skeleton`: solves any frame of
+    /// the take's motion on demand ([`Self::pose`]).
+    pub retargeter: Retargeter,
     /// Name of the bone map used for the source skeleton.
     pub source_map: String,
     /// Name of the bone map used for the character.
     pub target_map: String,
 }
 
+impl CharacterRetarget {
+    /// The retargeted pose at frame `frame` (clamped to the motion) of `motion`, the take's
+    /// motion of the source skeleton; `None` for an empty motion or one that no longer fits the
+    /// skeleton the retarget was prepared for.
+    pub fn pose(&self, motion: &Motion, frame: usize) -> Option<RetargetPose> {
+        let last = motion.frame_count().checked_sub(1)?;
+        self.retargeter.frame(motion, frame.min(last)).ok()
+    }
+}
+
 /// A character driven by the take: its retarget and, once the scene has spawned, its joint
 /// entities (in `retarget.target.skeleton` joint order).
 #[derive(Component, Debug, Clone)]
 pub struct CharacterDrive {
-    /// The retarget built when the character and the motion were both loaded.
+    /// The retarget prepared when the character and the motion were both loaded.
     pub retarget: CharacterRetarget,
     /// Joint entities, once bound.
     pub joints: Option<Vec<Entity>>,
@@ -111,15 +142,15 @@ pub struct CharacterDrive {
     pub rate: mocap_data::FrameRate,
 }
 
-/// Builds the retarget of `motion` (of `source`) onto the skinned character in `gltf_bytes`
+/// Prepares the retarget of motions of `source` onto the skinned character in `gltf_bytes`
 /// (a `.glb` or a `.gltf` file's bytes): target skeleton from the first skin; bone maps as `mocap
 /// retarget` chooses them ([`BoneMap::for_skeleton`]: presets, else the automatic map), the
 /// character's being `target_map` when given (the user's map, or the file beside the character,
-/// see [`bonemap::target_map_for`]); all frames retargeted. Errors are messages for the user.
+/// see [`bonemap::target_map_for`]); and the [`Retargeter`] (no frame is solved here; see
+/// [`CharacterRetarget::pose`]). Errors are messages for the user.
 pub fn build_retarget(
     gltf_bytes: &[u8],
     source: &Skeleton,
-    motion: &Motion,
     target_map: Option<&BoneMap>,
 ) -> Result<CharacterRetarget, String> {
     let target = skeleton_from_gltf(gltf_bytes).map_err(|e| e.to_string())?;
@@ -134,44 +165,39 @@ pub fn build_retarget(
                 .0
         }
     };
-    let motion = retarget(source, motion, &source_map, &target.skeleton, &target_map)
+    let retargeter = Retargeter::new(source, &source_map, &target.skeleton, &target_map)
         .map_err(|e| e.to_string())?;
     Ok(CharacterRetarget {
         target,
-        motion,
+        retargeter,
         source_map: source_map.name,
         target_map: target_map.name,
     })
 }
 
-/// Writes frame `frame` (clamped to the motion) of `retarget` into the joint entities' local
-/// transforms: every joint's rotation, and the root joint's translation when it is a root of the
-/// skin's skeleton (glTF node units, i.e. below any scaled parent node). Scales are kept.
-pub fn apply_frame(
+/// Writes `pose` (of `retarget`'s target skeleton) into the joint entities' local transforms:
+/// every joint's rotation, and the root joint's translation when it is a root of the skin's
+/// skeleton (glTF node units, i.e. below any scaled parent node). Scales are kept.
+pub fn apply_pose(
     retarget: &CharacterRetarget,
     joints: &[Entity],
-    frame: usize,
+    pose: &RetargetPose,
     transforms: &mut Query<&mut Transform>,
 ) {
-    let m = &retarget.motion;
-    if m.frame_count == 0 {
-        return;
-    }
-    let f = frame.min(m.frame_count - 1);
     let t = &retarget.target;
-    for (j, &e) in joints.iter().enumerate() {
+    let root = retarget.retargeter.root_joint();
+    for ((j, &e), &local) in joints.iter().enumerate().zip(&pose.local_rotations) {
         let Ok(mut tr) = transforms.get_mut(e) else {
             continue;
         };
-        tr.rotation = to_quat(t.node_rotation(j, m.local_rotation(f, j)));
-        if Some(j) == m.root_joint
+        tr.rotation = to_quat(t.node_rotation(j, local));
+        if Some(j) == root
             && t.skeleton
                 .joints
                 .get(j)
                 .is_some_and(|jt| jt.parent.is_none())
-            && let Some(&root_t) = m.root_translations.get(f)
         {
-            tr.translation = to_vec3(t.node_translation(j, root_t));
+            tr.translation = to_vec3(t.node_translation(j, pose.root_translation));
         }
     }
 }
@@ -220,12 +246,48 @@ pub fn spawn_gltf_nodes(
     Ok(out)
 }
 
-/// Retargets the take onto each new character (once per character entity; the viewport respawns
-/// characters when the take changes).
+/// Work for the character loader thread.
+type LoaderJob = Box<dyn FnOnce() + Send>;
+
+/// Queues `job` on the character loader thread (started on first use, one for the process).
+fn start_loading(job: LoaderJob) -> Result<(), String> {
+    static LOADER: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<LoaderJob>>> =
+        std::sync::OnceLock::new();
+    let loader = LOADER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<LoaderJob>();
+        let spawned = std::thread::Builder::new()
+            .name("character loader".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job();
+                }
+            });
+        if let Err(err) = spawned {
+            error!("cannot start the character loader thread: {err}");
+        }
+        std::sync::Mutex::new(tx)
+    });
+    let tx = loader
+        .lock()
+        .map_err(|_| "the character loader failed; restart the app".to_string())?;
+    tx.send(job)
+        .map_err(|_| "the character loader thread is not running; restart the app".to_string())
+}
+
+/// Starts preparing the retarget of the take onto each new character (once per character
+/// entity; the viewport respawns characters when the take changes): the file is read and parsed
+/// on a worker thread ([`CharacterLoading`]), so the viewport keeps drawing.
 fn build_retargets(
     mut commands: Commands,
     session: Res<Session>,
-    chars: Query<(Entity, &CharacterModel), (Without<CharacterDrive>, Without<CharacterUndriven>)>,
+    chars: Query<
+        (Entity, &CharacterModel),
+        (
+            Without<CharacterDrive>,
+            Without<CharacterUndriven>,
+            Without<CharacterLoading>,
+        ),
+    >,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
     maps: Option<Res<crate::model::bonemap::CharacterBoneMaps>>,
@@ -244,24 +306,81 @@ fn build_retargets(
             });
             continue;
         };
-        let built = std::fs::read(&c.path)
-            .map_err(|err| format!("cannot read the file: {err}"))
-            .and_then(|bytes| {
-                let map = bonemap::target_map_for(maps.as_deref(), &c.path);
-                build_retarget(&bytes, sk, motion, map.as_ref())
-            });
-        match built {
-            Ok(r) => {
+        if let Err(err) = motion.check(sk) {
+            let reason = format!("the take's motion does not fit its skeleton: {err}");
+            log.push(
+                LogLevel::Error,
+                format!("Cannot drive character {}: {reason}", c.path.display()),
+                now,
+            );
+            commands.entity(e).insert(CharacterUndriven { reason });
+            continue;
+        }
+        let (path, sk) = (c.path.clone(), sk.clone());
+        // The user's map, or the one saved beside the character (the Bone Map tab).
+        let map = bonemap::target_map_for(maps.as_deref(), &c.path);
+        let work = move || {
+            std::fs::read(&path)
+                .map_err(|err| format!("cannot read the file: {err}"))
+                .and_then(|bytes| build_retarget(&bytes, &sk, map.as_ref()))
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let job: LoaderJob = Box::new(move || {
+            // The character may be gone (respawned) by then: nobody to tell.
+            let _ = tx.send(work());
+        });
+        match start_loading(job) {
+            Ok(()) => {
+                commands.entity(e).insert(CharacterLoading {
+                    task: std::sync::Mutex::new(rx),
+                    since: now,
+                });
+            }
+            Err(err) => {
+                let reason = err;
+                log.push(
+                    LogLevel::Error,
+                    format!("Cannot drive character {}: {reason}", c.path.display()),
+                    now,
+                );
+                commands.entity(e).insert(CharacterUndriven { reason });
+            }
+        }
+    }
+}
+
+/// Collects finished retarget preparations: the character becomes driven (its joints are bound
+/// by [`bind_joints`] in the same frame when its scene has spawned) or undriven with the reason.
+fn finish_retargets(
+    mut commands: Commands,
+    session: Res<Session>,
+    mut chars: Query<(Entity, &CharacterModel, &mut CharacterLoading)>,
+    mut log: ResMut<AppLog>,
+    time: Res<Time<Real>>,
+) {
+    let now = time.elapsed_secs_f64();
+    for (e, c, mut loading) in &mut chars {
+        let built = match loading.task.get_mut().map(|rx| rx.try_recv()) {
+            Ok(Ok(built)) => built,
+            Ok(Err(std::sync::mpsc::TryRecvError::Empty)) => continue,
+            _ => Err("the thread reading the file failed".to_string()),
+        };
+        let since = loading.since;
+        commands.entity(e).remove::<CharacterLoading>();
+        let motion = session.take.as_ref().and_then(|t| t.actor(c.actor));
+        match (built, motion) {
+            (Ok(r), Some((_, motion))) => {
                 log.push(
                     LogLevel::Info,
                     format!(
-                        "Character {}: {} joints, {} bones retargeted ({} → {} map), {} frames",
+                        "Character {}: {} joints, {} bones retargeted ({} → {} map), {} frames solved on demand; ready in {:.0} ms",
                         c.path.display(),
                         r.target.skeleton.joints.len(),
-                        r.motion.bones.len(),
+                        r.retargeter.bones().len(),
                         r.source_map,
                         r.target_map,
-                        r.motion.frame_count
+                        motion.frame_count(),
+                        (now - since).max(0.0) * 1e3
                     ),
                     now,
                 );
@@ -271,7 +390,11 @@ fn build_retargets(
                     rate: motion.rate,
                 });
             }
-            Err(reason) => {
+            (Ok(_), None) => {
+                // The take lost its motion while the file was read: try again with what is there.
+                continue;
+            }
+            (Err(reason), _) => {
                 log.push(
                     LogLevel::Error,
                     format!("Cannot drive character {}: {reason}", c.path.display()),
@@ -293,6 +416,7 @@ fn bind_joints(
     players: Query<(), Or<(With<AnimationPlayer>, With<AnimatedBy>)>>,
     meshes: Query<(), With<Mesh3d>>,
     playback: Res<Playback>,
+    session: Res<Session>,
     mut bounds: Option<ResMut<SceneBounds>>,
     mut camera: Option<ResMut<Messages<CameraCommand>>>,
     mut log: ResMut<AppLog>,
@@ -367,27 +491,46 @@ fn bind_joints(
                 }
             }
         }
-        if let (Some(b), Some(c)) = (bounds.as_deref_mut(), camera.as_deref_mut()) {
-            frame_character(&drive.retarget, playback.frame(), b, c);
+        if let (Some(b), Some(cam)) = (bounds.as_deref_mut(), camera.as_deref_mut())
+            && let Some((m, f)) = source_at(&session, &playback, c.actor, &drive)
+            && let Some(pose) = drive.retarget.pose(m, f)
+        {
+            frame_character(&drive.retarget, &pose, b, cam);
         }
         drive.joints = Some(found);
     }
 }
 
-/// World-space (Bevy: metres, Y-up) joint positions of the character at `frame` (clamped), by
-/// forward kinematics of the retargeted local rotations on the glTF skeleton; the scene root is
-/// assumed at identity, as the viewport spawns it.
-pub fn joint_positions(retarget: &CharacterRetarget, frame: usize) -> Vec<Vec3> {
-    let m = &retarget.motion;
+/// The take's motion a character follows (its actor's) and the frame of it at the playhead
+/// (the actor's rate may differ from the take's); `None` without a take or that actor.
+fn source_at<'a>(
+    session: &'a Session,
+    playback: &Playback,
+    actor: usize,
+    drive: &CharacterDrive,
+) -> Option<(&'a Motion, usize)> {
+    let take = session.take.as_ref()?;
+    let (_, m) = take.actor(actor)?;
+    let f = crate::model::session::motion_frame(
+        take.rate,
+        playback.frame(),
+        drive.rate,
+        m.frame_count(),
+    );
+    Some((m, f))
+}
+
+/// World-space (Bevy: metres, Y-up) joint positions of the character in `pose`, by forward
+/// kinematics of the retargeted local rotations on the glTF skeleton; the scene root is assumed
+/// at identity, as the viewport spawns it.
+pub fn joint_positions(retarget: &CharacterRetarget, pose: &RetargetPose) -> Vec<Vec3> {
     let sk = &retarget.target.skeleton;
-    if m.frame_count == 0 {
-        return Vec::new();
-    }
-    let f = frame.min(m.frame_count - 1);
-    let mut w = vec![mocap_data::DQuat::IDENTITY; sk.joints.len()];
-    let mut p = vec![mocap_data::DVec3::ZERO; sk.joints.len()];
-    for (j, joint) in sk.joints.iter().enumerate() {
-        let l = m.local_rotation(f, j);
+    let root = retarget.retargeter.root_joint();
+    let n = sk.joints.len().min(pose.local_rotations.len());
+    let mut w = vec![mocap_data::DQuat::IDENTITY; n];
+    let mut p = vec![mocap_data::DVec3::ZERO; n];
+    for (j, joint) in sk.joints.iter().enumerate().take(n) {
+        let l = pose.local_rotations[j];
         match joint.parent {
             Some(pa) => {
                 w[j] = w[pa] * l;
@@ -395,8 +538,8 @@ pub fn joint_positions(retarget: &CharacterRetarget, frame: usize) -> Vec<Vec3> 
             }
             None => {
                 w[j] = l;
-                p[j] = if Some(j) == m.root_joint {
-                    m.root_translations.get(f).copied().unwrap_or(joint.offset)
+                p[j] = if Some(j) == root {
+                    pose.root_translation
                 } else {
                     joint.offset
                 };
@@ -406,16 +549,16 @@ pub fn joint_positions(retarget: &CharacterRetarget, frame: usize) -> Vec<Vec3> 
     p.into_iter().map(to_vec3).collect()
 }
 
-/// Frames the camera on a newly bound character at the current frame (the camera then tracks it,
-/// see [`drive_characters`]): a character's own node scale can make it far smaller (Soldier.glb:
-/// 0.22 m tall) than the take's skeleton, which the viewport framed.
+/// Frames the camera on a newly bound character in its current `pose` (the camera then tracks
+/// it, see [`drive_characters`]): a character's own node scale can make it far smaller
+/// (Soldier.glb: 0.22 m tall) than the take's skeleton, which the viewport framed.
 fn frame_character(
     retarget: &CharacterRetarget,
-    frame: usize,
+    pose: &RetargetPose,
     bounds: &mut SceneBounds,
     camera: &mut Messages<CameraCommand>,
 ) {
-    let pts = joint_positions(retarget, frame);
+    let pts = joint_positions(retarget, pose);
     let Some(first) = pts.first().copied() else {
         return;
     };
@@ -432,39 +575,31 @@ fn frame_character(
     camera.write(CameraCommand::FrameTake);
 }
 
-/// Poses every bound character at the playback frame. The camera tracks the first one: its focus
-/// moves with the character's hips (world metres), so a small character walking out of its
-/// framing stays in view; the user's orbit, pan and dolly still apply on top.
+/// Poses every bound character at the playback frame, solving that frame on demand. The camera
+/// tracks the first one: its focus moves with the character's hips (world metres), so a small
+/// character walking out of its framing stays in view; the user's orbit, pan and dolly still
+/// apply on top.
 fn drive_characters(
     playback: Res<Playback>,
     session: Res<Session>,
-    chars: Query<&CharacterDrive>,
+    chars: Query<(&CharacterModel, &CharacterDrive)>,
     mut transforms: Query<&mut Transform>,
     mut cams: Query<&mut OrbitCamera>,
     mut tracked: Local<Option<Vec3>>,
 ) {
     let mut hips = None;
-    for drive in &chars {
+    for (c, drive) in &chars {
         let Some(joints) = &drive.joints else {
             continue;
         };
-        let m = &drive.retarget.motion;
-        let f = match session.take.as_ref() {
-            Some(t) => crate::model::session::motion_frame(
-                t.rate,
-                playback.frame(),
-                drive.rate,
-                m.frame_count,
-            ),
-            None => playback.frame(),
+        let Some(pose) = source_at(&session, &playback, c.actor, drive)
+            .and_then(|(m, f)| drive.retarget.pose(m, f))
+        else {
+            continue;
         };
-        apply_frame(&drive.retarget, joints, f, &mut transforms);
-        if hips.is_none() && m.frame_count > 0 {
-            hips = m
-                .hips_world
-                .get(f.min(m.frame_count - 1))
-                .copied()
-                .map(to_vec3);
+        apply_pose(&drive.retarget, joints, &pose, &mut transforms);
+        if hips.is_none() {
+            hips = Some(to_vec3(pose.hips_world));
         }
     }
     if let (Some(now), Some(before)) = (hips, *tracked)
@@ -476,7 +611,14 @@ fn drive_characters(
     *tracked = hips;
 }
 
-fn update_status(chars: Query<&CharacterDrive>, mut status: ResMut<CharacterStatus>) {
+fn update_status(
+    chars: Query<&CharacterDrive>,
+    loading: Query<(), With<CharacterLoading>>,
+    mut status: ResMut<CharacterStatus>,
+) {
     let driven = chars.iter().filter(|d| d.joints.is_some()).count();
-    status.set_if_neq(CharacterStatus { driven });
+    status.set_if_neq(CharacterStatus {
+        driven,
+        loading: loading.iter().count(),
+    });
 }

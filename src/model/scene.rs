@@ -11,6 +11,8 @@ use bevy::prelude::*;
 pub struct CharacterStatus {
     /// Characters with bound, driven joints.
     pub driven: usize,
+    /// Characters whose file is still being read and retarget prepared (in the background).
+    pub loading: usize,
 }
 
 /// A glTF / GLB character's root entity (the entity holding Bevy's scene instance).

@@ -203,6 +203,7 @@ struct UiData<'w> {
     comparison: Option<Res<'w, crate::model::compare::Comparison>>,
     bone_maps: Option<Res<'w, crate::model::bonemap::CharacterBoneMaps>>,
     bone_panel: Option<Res<'w, crate::model::bonemap::BoneMapPanel>>,
+    characters: Option<Res<'w, crate::model::scene::CharacterStatus>>,
 }
 
 fn ui_system(
@@ -276,7 +277,15 @@ fn ui_system(
             "render {:.1} fps  ·  CPU frame {:.1} ms",
             data.stats.render_fps, data.stats.frame_ms
         ),
-        take: take.map(|t| t.name.clone()).unwrap_or_default(),
+        // Characters being read and prepared in the background: the viewport keeps drawing.
+        take: match data.characters.as_deref().map_or(0, |c| c.loading) {
+            0 => take.map(|t| t.name.clone()).unwrap_or_default(),
+            n => format!(
+                "{}  ·  loading {n} character{}…",
+                take.map(|t| t.name.as_str()).unwrap_or_default(),
+                if n == 1 { "" } else { "s" }
+            ),
+        },
         grid_labels: data
             .grid_labels
             .labels

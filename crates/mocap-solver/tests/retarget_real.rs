@@ -4,7 +4,7 @@
 
 use mocap_data::{DQuat, DVec3, Motion, Skeleton, fk};
 use mocap_solver::retarget::{
-    BoneMap, GltfTarget, HumanBone, RetargetedMotion, retarget, skeleton_from_gltf,
+    BoneMap, GltfTarget, HumanBone, RetargetedMotion, Retargeter, retarget, skeleton_from_gltf,
     up_axis_rotation,
 };
 
@@ -432,4 +432,89 @@ fn cmu_asf_walk_onto_bandai_skeleton() {
         "{}",
         fig.lateral_axis_max_deg
     );
+}
+
+/// `Retargeter::frame` on demand (frames in any order) gives exactly the whole-motion result:
+/// every value bit for bit, rotations up to the sign the whole-motion pass keeps continuous, and
+/// exactly with that sign once `keep_signs_of` the previous frame is applied.
+fn assert_per_frame_is_exact(
+    what: &str,
+    source: &Skeleton,
+    motion: &Motion,
+    target: &Skeleton,
+) -> usize {
+    let (sm, tm) = maps(source, target);
+    let full = retarget(source, motion, &sm, target, &tm).expect("retarget");
+    let t0 = std::time::Instant::now();
+    let r = Retargeter::new(source, &sm, target, &tm).expect("prepare");
+    let prep = t0.elapsed();
+    assert_eq!(r.bones(), full.bones.as_slice());
+    assert_eq!(r.root_joint(), full.root_joint);
+    assert_eq!(r.root_scale().to_bits(), full.root_scale.to_bits());
+    let nj = target.joints.len();
+    let n = motion.frame_count();
+    let bits = |q: DQuat| q.to_array().map(f64::to_bits);
+    let mut flipped = 0;
+    // Scattered order (a permutation of 0..n): no frame depends on another.
+    let order: Vec<usize> = (0..n).map(|i| (i * 7_919 + 13) % n).collect();
+    let mut seen = vec![false; n];
+    let t0 = std::time::Instant::now();
+    for &f in &order {
+        seen[f] = true;
+        let p = r.frame(motion, f).expect("frame");
+        assert_eq!(p.local_rotations.len(), nj);
+        let want = &full.local_rotations[f * nj..(f + 1) * nj];
+        for (j, (q, w)) in p.local_rotations.iter().zip(want).enumerate() {
+            if bits(*q) != bits(*w) {
+                assert_eq!(
+                    bits(-*q),
+                    bits(*w),
+                    "{what}: frame {f} joint {j}: {q} vs {w}"
+                );
+                flipped += 1;
+            }
+        }
+        let t = p.root_translation.to_array().map(f64::to_bits);
+        assert_eq!(t, full.root_translations[f].to_array().map(f64::to_bits));
+        let h = p.hips_world.to_array().map(f64::to_bits);
+        assert_eq!(h, full.hips_world[f].to_array().map(f64::to_bits));
+        if f > 0 {
+            let mut p = p;
+            p.keep_signs_of(&full.local_rotations[(f - 1) * nj..f * nj]);
+            assert!(
+                p.local_rotations
+                    .iter()
+                    .zip(want)
+                    .all(|(q, w)| bits(*q) == bits(*w)),
+                "{what}: frame {f} after keep_signs_of"
+            );
+        }
+    }
+    let per_frame = t0.elapsed();
+    assert!(seen.iter().all(|s| *s), "the order visits every frame");
+    assert!(r.frame(motion, n).is_err(), "past the end is an error");
+    eprintln!(
+        "{what}: {n} frames × {nj} joints per-frame = full retarget ({flipped} rotations differ only in sign); prepare {:.3} ms, {:.1} µs per frame (this build)",
+        prep.as_secs_f64() * 1e3,
+        per_frame.as_secs_f64() * 1e6 / n as f64
+    );
+    n
+}
+
+#[test]
+fn per_frame_retarget_equals_the_whole_motion_exactly() {
+    let Some(dir) = mocap_testkit::data_dir() else {
+        return;
+    };
+    let (walk_sk, walk) = bvh(&dir, "bandai_dataset-1_walk_normal_001.bvh");
+    let soldier = glb(&dir, "gltf/threejs_examples/Soldier.glb");
+    let (mixamo_sk, mixamo) = bvh(&dir, "bvhpython_test_freebvh.bvh");
+    let (cmu_sk, cmu) = cmu_asf(&dir);
+    let mut frames = 0;
+    frames += assert_per_frame_is_exact("bandai→Soldier.glb", &walk_sk, &walk, &soldier.skeleton);
+    frames += assert_per_frame_is_exact("bandai→mixamo BVH", &walk_sk, &walk, &mixamo_sk);
+    frames += assert_per_frame_is_exact("mixamo BVH→bandai", &mixamo_sk, &mixamo, &walk_sk);
+    frames += assert_per_frame_is_exact("bandai→CMU ASF", &walk_sk, &walk, &cmu_sk);
+    frames += assert_per_frame_is_exact("CMU ASF→bandai", &cmu_sk, &cmu, &walk_sk);
+    assert!(frames > 500, "{frames}");
 }

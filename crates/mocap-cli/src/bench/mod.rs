@@ -6,6 +6,7 @@ pub mod c3d;
 pub mod face;
 pub mod farm;
 pub mod live;
+pub mod retarget;
 pub mod solver;
 pub mod stack;
 pub mod subs;
@@ -54,6 +55,9 @@ enum Which {
     /// The live path over NatNet on loopback: 5 actors × 53 markers at 240 Hz, received →
     /// pose ready (live solve) p50/p99.
     Live(live::Args),
+    /// Characters: GLB bytes → first retargeted frame, and per-frame retarget on demand over a
+    /// 1-hour motion for 10 characters (the studio's character loading, headless).
+    Retarget(retarget::Args),
 }
 
 /// Runs `mocap bench`.
@@ -69,6 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Which::Farm(a) => farm::run(a),
         Which::Face(a) => face::run(a),
         Which::Live(a) => live::run(a),
+        Which::Retarget(a) => retarget::run(a),
     }
 }
 

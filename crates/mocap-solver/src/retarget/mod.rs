@@ -28,10 +28,12 @@
 mod automap;
 mod bones;
 mod gltf_target;
+mod prepared;
 
 pub use automap::{AutoMap, automap, tokens};
 pub use bones::{BoneMap, HumanBone};
 pub use gltf_target::{GltfTarget, skeleton_from_gltf};
+pub use prepared::{RetargetPose, Retargeter};
 
 use crate::SolverError;
 use glam::{DMat3, DQuat, DVec3};
@@ -109,12 +111,6 @@ pub struct RetargetedMotion {
     pub root_scale: f64,
     /// The canonical bones both skeletons map.
     pub bones: Vec<MappedBone>,
-}
-
-/// Per-skeleton data the solver needs.
-struct Side {
-    map: BTreeMap<HumanBone, usize>,
-    rest: Vec<fk::JointTransform>,
 }
 
 fn is_ancestor(sk: &Skeleton, anc: usize, mut j: usize) -> bool {
@@ -236,7 +232,8 @@ fn orient(
     }
 }
 
-/// Retargets `motion` of `source` onto `target`, with the bone maps of each.
+/// Retargets `motion` of `source` onto `target`, with the bone maps of each: a [`Retargeter`]
+/// run over every frame, signs kept continuous between frames.
 pub fn retarget(
     source: &Skeleton,
     motion: &Motion,
@@ -244,212 +241,32 @@ pub fn retarget(
     target: &Skeleton,
     target_map: &BoneMap,
 ) -> Result<RetargetedMotion, SolverError> {
-    source.validate()?;
-    target.validate()?;
+    let r = Retargeter::new(source, source_map, target, target_map)?;
     motion.check(source)?;
-    let src = Side {
-        map: source_map.resolve(source),
-        rest: rest_pose(source),
-    };
-    let tgt = Side {
-        map: target_map.resolve(target),
-        rest: rest_pose(target),
-    };
-    let common: Vec<HumanBone> = HumanBone::ALL
-        .iter()
-        .copied()
-        .filter(|b| src.map.contains_key(b) && tgt.map.contains_key(b))
-        .collect();
-    if !common.contains(&HumanBone::Hips) {
-        return Err(SolverError::BoneMap(format!(
-            "the hips are not mapped on both skeletons (source map {:?}, target map {:?}); fix the maps",
-            source_map.name, target_map.name
-        )));
-    }
-    let parent_of: BTreeMap<HumanBone, Option<HumanBone>> = common
-        .iter()
-        .map(|&b| {
-            (
-                b,
-                b.ancestors().iter().copied().find(|a| common.contains(a)),
-            )
-        })
-        .collect();
-    // Hierarchy consistency on both sides, and distinct joints.
-    for (side, sk, name) in [(&src, source, "source"), (&tgt, target, "target")] {
-        let mut seen = BTreeMap::new();
-        for &b in &common {
-            let j = side.map[&b];
-            if let Some(other) = seen.insert(j, b) {
-                return Err(SolverError::BoneMap(format!(
-                    "{name} joint {:?} is mapped to both {} and {}; map each bone to its own joint",
-                    sk.joints[j].name,
-                    other.name(),
-                    b.name()
-                )));
-            }
-            if let Some(Some(p)) = parent_of.get(&b)
-                && !is_ancestor(sk, side.map[p], j)
-            {
-                return Err(SolverError::BoneMap(format!(
-                    "{name} joint {:?} ({}) is not below {:?} ({}) in the hierarchy; check the bone map",
-                    sk.joints[j].name,
-                    b.name(),
-                    sk.joints[side.map[p]].name,
-                    p.name()
-                )));
-            }
-        }
-    }
-    let aim = aims(&common, &parent_of);
-    let u = up_axis_rotation(source.up_axis, target.up_axis);
-    let leg_s = leg_length(source, &src.map, &src.rest);
-    let leg_t = leg_length(target, &tgt.map, &tgt.rest);
-    let root_scale = match (leg_s, leg_t) {
-        (Some(s), Some(t)) if s > 0.0 && t > 0.0 => t / s,
-        _ => source.unit.factor_to(target.unit),
-    };
-    let tj_of: BTreeMap<usize, HumanBone> = common.iter().map(|&b| (tgt.map[&b], b)).collect();
-
-    // Target rest vectors (in each mapped joint's frame) to the primary and lateral children.
-    let local_vec = |b: HumanBone, c: HumanBone| -> DVec3 {
-        let j = tgt.map[&b];
-        let r = &tgt.rest;
-        r[j].rotation.inverse() * (r[tgt.map[&c]].translation - r[j].translation)
-    };
-    let source_dir = |pose: &[fk::JointTransform], a: HumanBone, b: HumanBone| -> DVec3 {
-        u * (pose[src.map[&b]].translation - pose[src.map[&a]].translation)
-    };
-    let solve_joint = |b: HumanBone, guess: DQuat, pose: &[fk::JointTransform]| -> DQuat {
-        let a = aim[&b];
-        let vp = a
-            .primary
-            .map(|c| local_vec(b, c))
-            .filter(|v| v.length() > 1e-9);
-        let dp = a
-            .primary
-            .map(|c| source_dir(pose, b, c))
-            .filter(|v| v.length() > 1e-9);
-        let lat = a.lateral.and_then(|(l, r)| {
-            let vl = local_vec(b, l) - local_vec(b, r);
-            let dl = source_dir(pose, r, l);
-            (vl.length() > 1e-9 && dl.length() > 1e-9).then_some((vl, dl))
-        });
-        orient(guess, vp, dp, lat)
-    };
-
-    // Rest alignment: target world rotation of each mapped joint in the source's rest pose.
-    let nj = target.joints.len();
-    let mut aligned = vec![DQuat::IDENTITY; nj];
-    let mut correction = vec![DQuat::IDENTITY; nj];
-    for (j, joint) in target.joints.iter().enumerate() {
-        let inherited = joint
-            .parent
-            .map(|p| correction[p])
-            .unwrap_or(DQuat::IDENTITY);
-        let guess = inherited * tgt.rest[j].rotation;
-        aligned[j] = match tj_of.get(&j) {
-            Some(&b) => solve_joint(b, guess, &src.rest),
-            None => guess,
-        };
-        correction[j] = aligned[j] * tgt.rest[j].rotation.inverse();
-    }
-
-    // The joint that carries root translation.
-    let hips_t = tgt.map[&HumanBone::Hips];
-    let has_pos = |j: usize| target.joints[j].channels.iter().any(|c| !c.is_rotation());
-    let no_channels = target.joints.iter().all(|j| j.channels.is_empty());
-    let root_joint = if has_pos(hips_t) || no_channels {
-        Some(hips_t)
-    } else {
-        let mut p = target.joints[hips_t].parent;
-        loop {
-            match p {
-                Some(a) if has_pos(a) => break Some(a),
-                Some(a) => p = target.joints[a].parent,
-                None => break None,
-            }
-        }
-    };
-
     let frames = motion.frame_count();
-    let hips_s = src.map[&HumanBone::Hips];
-    let mut local_rotations = Vec::with_capacity(frames * nj);
+    let nj = target.joints.len();
+    let mut local_rotations: Vec<DQuat> = Vec::with_capacity(frames * nj);
     let mut root_translations = Vec::with_capacity(frames);
     let mut hips_world = Vec::with_capacity(frames);
-    let mut world_r = vec![DQuat::IDENTITY; nj];
-    let mut world_p = vec![DVec3::ZERO; nj];
     for f in 0..frames {
-        let pose = fk::pose(source, motion.frame(f));
-        let hips_target = u * pose[hips_s].translation * root_scale;
-        let mut root_t = DVec3::ZERO;
-        for (j, joint) in target.joints.iter().enumerate() {
-            let (pr, pp) = match joint.parent {
-                Some(p) => (world_r[p], world_p[p]),
-                None => (DQuat::IDENTITY, DVec3::ZERO),
-            };
-            world_r[j] = match tj_of.get(&j) {
-                Some(&b) => {
-                    let sj = src.map[&b];
-                    let delta =
-                        u * (pose[sj].rotation * src.rest[sj].rotation.inverse()) * u.inverse();
-                    solve_joint(b, (delta * aligned[j]).normalize(), &pose)
-                }
-                None => pr * joint.rest_rotation,
-            };
-            world_p[j] = pp + pr * joint.offset;
-            if Some(j) == root_joint {
-                // Position this joint so that the hips land on their target.
-                let mut k = DVec3::ZERO;
-                if j != hips_t {
-                    // Joints between here and the hips keep their rest local rotations.
-                    let mut chain = vec![hips_t];
-                    while let Some(p) = target.joints[*chain.last().unwrap_or(&j)].parent {
-                        if p == j {
-                            break;
-                        }
-                        chain.push(p);
-                    }
-                    let mut r = world_r[j];
-                    for &c in chain.iter().rev() {
-                        k += r * target.joints[c].offset;
-                        r *= target.joints[c].rest_rotation;
-                    }
-                }
-                world_p[j] = hips_target - k;
-                root_t = pr.inverse() * (world_p[j] - pp);
-            }
-            let local = (pr.inverse() * world_r[j]).normalize();
-            let local = match local_rotations.len().checked_sub(nj) {
-                Some(prev) if f > 0 => {
-                    let q: DQuat = local_rotations[prev];
-                    if q.dot(local) < 0.0 { -local } else { local }
-                }
-                _ => local,
-            };
-            local_rotations.push(local);
+        let mut pose = r.frame(motion, f)?;
+        if let Some(prev) = local_rotations.len().checked_sub(nj) {
+            pose.keep_signs_of(local_rotations.get(prev..).unwrap_or(&[]));
         }
-        root_translations.push(root_t);
-        hips_world.push(world_p[hips_t]);
+        local_rotations.extend_from_slice(&pose.local_rotations);
+        root_translations.push(pose.root_translation);
+        hips_world.push(pose.hips_world);
     }
     Ok(RetargetedMotion {
         joint_names: target.joints.iter().map(|j| j.name.clone()).collect(),
         frame_count: frames,
         rate: motion.rate,
         local_rotations,
-        root_joint,
+        root_joint: r.root_joint(),
         root_translations,
         hips_world,
-        root_scale,
-        bones: common
-            .iter()
-            .map(|&b| MappedBone {
-                bone: b,
-                source_joint: src.map[&b],
-                target_joint: tgt.map[&b],
-                parent: parent_of[&b],
-            })
-            .collect(),
+        root_scale: r.root_scale(),
+        bones: r.bones().to_vec(),
     })
 }
 
