@@ -130,3 +130,53 @@ fn addresses_parse_with_the_default_port_and_say_what_is_wrong() {
             .contains("not a multicast")
     );
 }
+
+#[test]
+fn vmc_listens_on_39539_by_default_and_solve_and_faces_send_their_commands() {
+    let mut h = harness();
+    h.get_by_label("VMC").click();
+    h.run();
+    h.get_by_label("Listen").click();
+    h.run();
+    assert_eq!(
+        h.state().as_slice(),
+        [UiCommand::Live(LiveCommand::ListenVmc {
+            bind: "127.0.0.1:39539".parse().expect("addr"),
+        })]
+    );
+    h.state_mut().clear();
+    h.get_by_label("Faces (Live Link Face)").click();
+    h.run();
+    assert_eq!(
+        h.state().as_slice(),
+        [UiCommand::Live(LiveCommand::ListenFaces(Some(
+            "127.0.0.1:11111".parse().expect("addr")
+        )))]
+    );
+    h.state_mut().clear();
+    h.get_by_label("NatNet").click();
+    h.run();
+    h.get_by_label("Solve").click();
+    h.run();
+    assert_eq!(
+        h.state().as_slice(),
+        [UiCommand::Live(LiveCommand::SetSolve(Some("cmu41".into())))]
+    );
+}
+
+#[test]
+fn local_addresses_parse_a_bare_port_and_say_what_is_wrong() {
+    assert_eq!(
+        parse_bind("40000", VMC_PORT),
+        Ok("127.0.0.1:40000".parse().expect("addr"))
+    );
+    assert_eq!(
+        parse_bind("0.0.0.0", FACE_PORT),
+        Ok("0.0.0.0:11111".parse().expect("addr"))
+    );
+    assert!(
+        parse_bind("phone", FACE_PORT)
+            .expect_err("a name")
+            .contains("11111")
+    );
+}
