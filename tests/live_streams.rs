@@ -300,10 +300,16 @@ fn natnet_markers_solved_live_give_the_live_take_a_skeleton_motion() {
                 last.iter().any(|v| *v != 0.0)
             })
     });
-    for _ in 0..20 {
-        app.update();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    // The worker publishes its figures a few times a second.
+    update_until(&mut app, 10, |a| {
+        link(a)
+            .status
+            .report
+            .latency_ms
+            .received_to_pose_ready
+            .p50
+            .is_some()
+    });
     let l = link(&app);
     assert_eq!(l.status.skeletons.len(), 1, "one actor solved");
     let take = app
