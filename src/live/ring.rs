@@ -213,12 +213,13 @@ mod tests {
         w[17] = 0.7;
         push_face(face, 1, &w, &[0.1; 9]);
         push_face(face, 2, &[0.0; 52], &[0.0; 9]);
-        assert_eq!(face.blendshapes[17].values[236], 0.7);
+        assert_eq!(face.blendshapes[17].values[236], 0.0);
+        assert_eq!(face.blendshapes[17].values[237], 0.7, "moved back by 2");
         assert_eq!(
-            face.blendshapes[17].values[237], 0.7,
+            face.blendshapes[17].values[238], 0.7,
             "held over the lost frame"
         );
         assert_eq!(face.blendshapes[17].values[239], 0.0);
-        assert_eq!(face.rotations[0].values[236], 0.1);
+        assert_eq!(face.rotations[0].values[237], 0.1);
     }
 }
