@@ -37,6 +37,19 @@ pub struct Args {
     #[arg(long, value_name = "TAB")]
     pub tab: Option<String>,
 
+    /// Connect the Live tab at start-up to this NatNet server (IP:PORT), e.g. a
+    /// `mocap live serve … --natnet`.
+    #[arg(long, value_name = "IP:PORT")]
+    pub live_natnet: Option<std::net::SocketAddr>,
+
+    /// Solve the live NatNet stream with this marker set (cmu41, fullbody53 or a JSON file).
+    #[arg(long, value_name = "SET")]
+    pub live_solve: Option<String>,
+
+    /// Listen for Live Link Face (iPhone faces) on this local IP:PORT at start-up.
+    #[arg(long, value_name = "IP:PORT")]
+    pub live_faces: Option<std::net::SocketAddr>,
+
     /// Marker to select at start-up (by label), e.g. to show its curves in the Cleanup tab.
     #[arg(long, value_name = "LABEL")]
     pub marker: Option<String>,

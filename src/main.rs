@@ -17,7 +17,7 @@ use mocap_studio::{
     cli::Args,
     core_plugins,
     live::LivePlugin,
-    model::commands::{PlaybackCommand, Tab, UiCommand},
+    model::commands::{LiveCommand, PlaybackCommand, Tab, UiCommand},
     model::library::LibraryCommand,
     model::session::SessionCommand,
     model::subtitles::SubtitleCommand,
@@ -122,6 +122,21 @@ fn main() -> Result<()> {
                 "--tab {tab}: no such tab (viewport, timeline, takes, review, cleanup, subtitles, inspector, log)"
             ),
         }
+    }
+    if let Some(set) = &args.live_solve {
+        app.world_mut()
+            .write_message(LiveCommand::SetSolve(Some(set.clone())));
+    }
+    if let Some(server) = args.live_natnet {
+        app.world_mut().write_message(LiveCommand::Connect {
+            server,
+            multicast: None,
+            local: std::net::IpAddr::from([127, 0, 0, 1]),
+        });
+    }
+    if let Some(bind) = args.live_faces {
+        app.world_mut()
+            .write_message(LiveCommand::ListenFaces(Some(bind)));
     }
     if let Some(label) = &args.marker {
         app.insert_resource(mocap_studio::viewport::StartupMarker(label.clone()));

@@ -1,30 +1,42 @@
-//! The live stage in the studio: a [`LiveLink`] to a NatNet server (Motive, `mocap live serve`)
-//! through `mocap_live::LiveWorker`, which receives, records and times frames on its own
-//! threads. Each `PreUpdate` drains the worker's frames without waiting; while the link is
-//! followed, the session's take is a *live take*: the last few seconds of the stream's markers
-//! (labels from the model definitions, metres, Y-up, at the stream's rate) with the playhead on
-//! the newest frame, so the viewport's markers, selection, trails and HUD work unchanged.
+//! The live stage in the studio. A [`LiveLink`] receives one body stream — a NatNet server
+//! (Motive, `mocap live serve`) through `mocap_live::LiveWorker`, optionally solved live per
+//! actor by `mocap_live`'s `LiveSolver`, or a VMC skeleton stream through `VmcReceiver` — and,
+//! alongside, Live Link Face faces through `LiveLinkReceiver`: all on their own threads behind
+//! bounded queues. Each `PreUpdate` drains them without waiting; while the link is followed,
+//! the session's take is a *live take* ([`ring`]): the last few seconds of markers, skeleton
+//! motions and face, with the playhead on the newest frame, so the viewport's markers, bones,
+//! mannequin (and its face), characters (the character plugin solves the playhead's frame of the
+//! ring on demand every update), selection, trails and HUD work unchanged.
 //!
-//! Recording: [`LiveCommand::StartRecording`] starts a worker that keeps every frame;
-//! [`LiveCommand::StopRecording`] hands it to a thread that writes the take as C3D (the writer
-//! `mocap live record` uses), adds it to the open take library and, when done, opens it for
+//! Recording ([`LiveCommand::StartRecording`]) keeps the connection: the NatNet worker starts
+//! a recording session beside its monitoring one, the VMC and face sources keep their frames;
+//! the timeline's working range shows the recorded span growing. [`LiveCommand::StopRecording`]
+//! hands everything to a thread ([`save`]) that writes C3D (+ the live solve as BVH), or the
+//! VMC BVH, and the face CSV, adds the take to the open library and, when done, opens it for
 //! review ([`SessionCommand::Open`]). Nothing here waits on the network, a file or a thread.
 
+pub mod face;
 pub mod panel;
+mod pump;
+pub mod ring;
 mod save;
+pub mod vmc;
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bevy::prelude::*;
-use mocap_data::{FrameRate, LengthUnit, MarkerTrajectories, Timecode, TimecodeFormat, UpAxis};
-use mocap_live::{ClientConfig, LiveStatus, LiveUpdate, LiveWorker, RecordConfig};
+use mocap_data::FrameRate;
+use mocap_live::{ClientConfig, LiveStatus, LiveWorker, RecordConfig, SolveConfig};
 
-use crate::model::commands::{LiveCommand, PlaybackCommand};
+use crate::model::commands::LiveCommand;
 use crate::model::library::TakeBrowser;
 use crate::model::log::{AppLog, LogLevel};
-use crate::model::session::{AxisConvention, Session, SessionCommand, Take};
+use crate::model::session::SessionCommand;
+
+pub use ring::{LIVE_WINDOW_S, LiveShape, live_take};
 
 /// Systems that drain the live stage into the session (after [`crate::session::SessionSet`],
 /// before [`crate::playback::PlaybackSet`], so the playhead follows the newest frame in the
@@ -47,27 +59,38 @@ impl Plugin for LivePlugin {
             )
             .add_systems(
                 PreUpdate,
-                (apply_live_commands, pump_live).chain().in_set(LiveSet),
+                (apply_live_commands, pump::pump_live)
+                    .chain()
+                    .in_set(LiveSet),
             )
-            .add_systems(Last, note_drawn.in_set(LiveSet));
+            .add_systems(Last, pump::note_drawn.in_set(LiveSet));
     }
 }
-
-/// Seconds of the stream the live take keeps (a ring: older frames scroll out).
-pub const LIVE_WINDOW_S: f64 = 4.0;
 
 /// Received → drawn samples kept for the percentiles.
 const DRAWN_SAMPLES: usize = 2000;
 
-/// Without a `FrameRate` answer this long after the labels, the live take assumes 120 Hz.
-const RATE_WAIT: Duration = Duration::from_secs(2);
+/// Frames buffered to calibrate each actor before the live solve (`mocap live record`'s
+/// default).
+pub const CALIBRATION_FRAMES: usize = 120;
+
+/// The body stream's protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// NatNet (Motive): markers, solved live when asked.
+    NatNet,
+    /// VMC over OSC: a humanoid skeleton's bones.
+    Vmc,
+}
 
 /// What the link is connected to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Connection {
-    /// The server's command address.
-    pub server: std::net::SocketAddr,
-    /// Multicast group, when not unicast.
+    /// The body stream's protocol.
+    pub protocol: Protocol,
+    /// NatNet: the server's command address; VMC: the local address listened on.
+    pub server: SocketAddr,
+    /// Multicast group, when not unicast (NatNet).
     pub multicast: Option<std::net::Ipv4Addr>,
     /// Local address bound.
     pub local: std::net::IpAddr,
@@ -87,42 +110,54 @@ impl Connection {
 /// The newest frame shown in the viewport.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ShownFrame {
-    /// The server's frame number.
+    /// The server's frame number (VMC: frames counted from the first).
     pub frame_number: i64,
     /// When its datagram was read.
     pub received: Instant,
 }
 
-/// The link to a live server and what the Live panel shows of it.
+/// The link to the live streams and what the Live panel shows of it.
 #[derive(Resource)]
 pub struct LiveLink {
     worker: Option<LiveWorker>,
+    /// The VMC skeleton stream, when that is the body stream.
+    pub vmc: Option<vmc::VmcSource>,
+    /// The Live Link Face receiver, when listening.
+    pub face: Option<face::FaceSource>,
     /// What the link is connected to (`None`: disconnected).
     pub connection: Option<Connection>,
-    /// The worker's status, copied every update (labels, counters, latency report, silence).
+    /// The NatNet worker's status, copied every update (labels, counters, latency report,
+    /// silence).
     pub status: LiveStatus,
-    /// Frames the app drained from the worker (all updates, shown or not).
+    /// Frames the app drained from the body stream (all updates, shown or not).
     pub frames_drained: u64,
     /// Frames the worker's queue dropped before the app drained them (a slow app), summed over
     /// the workers of this connection.
     pub frames_queue_dropped: u64,
     queue_dropped_base: u64,
+    /// Marker set of the live solve (`None`: off).
+    pub solve: Option<String>,
+    solve_config: Option<SolveConfig>,
     /// When the running recording started (local clock), if one runs.
     pub recording_since: Option<Instant>,
+    /// Frames of the live take's ring recorded so far (the timeline's working range).
+    pub recorded_frames: usize,
     saving: Option<std::thread::JoinHandle<Result<save::Saved, String>>>,
     /// Folder recordings are written to (`None`: next to the open library, else the user's
     /// data folder; see [`LiveLink::folder`]).
     pub folder_override: Option<PathBuf>,
-    /// The last recording written.
+    /// The last recording written (its main file).
     pub last_saved: Option<PathBuf>,
     /// Whether the session's take is the live take (false after a recording or another take
     /// was opened; [`LiveCommand::ShowLive`] returns to it).
     pub following: bool,
     /// Session generation of the live take built by this link.
     generation: Option<u64>,
-    labels: Vec<String>,
+    /// What the live take holds.
+    shape: Option<LiveShape>,
+    /// The NatNet rate once known (kept while a worker restarts).
     rate: Option<FrameRate>,
-    /// The newest frame in the live take.
+    /// The newest body frame in the live take.
     pub shown: Option<ShownFrame>,
     fresh: bool,
     /// Received → drawn (end of the update that put the frame in the scene), milliseconds.
@@ -135,18 +170,23 @@ impl Default for LiveLink {
     fn default() -> Self {
         Self {
             worker: None,
+            vmc: None,
+            face: None,
             connection: None,
             status: LiveStatus::default(),
             frames_drained: 0,
             frames_queue_dropped: 0,
             queue_dropped_base: 0,
+            solve: None,
+            solve_config: None,
             recording_since: None,
+            recorded_frames: 0,
             saving: None,
             folder_override: None,
             last_saved: None,
             following: true,
             generation: None,
-            labels: Vec::new(),
+            shape: None,
             rate: None,
             shown: None,
             fresh: false,
@@ -180,26 +220,53 @@ impl LiveLink {
         mocap_live::record::Percentiles::of(&v)
     }
 
-    /// Starts a worker for `connection` (keeping every frame when `record`), replacing the
-    /// running one (stopped on a thread: the UI does not wait for it).
-    fn start(&mut self, connection: &Connection, record: bool) -> Result<(), String> {
-        let config = RecordConfig {
-            keep_frames: record,
-            ..RecordConfig::default()
-        };
-        let worker = LiveWorker::start(connection.client_config(), config, None)
-            .map_err(|e| format!("Cannot connect to {}: {e}", connection.server))?;
-        self.retire_worker();
-        self.worker = Some(worker);
+    /// Whether a body stream or faces are being received.
+    pub fn active(&self) -> bool {
+        self.connection.is_some() || self.face.is_some()
+    }
+
+    /// Starts the body stream of `connection`, replacing the running one (stopped on a
+    /// thread: the UI does not wait for it).
+    fn start(&mut self, connection: &Connection) -> Result<(), String> {
+        match connection.protocol {
+            Protocol::NatNet => {
+                let config = RecordConfig {
+                    keep_frames: false,
+                    ..RecordConfig::default()
+                };
+                let worker = LiveWorker::start(
+                    connection.client_config(),
+                    config,
+                    self.solve_config.clone(),
+                )
+                .map_err(|e| format!("Cannot connect to {}: {e}", connection.server))?;
+                self.retire();
+                self.worker = Some(worker);
+            }
+            Protocol::Vmc => {
+                let source = vmc::VmcSource::start(connection.server)?;
+                self.retire();
+                self.vmc = Some(source);
+            }
+        }
         Ok(())
     }
 
-    /// Stops the running worker on a thread (its threads join there).
-    fn retire_worker(&mut self) {
+    /// Stops the running body stream (a NatNet worker's threads join on a thread of their own).
+    fn retire(&mut self) {
         if let Some(w) = self.worker.take() {
             self.queue_dropped_base += w.updates.dropped();
             std::thread::spawn(move || drop(w));
         }
+        self.vmc = None;
+    }
+
+    /// Forgets the live take (the next update rebuilds it).
+    fn reset_take(&mut self) {
+        self.following = true;
+        self.generation = None;
+        self.shape = None;
+        self.shown = None;
     }
 }
 
@@ -212,56 +279,56 @@ fn apply_live_commands(
 ) {
     let now = time.elapsed_secs_f64();
     for cmd in commands.read() {
-        match cmd.clone() {
+        let connect = match cmd.clone() {
             LiveCommand::Connect {
                 server,
                 multicast,
                 local,
-            } => {
-                if link.recording_since.is_some() {
-                    stop_recording(&mut link, browser.as_deref(), &mut log, now, false);
-                }
-                let c = Connection {
-                    server,
-                    multicast,
-                    local,
-                    since: Instant::now(),
-                };
-                match link.start(&c, false) {
-                    Ok(()) => {
-                        let how = match multicast {
-                            Some(g) => format!("multicast {g}"),
-                            None => "unicast".into(),
-                        };
-                        log.push(
-                            LogLevel::Info,
-                            format!("Live: connecting to {server} ({how}, local {local})"),
-                            now,
-                        );
-                        link.connection = Some(c);
-                        link.status = LiveStatus::default();
-                        link.frames_drained = 0;
-                        link.frames_queue_dropped = 0;
-                        link.queue_dropped_base = 0;
-                        link.drawn_ms.clear();
-                        link.shown = None;
-                        link.following = true;
-                        link.generation = None;
-                        link.rate = None;
-                        link.labels.clear();
-                        link.error = None;
-                    }
-                    Err(e) => {
-                        log.push(LogLevel::Error, e.clone(), now);
-                        link.error = Some(e);
+            } => Some(Connection {
+                protocol: Protocol::NatNet,
+                server,
+                multicast,
+                local,
+                since: Instant::now(),
+            }),
+            LiveCommand::ListenVmc { bind } => Some(Connection {
+                protocol: Protocol::Vmc,
+                server: bind,
+                multicast: None,
+                local: bind.ip(),
+                since: Instant::now(),
+            }),
+            LiveCommand::SetSolve(set) => {
+                set_solve(&mut link, &mut log, now, set);
+                None
+            }
+            LiveCommand::ListenFaces(bind) => {
+                link.face = None;
+                if let Some(bind) = bind {
+                    match face::FaceSource::start(bind) {
+                        Ok(f) => {
+                            log.push(
+                                LogLevel::Info,
+                                format!("Live: listening for Live Link Face on {}", f.local_addr()),
+                                now,
+                            );
+                            link.face = Some(f);
+                        }
+                        Err(e) => {
+                            log.push(LogLevel::Error, e.clone(), now);
+                            link.error = Some(e);
+                        }
                     }
                 }
+                link.reset_take();
+                None
             }
             LiveCommand::Disconnect => {
                 if link.recording_since.is_some() {
-                    stop_recording(&mut link, browser.as_deref(), &mut log, now, false);
+                    stop_recording(&mut link, browser.as_deref(), &mut log, now);
                 }
-                link.retire_worker();
+                link.retire();
+                link.face = None;
                 if let Some(c) = link.connection.take() {
                     log.push(
                         LogLevel::Info,
@@ -270,38 +337,20 @@ fn apply_live_commands(
                     );
                 }
                 link.generation = None;
+                link.shape = None;
+                None
             }
             LiveCommand::StartRecording => {
-                let Some(c) = link.connection.clone() else {
-                    log.push(
-                        LogLevel::Warning,
-                        "Live: connect to a server before recording",
-                        now,
-                    );
-                    continue;
-                };
-                if link.recording_since.is_some() {
-                    continue;
-                }
-                // A worker that keeps every frame from now on (the monitoring one keeps none).
-                match link.start(&c, true) {
-                    Ok(()) => {
-                        link.recording_since = Some(Instant::now());
-                        link.following = true;
-                        log.push(LogLevel::Info, "Live: recording", now);
-                    }
-                    Err(e) => {
-                        log.push(LogLevel::Error, e.clone(), now);
-                        link.error = Some(e);
-                    }
-                }
+                start_recording(&mut link, &mut log, now);
+                None
             }
             LiveCommand::StopRecording => {
-                stop_recording(&mut link, browser.as_deref(), &mut log, now, true);
+                stop_recording(&mut link, browser.as_deref(), &mut log, now);
+                None
             }
             LiveCommand::ShowLive => {
-                link.following = true;
-                link.generation = None;
+                link.reset_take();
+                None
             }
             LiveCommand::SetFolder(f) => {
                 log.push(
@@ -310,308 +359,211 @@ fn apply_live_commands(
                     now,
                 );
                 link.folder_override = Some(f);
+                None
+            }
+        };
+        if let Some(c) = connect {
+            connect_to(&mut link, browser.as_deref(), &mut log, now, c);
+        }
+    }
+}
+
+/// Replaces the body stream with `c`.
+fn connect_to(
+    link: &mut LiveLink,
+    browser: Option<&TakeBrowser>,
+    log: &mut AppLog,
+    now: f64,
+    c: Connection,
+) {
+    if link.recording_since.is_some() {
+        stop_recording(link, browser, log, now);
+    }
+    match link.start(&c) {
+        Ok(()) => {
+            let what = match (c.protocol, c.multicast) {
+                (Protocol::Vmc, _) => format!(
+                    "listening for VMC on {}",
+                    link.vmc.as_ref().map_or(c.server, |v| v.local_addr())
+                ),
+                (Protocol::NatNet, Some(g)) => {
+                    format!(
+                        "connecting to {} (multicast {g}, local {})",
+                        c.server, c.local
+                    )
+                }
+                (Protocol::NatNet, None) => {
+                    format!("connecting to {} (unicast, local {})", c.server, c.local)
+                }
+            };
+            log.push(LogLevel::Info, format!("Live: {what}"), now);
+            link.connection = Some(c);
+            link.status = LiveStatus::default();
+            link.frames_drained = 0;
+            link.frames_queue_dropped = 0;
+            link.queue_dropped_base = 0;
+            link.drawn_ms.clear();
+            link.rate = None;
+            link.error = None;
+            link.reset_take();
+        }
+        Err(e) => {
+            log.push(LogLevel::Error, e.clone(), now);
+            link.error = Some(e);
+        }
+    }
+}
+
+/// Turns the live solve on (with marker set `set`) or off; a NatNet link restarts with it.
+fn set_solve(link: &mut LiveLink, log: &mut AppLog, now: f64, set: Option<String>) {
+    if link.solve == set {
+        return;
+    }
+    if link.recording_since.is_some() {
+        log.push(
+            LogLevel::Warning,
+            "Live: stop recording before changing the live solve",
+            now,
+        );
+        return;
+    }
+    let config = match &set {
+        None => None,
+        Some(name) => {
+            let skeleton = match mocap_solver::resolve::SolveSkeleton::template() {
+                Ok(s) => s,
+                Err(e) => {
+                    let e = format!("Live: cannot solve live: {e}");
+                    log.push(LogLevel::Error, e.clone(), now);
+                    link.error = Some(e);
+                    return;
+                }
+            };
+            if let Err(e) = mocap_solver::markerset::MarkerSet::load(name) {
+                let e = format!("Live: marker set {name}: {e}");
+                log.push(LogLevel::Error, e.clone(), now);
+                link.error = Some(e);
+                return;
+            }
+            Some(SolveConfig {
+                markerset: name.clone(),
+                skeleton,
+                calibration_frames: CALIBRATION_FRAMES,
+                smooth: 0.01,
+            })
+        }
+    };
+    link.solve = set;
+    link.solve_config = config;
+    log.push(
+        LogLevel::Info,
+        match &link.solve {
+            Some(s) => format!("Live: solving marker streams live with {s}"),
+            None => "Live: live solve off".into(),
+        },
+        now,
+    );
+    if let Some(c) = link.connection.clone()
+        && c.protocol == Protocol::NatNet
+    {
+        match link.start(&c) {
+            Ok(()) => link.reset_take(),
+            Err(e) => {
+                log.push(LogLevel::Error, e.clone(), now);
+                link.error = Some(e);
             }
         }
     }
 }
 
-/// Hands the recording worker to a saving thread and, when `monitor`, keeps the link
-/// connected with a worker that keeps no frames.
-fn stop_recording(
-    link: &mut LiveLink,
-    browser: Option<&TakeBrowser>,
-    log: &mut AppLog,
-    now: f64,
-    monitor: bool,
-) {
+fn start_recording(link: &mut LiveLink, log: &mut AppLog, now: f64) {
+    if !link.active() {
+        log.push(
+            LogLevel::Warning,
+            "Live: connect to a stream before recording",
+            now,
+        );
+        return;
+    }
+    if link.recording_since.is_some() {
+        return;
+    }
+    let solve = link.solve_config.clone();
+    if let Some(w) = &link.worker {
+        w.start_recording(solve);
+    }
+    if let Some(v) = &mut link.vmc {
+        v.recording = Some(Vec::new());
+        v.recording_overflow = 0;
+    }
+    if let Some(f) = &mut link.face {
+        f.start_recording();
+    }
+    link.recording_since = Some(Instant::now());
+    link.recorded_frames = 0;
+    link.following = true;
+    log.push(LogLevel::Info, "Live: recording", now);
+}
+
+/// Hands what was recorded to a saving thread; the streams keep running.
+fn stop_recording(link: &mut LiveLink, browser: Option<&TakeBrowser>, log: &mut AppLog, now: f64) {
     if link.recording_since.take().is_none() {
         return;
     }
-    let Some(worker) = link.worker.take() else {
-        return;
-    };
-    link.queue_dropped_base += worker.updates.dropped();
     let library = browser.and_then(|b| b.path.clone());
     let folder = link.folder(library.as_deref());
+    let job = save::Job {
+        natnet: link.worker.as_ref().map(|w| w.stop_recording()),
+        vmc: link.vmc.as_mut().and_then(|v| {
+            let frames = v.recording.take()?;
+            Some((frames, v.rate.unwrap_or(FrameRate::FPS_60)))
+        }),
+        face: link.face.as_mut().and_then(|f| {
+            let r = f.recorder.take()?;
+            Some((r, f.malformed()))
+        }),
+        folder: folder.clone(),
+        library,
+    };
     log.push(
         LogLevel::Info,
         format!("Live: recording stopped; saving into {}", folder.display()),
         now,
     );
-    link.saving = Some(std::thread::spawn(move || {
-        save::save_recording(worker, &folder, library.as_deref())
-    }));
-    if monitor
-        && let Some(c) = link.connection.clone()
-        && let Err(e) = link.start(&c, false)
-    {
-        log.push(LogLevel::Error, e.clone(), now);
-        link.error = Some(e);
-    }
+    link.saving = Some(std::thread::spawn(move || save::save_recording(job)));
 }
 
-/// Drains the worker, keeps the live take and the playhead on the newest frame, and finishes
-/// saves.
-fn pump_live(
-    mut link: ResMut<LiveLink>,
-    mut session: ResMut<Session>,
-    mut log: ResMut<AppLog>,
-    mut playback: MessageWriter<PlaybackCommand>,
-    mut open: MessageWriter<SessionCommand>,
-    time: Res<Time<Real>>,
+/// Finishes a save that is done: logs it, opens the recording for review.
+fn finish_save(
+    link: &mut LiveLink,
+    log: &mut AppLog,
+    open: &mut MessageWriter<SessionCommand>,
+    now: f64,
 ) {
-    let now = time.elapsed_secs_f64();
-    if link.saving.as_ref().is_some_and(|h| h.is_finished())
-        && let Some(h) = link.saving.take()
-    {
-        match h.join() {
-            Ok(Ok(saved)) => {
-                for (level, line) in saved.log_lines() {
-                    log.push(level, line, now);
-                }
-                link.last_saved = Some(saved.path.clone());
-                open.write(SessionCommand::Open(vec![saved.path]));
+    if !link.saving.as_ref().is_some_and(|h| h.is_finished()) {
+        return;
+    }
+    let Some(h) = link.saving.take() else { return };
+    match h.join() {
+        Ok(Ok(saved)) => {
+            for (level, line) in saved.log_lines() {
+                log.push(level, line, now);
             }
-            Ok(Err(e)) => {
-                let e = format!("Live: recording not saved: {e}");
-                log.push(LogLevel::Error, e.clone(), now);
-                link.error = Some(e);
-            }
-            Err(_) => log.push(LogLevel::Error, "Live: the saving thread failed", now),
+            link.last_saved = Some(saved.path.clone());
+            open.write(SessionCommand::Open(saved.files));
         }
-    }
-    let Some(worker) = &link.worker else {
-        return;
-    };
-    let status = worker.status();
-    let updates = worker.updates.drain();
-    let dropped = worker.updates.dropped();
-    link.frames_queue_dropped = link.queue_dropped_base + dropped;
-    link.frames_drained += updates.len() as u64;
-    link.status = status;
-    if !link.following {
-        return;
-    }
-    // Another take was opened (a recording for review, a file): stop driving the session.
-    if let Some(g) = link.generation
-        && g != session.generation
-    {
-        link.following = false;
-        link.generation = None;
-        return;
-    }
-    if link.status.labels.is_empty() {
-        return;
-    }
-    let rate = link
-        .status
-        .rate_hz
-        .and_then(|hz| FrameRate::from_hz(hz).ok())
-        // A worker started for a recording asks again: keep the rate known meanwhile.
-        .or(link.rate)
-        .or_else(|| {
-            let waited = link
-                .connection
-                .as_ref()
-                .is_some_and(|c| c.since.elapsed() > RATE_WAIT);
-            waited.then_some(FrameRate::FPS_120)
-        });
-    let Some(rate) = rate else {
-        return;
-    };
-    if link.generation.is_none() || link.labels != link.status.labels || link.rate != Some(rate) {
-        let name = format!(
-            "Live: {}",
-            link.status.server.as_deref().unwrap_or("NatNet server")
-        );
-        match live_take(name, link.status.labels.clone(), rate) {
-            Ok(take) => {
-                log.push(
-                    LogLevel::Info,
-                    format!(
-                        "Live: {} markers at {rate} Hz from {}",
-                        link.status.labels.len(),
-                        link.status.server.as_deref().unwrap_or("the server")
-                    ),
-                    now,
-                );
-                session.take = Some(take);
-                session.generation += 1;
-                link.generation = Some(session.generation);
-                link.labels = link.status.labels.clone();
-                link.rate = Some(rate);
-                link.shown = None;
-            }
-            Err(e) => {
-                log.push(LogLevel::Error, format!("Live: {e}"), now);
-                link.following = false;
-                return;
-            }
+        Ok(Err(e)) => {
+            let e = format!("Live: recording not saved: {e}");
+            log.push(LogLevel::Error, e.clone(), now);
+            link.error = Some(e);
         }
-    }
-    let newest = push_updates(&mut session, &mut link, &updates);
-    if newest {
-        if let Some(t) = &session.take {
-            playback.write(PlaybackCommand::Pause);
-            playback.write(PlaybackCommand::Seek(t.frame_count.saturating_sub(1)));
-        }
-        link.fresh = true;
-    }
-}
-
-/// An empty live take: `labels` × [`LIVE_WINDOW_S`] of gaps at `rate`, metres, Y-up.
-pub fn live_take(
-    name: String,
-    labels: Vec<String>,
-    rate: FrameRate,
-) -> Result<Take, mocap_data::DataError> {
-    let frames = ((LIVE_WINDOW_S * rate.hz()).ceil() as usize).max(2);
-    let n = labels.len();
-    let markers = MarkerTrajectories::new(labels, frames, rate, LengthUnit::Metre, UpAxis::Y)?;
-    Ok(Take {
-        name,
-        sources: Vec::new(),
-        rate,
-        frame_count: frames,
-        start_timecode: Timecode::from_frame_count(0, TimecodeFormat::for_rate(rate)),
-        skeleton: None,
-        skeleton_axes: AxisConvention::Up(UpAxis::Y),
-        skeleton_unit_guess: None,
-        face: None,
-        motion: None,
-        markers: Some(markers),
-        marker_segments: vec![None; n],
-        events: Vec::new(),
-        in_frame: None,
-        out_frame: None,
-        cleanup: Default::default(),
-        actors: Vec::new(),
-        solved: None,
-    })
-}
-
-/// Scrolls the live take by the frames that arrived (gaps for numbers that did not) and writes
-/// the newest frames at its end. Returns whether the newest frame changed.
-fn push_updates(session: &mut Session, link: &mut LiveLink, updates: &[LiveUpdate]) -> bool {
-    let Some(markers) = session.take.as_mut().and_then(|t| t.markers.as_mut()) else {
-        return false;
-    };
-    let n = markers.marker_count();
-    let frames = markers.frame_count();
-    let mut changed = false;
-    for u in updates {
-        if u.markers.len() != n {
-            continue;
-        }
-        let shift = match link.shown {
-            Some(s) if u.frame_number <= s.frame_number => continue,
-            Some(s) => usize::try_from(u.frame_number - s.frame_number).unwrap_or(frames),
-            None => frames,
-        }
-        .min(frames);
-        scroll(markers, shift);
-        let last = frames - 1;
-        for (k, s) in u.markers.iter().enumerate() {
-            markers.set_sample(last, k, *s);
-        }
-        link.shown = Some(ShownFrame {
-            frame_number: u.frame_number,
-            received: u.received,
-        });
-        changed = true;
-    }
-    changed
-}
-
-/// Moves every sample `shift` frames earlier; the last `shift` frames become gaps.
-fn scroll(markers: &mut MarkerTrajectories, shift: usize) {
-    let n = markers.marker_count();
-    let frames = markers.frame_count();
-    let keep = frames.saturating_sub(shift) * n;
-    let from = shift.min(frames) * n;
-    markers.positions_mut().copy_within(from.., 0);
-    markers.residuals_mut().copy_within(from.., 0);
-    markers.camera_masks_mut().copy_within(from.., 0);
-    let valid = markers.valid_mut();
-    valid.copy_within(from.., 0);
-    valid[keep..].fill(false);
-}
-
-/// Notes received → drawn for the frame this update put in the scene (the renderer extracts
-/// after `Last`).
-fn note_drawn(mut link: ResMut<LiveLink>) {
-    if !link.fresh {
-        return;
-    }
-    link.fresh = false;
-    if let Some(s) = link.shown {
-        let ms = s.received.elapsed().as_secs_f64() * 1000.0;
-        if link.drawn_ms.len() >= DRAWN_SAMPLES {
-            link.drawn_ms.pop_front();
-        }
-        link.drawn_ms.push_back(ms);
+        Err(_) => log.push(LogLevel::Error, "Live: the saving thread failed", now),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mocap_data::MarkerSample;
-
-    fn update(frame_number: i64, x: f32) -> LiveUpdate {
-        LiveUpdate {
-            frame_number,
-            received: Instant::now(),
-            markers: vec![
-                MarkerSample {
-                    position: [x, 1.0, 2.0],
-                    residual: 0.0,
-                    camera_mask: 0,
-                    valid: true,
-                },
-                MarkerSample::GAP,
-            ],
-            poses: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn frames_scroll_through_the_ring_with_gaps_for_lost_numbers() {
-        let rate = FrameRate::integer(100).expect("rate");
-        let take = live_take("Live".into(), vec!["A:a".into(), "A:b".into()], rate).expect("take");
-        let last = take.frame_count - 1;
-        assert_eq!(take.frame_count, 400, "4 s at 100 Hz");
-        let mut session = Session {
-            take: Some(take),
-            ..Session::default()
-        };
-        let mut link = LiveLink::default();
-        // 10, a late duplicate, then 13: 11 and 12 never came.
-        let ups = [update(10, 0.1), update(9, 9.0), update(13, 0.4)];
-        assert!(push_updates(&mut session, &mut link, &ups));
-        let m = session
-            .take
-            .as_ref()
-            .and_then(|t| t.markers.as_ref())
-            .expect("markers");
-        assert_eq!(m.position(last, 0), Some([0.4, 1.0, 2.0]));
-        assert_eq!(m.position(last - 1, 0), None, "12 lost");
-        assert_eq!(m.position(last - 2, 0), None, "11 lost");
-        assert_eq!(m.position(last - 3, 0), Some([0.1, 1.0, 2.0]));
-        assert_eq!(m.position(last, 1), None, "a gap stays a gap");
-        assert_eq!(link.shown.map(|s| s.frame_number), Some(13));
-        // Nothing newer: nothing changes.
-        assert!(!push_updates(&mut session, &mut link, &[update(12, 5.0)]));
-        // A jump longer than the ring clears it.
-        assert!(push_updates(&mut session, &mut link, &[update(5000, 0.5)]));
-        let m = session
-            .take
-            .as_ref()
-            .and_then(|t| t.markers.as_ref())
-            .expect("markers");
-        assert_eq!(m.position(last, 0), Some([0.5, 1.0, 2.0]));
-        assert_eq!((0..last).filter(|&f| m.position(f, 0).is_some()).count(), 0);
-    }
 
     #[test]
     fn recordings_go_beside_the_library_unless_told() {

@@ -130,7 +130,8 @@ pub enum CameraCommand {
     ToggleFollow,
 }
 
-/// Requests of the Live panel (see [`crate::live`]): connect to a NatNet server, record.
+/// Requests of the Live panel (see [`crate::live`]): connect to a NatNet server or listen for a
+/// VMC skeleton stream, solve live, receive faces, record.
 #[derive(Message, Debug, Clone, PartialEq)]
 pub enum LiveCommand {
     /// Connect to a NatNet server (a running link is replaced). Addresses are IP literals: the
@@ -143,6 +144,18 @@ pub enum LiveCommand {
         /// Local address to bind (127.0.0.1; 0.0.0.0 to reach other hosts).
         local: std::net::IpAddr,
     },
+    /// Listen for a VMC skeleton stream (an inertial suit, a VMC performer) on this local
+    /// address (a running link is replaced).
+    ListenVmc {
+        /// Local address and port to bind (127.0.0.1:39539; 0.0.0.0 to hear other hosts).
+        bind: std::net::SocketAddr,
+    },
+    /// Solve NatNet marker streams live with this marker set (preset name such as `cmu41`, or a
+    /// JSON file), per actor calibrated then warm-started; `None`: no live solve. A connected
+    /// link restarts with it.
+    SetSolve(Option<String>),
+    /// Receive Live Link Face (iPhone ARKit faces) on this local address; `None`: stop.
+    ListenFaces(Option<std::net::SocketAddr>),
     /// Stop receiving (a recording in progress is saved first).
     Disconnect,
     /// Start recording the stream (every frame from now on, kept by the live stage).

@@ -334,19 +334,10 @@ fn ui_system(
             }),
         }),
         cleanup: cleanup_view(&data, frame),
-        live: data.live.as_ref().map(|l| crate::live::panel::LiveView {
-            connection: l.connection.as_ref(),
-            status: &l.status,
-            frames_drained: l.frames_drained,
-            queue_dropped: l.frames_queue_dropped,
-            recording_s: l.recording_since.map(|t| t.elapsed().as_secs_f64()),
-            saving: l.saving(),
-            following: l.following,
-            drawn: l.drawn_percentiles(),
-            folder: l.folder(data.browser.as_ref().and_then(|b| b.path.as_deref())),
-            last_saved: l.last_saved.as_deref(),
-            error: l.error.as_deref(),
-        }),
+        live: data
+            .live
+            .as_ref()
+            .map(|l| l.view(l.folder(data.browser.as_ref().and_then(|b| b.path.as_deref())))),
         compare: data
             .comparison
             .as_ref()

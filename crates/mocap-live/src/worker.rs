@@ -2,6 +2,11 @@
 //! worker owns the [`LiveClient`] and the [`Session`] (recording, live solve) and publishes
 //! each frame's markers and poses through a small [`BoundedQueue`] that the consumer drains
 //! once per drawn frame. Nothing the consumer calls waits on the network or the solver.
+//!
+//! Recording without reconnecting: [`LiveWorker::start_recording`] starts a second session that
+//! keeps every frame from then on (and solves them from its own calibration when asked, as
+//! `mocap live record --solve` does), fed the same events; [`LiveWorker::stop_recording`]
+//! hands it back through a channel while the link stays up.
 
 use crate::client::{ClientConfig, ClientError, LiveClient, LiveEvent};
 use crate::queue::BoundedQueue;
@@ -10,7 +15,7 @@ use crate::session::{Session, SolveConfig};
 use mocap_data::{MarkerSample, Skeleton};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -45,6 +50,16 @@ pub struct LiveStatus {
     pub error: Option<String>,
     /// Seconds since the last datagram (`None` before any): a banner above a second or two.
     pub silent_s: Option<f64>,
+    /// Frames stored by the running recording (`None`: not recording).
+    pub recording_frames: Option<usize>,
+}
+
+/// Requests to the worker thread.
+enum Control {
+    /// Start a recording session (solving with this configuration when given).
+    Start(Option<SolveConfig>),
+    /// Hand the recording session back here.
+    Stop(mpsc::Sender<Session>),
 }
 
 /// A running live session.
@@ -55,6 +70,7 @@ pub struct LiveWorker {
     pub updates: Arc<BoundedQueue<LiveUpdate>>,
     status: Arc<Mutex<LiveStatus>>,
     stop: Arc<AtomicBool>,
+    control: mpsc::Sender<Control>,
     thread: Option<JoinHandle<Session>>,
 }
 
@@ -70,9 +86,23 @@ impl LiveWorker {
         let status = Arc::new(Mutex::new(LiveStatus::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let (u, s, st) = (updates.clone(), status.clone(), stop.clone());
+        let (control, requests) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("live-session".into())
-            .spawn(move || run(client, Session::new(record, solve), &u, &s, &st))
+            .spawn(move || {
+                let recording = RecordConfig {
+                    keep_frames: true,
+                    ..record.clone()
+                };
+                let sink = Sinks {
+                    updates: &u,
+                    status: &s,
+                    stop: &st,
+                    requests: &requests,
+                    recording,
+                };
+                run(client, Session::new(record, solve), &sink)
+            })
             .map_err(|source| ClientError::Io {
                 what: "spawn",
                 source,
@@ -81,8 +111,25 @@ impl LiveWorker {
             updates,
             status,
             stop,
+            control,
             thread: Some(thread),
         })
+    }
+
+    /// Starts keeping every frame from now on in a recording session (solved from its own
+    /// calibration when `solve` is given); the link stays up. A running recording is replaced.
+    pub fn start_recording(&self, solve: Option<SolveConfig>) {
+        let _ = self.control.send(Control::Start(solve));
+    }
+
+    /// Ends the running recording: its session (recorder, solver) arrives on the returned
+    /// channel once the worker thread sees the request (at most a few tens of milliseconds);
+    /// the channel closes without one when nothing was recording. Finish it with
+    /// [`finish_session`].
+    pub fn stop_recording(&self) -> mpsc::Receiver<Session> {
+        let (tx, rx) = mpsc::channel();
+        let _ = self.control.send(Control::Stop(tx));
+        rx
     }
 
     /// A copy of the status (cheap: no frame data).
@@ -101,12 +148,26 @@ impl LiveWorker {
 
     /// Stops, then builds the recording (see [`crate::Recorder::finish`]).
     pub fn finish_recording(self) -> Option<(Recording, Session)> {
-        let mut s = self.finish()?;
-        let _ = s.finish_solve();
-        s.recorder.count_unknown();
-        let r = s.recorder.finish().ok()?;
-        Some((r, s))
+        finish_session(self.finish()?)
     }
+}
+
+/// Solves what a session still buffers and builds its recording (`None`: nothing stored).
+pub fn finish_session(mut s: Session) -> Option<(Recording, Session)> {
+    let _ = s.finish_solve();
+    s.recorder.count_unknown();
+    let r = s.recorder.finish().ok()?;
+    Some((r, s))
+}
+
+/// Where the worker thread publishes, and what it is asked.
+struct Sinks<'a> {
+    updates: &'a BoundedQueue<LiveUpdate>,
+    status: &'a Mutex<LiveStatus>,
+    stop: &'a AtomicBool,
+    requests: &'a mpsc::Receiver<Control>,
+    /// Limits of a recording session.
+    recording: RecordConfig,
 }
 
 impl Drop for LiveWorker {
@@ -118,24 +179,48 @@ impl Drop for LiveWorker {
     }
 }
 
-fn run(
-    client: LiveClient,
-    mut session: Session,
-    updates: &BoundedQueue<LiveUpdate>,
-    status: &Mutex<LiveStatus>,
-    stop: &AtomicBool,
-) -> Session {
+fn run(client: LiveClient, mut session: Session, sink: &Sinks<'_>) -> Session {
+    let (updates, status, stop) = (sink.updates, sink.status, sink.stop);
+    // The latest server info, model definitions and rate: a recording session starts with them.
+    let mut context: Vec<LiveEvent> = Vec::new();
+    let mut recording: Option<Session> = None;
     let mut columns = HashMap::new();
     let mut labels_known = false;
     let mut pending: VecDeque<RawFrame> = VecDeque::new();
     let mut last_heard: Option<Instant> = None;
     let mut last_status = Instant::now();
     while !stop.load(Ordering::Relaxed) {
+        while let Ok(req) = sink.requests.try_recv() {
+            match req {
+                Control::Start(solve) => {
+                    let mut r = Session::new(sink.recording.clone(), solve);
+                    for e in &context {
+                        let _ = r.handle(e);
+                    }
+                    recording = Some(r);
+                }
+                Control::Stop(tx) => {
+                    if let Some(r) = recording.take() {
+                        let _ = tx.send(r);
+                    }
+                }
+            }
+        }
         let ev = client.events.pop_timeout(Duration::from_millis(20));
         let mut st_changes: Option<LiveStatus> = None;
         if let Some(ev) = &ev {
             last_heard = Some(Instant::now());
-            let result = session.handle(ev);
+            if !matches!(ev, LiveEvent::Frame(_)) {
+                context.retain(|c| std::mem::discriminant(c) != std::mem::discriminant(ev));
+                context.push(ev.clone());
+            }
+            let mut result = session.handle(ev);
+            if let Some(r) = &mut recording
+                && let Err(e) = r.handle(ev)
+                && result.is_ok()
+            {
+                result = Err(e);
+            }
             match ev {
                 LiveEvent::ModelDef(d) => {
                     let (labels, c) = labels_of(Some(d));
@@ -203,6 +288,7 @@ fn run(
             let malformed = client.stats.packets_malformed.load(Ordering::Relaxed);
             st.report = session.report(malformed);
             st.silent_s = last_heard.map(|t| t.elapsed().as_secs_f64());
+            st.recording_frames = recording.as_ref().map(|r| r.recorder.frames_stored());
             if let Some(s) = &session.solver
                 && st.skeletons.len() != s.actors.len()
             {
