@@ -69,7 +69,36 @@ fn stage(app: &mut App, bvh: &Path, glb: &Path) -> Entity {
     root
 }
 
+/// Updates until every character is driven with its joints bound, or undriven: its file is read
+/// and its retarget prepared on a worker thread (a rebuilt map goes through that again); then a
+/// few more updates for the bone map bookkeeping.
 fn settle(app: &mut App) {
+    let t0 = std::time::Instant::now();
+    loop {
+        app.update();
+        let mut q = app
+            .world_mut()
+            .query::<(Entity, &mocap_studio::model::scene::CharacterModel)>();
+        let chars: Vec<Entity> = q.iter(app.world()).map(|(e, _)| e).collect();
+        let done = !chars.is_empty()
+            && chars.iter().all(|&e| {
+                app.world()
+                    .get::<CharacterDrive>(e)
+                    .is_some_and(|d| d.joints.is_some())
+                    || app
+                        .world()
+                        .get::<mocap_studio::character::CharacterUndriven>(e)
+                        .is_some()
+            });
+        if done {
+            break;
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(60),
+            "characters not prepared after 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     for _ in 0..4 {
         app.update();
     }
@@ -84,8 +113,8 @@ fn driven_joint(app: &App, root: Entity, bone: HumanBone) -> String {
     assert!(d.joints.is_some(), "joints bound");
     let b = d
         .retarget
-        .motion
-        .bones
+        .retargeter
+        .bones()
         .iter()
         .find(|b| b.bone == bone)
         .expect("bone retargeted");

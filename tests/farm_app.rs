@@ -56,6 +56,7 @@ fn send_to_farm_records_versions_and_logs_the_run() {
         LibraryCommand::SendToFarm {
             ids: vec![id],
             steps: "clean".into(),
+            engine: mocap_farm::Engine::Local,
         },
     );
     wait(&mut app, |b| b.farm.is_some());
@@ -68,9 +69,10 @@ fn send_to_farm_records_versions_and_logs_the_run() {
         .map(|e| e.text.clone())
         .collect();
     assert!(
-        log.iter()
-            .any(|l| l.contains("Farm (clean on 1 take(s)): 1 job(s) run")
-                && l.contains("1 new version(s), 0 failed")),
+        log.iter().any(
+            |l| l.contains("Farm (clean on 1 take(s), local): 1 job(s) run")
+                && l.contains("1 new version(s), 0 failed")
+        ),
         "{log:?}"
     );
     let mut lib = take_library::Library::open(&db, take_library::OpenMode::MustExist).expect("lib");

@@ -246,6 +246,8 @@ pub enum UiCommand {
     OpenShotsDialog,
     /// Show the native dialog to open or create a take library.
     OpenLibraryDialog,
+    /// Ask where to write a dailies playlist's HTML review report (the playlist's name).
+    ExportPlaylistDialog(String),
     /// Show the native folder dialog, then import that capture folder into the library.
     ImportFolderDialog,
     /// Show the native save dialog, then write the review report of a scene and/or capture

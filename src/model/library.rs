@@ -114,6 +114,25 @@ pub struct TakeBrowser {
     pub(crate) matched_generation: Option<u64>,
     /// A farm run started from the studio: what it runs (in words) and when it started.
     pub farm: Option<(String, std::time::Instant)>,
+    /// The running farm run's jobs: (finished, failed, in the plan), from its status files.
+    pub farm_progress: Option<(usize, usize, usize)>,
+    /// A PostgreSQL library being connected to on a worker thread: its URL (password hidden).
+    pub opening: Option<String>,
+    /// Notifications for [`TakeBrowser::author`] since the library was opened, oldest first
+    /// (at most [`MAX_NOTICES`]).
+    pub notices: Vec<take_library::notices::Notice>,
+    /// How many of `notices` arrived since the list was last looked at.
+    pub unread: usize,
+    /// Ledger sequence number up to which notifications were read (`None`: not yet).
+    pub(crate) notice_mark: Option<i64>,
+    /// Frame to go to once the take being opened is in the session (a notification's note).
+    pub(crate) pending_seek: Option<usize>,
+    /// Dailies playlists of the library (names).
+    pub playlists: Vec<String>,
+    /// The dailies playlist being played in sequence.
+    pub dailies: Option<DailiesPlay>,
+    /// Farm engines and whether each can run on this machine (looked up once).
+    pub engines: Vec<mocap_farm::send::EngineChoice>,
     /// A capture folder being imported on a worker thread: the folder and its progress.
     pub importing: Option<(
         PathBuf,
@@ -127,6 +146,7 @@ impl TakeBrowser {
         Self {
             author,
             sort: (SortColumn::Name, true),
+            engines: mocap_farm::send::engine_choices(),
             ..Default::default()
         }
     }
@@ -137,16 +157,55 @@ impl TakeBrowser {
         self.active.as_ref().map(|t| t.summary.id).or(self.selected)
     }
 
+    /// True once notifications are being followed (the library was read once after opening:
+    /// later commits by others notify).
+    pub fn notices_ready(&self) -> bool {
+        self.notice_mark.is_some()
+    }
+
     /// Asks for a re-read on the next update (after an edit).
     pub fn mark_dirty(&mut self) {
         self.dirty = true;
     }
 }
 
+/// Most notifications kept in [`TakeBrowser::notices`] (older ones are dropped).
+pub const MAX_NOTICES: usize = 200;
+
+/// A dailies playlist played in sequence: each take opened in order with its notes, the next
+/// one when playback reaches the end of the take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DailiesPlay {
+    /// Playlist name.
+    pub name: String,
+    /// Its entries in play order.
+    pub items: Vec<take_library::dailies::PlaylistItem>,
+    /// Index into `items` of the entry shown.
+    pub index: usize,
+    /// The entry's take is open and was seen playing (its end then advances the playlist).
+    pub(crate) started: bool,
+    /// Play was asked for the entry's take.
+    pub(crate) play_sent: bool,
+}
+
+impl DailiesPlay {
+    /// A playlist at its first entry.
+    pub fn new(name: String, items: Vec<take_library::dailies::PlaylistItem>) -> Self {
+        Self {
+            name,
+            items,
+            index: 0,
+            started: false,
+            play_sent: false,
+        }
+    }
+}
+
 /// Requests to the take library that are not data edits (edits are [`EditCommand::Library`](crate::model::edit::EditCommand::Library)).
 #[derive(Message, Debug, Clone, PartialEq)]
 pub enum LibraryCommand {
-    /// Open (or create, when missing) a library file.
+    /// Open (or create, when missing) a library file, or a PostgreSQL library by its
+    /// `postgres://` URL (connected on a worker thread).
     Open(PathBuf),
     /// Close the library.
     Close,
@@ -169,6 +228,30 @@ pub enum LibraryCommand {
         ids: Vec<i64>,
         /// Comma-separated steps.
         steps: String,
+        /// The scheduler: local, slurm or opencue.
+        engine: mocap_farm::Engine,
+    },
+    /// Mark every notification read (the list was opened).
+    ReadNotices,
+    /// Open a take and go to a frame (a notification's note).
+    OpenAt {
+        /// Library take id.
+        take_id: i64,
+        /// Frame index from 0 of the take (`None`: stay at the start).
+        frame: Option<usize>,
+    },
+    /// Play a dailies playlist from its first entry.
+    PlayDailies(String),
+    /// Go to the next (+1) or previous (−1) dailies entry.
+    StepDailies(i64),
+    /// Stop playing dailies (the open take stays).
+    StopDailies,
+    /// Write a playlist's HTML review report.
+    ExportPlaylist {
+        /// Playlist name.
+        name: String,
+        /// Output file.
+        path: PathBuf,
     },
     /// Write the review report (HTML) for a scene and/or a capture session, or for every take.
     ExportReport {

@@ -86,6 +86,12 @@ pub struct Settings {
     pub recent_files: Vec<PathBuf>,
     /// The take library opened last (offered again in the File menu).
     pub last_library: Option<PathBuf>,
+    /// Take libraries opened lately, most recent first: files, and `postgres://` URLs without
+    /// their password (never stored; the server's own authentication applies).
+    pub recent_libraries: Vec<String>,
+    /// The studio's user: author of notes and status changes, and whose notifications the
+    /// Takes panel shows (empty: `$MOCAP_USER`, else `$USER`).
+    pub user: String,
     /// Hotkey bindings that differ from the defaults (see [`crate::model::hotkeys`]).
     pub hotkeys: crate::model::hotkeys::Hotkeys,
 }
@@ -109,6 +115,8 @@ impl Default for Settings {
             show_frames: false,
             recent_files: Vec::new(),
             last_library: None,
+            recent_libraries: Vec::new(),
+            user: String::new(),
             hotkeys: Default::default(),
         }
     }
@@ -121,6 +129,46 @@ impl Settings {
         self.recent_files.retain(|p| *p != path);
         self.recent_files.insert(0, path);
         self.recent_files.truncate(MAX_RECENT);
+    }
+}
+
+/// Libraries kept in [`Settings::recent_libraries`].
+pub const MAX_RECENT_LIBRARIES: usize = 8;
+
+impl Settings {
+    /// Puts the library `path` (a file or a `postgres://` URL) at the top of the recent
+    /// libraries; a URL's password is left out.
+    pub fn add_recent_library(&mut self, path: &Path) {
+        let text = path.to_string_lossy();
+        let entry = if take_library::store::is_postgres_url(&text) {
+            without_password(text.trim())
+        } else {
+            path.canonicalize()
+                .unwrap_or_else(|_| path.to_path_buf())
+                .to_string_lossy()
+                .into_owned()
+        };
+        self.recent_libraries.retain(|p| *p != entry);
+        self.recent_libraries.insert(0, entry);
+        self.recent_libraries.truncate(MAX_RECENT_LIBRARIES);
+    }
+}
+
+/// `url` without the password of its user (`postgres://anna:pw@h/db` → `postgres://anna@h/db`).
+pub fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
+            format!("{scheme}://{user}@{host}{tail}")
+        }
+        None => url.to_string(),
     }
 }
 

@@ -8,11 +8,20 @@
 //! The snapshot is re-read when an edit lands and every [`REFRESH_S`] seconds, so an import or a
 //! note written by the CLI meanwhile shows up.
 
+mod farm;
 pub mod panel;
+mod team;
 
-use crate::model::library::{LibraryCommand, OpenLibrary, SortColumn, TakeBrowser, default_author};
+use farm::{FarmJob, finish_farm, poll_farm, start_farm};
+use team::{OpenJob, finish_open, follow_dailies, follow_settings_user, start_open};
+
+use crate::model::commands::PlaybackCommand;
+use crate::model::library::{
+    DailiesPlay, LibraryCommand, OpenLibrary, SortColumn, TakeBrowser, default_author,
+};
 use crate::model::util::{natural_cmp, write_atomically};
 use std::path::PathBuf;
+use take_library::store::is_postgres_url;
 
 use bevy::prelude::*;
 use take_library::{FileKind, Library, OpenMode, TakeDetail, TakeRow, TakeStatus};
@@ -26,8 +35,9 @@ use crate::model::session::Session;
 use crate::model::session::SessionCommand;
 use crate::session::SessionSet;
 
-/// How often the browser re-reads the library to pick up other writers, seconds.
-pub const REFRESH_S: f64 = 2.0;
+/// How often the browser checks the library for other writers' commits, seconds (a re-read
+/// follows only when one committed: SQLite's `data_version`, PostgreSQL's NOTIFY).
+pub const REFRESH_S: f64 = 0.5;
 
 /// Systems that open the library, apply [`LibraryCommand`]s and refresh the snapshot (after
 /// [`HistorySet`], which applies library edits).
@@ -44,6 +54,7 @@ impl Plugin for TakesPlugin {
             .init_resource::<OpenLibrary>()
             .init_resource::<ImportJob>()
             .init_resource::<FarmJob>()
+            .init_resource::<OpenJob>()
             .init_resource::<TimelineLanes>()
             .add_message::<LibraryCommand>()
             .add_message::<crate::model::compare::CompareCommand>()
@@ -52,10 +63,14 @@ impl Plugin for TakesPlugin {
                 PreUpdate,
                 (
                     apply_library_commands,
+                    finish_open,
                     finish_import,
                     finish_farm,
+                    poll_farm,
                     follow_session,
+                    follow_settings_user,
                     refresh,
+                    follow_dailies,
                 )
                     .chain()
                     .in_set(TakesSet),
@@ -129,7 +144,7 @@ type ImportResult = Result<take_library::import::ImportReport, String>;
 
 /// The result of a worker thread's job once it has one (the job is then cleared); `None` while
 /// it runs or when there is none.
-fn take_finished<T>(
+pub(crate) fn take_finished<T>(
     job: &mut Option<std::sync::Mutex<std::sync::mpsc::Receiver<Result<T, String>>>>,
     what: &str,
 ) -> Option<Result<T, String>> {
@@ -178,103 +193,6 @@ fn finish_import(
             format!("Import {}: {e}", folder.display()),
             now,
         ),
-    }
-}
-
-/// The studio's farm run (see [`LibraryCommand::SendToFarm`]).
-#[derive(Resource, Default)]
-struct FarmJob(Option<std::sync::Mutex<std::sync::mpsc::Receiver<FarmResult>>>);
-
-type FarmResult = Result<mocap_farm::send::SendOutcome, String>;
-
-/// The farm request for `ids`: the open library, this installation's `mocap`, outputs in a
-/// `farm/` folder beside the library.
-fn farm_request(
-    browser: &TakeBrowser,
-    ids: Vec<i64>,
-    steps: &str,
-) -> Result<mocap_farm::send::SendRequest, String> {
-    let library = browser
-        .path
-        .clone()
-        .ok_or("open a take library first (File → Take library…)")?;
-    if ids.is_empty() {
-        return Err("select a take first".into());
-    }
-    let steps = mocap_farm::Step::parse_list(steps).map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().ok();
-    let program = mocap_farm::send::find_mocap(exe.as_deref()).ok_or(
-        "the `mocap` command-line tool is not beside the studio or on PATH (set MOCAP_CLI)",
-    )?;
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let base = if take_library::store::is_postgres_url(&library.to_string_lossy()) {
-        crate::model::settings::config_dir()
-            .unwrap_or_else(std::env::temp_dir)
-            .join("farm")
-    } else {
-        library
-            .parent()
-            .map_or_else(|| PathBuf::from("farm"), |d| d.join("farm"))
-    };
-    Ok(mocap_farm::send::SendRequest {
-        library,
-        take_ids: ids,
-        steps,
-        options: mocap_farm::StepOptions::default(),
-        program,
-        version: env!("CARGO_PKG_VERSION").into(),
-        folder: base.join(format!("studio-{stamp}")),
-        workers: 0,
-        max_retries: 1,
-    })
-}
-
-/// Logs a finished farm run and re-reads the library (its results are new versions).
-fn finish_farm(
-    mut job: ResMut<FarmJob>,
-    mut browser: ResMut<TakeBrowser>,
-    mut log: ResMut<AppLog>,
-    time: Res<Time<Real>>,
-) {
-    let Some(result) = take_finished(&mut job.0, "the farm run") else {
-        return;
-    };
-    let what = browser.farm.take().map(|(w, _)| w).unwrap_or_default();
-    let now = time.elapsed_secs_f64();
-    match result {
-        Ok(o) => {
-            let r = &o.report;
-            let level = if r.failed.is_empty() {
-                LogLevel::Info
-            } else {
-                LogLevel::Error
-            };
-            let mut text = format!(
-                "Farm ({what}): {} job(s) run, {} current already, {} new version(s), {} failed",
-                r.submitted,
-                r.up_to_date,
-                r.recorded.len(),
-                r.failed.len()
-            );
-            if let Some(f) = r.failed.first() {
-                text.push_str(&format!(
-                    "; first failure {} (log {})",
-                    f.outcome.job,
-                    f.outcome.log.display()
-                ));
-            }
-            if !o.without_c3d.is_empty() {
-                text.push_str(&format!(
-                    "; skipped (no .c3d): {}",
-                    o.without_c3d.join(", ")
-                ));
-            }
-            log.push(level, text, now);
-            browser.dirty = true;
-        }
-        Err(e) => log.push(LogLevel::Error, format!("Farm ({what}): {e}"), now),
     }
 }
 
@@ -330,32 +248,84 @@ fn start_import(
     browser.importing = Some((folder, progress));
 }
 
-/// Starts a farm run of `steps` on the takes `ids` on a worker thread.
-fn start_farm(
-    ids: Vec<i64>,
-    steps: &str,
+/// Makes `lib` the open library (`path`: its file or URL) and resets what the browser showed.
+pub(crate) fn install_library(
+    lib: Library,
+    path: PathBuf,
+    library: &OpenLibrary,
     browser: &mut TakeBrowser,
-    farm: &mut FarmJob,
     log: &mut AppLog,
     now: f64,
 ) {
-    let what = format!("{steps} on {} take(s)", ids.len());
-    match farm_request(browser, ids, steps) {
-        Ok(req) if farm.0.is_none() => {
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let _ = tx.send(mocap_farm::send::send(&req).map_err(|e| e.to_string()));
-            });
-            farm.0 = Some(std::sync::Mutex::new(rx));
-            log.push(LogLevel::Info, format!("Sent to the farm: {what}"), now);
-            browser.farm = Some((what, std::time::Instant::now()));
-        }
-        Ok(_) => log.push(
-            LogLevel::Warning,
-            "A farm run from the studio is still going: wait for it to finish",
-            now,
+    *library
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(lib);
+    log.push(
+        LogLevel::Info,
+        format!(
+            "Opened take library {}",
+            take_library::store::redact_url(&path.to_string_lossy())
         ),
-        Err(e) => log.push(LogLevel::Error, format!("Send to farm: {e}"), now),
+        now,
+    );
+    let author = std::mem::take(&mut browser.author);
+    let (filter, sort) = (std::mem::take(&mut browser.filter), browser.sort);
+    *browser = TakeBrowser::new(author);
+    browser.sort = sort;
+    // The day and scene filters name things of the old library.
+    browser.filter.text = filter.text;
+    browser.filter.status = filter.status;
+    browser.path = Some(path);
+    browser.dirty = true;
+}
+
+/// Opens take `id`'s files in the session; false (and a log line) when it has none to open.
+fn open_take(
+    id: i64,
+    library: &OpenLibrary,
+    browser: &mut TakeBrowser,
+    session: &mut MessageWriter<SessionCommand>,
+    log: &mut AppLog,
+    now: f64,
+) -> bool {
+    match library.with(|l| l.take(id)) {
+        Some(Ok(detail)) => {
+            let files = openable_files(&detail);
+            if files.is_empty() {
+                log.push(
+                    LogLevel::Warning,
+                    format!(
+                        "Take {} has no file the studio can open (C3D, TRC, BVH, ASF/AMC)",
+                        detail.summary.name
+                    ),
+                    now,
+                );
+                return false;
+            }
+            if let Some(missing) = files.iter().find(|p| !p.exists()) {
+                log.push(
+                    LogLevel::Error,
+                    format!(
+                        "Take {}: {} is missing (moved? re-run `mocap takes import` on its folder)",
+                        detail.summary.name,
+                        missing.display()
+                    ),
+                    now,
+                );
+                return false;
+            }
+            browser.pending_active = Some(id);
+            browser.selected = Some(id);
+            session.write(SessionCommand::Close);
+            session.write(SessionCommand::Open(files));
+            true
+        }
+        Some(Err(e)) => {
+            log.push(LogLevel::Error, format!("Open take: {e}"), now);
+            false
+        }
+        None => false,
     }
 }
 
@@ -402,13 +372,14 @@ fn take_files(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn apply_library_commands(
-    mut farm: ResMut<FarmJob>,
-    mut imports: ResMut<ImportJob>,
+    (mut farm, mut imports, mut opens): (ResMut<FarmJob>, ResMut<ImportJob>, ResMut<OpenJob>),
     mut commands: MessageReader<LibraryCommand>,
     mut browser: ResMut<TakeBrowser>,
     library: Res<OpenLibrary>,
     mut session: MessageWriter<SessionCommand>,
+    mut transport: MessageWriter<PlaybackCommand>,
     mut compare: MessageWriter<crate::model::compare::CompareCommand>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
@@ -416,30 +387,17 @@ fn apply_library_commands(
     let now = time.elapsed_secs_f64();
     for cmd in commands.read().cloned() {
         match cmd {
+            LibraryCommand::Open(path) if is_postgres_url(&path.to_string_lossy()) => {
+                start_open(path, &mut browser, &mut opens);
+            }
             LibraryCommand::Open(path) => match Library::open(&path, OpenMode::CreateIfMissing) {
-                Ok(lib) => {
-                    *library
-                        .0
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(lib);
-                    log.push(
-                        LogLevel::Info,
-                        format!("Opened take library {}", path.display()),
-                        now,
-                    );
-                    browser.path = Some(path);
-                    browser.selected = None;
-                    browser.active = None;
-                    browser.matched_generation = None;
-                    browser.error = None;
-                    browser.dirty = true;
-                }
+                Ok(lib) => install_library(lib, path, &library, &mut browser, &mut log, now),
                 // A foreign, corrupt or newer file is refused untouched; say so, keep going.
-                Err(e) => log.push(
-                    LogLevel::Error,
-                    format!("Cannot open take library {}: {e}", path.display()),
-                    now,
-                ),
+                Err(e) => {
+                    let text = format!("Cannot open take library {}: {e}", path.display());
+                    log.push(LogLevel::Error, text.clone(), now);
+                    browser.error = Some(text);
+                }
             },
             LibraryCommand::Close => {
                 *library
@@ -464,11 +422,15 @@ fn apply_library_commands(
             }
             LibraryCommand::Select(id) => browser.selected = id,
             LibraryCommand::OpenTake(id) => {
-                if let Some(files) = take_files(&library, id, &mut log, now) {
-                    browser.pending_active = Some(id);
-                    browser.selected = Some(id);
-                    session.write(SessionCommand::Close);
-                    session.write(SessionCommand::Open(files));
+                open_take(id, &library, &mut browser, &mut session, &mut log, now);
+            }
+            LibraryCommand::OpenAt { take_id, frame } => {
+                if browser.active.as_ref().map(|a| a.summary.id) == Some(take_id) {
+                    if let Some(f) = frame {
+                        transport.write(PlaybackCommand::Seek(f));
+                    }
+                } else if open_take(take_id, &library, &mut browser, &mut session, &mut log, now) {
+                    browser.pending_seek = frame;
                 }
             }
             LibraryCommand::CompareTake(id) => {
@@ -476,11 +438,70 @@ fn apply_library_commands(
                     compare.write(crate::model::compare::CompareCommand::Open(files));
                 }
             }
+            LibraryCommand::ReadNotices => browser.unread = 0,
+            LibraryCommand::PlayDailies(name) => match library.with(|l| l.playlist(&name)) {
+                Some(Ok(items)) if !items.is_empty() => {
+                    let first = items[0].take_id;
+                    log.push(
+                        LogLevel::Info,
+                        format!("Playing dailies {name} ({} takes)", items.len()),
+                        now,
+                    );
+                    browser.dailies = Some(DailiesPlay::new(name, items));
+                    open_take(first, &library, &mut browser, &mut session, &mut log, now);
+                }
+                Some(Ok(_)) => log.push(
+                    LogLevel::Warning,
+                    format!("Dailies {name} has no takes"),
+                    now,
+                ),
+                Some(Err(e)) => log.push(LogLevel::Error, format!("Dailies {name}: {e}"), now),
+                None => {}
+            },
+            LibraryCommand::StepDailies(step) => {
+                let Some(d) = browser.dailies.as_mut() else {
+                    continue;
+                };
+                let next = d.index as i64 + step;
+                let Some(item) = usize::try_from(next).ok().and_then(|i| d.items.get(i)) else {
+                    if next >= d.items.len() as i64 {
+                        log.push(LogLevel::Info, format!("Dailies {} finished", d.name), now);
+                        browser.dailies = None;
+                    }
+                    continue;
+                };
+                let id = item.take_id;
+                d.index = next as usize;
+                d.started = false;
+                d.play_sent = false;
+                open_take(id, &library, &mut browser, &mut session, &mut log, now);
+            }
+            LibraryCommand::StopDailies => {
+                browser.dailies = None;
+                transport.write(PlaybackCommand::Pause);
+            }
+            LibraryCommand::ExportPlaylist { name, path } => {
+                let html = library.with(|l| l.playlist_html(&name, "Mocap Studio"));
+                let outcome = match html {
+                    Some(Ok(html)) => write_atomically(&path, html.as_bytes())
+                        .map_err(|e| format!("{}: {e}", path.display())),
+                    Some(Err(e)) => Err(e.to_string()),
+                    None => Err("no take library is open".into()),
+                };
+                match outcome {
+                    Ok(()) => log.push(
+                        LogLevel::Info,
+                        format!("Wrote dailies report {}", path.display()),
+                        now,
+                    ),
+                    Err(e) => log.push(LogLevel::Error, format!("Dailies report: {e}"), now),
+                }
+            }
             LibraryCommand::ImportFolder(folder) => {
                 start_import(folder, &mut browser, &mut imports, &mut log, now);
             }
-            LibraryCommand::SendToFarm { ids, steps } => {
-                start_farm(ids, &steps, &mut browser, &mut farm, &mut log, now);
+            LibraryCommand::SendToFarm { ids, steps, engine } => {
+                start_farm(ids, &steps, engine, &mut browser, &mut farm, &mut log, now);
             }
             LibraryCommand::ExportReport {
                 path,
@@ -516,6 +537,7 @@ fn apply_library_commands(
 
 /// Finds the library take of the session's take (by the files it was opened from).
 fn follow_session(
+    mut transport: MessageWriter<PlaybackCommand>,
     session: Res<Session>,
     library: Res<OpenLibrary>,
     mut browser: ResMut<TakeBrowser>,
@@ -544,6 +566,9 @@ fn follow_session(
     browser.active = found.flatten();
     if let Some(a) = &browser.active {
         browser.selected = Some(a.summary.id);
+        if let Some(f) = browser.pending_seek.take() {
+            transport.write(PlaybackCommand::Seek(f));
+        }
     }
     browser.matched_generation = Some(session.generation);
 }
@@ -574,10 +599,15 @@ fn refresh(
         let scenes = l.scenes()?;
         let sessions = l.sessions()?;
         let active = active_id.map(|id| l.take(id)).transpose()?;
-        Ok::<_, take_library::LibraryError>((rows, scenes, sessions, active))
+        let playlists = l.playlists()?;
+        Ok::<_, take_library::LibraryError>((rows, scenes, sessions, active, playlists))
     });
+    library.with(|l| team::update_notices(l, &mut browser));
     match read {
-        Some(Ok(((mut rows, total), scenes, sessions, active))) => {
+        Some(Ok(((mut rows, total), scenes, sessions, active, playlists))) => {
+            if browser.playlists != playlists {
+                browser.playlists = playlists;
+            }
             let (col, asc) = browser.sort;
             sort_rows(&mut rows, col, asc);
             if browser.rows != rows {

@@ -3,7 +3,9 @@
 //! [`LibraryCommand`].
 
 mod review;
+mod team;
 pub use review::*;
+pub use team::notice_text;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,60 +52,22 @@ pub struct TakesView<'a> {
     pub importing: Option<(&'a Path, usize, usize)>,
     /// A farm run from the studio: what runs, seconds since it started.
     pub farm: Option<(&'a str, f64)>,
-}
-
-/// The "Send to farm" menu: steps to run on the selected take or on every listed take.
-fn farm_menu(ui: &mut egui::Ui, v: &TakesView<'_>, out: &mut Vec<UiCommand>) {
-    let id = egui::Id::new("farm_steps");
-    let mut steps: [bool; 4] = ui
-        .data_mut(|d| d.get_temp(id))
-        .unwrap_or([true, false, false, false]);
-    ui.menu_button("Send to farm…", |ui| {
-        ui.label("Steps (each take: clean → solve → export → qc; qc checks the export)");
-        for (on, name) in steps.iter_mut().zip(["clean", "solve", "export", "qc"]) {
-            ui.checkbox(on, name);
-        }
-        let list: Vec<&str> = ["clean", "solve", "export", "qc"]
-            .into_iter()
-            .zip(steps)
-            .filter_map(|(n, on)| on.then_some(n))
-            .collect();
-        let send = |ids: Vec<i64>| {
-            UiCommand::Library(LibraryCommand::SendToFarm {
-                ids,
-                steps: list.join(","),
-            })
-        };
-        ui.separator();
-        let running = v.farm.is_some();
-        if let Some(sel) = v.selected
-            && ui
-                .add_enabled(
-                    !list.is_empty() && !running,
-                    egui::Button::new("Selected take"),
-                )
-                .clicked()
-        {
-            out.push(send(vec![sel]));
-            ui.close();
-        }
-        if ui
-            .add_enabled(
-                !list.is_empty() && !running && !v.rows.is_empty(),
-                egui::Button::new(format!("All {} listed takes", v.rows.len())),
-            )
-            .on_hover_text("The takes the filter shows (results become versions in the library)")
-            .clicked()
-        {
-            out.push(send(v.rows.iter().map(|r| r.summary.id).collect()));
-            ui.close();
-        }
-    })
-    .response
-    .on_hover_text(
-        "Run the pipeline on this machine's farm runner (as `mocap farm run --engine local`)",
-    );
-    ui.data_mut(|d| d.insert_temp(id, steps));
+    /// Its jobs: (finished, failed, in the plan).
+    pub farm_progress: Option<(usize, usize, usize)>,
+    /// Farm engines and why each cannot run here (if so).
+    pub engines: &'a [mocap_farm::send::EngineChoice],
+    /// Recently opened libraries (files and URLs), most recent first.
+    pub recent: &'a [String],
+    /// A team library being connected to (its URL, password hidden).
+    pub opening: Option<&'a str>,
+    /// Notifications for `author`, oldest first.
+    pub notices: &'a [take_library::notices::Notice],
+    /// How many of `notices` are unread.
+    pub unread: usize,
+    /// Dailies playlists of the library.
+    pub playlists: &'a [String],
+    /// The dailies playlist being played.
+    pub dailies: Option<&'a crate::model::library::DailiesPlay>,
 }
 
 /// Colour of a status badge.
@@ -166,25 +130,13 @@ pub fn status_edit(
 pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
     let mut out = Vec::new();
     let lib = |c| UiCommand::Library(c);
-    ui.horizontal(|ui| {
-        match v.path {
-            Some(p) => {
-                ui.label(egui::RichText::new("Library").strong());
-                ui.monospace(p.display().to_string())
-                    .on_hover_text("The same file `mocap takes --db` uses");
-            }
-            None => {
-                ui.weak("No take library open");
-            }
-        }
-        if ui.button("Open / create…").clicked() {
-            out.push(UiCommand::OpenLibraryDialog);
-        }
-        if v.path.is_some() {
+    team::library_bar(ui, v, &mut out);
+    if v.path.is_some() {
+        ui.horizontal(|ui| {
             if ui.button("Import folder…").clicked() {
                 out.push(UiCommand::ImportFolderDialog);
             }
-            farm_menu(ui, v, &mut out);
+            team::farm_menu(ui, v, &mut out);
             if ui
                 .button("Review report…")
                 .on_hover_text(
@@ -197,15 +149,21 @@ pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
                     v.filter.session.clone(),
                 ));
             }
-        }
-    });
+        });
+    }
     if let Some(e) = v.error {
         ui.colored_label(egui::Color32::from_rgb(235, 87, 87), e);
     }
     if let Some((what, secs)) = v.farm {
         ui.horizontal(|ui| {
             ui.spinner();
-            ui.label(format!("Farm: {what}, running for {secs:.0} s"));
+            let jobs = match v.farm_progress {
+                Some((done, failed, total)) => {
+                    format!(", {done} of {total} jobs done, {failed} failed")
+                }
+                None => String::new(),
+            };
+            ui.label(format!("Farm: {what}, running for {secs:.0} s{jobs}"));
         });
     }
     if let Some((folder, done, total)) = v.importing {
@@ -231,6 +189,7 @@ pub fn takes_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
         );
         return out;
     }
+    team::dailies_ui(ui, v, &mut out);
     // Filters.
     ui.horizontal(|ui| {
         let mut f = v.filter.clone();

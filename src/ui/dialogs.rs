@@ -405,6 +405,23 @@ pub(crate) fn file_request(cmd: UiCommand) -> Option<FileRequest> {
             .filter("Take library", &["db", "sqlite", "mocaplib"])
             .file_name("takes.db"),
         ),
+        UiCommand::ExportPlaylistDialog(name) => {
+            let file = format!("dailies-{}.html", name.replace(['/', '\\', ' '], "_"));
+            Some(
+                FileRequest::new(
+                    "Write the dailies review report (HTML)",
+                    PickMode::Save,
+                    |p| {
+                        Some(UiCommand::Library(LibraryCommand::ExportPlaylist {
+                            name,
+                            path: first(p)?,
+                        }))
+                    },
+                )
+                .filter("HTML", &["html"])
+                .file_name(file),
+            )
+        }
         UiCommand::ImportFolderDialog => Some(FileRequest::new(
             "Import a capture folder into the take library",
             PickMode::Folder,

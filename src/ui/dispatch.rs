@@ -69,8 +69,17 @@ pub(crate) fn dispatch_commands(
                 panels.cleanup.write(c);
             }
             UiCommand::Library(c) => {
-                if let LibraryCommand::Open(p) = &c {
-                    settings.last_library = Some(p.clone());
+                match &c {
+                    LibraryCommand::Open(p) => {
+                        settings.add_recent_library(p);
+                        if !take_library::store::is_postgres_url(&p.to_string_lossy()) {
+                            settings.last_library = Some(p.clone());
+                        }
+                    }
+                    LibraryCommand::SetAuthor(a) if !a.trim().is_empty() => {
+                        settings.user = a.trim().to_string();
+                    }
+                    _ => {}
                 }
                 panels.library.write(c);
             }
@@ -153,6 +162,7 @@ pub(crate) fn dispatch_commands(
             | UiCommand::OpenShotsDialog
             | UiCommand::OpenSubtitlesDialog(_)
             | UiCommand::OpenLibraryDialog
+            | UiCommand::ExportPlaylistDialog(_)
             | UiCommand::ImportFolderDialog
             | UiCommand::ExportReportDialog(..) => {}
             UiCommand::Recovery(c) => {

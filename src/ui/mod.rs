@@ -324,6 +324,14 @@ fn ui_system(
                 .farm
                 .as_ref()
                 .map(|(w, t)| (w.as_str(), t.elapsed().as_secs_f64())),
+            farm_progress: b.farm_progress,
+            engines: &b.engines,
+            recent: &data.settings.recent_libraries,
+            opening: b.opening.as_deref(),
+            notices: &b.notices,
+            unread: b.unread,
+            playlists: &b.playlists,
+            dailies: b.dailies.as_ref(),
             importing: b.importing.as_ref().map(|(f, p)| {
                 use std::sync::atomic::Ordering::Relaxed;
                 (
