@@ -92,6 +92,17 @@ fn main() -> Result<()> {
         },
         StartupTimePlugin { started },
     ));
+    open_library(&mut app, &args);
+    queue_startup(&mut app, &args)?;
+    match app.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => std::process::exit(code.get() as i32),
+    }
+}
+
+/// The take library to open at start: `--library`, else (the demo session) a generated one in the
+/// user's data folder (scenes, notes, verdicts, a dailies playlist), made once.
+fn open_library(app: &mut App, args: &Args) {
     if let Some(db) = &args.library {
         app.world_mut()
             .write_message(LibraryCommand::Open(db.clone()));
@@ -113,13 +124,23 @@ fn main() -> Result<()> {
             app.world_mut().write_message(LibraryCommand::Open(db));
         }
     }
+}
+
+/// What the command line asks for at start, as the messages the app's plugins read: the tab,
+/// the live stage, the selection, trails, the demo or files, a comparison, subtitles.
+fn queue_startup(app: &mut App, args: &Args) -> Result<()> {
     if let Some(tab) = &args.tab {
         match Tab::parse(tab) {
             Some(t) => {
                 app.world_mut().write_message(UiCommand::FocusTab(t));
             }
             None => anyhow::bail!(
-                "--tab {tab}: no such tab (viewport, timeline, takes, review, cleanup, subtitles, inspector, log)"
+                "--tab {tab}: no such tab ({})",
+                mocap_studio::model::commands::ALL_TABS
+                    .iter()
+                    .map(|t| t.title().to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
@@ -182,8 +203,5 @@ fn main() -> Result<()> {
         app.world_mut()
             .write_message(SubtitleCommand::LoadScriptTest);
     }
-    match app.run() {
-        AppExit::Success => Ok(()),
-        AppExit::Error(code) => std::process::exit(code.get() as i32),
-    }
+    Ok(())
 }

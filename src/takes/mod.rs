@@ -372,6 +372,63 @@ fn take_files(
     }
 }
 
+/// Starts playlist `name`: its first take opens, the others follow at each take's end.
+fn play_dailies(
+    name: String,
+    library: &OpenLibrary,
+    browser: &mut TakeBrowser,
+    session: &mut MessageWriter<SessionCommand>,
+    log: &mut AppLog,
+    now: f64,
+) {
+    match library.with(|l| l.playlist(&name)) {
+        Some(Ok(items)) if !items.is_empty() => {
+            let first = items[0].take_id;
+            log.push(
+                LogLevel::Info,
+                format!("Playing dailies {name} ({} takes)", items.len()),
+                now,
+            );
+            browser.dailies = Some(DailiesPlay::new(name, items));
+            open_take(first, library, browser, session, log, now);
+        }
+        Some(Ok(_)) => log.push(
+            LogLevel::Warning,
+            format!("Dailies {name} has no takes"),
+            now,
+        ),
+        Some(Err(e)) => log.push(LogLevel::Error, format!("Dailies {name}: {e}"), now),
+        None => {}
+    }
+}
+
+/// Moves the playing dailies `step` takes on (or back); past the last one they finish.
+fn step_dailies(
+    step: i64,
+    library: &OpenLibrary,
+    browser: &mut TakeBrowser,
+    session: &mut MessageWriter<SessionCommand>,
+    log: &mut AppLog,
+    now: f64,
+) {
+    let Some(d) = browser.dailies.as_mut() else {
+        return;
+    };
+    let next = d.index as i64 + step;
+    let Some(item) = usize::try_from(next).ok().and_then(|i| d.items.get(i)) else {
+        if next >= d.items.len() as i64 {
+            log.push(LogLevel::Info, format!("Dailies {} finished", d.name), now);
+            browser.dailies = None;
+        }
+        return;
+    };
+    let id = item.take_id;
+    d.index = next as usize;
+    d.started = false;
+    d.play_sent = false;
+    open_take(id, library, browser, session, log, now);
+}
+
 #[allow(clippy::too_many_arguments)]
 fn apply_library_commands(
     (mut farm, mut imports, mut opens): (ResMut<FarmJob>, ResMut<ImportJob>, ResMut<OpenJob>),
@@ -439,42 +496,11 @@ fn apply_library_commands(
                 }
             }
             LibraryCommand::ReadNotices => browser.unread = 0,
-            LibraryCommand::PlayDailies(name) => match library.with(|l| l.playlist(&name)) {
-                Some(Ok(items)) if !items.is_empty() => {
-                    let first = items[0].take_id;
-                    log.push(
-                        LogLevel::Info,
-                        format!("Playing dailies {name} ({} takes)", items.len()),
-                        now,
-                    );
-                    browser.dailies = Some(DailiesPlay::new(name, items));
-                    open_take(first, &library, &mut browser, &mut session, &mut log, now);
-                }
-                Some(Ok(_)) => log.push(
-                    LogLevel::Warning,
-                    format!("Dailies {name} has no takes"),
-                    now,
-                ),
-                Some(Err(e)) => log.push(LogLevel::Error, format!("Dailies {name}: {e}"), now),
-                None => {}
-            },
+            LibraryCommand::PlayDailies(name) => {
+                play_dailies(name, &library, &mut browser, &mut session, &mut log, now);
+            }
             LibraryCommand::StepDailies(step) => {
-                let Some(d) = browser.dailies.as_mut() else {
-                    continue;
-                };
-                let next = d.index as i64 + step;
-                let Some(item) = usize::try_from(next).ok().and_then(|i| d.items.get(i)) else {
-                    if next >= d.items.len() as i64 {
-                        log.push(LogLevel::Info, format!("Dailies {} finished", d.name), now);
-                        browser.dailies = None;
-                    }
-                    continue;
-                };
-                let id = item.take_id;
-                d.index = next as usize;
-                d.started = false;
-                d.play_sent = false;
-                open_take(id, &library, &mut browser, &mut session, &mut log, now);
+                step_dailies(step, &library, &mut browser, &mut session, &mut log, now);
             }
             LibraryCommand::StopDailies => {
                 browser.dailies = None;

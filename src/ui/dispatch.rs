@@ -14,6 +14,7 @@ pub(crate) struct Prompts<'w> {
 }
 
 /// Applies [`UiCommand`]s by writing the owning plugins' messages.
+// long function: one short arm per `UiCommand` variant, the one place a panel command is routed.
 pub(crate) fn dispatch_commands(
     mut commands: MessageReader<UiCommand>,
     mut playback: MessageWriter<PlaybackCommand>,

@@ -97,67 +97,81 @@ pub(crate) fn menu_bar(
                 out.push(UiCommand::Quit);
             }
         });
-        ui.menu_button("Edit", |ui| {
-            let undo_label = undo
-                .undo_label()
-                .map_or("Undo".to_string(), |l| format!("Undo {l}"));
+        out.extend(edit_view_window_menus(ui, settings, undo, open_tabs));
+    });
+    out
+}
+
+/// The Edit (undo/redo), View (camera presets, framing, follow) and Window (tabs) menus.
+fn edit_view_window_menus(
+    ui: &mut egui::Ui,
+    settings: &Settings,
+    undo: &UndoStack,
+    open_tabs: &[Tab],
+) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    ui.menu_button("Edit", |ui| {
+        let undo_label = undo
+            .undo_label()
+            .map_or("Undo".to_string(), |l| format!("Undo {l}"));
+        if ui
+            .add_enabled(undo.undo_label().is_some(), egui::Button::new(undo_label))
+            .on_hover_text("Ctrl+Z")
+            .clicked()
+        {
+            out.push(UiCommand::History(HistoryCommand::Undo));
+        }
+        let redo_label = undo
+            .redo_label()
+            .map_or("Redo".to_string(), |l| format!("Redo {l}"));
+        if ui
+            .add_enabled(undo.redo_label().is_some(), egui::Button::new(redo_label))
+            .on_hover_text("Ctrl+Shift+Z / Ctrl+Y")
+            .clicked()
+        {
+            out.push(UiCommand::History(HistoryCommand::Redo));
+        }
+    });
+    ui.menu_button("View", |ui| {
+        for (label, p) in [
+            ("Perspective  (Num 5)", ViewPreset::Perspective),
+            ("Front  (Num 1)", ViewPreset::Front),
+            ("Side  (Num 3)", ViewPreset::Side),
+            ("Top  (Num 7)", ViewPreset::Top),
+        ] {
+            if ui.button(label).clicked() {
+                out.push(UiCommand::Camera(CameraCommand::View(p)));
+            }
+        }
+        if ui.button("Frame selection / all  (F)").clicked() {
+            out.push(UiCommand::Camera(CameraCommand::Frame));
+        }
+        let mut follow = settings.follow_performers;
+        if ui
+            .checkbox(&mut follow, "Follow performers  (Shift+F)")
+            .on_hover_text(
+                "Keep the camera on the performers as they move; orbit and dolly still work",
+            )
+            .changed()
+        {
+            out.push(UiCommand::Camera(CameraCommand::ToggleFollow));
+        }
+    });
+    ui.menu_button("Window", |ui| {
+        for tab in ALL_TABS {
+            let open = open_tabs.contains(&tab);
             if ui
-                .add_enabled(undo.undo_label().is_some(), egui::Button::new(undo_label))
-                .on_hover_text("Ctrl+Z")
+                .add_enabled(!open, egui::Button::new(tab.title()))
+                .on_disabled_hover_text("Already open")
                 .clicked()
             {
-                out.push(UiCommand::History(HistoryCommand::Undo));
+                out.push(UiCommand::OpenTab(tab));
             }
-            let redo_label = undo
-                .redo_label()
-                .map_or("Redo".to_string(), |l| format!("Redo {l}"));
-            if ui
-                .add_enabled(undo.redo_label().is_some(), egui::Button::new(redo_label))
-                .on_hover_text("Ctrl+Shift+Z / Ctrl+Y")
-                .clicked()
-            {
-                out.push(UiCommand::History(HistoryCommand::Redo));
-            }
-        });
-        ui.menu_button("View", |ui| {
-            for (label, p) in [
-                ("Perspective  (Num 5)", ViewPreset::Perspective),
-                ("Front  (Num 1)", ViewPreset::Front),
-                ("Side  (Num 3)", ViewPreset::Side),
-                ("Top  (Num 7)", ViewPreset::Top),
-            ] {
-                if ui.button(label).clicked() {
-                    out.push(UiCommand::Camera(CameraCommand::View(p)));
-                }
-            }
-            if ui.button("Frame selection / all  (F)").clicked() {
-                out.push(UiCommand::Camera(CameraCommand::Frame));
-            }
-            let mut follow = settings.follow_performers;
-            if ui
-                .checkbox(&mut follow, "Follow performers  (Shift+F)")
-                .on_hover_text("Keep the camera on the performers as they move; orbit and dolly still work")
-                .changed()
-            {
-                out.push(UiCommand::Camera(CameraCommand::ToggleFollow));
-            }
-        });
-        ui.menu_button("Window", |ui| {
-            for tab in ALL_TABS {
-                let open = open_tabs.contains(&tab);
-                if ui
-                    .add_enabled(!open, egui::Button::new(tab.title()))
-                    .on_disabled_hover_text("Already open")
-                    .clicked()
-                {
-                    out.push(UiCommand::OpenTab(tab));
-                }
-            }
-            ui.separator();
-            if ui.button("Reset layout").clicked() {
-                out.push(UiCommand::ResetLayout);
-            }
-        });
+        }
+        ui.separator();
+        if ui.button("Reset layout").clicked() {
+            out.push(UiCommand::ResetLayout);
+        }
     });
     out
 }

@@ -255,44 +255,7 @@ fn ui_system(
         start_timecode: take.map(|t| t.start_timecode),
         subtitles,
     };
-    let hud = (data.settings.show_hud && take.is_some()).then(|| HudView {
-        frame: (frame, data.playback.frame_count.saturating_sub(1)),
-        timecode: format!("{timecode} @{}", data.settings.display_rate.label()),
-        playback: format!(
-            "take {} Hz × {:.2}{}  ·  playback {:.1} fps",
-            data.playback.rate,
-            data.playback.speed,
-            if data.playback.direction < 0.0 {
-                " ◀"
-            } else {
-                ""
-            },
-            if data.playback.playing {
-                data.playback.measured_fps
-            } else {
-                0.0
-            }
-        ),
-        render: format!(
-            "render {:.1} fps  ·  CPU frame {:.1} ms",
-            data.stats.render_fps, data.stats.frame_ms
-        ),
-        // Characters being read and prepared in the background: the viewport keeps drawing.
-        take: match data.characters.as_deref().map_or(0, |c| c.loading) {
-            0 => take.map(|t| t.name.clone()).unwrap_or_default(),
-            n => format!(
-                "{}  ·  loading {n} character{}…",
-                take.map(|t| t.name.as_str()).unwrap_or_default(),
-                if n == 1 { "" } else { "s" }
-            ),
-        },
-        grid_labels: data
-            .grid_labels
-            .labels
-            .iter()
-            .map(|(p, t)| (egui::vec2(p.x, p.y), t.clone()))
-            .collect(),
-    });
+    let hud = (data.settings.show_hud && take.is_some()).then(|| hud_view(&data, frame, &timecode));
     let mut viewer = Viewer {
         timeline,
         hud,
@@ -308,39 +271,7 @@ fn ui_system(
         },
         log: &data.log,
         subtitles,
-        takes: data.browser.as_ref().map(|b| TakesView {
-            path: b.path.as_deref(),
-            rows: &b.rows,
-            total: b.total,
-            scenes: &b.scenes,
-            sessions: &b.sessions,
-            filter: &b.filter,
-            sort: b.sort,
-            selected: b.selected,
-            active: b.active.as_ref().map(|a| a.summary.id),
-            error: b.error.as_deref(),
-            author: &b.author,
-            farm: b
-                .farm
-                .as_ref()
-                .map(|(w, t)| (w.as_str(), t.elapsed().as_secs_f64())),
-            farm_progress: b.farm_progress,
-            engines: &b.engines,
-            recent: &data.settings.recent_libraries,
-            opening: b.opening.as_deref(),
-            notices: &b.notices,
-            unread: b.unread,
-            playlists: &b.playlists,
-            dailies: b.dailies.as_ref(),
-            importing: b.importing.as_ref().map(|(f, p)| {
-                use std::sync::atomic::Ordering::Relaxed;
-                (
-                    f.as_path(),
-                    p.files_done.load(Relaxed),
-                    p.files_total.load(Relaxed),
-                )
-            }),
-        }),
+        takes: data.browser.as_ref().map(|b| takes_view(&data, b)),
         cleanup: cleanup_view(&data, frame),
         live: data
             .live
@@ -356,28 +287,7 @@ fn ui_system(
                 frame,
                 rate: data.playback.rate,
             }),
-        review: ReviewView {
-            take: data.browser.as_ref().and_then(|b| b.active.as_ref()),
-            has_library: data
-                .library
-                .as_ref()
-                .is_some_and(|l| l.with(|_| ()).is_some()),
-            frame,
-            range: take
-                .filter(|t| t.in_frame.is_some() || t.out_frame.is_some())
-                .map(|t| t.range()),
-            rate: data.playback.rate,
-            start_timecode: take.map(|t| t.start_timecode).unwrap_or_else(|| {
-                Timecode::from_frame_count(0, data.settings.display_rate.format())
-            }),
-            display_rate: data.settings.display_rate,
-            author: data
-                .browser
-                .as_ref()
-                .map_or("studio", |b| b.author.as_str()),
-            focus_note: std::mem::take(&mut note_focus.0),
-            draft: &data.note_draft,
-        },
+        review: review_view(&data, frame, std::mem::take(&mut note_focus.0)),
         bonemap: bonemap_view(&data),
         commands: Vec::new(),
         viewport_rect: None,
@@ -438,6 +348,114 @@ fn ui_system(
         out.write(c);
     }
     Ok(())
+}
+
+/// The HUD's lines: frame and timecode, playback and render rates, the take (and characters
+/// still loading), the grid's labels.
+fn hud_view(data: &UiData, frame: usize, timecode: &str) -> HudView {
+    let take = data.session.take.as_ref();
+    HudView {
+        frame: (frame, data.playback.frame_count.saturating_sub(1)),
+        timecode: format!("{timecode} @{}", data.settings.display_rate.label()),
+        playback: format!(
+            "take {} Hz × {:.2}{}  ·  playback {:.1} fps",
+            data.playback.rate,
+            data.playback.speed,
+            if data.playback.direction < 0.0 {
+                " ◀"
+            } else {
+                ""
+            },
+            if data.playback.playing {
+                data.playback.measured_fps
+            } else {
+                0.0
+            }
+        ),
+        render: format!(
+            "render {:.1} fps  ·  CPU frame {:.1} ms",
+            data.stats.render_fps, data.stats.frame_ms
+        ),
+        // Characters being read and prepared in the background: the viewport keeps drawing.
+        take: match data.characters.as_deref().map_or(0, |c| c.loading) {
+            0 => take.map(|t| t.name.clone()).unwrap_or_default(),
+            n => format!(
+                "{}  ·  loading {n} character{}…",
+                take.map(|t| t.name.as_str()).unwrap_or_default(),
+                if n == 1 { "" } else { "s" }
+            ),
+        },
+        grid_labels: data
+            .grid_labels
+            .labels
+            .iter()
+            .map(|(p, t)| (egui::vec2(p.x, p.y), t.clone()))
+            .collect(),
+    }
+}
+
+/// The Takes browser's view of the open library.
+fn takes_view<'a>(data: &'a UiData, b: &'a TakeBrowser) -> TakesView<'a> {
+    TakesView {
+        path: b.path.as_deref(),
+        rows: &b.rows,
+        total: b.total,
+        scenes: &b.scenes,
+        sessions: &b.sessions,
+        filter: &b.filter,
+        sort: b.sort,
+        selected: b.selected,
+        active: b.active.as_ref().map(|a| a.summary.id),
+        error: b.error.as_deref(),
+        author: &b.author,
+        farm: b
+            .farm
+            .as_ref()
+            .map(|(w, t)| (w.as_str(), t.elapsed().as_secs_f64())),
+        farm_progress: b.farm_progress,
+        engines: &b.engines,
+        recent: &data.settings.recent_libraries,
+        opening: b.opening.as_deref(),
+        notices: &b.notices,
+        unread: b.unread,
+        playlists: &b.playlists,
+        dailies: b.dailies.as_ref(),
+        importing: b.importing.as_ref().map(|(f, p)| {
+            use std::sync::atomic::Ordering::Relaxed;
+            (
+                f.as_path(),
+                p.files_done.load(Relaxed),
+                p.files_total.load(Relaxed),
+            )
+        }),
+    }
+}
+
+/// The Review panel's view of the reviewed take.
+fn review_view<'a>(data: &'a UiData, frame: usize, focus_note: bool) -> ReviewView<'a> {
+    let take = data.session.take.as_ref();
+    ReviewView {
+        take: data.browser.as_ref().and_then(|b| b.active.as_ref()),
+        has_library: data
+            .library
+            .as_ref()
+            .is_some_and(|l| l.with(|_| ()).is_some()),
+        frame,
+        range: take
+            .filter(|t| t.in_frame.is_some() || t.out_frame.is_some())
+            .map(|t| t.range()),
+        rate: data.playback.rate,
+        start_timecode: take
+            .map(|t| t.start_timecode)
+            .unwrap_or_else(|| Timecode::from_frame_count(0, data.settings.display_rate.format())),
+        display_rate: data.settings.display_rate,
+        author: data
+            .browser
+            .as_ref()
+            .map_or("studio", |b| b.author.as_str()),
+        focus_note,
+        draft: &data.note_draft,
+    }
 }
 
 /// Puts the 3D camera's viewport on the Viewport tab's rectangle (logical `rect`, physical

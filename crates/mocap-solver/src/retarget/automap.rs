@@ -206,6 +206,8 @@ fn not_humanoid(sk: &Skeleton, why: &str) -> SolverError {
 /// Maps `sk`'s joints to the canonical humanoid bones from its topology and names. Errors with
 /// "not a humanoid" when no hips branch into two legs and a spine that branches into two arms
 /// and a head, or when the spine lies along the ground (a quadruped such as Fox.glb).
+// long function: one pass in the order the topology decides (hips, legs, spine, arms, head, then
+// names for what topology leaves open); each step reads the joints the previous ones found.
 pub fn automap(sk: &Skeleton) -> Result<AutoMap, SolverError> {
     let n = sk.joints.len();
     let toks: Vec<Vec<String>> = sk.joints.iter().map(|j| tokens(&j.name)).collect();

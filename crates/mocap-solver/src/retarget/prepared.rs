@@ -118,32 +118,11 @@ impl Retargeter {
                 )
             })
             .collect();
-        // Hierarchy consistency on both sides, and distinct joints.
-        for (map, sk, name) in [(&src_map, source, "source"), (&tgt_map, target, "target")] {
-            let mut seen = BTreeMap::new();
-            for &b in &common {
-                let j = map[&b];
-                if let Some(other) = seen.insert(j, b) {
-                    return Err(SolverError::BoneMap(format!(
-                        "{name} joint {:?} is mapped to both {} and {}; map each bone to its own joint",
-                        sk.joints[j].name,
-                        other.name(),
-                        b.name()
-                    )));
-                }
-                if let Some(Some(p)) = parent_of.get(&b)
-                    && !is_ancestor(sk, map[p], j)
-                {
-                    return Err(SolverError::BoneMap(format!(
-                        "{name} joint {:?} ({}) is not below {:?} ({}) in the hierarchy; check the bone map",
-                        sk.joints[j].name,
-                        b.name(),
-                        sk.joints[map[p]].name,
-                        p.name()
-                    )));
-                }
-            }
-        }
+        check_maps(
+            &common,
+            &parent_of,
+            [(&src_map, source, "source"), (&tgt_map, target, "target")],
+        )?;
         let aim = aims(&common, &parent_of);
         let u = up_axis_rotation(source.up_axis, target.up_axis);
         let leg_s = leg_length(source, &src_map, &src_rest);
@@ -217,37 +196,7 @@ impl Retargeter {
         }
 
         // The joint that carries root translation.
-        let hips_t = me.hips_t;
-        let has_pos = |j: usize| target.joints[j].channels.iter().any(|c| !c.is_rotation());
-        let no_channels = target.joints.iter().all(|j| j.channels.is_empty());
-        let root_joint = if has_pos(hips_t) || no_channels {
-            Some(hips_t)
-        } else {
-            let mut p = target.joints[hips_t].parent;
-            loop {
-                match p {
-                    Some(a) if has_pos(a) => break Some(a),
-                    Some(a) => p = target.joints[a].parent,
-                    None => break None,
-                }
-            }
-        };
-        me.root = root_joint.map(|j| {
-            // Joints between the root joint and the hips keep their rest local rotations.
-            let mut chain = Vec::new();
-            if j != hips_t {
-                chain.push(hips_t);
-                let mut c = hips_t;
-                while let Some(p) = target.joints[c].parent {
-                    if p == j {
-                        break;
-                    }
-                    chain.push(p);
-                    c = p;
-                }
-            }
-            (j, chain)
-        });
+        me.root = root_joint(target, me.hips_t);
         Ok(me)
     }
 
@@ -348,4 +297,76 @@ impl Retargeter {
             hips_world: world_p[self.hips_t],
         }
     }
+}
+
+/// Checks both sides' maps: each bone on its own joint, and each bone below its nearest mapped
+/// ancestor bone in the skeleton's hierarchy.
+#[allow(clippy::type_complexity)]
+fn check_maps(
+    common: &[HumanBone],
+    parent_of: &BTreeMap<HumanBone, Option<HumanBone>>,
+    sides: [(&BTreeMap<HumanBone, usize>, &Skeleton, &str); 2],
+) -> Result<(), SolverError> {
+    for (map, sk, name) in sides {
+        let mut seen = BTreeMap::new();
+        for &b in common {
+            let j = map[&b];
+            if let Some(other) = seen.insert(j, b) {
+                return Err(SolverError::BoneMap(format!(
+                    "{name} joint {:?} is mapped to both {} and {}; map each bone to its own joint",
+                    sk.joints[j].name,
+                    other.name(),
+                    b.name()
+                )));
+            }
+            if let Some(Some(p)) = parent_of.get(&b)
+                && !is_ancestor(sk, map[p], j)
+            {
+                return Err(SolverError::BoneMap(format!(
+                    "{name} joint {:?} ({}) is not below {:?} ({}) in the hierarchy; check the bone map",
+                    sk.joints[j].name,
+                    b.name(),
+                    sk.joints[map[p]].name,
+                    p.name()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The target joint that carries root translation (the hips when they have position channels,
+/// or the skeleton has no channels at all; else their nearest ancestor with position channels)
+/// and the joints between it and the hips, which keep their rest local rotations.
+fn root_joint(target: &Skeleton, hips_t: usize) -> Option<(usize, Vec<usize>)> {
+    let has_pos = |j: usize| target.joints[j].channels.iter().any(|c| !c.is_rotation());
+    let no_channels = target.joints.iter().all(|j| j.channels.is_empty());
+    let root_joint = if has_pos(hips_t) || no_channels {
+        Some(hips_t)
+    } else {
+        let mut p = target.joints[hips_t].parent;
+        loop {
+            match p {
+                Some(a) if has_pos(a) => break Some(a),
+                Some(a) => p = target.joints[a].parent,
+                None => break None,
+            }
+        }
+    };
+    root_joint.map(|j| {
+        // Joints between the root joint and the hips keep their rest local rotations.
+        let mut chain = Vec::new();
+        if j != hips_t {
+            chain.push(hips_t);
+            let mut c = hips_t;
+            while let Some(p) = target.joints[c].parent {
+                if p == j {
+                    break;
+                }
+                chain.push(p);
+                c = p;
+            }
+        }
+        (j, chain)
+    })
 }
