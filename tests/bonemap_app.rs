@@ -194,6 +194,35 @@ fn reassigned_bone_rebuilds_undoes_saves_and_is_what_the_cli_uses() {
     app.world_mut().write_message(HistoryCommand::Redo);
     settle(&mut app);
     assert_eq!(driven_joint(&app, root, HumanBone::LeftHand), finger);
+    // Giving a bone a joint another bone plays takes it from that bone (a joint plays one bone,
+    // or the retarget refuses the map); undo gives it back.
+    app.world_mut().write_message(EditCommand::SetBone {
+        character: glb.clone(),
+        bone: HumanBone::Chest,
+        joint: Some("mixamorig:Spine2".into()),
+    });
+    settle(&mut app);
+    assert_eq!(mapped(&app, &glb, HumanBone::UpperChest), None);
+    assert_eq!(
+        mapped(&app, &glb, HumanBone::Chest).as_deref(),
+        Some("mixamorig:Spine2")
+    );
+    assert_eq!(
+        driven_joint(&app, root, HumanBone::LeftHand),
+        finger,
+        "still driven"
+    );
+    app.world_mut().write_message(HistoryCommand::Undo);
+    settle(&mut app);
+    assert_eq!(
+        mapped(&app, &glb, HumanBone::Chest).as_deref(),
+        Some("mixamorig:Spine1")
+    );
+    assert_eq!(
+        mapped(&app, &glb, HumanBone::UpperChest).as_deref(),
+        Some("mixamorig:Spine2")
+    );
+    assert_eq!(driven_joint(&app, root, HumanBone::LeftHand), finger);
     // A joint the character does not have is refused (logged, not recorded).
     app.world_mut().write_message(EditCommand::SetBone {
         character: glb.clone(),

@@ -99,10 +99,14 @@ pub fn bonemap_ui(ui: &mut egui::Ui, v: &BoneMapView<'_>) -> Vec<UiCommand> {
             egui::Grid::new("bonemap_grid")
                 .num_columns(6)
                 .striped(true)
-                .spacing([10.0, 4.0])
+                .spacing([8.0, 4.0])
                 .show(ui, |ui| {
                     for (h, tip) in [
                         ("Bone", "Humanoid bone (glTF/VRM names, as in map files)"),
+                        (
+                            "",
+                            "Pick, then click the joint on the character in the viewport",
+                        ),
                         (
                             "Character joint",
                             "The character's joint that plays the bone",
@@ -114,10 +118,6 @@ pub fn bonemap_ui(ui: &mut egui::Ui, v: &BoneMapView<'_>) -> Vec<UiCommand> {
                         (
                             "Source",
                             "A preset's name, auto (topology and names), file or edited",
-                        ),
-                        (
-                            "",
-                            "Pick, then click the joint on the character in the viewport",
                         ),
                         (
                             "Take joint",
@@ -153,10 +153,21 @@ fn bone_row(
             joint,
         })
     };
+    let pick = ui
+        .selectable_label(picking == Some(bone), "Pick")
+        .on_hover_text(format!(
+            "Then click the joint for {} on the character in the viewport",
+            bone.name()
+        ));
+    if pick.clicked() {
+        out.push(UiCommand::BoneMap(BoneMapCommand::Pick(
+            (picking != Some(bone)).then_some(bone),
+        )));
+    }
     let shown = current.cloned().unwrap_or_else(|| "(none)".into());
     egui::ComboBox::from_id_salt(("bonemap_joint", bone))
         .selected_text(shown.clone())
-        .width(170.0)
+        .width(160.0)
         .show_ui(ui, |ui| {
             if ui.selectable_label(current.is_none(), "(none)").clicked() && current.is_some() {
                 out.push(set(None));
@@ -188,17 +199,6 @@ fn bone_row(
         (Some(_), Some(s)) => ui.label(s.label()),
         _ => ui.weak("unmapped"),
     };
-    let pick = ui
-        .selectable_label(picking == Some(bone), "Pick")
-        .on_hover_text(format!(
-            "Then click the joint for {} on the character in the viewport",
-            bone.name()
-        ));
-    if pick.clicked() {
-        out.push(UiCommand::BoneMap(BoneMapCommand::Pick(
-            (picking != Some(bone)).then_some(bone),
-        )));
-    }
     match m.source_bones.get(&bone) {
         Some((j, c)) => ui.label(format!("{j} ({c:.2})")),
         None => ui.weak("—"),

@@ -67,6 +67,14 @@ pub enum EditCommand {
         /// The character's joint name (glTF node name).
         joint: Option<String>,
     },
+    /// Set several bones of the character loaded from `character` exactly as listed, in order
+    /// (the inverse of [`EditCommand::SetBone`], which also unmaps a bone it takes a joint from).
+    SetBones {
+        /// The character's file.
+        character: std::path::PathBuf,
+        /// Bone → joint name (`None`: unmapped), applied in order.
+        bones: Vec<(mocap_solver::retarget::HumanBone, Option<String>)>,
+    },
     /// Set the length unit of actor `actor`'s skeleton (0: the primary one): BVH states none,
     /// so the guess can be wrong. Offsets and root translations are in that unit, so the
     /// skeleton is placed again at the new size in the markers' world.
@@ -98,6 +106,7 @@ impl EditCommand {
             Self::SetBone {
                 bone, joint: None, ..
             } => format!("Unmap {}", bone.name()),
+            Self::SetBones { .. } => "Restore bone map".into(),
             Self::SetSkeletonUnit { unit, .. } => format!("Set skeleton unit to {unit}"),
             Self::Subtitle { lang, change, undo } => {
                 format!(
@@ -134,7 +143,7 @@ impl EditCommand {
 
     /// Whether the edit changes a character's bone map rather than the loaded take.
     pub fn is_bone_map(&self) -> bool {
-        matches!(self, Self::SetBone { .. })
+        matches!(self, Self::SetBone { .. } | Self::SetBones { .. })
     }
 
     /// Applies a bone map edit; returns the edit that undoes it.
@@ -142,13 +151,14 @@ impl EditCommand {
         &self,
         maps: &mut crate::model::bonemap::CharacterBoneMaps,
     ) -> Result<EditCommand, String> {
-        let Self::SetBone {
-            character,
-            bone,
-            joint,
-        } = self
-        else {
-            return Err("not a bone map edit".into());
+        let (character, changes) = match self {
+            Self::SetBone {
+                character,
+                bone,
+                joint,
+            } => (character, vec![(*bone, joint.clone())]),
+            Self::SetBones { character, bones } => (character, bones.clone()),
+            _ => return Err("not a bone map edit".into()),
         };
         let m = maps.maps.get_mut(character).ok_or_else(|| {
             format!(
@@ -156,16 +166,45 @@ impl EditCommand {
                 character.display()
             )
         })?;
-        if let Some(j) = joint
-            && !m.joints.contains(j)
+        if let Some(j) = changes
+            .iter()
+            .filter_map(|(_, j)| j.as_ref())
+            .find(|j| !m.joints.contains(j))
         {
             return Err(format!("the character has no joint {j:?}"));
         }
-        let before = m.set_bone(*bone, joint.clone());
-        Ok(Self::SetBone {
+        let mut undo = Vec::new();
+        for (bone, joint) in &changes {
+            undo.push((*bone, m.set_bone(*bone, joint.clone())));
+        }
+        // A joint plays one bone: the bone it is taken from is unmapped (restored by undo).
+        if let Self::SetBone {
+            bone,
+            joint: Some(j),
+            ..
+        } = self
+        {
+            let taken: Vec<_> = m
+                .map
+                .bones
+                .iter()
+                .filter(|(b, n)| *b != bone && *n == j)
+                .map(|(b, _)| *b)
+                .collect();
+            for b in taken {
+                m.set_bone(b, None);
+                undo.push((b, Some(j.clone())));
+            }
+            // Restore the edited bone first: that frees the joint for the bone it was taken from.
+            return Ok(Self::SetBones {
+                character: character.clone(),
+                bones: undo,
+            });
+        }
+        undo.reverse();
+        Ok(Self::SetBones {
             character: character.clone(),
-            bone: *bone,
-            joint: before,
+            bones: undo,
         })
     }
 
@@ -228,7 +267,9 @@ impl EditCommand {
                 }
             }
             Self::Subtitle { .. } => return Err("a subtitle edit needs the subtitle tracks".into()),
-            Self::SetBone { .. } => return Err("a bone map edit needs the characters' maps".into()),
+            Self::SetBone { .. } | Self::SetBones { .. } => {
+                return Err("a bone map edit needs the characters' maps".into());
+            }
             Self::SetSkeletonUnit { actor, unit } => {
                 let before = take
                     .set_actor_unit(*actor, *unit)
