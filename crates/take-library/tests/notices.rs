@@ -78,6 +78,7 @@ fn mentions_and_status_changes_of_my_takes_since_a_mark() {
     assert_eq!(
         got[1].kind,
         NoticeKind::Status {
+            // build_library gives the i-th take status ALL[1 + i % 4].
             from: TakeStatus::ALL[2],
             to: TakeStatus::NeedsFix
         }

@@ -112,14 +112,15 @@ pub fn notice_text(n: &Notice) -> String {
     }
 }
 
-/// The bell: unread count; its list opens the take (at the note's frame) of a notice.
+/// The notifications bell ("Notices" and the unread count: the UI font has no bell glyph); its
+/// list opens a notice's take (at the note's frame).
 fn bell(ui: &mut egui::Ui, v: &TakesView<'_>, out: &mut Vec<UiCommand>) {
     let title = if v.unread > 0 {
-        egui::RichText::new(format!("🔔 {}", v.unread))
+        egui::RichText::new(format!("Notices {}", v.unread))
             .color(egui::Color32::from_rgb(255, 196, 61))
             .strong()
     } else {
-        egui::RichText::new("🔔")
+        egui::RichText::new("Notices")
     };
     let r = ui.menu_button(title, |ui| {
         if v.notices.is_empty() {
