@@ -85,10 +85,23 @@ pub struct Recorder {
     last_stamp: Option<(i64, f64)>,
     /// Counters so far.
     pub counters: RecordCounters,
-    /// Capture → received per frame, milliseconds.
+    /// Capture → received per frame, milliseconds: the most recent frames, between
+    /// [`LATENCY_WINDOW`] and twice that many (memory stays bounded on an endless stream).
     pub capture_latency_ms: Vec<f64>,
-    /// Received → pose ready per frame, milliseconds.
+    /// Received → pose ready per frame, milliseconds (bounded like `capture_latency_ms`).
     pub pose_latency_ms: Vec<f64>,
+}
+
+/// Latency samples kept per stage: at least this many of the most recent frames (about 4.5 min
+/// at 240 Hz), at most twice as many; percentiles are over what is kept.
+pub const LATENCY_WINDOW: usize = 1 << 16;
+
+/// Appends `v`, dropping the oldest [`LATENCY_WINDOW`] samples once twice that many are held.
+fn push_bounded(samples: &mut Vec<f64>, v: f64) {
+    if samples.len() >= 2 * LATENCY_WINDOW {
+        samples.drain(..LATENCY_WINDOW);
+    }
+    samples.push(v);
 }
 
 /// The recorded take.
@@ -174,7 +187,7 @@ impl Recorder {
     pub fn frame(&mut self, rf: &ReceivedFrame) -> FrameFate {
         self.counters.frames_received += 1;
         if let Some(s) = rf.server_latency_s {
-            self.capture_latency_ms.push(s * 1000.0);
+            push_bounded(&mut self.capture_latency_ms, s * 1000.0);
         }
         let n = rf.frame.frame_number as i64;
         let mut fate = FrameFate::Stored;
@@ -242,8 +255,10 @@ impl Recorder {
 
     /// Notes that the pose of a frame received at `received` is ready now.
     pub fn pose_ready(&mut self, received: Instant) {
-        self.pose_latency_ms
-            .push(received.elapsed().as_secs_f64() * 1000.0);
+        push_bounded(
+            &mut self.pose_latency_ms,
+            received.elapsed().as_secs_f64() * 1000.0,
+        );
     }
 
     /// Frames stored so far.
@@ -425,5 +440,22 @@ impl LiveReport {
             },
             solve_rms_mm: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_samples_stay_bounded_and_keep_the_newest() {
+        let mut v = Vec::new();
+        for i in 0..(5 * LATENCY_WINDOW + 7) {
+            push_bounded(&mut v, i as f64);
+        }
+        assert!(v.len() >= LATENCY_WINDOW && v.len() <= 2 * LATENCY_WINDOW);
+        assert_eq!(v.last().copied(), Some((5 * LATENCY_WINDOW + 6) as f64));
+        // Contiguous and newest-last: nothing in the middle was dropped.
+        assert!(v.windows(2).all(|w| w[1] == w[0] + 1.0));
     }
 }
