@@ -155,22 +155,7 @@ impl Settings {
 }
 
 /// `url` without the password of its user (`postgres://anna:pw@h/db` → `postgres://anna@h/db`).
-pub fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
-            let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
-            format!("{scheme}://{user}@{host}{tail}")
-        }
-        None => url.to_string(),
-    }
-}
+pub use take_library::store::without_password;
 
 /// The app's configuration directory (`$XDG_CONFIG_HOME/mocap-studio` or
 /// `~/.config/mocap-studio`), if one can be determined.

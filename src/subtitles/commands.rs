@@ -20,18 +20,26 @@ pub(crate) fn cue_edit(
     lang: &str,
     f: impl FnOnce(&mut Track) -> ::subtitles::Result<edit::Edit>,
 ) -> Result<edit::Edit, String> {
+    f(scratch_track(scratch, tracks, lang)?).map_err(|e| e.to_string())
+}
+
+/// `lang`'s scratch copy, made from its track on first use.
+fn scratch_track<'s>(
+    scratch: &'s mut Vec<(String, Track)>,
+    tracks: &SubtitleTracks,
+    lang: &str,
+) -> Result<&'s mut Track, String> {
     if !scratch.iter().any(|(l, _)| l == lang) {
         let t = tracks
             .get(lang)
             .ok_or_else(|| format!("no {lang} subtitle track"))?;
         scratch.push((lang.to_string(), t.track.clone()));
     }
-    let track = scratch
+    scratch
         .iter_mut()
         .find(|(l, _)| l == lang)
         .map(|(_, t)| t)
-        .ok_or_else(|| format!("no {lang} subtitle track"))?;
-    f(track).map_err(|e| e.to_string())
+        .ok_or_else(|| format!("no {lang} subtitle track"))
 }
 
 /// Shot changes of `path` in milliseconds from the loaded take's first frame (timecodes
@@ -400,17 +408,7 @@ fn qc_fix(
     index: Option<usize>,
 ) -> Result<Vec<Fix>, String> {
     let o = qc_options(lang, settings)?;
-    if !scratch.iter().any(|(l, _)| l == lang) {
-        let t = tracks
-            .get(lang)
-            .ok_or_else(|| format!("no {lang} subtitle track"))?;
-        scratch.push((lang.to_string(), t.track.clone()));
-    }
-    let track = scratch
-        .iter_mut()
-        .find(|(l, _)| l == lang)
-        .map(|(_, t)| t)
-        .ok_or_else(|| format!("no {lang} subtitle track"))?;
+    let track = scratch_track(scratch, tracks, lang)?;
     let mut probe = track.clone();
     let fixes: Vec<Fix> = qc::fix(&mut probe, &o)
         .into_iter()

@@ -289,44 +289,14 @@ fn open_take(
     log: &mut AppLog,
     now: f64,
 ) -> bool {
-    match library.with(|l| l.take(id)) {
-        Some(Ok(detail)) => {
-            let files = openable_files(&detail);
-            if files.is_empty() {
-                log.push(
-                    LogLevel::Warning,
-                    format!(
-                        "Take {} has no file the studio can open (C3D, TRC, BVH, ASF/AMC)",
-                        detail.summary.name
-                    ),
-                    now,
-                );
-                return false;
-            }
-            if let Some(missing) = files.iter().find(|p| !p.exists()) {
-                log.push(
-                    LogLevel::Error,
-                    format!(
-                        "Take {}: {} is missing (moved? re-run `mocap takes import` on its folder)",
-                        detail.summary.name,
-                        missing.display()
-                    ),
-                    now,
-                );
-                return false;
-            }
-            browser.pending_active = Some(id);
-            browser.selected = Some(id);
-            session.write(SessionCommand::Close);
-            session.write(SessionCommand::Open(files));
-            true
-        }
-        Some(Err(e)) => {
-            log.push(LogLevel::Error, format!("Open take: {e}"), now);
-            false
-        }
-        None => false,
-    }
+    let Some(files) = take_files(library, id, log, now) else {
+        return false;
+    };
+    browser.pending_active = Some(id);
+    browser.selected = Some(id);
+    session.write(SessionCommand::Close);
+    session.write(SessionCommand::Open(files));
+    true
 }
 
 /// The capture files of library take `id` the studio can open, all present; `None` after

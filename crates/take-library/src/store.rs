@@ -30,6 +30,18 @@ pub fn is_postgres_url(db: &str) -> bool {
 
 /// The URL with any password replaced by `***` (for messages and [`crate::Library::path`]).
 pub fn redact_url(url: &str) -> String {
+    with_password(url, |user| format!("{user}:***"))
+}
+
+/// The URL with no password (`postgres://anna:pw@h/db` → `postgres://anna@h/db`): what may be
+/// remembered, e.g. in a recent-libraries list.
+pub fn without_password(url: &str) -> String {
+    with_password(url, str::to_string)
+}
+
+/// `url` with its `user:password` part replaced by `user_info(user)`; unchanged when it has no
+/// password.
+fn with_password(url: &str, user_info: impl Fn(&str) -> String) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -38,8 +50,8 @@ pub fn redact_url(url: &str) -> String {
         None => (rest, ""),
     };
     match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+        Some((info, host)) => match info.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{}@{host}{tail}", user_info(user)),
             None => url.to_string(),
         },
         None => url.to_string(),
