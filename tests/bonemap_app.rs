@@ -8,7 +8,10 @@
 //! Real-data tests read `MOCAP_TEST_DATA` (the shared data folder): unset → notice and return;
 //! set and a file missing → fail.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{data_dir, data_file};
+
+use std::path::Path;
 
 use bevy::prelude::*;
 use bevy::transform::TransformPlugin;
@@ -20,22 +23,6 @@ use mocap_studio::model::bonemap::{BoneMapCommand, CharacterBoneMaps, MapSource,
 use mocap_studio::model::edit::{EditCommand, HistoryCommand};
 use mocap_studio::model::scene::CharacterModel;
 use mocap_studio::model::session::{Session, SessionCommand};
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
-}
-
-fn data_file(dir: &Path, rel: &str) -> PathBuf {
-    let p = dir.join(rel);
-    assert!(p.is_file(), "missing test file {}", p.display());
-    p
-}
 
 fn new_app() -> App {
     let mut app = App::new();

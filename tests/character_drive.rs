@@ -5,7 +5,10 @@
 //! Real-data tests read `MOCAP_TEST_DATA` (the shared data folder): unset → notice and return;
 //! set and a file missing → fail.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{data_dir, data_file};
+
+use std::path::Path;
 
 use bevy::animation::AnimationPlayer;
 use bevy::prelude::*;
@@ -21,22 +24,6 @@ use mocap_studio::model::scene::{CharacterModel, CharacterStatus};
 use mocap_studio::model::session::Session;
 use mocap_studio::model::session::SessionCommand;
 use mocap_studio::viewport::camera::OrbitCamera;
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
-}
-
-fn data_file(dir: &Path, rel: &str) -> PathBuf {
-    let p = dir.join(rel);
-    assert!(p.is_file(), "missing test file {}", p.display());
-    p
-}
 
 fn app() -> App {
     let mut app = App::new();

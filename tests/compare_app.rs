@@ -15,17 +15,7 @@ use mocap_studio::model::commands::PlaybackCommand;
 use mocap_studio::model::compare::{CompareCommand, CompareItems, CompareLayout, Comparison};
 use mocap_studio::model::session::SessionCommand;
 
-use common::{app, errors, send};
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("skipping: MOCAP_TEST_DATA unset");
-            None
-        }
-    }
-}
+use common::{app, data_dir, errors, send};
 
 fn file(dir: &Path, rel: &str) -> PathBuf {
     let p = dir.join(rel);

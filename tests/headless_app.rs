@@ -4,6 +4,9 @@
 //! Real-data tests read `MOCAP_TEST_DATA` (the shared data folder): unset → notice and return;
 //! set and a file missing → fail.
 
+mod common;
+use common::data_dir;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -144,16 +147,6 @@ fn speed_range_and_slow_motion() {
     send(&mut app, PlaybackCommand::SetSpeed(100.0));
     app.update();
     assert_eq!(playback(&app).speed, 4.0);
-}
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("MOCAP_TEST_DATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("MOCAP_TEST_DATA is not set: skipping the real-data test");
-            None
-        }
-    }
 }
 
 fn require(path: PathBuf) -> PathBuf {

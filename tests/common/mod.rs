@@ -4,6 +4,18 @@
 #![allow(dead_code)]
 
 use bevy::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// `$MOCAP_TEST_DATA`, or `None` after recording a skip when it is unset (a failure under CI).
+#[allow(unused_imports)] // each test binary uses a subset
+pub use mocap_testkit::data_dir;
+
+/// `dir/rel`, which must exist: with `MOCAP_TEST_DATA` set, every corpus file must be there.
+pub fn data_file(dir: &Path, rel: &str) -> PathBuf {
+    let p = dir.join(rel);
+    assert!(p.exists(), "missing test file {}", p.display());
+    p
+}
 use mocap_studio::core_plugins;
 use mocap_studio::model::log::AppLog;
 use mocap_studio::model::log::LogLevel;
