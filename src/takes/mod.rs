@@ -399,6 +399,32 @@ fn step_dailies(
     open_take(id, library, browser, session, log, now);
 }
 
+/// Writes a report the library made (`None`: no library is open) to `path`, and logs the outcome
+/// (`what`: "Review report", "Dailies report").
+fn write_report<E: std::fmt::Display>(
+    html: Option<Result<String, E>>,
+    path: &std::path::Path,
+    what: &str,
+    log: &mut AppLog,
+    now: f64,
+) {
+    let outcome = match html {
+        Some(Ok(html)) => {
+            write_atomically(path, html.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("no take library is open".into()),
+    };
+    match outcome {
+        Ok(()) => log.push(
+            LogLevel::Info,
+            format!("Wrote {} {}", what.to_lowercase(), path.display()),
+            now,
+        ),
+        Err(e) => log.push(LogLevel::Error, format!("{what}: {e}"), now),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn apply_library_commands(
     (mut farm, mut imports, mut opens): (ResMut<FarmJob>, ResMut<ImportJob>, ResMut<OpenJob>),
@@ -478,20 +504,7 @@ fn apply_library_commands(
             }
             LibraryCommand::ExportPlaylist { name, path } => {
                 let html = library.with(|l| l.playlist_html(&name, "Mocap Studio"));
-                let outcome = match html {
-                    Some(Ok(html)) => write_atomically(&path, html.as_bytes())
-                        .map_err(|e| format!("{}: {e}", path.display())),
-                    Some(Err(e)) => Err(e.to_string()),
-                    None => Err("no take library is open".into()),
-                };
-                match outcome {
-                    Ok(()) => log.push(
-                        LogLevel::Info,
-                        format!("Wrote dailies report {}", path.display()),
-                        now,
-                    ),
-                    Err(e) => log.push(LogLevel::Error, format!("Dailies report: {e}"), now),
-                }
+                write_report(html, &path, "Dailies report", &mut log, now);
             }
             LibraryCommand::ImportFolder(folder) => {
                 start_import(folder, &mut browser, &mut imports, &mut log, now);
@@ -507,20 +520,7 @@ fn apply_library_commands(
                 let html = library.with(|l| {
                     l.report_html_for(scene.as_deref(), session.as_deref(), "Mocap Studio")
                 });
-                let outcome = match html {
-                    Some(Ok(html)) => write_atomically(&path, html.as_bytes())
-                        .map_err(|e| format!("{}: {e}", path.display())),
-                    Some(Err(e)) => Err(e.to_string()),
-                    None => Err("no take library is open".into()),
-                };
-                match outcome {
-                    Ok(()) => log.push(
-                        LogLevel::Info,
-                        format!("Wrote review report {}", path.display()),
-                        now,
-                    ),
-                    Err(e) => log.push(LogLevel::Error, format!("Review report: {e}"), now),
-                }
+                write_report(html, &path, "Review report", &mut log, now);
             }
             LibraryCommand::SetAuthor(a) => {
                 if !a.trim().is_empty() {
