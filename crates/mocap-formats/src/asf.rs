@@ -1007,6 +1007,12 @@ pub fn read_amc_path_with(
 /// (`Xposition Yposition Zposition Zrotation Yrotation Xrotation`), every bone with DOF gets 3
 /// rotation channels (`Zrotation Yrotation Xrotation`; exact for bones whose `axis` is zero),
 /// bones without DOF none. Limits are dropped (they do not survive the change of frame).
+///
+/// The BVH is Y up with its axes turned so that the usual reading of a Y-up BVH on a Z-up stage
+/// (the quarter turn about X that Blender, MotionBuilder and [`crate::world::Placement`] apply)
+/// puts every joint where Vicon's lab has it: BVH `(x, y, z)` = ASF `(z, y, −x)`, a quarter turn
+/// about the (shared) up axis, and the lab's `(X, Y, Z)` = ASF `(z, x, y)`. So a converted take
+/// opened over its C3D lands on the markers, as the AMC does.
 pub fn amc_to_bvh_from(
     asf: &AsfSkeleton,
     motion: &Motion,
@@ -1024,7 +1030,14 @@ pub fn amc_to_bvh_from(
     // Per joint: its C (global rest rotation of its ASF frame) and whether it has rotation DOF.
     let mut cs: Vec<DQuat> = Vec::with_capacity(src.joints.len());
     let c_root = asf.root.axis_rotation();
-    let mut root = Joint::new("root", None, DVec3::from_array(asf.root.position) * k);
+    // ASF axes → BVH axes: (x, y, z) → (z, y, −x), i.e. a quarter turn about Y.
+    let turn_v = |v: DVec3| DVec3::new(v.z, v.y, -v.x);
+    let turn_q = DQuat::from_rotation_y(std::f64::consts::FRAC_PI_2);
+    let mut root = Joint::new(
+        "root",
+        None,
+        turn_v(DVec3::from_array(asf.root.position) * k),
+    );
     root.channels = vec![Channel::Xposition, Channel::Yposition, Channel::Zposition];
     root.channels.extend(zyx);
     root.rotation_order = crate::bvh::rotation_order_of(&root.channels);
@@ -1033,7 +1046,7 @@ pub fn amc_to_bvh_from(
     for &b in &order {
         let bone = &asf.bones[b];
         let parent_vec = bone.parent.map_or(DVec3::ZERO, |p| {
-            DVec3::from_array(asf.bones[p].direction) * asf.bones[p].length * k
+            turn_v(DVec3::from_array(asf.bones[p].direction) * asf.bones[p].length * k)
         });
         let ji = joints.len();
         let mut j = Joint::new(bone.name.clone(), src.joints[ji].parent, parent_vec);
@@ -1042,7 +1055,7 @@ pub fn amc_to_bvh_from(
         }
         j.rotation_order = crate::bvh::rotation_order_of(&j.channels);
         if !has_children[b] {
-            j.end_site = Some(DVec3::from_array(bone.direction) * bone.length * k);
+            j.end_site = Some(turn_v(DVec3::from_array(bone.direction) * bone.length * k));
         }
         joints.push(j);
         cs.push(bone.axis_rotation());
@@ -1075,6 +1088,7 @@ pub fn amc_to_bvh_from(
                 }
             }
             if ji == 0 {
+                let t = turn_v(t);
                 row[0] = t.x as f32;
                 row[1] = t.y as f32;
                 row[2] = t.z as f32;
@@ -1085,7 +1099,7 @@ pub fn amc_to_bvh_from(
             }
             let m = sj.rotation_order.to_quat(angles);
             let c = cs[ji];
-            let q = c * m * c.inverse();
+            let q = turn_q * (c * m * c.inverse()) * turn_q.inverse();
             let e = RotationOrder::Zyx.from_quat(q);
             row[out] = e[2] as f32;
             row[out + 1] = e[1] as f32;
