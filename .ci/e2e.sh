@@ -99,14 +99,14 @@ rect() { awk -v n="$1" '$1 == n {print $2, $3, $4, $5}' "$PROBE"; }
 click() {
     wait_for "enabled control '$1'" 60 shown "$1" 1
     local x y w h tries=0
-    read -r x y w h < <(rect "$1")
+    read -r x y w h < <(rect "$1") || fail "'$1' left the screen"
     while [ $((y + h)) -gt $((WIN_H - 2)) ]; do
         [ "$tries" -lt 40 ] || fail "'$1' stays below the window (y $y) after scrolling"
         tries=$((tries + 1))
         xdotool mousemove --window "$WID" --sync $((x + w / 2)) $((WIN_H - 40)) click 5
         local before=$y
         wait_for "'$1' to move after a wheel step" 10 moved "$1" "$before"
-        read -r x y w h < <(rect "$1")
+        read -r x y w h < <(rect "$1") || fail "'$1' left the screen"
     done
     xdotool mousemove --window "$WID" --sync $((x + w / 2)) $((y + h / 2))
     # Let egui see the pointer over the control (hover) before the press.

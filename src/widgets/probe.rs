@@ -1,5 +1,5 @@
 //! UI probe for scripted end-to-end runs: with `MOCAP_UI_PROBE=FILE` set, the rectangles of the
-//! controls a script drives (by name) are written to FILE every egui pass, one per line:
+//! controls a script drives (by name) are written to FILE after every egui pass, one per line:
 //! `NAME X Y W H ENABLED` in physical pixels from the window's top-left corner (ENABLED: 1 or 0). `.ci/e2e.sh` reads it to
 //! click with real X events (xdotool) instead of guessing coordinates. Unset: nothing is done.
 
@@ -32,6 +32,9 @@ pub fn probe_rect(ctx: &egui::Context, name: &str, r: egui::Rect, enabled: bool)
     let pass = ctx.cumulative_pass_nr();
     let Ok(mut g) = RECTS.lock() else { return };
     if g.0 != pass {
+        // A new pass: the one before is complete, so that is what the file shows (a reader
+        // never sees a pass half recorded).
+        write(file, &g.1);
         g.0 = pass;
         g.1.clear();
     }
@@ -47,13 +50,16 @@ pub fn probe_rect(ctx: &egui::Context, name: &str, r: egui::Rect, enabled: bool)
             enabled,
         ),
     );
-    let text: String =
-        g.1.iter()
-            .map(|(n, ([x, y, w, h], on))| {
-                format!("{n} {x:.0} {y:.0} {w:.0} {h:.0} {}\n", u8::from(*on))
-            })
-            .collect();
-    // Written whole and renamed, so a reader never sees half a file.
+}
+
+/// Writes `rects` to `file` whole (a temporary file renamed over it).
+fn write(file: &std::path::Path, rects: &BTreeMap<String, ([f32; 4], bool)>) {
+    let text: String = rects
+        .iter()
+        .map(|(n, ([x, y, w, h], on))| {
+            format!("{n} {x:.0} {y:.0} {w:.0} {h:.0} {}\n", u8::from(*on))
+        })
+        .collect();
     let tmp = file.with_extension("tmp");
     if std::fs::write(&tmp, text).is_ok() {
         let _ = std::fs::rename(&tmp, file);
