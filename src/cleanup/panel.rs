@@ -175,8 +175,9 @@ pub fn cleanup_ui(ui: &mut egui::Ui, v: &CleanupView<'_>) -> Vec<UiCommand> {
         .response
         .on_hover_text("New operations work on the selected marker (or all) over the I/O range (or the whole take)");
         let save = if v.saved { "Saved" } else { "💾 Save stack" };
-        if ui
-            .add_enabled(v.source.is_some() && !v.saved, egui::Button::new(save))
+        let save_button = ui.add_enabled(v.source.is_some() && !v.saved, egui::Button::new(save));
+        crate::widgets::probe(&save_button, if v.saved { "stack_saved" } else { "save_stack" });
+        if save_button
             .on_hover_text(match v.source {
                 Some(p) => format!(
                     "Write {} (loaded again with the take; `mocap clean --ops` runs it)",

@@ -8,6 +8,8 @@
 
 mod lanes;
 pub use lanes::*;
+#[cfg(test)]
+mod table_tests;
 
 use ::subtitles::snap::{snap_move, snap_time};
 use bevy_egui::egui;

@@ -4,6 +4,8 @@
 
 mod review;
 mod team;
+#[cfg(test)]
+mod tests;
 pub use review::*;
 pub use team::notice_text;
 

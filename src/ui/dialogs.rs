@@ -112,6 +112,21 @@ impl FileRequest {
 /// nobody cancels a dialog in under a quarter of a second.
 const NO_NATIVE_DIALOG: Duration = Duration::from_millis(250);
 
+/// Whether a platform dialog can open at all. On Linux and the BSDs rfd needs the xdg desktop
+/// portal (on a D-Bus session bus) or zenity; without either it fails, and when D-Bus first tries
+/// to start a bus that failure can take longer than [`NO_NATIVE_DIALOG`] on a loaded machine,
+/// which would read as a cancel and show nothing.
+fn native_dialog_possible() -> bool {
+    if !cfg!(all(unix, not(target_os = "macos"))) {
+        return true;
+    }
+    let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).join("bus").exists());
+    let zenity = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("zenity").is_file()));
+    bus || zenity
+}
+
 /// Which dialogs the studio shows (the `MOCAP_FILE_DIALOG` environment variable: `native`,
 /// `builtin`; unset: native while it works, then the built-in browser).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +167,11 @@ impl FileDialogs {
         }
         self.open = true;
         let tx = self.tx.clone();
+        if !native_dialog_possible() {
+            // Straight to the built-in browser (through the same path as a dialog that failed).
+            let _ = tx.send(DialogResult::NoDialog(req));
+            return;
+        }
         std::thread::spawn(move || {
             let started = Instant::now();
             let picked = req.run_native();
@@ -240,6 +260,9 @@ pub(crate) fn builtin_file_dialog(
     };
     let ctx = contexts.ctx_mut()?;
     dialog.update(ctx);
+    if let Some(r) = ctx.memory(|m| m.area_rect(dialog.get_window_id())) {
+        crate::widgets::probe_rect(ctx, "file_dialog", r, true);
+    }
     let picked = match dialog.state() {
         egui_file_dialog::DialogState::Open => return Ok(()),
         egui_file_dialog::DialogState::Picked(p) => vec![p.clone()],

@@ -13,7 +13,7 @@ pub(crate) fn menu_bar(
 ) -> Vec<UiCommand> {
     let mut out = Vec::new();
     egui::MenuBar::new().ui(ui, |ui| {
-        ui.menu_button("File", |ui| {
+        let file_menu = ui.menu_button("File", |ui| {
             if ui.button("Open…  (Ctrl+O)").clicked() {
                 out.push(UiCommand::OpenDialog);
             }
@@ -58,8 +58,9 @@ pub(crate) fn menu_bar(
                 }
             });
             let can_export = has_character;
-            if ui
-                .add_enabled(can_export, egui::Button::new("Export BVH…"))
+            let export_bvh = ui.add_enabled(can_export, egui::Button::new("Export BVH…"));
+            crate::widgets::probe(&export_bvh, "menu_export_bvh");
+            if export_bvh
                 .on_hover_text("One BVH per actor: the first in the file you name, others beside it as NAME_ACTOR.bvh")
                 .on_disabled_hover_text("The take has no skeleton and motion")
                 .clicked()
@@ -97,6 +98,7 @@ pub(crate) fn menu_bar(
                 out.push(UiCommand::Quit);
             }
         });
+        crate::widgets::probe(&file_menu.response, "menu_file");
         out.extend(edit_view_window_menus(ui, settings, undo, open_tabs));
     });
     out

@@ -4,8 +4,13 @@
 //! from the model every frame, so a plain `TextEdit` over a copy loses each keystroke; this
 //! field keeps a draft in egui's memory while it has focus, commits on Enter and on focus loss,
 //! and Esc gives the value back unchanged. Uses no plugin and no model type.
+//!
+//! [`probe`]: where named controls are, for scripted end-to-end runs (`MOCAP_UI_PROBE`).
 
 use bevy_egui::egui;
+
+mod probe;
+pub use probe::{probe, probe_rect};
 
 /// What a [`commit_text`] field did this frame.
 pub struct Commit {

@@ -90,6 +90,7 @@ pub(crate) fn solve_stage_editor(
                         .hint_text("the take's skeleton")
                         .desired_width(220.0)
                 });
+            crate::widgets::probe(&c.response, "solve_skeleton");
             c.response.labelled_by(sk_label.id).on_hover_text(
                 ".asf or .bvh file; empty: the take's own skeleton (Enter to apply)",
             );
@@ -156,8 +157,9 @@ pub(crate) fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack)
     let m = &v.motion;
     ui.strong("Solve");
     let Some(stage) = &stack.solve else {
-        if ui
-            .button("➕ Add solve stage")
+        let add = ui.button("➕ Add solve stage");
+        crate::widgets::probe(&add, "add_solve_stage");
+        if add
             .on_hover_text("Solve the cleaned markers onto the take's skeleton (as `mocap clean --motion-out`)")
             .clicked()
         {
@@ -210,8 +212,9 @@ pub(crate) fn motion_ui(ui: &mut egui::Ui, v: &CleanupView<'_>, stack: &OpStack)
             });
         }
         None => {
-            if ui
-                .add_enabled(stage.enabled, egui::Button::new("▶ Re-solve"))
+            let resolve = ui.add_enabled(stage.enabled, egui::Button::new("▶ Re-solve"));
+            crate::widgets::probe(&resolve, "resolve");
+            if resolve
                 .on_hover_text(
                     "Solve the cleaned markers in the background; the result is one undoable edit",
                 )
