@@ -661,3 +661,69 @@ fn contact_edits_on_long_takes_update_the_foot_lock_in_the_background() {
     assert_eq!(take(&app).motion.as_ref(), Some(&expected(&added)));
     assert_ne!(take(&app).motion, before);
 }
+
+/// A re-solve shows its skeleton where the markers are, whatever axes the opened skeleton had:
+/// the take opened with Vicon's ASF/AMC (ASF axes) re-solved gives a skeleton solved in the
+/// markers' world turned Y up, placed by the viewport's own transforms on the Vicon pelvis
+/// centre (`PEL0`) within a few centimetres on every frame; undo brings back the ASF axes.
+#[test]
+fn a_resolved_skeleton_is_placed_on_its_markers_and_undo_restores_the_axes() {
+    use mocap_studio::model::session::AxisConvention;
+    use mocap_studio::viewport::{skeleton_space_transform, take_space_transform};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut app = app();
+    if open_cmu(&mut app, tmp.path()).is_none() {
+        return;
+    }
+    assert_eq!(take(&app).skeleton_axes, AxisConvention::ViconAsf);
+    set_stack(&mut app, &solve_stack(), None);
+    send(&mut app, CleanupCommand::Resolve);
+    app.update();
+    finish_resolve(&mut app);
+    assert!(errors(&app).is_empty(), "{:?}", errors(&app));
+    let t = take(&app);
+    assert!(t.solved.is_some());
+    let (sk, motion) = t.actor(0).expect("solved skeleton");
+    assert_eq!(t.skeleton_axes, AxisConvention::Up(sk.up_axis));
+    let markers = t.markers.as_ref().expect("markers");
+    let joint_space = skeleton_space_transform(sk.unit, t.actor_axes(0));
+    let marker_space = take_space_transform(markers.unit, markers.up_axis);
+    let root = 0;
+    let pel = markers
+        .labels
+        .iter()
+        .position(|l| l.ends_with(":PEL0") || l == "PEL0")
+        .expect("PEL0");
+    let (mut n, mut sum, mut worst) = (0usize, 0.0f32, 0.0f32);
+    for f in 0..t.frame_count {
+        let Some(p) = markers.position(f, pel) else {
+            continue;
+        };
+        let mf = mocap_studio::model::session::motion_frame(
+            t.rate,
+            f,
+            motion.rate,
+            motion.frame_count(),
+        );
+        let pose = mocap_data::fk::pose(sk, motion.frame(mf));
+        let q = pose[root].translation;
+        let jw = joint_space.transform_point(Vec3::new(q.x as f32, q.y as f32, q.z as f32));
+        let d = jw.distance(marker_space.transform_point(Vec3::from_array(p))) * 1000.0;
+        sum += d;
+        worst = worst.max(d);
+        n += 1;
+    }
+    assert!(n > 300, "{n} frames compared");
+    let mean = sum / n as f32;
+    eprintln!("re-solved root vs Vicon's PEL0: mean {mean:.1} mm, max {worst:.1} mm");
+    assert!(
+        mean <= 60.0 && worst <= 120.0,
+        "mean {mean} mm, max {worst} mm"
+    );
+
+    send(&mut app, HistoryCommand::Undo);
+    app.update();
+    app.update();
+    assert!(take(&app).solved.is_none());
+    assert_eq!(take(&app).skeleton_axes, AxisConvention::ViconAsf);
+}

@@ -65,6 +65,8 @@ pub struct MotionState {
     generation: Option<u64>,
     /// The skeleton and motion the take was opened with (restored when no solve is applied).
     original: Option<(Option<Skeleton>, Option<Motion>)>,
+    /// How the opened skeleton's axes relate to the lab's (restored with it).
+    original_axes: Option<crate::model::session::AxisConvention>,
     /// Inputs of the last evaluation: the solve result and the motion entries.
     evaluated: Option<(Option<Arc<SolvedMotion>>, Vec<MotionEntry>)>,
     /// The running re-solve.
@@ -197,6 +199,7 @@ pub(crate) fn follow_take(session: Res<Session>, mut cleanup: ResMut<Cleanup>) {
             .take
             .as_ref()
             .map(|t| (t.skeleton.clone(), t.motion.clone())),
+        original_axes: session.take.as_ref().map(|t| t.skeleton_axes),
         ..MotionState::default()
     };
 }
@@ -454,6 +457,9 @@ pub(crate) fn evaluate(
                 take.skeleton = sk;
                 take.motion = mo;
             }
+            if let Some(axes) = m.original_axes {
+                take.skeleton_axes = axes;
+            }
         }
         Some(s) => {
             let unit = m
@@ -512,6 +518,9 @@ pub(crate) fn evaluate(
                     .collect();
             }
             let (sk, mo) = mocap_solver::resolve::in_unit(&s.skeleton, &locked, unit);
+            // The solve works in the markers' world turned to the skeleton's up axis (the
+            // standard quarter turn), whatever axes the opened skeleton had (e.g. Vicon's ASF).
+            take.skeleton_axes = crate::model::session::AxisConvention::Up(sk.up_axis);
             take.skeleton = Some(sk);
             take.motion = Some(mo);
         }

@@ -331,7 +331,7 @@ fn rebuild_scene(
     mut commands: Commands,
     session: Res<Session>,
     settings: Res<Settings>,
-    mut built: Local<Option<u64>>,
+    mut built: Local<Option<(u64, u64)>>,
     roots: Query<Entity, With<TakeSpace>>,
     mut assets: SceneAssets,
     mut selection: ResMut<Selection>,
@@ -340,10 +340,17 @@ fn rebuild_scene(
     asset_server: Res<AssetServer>,
     mut links: ResMut<BoneLinks>,
 ) {
-    if *built == Some(session.generation) {
+    if built.is_some_and(|(g, _)| g == session.generation) && !session.is_changed() {
         return;
     }
-    *built = Some(session.generation);
+    // A re-solve (or undoing one) can give the open take a skeleton it did not have, or one of
+    // another shape: its joint entities are built again then, without reframing the camera.
+    let shape = skeleton_shape(session.take.as_ref());
+    let new_take = built.is_none_or(|(g, _)| g != session.generation);
+    if !new_take && built.is_some_and(|(_, s)| s == shape) {
+        return;
+    }
+    *built = Some((session.generation, shape));
     for e in &roots {
         commands.entity(e).despawn();
     }
@@ -352,7 +359,9 @@ fn rebuild_scene(
     spawn_characters(&mut commands, &session, &asset_server);
     let Some(take) = &session.take else { return };
     bounds.take = take_bounds(take);
-    camera.write(CameraCommand::FrameTake);
+    if new_take {
+        camera.write(CameraCommand::FrameTake);
+    }
 
     links.0.clear();
     for k in 0..=take.actors.len() {
@@ -370,6 +379,33 @@ fn rebuild_scene(
     if let Some(markers) = &take.markers {
         spawn_markers(&mut commands, &mut assets, &settings, take, markers);
     }
+}
+
+/// A hash of the take's skeletons' shapes (per actor: none, or its joints' names and parents)
+/// and their axes: what the skeleton entities depend on beyond the take itself.
+fn skeleton_shape(take: Option<&crate::model::session::Take>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    if let Some(take) = take {
+        for k in 0..=take.actors.len() {
+            let sk = match k {
+                0 => take.skeleton.as_ref(),
+                _ => take.actors.get(k - 1).map(|a| &a.skeleton),
+            };
+            match sk {
+                None => 0u8.hash(&mut h),
+                Some(sk) => {
+                    1u8.hash(&mut h);
+                    format!("{:?}", take.actor_axes(k)).hash(&mut h);
+                    for j in &sk.joints {
+                        j.name.hash(&mut h);
+                        j.parent.hash(&mut h);
+                    }
+                }
+            }
+        }
+    }
+    h.finish()
 }
 
 /// glTF / GLB characters: Bevy's glTF loader; glTF is metres, Y-up, like Bevy's world.
