@@ -38,7 +38,7 @@ fn new_app() -> App {
 fn stage(app: &mut App, bvh: &Path, glb: &Path) -> Entity {
     app.world_mut()
         .write_message(SessionCommand::Open(vec![bvh.to_path_buf()]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(app, 20_000));
     let root = app
         .world_mut()
         .spawn((
@@ -299,7 +299,7 @@ fn changing_the_bvh_unit_scales_the_figure_and_its_path_and_undoes() {
     let mut app = new_app();
     app.world_mut()
         .write_message(SessionCommand::Open(vec![bvh]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     let (guess, unit) = {
         let t = app
             .world()

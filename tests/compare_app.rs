@@ -191,6 +191,7 @@ fn two_takes_of_a_scene_compare_from_the_takes_browser() {
     );
     send(&mut app, LibraryCommand::OpenTake(first));
     app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     app.update();
     send(&mut app, LibraryCommand::CompareTake(second));
     app.update();
