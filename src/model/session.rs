@@ -138,6 +138,25 @@ impl Take {
         }
     }
 
+    /// The motion file actor `k`'s skeleton was read from (BVH, AMC); `None` for generated
+    /// motions (the demo) and solves not yet saved.
+    pub fn actor_source(&self, k: usize) -> Option<&std::path::Path> {
+        match k {
+            0 => self
+                .sources
+                .iter()
+                .filter(|p| !self.actors.iter().any(|a| a.source == **p))
+                .find(|p| {
+                    matches!(
+                        mocap_formats::FileKind::from_path(p),
+                        Some(mocap_formats::FileKind::Bvh | mocap_formats::FileKind::Amc)
+                    )
+                })
+                .map(PathBuf::as_path),
+            _ => self.actors.get(k - 1).map(|a| a.source.as_path()),
+        }
+    }
+
     /// Display name of actor `k`.
     pub fn actor_name(&self, k: usize) -> String {
         match k {

@@ -518,6 +518,11 @@ fn bonemap_view<'a>(data: &'a UiData) -> crate::character::bonemap_panel::BoneMa
             .as_ref()
             .map(|m| m.maps.keys().map(|p| p.as_path()).collect())
             .unwrap_or_default(),
+        motions: data
+            .bone_maps
+            .as_ref()
+            .map(|m| m.motions.keys().map(|p| p.as_path()).collect())
+            .unwrap_or_default(),
         shown,
         picking: data.bone_panel.as_ref().and_then(|p| p.picking),
     }
