@@ -179,9 +179,7 @@ pub(crate) fn next_ready(queue: &mut OpenQueue, session: &mut Session, now: f64)
         Err(TryRecvError::Empty) => return None,
         Err(TryRecvError::Disconnected) => (job.next, Err("the reading thread stopped".into())),
     };
-    let Some((path, _)) = job.files.get(i).cloned() else {
-        return None;
-    };
+    let (path, _) = job.files.get(i).cloned()?;
     job.next = i + 1;
     job.since_s = now;
     let add_actor = job.add_actor;
