@@ -100,7 +100,7 @@ pub fn run_with(dir: &Path, frames: usize) -> anyhow::Result<()> {
     let t0 = Instant::now();
     app.world_mut()
         .write_message(SessionCommand::Open(vec![path.clone()]));
-    app.update();
+    crate::session::wait_until_opened(&mut app, 100_000);
     let open = t0.elapsed();
     let loaded = app
         .world()
@@ -156,7 +156,7 @@ fn characters(dir: &Path, take_path: &Path, frames: usize) -> anyhow::Result<()>
     app.update();
     app.world_mut()
         .write_message(SessionCommand::Open(vec![take_path.to_path_buf()]));
-    app.update();
+    crate::session::wait_until_opened(&mut app, 100_000);
     {
         let mut session = app.world_mut().resource_mut::<Session>();
         let take = session
@@ -357,7 +357,7 @@ pub fn run_resolve(dir: &Path) -> anyhow::Result<()> {
     app.update();
     app.world_mut()
         .write_message(SessionCommand::Open(vec![path.clone()]));
-    app.update();
+    crate::session::wait_until_opened(&mut app, 100_000);
     app.update();
     let mut stack = mocap_solver::stack::OpStack::new();
     stack.solve = Some(mocap_solver::resolve::SolveStage::default());

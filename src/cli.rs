@@ -95,6 +95,16 @@ pub struct Args {
     #[arg(long = "compare", value_name = "FILE")]
     pub compare: Vec<PathBuf>,
 
+    /// How the comparison is drawn in the viewport: `overlay` (same place, ghost colour) or
+    /// `side-by-side` (moved along X), as the Compare tab's Layout.
+    #[arg(long, value_name = "LAYOUT", value_parser = parse_layout)]
+    pub compare_layout: Option<crate::model::compare::CompareLayout>,
+
+    /// The comparison's time offset in seconds (sampled at playhead + offset), as the Compare
+    /// tab's Time offset; negative values allowed.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = parse_offset)]
+    pub compare_offset: Option<f64>,
+
     /// Window width in logical pixels.
     #[arg(long, default_value_t = 1280)]
     pub width: u32,
@@ -116,9 +126,41 @@ impl Args {
             .then(|| crate::model::compare::CompareCommand::Open(self.compare.clone()))
     }
 
+    /// The comparison's view settings `--compare-layout` and `--compare-offset` ask for: the
+    /// same commands the Compare tab sends.
+    pub fn compare_view_commands(&self) -> Vec<crate::model::compare::CompareCommand> {
+        use crate::model::compare::CompareCommand;
+        let mut out = Vec::new();
+        if let Some(l) = self.compare_layout {
+            out.push(CompareCommand::SetLayout(l));
+        }
+        if let Some(s) = self.compare_offset {
+            out.push(CompareCommand::SetOffset(s));
+        }
+        out
+    }
+
     /// Scripted (CI) run: no saved layout or settings are read or written.
     pub fn is_scripted(&self) -> bool {
         self.screenshot.is_some() || self.exit_after_frames.is_some()
+    }
+}
+
+fn parse_layout(s: &str) -> Result<crate::model::compare::CompareLayout, String> {
+    use crate::model::compare::CompareLayout;
+    match s.to_ascii_lowercase().as_str() {
+        "overlay" => Ok(CompareLayout::Overlay),
+        "side-by-side" | "side_by_side" | "sidebyside" => Ok(CompareLayout::SideBySide),
+        _ => Err(format!("no such layout {s:?}: use overlay or side-by-side")),
+    }
+}
+
+fn parse_offset(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a time in seconds (e.g. 0.5 or -1.25)"
+        )),
     }
 }
 
@@ -146,5 +188,41 @@ mod tests {
         assert!(!b.wants_demo() && !b.is_scripted());
         assert!(Args::try_parse_from(["mocap-studio"]).unwrap().wants_demo());
         assert!(Args::try_parse_from(["mocap-studio", "--exit-after-frames", "x"]).is_err());
+    }
+
+    #[test]
+    fn compare_view_flags_parse_into_the_panels_commands() {
+        use crate::model::compare::{CompareCommand, CompareLayout};
+        let a = Args::try_parse_from([
+            "mocap-studio",
+            "a.c3d",
+            "--compare",
+            "b.c3d",
+            "--compare-layout",
+            "side-by-side",
+            "--compare-offset",
+            "-0.25",
+        ])
+        .unwrap();
+        assert_eq!(
+            a.compare_view_commands(),
+            vec![
+                CompareCommand::SetLayout(CompareLayout::SideBySide),
+                CompareCommand::SetOffset(-0.25)
+            ]
+        );
+        let b = Args::try_parse_from(["mocap-studio", "--compare-layout", "overlay"]).unwrap();
+        assert_eq!(
+            b.compare_view_commands(),
+            vec![CompareCommand::SetLayout(CompareLayout::Overlay)]
+        );
+        assert!(Args::try_parse_from(["mocap-studio", "--compare-layout", "grid"]).is_err());
+        assert!(Args::try_parse_from(["mocap-studio", "--compare-offset", "nan"]).is_err());
+        assert!(
+            Args::try_parse_from(["mocap-studio"])
+                .unwrap()
+                .compare_view_commands()
+                .is_empty()
+        );
     }
 }

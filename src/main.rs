@@ -186,6 +186,9 @@ fn queue_startup(app: &mut App, args: &Args) -> Result<()> {
         app.world_mut()
             .write_message(UiCommand::FocusTab(Tab::Compare));
     }
+    for c in args.compare_view_commands() {
+        app.world_mut().write_message(c);
+    }
     // After the demo: these add to (or, for the script test, replace) the demo's tracks.
     for f in &args.subtitles {
         app.world_mut()

@@ -2,8 +2,9 @@
 //! override: a bone of a real character (Soldier.glb, driven by a Bandai BVH walk) is reassigned
 //! as an undoable edit that rebuilds the character's retarget, the map is saved beside the
 //! character, reads back with `BoneMap::read_path`, is what `mocap retarget --map` uses, and is
-//! used again when the studio loads the character. The BVH's unit can be changed as an undoable
-//! edit that scales the figure and its path together.
+//! used again when the studio loads the character. The take's own skeleton map (the retarget's
+//! source) is reassigned, undone and saved beside the motion the same way. The BVH's unit can be
+//! changed as an undoable edit that scales the figure and its path together.
 //!
 //! Real-data tests read `MOCAP_TEST_DATA` (the shared data folder): unset → notice and return;
 //! set and a file missing → fail.
@@ -38,7 +39,7 @@ fn new_app() -> App {
 fn stage(app: &mut App, bvh: &Path, glb: &Path) -> Entity {
     app.world_mut()
         .write_message(SessionCommand::Open(vec![bvh.to_path_buf()]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(app, 20_000));
     let root = app
         .world_mut()
         .spawn((
@@ -292,6 +293,102 @@ fn reassigned_bone_rebuilds_undoes_saves_and_is_what_the_cli_uses() {
     assert_eq!(driven_joint(&app2, root2, HumanBone::LeftHand), finger);
 }
 
+/// The take joint that drives `bone` in the character's current retarget.
+fn driving_joint(app: &App, root: Entity, bone: HumanBone) -> String {
+    let d = app
+        .world()
+        .get::<CharacterDrive>(root)
+        .expect("character driven");
+    let b = d
+        .retarget
+        .retargeter
+        .bones()
+        .iter()
+        .find(|b| b.bone == bone)
+        .expect("bone retargeted");
+    d.retarget.retargeter.source().joints[b.source_joint]
+        .name
+        .clone()
+}
+
+#[test]
+fn the_takes_own_bone_map_is_reassigned_undone_saved_beside_the_motion_and_reused() {
+    let Some(dir) = data_dir() else { return };
+    let glb = data_file(&dir, "gltf/threejs_examples/Soldier.glb");
+    let src_bvh = data_file(&dir, "bvh/bandai_dataset-1_walk_normal_001.bvh");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let bvh = tmp.path().join("walk.bvh");
+    std::fs::copy(&src_bvh, &bvh).expect("copy");
+
+    let mut app = new_app();
+    let root = stage(&mut app, &bvh, &glb);
+    // The take's skeleton has its own map, keyed by the motion file, beside the character's.
+    {
+        let maps = app.world().resource::<CharacterBoneMaps>();
+        let m = maps.motions.get(&bvh).expect("the motion's map");
+        assert!(maps.is_motion(&bvh) && !maps.is_motion(&glb));
+        assert_eq!(m.map.bones[&HumanBone::LeftHand], "Hand_L");
+        assert!(m.joints.iter().any(|j| j == "LowerArm_L"));
+        assert!(!m.saved);
+    }
+    assert_eq!(driving_joint(&app, root, HumanBone::LeftHand), "Hand_L");
+    assert_eq!(driving_joint(&app, root, HumanBone::Head), "Head");
+
+    // Reassign the take's head to its neck: the character's head is now driven by the neck.
+    app.world_mut().write_message(EditCommand::SetBone {
+        character: bvh.clone(),
+        bone: HumanBone::Head,
+        joint: Some("Neck".into()),
+    });
+    settle(&mut app);
+    {
+        let maps = app.world().resource::<CharacterBoneMaps>();
+        let m = &maps.motions[&bvh];
+        assert_eq!(m.map.bones[&HumanBone::Head], "Neck");
+        assert_eq!(m.sources[&HumanBone::Head], MapSource::Edited);
+        // The Neck joint played the neck bone: a joint plays one bone, so it was unmapped.
+        assert_eq!(m.map.bones.get(&HumanBone::Neck), None);
+        // The character's panel row shows the new driving joint.
+        assert_eq!(maps.maps[&glb].source_bones[&HumanBone::Head].0, "Neck");
+    }
+    assert_eq!(
+        driving_joint(&app, root, HumanBone::Head),
+        "Neck",
+        "the retarget was rebuilt with the take's new map"
+    );
+
+    // Undo restores both bones and the drive; redo applies it again.
+    app.world_mut().write_message(HistoryCommand::Undo);
+    settle(&mut app);
+    assert_eq!(driving_joint(&app, root, HumanBone::Head), "Head");
+    assert_eq!(
+        app.world().resource::<CharacterBoneMaps>().motions[&bvh]
+            .map
+            .bones[&HumanBone::Neck],
+        "Neck"
+    );
+    app.world_mut().write_message(HistoryCommand::Redo);
+    settle(&mut app);
+    assert_eq!(driving_joint(&app, root, HumanBone::Head), "Neck");
+
+    // Saved beside the motion, read back, and used by a fresh studio opening that motion.
+    app.world_mut()
+        .write_message(BoneMapCommand::Save(bvh.clone()));
+    settle(&mut app);
+    let file = sidecar_path(&bvh);
+    assert_eq!(file, tmp.path().join("walk.bonemap.json"));
+    let saved = BoneMap::read_path(&file).expect("the saved map reads back");
+    assert_eq!(saved.bones[&HumanBone::Head], "Neck");
+    assert_eq!(saved.name, "walk");
+    assert!(app.world().resource::<CharacterBoneMaps>().motions[&bvh].saved);
+    let mut app2 = new_app();
+    let root2 = stage(&mut app2, &bvh, &glb);
+    let m = &app2.world().resource::<CharacterBoneMaps>().motions[&bvh];
+    assert_eq!(m.map, saved);
+    assert_eq!(m.sources[&HumanBone::Head], MapSource::File);
+    assert_eq!(driving_joint(&app2, root2, HumanBone::Head), "Neck");
+}
+
 #[test]
 fn changing_the_bvh_unit_scales_the_figure_and_its_path_and_undoes() {
     let Some(dir) = data_dir() else { return };
@@ -299,7 +396,7 @@ fn changing_the_bvh_unit_scales_the_figure_and_its_path_and_undoes() {
     let mut app = new_app();
     app.world_mut()
         .write_message(SessionCommand::Open(vec![bvh]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     let (guess, unit) = {
         let t = app
             .world()

@@ -192,7 +192,7 @@ fn soldier_glb_follows_the_bandai_walk() {
     let mut app = app();
     app.world_mut()
         .write_message(SessionCommand::Open(vec![bvh]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     // The character root (as the viewport spawns it, identity transform) and, a frame later like
     // Bevy's scene spawner, its nodes; an animation player from the file must be removed.
     let root = app
@@ -408,7 +408,7 @@ fn two_characters_play_two_actors_of_one_take() {
     let mut app = app();
     app.world_mut()
         .write_message(SessionCommand::Open(vec![walk, kick]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     let mut roots = Vec::new();
     for actor in [0, 1] {
         let root = app

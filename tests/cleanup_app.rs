@@ -156,7 +156,7 @@ fn real_take_stack_saves_beside_the_take_and_exports_like_the_cli() {
     std::fs::copy(&src, &take).expect("copy");
     let mut app = app();
     send(&mut app, SessionCommand::Open(vec![take.clone()]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     app.update();
     let raw = mocap_formats::c3d::read_path(&take).expect("read").points;
     assert!(same_bits(&markers(&app), &raw));
@@ -206,7 +206,7 @@ fn real_take_stack_saves_beside_the_take_and_exports_like_the_cli() {
     send(&mut app, SessionCommand::Close);
     app.update();
     send(&mut app, SessionCommand::Open(vec![take.clone()]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     app.update();
     let t = app
         .world()
@@ -222,7 +222,7 @@ fn real_take_stack_saves_beside_the_take_and_exports_like_the_cli() {
     send(&mut app, SessionCommand::Close);
     app.update();
     send(&mut app, SessionCommand::Open(vec![take.clone()]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     app.update();
     assert!(
         errors(&app).iter().any(|e| e.contains("39_01.ops.ron")),
@@ -307,7 +307,7 @@ fn open_cmu(app: &mut App, dir: &std::path::Path) -> Option<PathBuf> {
         app,
         SessionCommand::Open(vec![files[0].clone(), files[1].clone()]),
     );
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(app, 20_000));
     app.update();
     assert!(errors(app).is_empty(), "{:?}", errors(app));
     Some(files[2].clone())

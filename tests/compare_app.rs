@@ -34,7 +34,10 @@ fn started(args: &[&str]) -> bevy::app::App {
     let mut app = app();
     send(&mut app, SessionCommand::Open(args.files.clone()));
     send(&mut app, args.compare_command().expect("--compare given"));
-    app.update();
+    for c in args.compare_view_commands() {
+        send(&mut app, c);
+    }
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     app.update();
     app
 }
@@ -85,6 +88,36 @@ fn a_take_compared_with_itself_differs_by_nothing_until_offset() {
     send(&mut app, CompareCommand::Close);
     app.update();
     assert!(comparison(&app).take.is_none() && comparison(&app).difference.is_none());
+}
+
+#[test]
+fn compare_layout_and_offset_flags_take_effect_at_start() {
+    let Some(dir) = data_dir() else { return };
+    let t = file(&dir, T39);
+    let t = t.to_str().expect("utf-8 path");
+    let app = started(&[
+        t,
+        "--compare",
+        t,
+        "--compare-layout",
+        "side-by-side",
+        "--compare-offset",
+        "0.5",
+    ]);
+    assert!(errors(&app).is_empty(), "{:?}", errors(&app));
+    let c = comparison(&app);
+    assert_eq!((c.layout, c.offset_s), (CompareLayout::SideBySide, 0.5));
+    // Half a second (60 frames) later in the comparison: the take no longer matches itself,
+    // and only the frames the offset leaves in range are compared.
+    let o = c
+        .difference
+        .as_ref()
+        .expect("difference")
+        .series
+        .overall()
+        .expect("frames compared");
+    assert_eq!(o.count, 378 - 60);
+    assert!(o.mean_mm > 10.0, "{o:?}");
 }
 
 #[test]
@@ -191,6 +224,7 @@ fn two_takes_of_a_scene_compare_from_the_takes_browser() {
     );
     send(&mut app, LibraryCommand::OpenTake(first));
     app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     app.update();
     send(&mut app, LibraryCommand::CompareTake(second));
     app.update();

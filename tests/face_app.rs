@@ -88,7 +88,7 @@ fn a_face_csv_beside_the_demo_drives_the_mannequin_morphs_by_time() {
     send(&mut app, SessionCommand::LoadDemo);
     app.update();
     send(&mut app, SessionCommand::Open(vec![path.clone()]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     assert!(errors(&app).is_empty(), "{:?}", errors(&app));
     let take = app
         .world()
@@ -148,7 +148,7 @@ fn a_face_file_alone_opens_as_a_take_and_close_neutralises() {
     let mut app = app();
     let morphs = spawn_mannequin_face(&mut app);
     send(&mut app, SessionCommand::Open(vec![path]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     let take = app
         .world()
         .resource::<Session>()
@@ -214,6 +214,7 @@ fn head_joints_turn_by_the_face_once_per_pose() {
         ))
         .id();
     send(&mut app, SessionCommand::Open(vec![path]));
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     send(&mut app, PlaybackCommand::Seek(45));
     app.update();
     let yaw = face.curve("headYaw").expect("yaw").values[45];
@@ -277,6 +278,7 @@ fn a_character_mesh_is_bound_by_its_morph_target_names() {
         ))
         .id();
     send(&mut app, SessionCommand::Open(vec![path]));
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     send(&mut app, PlaybackCommand::Seek(90));
     app.update();
     app.update();

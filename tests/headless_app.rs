@@ -164,7 +164,7 @@ fn opens_real_c3d_asf_amc_and_bvh() {
 
     let mut app = app(SIXTIETH);
     send(&mut app, SessionCommand::Open(vec![asf, amc, c3d]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     let log = app.world().resource::<AppLog>();
     let errors: Vec<_> = log
         .entries
@@ -195,7 +195,7 @@ fn opens_real_c3d_asf_amc_and_bvh() {
 
     // A BVH replaces the character (the take already has one) in a new take.
     send(&mut app, SessionCommand::Open(vec![bvh]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     let take = app.world().resource::<Session>().take.clone().unwrap();
     assert!(take.markers.is_none());
     let motion = take.motion.as_ref().unwrap();
@@ -213,7 +213,7 @@ fn a_broken_file_is_an_error_message_not_a_crash() {
     send(&mut app, SessionCommand::LoadDemo);
     app.update();
     send(&mut app, SessionCommand::Open(vec![bad.clone()]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     let log = app.world().resource::<AppLog>();
     let last = log.entries.last().unwrap();
     assert_eq!(last.level, LogLevel::Error);
@@ -244,7 +244,7 @@ fn several_motions_in_one_open_become_actors_of_one_take() {
         &mut app,
         SessionCommand::Open(vec![walk.clone(), kick.clone()]),
     );
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     assert!(mocap_studio::model::log::last_errors(app.world(), 5).is_empty());
     let take = app.world().resource::<Session>().take.clone().unwrap();
     assert_eq!(take.actor_count(), 2);
@@ -262,7 +262,7 @@ fn several_motions_in_one_open_become_actors_of_one_take() {
 
     // An Acclaim pair added as a third actor (AMC at 120 Hz beside BVHs at their own rate).
     send(&mut app, SessionCommand::Open(vec![asf]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     // The ASF alone waits for its AMC; the take is unchanged.
     assert_eq!(
         app.world()
@@ -274,7 +274,7 @@ fn several_motions_in_one_open_become_actors_of_one_take() {
         2
     );
     send(&mut app, SessionCommand::AddActor(amc));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     assert!(mocap_studio::model::log::last_errors(app.world(), 5).is_empty());
     let take = app.world().resource::<Session>().take.clone().unwrap();
     assert_eq!(take.actor_count(), 3);
@@ -283,7 +283,7 @@ fn several_motions_in_one_open_become_actors_of_one_take() {
 
     // Opening one motion on its own still starts a new take (a single actor).
     send(&mut app, SessionCommand::Open(vec![kick]));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     let take = app.world().resource::<Session>().take.clone().unwrap();
     assert_eq!(take.actor_count(), 1);
     assert!(take.actors.is_empty());
@@ -318,7 +318,7 @@ fn cmu_skeleton_opened_with_its_take_lands_on_vicon_joint_centres() {
     ];
     let mut app = app(SIXTIETH);
     send(&mut app, SessionCommand::Open(files));
-    app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     let session = app.world().resource::<Session>();
     let take = session.take.as_ref().expect("a take");
     let markers = take.markers.as_ref().expect("markers");
@@ -368,4 +368,118 @@ fn cmu_skeleton_opened_with_its_take_lands_on_vicon_joint_centres() {
         }
     }
     assert!(checked > 2_000, "only {checked} samples compared");
+}
+
+/// A large C3D opens on a worker thread: the demo keeps playing (the app keeps updating, the
+/// playhead moves, the HUD says what is being read) until the new take is installed.
+#[test]
+fn a_large_take_opens_in_the_background_while_the_app_keeps_updating() {
+    let dir = std::env::temp_dir().join(format!("mocap-studio-bgopen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("large.c3d");
+    // 40 markers × 12 000 frames (100 s at 120 Hz): about 7.7 MB.
+    let markers = mocap_solver::synth::cleanup_take(40, 12_000, 3).expect("synthetic take");
+    mocap_formats::c3d::write_path(
+        &mocap_formats::c3d::C3dFile::from_trajectories(markers),
+        &path,
+    )
+    .expect("C3D written");
+
+    let mut app = app(SIXTIETH);
+    send(&mut app, SessionCommand::LoadDemo);
+    send(&mut app, PlaybackCommand::Play);
+    run(&mut app, 3);
+    let demo_generation = app.world().resource::<Session>().generation;
+    send(&mut app, SessionCommand::Open(vec![path.clone()]));
+    app.update();
+    // The update returned with the file still being read: the demo is still the take.
+    let opening = app
+        .world()
+        .resource::<mocap_studio::model::session::Opening>()
+        .clone();
+    assert!(opening.busy(), "{opening:?}");
+    assert_eq!(
+        opening
+            .current
+            .as_ref()
+            .map(|(p, bytes, _)| (p.clone(), *bytes)),
+        Some((
+            path.clone(),
+            std::fs::metadata(&path).expect("written").len()
+        ))
+    );
+    let line = opening.status_line(0.0).expect("a HUD line");
+    assert!(line.starts_with("Opening large.c3d (7."), "{line}");
+    assert_eq!(
+        app.world().resource::<Session>().generation,
+        demo_generation
+    );
+    let at = playback(&app).position_s;
+
+    // Pump until it is in: every update returns, and the demo plays meanwhile.
+    let mut updates_while_loading = 1;
+    let mut played = false;
+    while app
+        .world()
+        .resource::<mocap_studio::model::session::Opening>()
+        .busy()
+    {
+        assert!(updates_while_loading < 100_000, "the file never opened");
+        if app.world().resource::<Session>().generation == demo_generation {
+            played |= playback(&app).position_s > at;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        app.update();
+        updates_while_loading += 1;
+    }
+    assert!(updates_while_loading >= 2, "{updates_while_loading}");
+    assert!(played, "the demo did not play while the file was read");
+    let take = app
+        .world()
+        .resource::<Session>()
+        .take
+        .clone()
+        .expect("the take");
+    assert_eq!(take.name, "large");
+    assert_eq!(take.frame_count, 12_000);
+    assert_eq!(take.markers.as_ref().map(|m| m.marker_count()), Some(40));
+    assert!(
+        app.world()
+            .resource::<mocap_studio::model::session::Opening>()
+            .current
+            .is_none()
+    );
+    let log = app.world().resource::<AppLog>();
+    assert!(
+        log.entries
+            .iter()
+            .any(|e| e.level == LogLevel::Info && e.text.starts_with("Opened ")),
+        "{:?}",
+        log.entries
+    );
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
+}
+
+/// Requests sent behind a running open wait their turn: close, then open, then export, in order.
+#[test]
+fn requests_behind_an_open_apply_in_order() {
+    let dir = std::env::temp_dir().join(format!("mocap-studio-order-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut app = app(SIXTIETH);
+    send(&mut app, SessionCommand::LoadDemo);
+    app.update();
+    let bvh = dir.join("demo.bvh");
+    send(&mut app, SessionCommand::ExportBvh(bvh.clone()));
+    // The BVH is read on the worker; the close waits behind it and then empties the session.
+    send(&mut app, SessionCommand::Open(vec![bvh.clone()]));
+    send(&mut app, SessionCommand::Close);
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
+    assert!(app.world().resource::<Session>().take.is_none());
+    let log = app.world().resource::<AppLog>();
+    let opened = log
+        .entries
+        .iter()
+        .position(|e| e.text.starts_with("Opened "));
+    assert!(opened.is_some(), "{:?}", log.entries);
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
 }

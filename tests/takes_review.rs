@@ -118,6 +118,8 @@ fn library_browse_open_review_and_undo() {
         .id;
     send(&mut app, LibraryCommand::OpenTake(id));
     app.update();
+    // The files are read on a worker thread.
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     app.update();
     let take = app
         .world()
@@ -237,6 +239,7 @@ fn library_browse_open_review_and_undo() {
         .id;
     send(&mut app, LibraryCommand::OpenTake(other));
     app.update();
+    assert!(mocap_studio::session::wait_until_opened(&mut app, 20_000));
     app.update();
     assert_eq!(
         browser(&app).active.as_ref().expect("active").summary.id,

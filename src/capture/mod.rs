@@ -1,7 +1,7 @@
 //! Scripted runs: `--exit-after-frames N` and `--screenshot OUT.png`.
 //!
-//! After N rendered frames the app either exits (code 0) or captures the primary window, writes
-//! the PNG and then exits 0. A capture that fails to save exits with code 1; a capture that never
+//! After N rendered frames (counted once the files opened at start are read) the app either exits
+//! (code 0) or captures the primary window, writes the PNG and then exits 0. A capture that fails to save exits with code 1; a capture that never
 //! arrives (no renderer) exits with code 2 after a timeout, so CI never hangs.
 
 use std::num::NonZeroU8;
@@ -62,7 +62,13 @@ fn count_and_request(
     mut commands: Commands,
     mut state: ResMut<CaptureState>,
     mut exit: MessageWriter<AppExit>,
+    opening: Option<Res<crate::model::session::Opening>>,
 ) {
+    // Files given on the command line are read in the background: the frames to render before
+    // the capture count from when they are in the take.
+    if opening.is_some_and(|o| o.busy()) {
+        return;
+    }
     state.frames += 1;
     if state.frames < state.exit_after || state.requested_at.is_some() {
         return;

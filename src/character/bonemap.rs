@@ -1,6 +1,8 @@
 //! Characters' bone maps in the studio (see [`crate::model::bonemap`]): the map each character is
-//! built with, the user's reassignments (rebuilding that character's retarget), saving the map
-//! beside the character (`CHARACTER.bonemap.json`, `mocap retarget --map`'s format), picking a
+//! built with and the map of the take's skeleton that drives it (the retarget's source, keyed by
+//! its motion file: [`source_map_for`]), the user's reassignments of either (rebuilding the
+//! characters' retargets), saving a map beside the character or the motion
+//! (`CHARACTER.bonemap.json`, `MOTION.bonemap.json`, `mocap retarget --map`'s format), picking a
 //! character joint in the viewport for a bone, and the mapped joints highlighted there.
 //!
 //! The map a character is built with ([`target_map_for`]): the one in [`CharacterBoneMaps`] once
@@ -51,9 +53,20 @@ impl Plugin for BoneMapPlugin {
     }
 }
 
-/// The revision of its [`CharacterMap`] a character entity was built with.
+/// The revisions of the maps a character entity was built with: its own [`CharacterMap`]'s and
+/// its motion's (the take skeleton's, 0 when it has none).
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BuiltWithMap(pub u64);
+pub struct BuiltWithMap(pub u64, pub u64);
+
+/// The map the take's skeleton read from `motion` is retargeted with, when it has its own: the
+/// studio's (the user's edits) or the file saved beside the motion (`MOTION.bonemap.json`).
+/// `None`: choose among the presets (or map automatically), as `mocap retarget` does.
+pub fn source_map_for(maps: Option<&CharacterBoneMaps>, motion: &Path) -> Option<BoneMap> {
+    if let Some(m) = maps.and_then(|m| m.motions.get(motion)) {
+        return Some(m.map.clone());
+    }
+    read_sidecar(motion).ok().flatten()
+}
 
 /// The map `character` is to be built with, when it has its own: the studio's (the user's
 /// edits) or the file saved beside it. `None`: choose among the presets (or map automatically).
@@ -97,11 +110,12 @@ pub fn initial_map(character: &Path, sk: &mocap_data::Skeleton) -> (CharacterMap
     }
 }
 
-/// The source skeleton's map, bone → (joint name, confidence), as the retarget uses it.
-fn source_bones(sk: &mocap_data::Skeleton) -> BTreeMap<HumanBone, (String, f32)> {
-    let Ok((map, conf)) = BoneMap::for_skeleton(sk, &BoneMap::presets()) else {
-        return BTreeMap::new();
-    };
+/// A map's bones resolved on `sk`: bone → (joint name, confidence).
+fn resolved_bones(
+    sk: &mocap_data::Skeleton,
+    map: &BoneMap,
+    conf: &BTreeMap<HumanBone, f32>,
+) -> BTreeMap<HumanBone, (String, f32)> {
     map.resolve(sk)
         .into_iter()
         .filter_map(|(b, j)| {
@@ -116,9 +130,54 @@ fn source_bones(sk: &mocap_data::Skeleton) -> BTreeMap<HumanBone, (String, f32)>
         .collect()
 }
 
+/// The source skeleton's map, bone → (joint name, confidence), as the retarget uses it: the
+/// motion's own map (made once per motion file in [`CharacterBoneMaps::motions`]: the file
+/// beside it, else chosen automatically), or for a generated motion the automatic choice.
+/// Returns the bones and the motion map's revision (0 without a motion file).
+fn source_bones(
+    maps: &mut CharacterBoneMaps,
+    sk: &mocap_data::Skeleton,
+    motion: Option<&Path>,
+    log: &mut AppLog,
+    now: f64,
+) -> (BTreeMap<HumanBone, (String, f32)>, u64) {
+    let Some(motion) = motion else {
+        let Ok((map, conf)) = BoneMap::for_skeleton(sk, &BoneMap::presets()) else {
+            return (BTreeMap::new(), 0);
+        };
+        return (resolved_bones(sk, &map, &conf), 0);
+    };
+    let m = maps.motions.entry(motion.to_path_buf()).or_insert_with(|| {
+        let (m, problem) = initial_map(motion, sk);
+        if let Some(p) = problem {
+            log.push(
+                LogLevel::Warning,
+                format!(
+                    "Bone map of the take's skeleton ({}): {p} (assign its bones in the Bone Map tab)",
+                    motion.display()
+                ),
+                now,
+            );
+        }
+        m
+    });
+    (resolved_bones(sk, &m.map, &m.confidence), m.revision)
+}
+
+/// The revision of the map of the motion that drives `actor` (0 when it has none).
+fn motion_revision(maps: &CharacterBoneMaps, session: &Session, actor: usize) -> u64 {
+    session
+        .take
+        .as_ref()
+        .and_then(|t| t.actor_source(actor))
+        .and_then(|p| maps.motions.get(p))
+        .map_or(0, |m| m.revision)
+}
+
 /// Keeps [`CharacterBoneMaps`] in step with the characters: a built character gets its entry
-/// (the map it was built with) and [`BuiltWithMap`]; a character whose map was edited since is
-/// sent back to be built again (its drive removed: [`super::build_retargets`] runs next frame).
+/// (the map it was built with), its motion's entry, and [`BuiltWithMap`]; a character whose map
+/// or motion map was edited since is sent back to be built again (its drive removed:
+/// [`super::build_retargets`] runs next frame).
 #[allow(clippy::type_complexity)]
 fn track_maps(
     mut commands: Commands,
@@ -136,25 +195,36 @@ fn track_maps(
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
+    let now = time.elapsed_secs_f64();
     for (e, c, drive, built) in &chars {
         let revision = maps.maps.get(&c.path).map(|m| m.revision);
+        let source_revision = motion_revision(&maps, &session, c.actor);
         match (built, revision) {
-            (Some(b), Some(r)) if b.0 != r => {
+            (Some(b), Some(r)) if b.0 != r || b.1 != source_revision => {
+                commands
+                    .entity(e)
+                    .remove::<(CharacterDrive, CharacterUndriven, BuiltWithMap)>();
+            }
+            (Some(b), None) if b.1 != source_revision => {
                 commands
                     .entity(e)
                     .remove::<(CharacterDrive, CharacterUndriven, BuiltWithMap)>();
             }
             (Some(_), _) => {}
             (None, _) => {
-                let src = session
-                    .take
-                    .as_ref()
-                    .and_then(|t| t.actor(c.actor))
-                    .map(|(sk, _)| source_bones(sk))
-                    .unwrap_or_default();
+                let actor = session.take.as_ref().and_then(|t| {
+                    t.actor(c.actor)
+                        .map(|(sk, _)| (sk, t.actor_source(c.actor)))
+                });
+                let (src, source_revision) = match actor {
+                    Some((sk, motion)) => source_bones(&mut maps, sk, motion, &mut log, now),
+                    None => (BTreeMap::new(), 0),
+                };
                 if let Some(m) = maps.maps.get_mut(&c.path) {
                     m.source_bones = src;
-                    commands.entity(e).insert(BuiltWithMap(m.revision));
+                    commands
+                        .entity(e)
+                        .insert(BuiltWithMap(m.revision, source_revision));
                     continue;
                 }
                 let sk = match drive {
@@ -166,7 +236,7 @@ fn track_maps(
                 };
                 let Some(sk) = sk else {
                     // No skin to map: nothing the panel could show.
-                    commands.entity(e).insert(BuiltWithMap(0));
+                    commands.entity(e).insert(BuiltWithMap(0, source_revision));
                     continue;
                 };
                 let (mut m, problem) = initial_map(&c.path, &sk);
@@ -177,11 +247,13 @@ fn track_maps(
                             "Bone map of {}: {p} (assign its bones in the Bone Map tab)",
                             c.path.display()
                         ),
-                        time.elapsed_secs_f64(),
+                        now,
                     );
                 }
                 m.source_bones = src;
-                commands.entity(e).insert(BuiltWithMap(m.revision));
+                commands
+                    .entity(e)
+                    .insert(BuiltWithMap(m.revision, source_revision));
                 maps.maps.insert(c.path.clone(), m);
             }
         }
@@ -194,7 +266,6 @@ pub fn save_map(
     character: &Path,
 ) -> Result<std::path::PathBuf, String> {
     let m = maps
-        .maps
         .get_mut(character)
         .ok_or_else(|| format!("{} has no bone map (is it loaded?)", character.display()))?;
     let path = sidecar_path(character);
@@ -272,8 +343,13 @@ pub fn shown_character<'a>(
     panel
         .character
         .as_ref()
-        .and_then(|p| maps.maps.get_key_value(p))
+        .and_then(|p| {
+            maps.maps
+                .get_key_value(p)
+                .or_else(|| maps.motions.get_key_value(p))
+        })
         .or_else(|| maps.maps.iter().next())
+        .or_else(|| maps.motions.iter().next())
         .map(|(p, m)| (p.as_path(), m))
 }
 
@@ -313,6 +389,10 @@ fn pick_joint(
     let Some((path, map)) = shown_character(&maps, &panel) else {
         return;
     };
+    if maps.is_motion(path) {
+        // The take's skeleton is reassigned from the panel's lists.
+        return;
+    }
     let (Ok(window), Ok((camera, cam_t))) = (windows.single(), cams.single()) else {
         return;
     };

@@ -2,7 +2,9 @@
 //! that plays it (a combo of the character's joints to reassign it, or "Pick" then a click on
 //! the joint in the viewport), the confidence and source of each assignment, and the take's
 //! joint that drives it; "Save map" writes `CHARACTER.bonemap.json` beside the character (the
-//! `--map` file of `mocap retarget`). A panel: reads a [`BoneMapView`], returns commands.
+//! `--map` file of `mocap retarget`). The take's skeleton (the retarget's source, "take skeleton:
+//! MOTION" in the Skeleton list) is shown and reassigned the same way and saved beside the
+//! motion. A panel: reads a [`BoneMapView`], returns commands.
 
 use std::path::Path;
 
@@ -17,6 +19,9 @@ use crate::model::edit::EditCommand;
 pub struct BoneMapView<'a> {
     /// Every character with a map (file paths), for the character choice.
     pub characters: Vec<&'a Path>,
+    /// Every motion file whose skeleton (the take's, the retarget's source) has a map: shown
+    /// and edited the same way, listed after the characters.
+    pub motions: Vec<&'a Path>,
     /// The shown character and its map.
     pub shown: Option<(&'a Path, &'a CharacterMap)>,
     /// The bone waiting for a joint picked in the viewport.
@@ -40,19 +45,31 @@ pub fn bonemap_ui(ui: &mut egui::Ui, v: &BoneMapView<'_>) -> Vec<UiCommand> {
         });
         return out;
     };
+    let motion = v.motions.contains(&path);
+    let label = |p: &Path| {
+        if v.motions.contains(&p) {
+            format!("take skeleton: {}", file_name(p))
+        } else {
+            file_name(p)
+        }
+    };
     ui.horizontal(|ui| {
-        if v.characters.len() > 1 {
-            egui::ComboBox::from_label("Character")
-                .selected_text(file_name(path))
+        if v.characters.len() + v.motions.len() > 1 {
+            egui::ComboBox::from_label("Skeleton")
+                .selected_text(label(path))
                 .show_ui(ui, |ui| {
-                    for c in &v.characters {
-                        if ui.selectable_label(*c == path, file_name(c)).clicked() && *c != path {
+                    for c in v.characters.iter().chain(&v.motions) {
+                        if ui.selectable_label(*c == path, label(c)).clicked() && *c != path {
                             out.push(UiCommand::BoneMap(BoneMapCommand::Select(c.to_path_buf())));
                         }
                     }
-                });
+                })
+                .response
+                .on_hover_text(
+                    "A character's map, or the map of the take's skeleton that drives the characters",
+                );
         } else {
-            ui.strong(file_name(path));
+            ui.strong(label(path));
         }
         ui.label(format!(
             "map {} · {}/{} bones · {} joints",
@@ -66,10 +83,17 @@ pub fn bonemap_ui(ui: &mut egui::Ui, v: &BoneMapView<'_>) -> Vec<UiCommand> {
         let file = sidecar_path(path);
         let save = ui
             .add_enabled(!m.saved, egui::Button::new("Save map"))
-            .on_hover_text(format!(
-                "Write {} (the map `mocap retarget --map` reads; the studio uses it when it loads this character)",
-                file.display()
-            ))
+            .on_hover_text(if motion {
+                format!(
+                    "Write {} (the studio uses it as the take skeleton's map when it opens this motion)",
+                    file.display()
+                )
+            } else {
+                format!(
+                    "Write {} (the map `mocap retarget --map` reads; the studio uses it when it loads this character)",
+                    file.display()
+                )
+            })
             .on_disabled_hover_text(format!("{} holds this map", file.display()));
         if save.clicked() {
             out.push(UiCommand::BoneMap(BoneMapCommand::Save(path.to_path_buf())));
@@ -107,10 +131,17 @@ pub fn bonemap_ui(ui: &mut egui::Ui, v: &BoneMapView<'_>) -> Vec<UiCommand> {
                             "",
                             "Pick, then click the joint on the character in the viewport",
                         ),
-                        (
-                            "Character joint",
-                            "The character's joint that plays the bone",
-                        ),
+                        if motion {
+                            (
+                                "Take joint",
+                                "The take's joint that drives the bone on every character",
+                            )
+                        } else {
+                            (
+                                "Character joint",
+                                "The character's joint that plays the bone",
+                            )
+                        },
                         (
                             "Conf.",
                             "Confidence, 0–1 (1 for presets, map files and edits)",
@@ -119,16 +150,20 @@ pub fn bonemap_ui(ui: &mut egui::Ui, v: &BoneMapView<'_>) -> Vec<UiCommand> {
                             "Source",
                             "A preset's name, auto (topology and names), file or edited",
                         ),
-                        (
-                            "Take joint",
-                            "The take's joint that drives it (its confidence)",
-                        ),
+                        if motion {
+                            ("", "")
+                        } else {
+                            (
+                                "Take joint",
+                                "The take's joint that drives it (its confidence); reassign it under \"take skeleton\"",
+                            )
+                        },
                     ] {
                         ui.strong(h).on_hover_text(tip);
                     }
                     ui.end_row();
                     for bone in HumanBone::ALL {
-                        bone_row(ui, path, m, bone, v.picking, &mut out);
+                        bone_row(ui, path, m, bone, v.picking, motion, &mut out);
                         ui.end_row();
                     }
                 });
@@ -142,6 +177,7 @@ fn bone_row(
     m: &CharacterMap,
     bone: HumanBone,
     picking: Option<HumanBone>,
+    motion: bool,
     out: &mut Vec<UiCommand>,
 ) {
     ui.label(bone.name());
@@ -153,13 +189,17 @@ fn bone_row(
             joint,
         })
     };
-    let pick = ui
-        .selectable_label(picking == Some(bone), "Pick")
-        .on_hover_text(format!(
-            "Then click the joint for {} on the character in the viewport",
-            bone.name()
-        ));
-    if pick.clicked() {
+    let pick = if motion {
+        // The take's skeleton is reassigned from the list.
+        ui.weak("")
+    } else {
+        ui.selectable_label(picking == Some(bone), "Pick")
+            .on_hover_text(format!(
+                "Then click the joint for {} on the character in the viewport",
+                bone.name()
+            ))
+    };
+    if !motion && pick.clicked() {
         out.push(UiCommand::BoneMap(BoneMapCommand::Pick(
             (picking != Some(bone)).then_some(bone),
         )));
@@ -200,6 +240,7 @@ fn bone_row(
         _ => ui.weak("unmapped"),
     };
     match m.source_bones.get(&bone) {
+        _ if motion => ui.weak(""),
         Some((j, c)) => ui.label(format!("{j} ({c:.2})")),
         None => ui.weak("—"),
     };
@@ -262,6 +303,7 @@ mod tests {
                     let path = s.path.clone();
                     let view = BoneMapView {
                         characters: vec![&path],
+                        motions: Vec::new(),
                         shown: Some((&path, &s.map)),
                         picking: s.picking,
                     };

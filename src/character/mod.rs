@@ -9,7 +9,8 @@
 //!    starve the main thread on small machines; the viewport keeps drawing;
 //!    [`CharacterLoading`] marks the character meanwhile): [`skeleton_from_gltf`] for the target skeleton,
 //!    [`BoneMap::for_skeleton`] for both bone
-//!    maps (the character's own map from [`bonemap`] first: the user's, or the file beside it),
+//!    maps (each side's own map from [`bonemap`] first: the user's, or the file beside the
+//!    character or the motion),
 //!    and a [`Retargeter`] (the
 //!    frame-independent part of the solve, well under a millisecond);
 //! 2. binds the character's joint entities by [`Name`] (glTF node names) once Bevy's scene has
@@ -153,10 +154,27 @@ pub fn build_retarget(
     source: &Skeleton,
     target_map: Option<&BoneMap>,
 ) -> Result<CharacterRetarget, String> {
+    build_retarget_with(gltf_bytes, source, None, target_map)
+}
+
+/// [`build_retarget`] with the take's skeleton's own map too when given (`source_map`: the
+/// user's, or the file beside the motion; see [`bonemap::source_map_for`]).
+pub fn build_retarget_with(
+    gltf_bytes: &[u8],
+    source: &Skeleton,
+    source_map: Option<&BoneMap>,
+    target_map: Option<&BoneMap>,
+) -> Result<CharacterRetarget, String> {
     let target = skeleton_from_gltf(gltf_bytes).map_err(|e| e.to_string())?;
     let presets = BoneMap::presets();
-    let (source_map, _) = BoneMap::for_skeleton(source, &presets)
-        .map_err(|e| format!("no bone map fits the take's skeleton: {e}"))?;
+    let source_map = match source_map {
+        Some(m) => m.clone(),
+        None => {
+            BoneMap::for_skeleton(source, &presets)
+                .map_err(|e| format!("no bone map fits the take's skeleton: {e}"))?
+                .0
+        }
+    };
     let target_map = match target_map {
         Some(m) => m.clone(),
         None => {
@@ -317,12 +335,19 @@ fn build_retargets(
             continue;
         }
         let (path, sk) = (c.path.clone(), sk.clone());
-        // The user's map, or the one saved beside the character (the Bone Map tab).
+        // The user's maps, or the ones saved beside the character and the motion (Bone Map tab).
         let map = bonemap::target_map_for(maps.as_deref(), &c.path);
+        let source_map = session
+            .take
+            .as_ref()
+            .and_then(|t| t.actor_source(c.actor))
+            .and_then(|m| bonemap::source_map_for(maps.as_deref(), m));
         let work = move || {
             std::fs::read(&path)
                 .map_err(|err| format!("cannot read the file: {err}"))
-                .and_then(|bytes| build_retarget(&bytes, &sk, map.as_ref()))
+                .and_then(|bytes| {
+                    build_retarget_with(&bytes, &sk, source_map.as_ref(), map.as_ref())
+                })
         };
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let job: LoaderJob = Box::new(move || {

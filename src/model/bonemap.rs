@@ -4,6 +4,9 @@
 //! state. The character plugin fills [`CharacterBoneMaps`] when it builds a retarget and rebuilds
 //! a character's retarget when its map's `revision` changes.
 //!
+//! The take's own skeleton (the retarget's source) has a map too, keyed by its motion file and
+//! edited the same way ([`CharacterBoneMaps::motions`]).
+//!
 //! A map saved beside a character is `CHARACTER.bonemap.json` ([`sidecar_path`]) in the exact
 //! format of [`BoneMap::to_json`] / [`BoneMap::from_json`], the file `mocap retarget --map` and
 //! `mocap bonemap --map` read.
@@ -106,11 +109,35 @@ impl CharacterMap {
     }
 }
 
-/// Bone maps of the characters on stage, by character file.
+/// Bone maps of the characters on stage, by character file, and of the take's skeletons (the
+/// retarget's source side), by motion file.
 #[derive(Resource, Debug, Default, Clone)]
 pub struct CharacterBoneMaps {
     /// Character file → its map.
     pub maps: BTreeMap<PathBuf, CharacterMap>,
+    /// Motion file (BVH, AMC) → its skeleton's map (`source_bones` unused), saved beside the
+    /// motion as `MOTION.bonemap.json` ([`sidecar_path`]).
+    pub motions: BTreeMap<PathBuf, CharacterMap>,
+}
+
+impl CharacterBoneMaps {
+    /// The map of `file`: a character's, else a motion's.
+    pub fn get(&self, file: &Path) -> Option<&CharacterMap> {
+        self.maps.get(file).or_else(|| self.motions.get(file))
+    }
+
+    /// [`Self::get`], mutable.
+    pub fn get_mut(&mut self, file: &Path) -> Option<&mut CharacterMap> {
+        match self.maps.get_mut(file) {
+            Some(m) => Some(m),
+            None => self.motions.get_mut(file),
+        }
+    }
+
+    /// Whether `file` is a motion's (the take's skeleton) rather than a character's.
+    pub fn is_motion(&self, file: &Path) -> bool {
+        !self.maps.contains_key(file) && self.motions.contains_key(file)
+    }
 }
 
 /// The Bone Map panel's state (UI state, not undoable).
@@ -135,7 +162,8 @@ pub enum BoneMapCommand {
     Save(PathBuf),
 }
 
-/// The bone map file beside a character: `DIR/STEM.bonemap.json` for `DIR/STEM.glb`.
+/// The bone map file beside a character or a motion: `DIR/STEM.bonemap.json` for `DIR/STEM.glb`
+/// (or `DIR/STEM.bvh`, `DIR/STEM.amc`).
 pub fn sidecar_path(character: &Path) -> PathBuf {
     let stem = character
         .file_stem()

@@ -58,9 +58,11 @@ pub enum EditCommand {
     },
     /// Give humanoid bone `bone` of the character loaded from `character` to its joint `joint`
     /// (`None`: unmap it), in [`crate::model::bonemap::CharacterBoneMaps`]; the character's
-    /// retarget is rebuilt. Not bound to the take: characters outlive a take reload.
+    /// retarget is rebuilt. Not bound to the take: characters outlive a take reload. With a
+    /// motion file (BVH, AMC) as `character`, the take's skeleton's map (the retarget's source)
+    /// is edited instead, and every character it drives is rebuilt.
     SetBone {
-        /// The character's file.
+        /// The character's file (or the motion's).
         character: std::path::PathBuf,
         /// The bone.
         bone: mocap_solver::retarget::HumanBone,
@@ -160,7 +162,7 @@ impl EditCommand {
             Self::SetBones { character, bones } => (character, bones.clone()),
             _ => return Err("not a bone map edit".into()),
         };
-        let m = maps.maps.get_mut(character).ok_or_else(|| {
+        let m = maps.get_mut(character).ok_or_else(|| {
             format!(
                 "{} has no bone map yet (is it loaded?)",
                 character.display()
@@ -171,7 +173,7 @@ impl EditCommand {
             .filter_map(|(_, j)| j.as_ref())
             .find(|j| !m.joints.contains(j))
         {
-            return Err(format!("the character has no joint {j:?}"));
+            return Err(format!("the skeleton has no joint {j:?}"));
         }
         let mut undo = Vec::new();
         for (bone, joint) in &changes {

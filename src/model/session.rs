@@ -138,6 +138,25 @@ impl Take {
         }
     }
 
+    /// The motion file actor `k`'s skeleton was read from (BVH, AMC); `None` for generated
+    /// motions (the demo) and solves not yet saved.
+    pub fn actor_source(&self, k: usize) -> Option<&std::path::Path> {
+        match k {
+            0 => self
+                .sources
+                .iter()
+                .filter(|p| !self.actors.iter().any(|a| a.source == **p))
+                .find(|p| {
+                    matches!(
+                        mocap_formats::FileKind::from_path(p),
+                        Some(mocap_formats::FileKind::Bvh | mocap_formats::FileKind::Amc)
+                    )
+                })
+                .map(PathBuf::as_path),
+            _ => self.actors.get(k - 1).map(|a| a.source.as_path()),
+        }
+    }
+
     /// Display name of actor `k`.
     pub fn actor_name(&self, k: usize) -> String {
         match k {
@@ -186,4 +205,46 @@ pub struct Session {
     pub characters: Vec<PathBuf>,
     /// An ASF skeleton waiting for its AMC motion.
     pub pending_asf: Option<(PathBuf, mocap_formats::asf::AsfSkeleton)>,
+}
+
+/// Files being read on a worker thread (File → Open, the command line, the Takes browser):
+/// what the HUD shows while the viewport keeps drawing. The session plugin keeps it current.
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct Opening {
+    /// The file being read now: its path, size in bytes, and when its read started (real-time
+    /// app clock, seconds). `None` when nothing is being read.
+    pub current: Option<(PathBuf, u64, f64)>,
+    /// Files of the running open not yet in the take, the current one included (count).
+    pub files_left: usize,
+    /// Session requests waiting behind the running open, it included (count); 0 when idle.
+    pub queued: usize,
+}
+
+impl Opening {
+    /// Whether files are being read or requests wait behind them.
+    pub fn busy(&self) -> bool {
+        self.queued > 0
+    }
+
+    /// The HUD's line: "Opening 39_01.c3d (12.4 MB)… 1.3 s", and how many files follow.
+    pub fn status_line(&self, now_s: f64) -> Option<String> {
+        let (path, bytes, since) = self.current.as_ref()?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        );
+        let size = if *bytes >= 1 << 20 {
+            format!("{:.1} MB", *bytes as f64 / (1024.0 * 1024.0))
+        } else {
+            format!("{:.0} kB", (*bytes as f64 / 1024.0).ceil())
+        };
+        let more = match self.files_left.saturating_sub(1) {
+            0 => String::new(),
+            n => format!(", {n} more file{}", if n == 1 { "" } else { "s" }),
+        };
+        Some(format!(
+            "Opening {name} ({size}{more})… {:.1} s",
+            (now_s - since).max(0.0)
+        ))
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use mocap_formats::face::{FaceReadOptions, read_path};
+use mocap_formats::face::FaceTake;
 
 use crate::model::session::{Session, Take};
 
@@ -16,11 +16,10 @@ pub fn is_face_file(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("json"))
 }
 
-/// Reads `path` as a face take and gives it to the open take (replacing a face it had; the take
-/// grows to cover the face's duration), or opens it as a take of its own. Returns a one-line
-/// summary with the reader's warnings.
-pub(crate) fn open_face(session: &mut Session, path: &Path) -> Result<String, String> {
-    let read = read_path(path, FaceReadOptions::default()).map_err(|e| e.to_string())?;
+/// Gives a face take read from `path` to the open take (replacing a face it had; the take grows
+/// to cover the face's duration), or opens it as a take of its own. Returns a one-line summary
+/// with the reader's warnings.
+pub(crate) fn install_face(session: &mut Session, path: &Path, read: FaceTake) -> String {
     let face = read.curves;
     let frames = face.frame_count();
     let mut summary = format!(
@@ -63,5 +62,5 @@ pub(crate) fn open_face(session: &mut Session, path: &Path) -> Result<String, St
         }
     }
     session.generation += 1;
-    Ok(summary)
+    summary
 }

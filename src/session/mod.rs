@@ -1,14 +1,18 @@
 //! The open session: the active take (skeleton, motion, markers, events) and the app log.
 //!
 //! Data flows one way: files or the demo generator → [`Session`] → viewport entities and panel view
-//! models. Loading happens in [`SessionSet`] from [`SessionCommand`] messages; a failed load is
-//! logged (and shown as a toast by the UI), never a crash.
+//! models. Loading happens in [`SessionSet`] from [`SessionCommand`] messages; files are read on
+//! a worker thread and installed when ready ([`open`]), so the app keeps drawing; a failed load
+//! is logged (and shown as a toast by the UI), never a crash.
 
 pub mod demo;
 pub mod face;
+pub mod open;
+
+pub use open::wait_until_opened;
 
 use crate::model::log::{AppLog, LogLevel};
-use crate::model::session::{Actor, Session, SessionCommand, Take};
+use crate::model::session::{Actor, Opening, Session, SessionCommand, Take};
 use mocap_formats::FileKind;
 use std::path::{Path, PathBuf};
 
@@ -29,12 +33,22 @@ impl Plugin for SessionPlugin {
         app.init_resource::<Session>()
             .init_resource::<AppLog>()
             .add_message::<SessionCommand>()
-            .add_systems(PreUpdate, apply_session_commands.in_set(SessionSet));
+            .init_resource::<Opening>()
+            .init_resource::<open::OpenQueue>()
+            .add_systems(
+                PreUpdate,
+                (apply_session_commands, install_opened)
+                    .chain()
+                    .in_set(SessionSet),
+            );
     }
 }
 
+/// Starts reading the files of [`SessionCommand::Open`] and [`SessionCommand::AddActor`] on a
+/// worker thread; other requests apply at once, or, behind a running open, in their turn.
 fn apply_session_commands(
     mut commands: MessageReader<SessionCommand>,
+    mut queue: ResMut<open::OpenQueue>,
     mut session: ResMut<Session>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
@@ -44,63 +58,88 @@ fn apply_session_commands(
     let up_for_trc = settings.map_or(UpAxis::Y, |s| s.default_up_axis);
     for cmd in commands.read() {
         match cmd {
-            SessionCommand::LoadDemo => match demo::demo_take() {
-                Ok(take) => {
-                    log.push(
-                        LogLevel::Info,
-                        format!(
-                            "Demo take generated: {} frames at {} Hz, {} markers",
-                            take.frame_count,
-                            take.rate,
-                            take.markers.as_ref().map_or(0, |m| m.marker_count())
-                        ),
-                        now,
-                    );
-                    session.take = Some(take);
-                    session.generation += 1;
-                }
-                Err(e) => log.push(LogLevel::Error, format!("Demo generation failed: {e}"), now),
-            },
-            SessionCommand::Open(paths) => {
-                let mut motion_opened = false;
-                for path in paths {
-                    let result = open_path(&mut session, path, up_for_trc, &mut motion_opened);
-                    log_outcome(&mut log, now, "Opened", "Cannot open", path, result);
-                }
-            }
+            SessionCommand::Open(paths) => queue.start(&session, paths, up_for_trc, false, now),
             SessionCommand::AddActor(path) => {
-                let result = add_actor(&mut session, path);
-                log_outcome(
-                    &mut log,
-                    now,
-                    "Added actor",
-                    "Cannot add actor",
-                    path,
-                    result,
-                );
+                queue.start(&session, std::slice::from_ref(path), UpAxis::Y, true, now);
             }
-            SessionCommand::ExportBvh(path) => {
-                let result = export_bvh(&session, path);
-                log_outcome(&mut log, now, "Exported", "Cannot export", path, result);
-            }
-            SessionCommand::ExportGlb(path) => {
-                let result = export_glb(&session, path);
-                log_outcome(&mut log, now, "Exported", "Cannot export", path, result);
-            }
-            SessionCommand::Close => {
-                session.take = None;
-                session.characters.clear();
-                session.generation += 1;
-            }
+            cmd if queue.0.is_empty() => apply_now(cmd, &mut session, &mut log, now),
+            cmd => queue.0.push_back(open::Step::Now(cmd.clone())),
         }
     }
 }
 
-/// Opens one file into the session. Returns a one-line summary.
-///
-/// Marker files (C3D, TRC) fill the take's markers and skeleton files (BVH, ASF+AMC) its
-/// character; a file whose part the current take already has starts a new take. Readers are
-/// `mocap-formats`'; nothing is parsed here.
+/// Installs what the worker threads have read, in request order, and applies the requests that
+/// waited behind them; keeps [`Opening`] (the HUD's line) current.
+fn install_opened(
+    mut queue: ResMut<open::OpenQueue>,
+    mut session: ResMut<Session>,
+    mut log: ResMut<AppLog>,
+    mut opening: ResMut<Opening>,
+    time: Res<Time<Real>>,
+) {
+    if queue.0.is_empty() && !opening.busy() {
+        return;
+    }
+    let now = time.elapsed_secs_f64();
+    while let Some(ready) = open::next_ready(&mut queue, &mut session, now) {
+        match ready {
+            open::Ready::File {
+                path,
+                add_actor: false,
+                result,
+            } => log_outcome(&mut log, now, "Opened", "Cannot open", &path, result),
+            open::Ready::File { path, result, .. } => log_outcome(
+                &mut log,
+                now,
+                "Added actor",
+                "Cannot add actor",
+                &path,
+                result,
+            ),
+            open::Ready::Command(cmd) => apply_now(&cmd, &mut session, &mut log, now),
+        }
+    }
+    opening.set_if_neq(queue.opening());
+}
+
+/// Applies a request that reads no file.
+fn apply_now(cmd: &SessionCommand, session: &mut Session, log: &mut AppLog, now: f64) {
+    match cmd {
+        SessionCommand::LoadDemo => match demo::demo_take() {
+            Ok(take) => {
+                log.push(
+                    LogLevel::Info,
+                    format!(
+                        "Demo take generated: {} frames at {} Hz, {} markers",
+                        take.frame_count,
+                        take.rate,
+                        take.markers.as_ref().map_or(0, |m| m.marker_count())
+                    ),
+                    now,
+                );
+                session.take = Some(take);
+                session.generation += 1;
+            }
+            Err(e) => log.push(LogLevel::Error, format!("Demo generation failed: {e}"), now),
+        },
+        SessionCommand::ExportBvh(path) => {
+            let result = export_bvh(session, path);
+            log_outcome(log, now, "Exported", "Cannot export", path, result);
+        }
+        SessionCommand::ExportGlb(path) => {
+            let result = export_glb(session, path);
+            log_outcome(log, now, "Exported", "Cannot export", path, result);
+        }
+        SessionCommand::Close => {
+            session.take = None;
+            session.characters.clear();
+            session.generation += 1;
+        }
+        // Files are read on a worker thread ([`apply_session_commands`]).
+        SessionCommand::Open(_) | SessionCommand::AddActor(_) => {}
+    }
+}
+
 /// Logs the outcome of a file operation on `path`: `"{done} {path}: {what}"` as info, or
 /// `"{failed} {path}: {error}"` as an error (shown as a toast).
 fn log_outcome(
@@ -122,140 +161,6 @@ fn log_outcome(
             format!("{failed} {}: {e}", path.display()),
             now,
         ),
-    }
-}
-
-/// Adds `path`'s skeleton motion (BVH, or AMC with its ASF) to the open take as another actor;
-/// with no take, or a take without a skeleton, it opens as usual.
-fn add_actor(session: &mut Session, path: &Path) -> Result<String, String> {
-    let has_primary = session
-        .take
-        .as_ref()
-        .is_some_and(|t| t.skeleton.is_some() && t.motion.is_some());
-    let mut opened = has_primary;
-    open_path(session, path, UpAxis::Y, &mut opened)
-}
-
-fn open_path(
-    session: &mut Session,
-    path: &Path,
-    up_for_trc: UpAxis,
-    motion_opened: &mut bool,
-) -> Result<String, String> {
-    if !path.exists() {
-        return Err("no such file".into());
-    }
-    if face::is_face_file(path) {
-        return face::open_face(session, path);
-    }
-    let kind = FileKind::from_path(path).ok_or(
-        "unknown file type (expected .c3d, .trc, .bvh, .asf, .amc, .gltf, .glb, or a face take .csv/.json)".to_string(),
-    )?;
-    let err = |e: mocap_formats::FormatError| e.to_string();
-    match kind {
-        FileKind::Gltf => {
-            session.characters.push(path.to_path_buf());
-            session.generation += 1;
-            Ok("glTF character (Bevy's glTF loader; see the log if it fails)".into())
-        }
-        FileKind::C3d => {
-            let file = mocap_formats::c3d::read_path(path).map_err(err)?;
-            let summary = format!(
-                "{} markers × {} frames at {} Hz ({}, {:?}-up), {} events{}",
-                file.points.marker_count(),
-                file.points.frame_count(),
-                file.points.rate,
-                file.points.unit,
-                file.points.up_axis,
-                file.events.len(),
-                if file.warnings.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} repaired problems", file.warnings.len())
-                }
-            );
-            set_markers(session, path, file.points, file.events);
-            Ok(summary)
-        }
-        FileKind::Trc => {
-            let opts = mocap_formats::trc::TrcOptions {
-                up_axis: up_for_trc,
-            };
-            let file = mocap_formats::trc::read_path_with(path, &opts).map_err(err)?;
-            let summary = format!(
-                "{} markers × {} frames at {} Hz ({}, {:?}-up assumed)",
-                file.markers.marker_count(),
-                file.markers.frame_count(),
-                file.markers.rate,
-                file.markers.unit,
-                file.markers.up_axis
-            );
-            set_markers(session, path, file.markers, Vec::new());
-            Ok(summary)
-        }
-        FileKind::Bvh => {
-            // The same loader as `mocap convert --like`: BVH states no unit, so it is guessed
-            // from the figure's size (shown in the Inspector).
-            let m = mocap_formats::world::load_motion(path, None).map_err(err)?;
-            let guess = m
-                .unit_guess
-                .as_ref()
-                .map(|g| format!("; unit {} guessed: {}", g.unit, g.reason))
-                .unwrap_or_default();
-            let summary = format!(
-                "{} joints, {} frames at {} Hz{guess}",
-                m.skeleton.joints.len(),
-                m.motion.frame_count(),
-                m.motion.rate,
-            );
-            Ok(set_or_add_character(
-                session,
-                path,
-                m,
-                motion_opened,
-                summary,
-            ))
-        }
-        FileKind::Asf => {
-            let asf = mocap_formats::asf::read_asf_path(path).map_err(err)?;
-            let n = asf.bones.len();
-            session.pending_asf = Some((path.to_path_buf(), asf));
-            Ok(format!("{n} bones; open the matching .amc for its motion"))
-        }
-        FileKind::Amc => {
-            let asf_path = match session.pending_asf.take() {
-                Some((p, _)) => p,
-                None => {
-                    let sibling = path.with_extension("asf");
-                    let found = if sibling.exists() {
-                        Some(sibling)
-                    } else {
-                        single_asf_in(path.parent().unwrap_or(Path::new(".")))
-                    };
-                    found.ok_or("open its .asf skeleton first (none found beside it)")?
-                }
-            };
-            // One loader with `mocap convert --like`: Vicon's ASF axes and units, so the joints
-            // land on the take's markers (CMU: on Vicon's own joint-centre points).
-            let m = mocap_formats::world::load_motion(path, Some(&asf_path)).map_err(err)?;
-            let summary = format!(
-                "{} joints, {} frames at {} Hz (Acclaim files state no rate: assumed)",
-                m.skeleton.joints.len(),
-                m.motion.frame_count(),
-                m.motion.rate
-            );
-            Ok(set_or_add_character(
-                session,
-                path,
-                m,
-                motion_opened,
-                summary,
-            ))
-        }
-        FileKind::Fbx | FileKind::Audio | FileKind::Video | FileKind::Subtitle => Err(format!(
-            "{kind:?} files are not opened as a take (subtitles and audio: File → Open subtitles…, \
-             or drop them on the window)"
-        )),
     }
 }
 
@@ -488,7 +393,7 @@ mod tests {
             PathBuf::from("/nonexistent/take.c3d"),
             PathBuf::from("Cargo.toml"),
         ]));
-        app.update();
+        assert!(wait_until_opened(&mut app, 10_000));
         let log = app.world().resource::<AppLog>();
         let errors: Vec<_> = log
             .entries
@@ -572,7 +477,7 @@ mod tests {
         app.update();
         app.world_mut()
             .write_message(SessionCommand::AddActor(second.clone()));
-        app.update();
+        assert!(wait_until_opened(&mut app, 10_000));
         let take = app.world().resource::<Session>().take.clone().unwrap();
         assert_eq!(take.actor_count(), 2);
         let out = dir.join("scene.bvh");

@@ -35,6 +35,8 @@ pub struct HudView {
     pub render: String,
     /// Take name.
     pub take: String,
+    /// Files being opened in the background ("Opening 39_01.c3d (12.4 MB)… 1.3 s"), if any.
+    pub opening: Option<String>,
     /// Ground-grid scale labels (logical window pixels, text).
     pub grid_labels: Vec<(egui::Vec2, String)>,
 }
@@ -77,6 +79,21 @@ pub(crate) fn hud_ui(ui: &mut egui::Ui, rect: egui::Rect, hud: &HudView) {
                 egui::Color32::from_gray(225)
             },
         );
+    }
+    if let Some(line) = &hud.opening {
+        // Below the HUD box: a spinner and the file being read.
+        let at = bg.left_bottom() + egui::vec2(0.0, 6.0);
+        let colour = egui::Color32::from_rgb(140, 200, 255);
+        let galley = painter.layout_no_wrap(line.clone(), font.clone(), colour);
+        let row =
+            egui::Rect::from_min_size(at, egui::vec2(w.max(galley.size().x + h + 20.0), h + 8.0));
+        painter.rect_filled(row, 4.0, egui::Color32::from_black_alpha(130));
+        ui.put(
+            egui::Rect::from_min_size(at + egui::vec2(6.0, 4.0), egui::vec2(h, h)),
+            egui::Spinner::new().size(h - 2.0),
+        );
+        painter.galley(at + egui::vec2(8.0 + h + 4.0, 4.0), galley, colour);
+        ui.ctx().request_repaint();
     }
     // Axis hint (bottom left): Bevy world is Y-up metres.
     painter.text(

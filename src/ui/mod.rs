@@ -204,6 +204,7 @@ struct UiData<'w> {
     bone_maps: Option<Res<'w, crate::model::bonemap::CharacterBoneMaps>>,
     bone_panel: Option<Res<'w, crate::model::bonemap::BoneMapPanel>>,
     characters: Option<Res<'w, crate::model::scene::CharacterStatus>>,
+    opening: Option<Res<'w, crate::model::session::Opening>>,
 }
 
 fn ui_system(
@@ -385,6 +386,11 @@ fn hud_view(data: &UiData, frame: usize, timecode: &str) -> HudView {
                 if n == 1 { "" } else { "s" }
             ),
         },
+        // Files being read in the background: the viewport keeps drawing meanwhile.
+        opening: data
+            .opening
+            .as_deref()
+            .and_then(|o| o.status_line(data.time.elapsed_secs_f64())),
         grid_labels: data
             .grid_labels
             .labels
@@ -511,6 +517,11 @@ fn bonemap_view<'a>(data: &'a UiData) -> crate::character::bonemap_panel::BoneMa
             .bone_maps
             .as_ref()
             .map(|m| m.maps.keys().map(|p| p.as_path()).collect())
+            .unwrap_or_default(),
+        motions: data
+            .bone_maps
+            .as_ref()
+            .map(|m| m.motions.keys().map(|p| p.as_path()).collect())
             .unwrap_or_default(),
         shown,
         picking: data.bone_panel.as_ref().and_then(|p| p.picking),
