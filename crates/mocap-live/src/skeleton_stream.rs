@@ -5,9 +5,9 @@
 //! The model definitions describe each skeleton's bones (name, id, parent id, offset from the
 //! parent in metres, Y-up); each frame carries every bone's pose as position + quaternion,
 //! relative to its parent (Motive's default "local" bone coordinates). [`SkeletonStream`] turns
-//! a definition into a [`mocap_data::Skeleton`] (metres, Y-up; the root with position and
-//! rotation channels, the other joints rotations, ZXY) and each frame into one frame of its
-//! channel values.
+//! a definition into a [`mocap_data::Skeleton`] (metres, Y-up; every joint with position and
+//! rotation channels, ZXY, since bones stream their local position too and a suit's or a
+//! BVH's bones may stretch) and each frame into one frame of its channel values.
 
 use crate::natnet::{self, DataSet, FrameOfData, ModelDef, SkeletonDef};
 use mocap_data::{Channel, DQuat, DVec3, Joint, LengthUnit, RotationOrder, Skeleton, UpAxis};
@@ -91,7 +91,7 @@ impl StreamSkeleton {
         let sk = &self.skeleton;
         let cpf = sk.channel_count();
         let prev = self.pose.clone();
-        let mut values = prev.clone().unwrap_or_else(|| vec![0.0; cpf]);
+        let mut values = prev.clone().unwrap_or_else(|| rest_values(sk, cpf));
         let mut c = 0;
         for (j, joint) in sk.joints.iter().enumerate() {
             let n = joint.channels.len();
@@ -129,6 +129,22 @@ impl StreamSkeleton {
         }
         self.pose = Some(values);
     }
+}
+
+/// Channel values of the rest pose: positions at the offsets, rotations 0.
+fn rest_values(sk: &Skeleton, cpf: usize) -> Vec<f32> {
+    let mut v = Vec::with_capacity(cpf);
+    for j in &sk.joints {
+        let o = j.offset.to_array();
+        v.extend(j.channels.iter().map(|c| {
+            if c.is_rotation() {
+                0.0
+            } else {
+                o[c.axis()] as f32
+            }
+        }));
+    }
+    v
 }
 
 /// The skeleton a definition describes. Bones whose parent is not among them (NatNet's −1 or
@@ -175,11 +191,7 @@ pub fn skeleton_of(def: &SkeletonDef) -> StreamSkeleton {
                 DVec3::ZERO
             };
             let mut j = Joint::new(b.name.clone(), parent, offset);
-            j.channels = if parent.is_none() {
-                Channel::POSITION_ROTATION_ZXY.to_vec()
-            } else {
-                Channel::ROTATION_ZXY.to_vec()
-            };
+            j.channels = Channel::POSITION_ROTATION_ZXY.to_vec();
             j.rotation_order = RotationOrder::Zxy;
             j
         })
@@ -231,7 +243,7 @@ mod tests {
         assert_eq!(s.bone_ids, [1, 2, 3]);
         assert!(s.skeleton.validate().is_ok());
         assert_eq!(s.skeleton.joints[2].parent, Some(1));
-        assert_eq!(s.skeleton.channel_count(), 12);
+        assert_eq!(s.skeleton.channel_count(), 18);
 
         let mut stream = SkeletonStream::default();
         stream.skeletons = vec![s];
@@ -245,6 +257,7 @@ mod tests {
         };
         let frame_bones = vec![
             bone(1, [1.0, 0.9, 2.0], [0.0, h, 0.0, h]), // hips turned 90° about Y
+            bone(2, [0.1, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]),
             bone(3, [0.0, -0.4, 0.0], [h, 0.0, 0.0, h]), // knee bent 90° about X
         ];
         let sk = stream.skeletons[0].clone();
