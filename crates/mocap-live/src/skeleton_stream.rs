@@ -245,8 +245,10 @@ mod tests {
         assert_eq!(s.skeleton.joints[2].parent, Some(1));
         assert_eq!(s.skeleton.channel_count(), 18);
 
-        let mut stream = SkeletonStream::default();
-        stream.skeletons = vec![s];
+        let mut stream = SkeletonStream {
+            skeletons: vec![s],
+            ..SkeletonStream::default()
+        };
         let h = std::f32::consts::FRAC_1_SQRT_2;
         let bone = |id: i32, position, orientation| RigidBody {
             id: 7 << 16 | id,
