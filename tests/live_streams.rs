@@ -8,7 +8,9 @@
 //! - Live Link Face packets (`mocap_formats::livelink`'s encoder) fill the live take's face with
 //!   the weights sent; garbage is counted malformed;
 //! - a NatNet server streams a CMU walk (CMU's 41-marker set) with the live solve on: a skeleton motion
-//!   appears in the live take and the received → pose-ready latency is measured.
+//!   appears in the live take and the received → pose-ready latency is measured;
+//! - a NatNet server streams a BVH walk as a NatNet skeleton without markers (a suit's stream):
+//!   the live take's skeleton joints land where the served motion's do, no solve involved.
 //!
 //! Data from `MOCAP_TEST_DATA` (skipped without it, failed with `CI=true`).
 
@@ -347,6 +349,119 @@ fn natnet_markers_solved_live_give_the_live_take_a_skeleton_motion() {
     println!(
         "NatNet + live solve received -> pose ready (debug build): p50 {:?} ms, p99 {:?} ms; rms {:?} mm",
         p.p50, p.p99, l.status.report.solve_rms_mm
+    );
+    common::send(&mut app, LiveCommand::Disconnect);
+    app.update();
+    server.stop();
+}
+
+#[test]
+fn natnet_skeletons_drive_the_live_take_without_the_marker_solve() {
+    let Some(path) = data("bvh/bandai_dataset-1_walk_normal_001.bvh") else {
+        return;
+    };
+    let walk = mocap_formats::bvh::read_path(&path).expect("the walk");
+    let (sk, motion) = (&walk.skeleton, &walk.motion);
+    // A suit's stream: no markers, one skeleton (bone descriptions + per-frame local poses).
+    let none = mocap_data::MarkerTrajectories::new(
+        Vec::new(),
+        motion.frame_count(),
+        motion.rate,
+        mocap_data::LengthUnit::Metre,
+        mocap_data::UpAxis::Y,
+    )
+    .expect("an empty take");
+    let mut stream = TakeStream::new(&none, "suit", None).expect("stream");
+    stream
+        .add_motion("Suit".into(), sk, motion)
+        .expect("the skeleton fits");
+    let first_frame = stream.markers.first_frame;
+    let server = serve(
+        stream,
+        ServeConfig {
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            looping: true,
+            ..ServeConfig::default()
+        },
+    )
+    .expect("server");
+    let mut app = live_app();
+    common::send(
+        &mut app,
+        LiveCommand::Connect {
+            server: server.addr(),
+            multicast: None,
+            local: "127.0.0.1".parse().expect("addr"),
+        },
+    );
+    update_until(&mut app, 60, |a| {
+        link(a).shown.is_some()
+            && a.world()
+                .resource::<Session>()
+                .take
+                .as_ref()
+                .and_then(|t| t.motion.as_ref())
+                .is_some_and(|m| m.frame(m.frame_count() - 1).iter().any(|v| *v != 0.0))
+    });
+    // The worker publishes its figures a few times a second; then compare the newest frames
+    // with the served motion.
+    update_until(&mut app, 10, |a| {
+        link(a)
+            .status
+            .report
+            .latency_ms
+            .received_to_pose_ready
+            .p50
+            .is_some()
+    });
+    let l = link(&app);
+    assert_eq!(l.status.skeletons.len(), 1, "one streamed skeleton");
+    assert_eq!(l.status.skeletons[0].0, "Suit");
+    assert!(l.solve.is_none(), "no marker solve");
+    let shown = l.shown.expect("a frame shown").frame_number;
+    let take = app
+        .world()
+        .resource::<Session>()
+        .take
+        .as_ref()
+        .expect("the live take");
+    assert!(take.markers.is_none(), "a skeleton stream has no markers");
+    let live_sk = take.skeleton.as_ref().expect("the streamed skeleton");
+    assert_eq!(live_sk.joints.len(), sk.joints.len());
+    let live = take.motion.as_ref().expect("the live motion");
+    let k = sk.unit.factor_to(mocap_data::LengthUnit::Metre);
+    let n = motion.frame_count() as i64;
+    let mut compared = 0;
+    for back in 0..3 {
+        let served = (shown - back - first_frame).rem_euclid(n) as usize;
+        let got = fk::pose(live_sk, live.frame(live.frame_count() - 1 - back as usize));
+        let want = fk::pose(sk, motion.frame(served));
+        for (j, joint) in sk.joints.iter().enumerate() {
+            let lj = live_sk.joint_index(&joint.name).expect("the bone's joint");
+            let w = want[j].translation * k;
+            let w = sk
+                .up_axis
+                .convert_point(mocap_data::UpAxis::Y, w.to_array());
+            let w = mocap_data::DVec3::from_array(w);
+            let g = got[lj].translation;
+            assert!(
+                (g - w).length() < 1e-3,
+                "{} at served frame {served}: {g:?} vs {w:?}",
+                joint.name
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 3 * 20, "{compared} joints compared");
+    let p = l.status.report.latency_ms.received_to_pose_ready;
+    println!(
+        "NatNet skeleton received -> pose ready (debug build): p50 {:?} ms, p99 {:?} ms",
+        p.p50, p.p99
+    );
+    assert!(
+        common::errors(&app).is_empty(),
+        "{:?}",
+        common::errors(&app)
     );
     common::send(&mut app, LiveCommand::Disconnect);
     app.update();

@@ -1,6 +1,7 @@
 //! The live stage in the studio. A [`LiveLink`] receives one body stream — a NatNet server
-//! (Motive, `mocap live serve`) through `mocap_live::LiveWorker`, optionally solved live per
-//! actor by `mocap_live`'s `LiveSolver`, or a VMC skeleton stream through `VmcReceiver` — and,
+//! (Motive, `mocap live serve`) through `mocap_live::LiveWorker`, its markers optionally solved
+//! live per actor by `mocap_live`'s `LiveSolver` and its skeletons (NatNet skeleton data, as
+//! suits stream) posing their actors directly, or a VMC skeleton stream through `VmcReceiver` — and,
 //! alongside, Live Link Face faces through `LiveLinkReceiver`: all on their own threads behind
 //! bounded queues. Each `PreUpdate` drains them without waiting; while the link is followed,
 //! the session's take is a *live take* ([`ring`]): the last few seconds of markers, skeleton
@@ -77,7 +78,8 @@ pub const CALIBRATION_FRAMES: usize = 120;
 /// The body stream's protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
-    /// NatNet (Motive): markers, solved live when asked.
+    /// NatNet (Motive): markers, solved live when asked, and skeletons, which drive
+    /// characters directly.
     NatNet,
     /// VMC over OSC: a humanoid skeleton's bones.
     Vmc,

@@ -118,6 +118,9 @@ struct Form {
     vmc_bind: String,
     markerset: String,
     face_bind: String,
+    /// The face receiver's address the field last showed (a listener started elsewhere, e.g.
+    /// `--live-faces PORT`, puts its address in the field).
+    face_shown: Option<SocketAddr>,
 }
 
 impl Default for Form {
@@ -131,6 +134,7 @@ impl Default for Form {
             vmc_bind: format!("127.0.0.1:{VMC_PORT}"),
             markerset: MARKER_SETS[0].into(),
             face_bind: format!("127.0.0.1:{FACE_PORT}"),
+            face_shown: None,
         }
     }
 }
@@ -271,7 +275,7 @@ pub fn live_ui(ui: &mut egui::Ui, view: &LiveView<'_>) -> Vec<UiCommand> {
     ui.horizontal(|ui| {
         ui.label("Protocol");
         ui.radio_value(&mut form.vmc, false, "NatNet")
-            .on_hover_text("Markers from Motive or `mocap live serve`; solved live when Solve is on");
+            .on_hover_text("Markers from Motive or `mocap live serve`, solved live when Solve is on; its skeletons drive characters directly");
         ui.radio_value(&mut form.vmc, true, "VMC")
             .on_hover_text("A skeleton stream (inertial suits, VMC apps) that drives characters without the marker solve");
     });
@@ -498,6 +502,17 @@ fn faces_form(
     send: &mut impl FnMut(LiveCommand),
     red: egui::Color32,
 ) {
+    // The field shows the address actually listened on (the start-up flag's, the OS's port for
+    // port 0) whenever the listener changes.
+    let bound = view.face.as_ref().and_then(|f| f.bind);
+    if bound.is_some() && bound != form.face_shown {
+        if let Some(a) = bound {
+            form.face_bind = a.to_string();
+        }
+        form.face_shown = bound;
+    } else if bound.is_none() {
+        form.face_shown = None;
+    }
     let parsed = parse_bind(&form.face_bind, FACE_PORT);
     ui.horizontal(|ui| {
         let mut on = view.face.is_some();

@@ -4,8 +4,13 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 fn harness() -> Harness<'static, Vec<UiCommand>> {
+    harness_with(None)
+}
+
+/// The tab, disconnected, with `face` as the faces' view.
+fn harness_with(face: Option<FaceView>) -> Harness<'static, Vec<UiCommand>> {
     Harness::new_ui_state(
-        |ui, out: &mut Vec<UiCommand>| {
+        move |ui, out: &mut Vec<UiCommand>| {
             let status = LiveStatus::default();
             let view = LiveView {
                 connection: None,
@@ -16,7 +21,7 @@ fn harness() -> Harness<'static, Vec<UiCommand>> {
                 recording_frames: None,
                 solve: None,
                 vmc: None,
-                face: None,
+                face: face.clone(),
                 saving: false,
                 following: true,
                 drawn: Percentiles::default(),
@@ -161,6 +166,38 @@ fn vmc_listens_on_39539_by_default_and_solve_and_faces_send_their_commands() {
     assert_eq!(
         h.state().as_slice(),
         [UiCommand::Live(LiveCommand::SetSolve(Some("cmu41".into())))]
+    );
+}
+
+#[test]
+fn the_face_field_shows_the_port_listened_on_from_the_command_line() {
+    // `--live-faces 127.0.0.1:40123` starts the listener before the tab is ever drawn.
+    let bound: SocketAddr = "127.0.0.1:40123".parse().expect("addr");
+    let mut h = harness_with(Some(FaceView {
+        bind: Some(bound),
+        ..FaceView::default()
+    }));
+    h.run();
+    let shown = |h: &Harness<'static, Vec<UiCommand>>| {
+        h.query_by(|n| {
+            n.role() == egui::accesskit::Role::TextInput
+                && n.value().as_deref() == Some("127.0.0.1:40123")
+        })
+        .is_some()
+    };
+    assert!(shown(&h), "the face field shows {bound}");
+    assert!(
+        h.query_by(|n| n.value().as_deref() == Some("127.0.0.1:11111"))
+            .is_none(),
+        "not the default port"
+    );
+    assert!(h.state().is_empty(), "showing it sends nothing");
+    // Unchecking stops the listener it shows.
+    h.get_by_label("Faces (Live Link Face)").click();
+    h.run();
+    assert_eq!(
+        h.state().as_slice(),
+        [UiCommand::Live(LiveCommand::ListenFaces(None))]
     );
 }
 

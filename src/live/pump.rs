@@ -135,7 +135,8 @@ fn shape_now(link: &mut LiveLink) -> Option<LiveShape> {
     let face_rate = link.face.as_ref().and_then(|f| f.rate);
     let body = match link.connection.as_ref().map(|c| (c.protocol, c.since)) {
         Some((Protocol::NatNet, since)) => {
-            if link.status.labels.is_empty() {
+            // Markers, or skeletons alone (a suit's stream through NatNet).
+            if link.status.labels.is_empty() && link.status.skeletons.is_empty() {
                 None
             } else {
                 let rate = link
@@ -195,16 +196,19 @@ fn describe(s: &LiveShape) -> String {
 }
 
 /// Scrolls the live take by the NatNet frames that arrived (gaps for numbers that did not)
-/// and writes the newest markers and solved poses at its end. Returns the frames scrolled.
+/// and writes the newest markers and poses (the stream's skeletons, the live solve's actors)
+/// at its end. Returns the frames scrolled.
 fn push_natnet(session: &mut Session, link: &mut LiveLink, updates: &[LiveUpdate]) -> usize {
     let Some(take) = session.take.as_mut() else {
         return 0;
     };
-    let Some(markers) = take.markers.as_mut() else {
+    // A skeleton stream alone has no markers: only its motions scroll.
+    let mut markers = take.markers.as_mut();
+    let n = markers.as_ref().map_or(0, |m| m.marker_count());
+    let frames = take.frame_count;
+    if frames == 0 {
         return 0;
-    };
-    let n = markers.marker_count();
-    let frames = markers.frame_count();
+    }
     let names: Vec<String> = link
         .shape
         .as_ref()
@@ -221,10 +225,12 @@ fn push_natnet(session: &mut Session, link: &mut LiveLink, updates: &[LiveUpdate
             None => frames,
         }
         .min(frames);
-        ring::scroll_markers(markers, shift);
         let last = frames - 1;
-        for (k, s) in u.markers.iter().enumerate() {
-            markers.set_sample(last, k, *s);
+        if let Some(markers) = markers.as_deref_mut() {
+            ring::scroll_markers(markers, shift);
+            for (k, s) in u.markers.iter().enumerate() {
+                markers.set_sample(last, k, *s);
+            }
         }
         for (k, name) in names.iter().enumerate() {
             let motion = match k {

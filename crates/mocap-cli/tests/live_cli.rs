@@ -126,3 +126,83 @@ fn serve_then_record_with_live_solve_report_and_library() {
     );
     assert!(Path::new(&rec).is_file());
 }
+
+#[test]
+fn serve_with_motion_streams_a_skeleton_whose_bones_match_the_bvh_fk() {
+    use mocap_data::{DVec3, LengthUnit, UpAxis, fk};
+    use mocap_live::{ClientConfig, LiveClient, LiveEvent, SkeletonStream};
+    let (Some(take), Some(bvh)) = (
+        mocap_testkit::data("c3d_plus_skeleton/cmu_subject39_walk/39_01.c3d"),
+        mocap_testkit::data("bvh/bandai_dataset-1_walk_normal_001.bvh"),
+    ) else {
+        return;
+    };
+    let points = mocap_formats::c3d::read_path(&take)
+        .expect("the take")
+        .points;
+    let walk = mocap_formats::bvh::read_path(&bvh).expect("the walk");
+    let (sk, motion) = (&walk.skeleton, &walk.motion);
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = mocap()
+        .args(["live", "serve"])
+        .arg(&take)
+        .arg("--motion")
+        .arg(&bvh)
+        .args(["--natnet", "--bind", &addr, "--loop"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    std::thread::sleep(Duration::from_millis(300));
+    let client = LiveClient::start(ClientConfig::new(addr.parse().expect("addr"))).expect("client");
+    let mut skeletons = SkeletonStream::default();
+    let mut checked = 0;
+    let k = sk.unit.factor_to(LengthUnit::Metre);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while checked < 30 && Instant::now() < deadline {
+        let Some(ev) = client.events.pop_timeout(Duration::from_millis(50)) else {
+            continue;
+        };
+        match ev {
+            LiveEvent::ModelDef(d) => skeletons.set_model_def(&d),
+            LiveEvent::Frame(rf) if !skeletons.is_empty() => {
+                assert_eq!(skeletons.update(&rf.frame), 1, "one skeleton a frame");
+                let s = &skeletons.skeletons[0];
+                let set = points.labels[0].split(':').next().unwrap_or_default();
+                assert_eq!(s.name, set, "named after the take's first marker set");
+                assert_eq!(s.skeleton.joints.len(), sk.joints.len());
+                // The take's sample → the motion's frame at that time (the server's sampling).
+                let index = (rf.frame.frame_number as i64 - points.first_frame)
+                    .rem_euclid(points.frame_count() as i64);
+                let t = points.rate.frames_to_seconds(index);
+                let mf = (motion.rate.seconds_to_frame_round(t).max(0) as usize)
+                    .min(motion.frame_count() - 1);
+                let got = fk::pose(&s.skeleton, s.pose.as_deref().expect("posed"));
+                let want = fk::pose(sk, motion.frame(mf));
+                for (j, joint) in sk.joints.iter().enumerate() {
+                    let lj = s
+                        .skeleton
+                        .joint_index(&joint.name)
+                        .expect("a bone per joint");
+                    let w = sk
+                        .up_axis
+                        .convert_point(UpAxis::Y, (want[j].translation * k).to_array());
+                    let g = got[lj].translation;
+                    // f32 on the wire: within float rounding of a metre-scale body.
+                    assert!(
+                        (g - DVec3::from_array(w)).length() < 1e-4,
+                        "{} at motion frame {mf}: {g:?} vs {w:?}",
+                        joint.name
+                    );
+                }
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    client.stop();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(checked, 30, "30 frames with a skeleton compared");
+}

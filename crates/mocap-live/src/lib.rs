@@ -11,6 +11,8 @@
 //! - [`solve`]: per-actor live solve, warm-started frame to frame;
 //! - [`queue`]: the bounded drop-oldest queue;
 //! - [`impair`]: a relay that drops, reorders and garbles a stream on purpose, and counts it;
+//! - [`skeleton_stream`]: NatNet skeletons (descriptions + per-frame bone poses) as skeleton
+//!   motions that drive characters without the marker solve;
 //! - [`vmc`]: VMC over OSC out (humanoid bones, port 39539);
 //! - [`vmc_in`]: VMC over OSC in (skeleton streams from suits and VMC apps), [`vmc_take`]:
 //!   its frames as a humanoid skeleton motion and blendshape curves;
@@ -28,6 +30,7 @@ pub mod queue;
 pub mod record;
 pub mod server;
 pub mod session;
+pub mod skeleton_stream;
 pub mod solve;
 pub mod stream;
 pub mod take;
@@ -43,6 +46,7 @@ pub use queue::BoundedQueue;
 pub use record::{LiveReport, RecordConfig, Recorder, Recording};
 pub use server::{ServeConfig, ServerHandle, serve};
 pub use session::{Session, SolveConfig};
+pub use skeleton_stream::{SkeletonStream, StreamSkeleton};
 pub use stream::TakeStream;
 pub use vmc_in::{VmcFrame, VmcInConfig, VmcReceiver};
 pub use worker::{LiveStatus, LiveUpdate, LiveWorker};

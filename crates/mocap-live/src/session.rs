@@ -3,8 +3,9 @@
 
 use crate::client::{LiveEvent, ReceivedFrame};
 use crate::record::{FrameFate, LiveReport, RecordConfig, Recorder, labels_of};
+use crate::skeleton_stream::SkeletonStream;
 use crate::solve::LiveSolver;
-use mocap_data::MarkerSample;
+use mocap_data::{MarkerSample, Skeleton};
 use mocap_solver::SolverError;
 use mocap_solver::resolve::SolveSkeleton;
 use std::collections::HashMap;
@@ -30,6 +31,8 @@ pub struct Session {
     solve: Option<SolveConfig>,
     /// The live solver, once the model definitions and the rate are known.
     pub solver: Option<LiveSolver>,
+    /// The stream's own skeletons (NatNet skeleton data): posed every frame, no solve.
+    pub skeletons: SkeletonStream,
     columns: HashMap<i32, usize>,
     labels: usize,
     first: Option<i64>,
@@ -43,6 +46,7 @@ impl Session {
             recorder: Recorder::new(config),
             solve,
             solver: None,
+            skeletons: SkeletonStream::default(),
             columns: HashMap::new(),
             labels: 0,
             first: None,
@@ -59,6 +63,7 @@ impl Session {
             let (labels, columns) = labels_of(Some(d));
             self.labels = labels.len();
             self.columns = columns;
+            self.skeletons.set_model_def(d);
         }
         let LiveEvent::Frame(rf) = ev else {
             return Ok(());
@@ -70,6 +75,8 @@ impl Session {
         if fate != Some(FrameFate::Stored) {
             return Ok(());
         }
+        // Skeleton streams drive characters directly: their bones become poses, no solve.
+        self.skeletons.update(&rf.frame);
         // Frames buffered for calibration wait for it: their latency is not the live path's.
         let live = match self.solve {
             Some(_) => self.solve_frame(rf, n)? == 1,
@@ -144,6 +151,52 @@ impl Session {
             s.finish()?;
         }
         Ok(())
+    }
+
+    /// Every actor's skeleton: the stream's own skeletons first, then the live solve's actors
+    /// whose names they do not take (a streamed skeleton drives its actor without the solve).
+    pub fn actor_skeletons(&self) -> Vec<(String, Skeleton)> {
+        let mut out: Vec<(String, Skeleton)> = self
+            .skeletons
+            .skeletons
+            .iter()
+            .map(|s| (s.name.clone(), s.skeleton.clone()))
+            .collect();
+        if let Some(s) = &self.solver {
+            for i in 0..s.actors.len() {
+                let name = &s.actors[i].actor;
+                if out.iter().any(|(n, _)| n == name) {
+                    continue;
+                }
+                if let Some((sk, _, _)) = s.latest_pose(i) {
+                    out.push((name.clone(), sk.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every actor's newest pose (channel values on its [`Self::actor_skeletons`] skeleton),
+    /// named as there.
+    pub fn actor_poses(&self) -> Vec<(String, Vec<f32>)> {
+        let mut out: Vec<(String, Vec<f32>)> = self
+            .skeletons
+            .poses()
+            .map(|(n, p)| (n.to_string(), p.to_vec()))
+            .collect();
+        let streamed = |name: &str| self.skeletons.skeletons.iter().any(|s| s.name == name);
+        if let Some(s) = &self.solver {
+            for i in 0..s.actors.len() {
+                let name = &s.actors[i].actor;
+                if streamed(name) {
+                    continue;
+                }
+                if let Some((_, pose, _)) = s.latest_pose(i) {
+                    out.push((name.clone(), pose.to_vec()));
+                }
+            }
+        }
+        out
     }
 
     /// The report so far (with the client's malformed-packet count).

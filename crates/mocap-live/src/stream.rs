@@ -26,8 +26,8 @@ pub struct TakeStream {
     pub slots: Vec<Slot>,
     /// Timecode of sample 0, counted at the take's rate.
     pub start_timecode: Timecode,
-    /// A skeleton streamed beside the markers (see [`Self::set_motion`]).
-    pub motion: Option<StreamedMotion>,
+    /// Skeletons streamed beside the markers (see [`Self::set_motion`], [`Self::add_motion`]).
+    pub motions: Vec<StreamedMotion>,
 }
 
 /// A skeleton motion streamed as a NatNet skeleton: one bone (rigid body) per joint, local
@@ -103,28 +103,42 @@ impl TakeStream {
             sets,
             slots,
             start_timecode,
-            motion: None,
+            motions: Vec::new(),
         })
     }
 
-    /// Streams `motion` of `skeleton` as a NatNet skeleton beside the markers (named after the
-    /// first marker set, else `Skeleton`).
+    /// Streams `motion` of `skeleton` as the one NatNet skeleton beside the markers (named after
+    /// the first marker set, else `Skeleton`).
     pub fn set_motion(
         &mut self,
+        skeleton: &mocap_data::Skeleton,
+        motion: &mocap_data::Motion,
+    ) -> Result<(), StreamError> {
+        self.motions.clear();
+        let name = self
+            .sets
+            .first()
+            .map_or_else(|| "Skeleton".to_string(), |s| s.name.clone());
+        self.add_motion(name, skeleton, motion)
+    }
+
+    /// Streams `motion` of `skeleton` as a further NatNet skeleton named `name` (ids follow the
+    /// marker sets' model ids and the skeletons before it).
+    pub fn add_motion(
+        &mut self,
+        name: String,
         skeleton: &mocap_data::Skeleton,
         motion: &mocap_data::Motion,
     ) -> Result<(), StreamError> {
         if skeleton.joints.len() > u16::MAX as usize {
             return Err(StreamError::TooMany(skeleton.joints.len()));
         }
-        self.motion = Some(StreamedMotion {
+        let id = (self.sets.len() + self.motions.len()) as i32 + 1;
+        self.motions.push(StreamedMotion {
             skeleton: skeleton.clone(),
             motion: motion.clone(),
-            id: self.sets.len() as i32 + 1,
-            name: self
-                .sets
-                .first()
-                .map_or_else(|| "Skeleton".to_string(), |s| s.name.clone()),
+            id,
+            name,
         });
         Ok(())
     }
@@ -142,7 +156,7 @@ impl TakeStream {
     /// The model definition: the marker sets, then the skeleton if any.
     pub fn model_def(&self) -> ModelDef {
         let mut def = natnet::model_def(self.sets.clone());
-        if let Some(m) = &self.motion {
+        for m in &self.motions {
             let k = m.skeleton.unit.factor_to(LengthUnit::Metre);
             let up = m.skeleton.up_axis;
             let bones = m
@@ -170,37 +184,16 @@ impl TakeStream {
     }
 
     fn skeleton_section(&self, index: usize) -> Option<natnet::RawSection> {
-        let m = self.motion.as_ref()?;
-        let frames = m.motion.frame_count();
-        if frames == 0 {
+        if self.motions.is_empty() {
             return None;
         }
         let t = self.markers.rate.frames_to_seconds(index as i64);
-        let mf = (m.motion.rate.seconds_to_frame_round(t).max(0) as usize).min(frames - 1);
-        let cpf = m.motion.channels_per_frame;
-        let values = m.motion.values.get(mf * cpf..(mf + 1) * cpf)?;
-        let offs = m.skeleton.channel_offsets();
-        let k = m.skeleton.unit.factor_to(LengthUnit::Metre);
-        let up = m.skeleton.up_axis;
-        let bones = (0..m.skeleton.joints.len())
-            .map(|j| {
-                let from = offs.get(j).copied().unwrap_or(0).min(values.len());
-                let (q, p) = mocap_data::fk::local_transform(&m.skeleton, j, &values[from..]);
-                let v = up.convert_point(UpAxis::Y, [q.x, q.y, q.z]);
-                natnet::RigidBody {
-                    id: ((m.id as u32) << 16 | (j as u32 + 1)) as i32,
-                    position: y_up_m(up, k, p.to_array()),
-                    orientation: [v[0] as f32, v[1] as f32, v[2] as f32, q.w as f32],
-                    mean_marker_error: 0.0,
-                    params: 0x01,
-                }
-            })
+        let skeletons: Vec<natnet::Skeleton> = self
+            .motions
+            .iter()
+            .filter_map(|m| m.skeleton_at(t))
             .collect();
-        natnet::RawSection::from_skeletons(&[natnet::Skeleton {
-            id: m.id,
-            rigid_bodies: bones,
-        }])
-        .ok()
+        natnet::RawSection::from_skeletons(&skeletons).ok()
     }
 
     /// Timecode of sample `index` (NatNet-packed; 0 when it does not fit).
@@ -270,6 +263,42 @@ impl TakeStream {
             },
             params: 0,
         }
+    }
+}
+
+impl StreamedMotion {
+    /// Its bones at `t` seconds (the nearest motion frame, held past the end): local poses,
+    /// metres, Y-up; `None` when the motion has no frames.
+    fn skeleton_at(&self, t: f64) -> Option<natnet::Skeleton> {
+        let m = self;
+        let frames = m.motion.frame_count();
+        if frames == 0 {
+            return None;
+        }
+        let mf = (m.motion.rate.seconds_to_frame_round(t).max(0) as usize).min(frames - 1);
+        let cpf = m.motion.channels_per_frame;
+        let values = m.motion.values.get(mf * cpf..(mf + 1) * cpf)?;
+        let offs = m.skeleton.channel_offsets();
+        let k = m.skeleton.unit.factor_to(LengthUnit::Metre);
+        let up = m.skeleton.up_axis;
+        let bones = (0..m.skeleton.joints.len())
+            .map(|j| {
+                let from = offs.get(j).copied().unwrap_or(0).min(values.len());
+                let (q, p) = mocap_data::fk::local_transform(&m.skeleton, j, &values[from..]);
+                let v = up.convert_point(UpAxis::Y, [q.x, q.y, q.z]);
+                natnet::RigidBody {
+                    id: ((m.id as u32) << 16 | (j as u32 + 1)) as i32,
+                    position: y_up_m(up, k, p.to_array()),
+                    orientation: [v[0] as f32, v[1] as f32, v[2] as f32, q.w as f32],
+                    mean_marker_error: 0.0,
+                    params: 0x01,
+                }
+            })
+            .collect();
+        Some(natnet::Skeleton {
+            id: m.id,
+            rigid_bodies: bones,
+        })
     }
 }
 

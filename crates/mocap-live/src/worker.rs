@@ -28,8 +28,9 @@ pub struct LiveUpdate {
     pub received: Instant,
     /// One sample per label of [`LiveStatus::labels`] (metres, Y-up; gaps invalid).
     pub markers: Vec<MarkerSample>,
-    /// Each solved actor's latest pose: name and channel values (its skeleton's unit, degrees;
-    /// the skeleton is in [`LiveStatus::skeletons`]).
+    /// Each actor's latest pose (the stream's own skeletons, else the live solve's): name and
+    /// channel values (its skeleton's unit, degrees; the skeleton is in
+    /// [`LiveStatus::skeletons`]).
     pub poses: Vec<(String, Vec<f32>)>,
 }
 
@@ -42,7 +43,8 @@ pub struct LiveStatus {
     pub labels: Vec<String>,
     /// The server's frame rate, Hz, once it answered the `FrameRate` command.
     pub rate_hz: Option<f64>,
-    /// Each solved actor's skeleton (its unit; rest rotations as the solver's model).
+    /// Each actor's skeleton: the stream's own (NatNet skeleton descriptions: metres, Y-up),
+    /// then the live solve's (its unit; rest rotations as the solver's model).
     pub skeletons: Vec<(String, Skeleton)>,
     /// The report so far (counters, latency per stage, solve RMS).
     pub report: LiveReport,
@@ -239,14 +241,7 @@ fn run(client: LiveClient, mut session: Session, sink: &Sinks<'_>) -> Session {
                     st_changes = Some(st);
                 }
                 LiveEvent::Frame(rf) => {
-                    let poses = session.solver.as_ref().map_or_else(Vec::new, |s| {
-                        (0..s.actors.len())
-                            .filter_map(|i| {
-                                let (_, pose, _) = s.latest_pose(i)?;
-                                Some((s.actors[i].actor.clone(), pose.to_vec()))
-                            })
-                            .collect()
-                    });
+                    let poses = session.actor_poses();
                     let raw = RawFrame {
                         frame_number: rf.frame.frame_number as i64,
                         received: rf.received,
@@ -289,16 +284,7 @@ fn run(client: LiveClient, mut session: Session, sink: &Sinks<'_>) -> Session {
             st.report = session.report(malformed);
             st.silent_s = last_heard.map(|t| t.elapsed().as_secs_f64());
             st.recording_frames = recording.as_ref().map(|r| r.recorder.frames_stored());
-            if let Some(s) = &session.solver
-                && st.skeletons.len() != s.actors.len()
-            {
-                st.skeletons = (0..s.actors.len())
-                    .filter_map(|i| {
-                        let (sk, _, _) = s.latest_pose(i)?;
-                        Some((s.actors[i].actor.clone(), sk.clone()))
-                    })
-                    .collect();
-            }
+            st.skeletons = session.actor_skeletons();
             *status.lock().unwrap_or_else(|p| p.into_inner()) = st;
             last_status = Instant::now();
         }

@@ -2,6 +2,10 @@
 //! actors × 53 markers (fullbody53 placed on CMU subject 39's skeleton driven by our solve of
 //! 39_01, actors 2 m apart) at 240 Hz; a client receives it, a session records it and solves
 //! every actor live (warm-started). Prints received → pose ready p50/p99/max after a warm-up.
+//!
+//! `--skeletons`: the skeleton path instead (how inertial suits stream): the same 5 actors as
+//! NatNet skeletons (CMU subject 39's bones posed by the same solve, no markers), posed from
+//! their bones without the marker solve.
 
 use anyhow::bail;
 use mocap_data::{FrameRate, LengthUnit, MarkerTrajectories};
@@ -42,6 +46,10 @@ pub struct Args {
     /// fraction of frames each (e.g. 0.05), and compare its counts with the recorder's.
     #[arg(long, value_name = "P")]
     impair: Option<f64>,
+    /// Stream the actors as NatNet skeletons (no markers) and measure the skeleton path
+    /// (bones → poses, no solve) instead of the marker solve.
+    #[arg(long)]
+    skeletons: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -49,7 +57,9 @@ pub struct Args {
 
 #[derive(Serialize)]
 struct LiveBench {
+    path: &'static str,
     actors: usize,
+    joints_per_actor: Option<usize>,
     markers_per_actor: usize,
     rate_hz: u32,
     frames_measured: usize,
@@ -92,13 +102,26 @@ fn default_data(file: &str) -> anyhow::Result<PathBuf> {
         .join(file))
 }
 
+/// What the bench streams.
+struct Streamed {
+    /// `actors` copies of fullbody53, 2 m apart (metres as the synthesis gives them).
+    markers: MarkerTrajectories,
+    /// The skeleton the actors are solved onto.
+    skeleton: SolveSkeleton,
+    /// Markers per actor.
+    markers_per_actor: usize,
+    /// CMU subject 39's skeleton and the solved motion at the stream's rate (the skeleton
+    /// path streams it per actor).
+    motion: (mocap_data::Skeleton, mocap_data::Motion),
+}
+
 /// The streamed take: `actors` copies of fullbody53 driven by the solve of `take`, 2 m apart.
 fn actors_take(
     asf_path: &Path,
     take_path: &Path,
     actors: usize,
     rate: u32,
-) -> anyhow::Result<(MarkerTrajectories, SolveSkeleton, usize)> {
+) -> anyhow::Result<Streamed> {
     let skeleton = asf::read_asf_path(asf_path)?.to_skeleton(LengthUnit::Millimetre);
     let take = c3d::read_path(take_path)?.points;
     let solves = pipeline::solve_take(
@@ -141,7 +164,14 @@ fn actors_take(
             s
         },
     )?;
-    Ok((multi, SolveSkeleton::from_skeleton(skeleton), m))
+    let mut motion = first.result.motion.clone();
+    motion.rate = FrameRate::integer(rate)?;
+    Ok(Streamed {
+        markers: multi,
+        skeleton: SolveSkeleton::from_skeleton(skeleton.clone()),
+        markers_per_actor: m,
+        motion: (skeleton, motion),
+    })
 }
 
 /// Runs `mocap bench live`.
@@ -154,8 +184,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(p) => p.clone(),
         None => default_data("39_01.c3d")?,
     };
-    let (take, skeleton, m) = actors_take(&asf_path, &take_path, args.actors, args.rate)?;
-    let stream = mocap_live::TakeStream::new(&take, "bench", None)?;
+    let streamed = actors_take(&asf_path, &take_path, args.actors, args.rate)?;
+    let (skeleton, m) = (streamed.skeleton, streamed.markers_per_actor);
+    let (sk, motion) = &streamed.motion;
+    let stream = if args.skeletons {
+        // A suit's stream: skeletons only.
+        let none = MarkerTrajectories::new(
+            Vec::new(),
+            motion.frame_count(),
+            motion.rate,
+            LengthUnit::Metre,
+            mocap_data::UpAxis::Y,
+        )?;
+        let mut s = mocap_live::TakeStream::new(&none, "bench", None)?;
+        for a in 0..args.actors {
+            s.add_motion(format!("Actor{}", a + 1), sk, motion)?;
+        }
+        s
+    } else {
+        mocap_live::TakeStream::new(&streamed.markers, "bench", None)?
+    };
     let server = mocap_live::serve(
         stream,
         ServeConfig {
@@ -186,7 +234,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             keep_frames: false,
             ..RecordConfig::default()
         },
-        Some(SolveConfig {
+        (!args.skeletons).then_some(SolveConfig {
             markerset: "fullbody53".into(),
             skeleton,
             calibration_frames: 120,
@@ -201,7 +249,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if let Some(ev) = client.events.pop_timeout(Duration::from_millis(20)) {
             session.handle(&ev)?;
         }
-        let calibrated = session.solver.as_ref().is_some_and(|s| s.is_calibrated());
+        let calibrated = if args.skeletons {
+            session.skeletons.poses().count() == args.actors
+        } else {
+            session.solver.as_ref().is_some_and(|s| s.is_calibrated())
+        };
         if calibrated && warm_since.is_none() {
             warm_since = Some(Instant::now());
         }
@@ -217,7 +269,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     if measuring_since.is_none() {
-        bail!("the live solve never got past calibration within 120 s");
+        bail!(
+            "{} within 120 s",
+            if args.skeletons {
+                "not every streamed skeleton was posed"
+            } else {
+                "the live solve never got past calibration"
+            }
+        );
     }
     let malformed = client.stats.packets_malformed.load(Ordering::Relaxed);
     client.stop();
@@ -233,8 +292,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         )
     });
     let out = LiveBench {
+        path: if args.skeletons {
+            "skeletons (bones → poses, no solve)"
+        } else {
+            "markers (live solve)"
+        },
         actors: args.actors,
-        markers_per_actor: m,
+        joints_per_actor: args.skeletons.then_some(sk.joints.len()),
+        markers_per_actor: if args.skeletons { 0 } else { m },
         rate_hz: args.rate,
         frames_measured: session.recorder.pose_latency_ms.len(),
         received_to_pose_ready_p50_ms: lat.received_to_pose_ready.p50,
@@ -255,10 +320,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
+        let what = match out.joints_per_actor {
+            Some(j) => format!("{j}-joint skeletons"),
+            None => format!("{} markers", out.markers_per_actor),
+        };
         println!(
-            "live: {} actors × {} markers at {} Hz over NatNet on 127.0.0.1, {} frames measured: received → pose ready p50 {} ms, p99 {} ms, max {} ms; capture → received p99 {} ms; {} dropped, {} malformed; solve RMS {} mm",
+            "live, {}: {} actors × {} at {} Hz over NatNet on 127.0.0.1, {} frames measured: received → pose ready p50 {} ms, p99 {} ms, max {} ms; capture → received p99 {} ms; {} dropped, {} malformed; solve RMS {} mm",
+            out.path,
             out.actors,
-            out.markers_per_actor,
+            what,
             out.rate_hz,
             out.frames_measured,
             f(out.received_to_pose_ready_p50_ms),
