@@ -14,6 +14,7 @@ use crate::store::Store;
 use mocap_data::FrameRate;
 use std::path::{Path, PathBuf};
 
+mod bulk;
 mod command;
 mod input;
 mod review;
