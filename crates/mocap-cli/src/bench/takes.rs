@@ -247,14 +247,10 @@ fn bench(args: &Args, db: &std::path::Path) -> Result<Figures> {
         let p95 = times[((times.len() as f64 * 0.95) as usize).min(times.len() - 1)];
         let max = times[times.len() - 1];
         // The Takes panel's read: the page with each row's session, actors and note counts.
-        let mut panel = Vec::with_capacity(args.repeats);
-        for _ in 0..args.repeats.max(1) {
-            let t = Instant::now();
+        let panel_median = median_ms(args.repeats, || {
             std::hint::black_box(lib.search_rows(query)?);
-            panel.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        panel.sort_by(f64::total_cmp);
-        let panel_median = panel[panel.len() / 2];
+            Ok(())
+        })?;
         worst = worst.max(median).max(panel_median);
         figures
             .queries
@@ -265,32 +261,11 @@ fn bench(args: &Args, db: &std::path::Path) -> Result<Figures> {
             warm.takes.len()
         );
     }
-    // The rest of a Takes panel refresh: the scene and session lists of its filters.
-    let mut lists = Vec::with_capacity(args.repeats);
-    let mut counts = (0, 0);
-    for _ in 0..args.repeats.max(1) {
-        let t = Instant::now();
-        counts = (lib.scenes()?.len(), lib.sessions()?.len());
-        lists.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    lists.sort_by(f64::total_cmp);
-    println!(
-        "panel filter lists: {} scenes + {} sessions, median {:.2} ms",
-        counts.0,
-        counts.1,
-        lists[lists.len() / 2]
-    );
+    filter_lists(&mut lib, args.repeats)?;
     if args.writers > 0 {
         figures.writes = Some(write_latency(args, db)?);
     }
-    let t = Instant::now();
-    let report = lib.verify(false)?;
-    println!(
-        "verify (ledger + tables, no file re-hash): {} events in {:.2} s, intact: {}",
-        report.events_checked,
-        t.elapsed().as_secs_f64(),
-        report.is_intact()
-    );
+    verify(&mut lib)?;
     println!(
         "worst median {worst:.2} ms vs target {:.0} ms: {}",
         args.target_ms,
@@ -360,4 +335,43 @@ fn write_latency(args: &Args, db: &std::path::Path) -> Result<(f64, f64, f64)> {
         }
     );
     Ok((at(0.5), at(0.99), times.len() as f64 / wall.max(1e-9)))
+}
+
+/// Median wall time in ms of `repeats` (at least one) runs of `f`.
+fn median_ms(repeats: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    let mut times = Vec::with_capacity(repeats.max(1));
+    for _ in 0..repeats.max(1) {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Times the rest of a Takes panel refresh: the scene and session lists of its filters.
+fn filter_lists(lib: &mut Library, repeats: usize) -> Result<()> {
+    let mut counts = (0, 0);
+    let median = median_ms(repeats, || {
+        counts = (lib.scenes()?.len(), lib.sessions()?.len());
+        Ok(())
+    })?;
+    println!(
+        "panel filter lists: {} scenes + {} sessions, median {median:.2} ms",
+        counts.0, counts.1
+    );
+    Ok(())
+}
+
+/// Verifies the ledger and tables (no file re-hash) and prints how long it took.
+fn verify(lib: &mut Library) -> Result<()> {
+    let t = Instant::now();
+    let report = lib.verify(false)?;
+    println!(
+        "verify (ledger + tables, no file re-hash): {} events in {:.2} s, intact: {}",
+        report.events_checked,
+        t.elapsed().as_secs_f64(),
+        report.is_intact()
+    );
+    Ok(())
 }

@@ -28,32 +28,7 @@ pub(super) fn insert_takes_pg(c: &Db<'_>, takes: &[NewTake], author: &str) -> Re
     if takes.is_empty() {
         return Ok(Vec::new());
     }
-    // The same refusals as one by one: empty names, and names already taken (in the library or
-    // earlier in this batch).
-    let mut names: HashMap<&str, ()> = HashMap::with_capacity(takes.len());
-    for t in takes {
-        if t.name.trim().is_empty() {
-            return Err(LibraryError::invalid("take name", "empty"));
-        }
-        if names.insert(t.name.as_str(), ()).is_some() {
-            return Err(LibraryError::invalid(
-                "take name",
-                format!("a take named `{}` already exists", t.name),
-            ));
-        }
-    }
-    let all_names =
-        serde_json::Value::from(takes.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
-    let taken: Option<String> = c.opt(
-        "SELECT name FROM take WHERE name IN (SELECT json_array_elements_text(?1::json)) LIMIT 1",
-        &[Value::Text(all_names.to_string())],
-    )?;
-    if let Some(name) = taken {
-        return Err(LibraryError::invalid(
-            "take name",
-            format!("a take named `{name}` already exists"),
-        ));
-    }
+    check_names(c, takes)?;
     // Scenes and sessions: few per batch, looked up (or made) once each.
     let mut scenes: HashMap<String, i64> = HashMap::new();
     let mut sessions: HashMap<String, i64> = HashMap::new();
@@ -183,8 +158,46 @@ pub(super) fn insert_takes_pg(c: &Db<'_>, takes: &[NewTake], author: &str) -> Re
         file_rows.as_bytes(),
     )?;
     ledger::append_batch(c, author, &events)?;
+    fts_batch(c, &ids)?;
+    Ok(ids)
+}
+
+/// Refuses empty names and names already taken (in the library or earlier in the batch), as
+/// adding the takes one by one would.
+fn check_names(c: &Db<'_>, takes: &[NewTake]) -> Result<()> {
+    let mut names: HashMap<&str, ()> = HashMap::with_capacity(takes.len());
+    for t in takes {
+        if t.name.trim().is_empty() {
+            return Err(LibraryError::invalid("take name", "empty"));
+        }
+        if names.insert(t.name.as_str(), ()).is_some() {
+            return Err(LibraryError::invalid(
+                "take name",
+                format!("a take named `{}` already exists", t.name),
+            ));
+        }
+    }
+    let all_names =
+        serde_json::Value::from(takes.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
+    let taken: Option<String> = c.opt(
+        "SELECT name FROM take WHERE name IN (SELECT json_array_elements_text(?1::json)) LIMIT 1",
+        &[Value::Text(all_names.to_string())],
+    )?;
+    if let Some(name) = taken {
+        return Err(LibraryError::invalid(
+            "take name",
+            format!("a take named `{name}` already exists"),
+        ));
+    }
+    Ok(())
+}
+
+/// The full-text documents of the batch `ids` in one statement.
+fn fts_batch(c: &Db<'_>, ids: &[i64]) -> Result<()> {
     // The full-text documents of the whole batch in one statement (the text `refresh_fts` makes).
-    let (first, last) = (ids[0], ids[ids.len() - 1]);
+    let (Some(&first), Some(&last)) = (ids.iter().min(), ids.iter().max()) else {
+        return Ok(());
+    };
     c.execute(
         "INSERT INTO take_fts(take_id, doc)
          SELECT t.id, to_tsvector('simple', concat_ws(E'\\n', replace(t.name, '_', ' '), s.name, t.description,
@@ -196,10 +209,10 @@ pub(super) fn insert_takes_pg(c: &Db<'_>, takes: &[NewTake], author: &str) -> Re
          WHERE t.id BETWEEN ?1 AND ?2 AND t.id IN (SELECT json_array_elements_text(?3::json)::bigint)
          ON CONFLICT (take_id) DO UPDATE SET doc = excluded.doc",
         &[
-            Value::Int(first.min(last)),
-            Value::Int(first.max(last)),
-            Value::Text(serde_json::Value::from(ids.clone()).to_string()),
+            Value::Int(first),
+            Value::Int(last),
+            Value::Text(serde_json::Value::from(ids.to_vec()).to_string()),
         ],
     )?;
-    Ok(ids)
+    Ok(())
 }
