@@ -157,6 +157,103 @@ fn notifications_and_dailies_on_sqlite() {
     team_flow(&mut app, &db, tmp.path());
 }
 
+/// The files the session's take was opened from.
+fn sources(app: &App) -> Vec<PathBuf> {
+    app.world()
+        .resource::<mocap_studio::model::session::Session>()
+        .take
+        .as_ref()
+        .map(|t| t.sources.clone())
+        .unwrap_or_default()
+}
+
+/// A dailies entry that names a revision (the demo's clean-up versions) plays that revision's
+/// output, the cleaned-up BVH, in place of the capture's BVH; an entry whose revision output is
+/// gone plays the capture instead, after a warning naming the missing file.
+#[test]
+fn dailies_entries_play_their_revision_output() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = demo(tmp.path());
+    let mut other = Library::open(&db, OpenMode::MustExist).expect("library");
+    let items = other
+        .playlist(take_library::demo::PLAYLIST)
+        .expect("playlist");
+    let output = |lib: &mut Library, i: usize| -> PathBuf {
+        let rev = items[i]
+            .revision
+            .expect("the demo's dailies start with revisions");
+        let v = lib.derived_versions(items[i].take_id).expect("versions");
+        PathBuf::from(
+            &v.iter()
+                .find(|v| v.id == rev)
+                .expect("revision")
+                .output_path,
+        )
+    };
+    let (first_out, second_out) = (output(&mut other, 0), output(&mut other, 1));
+    assert!(first_out.is_file(), "{}", first_out.display());
+    let capture = |lib: &mut Library, i: usize| -> Vec<PathBuf> {
+        let detail = lib.take(items[i].take_id).expect("take");
+        mocap_studio::takes::openable_files(&detail)
+    };
+    let (first_capture, second_capture) = (capture(&mut other, 0), capture(&mut other, 1));
+    std::fs::remove_file(&second_out).expect("remove the second revision's output");
+
+    let mut app = app();
+    send(&mut app, LibraryCommand::Open(db.clone()));
+    until(&mut app, "the library's takes", |a| {
+        browser(a).rows.len() == 9 && browser(a).notices_ready()
+    });
+    send(
+        &mut app,
+        LibraryCommand::PlayDailies(take_library::demo::PLAYLIST.into()),
+    );
+    until(&mut app, "the first entry", |a| {
+        active(a) == Some(items[0].take_id)
+            && browser(a).dailies.as_ref().is_some_and(|d| d.index == 0)
+            && !sources(a).is_empty()
+    });
+    let opened = sources(&app);
+    let log: Vec<String> = app
+        .world()
+        .resource::<mocap_studio::model::log::AppLog>()
+        .entries
+        .iter()
+        .map(|e| e.text.clone())
+        .collect();
+    assert!(
+        opened.contains(&first_out),
+        "the revision's output {} is open: {opened:?}; log {log:#?}",
+        first_out.display()
+    );
+    for f in &first_capture {
+        let bvh = f.extension().is_some_and(|e| e.eq_ignore_ascii_case("bvh"));
+        assert_eq!(
+            opened.contains(f),
+            !bvh,
+            "the capture's BVH gives way to the revision's, other capture files stay: {opened:?}"
+        );
+    }
+
+    send(&mut app, LibraryCommand::StepDailies(1));
+    until(&mut app, "the second entry (its capture)", |a| {
+        active(a) == Some(items[1].take_id)
+            && browser(a).dailies.as_ref().is_some_and(|d| d.index == 1)
+            && sources(a) == second_capture
+    });
+    let log = app.world().resource::<mocap_studio::model::log::AppLog>();
+    let shown = second_out.display().to_string();
+    assert!(
+        log.entries
+            .iter()
+            .any(|e| e.level == mocap_studio::model::log::LogLevel::Warning
+                && e.text.contains(&shown)
+                && e.text.contains("missing")),
+        "a warning names the missing revision output {shown}"
+    );
+    assert!(errors(&app).is_empty(), "{:?}", errors(&app));
+}
+
 /// `MOCAP_TEST_POSTGRES` (a URL of a role that may create databases), as the take-library
 /// tests read it; unset: a recorded skip (a failure under `CI=true`).
 fn postgres_server() -> Option<String> {

@@ -123,6 +123,8 @@ pub struct TakeBrowser {
     pub notices: Vec<take_library::notices::Notice>,
     /// How many of `notices` arrived since the list was last looked at.
     pub unread: usize,
+    /// The Takes panel shows the notifications list open (the top bar's Notices button).
+    pub show_notices: bool,
     /// Ledger sequence number up to which notifications were read (`None`: not yet).
     pub(crate) notice_mark: Option<i64>,
     /// Frame to go to once the take being opened is in the session (a notification's note).
@@ -233,6 +235,8 @@ pub enum LibraryCommand {
     },
     /// Mark every notification read (the list was opened).
     ReadNotices,
+    /// Show (true: and mark read) or hide the notifications list in the Takes panel.
+    ShowNotices(bool),
     /// Open a take and go to a frame (a notification's note).
     OpenAt {
         /// Library take id.

@@ -292,11 +292,112 @@ fn open_take(
     let Some(files) = take_files(library, id, log, now) else {
         return false;
     };
+    open_files(id, files, browser, session);
+    true
+}
+
+/// Opens `files` as library take `id` (replacing the session's take).
+fn open_files(
+    id: i64,
+    files: Vec<std::path::PathBuf>,
+    browser: &mut TakeBrowser,
+    session: &mut MessageWriter<SessionCommand>,
+) {
     browser.pending_active = Some(id);
     browser.selected = Some(id);
     session.write(SessionCommand::Close);
     session.write(SessionCommand::Open(files));
+}
+
+/// Opens a dailies entry: its take's capture, with the output of the revision it names (a solve
+/// or clean-up version recorded in the library) in place of the capture file it supersedes. A
+/// revision whose output is gone plays the capture, after a warning that says which file.
+fn open_entry(
+    item: &take_library::dailies::PlaylistItem,
+    library: &OpenLibrary,
+    browser: &mut TakeBrowser,
+    session: &mut MessageWriter<SessionCommand>,
+    log: &mut AppLog,
+    now: f64,
+) -> bool {
+    let id = item.take_id;
+    let Some(capture) = take_files(library, id, log, now) else {
+        return false;
+    };
+    let files = match item.revision {
+        None => capture,
+        Some(rev) => match library.with(|l| l.derived_versions(id)) {
+            Some(Ok(versions)) => match versions.iter().find(|v| v.id == rev) {
+                Some(v) if std::path::Path::new(&v.output_path).is_file() => {
+                    log.push(
+                        LogLevel::Info,
+                        format!("Dailies: {} v{} ({})", v.kind, v.version, v.output_path),
+                        now,
+                    );
+                    with_revision(capture, std::path::PathBuf::from(&v.output_path))
+                }
+                Some(v) => {
+                    log.push(
+                        LogLevel::Warning,
+                        format!(
+                            "Dailies: the {} v{} output {} is missing; playing the capture instead",
+                            v.kind, v.version, v.output_path
+                        ),
+                        now,
+                    );
+                    capture
+                }
+                None => {
+                    log.push(
+                        LogLevel::Warning,
+                        format!(
+                            "Dailies: revision {rev} is not a version of take {id}; playing the capture instead"
+                        ),
+                        now,
+                    );
+                    capture
+                }
+            },
+            Some(Err(e)) => {
+                log.push(
+                    LogLevel::Warning,
+                    format!(
+                        "Dailies: reading the revisions of take {id}: {e}; playing the capture"
+                    ),
+                    now,
+                );
+                capture
+            }
+            None => return false,
+        },
+    };
+    open_files(id, files, browser, session);
     true
+}
+
+/// The capture files with a revision's `output` in place of those it supersedes: a skeleton
+/// motion (BVH, ASF/AMC) replaces the capture's skeleton motion, markers (C3D, TRC) its markers;
+/// other files stay (a solved BVH plays over the captured markers).
+pub fn with_revision(
+    capture: Vec<std::path::PathBuf>,
+    output: std::path::PathBuf,
+) -> Vec<std::path::PathBuf> {
+    let family = |p: &std::path::Path| match p
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("bvh" | "asf" | "amc") => 1,
+        Some("c3d" | "trc") => 2,
+        _ => 0,
+    };
+    let out_family = family(&output);
+    let mut files: Vec<_> = capture
+        .into_iter()
+        .filter(|p| out_family == 0 || family(p) != out_family)
+        .collect();
+    files.push(output);
+    files
 }
 
 /// The capture files of library take `id` the studio can open, all present; `None` after
@@ -353,14 +454,14 @@ fn play_dailies(
 ) {
     match library.with(|l| l.playlist(&name)) {
         Some(Ok(items)) if !items.is_empty() => {
-            let first = items[0].take_id;
+            let first = items[0].clone();
             log.push(
                 LogLevel::Info,
                 format!("Playing dailies {name} ({} takes)", items.len()),
                 now,
             );
             browser.dailies = Some(DailiesPlay::new(name, items));
-            open_take(first, library, browser, session, log, now);
+            open_entry(&first, library, browser, session, log, now);
         }
         Some(Ok(_)) => log.push(
             LogLevel::Warning,
@@ -392,11 +493,11 @@ fn step_dailies(
         }
         return;
     };
-    let id = item.take_id;
+    let item = item.clone();
     d.index = next as usize;
     d.started = false;
     d.play_sent = false;
-    open_take(id, library, browser, session, log, now);
+    open_entry(&item, library, browser, session, log, now);
 }
 
 /// Writes a report the library made (`None`: no library is open) to `path`, and logs the outcome
@@ -492,6 +593,12 @@ fn apply_library_commands(
                 }
             }
             LibraryCommand::ReadNotices => browser.unread = 0,
+            LibraryCommand::ShowNotices(shown) => {
+                browser.show_notices = shown;
+                if shown {
+                    browser.unread = 0;
+                }
+            }
             LibraryCommand::PlayDailies(name) => {
                 play_dailies(name, &library, &mut browser, &mut session, &mut log, now);
             }

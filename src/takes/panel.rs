@@ -66,6 +66,8 @@ pub struct TakesView<'a> {
     pub notices: &'a [take_library::notices::Notice],
     /// How many of `notices` are unread.
     pub unread: usize,
+    /// The notifications list is shown open (asked for from the top bar).
+    pub show_notices: bool,
     /// Dailies playlists of the library.
     pub playlists: &'a [String],
     /// The dailies playlist being played.

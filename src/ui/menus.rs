@@ -10,6 +10,7 @@ pub(crate) fn menu_bar(
     open_tabs: &[Tab],
     has_character: bool,
     can_resolve: bool,
+    unread: Option<usize>,
 ) -> Vec<UiCommand> {
     let mut out = Vec::new();
     egui::MenuBar::new().ui(ui, |ui| {
@@ -100,8 +101,39 @@ pub(crate) fn menu_bar(
         });
         crate::widgets::probe(&file_menu.response, "menu_file");
         out.extend(edit_view_window_menus(ui, settings, undo, open_tabs));
+        if let Some(unread) = unread {
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                out.extend(notices_button(ui, unread));
+            });
+        }
     });
     out
+}
+
+/// The top bar's notifications button (a take library is open): the unread count, highlighted
+/// while there are any; a click shows the Takes tab with its notifications list open.
+pub(crate) fn notices_button(ui: &mut egui::Ui, unread: usize) -> Vec<UiCommand> {
+    let text = if unread > 0 {
+        egui::RichText::new(format!("Notices {unread}"))
+            .color(egui::Color32::from_rgb(255, 196, 61))
+            .strong()
+    } else {
+        egui::RichText::new("Notices")
+    };
+    let clicked = ui
+        .button(text)
+        .on_hover_text(format!(
+            "{unread} unread notification(s): @mentions in notes and status changes of your takes; click to show them in the Takes tab"
+        ))
+        .clicked();
+    if clicked {
+        vec![
+            UiCommand::FocusTab(Tab::Takes),
+            UiCommand::Library(LibraryCommand::ShowNotices(true)),
+        ]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The Edit (undo/redo), View (camera presets, framing, follow) and Window (tabs) menus.
@@ -176,4 +208,54 @@ fn edit_view_window_menus(
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    /// The top bar with a library open (`unread`) or none; the commands of the last frame.
+    fn bar(unread: Option<usize>) -> Harness<'static, Vec<UiCommand>> {
+        let settings = Settings::default();
+        let undo = UndoStack::default();
+        Harness::builder().with_size([900.0, 60.0]).build_ui_state(
+            move |ui, out: &mut Vec<UiCommand>| {
+                *out = menu_bar(ui, &settings, &undo, &[], false, false, unread);
+            },
+            Vec::new(),
+        )
+    }
+
+    /// The unread count shows in the top bar, and a click brings the Takes tab forward with its
+    /// notifications list open (which marks them read).
+    #[test]
+    fn the_top_bar_shows_unread_notices_and_opens_them_in_the_takes_tab() {
+        let mut h = bar(Some(3));
+        h.run();
+        h.get_by_label("Notices 3").click();
+        h.run_steps(1);
+        let out = h.state();
+        assert!(
+            out.iter()
+                .any(|c| matches!(c, UiCommand::FocusTab(Tab::Takes))),
+            "{out:?}"
+        );
+        assert!(
+            out.iter()
+                .any(|c| matches!(c, UiCommand::Library(LibraryCommand::ShowNotices(true)))),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn without_a_library_the_top_bar_has_no_notices_button() {
+        let mut h = bar(None);
+        h.run();
+        assert!(h.query_by_label("Notices").is_none());
+        let mut h = bar(Some(0));
+        h.run();
+        assert!(h.query_by_label("Notices").is_some());
+    }
 }

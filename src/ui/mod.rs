@@ -313,6 +313,10 @@ fn ui_system(
             &open_tabs,
             has_character,
             can_resolve(&data),
+            data.browser
+                .as_ref()
+                .filter(|b| b.path.is_some())
+                .map(|b| b.unread),
         ));
     });
     egui::CentralPanel::no_frame().show(&mut root, |ui| {
@@ -424,6 +428,7 @@ fn takes_view<'a>(data: &'a UiData, b: &'a TakeBrowser) -> TakesView<'a> {
         opening: b.opening.as_deref(),
         notices: &b.notices,
         unread: b.unread,
+        show_notices: b.show_notices,
         playlists: &b.playlists,
         dailies: b.dailies.as_ref(),
         importing: b.importing.as_ref().map(|(f, p)| {

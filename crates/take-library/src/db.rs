@@ -177,6 +177,24 @@ pub(crate) enum Db<'a> {
     Pg(RefCell<PgTx<'a>>),
 }
 
+/// Appends one column of a `COPY … FROM STDIN` text-format row to `out`: `None` is `\N`,
+/// backslash, tab, newline and carriage return are escaped.
+pub(crate) fn copy_text(out: &mut String, value: Option<&str>) {
+    let Some(v) = value else {
+        out.push_str("\\N");
+        return;
+    };
+    for ch in v.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
 /// Rewrites `?N` parameters to PostgreSQL's `$N` (outside string literals).
 pub(crate) fn pg_sql(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
@@ -428,6 +446,26 @@ impl Db<'_> {
             }
         }
         Ok(sets)
+    }
+
+    /// PostgreSQL only: `COPY … FROM STDIN` of `data` (text format: tab-separated columns, one
+    /// row a line, escaped with [`copy_text`]); returns the rows copied. Bulk loads (a generated
+    /// or imported library of a million takes) send their rows in one stream instead of one round
+    /// trip per row.
+    pub(crate) fn pg_copy_in(&self, sql: &str, data: &[u8]) -> Result<u64> {
+        use std::io::Write;
+        let Db::Pg(cell) = self else {
+            return Err(LibraryError::Corrupt(
+                "pg_copy_in called on SQLite (internal error)".into(),
+            ));
+        };
+        let mut guard = cell.borrow_mut();
+        let mut writer = guard.tx.copy_in(sql)?;
+        writer.write_all(data).map_err(|e| LibraryError::Postgres {
+            detail: format!("sending COPY data to the server failed: {e}; check the connection"),
+            code: None,
+        })?;
+        Ok(writer.finish()?)
     }
 
     /// The first row mapped by `f`, or `None` when the query returns no row.

@@ -14,6 +14,7 @@ use crate::store::Store;
 use mocap_data::FrameRate;
 use std::path::{Path, PathBuf};
 
+mod bulk;
 mod command;
 mod input;
 mod review;
@@ -141,12 +142,21 @@ impl Library {
         self.store.wait_for_change(timeout)
     }
 
-    /// The take a file belongs to, looked up by the path it was imported from.
+    /// The take a file belongs to, looked up by the path it was imported from (or, for a
+    /// revision's output, the path it was recorded with).
     pub fn take_for_path(&self, path: &Path) -> Result<Option<i64>> {
         let text = path.to_string_lossy();
         self.read(|c| {
-            c.opt(
+            let file = c.opt(
                 "SELECT take_id FROM take_file WHERE path = ?1",
+                p![text.as_ref()],
+            )?;
+            if file.is_some() {
+                return Ok(file);
+            }
+            // A revision's output (a solved or cleaned-up file) belongs to its take too.
+            c.opt(
+                "SELECT take_id FROM derived_version WHERE output_path = ?1 ORDER BY id DESC",
                 p![text.as_ref()],
             )
         })

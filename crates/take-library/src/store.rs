@@ -7,6 +7,15 @@
 //! so two writers can never extend the chain from the same event. Every PostgreSQL write
 //! transaction ends with `NOTIFY` on [`NOTIFY_CHANNEL`], which other open libraries count as
 //! changes ([`crate::Library::data_version`], [`crate::Library::wait_for_change`]).
+//!
+//! Group commit on PostgreSQL: a write transaction commits without waiting for its WAL flush
+//! (`SET LOCAL synchronous_commit = off`), so the write lock (and the server's NOTIFY queue lock)
+//! is released as soon as the commit record is written, not after an fsync; then, outside the
+//! lock, a one-round-trip transaction with the server's own `synchronous_commit` ([`FLUSH_SQL`])
+//! waits until the WAL is flushed past it, so the write returns only once it is durable, as
+//! before. Writers waiting for their flush share one fsync. The chain cannot lose an event and
+//! keep a later one: a later event's commit record follows it in the WAL, and recovery replays a
+//! prefix of the WAL. A server that refuses [`FLUSH_SQL`] gets plain synchronous commits.
 
 use crate::db::{Db, PgTx};
 use crate::error::{LibraryError, Result};
@@ -21,6 +30,11 @@ pub const WRITE_LOCK_KEY: i64 = 0x4D43_544C;
 
 /// PostgreSQL channel a write transaction notifies when it commits.
 pub const NOTIFY_CHANNEL: &str = "mocap_take_library";
+
+/// A transaction that writes one WAL record and commits with the session's `synchronous_commit`:
+/// it returns once the WAL is flushed past it, so past every commit this connection made before.
+pub(crate) const FLUSH_SQL: &str =
+    "BEGIN; SELECT pg_logical_emit_message(true, 'mocap_take_library', 'flush'); COMMIT";
 
 /// True when `db` names a PostgreSQL database rather than a file.
 pub fn is_postgres_url(db: &str) -> bool {
@@ -66,6 +80,9 @@ pub(crate) struct PgConn {
     data_version: i64,
     /// This connection's server process id (its own notifications are not changes).
     pid: i32,
+    /// Writes commit without waiting for the flush and then wait for it outside the write lock
+    /// ([`FLUSH_SQL`] worked when the connection was opened); see the module documentation.
+    group_commit: bool,
 }
 
 /// The store a library lives in.
@@ -107,22 +124,41 @@ impl Store {
                 Ok(out)
             }
             Store::Pg(cell) => {
-                let PgConn { client, cache, .. } = cell.get_mut();
-                let mut tx = client.transaction()?;
-                // NOTIFY is delivered at commit; sent now, it costs no round trip under the lock.
-                if lock_first {
-                    tx.batch_execute(&format!(
-                        "SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY}); NOTIFY {NOTIFY_CHANNEL}"
-                    ))?;
-                } else {
-                    tx.batch_execute(&format!("NOTIFY {NOTIFY_CHANNEL}"))?;
-                }
-                let db = Db::Pg(RefCell::new(PgTx { tx, cache }));
-                let out = f(&db)?;
-                let Db::Pg(cell) = db else {
-                    unreachable!("built as Pg above")
+                let PgConn {
+                    client,
+                    cache,
+                    group_commit,
+                    ..
+                } = cell.get_mut();
+                let group_commit = *group_commit;
+                let out = {
+                    let mut tx = client.transaction()?;
+                    // NOTIFY is delivered at commit; sent now, it costs no round trip under the
+                    // lock.
+                    let no_wait = if group_commit {
+                        "SET LOCAL synchronous_commit = off; "
+                    } else {
+                        ""
+                    };
+                    if lock_first {
+                        tx.batch_execute(&format!(
+                            "{no_wait}SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY}); NOTIFY {NOTIFY_CHANNEL}"
+                        ))?;
+                    } else {
+                        tx.batch_execute(&format!("{no_wait}NOTIFY {NOTIFY_CHANNEL}"))?;
+                    }
+                    let db = Db::Pg(RefCell::new(PgTx { tx, cache }));
+                    let out = f(&db)?;
+                    let Db::Pg(cell) = db else {
+                        unreachable!("built as Pg above")
+                    };
+                    cell.into_inner().tx.commit()?;
+                    out
                 };
-                cell.into_inner().tx.commit()?;
+                if group_commit {
+                    // Durable before returning: wait for the flush, the lock already released.
+                    client.batch_execute(FLUSH_SQL)?;
+                }
                 Ok(out)
             }
         }
@@ -351,11 +387,19 @@ pub(crate) fn open_pg(url: &str, shown: &std::path::Path, create: bool) -> Resul
     }
     // Statements prepared during migration may refer to tables created in it; start afresh.
     cache.clear();
+    // Group commit needs FLUSH_SQL; a server that refuses it (a role without the right, an old
+    // server) gets synchronous commits under the lock.
+    let group_commit = client.batch_execute(FLUSH_SQL).is_ok();
+    if !group_commit {
+        // The failed statement may have left its transaction open.
+        client.batch_execute("ROLLBACK")?;
+    }
     Ok(Store::Pg(Box::new(RefCell::new(PgConn {
         client,
         cache,
         data_version: 0,
         pid,
+        group_commit,
     }))))
 }
 

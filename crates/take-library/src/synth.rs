@@ -126,6 +126,9 @@ pub fn generate(lib: &mut Library, count: usize, seed: u64) -> Result<usize> {
             crate::db::p![],
             |r| r.get(0),
         )?;
+        if c.is_pg() {
+            return pg_statuses(c, &ids);
+        }
         for id in ids {
             let status = TakeStatus::ALL[1 + (id as usize / 4) % 4];
             c.execute("UPDATE take SET status = ?1 WHERE id = ?2", crate::db::p![status.as_str(), id])?;
@@ -135,4 +138,38 @@ pub fn generate(lib: &mut Library, count: usize, seed: u64) -> Result<usize> {
         Ok(())
     })?;
     Ok(added)
+}
+
+/// The status pass of [`generate`] on PostgreSQL: four set-based updates and one batch of ledger
+/// events (the same rows and events as one by one, without 250 000 round trips).
+fn pg_statuses(c: &crate::db::Db<'_>, ids: &[i64]) -> Result<()> {
+    use crate::db::p;
+    let mut files: std::collections::HashMap<i64, Vec<(String, String, String)>> =
+        std::collections::HashMap::new();
+    for r in c.query(
+        "SELECT take_id, kind, path, sha256 FROM take_file WHERE take_id % 4 = 0",
+        p![],
+    )? {
+        files
+            .entry(r.get(0)?)
+            .or_default()
+            .push((r.get(1)?, r.get(2)?, r.get(3)?));
+    }
+    for k in 0..4i64 {
+        let status = TakeStatus::ALL[1 + k as usize];
+        c.execute(
+            "UPDATE take SET status = ?1 WHERE id % 4 = 0 AND (id / 4) % 4 = ?2",
+            p![status.as_str(), k],
+        )?;
+    }
+    let events: Vec<crate::ledger::BatchEvent> = ids
+        .iter()
+        .map(|&id| {
+            let status = TakeStatus::ALL[1 + (id as usize / 4) % 4];
+            let body = serde_json::json!({"type": "status", "from": "none", "to": status.as_str(), "comment": null});
+            let content = crate::ledger::files_json(files.remove(&id).unwrap_or_default());
+            (Some(id), body, content)
+        })
+        .collect();
+    crate::ledger::append_batch(c, "generator", &events)
 }

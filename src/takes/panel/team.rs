@@ -76,6 +76,9 @@ pub(super) fn library_bar(ui: &mut egui::Ui, v: &TakesView<'_>, out: &mut Vec<Ui
             bell(ui, v, out);
         }
     });
+    if v.show_notices && v.path.is_some() {
+        notices_list(ui, v, out);
+    }
     if let Some(url) = v.opening {
         ui.horizontal(|ui| {
             ui.spinner();
@@ -128,24 +131,9 @@ fn bell(ui: &mut egui::Ui, v: &TakesView<'_>, out: &mut Vec<UiCommand>) {
                 "No notifications: @mentions in notes and status changes of your takes appear here",
             );
         }
-        egui::ScrollArea::vertical()
-            .max_height(300.0)
-            .show(ui, |ui| {
-                for n in v.notices.iter().rev() {
-                    let when = take_library::util::format_utc_ms(n.time_utc_ms);
-                    if ui
-                        .button(notice_text(n))
-                        .on_hover_text(format!("{when} · click: open the take"))
-                        .clicked()
-                    {
-                        out.push(lib(LibraryCommand::OpenAt {
-                            take_id: n.take_id,
-                            frame: n.frame.and_then(|f| usize::try_from(f).ok()),
-                        }));
-                        ui.close();
-                    }
-                }
-            });
+        if notice_buttons(ui, v, out) {
+            ui.close();
+        }
     });
     if r.inner.is_some() && v.unread > 0 {
         out.push(lib(LibraryCommand::ReadNotices));
@@ -154,6 +142,50 @@ fn bell(ui: &mut egui::Ui, v: &TakesView<'_>, out: &mut Vec<UiCommand>) {
         "Notifications for {}: {} unread",
         v.author, v.unread
     ));
+}
+
+/// One button per notice, newest first, each opening its take (at the note's frame); true when
+/// one was clicked.
+fn notice_buttons(ui: &mut egui::Ui, v: &TakesView<'_>, out: &mut Vec<UiCommand>) -> bool {
+    let mut clicked = false;
+    egui::ScrollArea::vertical()
+        .id_salt("notices")
+        .max_height(300.0)
+        .show(ui, |ui| {
+            for n in v.notices.iter().rev() {
+                let when = take_library::util::format_utc_ms(n.time_utc_ms);
+                if ui
+                    .button(notice_text(n))
+                    .on_hover_text(format!("{when} · click: open the take"))
+                    .clicked()
+                {
+                    out.push(lib(LibraryCommand::OpenAt {
+                        take_id: n.take_id,
+                        frame: n.frame.and_then(|f| usize::try_from(f).ok()),
+                    }));
+                    clicked = true;
+                }
+            }
+        });
+    clicked
+}
+
+/// The notifications list shown open in the panel (the top bar's Notices button asked for it).
+fn notices_list(ui: &mut egui::Ui, v: &TakesView<'_>, out: &mut Vec<UiCommand>) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.strong(format!("Notifications for {}", v.author));
+            if ui.button("Close").clicked() {
+                out.push(lib(LibraryCommand::ShowNotices(false)));
+            }
+        });
+        if v.notices.is_empty() {
+            ui.weak(
+                "No notifications: @mentions in notes and status changes of your takes appear here",
+            );
+        }
+        notice_buttons(ui, v, out);
+    });
 }
 
 /// The Dailies section: pick a playlist, play it in sequence, step, export its report.

@@ -64,7 +64,12 @@ impl Library {
 
     /// Adds many takes in one transaction (bulk import, generated libraries).
     pub fn add_takes(&mut self, takes: &[NewTake], author: &str) -> Result<Vec<i64>> {
-        self.write(|c| takes.iter().map(|t| insert_take(c, t, author)).collect())
+        self.write(|c| {
+            if c.is_pg() && takes.len() > 1 {
+                return super::bulk::insert_takes_pg(c, takes, author);
+            }
+            takes.iter().map(|t| insert_take(c, t, author)).collect()
+        })
     }
 
     /// Everything about one take.
