@@ -10,6 +10,7 @@ pub mod c3d;
 pub mod error;
 pub mod face;
 mod face_json;
+pub mod face_map_file;
 mod face_num;
 pub mod glb;
 mod glb_morph;
