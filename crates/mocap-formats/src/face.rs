@@ -144,7 +144,7 @@ pub(crate) fn at(line: usize, col: Option<usize>, msg: impl Into<String>) -> For
 
 /// Reads a face file by extension: `.json` as JSON, anything else as CSV.
 pub fn read_path(path: &Path, opts: FaceReadOptions) -> Result<FaceTake, FormatError> {
-    let bytes = std::fs::read(path).map_err(|e| FormatError::io(path, e))?;
+    let bytes = read_file(path).map_err(|e| FormatError::io(path, e))?;
     let is_json = path
         .extension()
         .and_then(|e| e.to_str())
@@ -160,6 +160,45 @@ pub fn read_path(path: &Path, opts: FaceReadOptions) -> Result<FaceTake, FormatE
         *w = format!("{name}: {w}");
     }
     Ok(take)
+}
+
+/// The whole file. A large one (16 MiB or more, as its length says) is read in pieces by a
+/// thread per core into one buffer sized from that length (the copy out of the page cache is
+/// a large part of reading an hour-long take); a file that is not the length it said is read
+/// again the plain way.
+fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Lengths past what the address space can hold are not believed.
+        let len = usize::try_from(meta.len()).unwrap_or(0);
+        if meta.is_file() && ((16 << 20)..=(isize::MAX as usize) / 2).contains(&len) && threads > 1 {
+            let mut buf = vec![0u8; len];
+            let per = len.div_ceil(threads.min(16));
+            let ok = std::thread::scope(|s| {
+                let handles: Vec<_> = buf
+                    .chunks_mut(per)
+                    .enumerate()
+                    .map(|(k, piece)| {
+                        let file = &file;
+                        s.spawn(move || file.read_exact_at(piece, (k * per) as u64))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .all(|h| h.join().is_ok_and(|r| r.is_ok()))
+            });
+            // Nothing past the length read: the file did not grow meanwhile.
+            let mut probe = [0u8; 1];
+            if ok && file.read_at(&mut probe, len as u64)? == 0 {
+                return Ok(buf);
+            }
+        }
+    }
+    std::fs::read(path)
 }
 
 /// What a header column holds.
@@ -403,6 +442,47 @@ fn row_capacity(piece: &[u8], newlines: usize, ncols: usize) -> usize {
     lines.min(piece.len() / ncols.max(1) + 1)
 }
 
+/// Newlines in `b`: 32 bytes compared at a time into byte counters (vectorised), summed every
+/// 255 blocks before they could overflow.
+fn count_newlines(b: &[u8]) -> usize {
+    let mut blocks = b.chunks_exact(32);
+    let mut total = 0usize;
+    loop {
+        let mut acc = [0u8; 32];
+        let mut n = 0;
+        for blk in blocks.by_ref().take(255) {
+            if let Ok(blk) = <&[u8; 32]>::try_from(blk) {
+                for (a, &x) in acc.iter_mut().zip(blk) {
+                    *a += u8::from(x == b'\n');
+                }
+            }
+            n += 1;
+        }
+        total += acc.iter().map(|&a| a as usize).sum::<usize>();
+        if n < 255 {
+            break;
+        }
+    }
+    total + blocks.remainder().iter().filter(|&&x| x == b'\n').count()
+}
+
+/// `f` over every item, one scoped thread per item when there are several.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = items.iter().map(|it| s.spawn(move || f(it))).collect();
+        handles
+            .into_iter()
+            .zip(items)
+            // A thread that panicked (it cannot: plain loops) is redone here.
+            .map(|(h, it)| h.join().unwrap_or_else(|_| f(it)))
+            .collect()
+    })
+}
+
 /// Splits `body` into about `n` pieces at line boundaries.
 fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
     let mut out = Vec::with_capacity(n);
@@ -501,10 +581,7 @@ pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatE
         .min(16);
     let pieces = split_lines(body, if body.len() < (1 << 20) { 1 } else { threads });
     // The curves, sized once from the line count: each piece parses into its own rows.
-    let newlines: Vec<usize> = pieces
-        .iter()
-        .map(|p| p.iter().filter(|&&b| b == b'\n').count())
-        .collect();
+    let newlines: Vec<usize> = par_map(&pieces, |p| count_newlines(p));
     let caps: Vec<usize> = pieces
         .iter()
         .zip(&newlines)
@@ -629,6 +706,53 @@ pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatE
     })
 }
 
+/// What repairing one curve did.
+#[derive(Default)]
+struct Repair {
+    filled: usize,
+    first_filled: Option<usize>,
+    clamped: usize,
+    first_clamped: Option<(usize, f32)>,
+}
+
+/// [`repair`] for each curve of a group (`weight`: whether each is a 0–1 weight).
+fn repair_group(weight: &[bool], vals: &mut [Vec<f32>]) -> Vec<Repair> {
+    weight
+        .iter()
+        .zip(vals.iter_mut())
+        .map(|(&w, v)| repair(w, v))
+        .collect()
+}
+
+/// Holds missing samples (non-finite) at the previous frame's value (0 at the start) and, for a
+/// weight, clamps it to 0–1 (counting those more than 1e-3 out).
+fn repair(weight: bool, vals: &mut [f32]) -> Repair {
+    let mut r = Repair::default();
+    // Most curves need nothing: check first, without writing.
+    let clean = vals
+        .iter()
+        .all(|v| v.is_finite() && (!weight || (0.0..=1.0).contains(v)));
+    if clean {
+        return r;
+    }
+    let mut prev = 0.0f32;
+    for (f, v) in vals.iter_mut().enumerate() {
+        if !v.is_finite() {
+            r.filled += 1;
+            r.first_filled.get_or_insert(f);
+            *v = prev;
+        } else if weight && !(0.0..=1.0).contains(v) {
+            if (*v - v.clamp(0.0, 1.0)).abs() > 1e-3 {
+                r.clamped += 1;
+                r.first_clamped.get_or_insert((f, *v));
+            }
+            *v = v.clamp(0.0, 1.0);
+        }
+        prev = *v;
+    }
+    r
+}
+
 /// Repairs missing samples, clamps weights and orders the curves canonically. `where_` names the
 /// position of frame `f` for warnings.
 pub(crate) fn assemble(
@@ -639,22 +763,48 @@ pub(crate) fn assemble(
 ) -> (Vec<Curve>, Vec<Curve>) {
     let mut filled = (0usize, None::<(usize, String)>);
     let mut clamped = (0usize, None::<(usize, String, f32)>);
-    for (slot, vals) in slots.iter().zip(values.iter_mut()) {
-        let weight = !matches!(slot.channel, Some(FaceChannel::Rotation(_)));
-        let mut prev = 0.0f32;
-        for (f, v) in vals.iter_mut().enumerate() {
-            if !v.is_finite() {
-                filled.0 += 1;
-                filled.1.get_or_insert((f, slot.name.clone()));
-                *v = prev;
-            } else if weight && !(0.0..=1.0).contains(v) {
-                if (*v - v.clamp(0.0, 1.0)).abs() > 1e-3 {
-                    clamped.0 += 1;
-                    clamped.1.get_or_insert((f, slot.name.clone(), *v));
-                }
-                *v = v.clamp(0.0, 1.0);
-            }
-            prev = *v;
+    // Curves are repaired in parallel (a group of curves per core), then the counts and first
+    // places are gathered in slot order, as a serial pass would find them.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let frames = values.first().map_or(0, Vec::len);
+    let groups = if frames * values.len() < (1 << 20) {
+        1
+    } else {
+        threads.clamp(1, 16)
+    };
+    let per = values.len().div_ceil(groups).max(1);
+    let weights: Vec<bool> = slots
+        .iter()
+        .map(|s| !matches!(s.channel, Some(FaceChannel::Rotation(_))))
+        .collect();
+    let mut work: Vec<(&[bool], &mut [Vec<f32>])> = weights
+        .chunks(per)
+        .zip(values.chunks_mut(per))
+        .collect();
+    let found: Vec<Vec<Repair>> = if work.len() < 2 {
+        work.iter_mut()
+            .map(|(w, v)| repair_group(w, v))
+            .collect()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = work
+                .iter_mut()
+                .map(|(w, v)| s.spawn(move || repair_group(w, v)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    for (slot, r) in slots.iter().zip(found.into_iter().flatten()) {
+        filled.0 += r.filled;
+        if let Some(f) = r.first_filled {
+            filled.1.get_or_insert((f, slot.name.clone()));
+        }
+        clamped.0 += r.clamped;
+        if let Some((f, v)) = r.first_clamped {
+            clamped.1.get_or_insert((f, slot.name.clone(), v));
         }
     }
     if let (n, Some((f, name))) = filled {
