@@ -179,7 +179,10 @@ fn a_reassigned_morph_target_drives_undoes_saves_and_reloads() {
     assert_eq!(file, dir.path().join("Head.facemap.json"));
     let saved = mocap_formats::face_map_file::read_face_map(&file).expect("reads back");
     assert_eq!(saved.terms_of("Wrinkles"), Some(&[(smile, 1.0)][..]));
-    assert_eq!(saved.terms_of("JawOpen"), Some(&[(idx("jawOpen"), 1.0)][..]));
+    assert_eq!(
+        saved.terms_of("JawOpen"),
+        Some(&[(idx("jawOpen"), 1.0)][..])
+    );
     assert!(app.world().resource::<CharacterFaceMaps>().maps[&glb].saved);
 
     // Opened again: the studio binds the character with the saved map.

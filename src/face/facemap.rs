@@ -38,19 +38,16 @@ pub fn character_entry<'a>(
     names: &[String],
     problem: impl FnOnce(String),
 ) -> &'a CharacterFaceMap {
-    let entry = maps
-        .maps
-        .entry(character.to_path_buf())
-        .or_insert_with(|| {
-            let file = match read_sidecar(character) {
-                Ok(f) => f,
-                Err(e) => {
-                    problem(e);
-                    None
-                }
-            };
-            CharacterFaceMap::new(names, file)
-        });
+    let entry = maps.maps.entry(character.to_path_buf()).or_insert_with(|| {
+        let file = match read_sidecar(character) {
+            Ok(f) => f,
+            Err(e) => {
+                problem(e);
+                None
+            }
+        };
+        CharacterFaceMap::new(names, file)
+    });
     entry.add_targets(names);
     entry
 }

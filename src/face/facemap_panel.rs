@@ -101,8 +101,11 @@ pub fn facemap_ui(ui: &mut egui::Ui, v: &FaceMapView<'_>) -> Vec<UiCommand> {
     } else {
         m.map.unmapped.join(", ")
     });
-    ui.label(format!("ARKit channels no target uses ({}): ", unused.len()))
-        .on_hover_text("The take's values for these channels show on no morph target");
+    ui.label(format!(
+        "ARKit channels no target uses ({}): ",
+        unused.len()
+    ))
+    .on_hover_text("The take's values for these channels show on no morph target");
     ui.weak(if unused.is_empty() {
         "none".to_string()
     } else {

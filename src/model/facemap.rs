@@ -118,10 +118,9 @@ impl CharacterFaceMap {
             .position(|n| n == target)
             .ok_or_else(|| format!("the character has no morph target {target:?}"))?;
         let driven = !terms.is_empty();
-        let before = self
-            .map
-            .set_terms(&self.targets, t, terms)
-            .ok_or_else(|| format!("{target}: a channel is no ARKit channel or a gain is not finite"))?;
+        let before = self.map.set_terms(&self.targets, t, terms).ok_or_else(|| {
+            format!("{target}: a channel is no ARKit channel or a gain is not finite")
+        })?;
         if driven {
             self.sources.insert(target.to_string(), MapSource::Edited);
         } else {
@@ -247,7 +246,10 @@ mod tests {
         // A second mesh (teeth) with one new target.
         assert!(m.add_targets(&names(&["jawOpen", "tongueOut"])));
         assert_eq!(m.targets, ["jawOpen", "Wrinkles", "tongueOut"]);
-        assert_eq!(m.for_mesh(&names(&["tongueOut", "jawOpen"])).bindings.len(), 2);
+        assert_eq!(
+            m.for_mesh(&names(&["tongueOut", "jawOpen"])).bindings.len(),
+            2
+        );
         assert!(!m.add_targets(&names(&["jawOpen"])));
         let smile = arkit_index("mouthSmileLeft").unwrap();
         let before = m.set_terms("Wrinkles", vec![(smile, 1.0)]).unwrap();

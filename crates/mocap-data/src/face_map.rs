@@ -412,7 +412,10 @@ mod tests {
             [0, 2]
         );
         let mut out = [0.0; 3];
-        m.weights(&arkit_with(&[("mouthClose", 0.4), ("jawOpen", 0.9)]), &mut out);
+        m.weights(
+            &arkit_with(&[("mouthClose", 0.4), ("jawOpen", 0.9)]),
+            &mut out,
+        );
         assert_eq!(out, [0.4, 0.0, 0.0]);
         // Bad requests change nothing.
         assert_eq!(m.set_terms(&names, 3, vec![]), None);

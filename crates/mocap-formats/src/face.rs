@@ -175,7 +175,8 @@ fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         // Lengths past what the address space can hold are not believed.
         let len = usize::try_from(meta.len()).unwrap_or(0);
-        if meta.is_file() && ((16 << 20)..=(isize::MAX as usize) / 2).contains(&len) && threads > 1 {
+        if meta.is_file() && ((16 << 20)..=(isize::MAX as usize) / 2).contains(&len) && threads > 1
+        {
             let mut buf = vec![0u8; len];
             let per = len.div_ceil(threads.min(16));
             let ok = std::thread::scope(|s| {
@@ -821,14 +822,10 @@ pub(crate) fn assemble(
         .iter()
         .map(|s| !matches!(s.channel, Some(FaceChannel::Rotation(_))))
         .collect();
-    let mut work: Vec<(&[bool], &mut [Vec<f32>])> = weights
-        .chunks(per)
-        .zip(values.chunks_mut(per))
-        .collect();
+    let mut work: Vec<(&[bool], &mut [Vec<f32>])> =
+        weights.chunks(per).zip(values.chunks_mut(per)).collect();
     let found: Vec<Vec<Repair>> = if work.len() < 2 {
-        work.iter_mut()
-            .map(|(w, v)| repair_group(w, v))
-            .collect()
+        work.iter_mut().map(|(w, v)| repair_group(w, v)).collect()
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = work

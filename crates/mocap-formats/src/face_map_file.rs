@@ -116,7 +116,8 @@ pub fn face_map_from_json(bytes: &[u8]) -> Result<FaceMap, FormatError> {
         ..FaceMap::default()
     };
     for (target, t) in file.targets.into_iter().enumerate() {
-        if map.bindings.iter().any(|b| b.target_name == t.target) || map.unmapped.contains(&t.target)
+        if map.bindings.iter().any(|b| b.target_name == t.target)
+            || map.unmapped.contains(&t.target)
         {
             return Err(bad(format!(
                 "target {:?} is listed twice; keep one entry",
@@ -182,7 +183,9 @@ mod tests {
             r#"{head}[{{"target": "x", "channels": [["jawOpn", 1]]}}]}}"#
         ));
         assert!(e.contains("\"jawOpn\" is no ARKit channel"), "{e}");
-        let e = err(&format!(r#"{head}[{{"target": "x"}}, {{"target": "x"}}]}}"#));
+        let e = err(&format!(
+            r#"{head}[{{"target": "x"}}, {{"target": "x"}}]}}"#
+        ));
         assert!(e.contains("listed twice"), "{e}");
         let e = err(r#"{"format": "bone map", "version": 1, "targets": []}"#);
         assert!(e.contains("is this a face map"), "{e}");

@@ -273,5 +273,8 @@ fn a_file_over_16_mib_reads_in_pieces_like_the_bytes_in_memory() {
     let c = |n: &str, r: usize| in_memory.curves.curve(n).unwrap().values[r];
     assert_eq!(c("mouthClose", 25_000), c("mouthClose", 24_999));
     assert_eq!((c("browInnerUp", 30_000), c("jawOpen", 31_000)), (1.0, 0.0));
-    assert_eq!(c("jawOpen", 89_999), if 89_999 % 3 == 0 { 0.0 } else { 0.25 });
+    assert_eq!(
+        c("jawOpen", 89_999),
+        if 89_999 % 3 == 0 { 0.0 } else { 0.25 }
+    );
 }
