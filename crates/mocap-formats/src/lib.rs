@@ -9,6 +9,7 @@ mod bvh_unit;
 pub mod c3d;
 pub mod error;
 pub mod face;
+mod face_bulk;
 mod face_json;
 pub mod face_map_file;
 mod face_num;
