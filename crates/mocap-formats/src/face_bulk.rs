@@ -158,7 +158,7 @@ pub(crate) fn repair(weight: bool, vals: &mut [f32]) -> Repair {
     // vectorises (no early exit inside a block; NaN fails every comparison).
     let clean = if weight {
         vals.chunks(1024)
-            .all(|c| c.iter().fold(true, |ok, &v| ok & (v >= 0.0) & (v <= 1.0)))
+            .all(|c| c.iter().fold(true, |ok, v| ok & (0.0..=1.0).contains(v)))
     } else {
         vals.chunks(1024)
             .all(|c| c.iter().fold(true, |ok, &v| ok & v.is_finite()))
