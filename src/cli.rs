@@ -33,7 +33,7 @@ pub struct Args {
     pub library: Option<PathBuf>,
 
     /// Dock tab to bring to the front at start-up (viewport, timeline, takes, review, cleanup,
-    /// subtitles, inspector, log, live, "bone map").
+    /// subtitles, inspector, log, live, "bone map", "face map").
     #[arg(long, value_name = "TAB")]
     pub tab: Option<String>,
 

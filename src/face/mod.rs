@@ -10,15 +10,24 @@
 //! camelCase, PascalCase, prefixed names or VRM 1.0 expressions) once their mesh has loaded, and
 //! the character plugin gives a driven character's head/eye nodes [`FaceJoint`]s.
 //! Only actor 0 has a face (a take holds one performance); other actors keep a neutral face.
+//!
+//! Each character's map is one [`crate::model::facemap::CharacterFaceMap`] over all its meshes'
+//! target names (the built-in mannequin's under [`crate::model::facemap::MANNEQUIN`]): the file
+//! saved beside the character, else the preset detected; the Face Map tab ([`facemap_panel`])
+//! shows and edits it, [`facemap`] keeps the meshes' [`FaceMorphs`] in step with it and saves it.
 
 use bevy::mesh::morph::MorphWeights;
 use bevy::prelude::*;
 use mocap_data::face::{ARKIT_BLENDSHAPES, FACE_ROTATIONS};
 use mocap_data::face_map::{FaceMap, MorphPreset, map_morph_targets};
 
+use crate::model::facemap::{CharacterFaceMaps, MANNEQUIN};
 use crate::model::scene::CharacterModel;
 use crate::model::session::Session;
 use crate::playback::{Playback, PlaybackSet};
+
+pub mod facemap;
+pub mod facemap_panel;
 
 /// Face systems: sample the face after the clock (Update), drive morphs and joints after every
 /// plugin has posed this frame's skeletons (PostUpdate, before transform propagation).
@@ -31,6 +40,7 @@ pub struct FacePlugin;
 impl Plugin for FacePlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<FacePose>()
+            .add_plugins(facemap::FaceMapPlugin)
             .configure_sets(Update, FaceSet.after(PlaybackSet))
             .configure_sets(
                 PostUpdate,
@@ -39,7 +49,12 @@ impl Plugin for FacePlugin {
             .add_systems(Update, sample_face.in_set(FaceSet))
             .add_systems(
                 PostUpdate,
-                (bind_character_morphs, drive_face_morphs, drive_face_joints)
+                (
+                    bind_character_morphs,
+                    facemap::sync_face_morphs,
+                    drive_face_morphs,
+                    drive_face_joints,
+                )
                     .chain()
                     .in_set(FaceSet),
             );
@@ -81,15 +96,24 @@ pub struct FaceMorphs {
     pub actor: usize,
     /// ARKit channels → this mesh's morph targets.
     pub map: FaceMap,
+    /// The character whose map ([`CharacterFaceMaps`]) this mesh follows (`None`: its own map).
+    pub character: Option<std::path::PathBuf>,
+    /// This mesh's morph target names, in its order.
+    pub targets: Vec<String>,
+    /// The revision of the character's map `map` was made from (`None`: not yet synced).
+    pub revision: Option<u64>,
 }
 
 impl FaceMorphs {
     /// The identity map for a mesh whose targets are the 52 ARKit channels in canonical order
-    /// (the mannequin's generated head).
+    /// (the mannequin's generated head), following the mannequin's map in the Face Map tab.
     pub fn arkit(actor: usize) -> Self {
         Self {
             actor,
             map: map_morph_targets(&ARKIT_BLENDSHAPES, MorphPreset::ArkitCamel),
+            character: Some(MANNEQUIN.into()),
+            targets: ARKIT_BLENDSHAPES.iter().map(|n| n.to_string()).collect(),
+            revision: None,
         }
     }
 }
@@ -216,13 +240,17 @@ pub fn sample_face(
 }
 
 /// Gives glTF characters' morphing meshes a [`FaceMorphs`] map from their target names, once the
-/// mesh asset is there.
+/// mesh asset is there: the character's map in [`CharacterFaceMaps`] (made on its first mesh
+/// from the file beside it, else the preset its names fit).
 fn bind_character_morphs(
     mut commands: Commands,
     unbound: Query<(Entity, &MorphWeights), Without<FaceMorphs>>,
     parents: Query<&ChildOf>,
     characters: Query<&CharacterModel>,
     meshes: Option<Res<Assets<Mesh>>>,
+    mut maps: ResMut<CharacterFaceMaps>,
+    mut log: ResMut<crate::model::log::AppLog>,
+    time: Res<Time<Real>>,
 ) {
     let Some(meshes) = meshes else { return };
     for (e, weights) in &unbound {
@@ -239,7 +267,18 @@ fn bind_character_morphs(
             Ok(Some(n)) => n.to_vec(),
             _ => Vec::new(),
         };
-        let map = map_morph_targets(&names, MorphPreset::Auto);
+        let entry = facemap::character_entry(&mut maps, &model.path, &names, |problem| {
+            log.push(
+                crate::model::log::LogLevel::Warning,
+                format!(
+                    "Face map of {}: {problem} (mapping by target names instead; fix or delete \
+                     the file, or save the map from the Face Map tab)",
+                    model.path.display()
+                ),
+                time.elapsed_secs_f64(),
+            );
+        });
+        let map = entry.for_mesh(&names);
         info!(
             "face: {} drives {} of {} morph targets ({:?}; unmapped: {:?})",
             model.path.display(),
@@ -251,6 +290,9 @@ fn bind_character_morphs(
         commands.entity(e).insert(FaceMorphs {
             actor: model.actor,
             map,
+            character: Some(model.path.clone()),
+            targets: names,
+            revision: Some(entry.revision),
         });
     }
 }

@@ -73,6 +73,7 @@ fn apply_edits(
     browser: Option<ResMut<TakeBrowser>>,
     mut subtitles: Option<ResMut<crate::model::subtitles::SubtitleTracks>>,
     mut bone_maps: Option<ResMut<crate::model::bonemap::CharacterBoneMaps>>,
+    mut face_maps: Option<ResMut<crate::model::facemap::CharacterFaceMaps>>,
     mut log: ResMut<AppLog>,
     time: Res<Time<Real>>,
 ) {
@@ -95,6 +96,11 @@ fn apply_edits(
                 match subtitles.as_mut() {
                     Some(s) => edit.apply_to_subtitles(s),
                     None => Err("no subtitle tracks".into()),
+                }
+            } else if edit.is_face_map() {
+                match face_maps.as_mut() {
+                    Some(m) => edit.apply_to_face_maps(m),
+                    None => Err("no characters with faces are loaded".into()),
                 }
             } else if edit.is_bone_map() {
                 match bone_maps.as_mut() {
@@ -127,8 +133,11 @@ fn apply_edits(
                     continue;
                 }
                 stack.done.push(HistoryEntry {
-                    generation: (!edit.is_library() && !edit.is_subtitle() && !edit.is_bone_map())
-                        .then_some(generation),
+                    generation: (!edit.is_library()
+                        && !edit.is_subtitle()
+                        && !edit.is_bone_map()
+                        && !edit.is_face_map())
+                    .then_some(generation),
                     forward: edit,
                     inverse,
                 });

@@ -238,6 +238,8 @@ pub enum UiCommand {
     CompareDialog,
     /// The Bone Map tab: choose the character, pick a joint in the viewport, save the map.
     BoneMap(crate::model::bonemap::BoneMapCommand),
+    /// The Face Map tab: choose the character, save the map.
+    FaceMap(crate::model::facemap::FaceMapCommand),
     /// Show the native open dialog for subtitle files (or, `true`, a reference WAV).
     OpenSubtitlesDialog(bool),
     /// Show the native save dialog, then write that language's subtitle track.
@@ -297,6 +299,8 @@ pub enum Tab {
     Compare,
     /// The characters' bone maps: which joint plays each humanoid bone.
     BoneMap,
+    /// The characters' face maps: which ARKit channels drive each morph target.
+    FaceMap,
 }
 
 impl Tab {
@@ -321,12 +325,13 @@ impl Tab {
             Tab::Live => "Live",
             Tab::Compare => "Compare",
             Tab::BoneMap => "Bone Map",
+            Tab::FaceMap => "Face Map",
         }
     }
 }
 
 /// Every tab, in menu order.
-pub const ALL_TABS: [Tab; 11] = [
+pub const ALL_TABS: [Tab; 12] = [
     Tab::Viewport,
     Tab::Timeline,
     Tab::Inspector,
@@ -338,4 +343,5 @@ pub const ALL_TABS: [Tab; 11] = [
     Tab::Live,
     Tab::Compare,
     Tab::BoneMap,
+    Tab::FaceMap,
 ];

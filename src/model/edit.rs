@@ -77,6 +77,19 @@ pub enum EditCommand {
         /// Bone → joint name (`None`: unmapped), applied in order.
         bones: Vec<(mocap_solver::retarget::HumanBone, Option<String>)>,
     },
+    /// Drive morph target `target` of the character loaded from `character` by `terms` (empty:
+    /// undriven), in [`crate::model::facemap::CharacterFaceMaps`]; its meshes are re-bound. Not
+    /// bound to the take: characters outlive a take reload. The inverse is the same edit with the
+    /// terms the target had.
+    SetMorph {
+        /// The character's file ([`crate::model::facemap::MANNEQUIN`] for the built-in one).
+        character: std::path::PathBuf,
+        /// The morph target's name.
+        target: String,
+        /// (index into `mocap_data::face::ARKIT_BLENDSHAPES`, gain) terms: weight = Σ gain ·
+        /// channel weight, clamped to 0–1.
+        terms: Vec<(usize, f32)>,
+    },
     /// Set the length unit of actor `actor`'s skeleton (0: the primary one): BVH states none,
     /// so the guess can be wrong. Offsets and root translations are in that unit, so the
     /// skeleton is placed again at the new size in the markers' world.
@@ -109,6 +122,17 @@ impl EditCommand {
                 bone, joint: None, ..
             } => format!("Unmap {}", bone.name()),
             Self::SetBones { .. } => "Restore bone map".into(),
+            Self::SetMorph { target, terms, .. } => match terms.as_slice() {
+                [] => format!("Undrive morph {target}"),
+                [(c, _)] => format!(
+                    "Drive morph {target} by {}",
+                    mocap_data::face::ARKIT_BLENDSHAPES
+                        .get(*c)
+                        .copied()
+                        .unwrap_or("?")
+                ),
+                t => format!("Drive morph {target} by {} channels", t.len()),
+            },
             Self::SetSkeletonUnit { unit, .. } => format!("Set skeleton unit to {unit}"),
             Self::Subtitle { lang, change, undo } => {
                 format!(
@@ -210,6 +234,38 @@ impl EditCommand {
         })
     }
 
+    /// Whether the edit changes a character's face map rather than the loaded take.
+    pub fn is_face_map(&self) -> bool {
+        matches!(self, Self::SetMorph { .. })
+    }
+
+    /// Applies a face map edit; returns the edit that undoes it.
+    pub fn apply_to_face_maps(
+        &self,
+        maps: &mut crate::model::facemap::CharacterFaceMaps,
+    ) -> Result<EditCommand, String> {
+        let Self::SetMorph {
+            character,
+            target,
+            terms,
+        } = self
+        else {
+            return Err("not a face map edit".into());
+        };
+        let m = maps.maps.get_mut(character).ok_or_else(|| {
+            format!(
+                "{} has no face map yet (is it loaded?)",
+                character.display()
+            )
+        })?;
+        let before = m.set_terms(target, terms.clone())?;
+        Ok(Self::SetMorph {
+            character: character.clone(),
+            target: target.clone(),
+            terms: before,
+        })
+    }
+
     /// Whether the edit changes the take library rather than the loaded take.
     pub fn is_library(&self) -> bool {
         matches!(self, Self::Library(_))
@@ -271,6 +327,9 @@ impl EditCommand {
             Self::Subtitle { .. } => return Err("a subtitle edit needs the subtitle tracks".into()),
             Self::SetBone { .. } | Self::SetBones { .. } => {
                 return Err("a bone map edit needs the characters' maps".into());
+            }
+            Self::SetMorph { .. } => {
+                return Err("a face map edit needs the characters' face maps".into());
             }
             Self::SetSkeletonUnit { actor, unit } => {
                 let before = take

@@ -5,6 +5,7 @@
 //! - [`subtitles`]: the subtitle documents; [`library`]: the open take library and browser state;
 //! - [`lanes`]: timeline lanes as data; [`settings`] and [`hotkeys`]: the user's preferences;
 //! - [`scene`]: characters on stage; [`bonemap`]: their bone maps and the Bone Map panel's state;
+//!   [`facemap`]: their face maps (ARKit channels → morph targets) and the Face Map panel's state;
 //!   [`compare`]: a second take shown beside the open one;
 //! - [`util`]: small helpers (natural ordering, atomic writes).
 //!
@@ -15,6 +16,7 @@ pub mod bonemap;
 pub mod commands;
 pub mod compare;
 pub mod edit;
+pub mod facemap;
 pub mod groups;
 pub mod hotkeys;
 pub mod lanes;

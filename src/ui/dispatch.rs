@@ -99,6 +99,9 @@ pub(crate) fn dispatch_commands(
             UiCommand::BoneMap(c) => {
                 panels.bonemap.write(c);
             }
+            UiCommand::FaceMap(c) => {
+                panels.facemap.write(c);
+            }
             UiCommand::FocusTab(tab) => {
                 if let Some(l) = layout.as_mut() {
                     focus_tab(&mut l.0, tab);
@@ -182,4 +185,5 @@ pub(crate) struct PanelWriters<'w> {
     live: MessageWriter<'w, LiveCommand>,
     compare: MessageWriter<'w, crate::model::compare::CompareCommand>,
     bonemap: MessageWriter<'w, crate::model::bonemap::BoneMapCommand>,
+    facemap: MessageWriter<'w, crate::model::facemap::FaceMapCommand>,
 }

@@ -11,7 +11,7 @@ pub fn default_layout() -> DockState<Tab> {
     let [main, _right] = surface.split_right(
         NodeIndex::root(),
         0.74,
-        vec![Tab::Inspector, Tab::Takes, Tab::BoneMap],
+        vec![Tab::Inspector, Tab::Takes, Tab::BoneMap, Tab::FaceMap],
     );
     surface.split_below(
         main,
@@ -145,6 +145,10 @@ impl TabViewer for Viewer<'_> {
                 let c = crate::character::bonemap_panel::bonemap_ui(ui, &self.bonemap);
                 self.commands.extend(c);
             }
+            Tab::FaceMap => {
+                let c = crate::face::facemap_panel::facemap_ui(ui, &self.facemap);
+                self.commands.extend(c);
+            }
             Tab::Subtitles => match &self.subtitles {
                 Some(v) => {
                     let c = subtitles_ui(ui, v);
@@ -181,6 +185,7 @@ pub(crate) struct Viewer<'a> {
     pub(crate) compare: Option<crate::compare::panel::CompareView<'a>>,
     pub(crate) review: ReviewView<'a>,
     pub(crate) bonemap: crate::character::bonemap_panel::BoneMapView<'a>,
+    pub(crate) facemap: crate::face::facemap_panel::FaceMapView<'a>,
     pub(crate) commands: Vec<UiCommand>,
     pub(crate) viewport_rect: Option<egui::Rect>,
     pub(crate) viewport_hovered: bool,

@@ -203,6 +203,8 @@ struct UiData<'w> {
     comparison: Option<Res<'w, crate::model::compare::Comparison>>,
     bone_maps: Option<Res<'w, crate::model::bonemap::CharacterBoneMaps>>,
     bone_panel: Option<Res<'w, crate::model::bonemap::BoneMapPanel>>,
+    face_maps: Option<Res<'w, crate::model::facemap::CharacterFaceMaps>>,
+    face_panel: Option<Res<'w, crate::model::facemap::FaceMapPanel>>,
     characters: Option<Res<'w, crate::model::scene::CharacterStatus>>,
     opening: Option<Res<'w, crate::model::session::Opening>>,
 }
@@ -290,6 +292,7 @@ fn ui_system(
             }),
         review: review_view(&data, frame, std::mem::take(&mut note_focus.0)),
         bonemap: bonemap_view(&data),
+        facemap: facemap_view(&data),
         commands: Vec::new(),
         viewport_rect: None,
         viewport_hovered: false,
@@ -533,6 +536,22 @@ fn bonemap_view<'a>(data: &'a UiData) -> crate::character::bonemap_panel::BoneMa
     }
 }
 
+/// The Face Map tab's view of the characters' face maps.
+fn facemap_view<'a>(data: &'a UiData) -> crate::face::facemap_panel::FaceMapView<'a> {
+    let shown = match (&data.face_maps, &data.face_panel) {
+        (Some(m), Some(p)) => crate::model::facemap::shown_character(m, p),
+        _ => None,
+    };
+    crate::face::facemap_panel::FaceMapView {
+        characters: data
+            .face_maps
+            .as_ref()
+            .map(|m| m.maps.keys().map(|p| p.as_path()).collect())
+            .unwrap_or_default(),
+        shown,
+    }
+}
+
 /// The Cleanup panel's view of the take, its stack and the selection.
 fn cleanup_view<'a>(data: &'a UiData, frame: usize) -> Option<CleanupView<'a>> {
     let take = data.session.take.as_ref();
@@ -654,6 +673,7 @@ mod tests {
             Tab::Live,
             Tab::Compare,
             Tab::BoneMap,
+            Tab::FaceMap,
         ] {
             assert_eq!(tabs.iter().filter(|x| **x == t).count(), 1, "{t:?}");
         }

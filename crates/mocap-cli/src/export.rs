@@ -21,6 +21,11 @@ pub struct Args {
     /// The face take's rate in fps when its file does not state it (e.g. 60).
     #[arg(long, value_name = "FPS", requires = "face")]
     pub face_rate: Option<String>,
+    /// A face map (`CHARACTER.facemap.json`, as the studio's Face Map tab saves it): which ARKit
+    /// channels drive each of the face's 52 morph targets (named by ARKit's camelCase names);
+    /// targets the map does not name stay neutral.
+    #[arg(long, value_name = "MAP.json", requires = "face")]
+    pub face_map: Option<PathBuf>,
     /// Output GLB file.
     #[arg(short = 'o', long = "output", value_name = "OUT.glb")]
     pub output: PathBuf,
@@ -63,7 +68,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             for w in &take.warnings {
                 eprintln!("warning: {w}");
             }
-            mocap_solver::mannequin_face::to_glb_with_face(&skeleton, &motion, &take.curves, &name)
+            let curves = match &args.face_map {
+                None => take.curves,
+                Some(p) => {
+                    let map = mocap_formats::face_map_file::read_face_map(p)?;
+                    let (curves, driven) = through_face_map(&take.curves, &map);
+                    eprintln!(
+                        "face map {}: {driven} of 52 morph targets driven",
+                        p.display()
+                    );
+                    curves
+                }
+            };
+            mocap_solver::mannequin_face::to_glb_with_face(&skeleton, &motion, &curves, &name)
         }
     }
     .map_err(|e| e.with_path(&args.output))?;
@@ -76,4 +93,38 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         motion.frame_count()
     );
     Ok(())
+}
+
+/// The mannequin face's 52 ARKit-named targets driven through `map` (applied by target name):
+/// curves named as the targets, each frame's weights from the take's ARKit weights; returns
+/// them and how many targets the map drives.
+pub fn through_face_map(
+    face: &mocap_data::FaceCurves,
+    map: &mocap_data::FaceMap,
+) -> (mocap_data::FaceCurves, usize) {
+    use mocap_data::face::ARKIT_BLENDSHAPES;
+    let map = map.remap(&ARKIT_BLENDSHAPES);
+    let frames = face.frame_count();
+    let mut out = mocap_data::FaceCurves::zeros_arkit(face.rate, frames);
+    out.start_timecode = face.start_timecode;
+    out.rotations = face.rotations.clone();
+    let lookup = face.arkit_lookup();
+    let mut src = [0.0f32; 52];
+    let mut dst = [0.0f32; 52];
+    for f in 0..frames {
+        for (w, c) in src.iter_mut().zip(&lookup) {
+            *w = c
+                .and_then(|c| face.blendshapes.get(c))
+                .and_then(|c| c.values.get(f))
+                .copied()
+                .unwrap_or(0.0);
+        }
+        map.weights(&src, &mut dst);
+        for (c, w) in out.blendshapes.iter_mut().zip(dst) {
+            if let Some(v) = c.values.get_mut(f) {
+                *v = w;
+            }
+        }
+    }
+    (out, map.bindings.len())
 }

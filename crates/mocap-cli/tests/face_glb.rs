@@ -184,3 +184,124 @@ fn face_weights_pass_the_validator_and_play_in_threejs() {
             < 1e-3
     );
 }
+
+/// The GLB's morph weight animation: (keys, the output floats, key-major, 52 per key).
+fn weight_keys(bytes: &[u8]) -> (usize, Vec<f32>) {
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
+    let len = u32_at(12) as usize;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes[20..20 + len]).expect("JSON");
+    let bin = &bytes[28 + len..];
+    let anim = &doc["animations"][0];
+    let ch = anim["channels"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .find(|c| c["target"]["path"] == "weights")
+        .expect("weights channel");
+    let sampler = &anim["samplers"][ch["sampler"].as_u64().expect("sampler") as usize];
+    let keys = doc["accessors"][sampler["input"].as_u64().expect("input") as usize]["count"]
+        .as_u64()
+        .expect("count") as usize;
+    let acc = &doc["accessors"][sampler["output"].as_u64().expect("output") as usize];
+    let view = &doc["bufferViews"][acc["bufferView"].as_u64().expect("view") as usize];
+    let start = view["byteOffset"].as_u64().unwrap_or(0) as usize
+        + acc["byteOffset"].as_u64().unwrap_or(0) as usize;
+    let n = acc["count"].as_u64().expect("count") as usize;
+    let vals = (0..n)
+        .map(|k| f32::from_le_bytes(bin[start + 4 * k..start + 4 * k + 4].try_into().expect("4")))
+        .collect();
+    (keys, vals)
+}
+
+#[test]
+fn a_face_map_file_reassigns_the_faces_targets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bvh = dir.path().join("actor.bvh");
+    let mut text = BVH.to_string();
+    for _ in 0..30 {
+        text += "0 95 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+    }
+    std::fs::write(&bvh, text).expect("write");
+    let csv = dir.path().join("face.csv");
+    std::fs::write(&csv, face_csv()).expect("write");
+    // jawOpen follows the smile at half strength; mouthSmileRight keeps its channel; eyeBlinkLeft
+    // is listed undriven (and the other 49 targets are not listed).
+    let map = dir.path().join("Mannequin.facemap.json");
+    std::fs::write(
+        &map,
+        r#"{"format": "mocap-studio face map", "version": 1, "preset": "ArkitCamel",
+            "targets": [
+              {"target": "jawOpen", "channels": [["MouthSmileRight", 0.5]]},
+              {"target": "mouthSmileRight", "channels": [["mouthSmileRight", 1.0]]},
+              {"target": "eyeBlinkLeft", "channels": []}
+            ]}"#,
+    )
+    .expect("write");
+    let export = |map_arg: Option<&Path>, out: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mocap"));
+        c.arg("export-glb")
+            .arg(&bvh)
+            .arg("--face")
+            .arg(&csv)
+            .args(["--face-rate", "60", "-o"])
+            .arg(out);
+        if let Some(m) = map_arg {
+            c.arg("--face-map").arg(m);
+        }
+        let run = c.output().expect("run mocap");
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        String::from_utf8_lossy(&run.stderr).into_owned()
+    };
+    let plain = dir.path().join("plain.glb");
+    export(None, &plain);
+    let mapped = dir.path().join("mapped.glb");
+    let log = export(Some(&map), &mapped);
+    assert!(log.contains("2 of 52 morph targets driven"), "{log}");
+    let idx = |n: &str| {
+        mocap_data::face::ARKIT_BLENDSHAPES
+            .iter()
+            .position(|x| *x == n)
+            .expect("ARKit name")
+    };
+    let (jaw, blink, smile) = (idx("jawOpen"), idx("eyeBlinkLeft"), idx("mouthSmileRight"));
+    let (keys, w) = weight_keys(&std::fs::read(&mapped).expect("GLB"));
+    let (keys0, w0) = weight_keys(&std::fs::read(&plain).expect("GLB"));
+    assert_eq!((keys, keys0), (60, 60));
+    // Frame 25: the plain export has the jaw at 25/59 and the blink at 1.
+    let at = |w: &[f32], k: usize, t: usize| w[k * 52 + t];
+    assert!((at(&w0, 25, jaw) - 25.0 / 59.0).abs() < 1e-5);
+    assert_eq!(at(&w0, 25, blink), 1.0);
+    for k in [0, 25, 59] {
+        assert!((at(&w, k, jaw) - 0.25).abs() < 1e-6, "jaw at {k}");
+        assert!((at(&w, k, smile) - 0.5).abs() < 1e-6);
+        assert_eq!(at(&w, k, blink), 0.0);
+    }
+    // A map naming no ARKit channel is refused with the file and the reason.
+    std::fs::write(
+        &map,
+        r#"{"format": "mocap-studio face map", "version": 1,
+            "targets": [{"target": "jawOpen", "channels": [["jawOpn", 1]]}]}"#,
+    )
+    .expect("write");
+    let run = Command::new(env!("CARGO_BIN_EXE_mocap"))
+        .arg("export-glb")
+        .arg(&bvh)
+        .args(["--face"])
+        .arg(&csv)
+        .arg("--face-map")
+        .arg(&map)
+        .arg("-o")
+        .arg(dir.path().join("bad.glb"))
+        .output()
+        .expect("run mocap");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        err.contains("Mannequin.facemap.json") && err.contains("no ARKit channel"),
+        "{err}"
+    );
+}

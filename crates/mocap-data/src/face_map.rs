@@ -142,7 +142,12 @@ impl FaceMap {
         out.iter_mut().for_each(|w| *w = 0.0);
         for b in &self.bindings {
             if let Some(o) = out.get_mut(b.target) {
-                let v: f32 = b.terms.iter().map(|&(i, g)| g * arkit[i]).sum();
+                // Indices past the 52 channels (a hand-edited file) drive nothing.
+                let v: f32 = b
+                    .terms
+                    .iter()
+                    .map(|&(i, g)| g * arkit.get(i).copied().unwrap_or(0.0))
+                    .sum();
                 *o = v.clamp(0.0, 1.0);
             }
         }
@@ -160,6 +165,91 @@ impl FaceMap {
             .filter(|&i| !used[i])
             .map(|i| ARKIT_BLENDSHAPES[i])
             .collect()
+    }
+
+    /// The (ARKit channel index, gain) terms driving the target named `name`, if it is driven.
+    pub fn terms_of(&self, name: &str) -> Option<&[(usize, f32)]> {
+        self.bindings
+            .iter()
+            .find(|b| b.target_name == name)
+            .map(|b| b.terms.as_slice())
+    }
+
+    /// This map applied by target **name** to a mesh whose targets are `names` (in its order):
+    /// a name this map drives gets the same terms, any other is unmapped. Lets one character map
+    /// drive each of its meshes, and a saved map survive a reordering of the targets.
+    pub fn remap<S: AsRef<str>>(&self, names: &[S]) -> FaceMap {
+        let mut out = FaceMap {
+            preset: self.preset,
+            target_count: names.len(),
+            ..FaceMap::default()
+        };
+        for (target, name) in names.iter().map(AsRef::as_ref).enumerate() {
+            match self.terms_of(name) {
+                Some(terms) => out.bindings.push(MorphBinding {
+                    target,
+                    target_name: name.to_string(),
+                    terms: terms.to_vec(),
+                }),
+                None => out.unmapped.push(name.to_string()),
+            }
+        }
+        out
+    }
+
+    /// Drives target `target` (of the targets `names`, the names this map was made for) by
+    /// `terms` (empty: undriven); returns the terms it had (empty if none). `None`, and no
+    /// change, when `target` is not one of `names` or a term names no ARKit channel (index 52
+    /// or more) or has a gain that is not finite.
+    pub fn set_terms<S: AsRef<str>>(
+        &mut self,
+        names: &[S],
+        target: usize,
+        terms: Vec<(usize, f32)>,
+    ) -> Option<Vec<(usize, f32)>> {
+        let name = names.get(target)?.as_ref();
+        if terms
+            .iter()
+            .any(|&(i, g)| i >= ARKIT_BLENDSHAPES.len() || !g.is_finite())
+        {
+            return None;
+        }
+        let before = match self.bindings.iter().position(|b| b.target == target) {
+            Some(k) => self.bindings.remove(k).terms,
+            None => Vec::new(),
+        };
+        if !terms.is_empty() {
+            let at = self.bindings.partition_point(|b| b.target < target);
+            self.bindings.insert(
+                at,
+                MorphBinding {
+                    target,
+                    target_name: name.to_string(),
+                    terms,
+                },
+            );
+        }
+        self.target_count = names.len();
+        self.unmapped = names
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.bindings.iter().any(|b| b.target == *i))
+            .map(|(_, n)| n.as_ref().to_string())
+            .collect();
+        Some(before)
+    }
+}
+
+impl MorphPreset {
+    /// Short label for the studio and reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::ArkitCamel => "ARKit camelCase",
+            Self::Pascal => "PascalCase",
+            Self::Prefixed => "ARKit names (any spelling)",
+            Self::Vrm => "VRM 1.0 expressions",
+        }
     }
 }
 
@@ -299,5 +389,38 @@ mod tests {
         for (n, _) in VRM_FROM_ARKIT {
             assert!(vrm_terms(n).is_some(), "{n}");
         }
+    }
+
+    #[test]
+    fn remap_and_set_terms_edit_by_name() {
+        let names = ["Body", "jawOpen", "eyeBlinkLeft"];
+        let mut m = map_morph_targets(&names, MorphPreset::Auto);
+        assert_eq!(m.unmapped, ["Body"]);
+        // Another mesh with the targets in another order, one missing.
+        let r = m.remap(&["eyeBlinkLeft", "Teeth", "jawOpen"]);
+        assert_eq!(r.bindings.len(), 2);
+        assert_eq!((r.bindings[0].target, r.bindings[1].target), (0, 2));
+        assert_eq!(r.unmapped, ["Teeth"]);
+        // Drive Body by mouthClose, clear jawOpen.
+        let mc = arkit_index("mouthClose").unwrap();
+        assert_eq!(m.set_terms(&names, 0, vec![(mc, 1.0)]), Some(vec![]));
+        let jaw = arkit_index("jawOpen").unwrap();
+        assert_eq!(m.set_terms(&names, 1, vec![]), Some(vec![(jaw, 1.0)]));
+        assert_eq!(m.unmapped, ["jawOpen"]);
+        assert_eq!(
+            m.bindings.iter().map(|b| b.target).collect::<Vec<_>>(),
+            [0, 2]
+        );
+        let mut out = [0.0; 3];
+        m.weights(
+            &arkit_with(&[("mouthClose", 0.4), ("jawOpen", 0.9)]),
+            &mut out,
+        );
+        assert_eq!(out, [0.4, 0.0, 0.0]);
+        // Bad requests change nothing.
+        assert_eq!(m.set_terms(&names, 3, vec![]), None);
+        assert_eq!(m.set_terms(&names, 0, vec![(52, 1.0)]), None);
+        assert_eq!(m.set_terms(&names, 0, vec![(1, f32::NAN)]), None);
+        assert_eq!(m.terms_of("Body"), Some(&[(mc, 1.0)][..]));
     }
 }

@@ -27,6 +27,10 @@
 //!
 //! Rows are parsed in parallel chunks (one per core) with a fast path for plain decimals.
 
+use crate::face_bulk::{
+    Repair, count_newlines, flush_block, par_map, read_file, repair_group, row_capacity,
+    split_lines,
+};
 use crate::face_num::{cell_end, scan_num};
 use crate::{FormatError, Location};
 use mocap_data::face::{FaceChannel, normalize_name, pascal_case};
@@ -144,7 +148,7 @@ pub(crate) fn at(line: usize, col: Option<usize>, msg: impl Into<String>) -> For
 
 /// Reads a face file by extension: `.json` as JSON, anything else as CSV.
 pub fn read_path(path: &Path, opts: FaceReadOptions) -> Result<FaceTake, FormatError> {
-    let bytes = std::fs::read(path).map_err(|e| FormatError::io(path, e))?;
+    let bytes = read_file(path).map_err(|e| FormatError::io(path, e))?;
     let is_json = path
         .extension()
         .and_then(|e| e.to_str())
@@ -237,6 +241,12 @@ fn cell_text(b: &[u8], i: usize, end: usize) -> String {
     String::from_utf8_lossy(&b[i..end]).trim().to_string()
 }
 
+/// An error at line `li` of a chunk that only a bug in this reader can cause.
+fn reader_bug(li: usize, col: Option<usize>, what: &str) -> (usize, FormatError) {
+    let msg = format!("{what} (a reader bug: please report it with this file)");
+    (li, at(0, col, msg))
+}
+
 /// Parses the rows of `text` into `dst` (one slice per value slot, channel-major, as many rows
 /// as [`row_capacity`] allows: frame `r` of slot `v` is `dst[v][r]`).
 fn parse_chunk(
@@ -246,6 +256,11 @@ fn parse_chunk(
 ) -> Result<Chunk, (usize, FormatError)> {
     let mut out = Chunk::default();
     let mut blank_at: Option<usize> = None;
+    // Rows are parsed into a small row-major block (in L1) and written out per curve every
+    // `BLOCK` rows: long runs per curve instead of one value in each of the curves per row.
+    const BLOCK: usize = 64;
+    let (nvals, cap) = (dst.len(), dst.iter().map(|d| d.len()).min().unwrap_or(0));
+    let (mut block, mut in_block) = (vec![0.0f32; BLOCK * nvals], 0usize);
     let len = text.len();
     let mut i = 0;
     let mut li = 0usize;
@@ -264,24 +279,20 @@ fn parse_chunk(
         if let Some(b) = blank_at {
             return Err((b, at(0, None, "blank line inside the data; remove it")));
         }
+        if out.rows >= cap {
+            return Err(reader_bug(li, None, "more rows than lines counted"));
+        }
+        let row = in_block * nvals;
         for (ci, col) in cols.iter().enumerate() {
             let end = match *col {
                 Col::Value(slot) => {
                     let (v, end) = scan_num(text, i);
-                    let cell = dst.get_mut(slot).and_then(|d| d.get_mut(out.rows));
+                    let cell = block.get_mut(row + slot);
                     match (v, cell) {
                         (None, Some(c)) => *c = f32::NAN,
                         (Some(Ok(v)), Some(c)) => *c = v,
                         (_, None) => {
-                            return Err((
-                                li,
-                                at(
-                                    0,
-                                    Some(ci + 1),
-                                    "more rows than the reader counted lines (a reader bug: \
-                                     please report it with this file)",
-                                ),
-                            ));
+                            return Err(reader_bug(li, Some(ci + 1), "a column without a curve"));
                         }
                         (Some(Err(())), _) => {
                             return Err((
@@ -371,10 +382,14 @@ fn parse_chunk(
                 ),
             ));
         }
-        out.rows += 1;
+        (out.rows, in_block) = (out.rows + 1, (in_block + 1) % BLOCK);
+        if in_block == 0 {
+            flush_block(&block, BLOCK, out.rows - BLOCK, &mut dst);
+        }
         i = k + 1;
         li += 1;
     }
+    flush_block(&block, in_block, out.rows - in_block, &mut dst);
     out.blank_tail = blank_at.is_some();
     Ok(out)
 }
@@ -393,35 +408,6 @@ fn relocate(e: FormatError, line: usize) -> FormatError {
         },
         other => other,
     }
-}
-
-/// Rows a piece of the body can hold: its lines, and at most one per `ncols` bytes (a row of
-/// `ncols` cells has `ncols - 1` commas and a newline), so a short file never allocates for a
-/// wide header.
-fn row_capacity(piece: &[u8], newlines: usize, ncols: usize) -> usize {
-    let lines = newlines + usize::from(piece.last().is_some_and(|&b| b != b'\n'));
-    lines.min(piece.len() / ncols.max(1) + 1)
-}
-
-/// Splits `body` into about `n` pieces at line boundaries.
-fn split_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
-    let mut out = Vec::with_capacity(n);
-    let mut start = 0;
-    for k in 1..n {
-        let target = (body.len() * k / n).max(start);
-        if target >= body.len() {
-            break;
-        }
-        match body[target..].iter().position(|&b| b == b'\n') {
-            Some(p) => {
-                out.push(&body[start..target + p + 1]);
-                start = target + p + 1;
-            }
-            None => break,
-        }
-    }
-    out.push(&body[start..]);
-    out
 }
 
 fn header_columns(
@@ -501,10 +487,7 @@ pub fn read_csv(bytes: &[u8], opts: FaceReadOptions) -> Result<FaceTake, FormatE
         .min(16);
     let pieces = split_lines(body, if body.len() < (1 << 20) { 1 } else { threads });
     // The curves, sized once from the line count: each piece parses into its own rows.
-    let newlines: Vec<usize> = pieces
-        .iter()
-        .map(|p| p.iter().filter(|&&b| b == b'\n').count())
-        .collect();
+    let newlines: Vec<usize> = par_map(&pieces, |p| count_newlines(p));
     let caps: Vec<usize> = pieces
         .iter()
         .zip(&newlines)
@@ -639,22 +622,44 @@ pub(crate) fn assemble(
 ) -> (Vec<Curve>, Vec<Curve>) {
     let mut filled = (0usize, None::<(usize, String)>);
     let mut clamped = (0usize, None::<(usize, String, f32)>);
-    for (slot, vals) in slots.iter().zip(values.iter_mut()) {
-        let weight = !matches!(slot.channel, Some(FaceChannel::Rotation(_)));
-        let mut prev = 0.0f32;
-        for (f, v) in vals.iter_mut().enumerate() {
-            if !v.is_finite() {
-                filled.0 += 1;
-                filled.1.get_or_insert((f, slot.name.clone()));
-                *v = prev;
-            } else if weight && !(0.0..=1.0).contains(v) {
-                if (*v - v.clamp(0.0, 1.0)).abs() > 1e-3 {
-                    clamped.0 += 1;
-                    clamped.1.get_or_insert((f, slot.name.clone(), *v));
-                }
-                *v = v.clamp(0.0, 1.0);
-            }
-            prev = *v;
+    // Curves are repaired in parallel (a group of curves per core), then the counts and first
+    // places are gathered in slot order, as a serial pass would find them.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let frames = values.first().map_or(0, Vec::len);
+    let groups = if frames * values.len() < (1 << 20) {
+        1
+    } else {
+        threads.clamp(1, 16)
+    };
+    let per = values.len().div_ceil(groups).max(1);
+    let weights: Vec<bool> = slots
+        .iter()
+        .map(|s| !matches!(s.channel, Some(FaceChannel::Rotation(_))))
+        .collect();
+    let mut work: Vec<(&[bool], &mut [Vec<f32>])> =
+        weights.chunks(per).zip(values.chunks_mut(per)).collect();
+    let found: Vec<Vec<Repair>> = if work.len() < 2 {
+        work.iter_mut().map(|(w, v)| repair_group(w, v)).collect()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = work
+                .iter_mut()
+                .map(|(w, v)| s.spawn(move || repair_group(w, v)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    for (slot, r) in slots.iter().zip(found.into_iter().flatten()) {
+        filled.0 += r.filled;
+        if let Some(f) = r.first_filled {
+            filled.1.get_or_insert((f, slot.name.clone()));
+        }
+        clamped.0 += r.clamped;
+        if let Some((f, v)) = r.first_clamped {
+            clamped.1.get_or_insert((f, slot.name.clone(), v));
         }
     }
     if let (n, Some((f, name))) = filled {

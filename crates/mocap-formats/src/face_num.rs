@@ -132,6 +132,10 @@ fn read_digits(rest: &[u8], mut k: usize, mut mant: u64, mut nd: usize) -> (usiz
 #[inline(always)]
 pub(crate) fn scan_num(b: &[u8], i: usize) -> (Option<Result<f32, ()>>, usize) {
     let rest = b.get(i..).unwrap_or(&[]);
+    // A bare `0` (most channels of a face are still most of the time): no number to build.
+    if let [b'0', b',' | b'\n', ..] = rest {
+        return (Some(Ok(0.0)), i + 1);
+    }
     let neg = rest.first() == Some(&b'-');
     let (mut k, mut mant, mut nd) = read_digits(rest, neg as usize, 0, 0);
     let mut frac = 0usize;
