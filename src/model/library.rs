@@ -96,6 +96,9 @@ pub struct TakeBrowser {
     pub sort: (SortColumn, bool),
     /// Row selected in the table (take id).
     pub selected: Option<i64>,
+    /// Further rows selected with Ctrl/⌘-click (take ids, in click order, without `selected`):
+    /// "Send to farm" runs on [`TakeBrowser::selection`].
+    pub picked: Vec<i64>,
     /// The library take matching the take open in the session, with its notes.
     pub active: Option<TakeDetail>,
     /// Author of edits made from the studio.
@@ -159,6 +162,28 @@ impl TakeBrowser {
         self.active.as_ref().map(|t| t.summary.id).or(self.selected)
     }
 
+    /// Every selected take: `selected`, then the Ctrl/⌘-clicked ones.
+    pub fn selection(&self) -> Vec<i64> {
+        self.selected
+            .into_iter()
+            .chain(self.picked.iter().copied())
+            .collect()
+    }
+
+    /// Ctrl/⌘-click on a row: adds the take to the selection, or takes it out when it is in
+    /// (the next selected take then becomes `selected`).
+    pub fn toggle_selected(&mut self, id: i64) {
+        if let Some(i) = self.picked.iter().position(|&p| p == id) {
+            self.picked.remove(i);
+        } else if self.selected == Some(id) {
+            self.selected = (!self.picked.is_empty()).then(|| self.picked.remove(0));
+        } else if self.selected.is_none() {
+            self.selected = Some(id);
+        } else {
+            self.picked.push(id);
+        }
+    }
+
     /// True once notifications are being followed (the library was read once after opening:
     /// later commits by others notify).
     pub fn notices_ready(&self) -> bool {
@@ -215,8 +240,10 @@ pub enum LibraryCommand {
     SetFilter(TakeFilter),
     /// Sort by a column (again: reverse).
     SortBy(SortColumn),
-    /// Select a row.
+    /// Select a row (only it: the Ctrl/⌘-click selection is dropped).
     Select(Option<i64>),
+    /// Add a row to the selection, or take it out when it is in (Ctrl/⌘-click).
+    ToggleSelect(i64),
     /// Open a take's capture files in the session.
     OpenTake(i64),
     /// Compare the open take with this take's capture files (see [`crate::model::compare`]).
@@ -278,3 +305,25 @@ pub fn signing_key() -> Option<&'static UserKey> {
 
 /// Rows shown per page in the Takes table.
 pub const PAGE_ROWS: usize = 500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ctrl_clicks_add_takes_to_the_selection_and_take_them_out() {
+        let mut b = TakeBrowser::new("me".into());
+        b.toggle_selected(4);
+        assert_eq!((b.selected, b.selection()), (Some(4), vec![4]));
+        b.toggle_selected(9);
+        b.toggle_selected(2);
+        assert_eq!(b.selection(), [4, 9, 2]);
+        b.toggle_selected(9);
+        assert_eq!(b.selection(), [4, 2]);
+        // Taking out the first one: the next becomes the selected take.
+        b.toggle_selected(4);
+        assert_eq!((b.selected, b.selection()), (Some(2), vec![2]));
+        b.toggle_selected(2);
+        assert_eq!((b.selected, b.selection()), (None, vec![]));
+    }
+}

@@ -574,7 +574,11 @@ fn apply_library_commands(
                 let (col, asc) = browser.sort;
                 sort_rows(&mut browser.rows, col, asc);
             }
-            LibraryCommand::Select(id) => browser.selected = id,
+            LibraryCommand::Select(id) => {
+                browser.selected = id;
+                browser.picked.clear();
+            }
+            LibraryCommand::ToggleSelect(id) => browser.toggle_selected(id),
             LibraryCommand::OpenTake(id) => {
                 open_take(id, &library, &mut browser, &mut session, &mut log, now);
             }

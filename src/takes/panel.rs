@@ -44,6 +44,8 @@ pub struct TakesView<'a> {
     pub sort: (SortColumn, bool),
     /// Selected take id.
     pub selected: Option<i64>,
+    /// Further takes selected with Ctrl/⌘-click (ids).
+    pub picked: &'a [i64],
     /// The take open in the session (id).
     pub active: Option<i64>,
     /// Last read error.
@@ -72,6 +74,28 @@ pub struct TakesView<'a> {
     pub playlists: &'a [String],
     /// The dailies playlist being played.
     pub dailies: Option<&'a crate::model::library::DailiesPlay>,
+}
+
+/// True when the take is selected (clicked, or added with Ctrl/⌘-click).
+fn is_selected(v: &TakesView<'_>, id: i64) -> bool {
+    v.selected == Some(id) || v.picked.contains(&id)
+}
+
+/// A click on a take's row: select it, or with Ctrl/⌘ held add it to the selection or take it
+/// out (the modifiers of the release are looked at too: a click can come with its own).
+fn click(ui: &egui::Ui, id: i64) -> UiCommand {
+    let command = ui.input(|i| {
+        i.modifiers.command
+            || i.events.iter().any(|e| {
+                matches!(e, egui::Event::PointerButton { pressed: false, modifiers, .. }
+                    if modifiers.command)
+            })
+    });
+    UiCommand::Library(if command {
+        LibraryCommand::ToggleSelect(id)
+    } else {
+        LibraryCommand::Select(Some(id))
+    })
 }
 
 /// Colour of a status badge.
@@ -309,7 +333,7 @@ fn tree_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
                         .default_open(false)
                         .show(ui, |ui| {
                             for t in takes {
-                                let sel = v.selected == Some(t.summary.id);
+                                let sel = is_selected(v, t.summary.id);
                                 let text = egui::RichText::new(&t.summary.name)
                                     .color(status_colour(t.summary.status));
                                 let r = ui.selectable_label(sel, text);
@@ -319,9 +343,7 @@ fn tree_ui(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
                                         t.summary.id,
                                     )));
                                 } else if r.clicked() {
-                                    out.push(UiCommand::Library(LibraryCommand::Select(Some(
-                                        t.summary.id,
-                                    ))));
+                                    out.push(click(ui, t.summary.id));
                                 }
                             }
                         });
@@ -400,7 +422,7 @@ fn table_body(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
         .show_rows(ui, row_h, v.rows.len(), |ui, range| {
             for r in &v.rows[range] {
                 let id = r.summary.id;
-                let selected = v.selected == Some(id);
+                let selected = is_selected(v, id);
                 let row = ui.horizontal(|ui| {
                     cell(ui, COLUMNS[0].2, &mut |ui| {
                         let mut text = egui::RichText::new(&r.summary.name);
@@ -450,10 +472,11 @@ fn table_body(ui: &mut egui::Ui, v: &TakesView<'_>) -> Vec<UiCommand> {
                 if resp.double_clicked() {
                     out.push(UiCommand::Library(LibraryCommand::OpenTake(id)));
                 } else if resp.clicked() {
-                    out.push(UiCommand::Library(LibraryCommand::Select(Some(id))));
+                    out.push(click(ui, id));
                 }
                 resp.on_hover_text(
-                    "Click: select · double-click: open · C circle · A approve · R reject",
+                    "Click: select · Ctrl/⌘-click: add to the selection (Send to farm) · \
+                     double-click: open · C circle · A approve · R reject",
                 );
             }
         });

@@ -418,6 +418,7 @@ fn takes_view<'a>(data: &'a UiData, b: &'a TakeBrowser) -> TakesView<'a> {
         filter: &b.filter,
         sort: b.sort,
         selected: b.selected,
+        picked: &b.picked,
         active: b.active.as_ref().map(|a| a.summary.id),
         error: b.error.as_deref(),
         author: &b.author,

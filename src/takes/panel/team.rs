@@ -306,15 +306,22 @@ pub(super) fn farm_menu(ui: &mut egui::Ui, v: &TakesView<'_>, out: &mut Vec<UiCo
         };
         ui.separator();
         let running = v.farm.is_some();
-        if let Some(sel) = v.selected
+        let selection: Vec<i64> = v
+            .selected
+            .into_iter()
+            .chain(v.picked.iter().copied())
+            .collect();
+        let label = match selection.len() {
+            1 => "Selected take".to_string(),
+            n => format!("{n} selected takes"),
+        };
+        if !selection.is_empty()
             && ui
-                .add_enabled(
-                    !list.is_empty() && !running,
-                    egui::Button::new("Selected take"),
-                )
+                .add_enabled(!list.is_empty() && !running, egui::Button::new(label))
+                .on_hover_text("Ctrl/⌘-click rows to select more takes")
                 .clicked()
         {
-            out.push(send(vec![sel]));
+            out.push(send(selection));
             ui.close();
         }
         if ui

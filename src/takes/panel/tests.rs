@@ -94,6 +94,7 @@ fn harness(state: App) -> Harness<'static, App> {
                         opening: None,
                         notices: &s.notices,
                         unread: s.unread,
+                        show_notices: false,
                         playlists: &[],
                         dailies: None,
                     };

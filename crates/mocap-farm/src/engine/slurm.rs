@@ -167,49 +167,72 @@ pub(super) fn run(plan: &Plan, opts: &RunOptions) -> Result<Vec<JobOutcome>> {
         }
         array_ids.push(id);
     }
-    wait(&tag, opts.timeout_s)?;
-    let mut outcomes = Vec::new();
-    for j in &plan.jobs {
-        if let Some(o) = read_status(&plan.work_dir, j)? {
-            outcomes.push(o);
-        }
-    }
-    Ok(outcomes)
+    wait(plan, &tag, opts.timeout_s)
 }
 
-/// Waits until `squeue` lists no job named `tag` (tolerating a few failed queries while the
-/// controller is busy).
-fn wait(tag: &str, timeout_s: f64) -> Result<()> {
+/// How often the jobs' status files are read while waiting (cheap: local files).
+const STATUS_POLL: Duration = Duration::from_millis(50);
+/// How often `squeue` is asked (it costs the controller an RPC; needed only for jobs that never
+/// write a status file: cancelled because a dependency failed, or killed).
+const SQUEUE_POLL: Duration = Duration::from_millis(500);
+
+/// Waits until every job of `plan` wrote its status file or `squeue` lists no job named `tag`
+/// (tolerating a few failed queries while the controller is busy), and returns the outcomes.
+///
+/// The status files end the wait as soon as the last job finished, without waiting for Slurm to
+/// finish its epilog and the next `squeue` poll (most of a single job's latency otherwise).
+fn wait(plan: &Plan, tag: &str, timeout_s: f64) -> Result<Vec<JobOutcome>> {
     let t0 = Instant::now();
-    let mut pause = Duration::from_millis(50);
+    let mut outcomes: Vec<Option<JobOutcome>> = vec![None; plan.jobs.len()];
+    let mut next_squeue = Instant::now() + SQUEUE_POLL;
     let mut errors = 0;
+    let collect = |outcomes: Vec<Option<JobOutcome>>| -> Vec<JobOutcome> {
+        outcomes.into_iter().flatten().collect()
+    };
     loop {
-        let out =
-            match run_cmd(Command::new("squeue").args(["-h", "--name", tag, "-o", "%i %T %r"])) {
-                Ok(out) => {
-                    errors = 0;
-                    out
-                }
-                Err(e) if errors >= 10 => return Err(e),
-                Err(_) => {
-                    errors += 1;
-                    std::thread::sleep(Duration::from_secs(1));
-                    continue;
-                }
-            };
-        if out.trim().is_empty() {
-            return Ok(());
+        for (slot, j) in outcomes.iter_mut().zip(&plan.jobs) {
+            if slot.is_none() {
+                *slot = read_status(&plan.work_dir, j)?;
+            }
         }
-        if t0.elapsed().as_secs_f64() > timeout_s {
-            let _ = Command::new("scancel").args(["--name", tag]).status();
-            return Err(FarmError::Scheduler {
-                command: format!("squeue --name {tag}"),
-                message: format!(
-                    "jobs still queued or running after {timeout_s} s; cancelled them:\n{out}"
-                ),
-            });
+        if outcomes.iter().all(Option::is_some) {
+            return Ok(collect(outcomes));
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(500));
+        if Instant::now() >= next_squeue {
+            let out =
+                match run_cmd(Command::new("squeue").args(["-h", "--name", tag, "-o", "%i %T %r"]))
+                {
+                    Ok(out) => {
+                        errors = 0;
+                        next_squeue = Instant::now() + SQUEUE_POLL;
+                        out
+                    }
+                    Err(e) if errors >= 10 => return Err(e),
+                    Err(_) => {
+                        errors += 1;
+                        next_squeue = Instant::now() + Duration::from_secs(1);
+                        String::from("?")
+                    }
+                };
+            if out.trim().is_empty() {
+                // Nothing queued or running: read the last status files written meanwhile.
+                for (slot, j) in outcomes.iter_mut().zip(&plan.jobs) {
+                    if slot.is_none() {
+                        *slot = read_status(&plan.work_dir, j)?;
+                    }
+                }
+                return Ok(collect(outcomes));
+            }
+            if t0.elapsed().as_secs_f64() > timeout_s {
+                let _ = Command::new("scancel").args(["--name", tag]).status();
+                return Err(FarmError::Scheduler {
+                    command: format!("squeue --name {tag}"),
+                    message: format!(
+                        "jobs still queued or running after {timeout_s} s; cancelled them:\n{out}"
+                    ),
+                });
+            }
+        }
+        std::thread::sleep(STATUS_POLL);
     }
 }
