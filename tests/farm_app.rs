@@ -141,6 +141,7 @@ fn takes_panel(
         opening: None,
         notices: &[],
         unread: 0,
+        show_notices: false,
         playlists: &[],
         dailies: None,
     };

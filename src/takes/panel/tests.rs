@@ -83,6 +83,7 @@ fn harness(state: App) -> Harness<'static, App> {
                         filter: &s.filter,
                         sort: (SortColumn::Name, true),
                         selected: None,
+                        picked: &[],
                         active: None,
                         error: None,
                         author: &s.author,
