@@ -380,6 +380,69 @@ pub(crate) fn poll_job(
     }
 }
 
+/// Shows solve `s` on `take`: the motion operations applied (reusing what the re-solve thread
+/// prepared), in the opened skeleton's unit, placed as the solve's world; the status line and
+/// pinned feet of `m`.
+fn show_solve(m: &mut MotionState, take: &mut crate::model::session::Take, s: &Arc<SolvedMotion>) {
+    let unit = m
+        .original
+        .as_ref()
+        .and_then(|o| o.0.as_ref())
+        .map_or(s.skeleton.unit, |sk| sk.unit);
+    // The re-solve thread ran the same operations on this solve already: reuse them.
+    let prepared = m
+        .prepared
+        .as_ref()
+        .filter(|(p, ops, _)| Arc::ptr_eq(p, s) && *ops == take.cleanup.motion)
+        .map(|(_, _, r)| r.clone());
+    let result = prepared.unwrap_or_else(|| {
+        mocap_solver::resolve::apply_motion_ops(&take.cleanup.motion, &s.skeleton, &s.motion)
+            .map_err(|e| e.to_string())
+    });
+    let locked = match result {
+        Ok((motion, reports)) => {
+            for r in reports {
+                if let MotionReport::FootLock(r) = r {
+                    m.contacts.extend(r.contacts);
+                }
+            }
+            m.status = Some(format!(
+                "Solved: {} frames ({} failed), marker RMS {:.2} mm; {} contacts pinned",
+                s.frames_solved,
+                s.frames_failed,
+                s.marker_rms_mm,
+                m.contacts.len()
+            ));
+            motion
+        }
+        Err(e) => {
+            m.status = Some(format!("Motion operations failed: {e}"));
+            s.motion.clone()
+        }
+    };
+    let params = take
+        .cleanup
+        .motion
+        .iter()
+        .map(|e| match &e.op {
+            MotionOperation::FootLock(f) => f.params.clone(),
+        })
+        .next()
+        .unwrap_or_default();
+    if let Ok(feet) = mocap_solver::foot::foot_joints(&params, &s.skeleton) {
+        m.feet = feet
+            .iter()
+            .map(|&j| s.skeleton.joints[j].name.clone())
+            .collect();
+    }
+    let (sk, mo) = mocap_solver::resolve::in_unit(&s.skeleton, &locked, unit);
+    // The solve works in the markers' world turned to the skeleton's up axis (the
+    // standard quarter turn), whatever axes the opened skeleton had (e.g. Vicon's ASF).
+    take.skeleton_axes = crate::model::session::AxisConvention::Up(sk.up_axis);
+    take.skeleton = Some(sk);
+    take.motion = Some(mo);
+}
+
 /// Shows the solved motion after the motion operations (or the opened motion without a solve)
 /// when either changed, and updates the contact lanes.
 pub(crate) fn evaluate(
@@ -461,69 +524,7 @@ pub(crate) fn evaluate(
                 take.skeleton_axes = axes;
             }
         }
-        Some(s) => {
-            let unit = m
-                .original
-                .as_ref()
-                .and_then(|o| o.0.as_ref())
-                .map_or(s.skeleton.unit, |sk| sk.unit);
-            // The re-solve thread ran the same operations on this solve already: reuse them.
-            let prepared = m
-                .prepared
-                .as_ref()
-                .filter(|(p, ops, _)| Arc::ptr_eq(p, &s) && *ops == take.cleanup.motion)
-                .map(|(_, _, r)| r.clone());
-            let result = prepared.unwrap_or_else(|| {
-                mocap_solver::resolve::apply_motion_ops(
-                    &take.cleanup.motion,
-                    &s.skeleton,
-                    &s.motion,
-                )
-                .map_err(|e| e.to_string())
-            });
-            let locked = match result {
-                Ok((motion, reports)) => {
-                    for r in reports {
-                        if let MotionReport::FootLock(r) = r {
-                            m.contacts.extend(r.contacts);
-                        }
-                    }
-                    m.status = Some(format!(
-                        "Solved: {} frames ({} failed), marker RMS {:.2} mm; {} contacts pinned",
-                        s.frames_solved,
-                        s.frames_failed,
-                        s.marker_rms_mm,
-                        m.contacts.len()
-                    ));
-                    motion
-                }
-                Err(e) => {
-                    m.status = Some(format!("Motion operations failed: {e}"));
-                    s.motion.clone()
-                }
-            };
-            let params = take
-                .cleanup
-                .motion
-                .iter()
-                .map(|e| match &e.op {
-                    MotionOperation::FootLock(f) => f.params.clone(),
-                })
-                .next()
-                .unwrap_or_default();
-            if let Ok(feet) = mocap_solver::foot::foot_joints(&params, &s.skeleton) {
-                m.feet = feet
-                    .iter()
-                    .map(|&j| s.skeleton.joints[j].name.clone())
-                    .collect();
-            }
-            let (sk, mo) = mocap_solver::resolve::in_unit(&s.skeleton, &locked, unit);
-            // The solve works in the markers' world turned to the skeleton's up axis (the
-            // standard quarter turn), whatever axes the opened skeleton had (e.g. Vicon's ASF).
-            take.skeleton_axes = crate::model::session::AxisConvention::Up(sk.up_axis);
-            take.skeleton = Some(sk);
-            take.motion = Some(mo);
-        }
+        Some(s) => show_solve(m, take, &s),
     }
     // Lanes: one per pinned foot (left, right), only while a solve is shown.
     for (i, key) in CONTACT_LANES.iter().enumerate() {

@@ -118,6 +118,31 @@ impl Take {
         usize::from(self.skeleton.is_some() && self.motion.is_some()) + self.actors.len()
     }
 
+    /// A hash of the take's skeletons' shapes (per actor: none, or its joints' names and
+    /// parents) and axes: what the viewport's joint entities are built from, beyond the take.
+    pub fn skeleton_shape(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for k in 0..=self.actors.len() {
+            let sk = match k {
+                0 => self.skeleton.as_ref(),
+                _ => self.actors.get(k - 1).map(|a| &a.skeleton),
+            };
+            match sk {
+                None => 0u8.hash(&mut h),
+                Some(sk) => {
+                    1u8.hash(&mut h);
+                    format!("{:?}", self.actor_axes(k)).hash(&mut h);
+                    for j in &sk.joints {
+                        j.name.hash(&mut h);
+                        j.parent.hash(&mut h);
+                    }
+                }
+            }
+        }
+        h.finish()
+    }
+
     /// How actor `k`'s skeleton axes relate to the lab's (0: the primary skeleton).
     pub fn actor_axes(&self, k: usize) -> AxisConvention {
         match k {

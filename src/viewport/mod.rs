@@ -345,7 +345,7 @@ fn rebuild_scene(
     }
     // A re-solve (or undoing one) can give the open take a skeleton it did not have, or one of
     // another shape: its joint entities are built again then, without reframing the camera.
-    let shape = skeleton_shape(session.take.as_ref());
+    let shape = session.take.as_ref().map_or(0, |t| t.skeleton_shape());
     let new_take = built.is_none_or(|(g, _)| g != session.generation);
     if !new_take && built.is_some_and(|(_, s)| s == shape) {
         return;
@@ -379,33 +379,6 @@ fn rebuild_scene(
     if let Some(markers) = &take.markers {
         spawn_markers(&mut commands, &mut assets, &settings, take, markers);
     }
-}
-
-/// A hash of the take's skeletons' shapes (per actor: none, or its joints' names and parents)
-/// and their axes: what the skeleton entities depend on beyond the take itself.
-fn skeleton_shape(take: Option<&crate::model::session::Take>) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    if let Some(take) = take {
-        for k in 0..=take.actors.len() {
-            let sk = match k {
-                0 => take.skeleton.as_ref(),
-                _ => take.actors.get(k - 1).map(|a| &a.skeleton),
-            };
-            match sk {
-                None => 0u8.hash(&mut h),
-                Some(sk) => {
-                    1u8.hash(&mut h);
-                    format!("{:?}", take.actor_axes(k)).hash(&mut h);
-                    for j in &sk.joints {
-                        j.name.hash(&mut h);
-                        j.parent.hash(&mut h);
-                    }
-                }
-            }
-        }
-    }
-    h.finish()
 }
 
 /// glTF / GLB characters: Bevy's glTF loader; glTF is metres, Y-up, like Bevy's world.

@@ -319,37 +319,43 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
-        let what = match out.joints_per_actor {
-            Some(j) => format!("{j}-joint skeletons"),
-            None => format!("{} markers", out.markers_per_actor),
-        };
-        println!(
-            "live, {}: {} actors × {} at {} Hz over NatNet on 127.0.0.1, {} frames measured: received → pose ready p50 {} ms, p99 {} ms, max {} ms; capture → received p99 {} ms; {} dropped, {} malformed; solve RMS {} mm",
-            out.path,
-            out.actors,
-            what,
-            out.rate_hz,
-            out.frames_measured,
-            f(out.received_to_pose_ready_p50_ms),
-            f(out.received_to_pose_ready_p99_ms),
-            f(out.received_to_pose_ready_max_ms),
-            f(out.capture_to_received_p99_ms),
-            out.frames_dropped,
-            out.packets_malformed,
-            f(out.solve_rms_mm)
-        );
-        if let Some((d, r, g)) = counts {
-            println!(
-                "impaired: relay dropped {d}, reordered {r}, garbled {g}; recorder counted {} dropped, {} out of order, {} malformed",
-                out.frames_dropped, out.frames_out_of_order, out.packets_malformed
-            );
-        }
-        println!(
-            "memory: RSS {} MiB when measuring began, {} MiB at the end",
-            f(out.rss_mib_at_measure_start),
-            f(out.rss_mib_at_end)
-        );
+        print_text(&out, counts);
     }
     Ok(())
+}
+
+/// The figures of `out` as text; `counts`: the impairing relay's dropped, reordered and garbled
+/// packets, when one ran.
+fn print_text(out: &LiveBench, counts: Option<(u64, u64, u64)>) {
+    let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
+    let what = match out.joints_per_actor {
+        Some(j) => format!("{j}-joint skeletons"),
+        None => format!("{} markers", out.markers_per_actor),
+    };
+    println!(
+        "live, {}: {} actors × {} at {} Hz over NatNet on 127.0.0.1, {} frames measured: received → pose ready p50 {} ms, p99 {} ms, max {} ms; capture → received p99 {} ms; {} dropped, {} malformed; solve RMS {} mm",
+        out.path,
+        out.actors,
+        what,
+        out.rate_hz,
+        out.frames_measured,
+        f(out.received_to_pose_ready_p50_ms),
+        f(out.received_to_pose_ready_p99_ms),
+        f(out.received_to_pose_ready_max_ms),
+        f(out.capture_to_received_p99_ms),
+        out.frames_dropped,
+        out.packets_malformed,
+        f(out.solve_rms_mm)
+    );
+    if let Some((d, r, g)) = counts {
+        println!(
+            "impaired: relay dropped {d}, reordered {r}, garbled {g}; recorder counted {} dropped, {} out of order, {} malformed",
+            out.frames_dropped, out.frames_out_of_order, out.packets_malformed
+        );
+    }
+    println!(
+        "memory: RSS {} MiB when measuring began, {} MiB at the end",
+        f(out.rss_mib_at_measure_start),
+        f(out.rss_mib_at_end)
+    );
 }
