@@ -74,7 +74,10 @@ fn stage(csv: &Path, glb: &Path) -> (App, Entity) {
         ))
         .id();
     send(&mut app, SessionCommand::Open(vec![csv.to_path_buf()]));
-    app.update();
+    assert!(
+        mocap_studio::session::wait_until_opened(&mut app, 10_000),
+        "the face CSV never opened"
+    );
     send(&mut app, PlaybackCommand::Seek(90));
     app.update();
     app.update();

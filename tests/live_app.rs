@@ -151,8 +151,13 @@ fn connect_shows_the_stream_then_record_writes_a_c3d_that_opens() {
     );
     common::send(&mut app, LiveCommand::StopRecording);
     update_until(&mut app, 30, |a| link(a).last_saved.is_some());
-    // The recording opens for review (next update applies the Open), and the live view yields.
+    // The recording opens for review (the Open is read in the background), and the live view
+    // yields.
     app.update();
+    assert!(
+        mocap_studio::session::wait_until_opened(&mut app, 10_000),
+        "the recording never opened"
+    );
     app.update();
     let path = link(&app).last_saved.clone().expect("saved");
     assert_eq!(path, folder.join("live_001.c3d"));
